@@ -1,0 +1,355 @@
+// The one ingest path used by the CLI, the web upload and the API: validate a bundle, store it
+// content-addressed, and create or update its activity, version and file in one transaction.
+// A failure at any step leaves no partial rows and no orphan file.
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Transaction } from 'kysely';
+import {
+  inspectBundle,
+  sugarVersionSortKey,
+  parseSugarVersion,
+  type BundleIssue,
+  type BundleMetadata,
+  type InspectResult,
+} from '../bundles/index.js';
+import type { AppContext } from '../platform/context.js';
+import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema.js';
+import type { StagedFile } from '../platform/storage/file-store.js';
+import { AsloError } from '../platform/errors.js';
+import { defaultRangeFor } from './compat.js';
+import { UNDETERMINED, normalizeLocale } from './locales.js';
+
+export type IngestOutcome = 'imported' | 'unchanged' | 'rejected';
+
+export interface IngestOptions {
+  /** The file name the uploader gave (decides .xo/.xol expectations and the stored name). */
+  fileName?: string;
+  /** Status for a new activity and its file. Default sandbox. 'public' is for admins and imports. */
+  status?: 'sandbox' | 'public';
+  /** The uploading user, when there is one. Authors only may add versions of an existing activity. */
+  actorUserId?: number | null;
+  /** Label for the audit log when there is no user (the CLI). */
+  actorLabel?: string;
+  actorAddress?: string | null;
+  sugarMin?: string | null;
+  sugarMax?: string | null;
+  releaseNotes?: string | null;
+  legacy?: { activityId?: number; versionId?: number; fileId?: number };
+}
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  errors: BundleIssue[];
+  warnings: BundleIssue[];
+  bundleId?: string;
+  version?: string;
+  activityId?: number;
+  versionId?: number;
+  fileId?: number;
+  sha256?: string;
+  size?: number;
+  fileStatus?: FileStatus;
+  activityStatus?: ActivityStatus;
+}
+
+function issue(code: string, message: string): BundleIssue {
+  return { code, message, file: null, line: null };
+}
+
+export class IngestService {
+  constructor(private readonly ctx: AppContext) {}
+
+  async ingestPath(path: string, opts: IngestOptions = {}): Promise<IngestResult> {
+    return this.ingestStream(createReadStream(path), { ...opts, fileName: opts.fileName ?? basename(path) });
+  }
+
+  async ingestStream(source: Readable, opts: IngestOptions = {}): Promise<IngestResult> {
+    const limits = this.ctx.config.bundles;
+    let staged: StagedFile;
+    try {
+      staged = await this.ctx.files.stage(source, { maxBytes: limits.maxUploadBytes });
+    } catch (err) {
+      if (err instanceof AsloError) return { outcome: 'rejected', errors: [issue(err.code, err.message)], warnings: [] };
+      throw err;
+    }
+    let committedNewFile = false;
+    try {
+      const inspected = await inspectBundle(staged.tempPath, {
+        fileName: opts.fileName,
+        limits: {
+          maxEntries: limits.maxEntries,
+          maxUncompressedBytes: limits.maxUncompressedBytes,
+          maxCompressionRatio: limits.maxCompressionRatio,
+          maxEntryBytes: limits.maxEntryBytes,
+        },
+      });
+      if (!inspected.ok || !inspected.metadata) {
+        return { outcome: 'rejected', errors: inspected.errors, warnings: inspected.warnings, sha256: staged.sha256, size: staged.size };
+      }
+      const meta = inspected.metadata;
+      const base = { bundleId: meta.bundle_id, version: meta.version, sha256: staged.sha256, size: staged.size, warnings: inspected.warnings };
+
+      const existing = await this.ctx.db
+        .selectFrom('files')
+        .innerJoin('versions', 'versions.id', 'files.version_id')
+        .innerJoin('activities', 'activities.id', 'versions.activity_id')
+        .select(['files.id as fileId', 'versions.id as versionId', 'activities.id as activityId', 'files.status', 'activities.status as activityStatus'])
+        .where('files.sha256', '=', staged.sha256)
+        .executeTakeFirst();
+      if (existing) {
+        return { ...base, outcome: 'unchanged', errors: [], activityId: existing.activityId, versionId: existing.versionId, fileId: existing.fileId, fileStatus: existing.status, activityStatus: existing.activityStatus };
+      }
+
+      const rangeError = this.checkRange(opts);
+      if (rangeError) return { ...base, outcome: 'rejected', errors: [rangeError] };
+
+      const storeKeyExisted = await this.ctx.files.has(staged.sha256);
+      const result = await this.ctx.db.transaction().execute(async (trx) => {
+        const rows = await this.writeRows(trx, inspected, meta, staged, opts);
+        if ('rejected' in rows) return rows;
+        // Move the bytes into place last: if this fails the transaction rolls back; if the
+        // commit fails after it, the file is removed again below.
+        await this.ctx.files.commit(staged);
+        committedNewFile = !storeKeyExisted;
+        return rows;
+      });
+      if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
+      return { ...base, outcome: 'imported', errors: [], ...result };
+    } catch (err) {
+      if (committedNewFile) await this.ctx.files.remove(staged.sha256).catch(() => {});
+      if (isUniqueViolation(err)) {
+        // Another upload of the same bytes or version won a race: report it like a sequential one.
+        return { outcome: 'rejected', errors: [issue('INGEST_CONFLICT', 'Another upload of this activity version finished at the same moment. Check the catalog, then retry if it is missing.')], warnings: [] };
+      }
+      throw err;
+    } finally {
+      await this.ctx.files.discard(staged);
+    }
+  }
+
+  private checkRange(opts: IngestOptions): BundleIssue | null {
+    for (const [key, v] of [['sugarMin', opts.sugarMin], ['sugarMax', opts.sugarMax]] as const) {
+      if (v && !parseSugarVersion(v).valid) return issue('INGEST_BAD_SUGAR_RANGE', `${key} "${v}" is not a Sugar version (like 0.112).`);
+    }
+    if (opts.sugarMin && opts.sugarMax && sugarVersionSortKey(opts.sugarMin) > sugarVersionSortKey(opts.sugarMax)) {
+      return issue('INGEST_BAD_SUGAR_RANGE', `The Sugar range ${opts.sugarMin}-${opts.sugarMax} is empty: the minimum is above the maximum.`);
+    }
+    return null;
+  }
+
+  private async writeRows(
+    trx: Transaction<Database>,
+    inspected: InspectResult,
+    meta: BundleMetadata,
+    staged: StagedFile,
+    opts: IngestOptions,
+  ): Promise<{ rejected: BundleIssue } | { activityId: number; versionId: number; fileId: number; fileStatus: FileStatus; activityStatus: ActivityStatus }> {
+    const now = new Date();
+    let activity = await trx
+      .selectFrom('activities')
+      .select(['id', 'kind', 'status', 'trusted'])
+      .where('bundle_id', '=', meta.bundle_id)
+      .forUpdate()
+      .executeTakeFirst();
+    const isNew = !activity;
+    if (activity) {
+      if (activity.kind !== inspected.kind) {
+        return { rejected: issue('INGEST_KIND_MISMATCH', `${meta.bundle_id} is an existing ${activity.kind} bundle; this upload is a ${inspected.kind} bundle.`) };
+      }
+      if (opts.actorUserId) {
+        const author = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activity.id).where('user_id', '=', opts.actorUserId).executeTakeFirst();
+        if (!author) {
+          return { rejected: issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`) };
+        }
+      }
+      const clash = await trx.selectFrom('versions').select(['version']).where('activity_id', '=', activity.id).where('version_normalized', '=', meta.version_normalized).executeTakeFirst();
+      if (clash) {
+        return { rejected: issue('INGEST_VERSION_EXISTS', `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`) };
+      }
+    } else {
+      const status: ActivityStatus = opts.status === 'public' ? 'public' : 'sandbox';
+      activity = await trx
+        .insertInto('activities')
+        .values({
+          bundle_id: meta.bundle_id,
+          kind: inspected.kind,
+          status,
+          status_changed_at: now,
+          homepage_url: safeUrl(meta.url),
+          repository_url: safeUrl(meta.repository),
+          legacy_id: opts.legacy?.activityId ?? null,
+          created_at: now,
+          updated_at: now,
+          download_count: 0,
+        })
+        .returning(['id', 'kind', 'status', 'trusted'])
+        .executeTakeFirstOrThrow();
+      if (opts.actorUserId) {
+        await trx.insertInto('activity_authors').values({ activity_id: activity.id, user_id: opts.actorUserId, role: 'owner', created_at: now }).execute();
+      }
+    }
+
+    const fileStatus: FileStatus = opts.status === 'public'
+      ? 'public'
+      : activity.status === 'public' ? (activity.trusted ? 'public' : 'pending') : 'sandbox';
+
+    const derived = defaultRangeFor(meta.runtime);
+    const explicit = Boolean(opts.sugarMin || opts.sugarMax);
+    const sugarMin = explicit ? opts.sugarMin ?? null : derived.min;
+    const sugarMax = explicit ? opts.sugarMax ?? null : derived.max;
+
+    const version = await trx
+      .insertInto('versions')
+      .values({
+        activity_id: activity.id,
+        version: meta.version,
+        version_normalized: meta.version_normalized,
+        sort_key: meta.version_sort_key,
+        release_notes: opts.releaseNotes ?? null,
+        sugar_min: sugarMin,
+        sugar_max: sugarMax,
+        sugar_min_key: sugarMin ? sugarVersionSortKey(sugarMin) : null,
+        sugar_max_key: sugarMax ? sugarVersionSortKey(sugarMax) : null,
+        sugar_range_origin: explicit ? 'uploader' : 'runtime',
+        runtime: meta.runtime,
+        exec: meta.exec,
+        licenses: meta.license,
+        metadata: JSON.stringify(stripHeavy(meta)),
+        icon_svg: meta.icon_svg,
+        uploaded_by: opts.actorUserId ?? null,
+        legacy_id: opts.legacy?.versionId ?? null,
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const ext = inspected.kind === 'content' ? 'xol' : 'xo';
+    const file = await trx
+      .insertInto('files')
+      .values({
+        version_id: version.id,
+        sha256: staged.sha256,
+        sha1: staged.sha1,
+        md5: staged.md5,
+        size: staged.size,
+        storage_key: staged.sha256,
+        file_name: downloadName(meta, ext),
+        status: fileStatus,
+        status_changed_at: now,
+        piece_length: staged.pieceLength,
+        piece_hashes: staged.pieceHashes,
+        validation: JSON.stringify({ warnings: inspected.warnings }),
+        legacy_id: opts.legacy?.fileId ?? null,
+        created_at: now,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    // The newest version's bundle texts, tags and icon describe the activity.
+    const newest = await trx
+      .selectFrom('versions')
+      .select('id')
+      .where('activity_id', '=', activity.id)
+      .orderBy('sort_key', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    if (newest.id === version.id) await this.refreshActivityFromBundle(trx, activity.id, meta);
+
+    await trx
+      .updateTable('activities')
+      .set({
+        updated_at: now,
+        ...(fileStatus === 'public' ? { last_published_at: now } : {}),
+      })
+      .where('id', '=', activity.id)
+      .execute();
+
+    await trx
+      .insertInto('audit_log')
+      .values({
+        at: now,
+        actor_user_id: opts.actorUserId ?? null,
+        actor_label: opts.actorLabel ?? null,
+        actor_address: opts.actorAddress ?? null,
+        action: isNew ? 'activity.create' : 'version.add',
+        target_type: 'activity',
+        target_id: meta.bundle_id,
+        reason: null,
+        details: JSON.stringify({ version: meta.version, sha256: staged.sha256, size: staged.size, fileStatus }),
+      })
+      .execute();
+
+    return { activityId: activity.id, versionId: version.id, fileId: file.id, fileStatus, activityStatus: activity.status };
+  }
+
+  private async refreshActivityFromBundle(trx: Transaction<Database>, activityId: number, meta: BundleMetadata): Promise<void> {
+    const now = new Date();
+    await trx.deleteFrom('activity_texts').where('activity_id', '=', activityId).where('origin', '=', 'bundle').execute();
+    const rows: { locale: string; name: string | null; summary: string | null; description: string | null }[] = [
+      { locale: UNDETERMINED, name: meta.name, summary: meta.summary, description: meta.description },
+    ];
+    for (const [raw, loc] of Object.entries(meta.locales)) {
+      const locale = normalizeLocale(raw);
+      if (!locale || locale === UNDETERMINED || rows.some((r) => r.locale === locale)) continue;
+      if (!loc.name && !loc.summary) continue;
+      rows.push({ locale, name: loc.name ?? null, summary: loc.summary ?? null, description: null });
+    }
+    await trx
+      .insertInto('activity_texts')
+      .values(rows.map((r) => ({ ...r, activity_id: activityId, origin: 'bundle' as const, updated_at: now })))
+      .execute();
+
+    await trx.updateTable('activities').set({ icon_svg: meta.icon_svg }).where('id', '=', activityId).execute();
+
+    await trx.deleteFrom('activity_tags').where('activity_id', '=', activityId).execute();
+    const tags = [...new Map(meta.tags.map((t) => [slugify(t), t.trim()])).entries()].filter(([slug]) => slug);
+    if (tags.length > 0) {
+      await trx
+        .insertInto('tags')
+        .values(tags.map(([slug, name]) => ({ slug, name })))
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .execute();
+      const ids = await trx.selectFrom('tags').select('id').where('slug', 'in', tags.map(([slug]) => slug)).execute();
+      await trx.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
+    }
+  }
+}
+
+export function slugify(s: string): string {
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
+}
+
+/** `<Name>-<version>.xo`, with only characters that are safe in a URL path and a file name. */
+export function downloadName(meta: Pick<BundleMetadata, 'name' | 'version' | 'bundle_id'>, ext: 'xo' | 'xol'): string {
+  const base = slugify(meta.name).replace(/-/g, '_') || slugify(meta.bundle_id).replace(/-/g, '_') || 'activity';
+  const version = meta.version.replace(/[^0-9A-Za-z.~-]/g, '');
+  return `${base}-${version}.${ext}`;
+}
+
+function safeUrl(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url.trim());
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The stored metadata keeps everything but the icon text (stored in its own column). */
+function stripHeavy(meta: BundleMetadata): Record<string, unknown> {
+  const { icon_svg: _icon, ...rest } = meta;
+  return rest as unknown as Record<string, unknown>;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+

@@ -1,0 +1,446 @@
+// Catalog reads: what the public sees of activities, versions and files. Anonymous readers see
+// public activities and public files only; later access rules (authors, editors) extend `viewer`.
+import { sql } from 'kysely';
+import { parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
+import type { AppContext } from '../platform/context.js';
+import { AsloError, notFound } from '../platform/errors.js';
+import type { Db } from '../platform/db/index.js';
+import { localeChain, resolveTexts, type TextRow } from './locales.js';
+import { IngestService } from './ingest.js';
+
+export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name'] as const;
+export type Sort = (typeof SORTS)[number];
+export const RUNTIMES: Runtime[] = ['python2', 'python3', 'web', 'other'];
+
+export interface ListQuery {
+  page?: number;
+  perPage?: number;
+  tag?: string;
+  category?: string;
+  runtime?: Runtime;
+  sugar?: string;
+  q?: string;
+  lang?: string | null;
+  sort?: Sort;
+}
+
+export interface FileView {
+  id: number;
+  file_name: string;
+  size: number;
+  sha256: string;
+  status: string;
+  content_type: string;
+  download_url: string;
+  created_at: string;
+}
+
+export interface VersionView {
+  version: string;
+  version_normalized: string;
+  runtime: Runtime;
+  exec: string | null;
+  licenses: string[];
+  sugar: { min: string | null; max: string | null; origin: 'uploader' | 'runtime' };
+  release_notes: string | null;
+  created_at: string;
+  files: FileView[];
+}
+
+export interface ActivitySummary {
+  bundle_id: string;
+  kind: 'activity' | 'content';
+  name: string;
+  summary: string | null;
+  locale: string;
+  icon_url: string | null;
+  tags: string[];
+  runtime: Runtime | null;
+  current_version: string | null;
+  sugar: { min: string | null; max: string | null } | null;
+  downloads: number;
+  average_daily_users: number;
+  rating: { average: number | null; bayesian: number | null; count: number };
+  last_published_at: string | null;
+  url: string;
+}
+
+export interface ActivityDetail extends ActivitySummary {
+  status: string;
+  description: string | null;
+  homepage_url: string | null;
+  support_url: string | null;
+  repository_url: string | null;
+  authors: { name: string; role: string }[];
+  categories: string[];
+  created_at: string;
+  current: VersionView | null;
+}
+
+const CONTENT_TYPES = { xo: 'application/vnd.olpc-sugar', xol: 'application/vnd.olpc-content' } as const;
+
+export function contentTypeFor(fileName: string): string {
+  return fileName.endsWith('.xol') ? CONTENT_TYPES.xol : CONTENT_TYPES.xo;
+}
+
+export class CatalogService {
+  readonly ingest: IngestService;
+
+  constructor(private readonly ctx: AppContext) {
+    this.ingest = new IngestService(ctx);
+  }
+
+  private get db(): Db {
+    return this.ctx.db;
+  }
+
+  private base(): string {
+    return this.ctx.config.server.baseUrl;
+  }
+
+  fileUrl(id: number, fileName: string): string {
+    return `${this.base()}/downloads/file/${id}/${encodeURIComponent(fileName)}`;
+  }
+
+  iconUrl(bundleId: string): string {
+    return `${this.base()}/api/v1/activities/${encodeURIComponent(bundleId)}/icon.svg`;
+  }
+
+  activityUrl(bundleId: string): string {
+    return `${this.base()}/api/v1/activities/${encodeURIComponent(bundleId)}`;
+  }
+
+  /** Validate and normalize list parameters; bad ones are a 400 with a code, never a 500. */
+  parseListQuery(raw: Record<string, unknown>): ListQuery {
+    const int = (name: string, def: number, min: number, max: number): number => {
+      const v = raw[name];
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        throw new AsloError('BAD_PARAMETER', `${name} must be a whole number from ${min} to ${max}.`);
+      }
+      return n;
+    };
+    const str = (name: string): string | undefined => {
+      const v = raw[name];
+      if (v === undefined || v === '') return undefined;
+      if (typeof v !== 'string') throw new AsloError('BAD_PARAMETER', `${name} must be given once.`);
+      return v;
+    };
+    const runtime = str('runtime');
+    if (runtime && !RUNTIMES.includes(runtime as Runtime)) {
+      throw new AsloError('BAD_PARAMETER', `runtime must be one of ${RUNTIMES.join(', ')}.`);
+    }
+    const sugar = str('sugar');
+    if (sugar && !parseSugarVersion(sugar).valid) {
+      throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118.`);
+    }
+    const sort = str('sort');
+    if (sort && !SORTS.includes(sort as Sort)) throw new AsloError('BAD_PARAMETER', `sort must be one of ${SORTS.join(', ')}.`);
+    const q = str('q');
+    if (q && q.length > 200) throw new AsloError('BAD_PARAMETER', 'q is limited to 200 characters.');
+    return {
+      page: int('page', 1, 1, 100000),
+      perPage: int('per_page', 20, 1, 100),
+      tag: str('tag'),
+      category: str('category'),
+      runtime: runtime as Runtime | undefined,
+      sugar,
+      q,
+      sort: (sort as Sort | undefined) ?? 'updated',
+    };
+  }
+
+  async listActivities(query: ListQuery): Promise<{ items: ActivitySummary[]; page: number; per_page: number; total: number }> {
+    const page = query.page ?? 1;
+    const perPage = query.perPage ?? 20;
+    const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
+
+    let base = this.db.selectFrom('activities as a').where('a.status', '=', 'public');
+    base = base.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('versions as v')
+          .innerJoin('files as f', 'f.version_id', 'v.id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('v.activity_id', '=', 'a.id')
+          .where('f.status', '=', 'public')
+          .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
+          .$if(sugarKey !== null, (qb) =>
+            qb
+              .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
+              .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
+          ),
+      ),
+    );
+    if (query.tag) {
+      const tag = query.tag;
+      base = base.where((eb) =>
+        eb.exists(
+          eb.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(sql.lit(1).as('one')).whereRef('at.activity_id', '=', 'a.id').where('t.slug', '=', tag.toLowerCase()),
+        ),
+      );
+    }
+    if (query.category) {
+      const cat = query.category;
+      base = base.where((eb) =>
+        eb.exists(
+          eb.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(sql.lit(1).as('one')).whereRef('ac.activity_id', '=', 'a.id').where('c.slug', '=', cat),
+        ),
+      );
+    }
+    if (query.q) {
+      const pattern = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      base = base.where((eb) =>
+        eb.or([
+          eb('a.bundle_id', 'ilike', pattern),
+          eb.exists(
+            eb
+              .selectFrom('activity_texts as tx')
+              .select(sql.lit(1).as('one'))
+              .whereRef('tx.activity_id', '=', 'a.id')
+              .where((w) => w.or([w('tx.name', 'ilike', pattern), w('tx.summary', 'ilike', pattern)])),
+          ),
+        ]),
+      );
+    }
+
+    const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    let ordered = base.select(['a.id']);
+    switch (query.sort ?? 'updated') {
+      case 'popular':
+        ordered = ordered.orderBy('a.download_count', 'desc');
+        break;
+      case 'newest':
+        ordered = ordered.orderBy('a.created_at', 'desc');
+        break;
+      case 'rated':
+        ordered = ordered.orderBy(sql`a.rating_bayesian desc nulls last`);
+        break;
+      case 'name':
+        ordered = ordered.orderBy('a.bundle_id', 'asc');
+        break;
+      default:
+        ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
+    }
+    const ids = (await ordered.orderBy('a.id', 'asc').limit(perPage).offset((page - 1) * perPage).execute()).map((r) => r.id);
+    const items = await this.summaries(ids, query.lang ?? null, sugarKey);
+    return { items, page, per_page: perPage, total: Number(totalRow.n) };
+  }
+
+  /** Summaries for a set of activity ids, in the given order, with a few batched queries. */
+  async summaries(ids: number[], lang: string | null, sugarKey: string | null = null): Promise<ActivitySummary[]> {
+    if (ids.length === 0) return [];
+    const [activities, texts, tags, current] = await Promise.all([
+      this.db.selectFrom('activities').selectAll().where('id', 'in', ids).execute(),
+      this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute(),
+      this.db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute(),
+      this.currentVersions(ids, sugarKey),
+    ]);
+    const chain = localeChain(lang);
+    const byId = new Map(activities.map((a) => [a.id, a]));
+    return ids
+      .map((id) => byId.get(id))
+      .filter((a): a is NonNullable<typeof a> => Boolean(a))
+      .map((a) => {
+        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id) as TextRow[], chain, a.bundle_id);
+        const cur = current.get(a.id);
+        return {
+          bundle_id: a.bundle_id,
+          kind: a.kind,
+          name: t.name,
+          summary: t.summary,
+          locale: t.locale,
+          icon_url: a.icon_svg ? this.iconUrl(a.bundle_id) : null,
+          tags: tags.filter((x) => x.activity_id === a.id).map((x) => x.name),
+          runtime: cur?.runtime ?? null,
+          current_version: cur?.version ?? null,
+          sugar: cur ? { min: cur.sugar_min, max: cur.sugar_max } : null,
+          downloads: Number(a.download_count),
+          average_daily_users: a.average_daily_users,
+          rating: { average: a.rating_average, bayesian: a.rating_bayesian, count: a.rating_count },
+          last_published_at: a.last_published_at ? a.last_published_at.toISOString() : null,
+          url: this.activityUrl(a.bundle_id),
+        };
+      });
+  }
+
+  /** The newest version with a public file of each activity (compatible with sugarKey if given). */
+  private async currentVersions(ids: number[], sugarKey: string | null) {
+    const rows = await this.db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.version_id', 'v.id')
+      .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
+      .where('v.activity_id', 'in', ids)
+      .where('f.status', '=', 'public')
+      .$if(sugarKey !== null, (qb) =>
+        qb
+          .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
+          .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
+      )
+      .orderBy('v.activity_id')
+      .orderBy('v.sort_key', 'desc')
+      .execute();
+    const out = new Map<number, (typeof rows)[number]>();
+    for (const r of rows) if (!out.has(r.activity_id)) out.set(r.activity_id, r);
+    return out;
+  }
+
+  private async publicActivityId(bundleId: string): Promise<number> {
+    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).where('status', '=', 'public').executeTakeFirst();
+    if (!row) throw notFound('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`);
+    return row.id;
+  }
+
+  async getActivity(bundleId: string, lang: string | null): Promise<ActivityDetail> {
+    const id = await this.publicActivityId(bundleId);
+    const [summary] = await this.summaries([id], lang);
+    const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const texts = (await this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', '=', id).execute()) as TextRow[];
+    const t = resolveTexts(texts, localeChain(lang), a.bundle_id);
+    const authors = await this.db
+      .selectFrom('activity_authors as aa')
+      .innerJoin('users as u', 'u.id', 'aa.user_id')
+      .select(['u.display_name as name', 'aa.role'])
+      .where('aa.activity_id', '=', id)
+      .where('u.deleted_at', 'is', null)
+      .orderBy('aa.position')
+      .execute();
+    const categories = await this.db
+      .selectFrom('activity_categories as ac')
+      .innerJoin('categories as c', 'c.id', 'ac.category_id')
+      .select('c.slug')
+      .where('ac.activity_id', '=', id)
+      .orderBy('c.position')
+      .execute();
+    const versions = await this.versionViews(id);
+    return {
+      ...summary!,
+      status: a.status,
+      description: t.description,
+      homepage_url: a.homepage_url,
+      support_url: a.support_url,
+      repository_url: a.repository_url,
+      authors,
+      categories: categories.map((c) => c.slug),
+      created_at: a.created_at.toISOString(),
+      current: versions[0] ?? null,
+    };
+  }
+
+  async listVersions(bundleId: string): Promise<VersionView[]> {
+    return this.versionViews(await this.publicActivityId(bundleId));
+  }
+
+  async getVersion(bundleId: string, version: string): Promise<VersionView> {
+    const all = await this.listVersions(bundleId);
+    const parsed = parseSugarVersion(version);
+    const found = all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizedOf(version)) : undefined);
+    if (!found) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no public version ${version}.`);
+    return found;
+  }
+
+  /** Versions with at least one public file, newest first. */
+  private async versionViews(activityId: number): Promise<VersionView[]> {
+    const rows = await this.db
+      .selectFrom('versions as v')
+      .innerJoin('files as f', 'f.version_id', 'v.id')
+      .select([
+        'v.id as versionId', 'v.version', 'v.version_normalized', 'v.runtime', 'v.exec', 'v.licenses', 'v.sugar_min', 'v.sugar_max',
+        'v.sugar_range_origin', 'v.release_notes', 'v.created_at as versionCreated', 'v.sort_key',
+        'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
+      ])
+      .where('v.activity_id', '=', activityId)
+      .where('f.status', '=', 'public')
+      .orderBy('v.sort_key', 'desc')
+      .orderBy('f.id')
+      .execute();
+    const out: VersionView[] = [];
+    const byVersion = new Map<number, VersionView>();
+    for (const r of rows) {
+      let v = byVersion.get(r.versionId);
+      if (!v) {
+        v = {
+          version: r.version,
+          version_normalized: r.version_normalized,
+          runtime: r.runtime,
+          exec: r.exec,
+          licenses: r.licenses,
+          sugar: { min: r.sugar_min, max: r.sugar_max, origin: r.sugar_range_origin },
+          release_notes: r.release_notes,
+          created_at: r.versionCreated.toISOString(),
+          files: [],
+        };
+        byVersion.set(r.versionId, v);
+        out.push(v);
+      }
+      v.files.push({
+        id: r.fileId,
+        file_name: r.file_name,
+        size: Number(r.size),
+        sha256: r.sha256,
+        status: r.status,
+        content_type: contentTypeFor(r.file_name),
+        download_url: this.fileUrl(r.fileId, r.file_name),
+        created_at: r.fileCreated.toISOString(),
+      });
+    }
+    return out;
+  }
+
+  async getFile(id: number) {
+    const row = await this.db
+      .selectFrom('files as f')
+      .innerJoin('versions as v', 'v.id', 'f.version_id')
+      .innerJoin('activities as a', 'a.id', 'v.activity_id')
+      .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.bundle_id', 'a.status as activity_status'])
+      .where('f.id', '=', id)
+      .executeTakeFirst();
+    if (!row || row.status !== 'public' || row.activity_status !== 'public') {
+      throw notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
+    }
+    return row;
+  }
+
+  async fileView(id: number) {
+    const f = await this.getFile(id);
+    return {
+      id: f.id,
+      bundle_id: f.bundle_id,
+      version: f.version,
+      file_name: f.file_name,
+      size: Number(f.size),
+      sha256: f.sha256,
+      sha1: f.sha1,
+      md5: f.md5,
+      status: f.status,
+      content_type: contentTypeFor(f.file_name),
+      piece_length: f.piece_length,
+      pieces: Buffer.from(f.piece_hashes).length / 32,
+      download_url: this.fileUrl(f.id, f.file_name),
+      created_at: f.created_at.toISOString(),
+    };
+  }
+
+  async iconSvg(bundleId: string): Promise<string> {
+    const row = await this.db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).where('status', '=', 'public').executeTakeFirst();
+    if (!row?.icon_svg) throw notFound('ICON_NOT_FOUND', `No icon for "${bundleId}".`);
+    return row.icon_svg;
+  }
+
+  async counts(): Promise<{ activities: number; versions: number; files: number }> {
+    const [a, v, f] = await Promise.all([
+      this.db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      this.db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      this.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
+  }
+}
+
+function normalizedOf(version: string): string {
+  const p = parseSugarVersion(version);
+  const parts = [...p.parts];
+  while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
+  return parts.join('.');
+}

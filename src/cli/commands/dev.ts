@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { say, withCommon, withContext } from '../common.js';
+import { loadSampleContent } from '../../catalog/sample/load.js';
+import { registerGenerate } from './generate.js';
+
+export function registerDev(program: Command): void {
+  const dev = withCommon(program.command('dev')).description('development helpers: sample content, synthetic catalogs');
+
+  withCommon(dev.command('sample'))
+    .description('load the sample activities into the catalog (already-present ones are left as they are)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const n = await loadSampleContent(ctx);
+        say(`Loaded ${n} sample activities.`);
+      });
+    });
+
+  registerGenerate(dev);
+}

@@ -1,0 +1,380 @@
+// Configuration: one YAML file per data folder, an optional per-instance override file, then
+// environment variables, which override any key. Secrets never live in these files: they come
+// from the environment or from a secrets file inside the data folder (outside the repository).
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import YAML from 'yaml';
+import { AsloError } from './errors.js';
+
+export interface BundleLimitsConfig {
+  maxEntries: number;
+  maxUncompressedBytes: number;
+  maxCompressionRatio: number;
+  maxEntryBytes: number;
+  maxUploadBytes: number;
+}
+
+export interface AsloConfig {
+  /** Name of the selected instance. */
+  instance: string;
+  /** Root data folder holding config.yaml, secrets and every instance's folder. */
+  dataDir: string;
+  /** Folder of the selected instance (database, file stores, outbox). */
+  instanceDir: string;
+  /** The config file that was read (or would be written). */
+  configFile: string;
+  server: {
+    host: string;
+    port: number;
+    /** Public base URL of this instance, used in every absolute link (updater RDF, feeds). */
+    baseUrl: string;
+    /** Addresses of reverse proxies whose X-Forwarded-For may be trusted. */
+    trustedProxies: string[];
+    logLevel: string;
+  };
+  database: {
+    /** PostgreSQL URL; empty means the embedded PGlite database in the instance folder. */
+    url: string;
+    /** PGlite data folder; ':memory:' keeps it in memory (tests). */
+    embeddedDir: string;
+    poolSize: number;
+    /** Apply pending migrations when the server starts (always on for the embedded database). */
+    migrateOnStart: boolean;
+  };
+  cache: {
+    /** Redis URL; empty means in-process cache only. */
+    redisUrl: string;
+    /** Prefix of every cache key and channel, so instances sharing one Redis never collide. */
+    prefix: string;
+  };
+  storage: {
+    /** Content-addressed store of every uploaded file. */
+    filesDir: string;
+    /** The public repo tree that mirrors rsync from. */
+    repoDir: string;
+    /** Where mail is written when no SMTP server is configured. */
+    outboxDir: string;
+  };
+  bundles: BundleLimitsConfig;
+  updates: {
+    cacheMaxAge: number;
+  };
+  sample: {
+    /** Load the project's own sample activities into an empty catalog at start. */
+    loadOnStart: boolean;
+  };
+}
+
+export interface Secrets {
+  sessionKey: string;
+  /** Ed25519 private key (PKCS#8 PEM) used to sign the JSON index. */
+  signingKey: string;
+}
+
+export interface ConfigOptions {
+  configFile?: string;
+  instance?: string;
+  dataDir?: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Write a documented default config and the data folder when missing (servers do; tests may not). */
+  writeDefaults?: boolean;
+}
+
+const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+export function assertInstanceName(name: string): void {
+  if (!INSTANCE_NAME.test(name)) {
+    throw new AsloError(
+      'CONFIG_BAD_INSTANCE_NAME',
+      `Instance name "${name}" is not valid: use 1-40 lowercase letters, digits or hyphens, starting with a letter.`,
+    );
+  }
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ASLO_DATA_DIR) return resolve(env.ASLO_DATA_DIR);
+  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(xdg, 'aslo');
+}
+
+/** Settings shared by every instance unless it overrides them. Paths are filled in per instance. */
+function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir' | 'configFile'> {
+  return {
+    server: { host: '0.0.0.0', port: 8080, baseUrl: '', trustedProxies: ['127.0.0.1', '::1'], logLevel: 'info' },
+    database: { url: '', embeddedDir: '', poolSize: 10, migrateOnStart: true },
+    cache: { redisUrl: '', prefix: '' },
+    storage: { filesDir: '', repoDir: '', outboxDir: '' },
+    bundles: {
+      maxEntries: 20000,
+      maxUncompressedBytes: 2 * 1024 ** 3,
+      maxCompressionRatio: 200,
+      maxEntryBytes: 1024 ** 3,
+      maxUploadBytes: 512 * 1024 ** 2,
+    },
+    updates: { cacheMaxAge: 3600 },
+    sample: { loadOnStart: true },
+  };
+}
+
+export const DEFAULT_CONFIG_TEXT = `# aslo configuration.
+#
+# This file is safe to commit to a deployment repository: it must never hold secrets.
+# Database passwords, the session key and the signing key come from the environment
+# (ASLO_DATABASE_URL, ASLO_SECRET_SESSION_KEY, ASLO_SECRET_SIGNING_KEY) or from the
+# secrets.yaml file that aslo writes, readable by its owner only, in each instance folder.
+#
+# Every key can be overridden by an environment variable: ASLO_ followed by the key path in
+# upper case with underscores, for example server.port -> ASLO_SERVER_PORT,
+# cache.redisUrl -> ASLO_CACHE_REDIS_URL, bundles.maxEntries -> ASLO_BUNDLES_MAX_ENTRIES.
+# Lists take comma-separated values.
+#
+# Each instance (aslo instance create NAME) can override any of these keys in
+# instances/NAME/instance.yaml; paths left empty are filled in inside the instance folder.
+
+server:
+  host: 0.0.0.0
+  port: 8080
+  # Public address of the store; empty means http://localhost:<port>.
+  baseUrl: ""
+  # Reverse proxies whose X-Forwarded-For header is believed.
+  trustedProxies: ["127.0.0.1", "::1"]
+  logLevel: info
+
+database:
+  # A PostgreSQL URL (postgres://user@host:5432/aslo) for a scaled deployment.
+  # Empty: the embedded PostgreSQL (PGlite) in the instance folder, no server needed.
+  url: ""
+  poolSize: 10
+  migrateOnStart: true
+
+cache:
+  # A Redis URL (redis://127.0.0.1:6379) shared by all processes. Empty: in-process cache only.
+  redisUrl: ""
+  # Empty: "aslo:<instance>:".
+  prefix: ""
+
+bundles:
+  # Limits applied to every uploaded .xo/.xol before anything is stored.
+  maxEntries: 20000
+  maxUncompressedBytes: 2147483648
+  maxCompressionRatio: 200
+  maxEntryBytes: 1073741824
+  maxUploadBytes: 536870912
+
+updates:
+  # Cache-Control max-age of the updater answers, in seconds.
+  cacheMaxAge: 3600
+
+sample:
+  # Load the sample activities into an empty catalog at start.
+  loadOnStart: true
+`;
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merge `over` into `base`, accepting only keys that exist in `base` (typos are errors). */
+function mergeKnown(base: Record<string, unknown>, over: unknown, source: string, path: string[] = []): void {
+  if (over === null || over === undefined) return;
+  if (!isObject(over)) {
+    throw new AsloError('CONFIG_INVALID', `${source}: ${path.join('.') || 'the file'} must be a mapping.`);
+  }
+  for (const [key, value] of Object.entries(over)) {
+    if (path.length === 0 && key === 'secrets') {
+      throw new AsloError(
+        'CONFIG_SECRET_IN_FILE',
+        `${source}: secrets do not belong in a config file. Move them to the environment (ASLO_SECRET_*) or to the instance's secrets.yaml.`,
+      );
+    }
+    if (!(key in base)) {
+      throw new AsloError('CONFIG_UNKNOWN_KEY', `${source}: unknown key "${[...path, key].join('.')}". Check its spelling against the documented default config.`);
+    }
+    const current = base[key];
+    if (isObject(current)) {
+      mergeKnown(current, value, source, [...path, key]);
+    } else {
+      base[key] = coerce(current, value, source, [...path, key]);
+    }
+  }
+}
+
+function coerce(current: unknown, value: unknown, source: string, path: string[]): unknown {
+  const where = `${source}: ${path.join('.')}`;
+  if (typeof current === 'number') {
+    const n = typeof value === 'number' ? value : Number(String(value).trim());
+    if (!Number.isFinite(n)) throw new AsloError('CONFIG_INVALID', `${where} must be a number, got "${String(value)}".`);
+    return n;
+  }
+  if (typeof current === 'boolean') {
+    if (typeof value === 'boolean') return value;
+    const s = String(value).trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off'].includes(s)) return false;
+    throw new AsloError('CONFIG_INVALID', `${where} must be true or false, got "${String(value)}".`);
+  }
+  if (Array.isArray(current)) {
+    if (Array.isArray(value)) return value.map(String);
+    return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  if (value === null || value === undefined) return '';
+  return String(value);
+}
+
+function envName(path: string[]): string {
+  return 'ASLO_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+/** Apply ASLO_* variables for every known leaf key. */
+function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, path: string[] = []): void {
+  for (const [key, current] of Object.entries(base)) {
+    const p = [...path, key];
+    if (isObject(current)) {
+      applyEnv(current, env, p);
+      continue;
+    }
+    const name = envName(p);
+    if (env[name] !== undefined) base[key] = coerce(current, env[name], `environment ${name}`, p);
+  }
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AsloError('CONFIG_UNREADABLE', `Cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return YAML.parse(text) as Json;
+  } catch (err) {
+    throw new AsloError('CONFIG_INVALID', `Config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+  if (mode !== undefined) chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+export function instanceDirOf(dataDir: string, instance: string): string {
+  return join(dataDir, 'instances', instance);
+}
+
+/**
+ * Resolve the configuration for one instance. Order (later wins): built-in defaults, the config
+ * file, the instance's instance.yaml, environment variables, explicit options (--port).
+ */
+export function loadConfig(opts: ConfigOptions = {}): AsloConfig {
+  const env = opts.env ?? process.env;
+  const dataDir = resolve(opts.dataDir ?? defaultDataDir(env));
+  const instance = opts.instance ?? env.ASLO_INSTANCE ?? 'default';
+  assertInstanceName(instance);
+  const configFile = resolve(opts.configFile ?? env.ASLO_CONFIG ?? join(dataDir, 'config.yaml'));
+  const instanceDir = instanceDirOf(dataDir, instance);
+
+  if (!existsSync(configFile)) {
+    if (opts.configFile) throw new AsloError('CONFIG_UNREADABLE', `Config file ${configFile} does not exist.`);
+    if (opts.writeDefaults) writeFileAtomic(configFile, DEFAULT_CONFIG_TEXT);
+  }
+
+  const cfg = baseDefaults() as unknown as Record<string, unknown>;
+  if (existsSync(configFile)) mergeKnown(cfg, readYaml(configFile), configFile);
+  const instanceFile = join(instanceDir, 'instance.yaml');
+  if (existsSync(instanceFile)) mergeKnown(cfg, readYaml(instanceFile), instanceFile);
+  applyEnv(cfg, env);
+  if (env.ASLO_PORT && !env.ASLO_SERVER_PORT) (cfg.server as Record<string, unknown>).port = coerce(8080, env.ASLO_PORT, 'environment ASLO_PORT', ['server', 'port']);
+
+  const out = cfg as unknown as AsloConfig;
+  if (opts.port !== undefined) out.server.port = opts.port;
+  if (!Number.isInteger(out.server.port) || out.server.port < 0 || out.server.port > 65535) {
+    throw new AsloError('CONFIG_INVALID', `server.port must be a port number (0-65535), got ${out.server.port}.`);
+  }
+  out.instance = instance;
+  out.dataDir = dataDir;
+  out.instanceDir = instanceDir;
+  out.configFile = configFile;
+  if (!out.server.baseUrl) out.server.baseUrl = `http://localhost:${out.server.port}`;
+  out.server.baseUrl = out.server.baseUrl.replace(/\/+$/, '');
+  if (!out.database.embeddedDir) out.database.embeddedDir = join(instanceDir, 'db');
+  if (!out.cache.prefix) out.cache.prefix = `aslo:${instance}:`;
+  if (!out.storage.filesDir) out.storage.filesDir = join(instanceDir, 'files');
+  if (!out.storage.repoDir) out.storage.repoDir = join(instanceDir, 'repo');
+  if (!out.storage.outboxDir) out.storage.outboxDir = join(instanceDir, 'outbox');
+  return out;
+}
+
+/** Write the data folder layout of an instance (idempotent). */
+export function ensureInstanceFolders(cfg: AsloConfig): void {
+  for (const dir of [cfg.instanceDir, cfg.storage.filesDir, cfg.storage.repoDir, cfg.storage.outboxDir]) {
+    mkdirSync(dir, { recursive: true });
+  }
+}
+
+/** Secrets: environment first, then the instance's secrets.yaml (generated on first run when allowed). */
+export async function loadSecrets(cfg: AsloConfig, opts: { env?: NodeJS.ProcessEnv; generate?: boolean } = {}): Promise<Secrets> {
+  const env = opts.env ?? process.env;
+  const file = join(cfg.instanceDir, 'secrets.yaml');
+  let stored: Partial<Secrets> = {};
+  if (existsSync(file)) {
+    const parsed = readYaml(file);
+    if (isObject(parsed)) stored = parsed as Partial<Secrets>;
+  }
+  const secrets: Partial<Secrets> = {
+    sessionKey: env.ASLO_SECRET_SESSION_KEY ?? stored.sessionKey,
+    signingKey: env.ASLO_SECRET_SIGNING_KEY ?? stored.signingKey,
+  };
+  const missing = !secrets.sessionKey || !secrets.signingKey;
+  if (missing && opts.generate) {
+    const { generateKeyPairSync } = await import('node:crypto');
+    if (!stored.sessionKey) stored.sessionKey = randomBytes(32).toString('base64url');
+    if (!stored.signingKey) {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      stored.signingKey = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    }
+    writeFileAtomic(
+      file,
+      '# Secrets of this instance. Keep this file private (mode 0600); never commit it.\n' + YAML.stringify(stored),
+      0o600,
+    );
+    secrets.sessionKey ??= stored.sessionKey;
+    secrets.signingKey ??= stored.signingKey;
+  }
+  if (!secrets.sessionKey || !secrets.signingKey) {
+    throw new AsloError(
+      'CONFIG_MISSING_SECRET',
+      `Secrets are missing for instance "${cfg.instance}": set ASLO_SECRET_SESSION_KEY and ASLO_SECRET_SIGNING_KEY, or run "aslo serve" once to generate ${file}.`,
+    );
+  }
+  return secrets as Secrets;
+}
+
+export function describeConfig(cfg: AsloConfig): Record<string, string> {
+  return {
+    instance: cfg.instance,
+    config: cfg.configFile,
+    data: cfg.instanceDir,
+    database: cfg.database.url ? redactUrl(cfg.database.url) : `embedded (PGlite) at ${cfg.database.embeddedDir}`,
+    cache: cfg.cache.redisUrl ? redactUrl(cfg.cache.redisUrl) : 'in-process',
+    files: cfg.storage.filesDir,
+    repo: cfg.storage.repoDir,
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}

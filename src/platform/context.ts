@@ -1,0 +1,59 @@
+// The services of one running instance, built once from its config and shared by the web app,
+// the CLI and the workers. Everything that does I/O is reached through here.
+import { join } from 'node:path';
+import { openDatabase, type DatabaseHandle, type Db } from './db/index.js';
+import { migrateToLatest } from './db/migrate.js';
+import { FileStore } from './storage/file-store.js';
+import { ensureInstanceFolders, loadSecrets, type AsloConfig, type Secrets } from './config.js';
+
+export interface AppContext {
+  config: AsloConfig;
+  db: Db;
+  database: DatabaseHandle;
+  files: FileStore;
+  secrets: Secrets;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  /** Apply pending migrations now (the embedded database always does). */
+  migrate?: boolean;
+  /** Generate missing secrets into the instance folder (first run of the embedded default). */
+  generateSecrets?: boolean;
+}
+
+export async function createContext(config: AsloConfig, opts: ContextOptions = {}): Promise<AppContext> {
+  ensureInstanceFolders(config);
+  const secrets = await loadSecrets(config, { generate: opts.generateSecrets ?? !config.database.url });
+  const database = await openDatabase({
+    url: config.database.url,
+    embeddedDir: config.database.embeddedDir,
+    poolSize: config.database.poolSize,
+  });
+  try {
+    if (opts.migrate ?? (database.kind === 'pglite' || config.database.migrateOnStart)) {
+      await migrateToLatest(database.db);
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const files = new FileStore(config.storage.filesDir);
+  let closed = false;
+  return {
+    config,
+    db: database.db,
+    database,
+    files,
+    secrets,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await database.close();
+    },
+  };
+}
+
+export function tmpDirOf(config: AsloConfig): string {
+  return join(config.instanceDir, 'tmp');
+}

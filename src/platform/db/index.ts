@@ -1,0 +1,84 @@
+// One place that opens the database: PGlite (embedded default) or PostgreSQL (scaled), the
+// same Kysely<Database> either way, with the same type parsing so results look identical.
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import type { Database } from './schema.js';
+import { PgliteDialect } from './pglite-dialect.js';
+import { AsloError } from '../errors.js';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Where it lives, for humans (password removed). */
+  location: string;
+  close(): Promise<void>;
+}
+
+// int8 (ids, counts) and numeric (ratings) as numbers: ids stay far below 2^53; dates stay text.
+const INT8 = 20;
+const NUMERIC = 1700;
+const DATE = 1082;
+pg.types.setTypeParser(INT8, (v) => Number(v));
+pg.types.setTypeParser(NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(DATE, (v) => v);
+
+export interface OpenOptions {
+  /** PostgreSQL URL; empty: PGlite. */
+  url?: string;
+  /** PGlite folder, or ':memory:'. */
+  embeddedDir?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // An idle client losing its server must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await sql`select 1`.execute(db);
+    } catch (err) {
+      await db.destroy().catch(() => {});
+      throw new AsloError(
+        'DB_UNREACHABLE',
+        `Cannot connect to PostgreSQL at ${safeUrl(opts.url)}: ${(err as Error).message}. Check that the server runs and database.url is right.`,
+        { statusCode: 503, cause: err },
+      );
+    }
+    return { db, kind: 'postgres', location: safeUrl(opts.url), close: () => db.destroy() };
+  }
+  const dir = opts.embeddedDir ?? ':memory:';
+  if (dir !== ':memory:') mkdirSync(dir, { recursive: true });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir === ':memory:' ? undefined : dir, {
+      extensions: { pg_trgm, unaccent },
+      parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Number(v), [DATE]: (v: string) => v },
+    });
+  } catch (err) {
+    throw new AsloError(
+      'DB_EMBEDDED_OPEN_FAILED',
+      `Cannot open the embedded database in ${dir}: ${(err as Error).message}. Is another aslo process using this data folder?`,
+      { statusCode: 503, cause: err },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
+  return { db, kind: 'pglite', location: dir, close: () => db.destroy() };
+}
+
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,39 @@
+// Versioned migrations, applied in name order by `aslo migrate` and at start. The list is
+// static (not read from the folder at run time) so bundlers and type checks see every one.
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Db } from './index.js';
+import * as m0001 from './migrations/0001_initial.js';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export function migrator(db: Db): Migrator {
+  return new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock' });
+}
+
+export interface MigrateReport {
+  applied: string[];
+  pending: string[];
+}
+
+export async function migrateToLatest(db: Db): Promise<MigrateReport> {
+  const result: MigrationResultSet = await migrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const msg = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
+  }
+  return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), pending: [] };
+}
+
+export async function migrationStatus(db: Db): Promise<{ name: string; executedAt: Date | undefined }[]> {
+  const list = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
+}

@@ -1,0 +1,260 @@
+// Row types of every table, as Kysely sees them. Keep in step with the migrations.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type TimestampNullable = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+/** bigserial / bigint columns: node-postgres returns them as strings; we parse them to numbers. */
+type Id = Generated<number>;
+
+export type ActivityStatus = 'sandbox' | 'nominated' | 'public' | 'disabled';
+export type FileStatus = 'sandbox' | 'pending' | 'public' | 'disabled';
+export type Role = 'user' | 'editor' | 'admin';
+
+export interface UsersTable {
+  id: Id;
+  email: string;
+  display_name: string;
+  password_hash: string | null;
+  legacy_hash: string | null;
+  role: Generated<Role>;
+  email_verified_at: TimestampNullable;
+  locale: string | null;
+  homepage: string | null;
+  bio: string | null;
+  legacy_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: TimestampNullable;
+}
+
+export interface ActivitiesTable {
+  id: Id;
+  bundle_id: string;
+  legacy_id: number | null;
+  kind: 'activity' | 'content';
+  status: Generated<ActivityStatus>;
+  status_changed_at: Timestamp;
+  trusted: Generated<boolean>;
+  default_locale: Generated<string>;
+  homepage_url: string | null;
+  support_url: string | null;
+  repository_url: string | null;
+  icon_svg: string | null;
+  download_count: ColumnType<number, number | undefined, number>;
+  average_daily_users: Generated<number>;
+  rating_count: Generated<number>;
+  rating_average: ColumnType<number | null, number | null | undefined, number | null>;
+  rating_bayesian: ColumnType<number | null, number | null | undefined, number | null>;
+  featured: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_published_at: TimestampNullable;
+}
+
+export interface ActivityAuthorsTable {
+  activity_id: number;
+  user_id: number;
+  role: 'owner' | 'developer';
+  position: Generated<number>;
+  created_at: Timestamp;
+}
+
+export interface ActivityTextsTable {
+  activity_id: number;
+  locale: string;
+  origin: 'bundle' | 'developer';
+  name: string | null;
+  summary: string | null;
+  description: string | null;
+  updated_at: Timestamp;
+}
+
+export interface VersionsTable {
+  id: Id;
+  activity_id: number;
+  version: string;
+  version_normalized: string;
+  sort_key: string;
+  release_notes: string | null;
+  sugar_min: string | null;
+  sugar_max: string | null;
+  sugar_min_key: string | null;
+  sugar_max_key: string | null;
+  sugar_range_origin: Generated<'uploader' | 'runtime'>;
+  runtime: 'python2' | 'python3' | 'web' | 'other';
+  exec: string | null;
+  licenses: ColumnType<string[], string[] | undefined, string[]>;
+  metadata: Json<Record<string, unknown>>;
+  icon_svg: string | null;
+  uploaded_by: number | null;
+  legacy_id: number | null;
+  created_at: Timestamp;
+}
+
+export interface FilesTable {
+  id: Id;
+  version_id: number;
+  sha256: string;
+  size: number;
+  storage_key: string;
+  file_name: string;
+  status: Generated<FileStatus>;
+  status_changed_at: Timestamp;
+  piece_length: number;
+  piece_hashes: Buffer | Uint8Array;
+  sha1: string | null;
+  md5: string | null;
+  validation: Json<Record<string, unknown>>;
+  legacy_id: number | null;
+  created_at: Timestamp;
+}
+
+export interface CategoriesTable {
+  id: Id;
+  slug: string;
+  position: Generated<number>;
+  names: Json<Record<string, string>>;
+}
+
+export interface ActivityCategoriesTable {
+  activity_id: number;
+  category_id: number;
+}
+
+export interface TagsTable {
+  id: Id;
+  slug: string;
+  name: string;
+}
+
+export interface ActivityTagsTable {
+  activity_id: number;
+  tag_id: number;
+}
+
+export interface ScreenshotsTable {
+  id: Id;
+  activity_id: number;
+  position: Generated<number>;
+  storage_key: string;
+  content_type: string;
+  width: number;
+  height: number;
+  captions: Json<Record<string, string>>;
+  created_at: Timestamp;
+}
+
+export interface CollectionsTable {
+  id: Id;
+  nickname: string;
+  name: string;
+  description: string | null;
+  names: Json<Record<string, string>>;
+  owner_id: number | null;
+  listed: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CollectionActivitiesTable {
+  collection_id: number;
+  activity_id: number;
+  pinned_version_id: number | null;
+  position: Generated<number>;
+}
+
+export interface ReviewsTable {
+  id: Id;
+  activity_id: number;
+  user_id: number;
+  version_id: number | null;
+  rating: number;
+  body: string | null;
+  reply_body: string | null;
+  reply_user_id: number | null;
+  replied_at: TimestampNullable;
+  flag_count: Generated<number>;
+  hidden: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  at: Timestamp;
+  actor_user_id: number | null;
+  actor_label: string | null;
+  actor_address: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  reason: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+export interface JobsTable {
+  id: Id;
+  queue: string;
+  payload: Json<Record<string, unknown>>;
+  dedupe_key: string | null;
+  run_at: Timestamp;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_until: TimestampNullable;
+  last_error: string | null;
+  done_at: TimestampNullable;
+  created_at: Timestamp;
+}
+
+export interface DownloadCountsTable {
+  file_id: number;
+  day: ColumnType<string, string, string>;
+  mirror_id: Generated<number>;
+  count: ColumnType<number, number, number>;
+}
+
+export interface UpdatePingsTable {
+  activity_id: number;
+  day: ColumnType<string, string, string>;
+  app_series: Generated<string>;
+  count: ColumnType<number, number, number>;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: Json;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  activities: ActivitiesTable;
+  activity_authors: ActivityAuthorsTable;
+  activity_texts: ActivityTextsTable;
+  versions: VersionsTable;
+  files: FilesTable;
+  categories: CategoriesTable;
+  activity_categories: ActivityCategoriesTable;
+  tags: TagsTable;
+  activity_tags: ActivityTagsTable;
+  screenshots: ScreenshotsTable;
+  collections: CollectionsTable;
+  collection_activities: CollectionActivitiesTable;
+  reviews: ReviewsTable;
+  audit_log: AuditLogTable;
+  jobs: JobsTable;
+  download_counts: DownloadCountsTable;
+  update_pings: UpdatePingsTable;
+  settings: SettingsTable;
+}
+
+export type Activity = Selectable<ActivitiesTable>;
+export type NewActivity = Insertable<ActivitiesTable>;
+export type ActivityUpdate = Updateable<ActivitiesTable>;
+export type Version = Selectable<VersionsTable>;
+export type NewVersion = Insertable<VersionsTable>;
+export type FileRow = Selectable<FilesTable>;
+export type NewFile = Insertable<FilesTable>;
+export type User = Selectable<UsersTable>;

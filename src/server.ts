@@ -1,0 +1,49 @@
+// The only place that listens. Builds the app for the selected instance, loads sample content
+// into an empty catalog, prints where everything lives, and closes cleanly on SIGINT/SIGTERM.
+import type { FastifyInstance } from 'fastify';
+import { build } from './app.js';
+import { describeConfig, type AsloConfig } from './platform/config.js';
+import { createContext } from './platform/context.js';
+import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: AsloConfig, opts: { role?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+  const log = (s: string) => {
+    if (!opts.quiet) process.stdout.write(s + '\n');
+  };
+  const ctx = await createContext(config, { generateSecrets: !config.database.url });
+  log(`aslo: instance "${config.instance}"`);
+  for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
+  if (config.sample.loadOnStart) {
+    const loaded = await loadSampleContentIfEmpty(ctx);
+    if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
+  }
+  const app = await build(config, { context: ctx, logger: { level: config.server.logLevel } });
+  app.addHook('onClose', async () => ctx.close());
+  const address = await app.listen({ port: config.server.port, host: config.server.host });
+  const port = new URL(address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]')).port;
+  const url = `http://localhost:${port}`;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing = false;
+  const close = async () => {
+    if (closing) return closed;
+    closing = true;
+    await app.close();
+    resolveClosed();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`aslo: ${sig} received, closing`);
+      void close();
+    });
+  }
+  log(`  listening ${url}  (API docs: ${url}/api/docs)`);
+  return { app, url, closed, close };
+}
