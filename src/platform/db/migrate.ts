@@ -15,7 +15,7 @@ class StaticProvider implements MigrationProvider {
 }
 
 export function migrator(db: Db): Migrator {
-  return new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock' });
+  return new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock', allowUnorderedMigrations: true });
 }
 
 export interface MigrateReport {
