@@ -17,7 +17,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   const log = (s: string) => {
     if (!opts.quiet) process.stdout.write(s + '\n');
   };
-  const ctx = await createContext(config, { generateSecrets: !config.database.url });
+  const ctx = await createContext(config);
   log(`aslo: instance "${config.instance}"`);
   for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
   if (config.sample.loadOnStart) {

@@ -18,13 +18,16 @@ export interface AppContext {
 export interface ContextOptions {
   /** Apply pending migrations now (the embedded database always does). */
   migrate?: boolean;
-  /** Generate missing secrets into the instance folder (first run of the embedded default). */
+  /**
+   * Generate missing secrets into the instance's secrets.yaml (default true). A deployment with
+   * several machines sets them in the environment instead, so every process shares them.
+   */
   generateSecrets?: boolean;
 }
 
 export async function createContext(config: AsloConfig, opts: ContextOptions = {}): Promise<AppContext> {
   ensureInstanceFolders(config);
-  const secrets = await loadSecrets(config, { generate: opts.generateSecrets ?? !config.database.url });
+  const secrets = await loadSecrets(config, { generate: opts.generateSecrets ?? true });
   const database = await openDatabase({
     url: config.database.url,
     embeddedDir: config.database.embeddedDir,
