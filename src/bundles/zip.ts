@@ -101,7 +101,10 @@ async function startsWithZipSignature(path: string): Promise<{ size: number; pk:
 
 function yauzlOpen(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) =>
+    // decodeStrings: false so we validate names ourselves (yauzl would stop at the first bad one);
+    // validateEntrySizes: false so a size lie is reported per entry instead of aborting the
+    // directory read; streamEntry() enforces sizes itself.
+    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false }, (err, zip) =>
       err ? reject(err) : resolve(zip),
     );
   });
@@ -235,6 +238,9 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
       ok = false;
     };
     if (e.isEncrypted()) problem('BUNDLE_ZIP_ENCRYPTED', `${name} is encrypted; bundles must not be password-protected`);
+    else if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) {
+      problem('BUNDLE_ZIP_SIZE_MISMATCH', `${name} is stored uncompressed but declares two different sizes; the archive is damaged or hostile`);
+    }
     if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
       problem(
         'BUNDLE_ZIP_UNSUPPORTED_COMPRESSION',
@@ -380,8 +386,8 @@ async function streamEntry(bz: BundleZip, info: ZipEntryInfo, keep: boolean): Pr
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > e.uncompressedSize) {
-        // Belt and braces: yauzl's own size check should already have fired.
-        throw new Error(`too many bytes in the stream. expected ${e.uncompressedSize}`);
+        // Stop inflating at once: this is how a bomb that lies about its size is defused.
+        throw new Error(`too many bytes in the stream. expected ${e.uncompressedSize}, got at least ${total}`);
       }
       crc = crc32Update(crc, chunk);
       if (keep) chunks.push(chunk);
@@ -389,6 +395,9 @@ async function streamEntry(bz: BundleZip, info: ZipEntryInfo, keep: boolean): Pr
   } catch (err) {
     stream.destroy();
     throw classifyStreamError(info.name, err as Error);
+  }
+  if (total !== e.uncompressedSize) {
+    throw classifyStreamError(info.name, new Error(`not enough bytes in the stream. expected ${e.uncompressedSize}, got ${total}`));
   }
   if (crc !== e.crc32) {
     throw new ZipEntryError('BUNDLE_ZIP_CRC_MISMATCH', `${info.name} fails its CRC-32 check; the archive is damaged, upload it again`);

@@ -134,6 +134,8 @@ export interface RawZipEntry {
   declaredCrc?: number;
   /** Name written in the local header if it should differ from the central directory. */
   localName?: string | Buffer;
+  /** Point the central directory at the local header of entry #n instead (overlapping entries). */
+  sameDataAs?: number;
 }
 
 const CRC_TABLE = (() => {
@@ -157,7 +159,9 @@ export function buildRawZip(entries: RawZipEntry[]): Buffer {
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
+  const offsets: number[] = [];
   for (const e of entries) {
+    offsets.push(offset);
     const name = typeof e.name === 'string' ? Buffer.from(e.name, 'utf8') : e.name;
     const localName = e.localName === undefined ? name : typeof e.localName === 'string' ? Buffer.from(e.localName, 'utf8') : e.localName;
     const data = typeof e.data === 'string' ? Buffer.from(e.data, 'utf8') : (e.data ?? Buffer.alloc(0));
@@ -193,7 +197,7 @@ export function buildRawZip(entries: RawZipEntry[]): Buffer {
     cd.writeUInt32LE(size, 24);
     cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE(((e.unixMode ?? 0o100644) << 16) >>> 0, 38);
-    cd.writeUInt32LE(offset, 42);
+    cd.writeUInt32LE(e.sameDataAs === undefined ? offset : offsets[e.sameDataAs], 42);
     central.push(cd, name);
     offset += local.length + localName.length + payload.length;
   }
