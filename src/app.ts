@@ -10,6 +10,12 @@ import { catalogRoutes } from './catalog/routes.js';
 import { downloadRoutes } from './downloads/routes.js';
 import { homeRoutes } from './web/routes.js';
 import { CatalogService } from './catalog/service.js';
+import { CollectionService } from './collections/service.js';
+import { UpdateService } from './updates/service.js';
+import { UpdateFastPath } from './updates/fast-path.js';
+import { updateRoutes } from './updates/routes.js';
+import accountsPlugin from './accounts/plugin.js';
+import { hubRoutes } from './web/hub/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,6 +26,8 @@ declare module 'fastify' {
 
 export interface Services {
   catalog: CatalogService;
+  collections: CollectionService;
+  updates: UpdateService;
 }
 
 export interface BuildOptions {
@@ -31,7 +39,10 @@ export interface BuildOptions {
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = opts.context ?? (await createContext(config));
   const ownsContext = !opts.context;
+  // The legacy update check is answered by the HTTP server itself, before Fastify (src/updates/fast-path.ts).
+  const updateFastPath = new UpdateFastPath();
   const app = Fastify({
+    serverFactory: updateFastPath.serverFactory(),
     logger: opts.logger ?? false,
     trustProxy: config.server.trustedProxies.length > 0 ? config.server.trustedProxies : false,
     // Sugar sends ids unencoded; bundle ids may hold any character but '/'.
@@ -39,8 +50,15 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
     genReqId: () => Math.random().toString(36).slice(2, 12),
   });
   app.decorate('ctx', ctx);
-  app.decorate('services', { catalog: new CatalogService(ctx) });
+  const catalog = new CatalogService(ctx);
+  const collections = new CollectionService(ctx);
+  const updates = new UpdateService(ctx, catalog, collections, { log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) } });
+  app.decorate('services', { catalog, collections, updates });
   if (ownsContext) app.addHook('onClose', async () => ctx.close());
+  // Built from the database now; closed (final ping flush) before the context closes.
+  await updates.start();
+  updateFastPath.service = updates;
+  app.addHook('onClose', async () => updates.close());
 
   app.setErrorHandler((err, req, reply) => {
     if (isAsloError(err)) {
@@ -72,10 +90,15 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
+  // Accounts first: sessions, CSRF, rate limits and req.viewer() are used by the routes below.
+  await app.register(accountsPlugin);
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   await app.register(catalogRoutes);
+  await app.register(updateRoutes);
   await app.register(downloadRoutes);
   await app.register(homeRoutes);
+  await app.register(hubRoutes);
   return app;
 }

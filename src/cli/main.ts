@@ -8,6 +8,7 @@ import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerInstance } from './commands/instance.js';
 import { registerDev } from './commands/dev.js';
+import { registerUser } from './commands/user.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerInstance(program);
   registerDev(program);
+  registerUser(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

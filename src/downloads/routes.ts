@@ -29,8 +29,8 @@ export async function downloadRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(app.ctx.files.read(file.storage_key));
   };
   const schema = { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, name: { type: 'string' } } }, hide: true };
-  app.get('/downloads/file/:id/:name', { schema }, handler);
-  app.head('/downloads/file/:id/:name', { schema }, handler);
+  // GET and HEAD in one route (Fastify would otherwise add its own HEAD route for the GET).
+  app.route({ method: ['GET', 'HEAD'], url: '/downloads/file/:id/:name', schema, handler });
 }
 
 /** One byte range (`bytes=a-b`, `a-`, `-n`); several ranges are answered with the whole file. */

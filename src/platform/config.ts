@@ -65,12 +65,39 @@ export interface AsloConfig {
     /** Load the project's own sample activities into an empty catalog at start. */
     loadOnStart: boolean;
   };
+  mail: {
+    /** SMTP server (smtp://host:587 or smtps://user@host:465); empty: write mail to storage.outboxDir. The password comes from the secret smtpPassword. */
+    smtpUrl: string;
+    /** Sender of every mail. */
+    from: string;
+  };
+  accounts: {
+    /** How long a browser session lasts without activity, in days. */
+    sessionDays: number;
+    /** Longest lifetime of a personal API token, in days. */
+    tokenMaxDays: number;
+    /** Only accounts with a verified e-mail address may upload. */
+    requireVerifiedEmail: boolean;
+  };
+  rateLimits: {
+    /** Length of every rate-limit window, in seconds. */
+    windowSeconds: number;
+    loginPerAddress: number;
+    loginPerAccount: number;
+    registerPerAddress: number;
+    resetPerAddress: number;
+    resetPerAccount: number;
+    uploadPerAddress: number;
+    uploadPerAccount: number;
+  };
 }
 
 export interface Secrets {
   sessionKey: string;
   /** Ed25519 private key (PKCS#8 PEM) used to sign the JSON index. */
   signingKey: string;
+  /** Password of the SMTP account (mail.smtpUrl), when it needs one. */
+  smtpPassword?: string;
 }
 
 export interface ConfigOptions {
@@ -116,6 +143,18 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
     },
     updates: { cacheMaxAge: 3600 },
     sample: { loadOnStart: true },
+    mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
+    accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
+    rateLimits: {
+      windowSeconds: 900,
+      loginPerAddress: 30,
+      loginPerAccount: 10,
+      registerPerAddress: 10,
+      resetPerAddress: 10,
+      resetPerAccount: 3,
+      uploadPerAddress: 60,
+      uploadPerAccount: 30,
+    },
   };
 }
 
@@ -171,6 +210,33 @@ updates:
 sample:
   # Load the sample activities into an empty catalog at start.
   loadOnStart: true
+
+mail:
+  # An SMTP server (smtp://user@host:587, smtps://host:465). Its password comes from the
+  # environment (ASLO_SECRET_SMTP_PASSWORD) or secrets.yaml (smtpPassword).
+  # Empty: every mail is written to the instance's outbox folder; read it with "aslo dev outbox".
+  smtpUrl: ""
+  from: "Sugar activities <noreply@localhost>"
+
+accounts:
+  # Days a browser session lasts without being used.
+  sessionDays: 30
+  # Longest lifetime of a personal API token, in days.
+  tokenMaxDays: 366
+  # Only accounts with a verified e-mail address may upload.
+  requireVerifiedEmail: true
+
+rateLimits:
+  # Requests allowed per window, per client address and per account. Shared by all processes
+  # through Redis when cache.redisUrl is set.
+  windowSeconds: 900
+  loginPerAddress: 30
+  loginPerAccount: 10
+  registerPerAddress: 10
+  resetPerAddress: 10
+  resetPerAccount: 3
+  uploadPerAddress: 60
+  uploadPerAccount: 30
 `;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -331,6 +397,7 @@ export async function loadSecrets(cfg: AsloConfig, opts: { env?: NodeJS.ProcessE
   const secrets: Partial<Secrets> = {
     sessionKey: env.ASLO_SECRET_SESSION_KEY ?? stored.sessionKey,
     signingKey: env.ASLO_SECRET_SIGNING_KEY ?? stored.signingKey,
+    smtpPassword: env.ASLO_SECRET_SMTP_PASSWORD ?? stored.smtpPassword,
   };
   const missing = !secrets.sessionKey || !secrets.signingKey;
   if (missing && opts.generate) {

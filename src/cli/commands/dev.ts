@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { say, withCommon, withContext } from '../common.js';
 import { loadSampleContent } from '../../catalog/sample/load.js';
 import { registerGenerate } from './generate.js';
+import { registerOutbox } from './outbox.js';
 
 export function registerDev(program: Command): void {
   const dev = withCommon(program.command('dev')).description('development helpers: sample content, synthetic catalogs');
@@ -16,4 +17,5 @@ export function registerDev(program: Command): void {
     });
 
   registerGenerate(dev);
+  registerOutbox(dev);
 }

@@ -50,6 +50,10 @@ export interface ActivitiesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_published_at: TimestampNullable;
+  /** 0003: an editor asked an administrator to decide. */
+  admin_review: Generated<boolean>;
+  /** 0003: the authors' message when they nominated the activity. */
+  nomination_message: string | null;
 }
 
 export interface ActivityAuthorsTable {
@@ -108,6 +112,8 @@ export interface FilesTable {
   validation: Json<Record<string, unknown>>;
   legacy_id: number | null;
   created_at: Timestamp;
+  /** 0003: an editor asked an administrator to decide. */
+  admin_review: Generated<boolean>;
 }
 
 export interface CategoriesTable {
@@ -228,6 +234,83 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
+// 0003: accounts and review.
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_seen_at: Timestamp;
+  address: string | null;
+  user_agent: string | null;
+}
+
+export type TokenScope = 'publish' | 'read';
+
+export interface ApiTokensTable {
+  id: Id;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  scopes: ColumnType<TokenScope[], TokenScope[], TokenScope[]>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_used_at: TimestampNullable;
+  revoked_at: TimestampNullable;
+  revoked_reason: string | null;
+}
+
+export type EmailTokenPurpose = 'verify' | 'reset' | 'change_email';
+
+export interface EmailTokensTable {
+  token_hash: string;
+  user_id: number;
+  purpose: EmailTokenPurpose;
+  new_email: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: TimestampNullable;
+}
+
+export type ReviewAction = 'nominate' | 'approve' | 'return' | 'escalate' | 'disable' | 'enable';
+
+export interface ReviewHistoryTable {
+  id: Id;
+  activity_id: number;
+  file_id: number | null;
+  version: string | null;
+  actor_user_id: number | null;
+  action: ReviewAction;
+  comment: string;
+  from_status: string;
+  to_status: string;
+  created_at: Timestamp;
+}
+
+export interface ReviewFlagsTable {
+  review_id: number;
+  user_id: number;
+  reason: string;
+  message: string | null;
+  created_at: Timestamp;
+  resolved_at: TimestampNullable;
+  resolved_by: number | null;
+}
+
+export interface AbuseReportsTable {
+  id: Id;
+  activity_id: number;
+  reporter_user_id: number | null;
+  reporter_address: string | null;
+  reason: string;
+  message: string;
+  created_at: Timestamp;
+  resolved_at: TimestampNullable;
+  resolved_by: number | null;
+  resolution: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   activities: ActivitiesTable;
@@ -248,6 +331,12 @@ export interface Database {
   download_counts: DownloadCountsTable;
   update_pings: UpdatePingsTable;
   settings: SettingsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  email_tokens: EmailTokensTable;
+  review_history: ReviewHistoryTable;
+  review_flags: ReviewFlagsTable;
+  abuse_reports: AbuseReportsTable;
 }
 
 export type Activity = Selectable<ActivitiesTable>;

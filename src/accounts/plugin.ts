@@ -1,0 +1,155 @@
+// The request-level side of accounts, registered once for the whole app: cookies, form bodies,
+// CSRF tokens (double submit: a signed secret cookie and a token in every form), rate limits
+// (in Redis when configured, so every process shares them), and `req.viewer()`, which resolves
+// the user from the session cookie (web pages, downloads) or from an API token (/api/ routes).
+import fp from 'fastify-plugin';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import csrf from '@fastify/csrf-protection';
+import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { AsloError } from '../platform/errors.js';
+import type { Viewer } from './access.js';
+import { AccountService } from './service.js';
+import { DbSessionStore, RedisSessionStore, type SessionStore } from './sessions.js';
+import { Mailer } from '../mail/mailer.js';
+
+export const SESSION_COOKIE = 'aslo_session';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accounts: AccountService;
+    mailer: Mailer;
+    /** The shared Redis connection when cache.redisUrl is set. */
+    redis: Redis | null;
+    limits: Limits;
+  }
+  interface FastifyRequest {
+    /** Who is making this request (memoized). */
+    viewer(): Promise<Viewer>;
+    _viewer?: Promise<Viewer>;
+  }
+}
+
+export interface Limits {
+  login: preHandlerAsyncHookHandler[];
+  register: preHandlerAsyncHookHandler[];
+  reset: preHandlerAsyncHookHandler[];
+  upload: preHandlerAsyncHookHandler[];
+}
+
+export function isSecureBase(baseUrl: string): boolean {
+  return baseUrl.startsWith('https:');
+}
+
+export function sessionCookieOptions(app: FastifyInstance, expires?: Date) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: isSecureBase(app.ctx.config.server.baseUrl),
+    ...(expires ? { expires } : {}),
+  };
+}
+
+export function setSessionCookie(app: FastifyInstance, reply: FastifyReply, token: string, expires: Date): void {
+  void reply.setCookie(SESSION_COOKIE, token, sessionCookieOptions(app, expires));
+}
+
+export function clearSessionCookie(app: FastifyInstance, reply: FastifyReply): void {
+  void reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(app));
+}
+
+function bodyField(req: FastifyRequest, name: string): string | undefined {
+  const b = req.body as Record<string, unknown> | undefined;
+  const v = b && typeof b === 'object' ? b[name] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+async function accountsPlugin(app: FastifyInstance): Promise<void> {
+  const ctx = app.ctx;
+  const config = ctx.config;
+  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
+  if (redis) {
+    redis.on('error', (err) => app.log.warn({ err }, 'redis error'));
+    app.addHook('onClose', async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+  }
+  const ttlMs = config.accounts.sessionDays * 24 * 3600_000;
+  const sessions: SessionStore = redis ? new RedisSessionStore(redis, config.cache.prefix, ttlMs) : new DbSessionStore(ctx.db, ttlMs);
+  const mailer = new Mailer(config, ctx.secrets);
+  const accounts = new AccountService(ctx, mailer, sessions);
+  app.decorate('redis', redis);
+  app.decorate('mailer', mailer);
+  app.decorate('accounts', accounts);
+
+  await app.register(cookie, { secret: ctx.secrets.sessionKey });
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(csrf, {
+    cookieKey: 'aslo_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureBase(config.server.baseUrl), signed: true },
+    getToken: (req: FastifyRequest) =>
+      bodyField(req, '_csrf') ?? (req.headers['x-csrf-token'] as string | undefined) ?? ((req.query as Record<string, unknown> | undefined)?._csrf as string | undefined) ?? '',
+  });
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: `${config.cache.prefix}ratelimit:` } : {}),
+    skipOnError: true,
+  });
+
+  app.decorateRequest('_viewer', undefined);
+  app.decorateRequest('viewer', function (this: FastifyRequest) {
+    this._viewer ??= resolveViewer(app, this);
+    return this._viewer;
+  });
+
+  const rl = config.rateLimits;
+  const timeWindow = rl.windowSeconds * 1000;
+  // createRateLimit (not rateLimit): several limits may apply to one request (address and account).
+  const limiter = (max: number, keyGenerator: (req: FastifyRequest) => string | Promise<string>): preHandlerAsyncHookHandler => {
+    const check = app.createRateLimit({ max, timeWindow, keyGenerator });
+    return async (req, reply) => {
+      const r = await check(req);
+      if (r.isAllowed || !r.isExceeded) return;
+      void reply.header('retry-after', r.ttlInSeconds);
+      const minutes = Math.max(1, Math.ceil(r.ttlInSeconds / 60));
+      throw new AsloError('RATE_LIMITED', `Too many attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`, { statusCode: 429 });
+    };
+  };
+  const byAddress = (group: string, max: number) => limiter(max, (req) => `${group}:addr:${req.ip}`);
+  const byAccount = (group: string, max: number, key: (req: FastifyRequest) => Promise<string | null> | string | null) =>
+    limiter(max, async (req) => `${group}:acct:${(await key(req)) ?? `addr:${req.ip}`}`);
+  const emailKey = (req: FastifyRequest) => bodyField(req, 'email')?.trim().toLowerCase() || null;
+  const userKey = async (req: FastifyRequest) => {
+    const v = await req.viewer();
+    return v ? `user:${v.userId}` : null;
+  };
+  app.decorate('limits', {
+    login: [byAddress('login', rl.loginPerAddress), byAccount('login', rl.loginPerAccount, emailKey)],
+    register: [byAddress('register', rl.registerPerAddress)],
+    reset: [byAddress('reset', rl.resetPerAddress), byAccount('reset', rl.resetPerAccount, emailKey)],
+    upload: [byAddress('upload', rl.uploadPerAddress), byAccount('upload', rl.uploadPerAccount, userKey)],
+  } satisfies Limits);
+}
+
+async function resolveViewer(app: FastifyInstance, req: FastifyRequest): Promise<Viewer> {
+  const address = req.ip ?? null;
+  const path = req.url;
+  if (path.startsWith('/api/')) {
+    // The API knows only tokens: no cookie means no CSRF exposure.
+    const auth = req.headers.authorization;
+    if (!auth) return null;
+    const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (!m) throw new AsloError('AUTH_HEADER_INVALID', 'The Authorization header must be "Bearer <token>".', { statusCode: 401 });
+    const actor = await app.accounts.viewerFromApiToken(m[1]!, address);
+    if (!actor) throw new AsloError('TOKEN_INVALID', 'This API token is not valid: it is unknown, revoked or expired. Create a new one in your account settings.', { statusCode: 401 });
+    return actor;
+  }
+  const token = req.cookies?.[SESSION_COOKIE];
+  if (!token) return null;
+  return app.accounts.viewerFromSession(token, address);
+}
+
+export default fp(accountsPlugin, { name: 'aslo-accounts' });

@@ -1,0 +1,441 @@
+// Accounts: registration with e-mail verification, login (with the legacy-hash upgrade),
+// password reset, e-mail and password changes, deletion, roles, and personal API tokens.
+// Every public method starts with its access check. Messages about e-mail addresses are the
+// same whether or not an account exists, so nobody can probe who is registered.
+import { sql } from 'kysely';
+import type { AppContext } from '../platform/context.js';
+import type { Db } from '../platform/db/index.js';
+import type { EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
+import { AsloError } from '../platform/errors.js';
+import type { Mailer } from '../mail/mailer.js';
+import { audit } from '../review/audit.js';
+import { requireActor, requireAdmin, type Actor, type Viewer } from './access.js';
+import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } from './passwords.js';
+import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
+import type { SessionMeta, SessionStore } from './sessions.js';
+import * as text from '../mail/texts.js';
+
+export const ROLES: Role[] = ['user', 'editor', 'admin'];
+export const SCOPES: TokenScope[] = ['publish', 'read'];
+
+const VERIFY_TTL_MS = 7 * 24 * 3600_000;
+const RESET_TTL_MS = 3600_000;
+const CHANGE_EMAIL_TTL_MS = 24 * 3600_000;
+
+export interface RequestMeta extends SessionMeta {
+  address?: string | null;
+}
+
+export function normalizeEmail(raw: unknown): string {
+  const email = typeof raw === 'string' ? raw.trim() : '';
+  if (!email || email.length > 254 || !/^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/.test(email)) {
+    throw new AsloError('EMAIL_INVALID', 'Enter a valid e-mail address, like name@example.org.', { details: { field: 'email' } });
+  }
+  return email;
+}
+
+export function checkDisplayName(raw: unknown): string {
+  const name = typeof raw === 'string' ? raw.trim().replace(/\s+/g, ' ') : '';
+  // eslint-disable-next-line no-control-regex
+  if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new AsloError('DISPLAY_NAME_INVALID', 'Enter a display name of 1 to 100 characters.', { details: { field: 'display_name' } });
+  }
+  return name;
+}
+
+export function actorFromUser(user: Pick<User, 'id' | 'email' | 'display_name' | 'role' | 'email_verified_at'>, via: Actor['via'], extra: Partial<Actor> = {}): Actor {
+  return {
+    userId: user.id,
+    email: user.email,
+    displayName: user.display_name,
+    role: user.role,
+    emailVerified: user.email_verified_at !== null,
+    via,
+    scopes: null,
+    address: null,
+    ...extra,
+  };
+}
+
+export class AccountService {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly mailer: Mailer,
+    readonly sessions: SessionStore,
+  ) {}
+
+  private get db(): Db {
+    return this.ctx.db;
+  }
+
+  private link(path: string): string {
+    return `${this.ctx.config.server.baseUrl}${path}`;
+  }
+
+  async findByEmail(email: string) {
+    return this.db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.toLowerCase()).where('deleted_at', 'is', null).executeTakeFirst();
+  }
+
+  async getUser(id: number) {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  }
+
+  private async issueEmailToken(userId: number, purpose: EmailTokenPurpose, ttlMs: number, newEmail: string | null = null): Promise<string> {
+    const token = randomToken(32);
+    const now = new Date();
+    await this.db.transaction().execute(async (trx) => {
+      // One live link per purpose: a new one replaces the old.
+      await trx.deleteFrom('email_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+      await trx.insertInto('email_tokens').values({ token_hash: sha256Hex(token), user_id: userId, purpose, new_email: newEmail, created_at: now, expires_at: new Date(now.getTime() + ttlMs) }).execute();
+    });
+    return token;
+  }
+
+  /** Take a mail-link token: valid, unused, unexpired, of this purpose. */
+  private async takeEmailToken(token: unknown, purpose: EmailTokenPurpose) {
+    const bad = new AsloError('LINK_INVALID', 'This link is not valid any more: it was used already, has expired, or was replaced by a newer one. Ask for a new mail.', { statusCode: 400 });
+    if (typeof token !== 'string' || token.length < 20 || token.length > 100) throw bad;
+    const row = await this.db.selectFrom('email_tokens').selectAll().where('token_hash', '=', sha256Hex(token)).where('purpose', '=', purpose).executeTakeFirst();
+    if (!row || row.used_at || row.expires_at.getTime() < Date.now()) throw bad;
+    return row;
+  }
+
+  // --- registration and verification ------------------------------------------------------
+
+  async register(input: { email: unknown; displayName: unknown; password: unknown; locale?: string | null }, meta: RequestMeta): Promise<void> {
+    const email = normalizeEmail(input.email);
+    const displayName = checkDisplayName(input.displayName);
+    const password = checkPasswordRules(input.password);
+    const existing = await this.findByEmail(email);
+    if (existing) {
+      await burnVerification(password);
+      await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
+      return;
+    }
+    const hash = await hashPassword(password);
+    const now = new Date();
+    let userId: number;
+    try {
+      userId = await this.db.transaction().execute(async (trx) => {
+        const user = await trx
+          .insertInto('users')
+          .values({ email, display_name: displayName, password_hash: hash, legacy_hash: null, email_verified_at: null, locale: input.locale ?? null, homepage: null, bio: null, legacy_id: null, created_at: now, updated_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await audit(trx, { actor: null, actorLabel: `user:${user.id} ${email}`, action: 'user.register', targetType: 'user', targetId: user.id, details: { address: meta.address ?? null } });
+        return user.id;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') {
+        // Registered by a concurrent request: answer as for an existing address.
+        return;
+      }
+      throw err;
+    }
+    const token = await this.issueEmailToken(userId, 'verify', VERIFY_TTL_MS);
+    await this.mailer.send(text.verifyEmail(email, displayName, this.link(`/account/verify?token=${token}`)));
+  }
+
+  async resendVerification(viewer: Viewer): Promise<void> {
+    const actor = requireActor(viewer);
+    const user = await this.getUser(actor.userId);
+    if (!user || user.email_verified_at) return;
+    const token = await this.issueEmailToken(user.id, 'verify', VERIFY_TTL_MS);
+    await this.mailer.send(text.verifyEmail(user.email, user.display_name, this.link(`/account/verify?token=${token}`)));
+  }
+
+  async verifyEmail(token: unknown): Promise<void> {
+    const row = await this.takeEmailToken(token, 'verify');
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).execute();
+      await trx.updateTable('users').set({ email_verified_at: new Date(), updated_at: new Date() }).where('id', '=', row.user_id).where('email_verified_at', 'is', null).execute();
+      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.verify_email', targetType: 'user', targetId: row.user_id });
+    });
+  }
+
+  // --- login and sessions -------------------------------------------------------------------
+
+  async login(emailRaw: unknown, passwordRaw: unknown, meta: RequestMeta): Promise<{ token: string; expiresAt: Date; user: User }> {
+    const failed = new AsloError('LOGIN_FAILED', 'The e-mail address or the password is wrong.', { statusCode: 401 });
+    if (typeof emailRaw !== 'string' || typeof passwordRaw !== 'string' || !passwordRaw || passwordRaw.length > 1000) throw failed;
+    const user = await this.findByEmail(emailRaw.trim());
+    if (!user) {
+      await burnVerification(passwordRaw);
+      throw failed;
+    }
+    const outcome = await verifyPassword(user, passwordRaw);
+    if (outcome === 'fail') {
+      await audit(this.db, { actor: null, actorLabel: `user:${user.id} ${user.email}`, action: 'user.login_failed', targetType: 'user', targetId: user.id, details: { address: meta.address ?? null } });
+      throw failed;
+    }
+    if (outcome === 'upgrade') {
+      const hash = await hashPassword(passwordRaw);
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', user.id).execute();
+        await audit(trx, { actor: null, actorLabel: `user:${user.id} ${user.email}`, action: 'user.password_upgrade', targetType: 'user', targetId: user.id, reason: 'legacy hash replaced by argon2id at login' });
+      });
+    }
+    const session = await this.sessions.create(user.id, meta);
+    return { token: session.token, expiresAt: session.expiresAt, user };
+  }
+
+  async logout(token: string | undefined): Promise<void> {
+    if (token) await this.sessions.destroy(token);
+  }
+
+  async viewerFromSession(token: string | undefined, address: string | null): Promise<Actor | null> {
+    if (!token || token.length > 100) return null;
+    const s = await this.sessions.get(token);
+    if (!s) return null;
+    const user = await this.getUser(s.userId);
+    if (!user) return null;
+    return actorFromUser(user, 'session', { address, credentialId: s.id });
+  }
+
+  // --- password reset -----------------------------------------------------------------------
+
+  async requestPasswordReset(emailRaw: unknown): Promise<void> {
+    const email = normalizeEmail(emailRaw);
+    const user = await this.findByEmail(email);
+    if (!user) return;
+    const token = await this.issueEmailToken(user.id, 'reset', RESET_TTL_MS);
+    await this.mailer.send(text.passwordReset(user.email, user.display_name, this.link(`/account/reset?token=${token}`)));
+  }
+
+  async checkResetToken(token: unknown): Promise<void> {
+    await this.takeEmailToken(token, 'reset');
+  }
+
+  async resetPassword(token: unknown, passwordRaw: unknown, meta: RequestMeta): Promise<void> {
+    const password = checkPasswordRules(passwordRaw);
+    const row = await this.takeEmailToken(token, 'reset');
+    const hash = await hashPassword(password);
+    await this.db.transaction().execute(async (trx) => {
+      const used = await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+      if (Number(used.numUpdatedRows) !== 1) throw new AsloError('LINK_INVALID', 'This link was used already. Ask for a new mail.');
+      // Following the link proves the address, so it counts as verified.
+      await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, email_verified_at: sql`coalesce(email_verified_at, now())`, updated_at: new Date() }).where('id', '=', row.user_id).execute();
+      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null } });
+    });
+    await this.sessions.destroyAllFor(row.user_id);
+  }
+
+  // --- changes to one's own account -----------------------------------------------------
+
+  private async requirePassword(actor: Actor, password: unknown): Promise<User> {
+    const user = await this.getUser(actor.userId);
+    if (!user) throw new AsloError('AUTH_REQUIRED', 'Log in first.', { statusCode: 401 });
+    if (typeof password !== 'string' || (await verifyPassword(user, password)) === 'fail') {
+      throw new AsloError('PASSWORD_WRONG', 'The current password is wrong.', { statusCode: 403, details: { field: 'current_password' } });
+    }
+    return user;
+  }
+
+  async changePassword(viewer: Viewer, current: unknown, next: unknown): Promise<void> {
+    const actor = requireActor(viewer);
+    const password = checkPasswordRules(next, 'new password');
+    await this.requirePassword(actor, current);
+    const hash = await hashPassword(password);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', actor.userId).execute();
+      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId });
+    });
+    await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
+  }
+
+  async requestEmailChange(viewer: Viewer, password: unknown, newEmailRaw: unknown): Promise<void> {
+    const actor = requireActor(viewer);
+    const newEmail = normalizeEmail(newEmailRaw);
+    const user = await this.requirePassword(actor, password);
+    if (newEmail.toLowerCase() === user.email.toLowerCase()) throw new AsloError('EMAIL_UNCHANGED', 'That is already your e-mail address.', { details: { field: 'email' } });
+    // Whether the new address is taken is only told at confirmation, to its own owner.
+    const token = await this.issueEmailToken(user.id, 'change_email', CHANGE_EMAIL_TTL_MS, newEmail);
+    await this.mailer.send(text.confirmNewEmail(newEmail, user.display_name, this.link(`/account/email/confirm?token=${token}`)));
+    await this.mailer.send(text.emailChangeRequested(user.email, user.display_name, newEmail));
+    await audit(this.db, { actor, action: 'user.email_change_requested', targetType: 'user', targetId: user.id, details: { new_email: newEmail } });
+  }
+
+  async confirmEmailChange(token: unknown): Promise<void> {
+    const row = await this.takeEmailToken(token, 'change_email');
+    const newEmail = row.new_email!;
+    const taken = await this.findByEmail(newEmail);
+    if (taken && taken.id !== row.user_id) {
+      throw new AsloError('EMAIL_TAKEN', 'Another account uses this e-mail address already. Log in to that account, or delete it first.', { statusCode: 409 });
+    }
+    const old = await this.getUser(row.user_id);
+    if (!old) throw new AsloError('LINK_INVALID', 'This link is not valid any more.');
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).execute();
+      await trx.updateTable('users').set({ email: newEmail, email_verified_at: new Date(), updated_at: new Date() }).where('id', '=', row.user_id).execute();
+      await audit(trx, { actor: null, actorLabel: `user:${row.user_id} ${old.email}`, action: 'user.email_change', targetType: 'user', targetId: row.user_id, details: { from: old.email, to: newEmail } });
+    });
+  }
+
+  async deleteAccount(viewer: Viewer, password: unknown): Promise<void> {
+    const actor = requireActor(viewer);
+    const user = await this.requirePassword(actor, password);
+    await this.db.transaction().execute(async (trx) => {
+      const now = new Date();
+      await trx.deleteFrom('activity_authors').where('user_id', '=', user.id).execute();
+      await trx.updateTable('api_tokens').set({ revoked_at: now, revoked_reason: 'account deleted' }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
+      await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).execute();
+      await trx
+        .updateTable('users')
+        .set({ email: `deleted-${user.id}@invalid`, display_name: 'Deleted user', password_hash: null, legacy_hash: null, homepage: null, bio: null, deleted_at: now, updated_at: now })
+        .where('id', '=', user.id)
+        .execute();
+      await audit(trx, { actor, action: 'user.delete', targetType: 'user', targetId: user.id });
+    });
+    await this.sessions.destroyAllFor(user.id);
+  }
+
+  // --- administration -----------------------------------------------------------------------
+
+  /** Create an account directly (the CLI's `aslo user create`, tests): verified at once. */
+  async createUser(input: { email: string; displayName: string; password: string; role?: Role; actorLabel?: string }): Promise<User> {
+    const email = normalizeEmail(input.email);
+    const displayName = checkDisplayName(input.displayName);
+    const password = checkPasswordRules(input.password);
+    const role = input.role ?? 'user';
+    if (!ROLES.includes(role)) throw new AsloError('ROLE_INVALID', `Role must be one of ${ROLES.join(', ')}.`);
+    if (await this.findByEmail(email)) throw new AsloError('EMAIL_TAKEN', `An account with the address ${email} exists already.`, { statusCode: 409 });
+    const hash = await hashPassword(password);
+    const now = new Date();
+    return this.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .insertInto('users')
+        .values({ email, display_name: displayName, password_hash: hash, legacy_hash: null, role, email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: null, created_at: now, updated_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(trx, { actor: null, actorLabel: input.actorLabel ?? 'cli', action: 'user.create', targetType: 'user', targetId: user.id, details: { email, role } });
+      return user;
+    });
+  }
+
+  /** Change a user's role. `viewer` null means the command line (trusted operator). */
+  async setRole(viewer: Viewer | 'cli', userRef: string | number, roleRaw: string, reason: string | null = null): Promise<User> {
+    const actor = viewer === 'cli' ? null : requireAdmin(viewer);
+    if (!ROLES.includes(roleRaw as Role)) throw new AsloError('ROLE_INVALID', `Role must be one of ${ROLES.join(', ')}.`);
+    const role = roleRaw as Role;
+    const user = typeof userRef === 'number' ? await this.getUser(userRef) : await this.findByEmail(userRef);
+    if (!user) throw new AsloError('USER_NOT_FOUND', `No account ${typeof userRef === 'number' ? `#${userRef}` : userRef}.`, { statusCode: 404 });
+    if (actor && actor.userId === user.id && role !== 'admin') {
+      throw new AsloError('ROLE_SELF_DEMOTION', 'Administrators cannot remove their own administrator role; ask another administrator.', { statusCode: 409 });
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx.updateTable('users').set({ role, updated_at: new Date() }).where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
+      await audit(trx, { actor, actorLabel: actor ? undefined : 'cli', action: 'user.role', targetType: 'user', targetId: user.id, reason, details: { from: user.role, to: role } });
+      return updated;
+    });
+  }
+
+  async listUsers(viewer: Viewer, q: { search?: string; page?: number } = {}) {
+    requireAdmin(viewer);
+    let base = this.db.selectFrom('users').where('deleted_at', 'is', null);
+    if (q.search) {
+      const p = `%${q.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      base = base.where((eb) => eb.or([eb('email', 'ilike', p), eb('display_name', 'ilike', p)]));
+    }
+    return base.select(['id', 'email', 'display_name', 'role', 'email_verified_at', 'created_at']).orderBy('id').limit(100).offset(((q.page ?? 1) - 1) * 100).execute();
+  }
+
+  // --- personal API tokens --------------------------------------------------------------------
+
+  async createApiToken(viewer: Viewer, input: { name: unknown; scopes: unknown; expiresInDays: unknown }): Promise<{ id: number; token: string; expiresAt: Date }> {
+    const actor = requireActor(viewer);
+    if (actor.via === 'token') throw new AsloError('TOKEN_CANNOT_CREATE', 'API tokens are created in the web UI, not with another token.', { statusCode: 403 });
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!name || name.length > 100) throw new AsloError('TOKEN_NAME_INVALID', 'Give the token a name of 1 to 100 characters (where it is used, for example "laptop CLI").', { details: { field: 'name' } });
+    const scopes = (Array.isArray(input.scopes) ? input.scopes : typeof input.scopes === 'string' ? [input.scopes] : []).map(String);
+    if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s as TokenScope))) {
+      throw new AsloError('TOKEN_SCOPE_INVALID', `Choose the token's scopes among ${SCOPES.join(', ')}.`, { details: { field: 'scopes' } });
+    }
+    const max = this.ctx.config.accounts.tokenMaxDays;
+    const days = Number(input.expiresInDays ?? 90);
+    if (!Number.isInteger(days) || days < 1 || days > max) {
+      throw new AsloError('TOKEN_EXPIRY_INVALID', `A token lasts from 1 to ${max} days.`, { details: { field: 'expires_in_days' } });
+    }
+    const token = newApiToken();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + days * 24 * 3600_000);
+    const id = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('api_tokens')
+        .values({ user_id: actor.userId, name, token_hash: sha256Hex(token), token_prefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], created_at: now, expires_at: expiresAt })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit(trx, { actor, action: 'token.create', targetType: 'api_token', targetId: row.id, details: { name, scopes, expires_at: expiresAt.toISOString() } });
+      return row.id;
+    });
+    return { id, token, expiresAt };
+  }
+
+  async listApiTokens(viewer: Viewer) {
+    const actor = requireActor(viewer);
+    return this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'token_prefix', 'scopes', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'revoked_reason'])
+      .where('user_id', '=', actor.userId)
+      .orderBy('id', 'desc')
+      .execute();
+  }
+
+  async revokeApiToken(viewer: Viewer, id: number): Promise<void> {
+    const actor = requireActor(viewer);
+    const row = await this.db.selectFrom('api_tokens').select(['id', 'user_id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+    // Someone else's token is "not found", not "forbidden": ids of others' tokens are not told.
+    if (!row || row.user_id !== actor.userId) throw new AsloError('TOKEN_NOT_FOUND', `You have no API token #${id}.`, { statusCode: 404 });
+    if (row.revoked_at) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_reason: 'revoked by its owner' }).where('id', '=', id).execute();
+      await audit(trx, { actor, action: 'token.revoke', targetType: 'api_token', targetId: id });
+    });
+  }
+
+  async viewerFromApiToken(token: string, address: string | null): Promise<Actor | null> {
+    if (!/^aslo_[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const row = await this.db
+      .selectFrom('api_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.id as tokenId', 't.scopes', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id', 'u.email', 'u.display_name', 'u.role', 'u.email_verified_at', 'u.deleted_at'])
+      .where('t.token_hash', '=', sha256Hex(token))
+      .executeTakeFirst();
+    if (!row || row.revoked_at || row.deleted_at || row.expires_at.getTime() <= Date.now()) return null;
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+      await this.db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', row.tokenId).execute();
+    }
+    return actorFromUser(row, 'token', { scopes: row.scopes, address, credentialId: row.tokenId });
+  }
+
+  /**
+   * Revoke every live token that appears in `haystack` (the text of an uploaded bundle's files)
+   * and tell each token's owner by mail. Returns what was revoked.
+   */
+  async revokeLeakedTokens(found: { token: string; file: string }[], context: { bundleId: string | null; uploader: number | null }): Promise<{ tokenId: number; file: string }[]> {
+    const out: { tokenId: number; file: string }[] = [];
+    const seen = new Set<string>();
+    for (const { token, file } of found) {
+      if (seen.has(token)) continue;
+      seen.add(token);
+      const row = await this.db
+        .selectFrom('api_tokens as t')
+        .innerJoin('users as u', 'u.id', 't.user_id')
+        .select(['t.id', 't.name', 't.token_prefix', 't.revoked_at', 'u.id as userId', 'u.email', 'u.display_name'])
+        .where('t.token_hash', '=', sha256Hex(token))
+        .executeTakeFirst();
+      if (!row || row.revoked_at) continue;
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_reason: `found in an uploaded bundle (${file})` }).where('id', '=', row.id).execute();
+        await audit(trx, { actor: null, actorLabel: 'system:token-scan', action: 'token.revoke_leaked', targetType: 'api_token', targetId: row.id, reason: 'token found inside an uploaded bundle', details: { file, bundle_id: context.bundleId, uploader: context.uploader } });
+      });
+      await this.mailer.send(text.tokenLeaked(row.email, row.display_name, row.name, row.token_prefix, file, context.bundleId));
+      out.push({ tokenId: row.id, file });
+    }
+    return out;
+  }
+}
+
+/** Every API-token-shaped string in a text. */
+export function findTokenStrings(s: string): string[] {
+  return [...s.matchAll(API_TOKEN_PATTERN)].map((m) => m[0]);
+}

@@ -1,0 +1,68 @@
+// `aslo user`: create accounts (the first administrator: `aslo user create --admin`), change
+// roles, list accounts. The operator at the command line is trusted; every change is audited
+// with the actor "cli".
+import { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { say, UsageError, withCommon, withContext } from '../common.js';
+import { AccountService, ROLES } from '../../accounts/service.js';
+import { DbSessionStore } from '../../accounts/sessions.js';
+import { Mailer } from '../../mail/mailer.js';
+import type { AppContext } from '../../platform/context.js';
+import type { Role } from '../../platform/db/schema.js';
+
+function accountsOf(ctx: AppContext): AccountService {
+  return new AccountService(ctx, new Mailer(ctx.config, ctx.secrets), new DbSessionStore(ctx.db, ctx.config.accounts.sessionDays * 86400_000));
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function registerUser(program: Command): void {
+  const user = withCommon(program.command('user')).description('manage accounts and roles (user, editor, admin)');
+
+  withCommon(user.command('create'))
+    .description('create a verified account; prints a generated password unless one is given')
+    .requiredOption('--email <address>', 'e-mail address (the login)')
+    .option('--name <display name>', 'display name (default: the part of the address before @)')
+    .option('--password-stdin', 'read the password from standard input (else one is generated and printed)')
+    .option('--admin', 'make the account an administrator')
+    .option('--editor', 'make the account an editor')
+    .action(async (opts: { email: string; name?: string; passwordStdin?: boolean; admin?: boolean; editor?: boolean }, cmd: Command) => {
+      if (opts.admin && opts.editor) throw new UsageError('choose --admin or --editor, not both');
+      const role: Role = opts.admin ? 'admin' : opts.editor ? 'editor' : 'user';
+      const generated = !opts.passwordStdin;
+      const password = generated ? randomBytes(12).toString('base64url') : await readStdin();
+      await withContext(cmd, async (ctx) => {
+        const created = await accountsOf(ctx).createUser({ email: opts.email, displayName: opts.name ?? opts.email.split('@')[0]!, password, role, actorLabel: 'cli:user-create' });
+        say(`Created ${created.role} #${created.id} ${created.email} (e-mail verified).`);
+        if (generated) say(`Password: ${password}\nLog in at ${ctx.config.server.baseUrl}/account/login and change it in your account settings.`);
+      });
+    });
+
+  withCommon(user.command('role'))
+    .description(`set the role of an account (${ROLES.join(', ')})`)
+    .argument('<email>', 'e-mail address of the account')
+    .argument('<role>', ROLES.join(' | '))
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .action(async (email: string, role: string, opts: { reason?: string }, cmd: Command) => {
+      if (!ROLES.includes(role as Role)) throw new UsageError(`role must be one of ${ROLES.join(', ')}`);
+      await withContext(cmd, async (ctx) => {
+        const updated = await accountsOf(ctx).setRole('cli', email, role, opts.reason ?? null);
+        say(`${updated.email} is now ${updated.role}.`);
+      });
+    });
+
+  withCommon(user.command('list'))
+    .description('list accounts')
+    .option('--role <role>', 'only accounts with this role')
+    .action(async (opts: { role?: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        let q = ctx.db.selectFrom('users').select(['id', 'email', 'display_name', 'role', 'email_verified_at']).where('deleted_at', 'is', null).orderBy('id');
+        if (opts.role) q = q.where('role', '=', opts.role as Role);
+        for (const u of await q.execute()) say(`${String(u.id).padStart(5)}  ${u.role.padEnd(6)}  ${u.email_verified_at ? 'verified  ' : 'unverified'}  ${u.email}  (${u.display_name})`);
+      });
+    });
+}

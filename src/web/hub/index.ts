@@ -1,0 +1,9 @@
+// The hub's pages, registered in one encapsulated plugin so they share the HTML error handler.
+import type { FastifyInstance } from 'fastify';
+import { installHtmlErrors } from './common.js';
+import { accountPages } from './account.js';
+
+export async function hubRoutes(app: FastifyInstance): Promise<void> {
+  installHtmlErrors(app);
+  await app.register(accountPages);
+}
