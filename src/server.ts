@@ -25,7 +25,11 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
   }
   const app = await build(config, { context: ctx, logger: { level: config.server.logLevel } });
-  app.addHook('onClose', async () => ctx.close());
+  // The updater's final ping flush needs the database: it goes first.
+  app.addHook('onClose', async () => {
+    await app.services.updates.close();
+    await ctx.close();
+  });
   const address = await app.listen({ port: config.server.port, host: config.server.host });
   const port = new URL(address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]')).port;
   const url = `http://localhost:${port}`;

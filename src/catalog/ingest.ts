@@ -18,6 +18,7 @@ import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema
 import type { StagedFile } from '../platform/storage/file-store.js';
 import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
+import { catalogChanged } from '../updates/changes.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 
 export type IngestOutcome = 'imported' | 'unchanged' | 'rejected';
@@ -36,6 +37,11 @@ export interface IngestOptions {
   sugarMax?: string | null;
   releaseNotes?: string | null;
   legacy?: { activityId?: number; versionId?: number; fileId?: number };
+  /**
+   * Extra checks on the staged upload (the uploader's scan for API tokens left in the bundle),
+   * run on every readable upload, accepted or not; the issues it returns are added as warnings.
+   */
+  inspectStaged?: (tempPath: string, bundleId: string | null) => Promise<BundleIssue[]>;
 }
 
 export interface IngestResult {
@@ -84,11 +90,13 @@ export class IngestService {
           maxEntryBytes: limits.maxEntryBytes,
         },
       });
+      const extra = opts.inspectStaged ? await opts.inspectStaged(staged.tempPath, inspected.metadata?.bundle_id ?? null) : [];
+      const warnings = [...inspected.warnings, ...extra];
       if (!inspected.ok || !inspected.metadata) {
-        return { outcome: 'rejected', errors: inspected.errors, warnings: inspected.warnings, sha256: staged.sha256, size: staged.size };
+        return { outcome: 'rejected', errors: inspected.errors, warnings, sha256: staged.sha256, size: staged.size };
       }
       const meta = inspected.metadata;
-      const base = { bundleId: meta.bundle_id, version: meta.version, sha256: staged.sha256, size: staged.size, warnings: inspected.warnings };
+      const base = { bundleId: meta.bundle_id, version: meta.version, sha256: staged.sha256, size: staged.size, warnings };
 
       const existing = await this.ctx.db
         .selectFrom('files')
@@ -115,6 +123,8 @@ export class IngestService {
         return rows;
       });
       if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
+      // Committed: tell the updater's in-memory index in every process (never throws).
+      await catalogChanged(this.ctx, { activityIds: [result.activityId] });
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
       if (committedNewFile) await this.ctx.files.remove(staged.sha256).catch(() => {});
@@ -161,6 +171,9 @@ export class IngestService {
         const author = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activity.id).where('user_id', '=', opts.actorUserId).executeTakeFirst();
         if (!author) {
           return { rejected: issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`) };
+        }
+        if (activity.status === 'disabled') {
+          return { rejected: issue('INGEST_ACTIVITY_DISABLED', `${meta.bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.`) };
         }
       }
       const clash = await trx.selectFrom('versions').select(['version']).where('activity_id', '=', activity.id).where('version_normalized', '=', meta.version_normalized).executeTakeFirst();

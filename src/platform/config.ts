@@ -60,6 +60,12 @@ export interface AsloConfig {
   bundles: BundleLimitsConfig;
   updates: {
     cacheMaxAge: number;
+    /** Sugar range of each runtime, "MIN-MAX" (either side may be empty): the default range and the hard bound (docs/updates.md). */
+    runtimeRanges: { python2: string; python3: string; web: string; other: string };
+    /** Update pings are counted in memory and written to the database this often, in seconds. */
+    pingFlushSeconds: number;
+    /** Rebuild the in-memory update index from the database this often, in seconds, as a safety net behind change notifications (0: never). */
+    indexRefreshSeconds: number;
   };
   sample: {
     /** Load the project's own sample activities into an empty catalog at start. */
@@ -141,7 +147,12 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
       maxEntryBytes: 1024 ** 3,
       maxUploadBytes: 512 * 1024 ** 2,
     },
-    updates: { cacheMaxAge: 3600 },
+    updates: {
+      cacheMaxAge: 3600,
+      runtimeRanges: { python2: '0.82-0.116', python3: '0.116-', web: '0.100-', other: '0.82-' },
+      pingFlushSeconds: 5,
+      indexRefreshSeconds: 300,
+    },
     sample: { loadOnStart: true },
     mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
     accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
@@ -206,6 +217,17 @@ bundles:
 updates:
   # Cache-Control max-age of the updater answers, in seconds.
   cacheMaxAge: 3600
+  # Sugar versions each runtime runs on, MIN-MAX (an empty side means no limit). A version is
+  # never offered outside its runtime's range, whatever its uploader said (docs/updates.md).
+  runtimeRanges:
+    python2: "0.82-0.116"
+    python3: "0.116-"
+    web: "0.100-"
+    other: "0.82-"
+  # Update pings are counted in memory and written to the database every this many seconds.
+  pingFlushSeconds: 5
+  # Full rebuild of the in-memory update index, behind the change notifications (0: never).
+  indexRefreshSeconds: 300
 
 sample:
   # Load the sample activities into an empty catalog at start.

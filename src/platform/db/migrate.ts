@@ -3,10 +3,12 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './index.js';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_updates.js';
 import * as m0003 from './migrations/0003_accounts_review.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_updates': m0002,
   '0003_accounts_review': m0003,
 };
 

@@ -168,6 +168,14 @@ export interface CollectionActivitiesTable {
   activity_id: number;
   pinned_version_id: number | null;
   position: Generated<number>;
+  optional: Generated<boolean>;
+}
+
+export interface CatalogChangesTable {
+  bundle_id: string;
+  activity_id: number | null;
+  changed_at: Timestamp;
+  public_seen: Generated<boolean>;
 }
 
 export interface ReviewsTable {
@@ -337,6 +345,7 @@ export interface Database {
   review_history: ReviewHistoryTable;
   review_flags: ReviewFlagsTable;
   abuse_reports: AbuseReportsTable;
+  catalog_changes: CatalogChangesTable;
 }
 
 export type Activity = Selectable<ActivitiesTable>;

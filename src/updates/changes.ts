@@ -1,0 +1,256 @@
+// Catalog change notifications: how every process learns, within a second or two, that the public
+// face of an activity changed (a version published or withdrawn, a status or text change), so its
+// in-memory update index can be patched without a database query per request.
+//
+// Anything that changes what the updater, the feeds or the JSON index would answer calls
+// `catalogChanged(ctx, { activityIds })` after its transaction commits. That records the change in
+// catalog_changes (the log behind index.json?since=) and publishes it:
+//   - on PostgreSQL: NOTIFY on the channel `aslo_catalog`; every `aslo serve` process holds one
+//     dedicated connection that LISTENs (src/updates/changes.ts PgChangeNotifier). NOTIFY is
+//     delivered to every session of the same database, needs no other service, and is already
+//     there in every deployment; Redis pub/sub can replace it behind the same ChangeNotifier
+//     interface when the scale issue brings Redis in.
+//   - on the embedded PGlite database: one process owns the data folder, so an in-process event
+//     emitter is enough.
+// A process that missed notifications (its LISTEN connection dropped) rebuilds its whole index
+// when it reconnects, and every process rebuilds periodically anyway (updates.indexRefreshSeconds).
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { sql } from 'kysely';
+import type { AppContext } from '../platform/context.js';
+import type { Db } from '../platform/db/index.js';
+
+export const CHANGE_CHANNEL = 'aslo_catalog';
+
+export interface CatalogChange {
+  /** Activities to reload; empty with `all` set means "reload everything". */
+  activityIds: number[];
+  /** Ids of activities that no longer exist (deleted rows), for the tombstones. */
+  bundleIds?: string[];
+  all?: boolean;
+  /** Which process published it (a process ignores its own echo). */
+  origin?: string;
+}
+
+export type ChangeListener = (change: CatalogChange) => void;
+
+/** Publishes changes to every process of the instance and delivers theirs. */
+export interface ChangeNotifier {
+  readonly kind: string;
+  /** This process's id, carried in every message it publishes. */
+  readonly origin: string;
+  start(): Promise<void>;
+  publish(change: CatalogChange): Promise<void>;
+  /** `resync` is called when notifications may have been missed (reconnect): rebuild everything. */
+  subscribe(listener: ChangeListener, resync?: () => void): () => void;
+  close(): Promise<void>;
+}
+
+function newOrigin(): string {
+  return `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** One process (embedded PGlite): an event emitter. */
+export class InProcessNotifier implements ChangeNotifier {
+  readonly kind = 'in-process';
+  readonly origin = newOrigin();
+  private readonly emitter = new EventEmitter();
+
+  async start(): Promise<void> {}
+
+  async publish(change: CatalogChange): Promise<void> {
+    const msg = { ...change, origin: this.origin };
+    queueMicrotask(() => this.emitter.emit('change', msg));
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.emitter.on('change', listener);
+    return () => this.emitter.off('change', listener);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/** PostgreSQL LISTEN/NOTIFY on a dedicated connection, reconnecting with backoff. */
+export class PgChangeNotifier implements ChangeNotifier {
+  readonly kind = 'postgres-listen-notify';
+  readonly origin = newOrigin();
+  private client: pg.Client | null = null;
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly resyncs = new Set<() => void>();
+  private closed = false;
+  private retryMs = 250;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly db: Db,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'aslo-listen' });
+    client.on('notification', (n) => {
+      if (n.channel !== CHANGE_CHANNEL || !n.payload) return;
+      let change: CatalogChange;
+      try {
+        change = parsePayload(n.payload);
+      } catch {
+        return;
+      }
+      if (change.origin === this.origin) return;
+      for (const l of this.listeners) l(change);
+    });
+    const lost = (err?: Error) => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+      if (this.closed) return;
+      this.log(`change notifications: connection lost (${err?.message ?? 'ended'}); reconnecting`);
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    await client.connect();
+    await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    this.client = client;
+    this.retryMs = 250;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.retryTimer || this.closed) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect()
+        .then(() => {
+          // Anything published while we were away is lost: rebuild from the database.
+          for (const r of this.resyncs) r();
+        })
+        .catch(() => this.scheduleReconnect());
+    }, wait);
+    this.retryTimer.unref();
+  }
+
+  async publish(change: CatalogChange): Promise<void> {
+    const msg = { ...change, origin: this.origin };
+    // This process first (its own echo is ignored), then every other one.
+    for (const l of this.listeners) l(msg);
+    await publishPg(this.db, msg);
+  }
+
+  subscribe(listener: ChangeListener, resync?: () => void): () => void {
+    this.listeners.add(listener);
+    if (resync) this.resyncs.add(resync);
+    return () => {
+      this.listeners.delete(listener);
+      if (resync) this.resyncs.delete(resync);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.end().catch(() => {});
+    this.listeners.clear();
+    this.resyncs.clear();
+  }
+}
+
+// NOTIFY payloads are limited to 8000 bytes: a large change becomes "reload everything".
+const MAX_PAYLOAD = 7000;
+
+export function encodePayload(change: CatalogChange): string {
+  const body = JSON.stringify({ o: change.origin ?? '', a: change.activityIds, b: change.bundleIds ?? [], all: change.all ? 1 : 0 });
+  if (body.length <= MAX_PAYLOAD) return body;
+  return JSON.stringify({ o: change.origin ?? '', a: [], b: [], all: 1 });
+}
+
+export function parsePayload(payload: string): CatalogChange {
+  const p = JSON.parse(payload) as { o?: string; a?: unknown; b?: unknown; all?: number };
+  const ids = Array.isArray(p.a) ? p.a.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0) : [];
+  const bundles = Array.isArray(p.b) ? p.b.filter((x): x is string => typeof x === 'string') : [];
+  return { activityIds: ids, bundleIds: bundles, all: p.all === 1, origin: typeof p.o === 'string' ? p.o : undefined };
+}
+
+async function publishPg(db: Db, change: CatalogChange): Promise<void> {
+  await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodePayload(change)})`.execute(db);
+}
+
+// The notifier of each running app, so code holding only the context (ingest, the CLI) reaches it.
+const notifiers = new WeakMap<AppContext, ChangeNotifier>();
+
+export function attachNotifier(ctx: AppContext, notifier: ChangeNotifier): () => void {
+  notifiers.set(ctx, notifier);
+  return () => {
+    if (notifiers.get(ctx) === notifier) notifiers.delete(ctx);
+  };
+}
+
+/**
+ * Record that activities changed and tell every process (this one included). Call it after the
+ * transaction that made the change has committed. Never throws: a failure goes to `onError`, and
+ * the change is still picked up by the next periodic rebuild.
+ */
+export async function catalogChanged(
+  ctx: AppContext,
+  change: { activityIds?: number[]; bundleIds?: string[] },
+  onError: (err: unknown) => void = (err) => process.emitWarning(`aslo: could not record a catalog change: ${(err as Error).message}`),
+): Promise<void> {
+  const activityIds = [...new Set(change.activityIds ?? [])].filter((n) => Number.isSafeInteger(n) && n > 0);
+  const bundleIds = [...new Set(change.bundleIds ?? [])];
+  if (activityIds.length === 0 && bundleIds.length === 0) return;
+  try {
+    await recordChanges(ctx.db, activityIds, bundleIds);
+  } catch (err) {
+    onError(err);
+  }
+  try {
+    const notifier = notifiers.get(ctx);
+    const msg: CatalogChange = { activityIds, bundleIds };
+    if (notifier) await notifier.publish(msg);
+    else if (ctx.database.kind === 'postgres') await publishPg(ctx.db, msg); // a CLI process: tell the servers
+  } catch (err) {
+    onError(err);
+  }
+}
+
+/** Upsert the change rows: the time is the database's clock at the moment of the write. */
+export async function recordChanges(db: Db, activityIds: number[], bundleIds: string[]): Promise<void> {
+  if (activityIds.length > 0) {
+    await sql`
+      insert into catalog_changes (bundle_id, activity_id, changed_at, public_seen)
+      select a.bundle_id, a.id, clock_timestamp(),
+        a.status = 'public' and exists (
+          select 1 from versions v join files f on f.version_id = v.id
+          where v.activity_id = a.id and f.status = 'public')
+      from activities a
+      where a.id in (${sql.join(activityIds)})
+      on conflict (bundle_id) do update set
+        changed_at = excluded.changed_at,
+        activity_id = excluded.activity_id,
+        public_seen = catalog_changes.public_seen or excluded.public_seen
+    `.execute(db);
+  }
+  // Ids whose activity row is gone (deleted): keep the tombstone, move its time.
+  for (const bundleId of bundleIds) {
+    await sql`
+      insert into catalog_changes (bundle_id, activity_id, changed_at, public_seen)
+      values (${bundleId}, null, clock_timestamp(), false)
+      on conflict (bundle_id) do update set
+        changed_at = excluded.changed_at,
+        activity_id = (select id from activities where bundle_id = ${bundleId})
+    `.execute(db);
+  }
+}

@@ -1,0 +1,182 @@
+// HTTP for the updater: the legacy RDF endpoints, the microformat feeds, the signed JSON index,
+// release notes and the experimental download route. The RDF endpoints are also answered before
+// Fastify's router by the fast path (fast-path.ts) when the app listens; both call the same
+// UpdateService.answerUpdate.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { contentTypeFor } from '../catalog/service.js';
+import { parseRange } from '../downloads/routes.js';
+import { AsloError, isAsloError } from '../platform/errors.js';
+import { EMPTY_RDF } from './rdf.js';
+import { etagMatches } from './query.js';
+import { htmlEscape } from './microformat.js';
+
+export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
+
+function preferredEncoding(header: string | string[] | undefined): 'br' | 'gzip' | null {
+  const h = (Array.isArray(header) ? header.join(',') : header ?? '').toLowerCase();
+  const q = (name: string): number => {
+    const m = new RegExp(`(?:^|,)\\s*${name}\\s*(?:;\\s*q=([0-9.]+))?\\s*(?:,|$)`).exec(h);
+    if (!m) return 0;
+    return m[1] === undefined ? 1 : Number(m[1]);
+  };
+  const br = q('br');
+  const gz = q('gzip');
+  if (br > 0 && br >= gz) return 'br';
+  if (gz > 0) return 'gzip';
+  return null;
+}
+
+export async function updateRoutes(app: FastifyInstance): Promise<void> {
+  const updates = app.services.updates;
+
+  // ---- legacy RDF ----
+  const rdfHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const res = updates.answerUpdate(req.method, req.url, req.headers['if-none-match']);
+      void reply.code(res.status).headers(res.headers);
+      return reply.send(res.body ?? undefined);
+    } catch {
+      // Never a 500, never HTML: an empty RDF root.
+      void reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', 'content-length': EMPTY_RDF.body.length, etag: EMPTY_RDF.etag });
+      return reply.send(req.method === 'HEAD' ? undefined : EMPTY_RDF.body);
+    }
+  };
+  for (const url of UPDATE_PATHS) {
+    app.route({
+      method: ['GET', 'HEAD'],
+      url,
+      // No request logging on the hottest path of the store.
+      logLevel: 'warn',
+      schema: { hide: true },
+      handler: rdfHandler,
+      errorHandler: (_err, req, reply) => {
+        void reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', etag: EMPTY_RDF.etag }).send(req.method === 'HEAD' ? undefined : EMPTY_RDF.body);
+      },
+    });
+  }
+
+  // ---- release notes (em:updateInfoURL) ----
+  app.get('/services/update-info/:versionId', { schema: { hide: true } }, async (req, reply) => {
+    const raw = (req.params as { versionId: string }).versionId;
+    const id = /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
+    const row = id
+      ? await app.ctx.db
+          .selectFrom('versions as v')
+          .innerJoin('activities as a', 'a.id', 'v.activity_id')
+          .select(['v.version', 'v.release_notes', 'a.bundle_id', 'a.status'])
+          .where('v.id', '=', id)
+          .where('a.status', '<>', 'disabled')
+          .where((eb) => eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', 'in', ['public', 'sandbox', 'pending'])))
+          .executeTakeFirst()
+      : undefined;
+    if (!row) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${raw.slice(0, 20)}.`, { statusCode: 404 });
+    const a = updates.index.activity(row.bundle_id);
+    const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
+    const notes = (row.release_notes ?? '').trim();
+    const paragraphs = notes ? notes.split(/\n\s*\n/).map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`).join('') : '<p></p>';
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<div xmlns="http://www.w3.org/1999/xhtml"><h1>${htmlEscape(name)} ${htmlEscape(row.version)}</h1>${paragraphs}</div>\n`;
+    void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', updates.cacheControlHeader);
+    return body;
+  });
+
+  // ---- microformat ----
+  app.get('/services/micro-format.php', { schema: { hide: true } }, async (req, reply) => {
+    try {
+      const page = await updates.microformat(req.query as Record<string, unknown>);
+      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', 'accept-encoding');
+      if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
+      return reply.type('text/html; charset=utf-8').send(page.html);
+    } catch (err) {
+      const status = isAsloError(err) ? err.statusCode : 500;
+      if (!isAsloError(err)) req.log.error({ err }, 'microformat feed failed');
+      const msg = isAsloError(err) ? `${err.message} [${err.code}]` : 'The feed could not be built; the error was logged. Please try again.';
+      return reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send(`<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n<title>Error</title>\n</head>\n<body>\n<p>${htmlEscape(msg)}</p>\n</body>\n</html>\n`);
+    }
+  });
+
+  // ---- JSON index ----
+  const indexSchema = {
+    summary: 'Signed JSON index of public activities for a Sugar version',
+    tags: ['updates'],
+    querystring: {
+      type: 'object',
+      properties: {
+        sugar: { type: 'string', description: 'Sugar version (like 0.118): only versions that run on it' },
+        since: { type: 'string', description: 'next_since of a previous answer: only what changed after it (a diff)' },
+      },
+    },
+  };
+  app.get('/services/index.json', { schema: indexSchema }, async (req, reply) => {
+    const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
+    const doc = updates.indexDocument(q);
+    void reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('cache-control', updates.cacheControlHeader)
+      .header('etag', doc.etag)
+      .header('vary', 'accept-encoding')
+      .header('x-aslo-signature', doc.signature);
+    if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
+    const enc = preferredEncoding(req.headers['accept-encoding']);
+    if (enc) {
+      const buf = await doc.encoded(enc);
+      void reply.header('content-encoding', enc).header('content-length', buf.length);
+      return reply.send(req.method === 'HEAD' ? undefined : buf);
+    }
+    void reply.header('content-length', doc.body.length);
+    return reply.send(req.method === 'HEAD' ? undefined : doc.body);
+  });
+  app.get('/services/index.json.sig', { schema: { ...indexSchema, summary: 'Detached Ed25519 signature (base64) of index.json with the same parameters' } }, async (req, reply) => {
+    const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
+    const doc = updates.indexDocument(q);
+    void reply
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', updates.cacheControlHeader)
+      // The ETag of the index.json bytes this signs: compare it with the one you downloaded.
+      .header('etag', doc.etag)
+      .header('x-aslo-index-etag', doc.etag);
+    if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
+    return doc.signature + '\n';
+  });
+  app.get('/services/index-key.pem', { schema: { summary: 'Public Ed25519 key that signs index.json', tags: ['updates'] } }, async (_req, reply) => {
+    void reply.type('application/x-pem-file').header('cache-control', 'public, max-age=86400').header('x-aslo-key-fingerprint', `sha256:${updates.keys.fingerprint}`);
+    return updates.keys.publicKeyPem;
+  });
+
+  // ---- downloads experimental clients are sent to (sandbox and pending files) ----
+  const expDownload = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { id } = req.params as { id: string; name: string };
+    const fileId = /^\d{1,15}$/.test(id) ? Number(id) : 0;
+    const file = fileId
+      ? await app.ctx.db
+          .selectFrom('files as f')
+          .innerJoin('versions as v', 'v.id', 'f.version_id')
+          .innerJoin('activities as a', 'a.id', 'v.activity_id')
+          .select(['f.file_name', 'f.size', 'f.sha256', 'f.storage_key'])
+          .where('f.id', '=', fileId)
+          .where('f.status', 'in', ['public', 'sandbox', 'pending'])
+          .where('a.status', '<>', 'disabled')
+          .executeTakeFirst()
+      : undefined;
+    if (!file) throw new AsloError('FILE_NOT_FOUND', `No downloadable file has the id ${id.slice(0, 20)}.`, { statusCode: 404 });
+    const size = Number(file.size);
+    void reply
+      .header('content-type', contentTypeFor(file.file_name))
+      .header('content-disposition', `attachment; filename="${file.file_name}"`)
+      .header('accept-ranges', 'bytes')
+      .header('etag', `"${file.sha256}"`)
+      .header('cache-control', 'private, max-age=300');
+    if (etagMatches(req.headers['if-none-match'], `"${file.sha256}"`)) return reply.code(304).send();
+    const range = parseRange(req.headers.range, size);
+    if (range === 'invalid') return reply.code(416).header('content-range', `bytes */${size}`).send();
+    if (range) {
+      void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+      return reply.send(req.method === 'HEAD' ? undefined : app.ctx.files.read(file.storage_key, range));
+    }
+    void reply.header('content-length', size);
+    return reply.send(req.method === 'HEAD' ? undefined : app.ctx.files.read(file.storage_key));
+  };
+  app.route({ method: ['GET', 'HEAD'], url: '/services/experimental/file/:id/:name', schema: { hide: true }, handler: expDownload });
+}

@@ -1,0 +1,356 @@
+// The updater service of one process: the in-memory index and how it stays current (change
+// notifications, periodic rebuild), ping counting, the JSON index documents and the microformat
+// pages. Routes (routes.ts) and the raw fast path (fast-path.ts) only translate HTTP to these.
+import type { AppContext } from '../platform/context.js';
+import { AsloError } from '../platform/errors.js';
+import type { CatalogService } from '../catalog/service.js';
+import type { CollectionService } from '../collections/service.js';
+import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
+import { normalizeLocale } from '../catalog/locales.js';
+import { attachNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
+import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
+import { MemoryPingCounter, rollupAverageDailyUsers, seriesOf } from './pings.js';
+import { buildIndexDocument, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
+import { renderMicroformat, type MicroformatEntry } from './microformat.js';
+import { parseUpdateQuery, etagMatches } from './query.js';
+import { EMPTY_RDF, etagOf } from './rdf.js';
+
+export interface UpdateResponse {
+  status: 200 | 304;
+  headers: Record<string, string | number>;
+  body: Buffer | null;
+}
+
+export interface UpdateServiceOptions {
+  log?: { info(msg: string): void; warn(msg: string): void };
+  /** Start background timers (flush, rebuild). Off for short-lived CLI uses. */
+  timers?: boolean;
+}
+
+const DOC_CACHE_MAX = 48;
+
+export class UpdateService {
+  readonly index: UpdateIndex;
+  readonly pings: MemoryPingCounter;
+  readonly ranges: RuntimeRangeTable;
+  private keysCache: SigningKeys | null = null;
+  private notifier: ChangeNotifier | null = null;
+  private detach: (() => void) | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private rollupTimer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private pendingIds = new Set<number>();
+  private pendingBundles = new Set<string>();
+  private pendingAll = false;
+  private patchScheduled = false;
+  private readonly docs = new Map<string, { generation: number; doc: IndexDocument }>();
+  private readonly cacheControl: string;
+  private started = false;
+  private closed = false;
+  private readonly log: NonNullable<UpdateServiceOptions['log']>;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly catalog: CatalogService,
+    private readonly collections: CollectionService,
+    private readonly opts: UpdateServiceOptions = {},
+  ) {
+    this.log = opts.log ?? { info: () => {}, warn: (m) => process.emitWarning(m) };
+    try {
+      this.ranges = runtimeRangesFromConfig(ctx.config.updates.runtimeRanges);
+    } catch (err) {
+      throw new AsloError('CONFIG_INVALID', (err as Error).message);
+    }
+    this.cacheControl = `public, max-age=${Math.max(0, Math.floor(ctx.config.updates.cacheMaxAge))}`;
+    this.index = new UpdateIndex(ctx.db, this.ranges, {
+      updateLink: (v, a) => this.downloadUrl(v, a),
+      updateInfoUrl: (v) => `${this.base}/services/update-info/${v.versionId}`,
+    });
+    this.pings = new MemoryPingCounter(ctx.db, {
+      flushSeconds: ctx.config.updates.pingFlushSeconds,
+      onError: (err) => this.log.warn(`update pings: flush failed, will retry: ${(err as Error).message}`),
+    });
+    this.index.onChange(() => this.docs.clear());
+  }
+
+  private get base(): string {
+    return this.ctx.config.server.baseUrl;
+  }
+
+  get keys(): SigningKeys {
+    return (this.keysCache ??= signingKeysFrom(this.ctx.secrets.signingKey));
+  }
+
+  get notifierKind(): string {
+    return this.notifier?.kind ?? 'none';
+  }
+
+  /**
+   * Where the client downloads a version. A public file of a public activity: the app's download
+   * URL (/downloads/file/<id>/<name>.xo) until the public repo tree exists (then its path there).
+   * Files only experimental clients see: the experimental download route. Both end in .xo/.xol.
+   */
+  downloadUrl(v: IxVersion, a: IxActivity): string {
+    if (v.fileStatus === 'public' && a.status === 'public') return this.catalog.fileUrl(v.fileId, v.fileName);
+    return `${this.base}/services/experimental/file/${v.fileId}/${encodeURIComponent(v.fileName)}`;
+  }
+
+  /** Build the index, connect change notifications, start the timers. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.index.rebuild();
+    await this.reconcile(null);
+    const db = this.ctx.database;
+    this.notifier =
+      db.kind === 'postgres' && this.ctx.config.database.url
+        ? new PgChangeNotifier(this.ctx.config.database.url, this.ctx.db, (m) => this.log.warn(m))
+        : new InProcessNotifier();
+    await this.notifier.start();
+    this.notifier.subscribe(
+      (change) => this.enqueue(change),
+      () => this.enqueue({ activityIds: [], all: true }),
+    );
+    this.detach = attachNotifier(this.ctx, this.notifier);
+    if (this.opts.timers !== false) {
+      this.pings.start();
+      const every = this.ctx.config.updates.indexRefreshSeconds;
+      if (every > 0) {
+        this.refreshTimer = setInterval(() => this.enqueue({ activityIds: [], all: true }), every * 1000);
+        this.refreshTimer.unref();
+      }
+      this.rollupTimer = setInterval(() => void rollupAverageDailyUsers(this.ctx.db).catch(() => {}), 3600_000);
+      this.rollupTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.rollupTimer) clearInterval(this.rollupTimer);
+    this.detach?.();
+    await this.notifier?.close().catch(() => {});
+    await this.chain.catch(() => {});
+    await this.pings.close().catch((err) => this.log.warn(`update pings: final flush failed: ${(err as Error).message}`));
+  }
+
+  /** Record and propagate a change made in this process (same as catalogChanged(ctx, ...)). */
+  async changed(activityIds: number[], bundleIds: string[] = []): Promise<void> {
+    await catalogChanged(this.ctx, { activityIds, bundleIds }, (err) => this.log.warn(`catalog change: ${(err as Error).message}`));
+  }
+
+  /** Coalesce changes and apply them one batch at a time, in order. */
+  private enqueue(change: CatalogChange): void {
+    if (this.closed) return;
+    if (change.all) this.pendingAll = true;
+    for (const id of change.activityIds) this.pendingIds.add(id);
+    for (const b of change.bundleIds ?? []) this.pendingBundles.add(b);
+    if (this.patchScheduled) return;
+    this.patchScheduled = true;
+    this.chain = this.chain.then(async () => {
+      this.patchScheduled = false;
+      const all = this.pendingAll;
+      const ids = [...this.pendingIds];
+      const bundles = [...this.pendingBundles];
+      this.pendingAll = false;
+      this.pendingIds.clear();
+      this.pendingBundles.clear();
+      if (this.closed) return;
+      try {
+        if (all) {
+          const before = this.fingerprints();
+          await this.index.rebuild();
+          await this.reconcile(before);
+        } else {
+          await this.index.patch(ids, bundles);
+        }
+      } catch (err) {
+        this.log.warn(`update index: reload failed (${(err as Error).message}); retrying with a full rebuild`);
+        setTimeout(() => this.enqueue({ activityIds: [], all: true }), 2000).unref();
+      }
+    });
+  }
+
+  /** Wait until every change received so far is applied (tests, CLI). */
+  async settled(): Promise<void> {
+    let last: Promise<void>;
+    do {
+      last = this.chain;
+      await last;
+    } while (last !== this.chain);
+  }
+
+  private fingerprints(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const a of this.index.activities()) m.set(a.bundleId, fingerprint(a));
+    return m;
+  }
+
+  /**
+   * Safety net for changes made without catalogChanged (another code path, a manual SQL fix): an
+   * activity whose public face differs from the previous build, or that has no change row, gets
+   * one, so index diffs stay complete.
+   */
+  private async reconcile(before: Map<string, string> | null): Promise<void> {
+    const log = new Map([...this.index.changeLog()].map((c) => [c.bundleId, c]));
+    const ids: number[] = [];
+    const gone: string[] = [];
+    for (const a of this.index.activities()) {
+      const had = before?.get(a.bundleId);
+      const visible = a.pub.length > 0;
+      if ((visible && !log.has(a.bundleId)) || (before && had !== undefined && had !== fingerprint(a)) || (before && had === undefined && visible)) {
+        ids.push(a.id);
+      }
+    }
+    if (before) for (const b of before.keys()) if (!this.index.activity(b)) gone.push(b);
+    if (ids.length === 0 && gone.length === 0) return;
+    try {
+      await recordChanges(this.ctx.db, ids, gone);
+      await this.index.patch(ids, gone);
+    } catch (err) {
+      this.log.warn(`update index: could not record reconciled changes: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- the legacy updater ----
+
+  /** Answer /services/update-aslo.php (and update.php). Never throws. */
+  answerUpdate(method: string, url: string, ifNoneMatch: string | string[] | undefined): UpdateResponse {
+    let rdf = EMPTY_RDF;
+    try {
+      const q = parseUpdateQuery(url);
+      if (q.id !== null) {
+        const res = this.index.answer(q.id, q.appVersion, q.experimental);
+        rdf = res.rdf;
+        if (res.activity && method === 'GET') this.pings.count(res.activity.id, seriesOf(q.appVersion));
+      }
+    } catch {
+      rdf = EMPTY_RDF;
+    }
+    const headers = {
+      'content-type': 'text/xml; charset=utf-8',
+      'cache-control': this.cacheControl,
+      etag: rdf.etag,
+    };
+    if (etagMatches(ifNoneMatch, rdf.etag)) return { status: 304, headers, body: null };
+    return { status: 200, headers: { ...headers, 'content-length': rdf.body.length }, body: method === 'HEAD' ? null : rdf.body };
+  }
+
+  // ---- the JSON index ----
+
+  /** Parse index.json parameters; bad ones are a 400 with a code. */
+  parseIndexQuery(raw: Record<string, unknown>): { sugar: string | null; sugarKey: string | null; since: Date | null } {
+    const one = (name: string): string | null => {
+      const v = raw[name];
+      if (v === undefined || v === '') return null;
+      if (typeof v !== 'string') throw new AsloError('BAD_PARAMETER', `${name} must be given once.`);
+      return v;
+    };
+    const sugar = one('sugar');
+    let sugarKey: string | null = null;
+    if (sugar !== null) {
+      sugarKey = this.index.sugarKey(sugar);
+      if (sugarKey === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
+    }
+    const sinceRaw = one('since');
+    let since: Date | null = null;
+    if (sinceRaw !== null) {
+      const t = sinceRaw.length <= 40 && /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(sinceRaw) ? Date.parse(sinceRaw) : NaN;
+      if (Number.isNaN(t)) {
+        throw new AsloError('BAD_PARAMETER', `since must be a timestamp like 2026-01-31T12:00:00Z (the next_since of a previous answer), got "${sinceRaw.slice(0, 40)}".`);
+      }
+      since = new Date(t);
+    }
+    return { sugar, sugarKey, since };
+  }
+
+  indexDocument(query: { sugar: string | null; sugarKey: string | null; since: Date | null }): IndexDocument {
+    const key = `${query.sugarKey ?? '*'}|${query.since ? query.since.getTime() : ''}`;
+    const hit = this.docs.get(key);
+    if (hit && hit.generation === this.index.generation) {
+      // Refresh its place in the LRU order.
+      this.docs.delete(key);
+      this.docs.set(key, hit);
+      return hit.doc;
+    }
+    const doc = buildIndexDocument(this.index, query, {
+      baseUrl: this.base,
+      downloadUrl: (v, bundleId) => this.downloadUrl(v, this.index.activity(bundleId)!),
+      keys: this.keys,
+    });
+    this.docs.set(key, { generation: this.index.generation, doc });
+    while (this.docs.size > DOC_CACHE_MAX) this.docs.delete(this.docs.keys().next().value!);
+    return doc;
+  }
+
+  // ---- microformat ----
+
+  /** The microformat page of a collection (nickname) or of every public activity (null). */
+  async microformat(raw: Record<string, unknown>): Promise<{ status: number; html: string; etag: string }> {
+    const str = (name: string): string | null => {
+      const v = raw[name];
+      if (typeof v === 'string' && v !== '') return v;
+      if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
+      return null;
+    };
+    const lang = normalizeLocale((str('lang') ?? 'en').replace('_', '-')) ?? 'en';
+    const sugar = str('sugar');
+    let sugarKey: string | null = null;
+    if (sugar !== null) {
+      sugarKey = this.index.sugarKey(sugar);
+      if (sugarKey === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
+    }
+    const nickname = str('collection_nickname');
+    const entries: MicroformatEntry[] = [];
+    let title: string;
+    let description: string;
+    if (nickname !== null) {
+      const feed = await this.collections.feedEntries(nickname);
+      if (!feed) throw new AsloError('COLLECTION_NOT_FOUND', `No collection has the nickname "${nickname.slice(0, 64)}".`, { statusCode: 404 });
+      title = localized(feed.collection.names, lang) ?? feed.collection.name;
+      description = feed.collection.description ?? '';
+      for (const e of feed.entries) {
+        const a = this.index.activityById(e.activityId);
+        if (!a || a.pub.length === 0) continue;
+        let v: IxVersion | null;
+        if (e.pinnedVersionId !== null) {
+          // A pinned version is served only while it is public and fits the asked Sugar.
+          v = a.pub.find((x) => x.versionId === e.pinnedVersionId) ?? null;
+          if (v && sugarKey !== null && !((v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey))) v = null;
+        } else {
+          v = this.index.pick(a, sugarKey);
+        }
+        if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: e.optional });
+      }
+    } else {
+      title = 'Sugar activities';
+      description = sugar ? `Every public activity that runs on Sugar ${sugar}.` : 'Every public activity.';
+      const all = [...this.index.activities()].sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
+      for (const a of all) {
+        const v = this.index.pick(a, sugarKey);
+        if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: false });
+      }
+    }
+    const html = renderMicroformat({ title, description, lang, entries });
+    return { status: 200, html, etag: etagOf(html) };
+  }
+
+  get cacheControlHeader(): string {
+    return this.cacheControl;
+  }
+}
+
+function localized(names: Record<string, string>, lang: string): string | null {
+  if (names[lang]) return names[lang]!;
+  const short = lang.split('-')[0]!;
+  return names[short] ?? null;
+}
+
+function fingerprint(a: IxActivity): string {
+  return JSON.stringify([
+    a.status,
+    a.pub.map((v) => [v.versionId, v.fileId, v.sugarMin, v.sugarMax]),
+    a.texts.map((t) => [t.locale, t.origin, t.name, t.summary]).sort(),
+  ]);
+}
