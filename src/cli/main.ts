@@ -8,6 +8,8 @@ import { registerImport } from './commands/import.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerInstance } from './commands/instance.js';
 import { registerDev } from './commands/dev.js';
+import { registerCollection } from './commands/collection.js';
+import { registerKeys } from './commands/keys.js';
 import { registerUser } from './commands/user.js';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerInstance(program);
   registerDev(program);
+  registerCollection(program);
+  registerKeys(program);
   registerUser(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
