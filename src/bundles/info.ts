@@ -203,7 +203,7 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
   info.tags = uniq([...splitList(r.get('tags', true)), ...splitList(r.get('categories', false)), ...splitList(r.get('category', false))]);
 
   if (r.has('icon')) info.icon = r.get('icon', true) ?? null;
-  else issues.add('INFO_NO_ICON', 'there is no icon key; Sugar shows a generic icon. Add icon = <name of activity/<name>.svg>', file, null);
+  else issues.add('INFO_NO_ICON', 'there is no icon key; Sugar shows a generic icon. Add icon = <name> for the file activity/<name>.svg', file, null);
 
   if (r.has('activity_version')) {
     const v = r.get('activity_version', true);

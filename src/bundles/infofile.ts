@@ -8,7 +8,7 @@ import type { IniDocument, IniErrorKind } from './ini.js';
 import { getInterpolated, getRaw, hasOption, optionNames, parseIni, pyStrip } from './ini.js';
 import { decodeUtf8, hasUtf8Bom } from './text.js';
 
-export type InfoProblemKind = 'encoding' | 'bom' | IniErrorKind;
+export type InfoProblemKind = 'encoding' | 'bom' | 'line-ending' | IniErrorKind;
 
 export interface InfoProblem {
   kind: InfoProblemKind;
@@ -48,6 +48,18 @@ export function loadInfoFile(buf: Uint8Array): LoadedInfo {
     });
     text = text.slice(1);
   }
+  // A lone CR (old Mac line ending) is not a line break for configparser's read_string(), but it
+  // is one for Python's text-mode open(), which Sugar uses on installed bundles: the same file
+  // would read differently before and after installation, so it is refused.
+  const cr = /\r(?!\n)/.exec(text);
+  if (cr) {
+    const line = text.slice(0, cr.index).split('\n').length;
+    problems.push({
+      kind: 'line-ending',
+      line,
+      message: `line ${line} contains a carriage return not followed by a line feed (old Mac line ending); Sugar reads such files inconsistently. Save the file with LF or CRLF line endings`,
+    });
+  }
   const doc = parseIni(text);
   for (const e of doc.errors) problems.push({ kind: e.kind, line: e.line, message: e.message });
   return { doc, problems };
@@ -56,6 +68,7 @@ export function loadInfoFile(buf: Uint8Array): LoadedInfo {
 export const INI_PROBLEM_CODES: Record<InfoProblemKind, IssueCode> = {
   encoding: 'INFO_ENCODING',
   bom: 'INFO_BOM',
+  'line-ending': 'INFO_PARSE_ERROR',
   'missing-section-header': 'INFO_MISSING_SECTION_HEADER',
   parse: 'INFO_PARSE_ERROR',
   'duplicate-section': 'INFO_DUPLICATE_SECTION',
@@ -66,6 +79,7 @@ export const INI_PROBLEM_CODES: Record<InfoProblemKind, IssueCode> = {
 export const INI_PROBLEM_HINTS: Record<InfoProblemKind, string> = {
   encoding: '',
   bom: '',
+  'line-ending': '',
   'missing-section-header': '; the file must start with a [section] header line (comments and blank lines may come first)',
   parse: '; every line must be "key = value", a [section] header, a comment (# or ;) or an indented continuation of the previous value',
   'duplicate-section': '; Python\'s configparser (strict mode, as Sugar uses it) refuses the whole file: merge the two sections',

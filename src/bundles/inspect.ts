@@ -96,7 +96,7 @@ const ACTIVITY_INFO = 'activity/activity.info';
 const LIBRARY_INFO = 'library/library.info';
 
 export async function inspectBundle(path: string, opts: InspectOptions = {}): Promise<InspectResult> {
-  const limits: BundleLimits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+  const limits = resolveLimits(opts.limits);
   const issues = new IssueList();
   const ext = extname(opts.fileName ?? path).toLowerCase();
   let kind: InspectResult['kind'] = ext === '.xol' ? 'content' : 'activity';
@@ -182,6 +182,16 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
 }
 
 type Loader = (info: ZipEntryInfo) => Promise<Buffer | null>;
+
+/** Defaults for every limit not given as a positive number (an `undefined` must not mean "no limit"). */
+function resolveLimits(given: Partial<BundleLimits> | undefined): BundleLimits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(out) as (keyof BundleLimits)[]) {
+    const v = given?.[key];
+    if (typeof v === 'number' && v > 0) out[key] = v;
+  }
+  return out;
+}
 
 function versionFields(version: string) {
   const v = parseSugarVersion(version).valid ? version : '0';

@@ -43,7 +43,7 @@ export function parseSugarVersion(s: string): ParsedSugarVersion {
   }
   const segments = [m[1], ...(m[2] ? m[2].slice(1).split('.') : [])];
   for (const seg of segments) {
-    if (seg.length > 1 && seg[0] === '0') return invalid(`segment "${seg}" has a leading zero, which Sugar refuses`);
+    if (seg.length > 1 && seg[0] === '0') return invalid(`segment "${seg}" has a leading zero`);
     if (seg.length > MAX_SEGMENT_DIGITS) return invalid(`segment "${seg}" is longer than ${MAX_SEGMENT_DIGITS} digits`);
   }
   const parts = segments.map((x) => Number(x));

@@ -192,6 +192,7 @@ describe('activity.info problems Sugar refuses', () => {
     ['a duplicate section', `${info()}[Activity]\nsummary = x\n`, ['INFO_DUPLICATE_SECTION']],
     ['a key before the first section', `name = x\n${info()}`, ['INFO_MISSING_SECTION_HEADER']],
     ['a line that is not key = value', info(['this line has no delimiter']), ['INFO_PARSE_ERROR']],
+    ['old Mac line endings (lone CR)', info().replace(/\n/g, '\r'), ['INFO_PARSE_ERROR', 'INFO_MISSING_NAME', 'INFO_MISSING_BUNDLE_ID', 'INFO_MISSING_EXEC']],
     ['no [Activity] section', info().replace('[Activity]', '[activity]'), ['INFO_NO_SECTION']],
     ['a bare % in a key Sugar reads', info(['summary = 100% fun']), ['INFO_INTERPOLATION_SYNTAX']],
     ['a reference to a missing key', info(['summary = %(nothing)s']), ['INFO_INTERPOLATION_MISSING']],
