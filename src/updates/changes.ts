@@ -60,8 +60,7 @@ export class InProcessNotifier implements ChangeNotifier {
   async start(): Promise<void> {}
 
   async publish(change: CatalogChange): Promise<void> {
-    const msg = { ...change, origin: this.origin };
-    queueMicrotask(() => this.emitter.emit('change', msg));
+    this.emitter.emit('change', { ...change, origin: this.origin });
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -188,13 +187,38 @@ async function publishPg(db: Db, change: CatalogChange): Promise<void> {
   await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodePayload(change)})`.execute(db);
 }
 
-// The notifier of each running app, so code holding only the context (ingest, the CLI) reaches it.
-const notifiers = new WeakMap<AppContext, ChangeNotifier>();
+// The notifier of each context, shared by every app built on it (one LISTEN connection per
+// context), so code holding only the context (ingest, the CLI) reaches it.
+const notifiers = new WeakMap<AppContext, { notifier: ChangeNotifier; refs: number }>();
 
-export function attachNotifier(ctx: AppContext, notifier: ChangeNotifier): () => void {
-  notifiers.set(ctx, notifier);
-  return () => {
-    if (notifiers.get(ctx) === notifier) notifiers.delete(ctx);
+/** The context's notifier, created (and started) by `create` on first use; release it when done. */
+export async function acquireNotifier(ctx: AppContext, create: () => ChangeNotifier): Promise<{ notifier: ChangeNotifier; release(): Promise<void> }> {
+  let entry = notifiers.get(ctx);
+  if (!entry) {
+    const notifier = create();
+    entry = { notifier, refs: 0 };
+    notifiers.set(ctx, entry);
+    try {
+      await notifier.start();
+    } catch (err) {
+      notifiers.delete(ctx);
+      throw err;
+    }
+  }
+  entry.refs++;
+  const held = entry;
+  let released = false;
+  return {
+    notifier: held.notifier,
+    async release() {
+      if (released) return;
+      released = true;
+      held.refs--;
+      if (held.refs === 0) {
+        if (notifiers.get(ctx) === held) notifiers.delete(ctx);
+        await held.notifier.close();
+      }
+    },
   };
 }
 
@@ -217,7 +241,7 @@ export async function catalogChanged(
     onError(err);
   }
   try {
-    const notifier = notifiers.get(ctx);
+    const notifier = notifiers.get(ctx)?.notifier;
     const msg: CatalogChange = { activityIds, bundleIds };
     if (notifier) await notifier.publish(msg);
     else if (ctx.database.kind === 'postgres') await publishPg(ctx.db, msg); // a CLI process: tell the servers

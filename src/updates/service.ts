@@ -7,7 +7,7 @@ import type { CatalogService } from '../catalog/service.js';
 import type { CollectionService } from '../collections/service.js';
 import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
 import { normalizeLocale } from '../catalog/locales.js';
-import { attachNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
+import { acquireNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter, rollupAverageDailyUsers, seriesOf } from './pings.js';
 import { buildIndexDocument, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
@@ -35,7 +35,8 @@ export class UpdateService {
   readonly ranges: RuntimeRangeTable;
   private keysCache: SigningKeys | null = null;
   private notifier: ChangeNotifier | null = null;
-  private detach: (() => void) | null = null;
+  private release: (() => Promise<void>) | null = null;
+  private unsubscribe: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private rollupTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -101,17 +102,16 @@ export class UpdateService {
     this.started = true;
     await this.index.rebuild();
     await this.reconcile(null);
-    const db = this.ctx.database;
-    this.notifier =
-      db.kind === 'postgres' && this.ctx.config.database.url
-        ? new PgChangeNotifier(this.ctx.config.database.url, this.ctx.db, (m) => this.log.warn(m))
-        : new InProcessNotifier();
-    await this.notifier.start();
-    this.notifier.subscribe(
+    const url = this.ctx.config.database.url;
+    const held = await acquireNotifier(this.ctx, () =>
+      this.ctx.database.kind === 'postgres' && url ? new PgChangeNotifier(url, this.ctx.db, (m) => this.log.warn(m)) : new InProcessNotifier(),
+    );
+    this.notifier = held.notifier;
+    this.release = held.release;
+    this.unsubscribe = this.notifier.subscribe(
       (change) => this.enqueue(change),
       () => this.enqueue({ activityIds: [], all: true }),
     );
-    this.detach = attachNotifier(this.ctx, this.notifier);
     if (this.opts.timers !== false) {
       this.pings.start();
       const every = this.ctx.config.updates.indexRefreshSeconds;
@@ -129,8 +129,8 @@ export class UpdateService {
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.rollupTimer) clearInterval(this.rollupTimer);
-    this.detach?.();
-    await this.notifier?.close().catch(() => {});
+    this.unsubscribe?.();
+    await this.release?.().catch(() => {});
     await this.chain.catch(() => {});
     await this.pings.close().catch((err) => this.log.warn(`update pings: final flush failed: ${(err as Error).message}`));
   }
