@@ -327,7 +327,8 @@ function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, path: s
       continue;
     }
     const name = envName(p);
-    if (env[name] !== undefined) base[key] = coerce(current, env[name], `environment ${name}`, p);
+    // An empty variable counts as unset, as shells and service managers often leave them so.
+    if (env[name] !== undefined && env[name] !== '') base[key] = coerce(current, env[name], `environment ${name}`, p);
   }
 }
 

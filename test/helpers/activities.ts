@@ -1,5 +1,5 @@
 // Small real bundles for integration tests: a valid activity.info and whatever else a test needs.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle } from './bundle-builder.js';
@@ -53,6 +53,7 @@ export function activityFiles(a: TestActivity): Record<string, string> {
 
 /** Build a .xo for the activity in `dir` and return its path. */
 export async function buildActivity(dir: string, a: TestActivity): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const path = join(dir, `${a.name.replace(/\s+/g, '')}-${a.version}-${++counter}.xo`);
   await buildBundle(activityFiles(a), path);
   return path;

@@ -26,7 +26,7 @@ describe('instances', () => {
 
   it('keep databases, files, cache prefixes and base URLs apart on one PostgreSQL server', async () => {
     const data = join(dir, 'data');
-    const env = { ASLO_DATA_DIR: data, ASLO_DATABASE_URL: '' };
+    const env = { ASLO_DATA_DIR: data };
     for (const [name, db, port] of [['production', dbs[0]!, 8301], ['devel', dbs[1]!, 8302]] as const) {
       const r = await runCli(['instance', 'create', name, '--database-url', db.url, '--port', String(port), '--base-url', `http://${name}.test`], env);
       assert.equal(r.code, 0, r.stderr);
