@@ -15,6 +15,7 @@ import { UpdateService } from './updates/service.js';
 import { UpdateFastPath } from './updates/fast-path.js';
 import { updateRoutes } from './updates/routes.js';
 import accountsPlugin from './accounts/plugin.js';
+import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
 
 declare module 'fastify' {
@@ -92,6 +93,7 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
 
   // Accounts first: sessions, CSRF, rate limits and req.viewer() are used by the routes below.
   await app.register(accountsPlugin);
+  await app.register(reviewPlugin);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 

@@ -11,6 +11,7 @@ import { registerDev } from './commands/dev.js';
 import { registerCollection } from './commands/collection.js';
 import { registerKeys } from './commands/keys.js';
 import { registerUser } from './commands/user.js';
+import { registerPublish } from './commands/publish.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCollection(program);
   registerKeys(program);
   registerUser(program);
+  registerPublish(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -1,19 +1,22 @@
 // The application's own download URL for a stored file. Every URL ends in the file name, so the
 // last path segment ends in .xo/.xol as Sugar's updater requires.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CONFIRM_PARAM, CONFIRM_VALUE, downloadableFile } from '../review/downloads.js';
 import { contentTypeFor } from '../catalog/service.js';
 
 export async function downloadRoutes(app: FastifyInstance): Promise<void> {
-  const handler = async (req: { params: unknown; method: string; headers: Record<string, string | string[] | undefined> }, reply: FastifyReply) => {
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const { id } = req.params as { id: number; name: string };
-    const file = await app.services.catalog.getFile(id);
+    // Public files for everyone; experimental and disabled ones by the rules in review/downloads.ts.
+    const confirmed = (req.query as Record<string, unknown> | undefined)?.[CONFIRM_PARAM] === CONFIRM_VALUE;
+    const file = await downloadableFile(app.ctx.db, id, () => req.viewer(), confirmed);
     const size = Number(file.size);
     void reply
       .header('content-type', contentTypeFor(file.file_name))
       .header('content-disposition', `attachment; filename="${file.file_name}"`)
       .header('accept-ranges', 'bytes')
       .header('etag', `"${file.sha256}"`)
-      .header('cache-control', 'public, max-age=86400, immutable');
+      .header('cache-control', file.isPublic ? 'public, max-age=86400, immutable' : 'private, no-store');
     if (req.headers['if-none-match'] === `"${file.sha256}"`) return reply.status(304).send();
     const range = parseRange(req.headers.range as string | undefined, size);
     if (range === 'invalid') {
