@@ -54,7 +54,6 @@ export function checkBundleId(id: string, file: string, line: number | null, iss
   if (id === '') return bad('is empty; use a reverse-DNS id like org.sugarlabs.MyActivity');
   if ([...id].some(isPyWhitespace)) return bad('contains whitespace, which Sugar refuses; use a reverse-DNS id like org.sugarlabs.MyActivity');
   if (/[/\\]/.test(id)) return bad('contains a slash; the id is used as a folder name');
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(id)) return bad('contains control characters');
   if (Buffer.byteLength(id, 'utf8') > 255) return bad('is longer than 255 bytes');
   if (!/^[\p{L}\p{N}_-]+(\.[\p{L}\p{N}_-]+)+$/u.test(id)) {

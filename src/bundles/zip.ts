@@ -144,7 +144,6 @@ function checkName(name: string, raw: Buffer, utf8Flag: boolean): [IssueCode, st
   if (segments.includes('..')) {
     return ['BUNDLE_ZIP_TRAVERSAL', 'the name contains a ".." segment, which would unpack outside the bundle folder'];
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(name)) return ['BUNDLE_ZIP_BAD_NAME', 'the name contains control characters'];
   const body = name.endsWith('/') ? segments.slice(0, -1) : segments;
   if (body.length === 0 || body.some((s) => s === '' || s === '.')) {

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundleFromCorpusFolder, corpusDir, listCorpusFolders, REPO_ROOT } from '../helpers/bundle-builder.js';
+import { XMLValidator } from 'fast-xml-parser';
 import { compareSugarVersions, inspectBundle, sugarVersionSortKey } from '../../src/bundles/index.js';
 import type { InspectResult } from '../../src/bundles/index.js';
 
@@ -135,6 +136,11 @@ describe('shared corpus', () => {
         // The sort key must agree with the comparison for every real version.
         assert.equal(sugarVersionSortKey(m.version), m.version_sort_key);
         assert.equal(compareSugarVersions(m.version, m.version_normalized), 0);
+        // Every icon we produce must be well-formed XML in the SVG namespace.
+        if (m.icon_svg !== null) {
+          assert.equal(XMLValidator.validate(m.icon_svg), true);
+          assert.match(m.icon_svg, /^<svg\b[^>]*\sxmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+        }
         if (!exp) return; // new folder, not in corpus-expected.json yet: acceptance is enough
         assert.equal(result.kind, exp.kind);
         assert.equal(m.bundle_id, exp.bundle_id);
