@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle, buildRawZip, writeRawZip } from '../helpers/bundle-builder.js';
 import type { RawZipEntry } from '../helpers/bundle-builder.js';
-import { inspectBundle } from '../../src/bundles/index.js';
+import { DEFAULT_LIMITS, inspectBundle } from '../../src/bundles/index.js';
 import type { BundleLimits, InspectResult } from '../../src/bundles/index.js';
 
 const INFO = '[Activity]\nname = Good\nbundle_id = org.sugarlabs.Good\nexec = sugar-activity3 activity.Good\nactivity_version = 1\nicon = good\nlicense = MIT\n';
@@ -135,6 +135,10 @@ describe('zip structure', () => {
     assert.equal((await inspectBundle(p, { verifyData: false })).ok, true);
     assert.equal((await inspectBundle(p)).ok, false);
   });
+});
+
+test('default limits', () => {
+  assert.deepEqual(DEFAULT_LIMITS, { maxEntries: 20000, maxUncompressedBytes: 2 * 1024 ** 3, maxCompressionRatio: 200, maxEntryBytes: 1024 ** 3 });
 });
 
 describe('not a usable file', () => {
