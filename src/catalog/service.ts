@@ -1,7 +1,7 @@
 // Catalog reads: what the public sees of activities, versions and files. Anonymous readers see
 // public activities and public files only; later access rules (authors, editors) extend `viewer`.
 import { sql } from 'kysely';
-import { parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
+import { normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
@@ -335,7 +335,7 @@ export class CatalogService {
   async getVersion(bundleId: string, version: string): Promise<VersionView> {
     const all = await this.listVersions(bundleId);
     const parsed = parseSugarVersion(version);
-    const found = all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizedOf(version)) : undefined);
+    const found = all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizeSugarVersion(version)) : undefined);
     if (!found) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no public version ${version}.`);
     return found;
   }
@@ -436,11 +436,4 @@ export class CatalogService {
     ]);
     return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
   }
-}
-
-function normalizedOf(version: string): string {
-  const p = parseSugarVersion(version);
-  const parts = [...p.parts];
-  while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
-  return parts.join('.');
 }
