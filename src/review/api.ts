@@ -11,6 +11,7 @@ import { requireActor, requireScope } from '../accounts/access.js';
 import { AsloError, isAsloError } from '../platform/errors.js';
 import type { PublishingService, UploadOptions, UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
+import type { ListingService } from './listing.js';
 
 export const BUNDLE_CONTENT_TYPES = ['application/octet-stream', 'application/vnd.olpc-sugar', 'application/vnd.olpc-content', 'application/zip', 'application/x-zip-compressed'];
 const PROGRESS_STEP = 256 * 1024;
@@ -19,6 +20,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     publishing: PublishingService;
     review: ReviewService;
+    listing: ListingService;
   }
 }
 

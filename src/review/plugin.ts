@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { PublishingService } from './publishing.js';
 import { ReviewService } from './service.js';
+import { ListingService } from './listing.js';
 import { publishingApi } from './api.js';
 import { catalogChanged } from '../updates/changes.js';
 
@@ -10,6 +11,7 @@ async function reviewPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('publishing', new PublishingService(app.ctx, app.services.catalog, app.accounts, app.mailer));
   // Status changes reach the updater's index in every process, like new uploads do.
   app.decorate('review', new ReviewService(app.ctx, app.mailer, (activityIds) => catalogChanged(app.ctx, { activityIds })));
+  app.decorate('listing', new ListingService(app.ctx));
   // Encapsulated: the streaming body parser and multipart apply to the API's routes only.
   await app.register(publishingApi);
 }

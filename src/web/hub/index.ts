@@ -2,8 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { installHtmlErrors } from './common.js';
 import { accountPages } from './account.js';
+import { developerPages } from './developers.js';
+import { editorPages } from './editors.js';
 
 export async function hubRoutes(app: FastifyInstance): Promise<void> {
   installHtmlErrors(app);
   await app.register(accountPages);
+  await app.register(developerPages);
+  await app.register(editorPages);
 }
