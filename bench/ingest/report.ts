@@ -1,0 +1,67 @@
+// Shared by the benchmarks: the machine a run happened on, and writing one section of
+// docs/benchmarks.md without touching the others.
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { cpus, totalmem, platform, release, arch } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const DOC = join(ROOT, 'docs', 'benchmarks.md');
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+}
+
+export function machine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    os: `${platform()} ${release()} ${arch()}`,
+  };
+}
+
+export function machineLine(m: Machine = machine()): string {
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.os}`;
+}
+
+/** A markdown table; numbers are right-aligned. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const width = head.map((_, i) => Math.max(3, ...cells.map((r) => r[i]!.length)));
+  const numeric = head.map((_, i) => rows.every((r) => /^[-+]?[\d.,]+\s*[a-zA-Z/%×]*$/.test(String(r[i]))));
+  const line = (r: string[]) => `| ${r.map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join(' | ')} |`;
+  const sep = `|${width.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [line(head), sep, ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+const SKELETON = `# Benchmarks
+
+Performance targets live in benchmarks under \`bench/\`; tests never assert timings. Each benchmark
+prints its tables and rewrites its own section of this file (between its \`bench:<name>\` markers),
+with the machine it ran on. Ratios are measured in the same run, so they compare across machines
+better than absolute numbers do.
+`;
+
+/**
+ * Replace the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in
+ * docs/benchmarks.md. When the markers are missing, the section is appended under `heading`.
+ */
+export function writeSection(name: string, heading: string, body: string): void {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : SKELETON;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
+  else doc = `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  const tmp = `${DOC}.tmp-${process.pid}`;
+  writeFileSync(tmp, doc);
+  renameSync(tmp, DOC);
+}
