@@ -195,19 +195,23 @@ export class UpdateService {
   private async reconcile(before: Map<string, string> | null): Promise<void> {
     const log = new Map([...this.index.changeLog()].map((c) => [c.bundleId, c]));
     const ids: number[] = [];
+    const bundles: string[] = [];
     const gone: string[] = [];
     for (const a of this.index.activities()) {
       const had = before?.get(a.bundleId);
       const visible = a.pub.length > 0;
       if ((visible && !log.has(a.bundleId)) || (before && had !== undefined && had !== fingerprint(a)) || (before && had === undefined && visible)) {
         ids.push(a.id);
+        bundles.push(a.bundleId);
       }
     }
     if (before) for (const b of before.keys()) if (!this.index.activity(b)) gone.push(b);
     if (ids.length === 0 && gone.length === 0) return;
     try {
-      await recordChanges(this.ctx.db, ids, gone);
-      await this.index.patch(ids, gone);
+      // The activities themselves are already current in the index: only their change rows are new.
+      for (let i = 0; i < ids.length; i += 5000) await recordChanges(this.ctx.db, ids.slice(i, i + 5000), []);
+      await recordChanges(this.ctx.db, [], gone);
+      await this.index.refreshChanges([...bundles, ...gone]);
     } catch (err) {
       this.log.warn(`update index: could not record reconciled changes: ${(err as Error).message}`);
     }

@@ -226,6 +226,15 @@ export class UpdateIndex {
     this.emit(activityIds);
   }
 
+  /** Re-read change rows (after recording some without a content change to reload). */
+  async refreshChanges(bundleIds: string[] | null): Promise<void> {
+    const changes = await this.loadChanges(bundleIds && bundleIds.length <= 5000 ? bundleIds : null);
+    if (!bundleIds || bundleIds.length > 5000) this.changes = new Map(changes.map((c) => [c.bundleId, c]));
+    else for (const c of changes) this.changes.set(c.bundleId, c);
+    this.generation++;
+    this.emit([]);
+  }
+
   private emit(ids: number[] | null): void {
     for (const l of this.listeners) {
       try {

@@ -1,0 +1,295 @@
+// bench/update-service: the legacy update check (/services/update-aslo.php) of the store against
+// a bare node:http server answering one fixed RDF body, with the same load generator (autocannon)
+// and the same request mix, one server process each, in the same run.
+//
+//   npm run bench -- update-service [--activities 10000] [--versions 10] [--duration 15]
+//                                   [--connections 64] [--rounds 2] [--database-url URL] [--keep DIR]
+//
+// The catalog comes from `aslo dev generate` (src/catalog/generate.ts): N activities x M
+// versions. Requests: 90% known bundle ids, 10% unknown ones, appVersion drawn from the Sugar
+// series 0.82..0.122. Prints a table (requests/s, p50/p99 latency, memory, ratio to the bare
+// server) and rewrites the updater's section of docs/benchmarks.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { loadConfig } from '../../src/platform/config.js';
+import { createContext, type AppContext } from '../../src/platform/context.js';
+import { DOC, ROOT, machineLine, table, writeSection } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    activities: { type: 'string', default: '10000' },
+    versions: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '2' },
+    'database-url': { type: 'string' },
+    keep: { type: 'string' },
+    'no-doc': { type: 'boolean', default: false },
+  },
+});
+const ACTIVITIES = Number(args.activities);
+const VERSIONS = Number(args.versions);
+const DURATION = Number(args.duration);
+const WARMUP = Number(args.warmup);
+const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
+const SEED = 7;
+
+type Generate = (ctx: AppContext, opts: { activities: number; versions: number; seed?: number; files?: boolean; onProgress?: (done: number, total: number) => void }) => Promise<unknown>;
+
+function log(s: string): void {
+  process.stderr.write(s + '\n');
+}
+
+async function prepareCatalog(dataDir: string, env: Record<string, string>): Promise<string[]> {
+  const config = loadConfig({ dataDir, instance: 'bench', env, writeDefaults: true });
+  const ctx = await createContext(config, { migrate: true });
+  try {
+    let ids = (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
+    if (ids.length < ACTIVITIES) {
+      const { generateCatalog } = (await import(pathToFileURL(join(ROOT, 'src/catalog/generate.ts')).href)) as { generateCatalog: Generate };
+      const started = Date.now();
+      let last = 0;
+      await generateCatalog(ctx, {
+        activities: ACTIVITIES,
+        versions: VERSIONS,
+        seed: SEED,
+        // Rows only: the update check never opens the files.
+        files: false,
+        onProgress: (done, total) => {
+          if (Date.now() - last > 5000) {
+            last = Date.now();
+            log(`  generating ${done}/${total}`);
+          }
+        },
+      });
+      log(`  generated ${ACTIVITIES} x ${VERSIONS} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      ids = (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
+    }
+    return ids;
+  } finally {
+    await ctx.close();
+  }
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function startProcess(command: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, command, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 600_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1]!.replace('localhost', '127.0.0.1'),
+          child,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+}
+
+/** Resident memory of a process, MiB (current and peak), from /proc. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+}
+
+function requestPaths(ids: string[], count = 20_000): string[] {
+  // A fixed pseudo-random sequence (same for both servers).
+  let x = 123456789;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+  const sugars: string[] = [];
+  for (let m = 82; m <= 122; m += 2) sugars.push(`0.${m}`);
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const known = rnd() < 0.9;
+    const id = known ? ids[Math.floor(rnd() * ids.length)]! : `org.example.unknown.Activity${Math.floor(rnd() * 1e6)}`;
+    const sugar = sugars[Math.floor(rnd() * sugars.length)]!;
+    paths.push(`/services/update-aslo.php?id=${id}&appVersion=${sugar}`);
+  }
+  return paths;
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+async function load(url: string, paths: string[], seconds: number): Promise<Measure> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    pipelining: 1,
+    requests: [
+      {
+        setupRequest: (req: Record<string, unknown>) => {
+          req.path = paths[i++ % paths.length];
+          return req;
+        },
+      },
+    ],
+  } as unknown as autocannon.Options);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = args.keep ?? (await mkdtemp(join(tmpdir(), 'aslo-bench-updates-')));
+  const env: Record<string, string> = {
+    ASLO_SAMPLE_LOAD_ON_START: 'false',
+    ASLO_SERVER_LOG_LEVEL: 'warn',
+    ASLO_SERVER_BASE_URL: 'http://bench.local',
+  };
+  if (args['database-url']) env.ASLO_DATABASE_URL = args['database-url'];
+  const dbKind = args['database-url'] ? 'PostgreSQL' : 'embedded PGlite';
+  try {
+    log(`catalog: ${ACTIVITIES} activities x ${VERSIONS} versions (${dbKind}) in ${dir}`);
+    const ids = await prepareCatalog(dir, env);
+    const paths = requestPaths(ids);
+
+    const serveEnv = { ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' };
+    log('starting the store (aslo serve)...');
+    const storeStarted = Date.now();
+    const store = await startProcess([join(ROOT, 'bin/aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1'], serveEnv, /listening (http:\/\/\S+)/);
+    const storeStartSeconds = (Date.now() - storeStarted) / 1000;
+    const idle = memoryOf(store.child.pid!);
+
+    // The bare server answers the store's own answer for a typical request, byte for byte.
+    const sample = await fetch(`${store.url}${paths.find((p) => !p.includes('unknown'))}`);
+    const body = Buffer.from(await sample.arrayBuffer());
+    const headers = { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'public, max-age=3600', etag: sample.headers.get('etag') ?? '"x"' };
+    const bareSource = `
+      const http = require('node:http');
+      const body = Buffer.from(${JSON.stringify(body.toString('base64'))}, 'base64');
+      const headers = ${JSON.stringify(headers)};
+      headers['content-length'] = body.length;
+      const s = http.createServer((req, res) => { res.writeHead(200, headers); res.end(body); });
+      s.listen(0, '127.0.0.1', () => console.log('listening http://127.0.0.1:' + s.address().port));
+      process.on('SIGTERM', () => s.close(() => process.exit(0)));
+    `;
+    const bare = await startProcess(['-e', bareSource], {}, /listening (http:\/\/\S+)/);
+
+    const results: Record<'store' | 'bare', Measure[]> = { store: [], bare: [] };
+    const mem: Record<'store' | 'bare', { rss: number; peak: number }> = { store: idle, bare: memoryOf(bare.child.pid!) };
+    try {
+      for (const [name, s] of [['store', store], ['bare', bare]] as const) {
+        log(`warming up ${name} (${WARMUP} s)...`);
+        await load(s.url, paths, WARMUP);
+      }
+      for (let r = 0; r < ROUNDS; r++) {
+        // Alternate, so drift on the machine hits both alike.
+        for (const [name, s] of (r % 2 === 0 ? [['store', store], ['bare', bare]] : [['bare', bare], ['store', store]]) as [('store' | 'bare'), Server][]) {
+          log(`round ${r + 1}/${ROUNDS}: ${name} for ${DURATION} s...`);
+          const m = await load(s.url, paths, DURATION);
+          results[name].push(m);
+          log(`  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}`);
+        }
+      }
+      mem.store = memoryOf(store.child.pid!);
+      mem.bare = memoryOf(bare.child.pid!);
+    } finally {
+      await store.stop();
+      await bare.stop();
+    }
+
+    const summary = (ms: Measure[]) => ({
+      rps: ms.reduce((a, m) => a + m.rps, 0) / ms.length,
+      p50: Math.max(...ms.map((m) => m.p50)),
+      p99: Math.max(...ms.map((m) => m.p99)),
+      bad: ms.reduce((a, m) => a + m.non2xx + m.errors, 0),
+      total: ms.reduce((a, m) => a + m.total, 0),
+    });
+    const s = summary(results.store);
+    const b = summary(results.bare);
+    const ratio = s.rps / b.rps;
+    const rows = [
+      ['store (aslo serve, fast path)', Math.round(s.rps), s.p50, s.p99, mem.store.rss.toFixed(0), mem.store.peak.toFixed(0), s.bad, ratio.toFixed(2)],
+      ['bare node:http, one fixed body', Math.round(b.rps), b.p50, b.p99, mem.bare.rss.toFixed(0), mem.bare.peak.toFixed(0), b.bad, '1.00'],
+    ];
+    const head = ['server', 'requests/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'peak RSS MiB', 'errors', 'ratio'];
+    const out = table(head, rows);
+    console.log(`\n${out}\n`);
+    console.log(`store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`);
+    console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+
+    if (!args['no-doc']) {
+      const body = [
+        `Run ${new Date().toISOString().slice(0, 10)} on ${machineLine()}.`,
+        '',
+        `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
+          `Requests: 90% known bundle ids, 10% unknown, appVersion drawn from 0.82-0.122; autocannon, ${CONNECTIONS} connections, ` +
+          `${ROUNDS} alternating rounds of ${DURATION} s per server after a ${WARMUP} s warm-up (requests/s is the mean of the rounds, latencies the worst round). ` +
+          'One server process each, load generator in a third process, all on the same machine.',
+        '',
+        out,
+        '',
+        `Store memory includes the in-memory update index${dbKind === 'embedded PGlite' ? ' and the embedded database (PGlite runs inside the store process)' : ''}; ` +
+          `idle RSS after start ${idle.rss.toFixed(0)} MiB, start (index build) ${storeStartSeconds.toFixed(1)} s. ` +
+          `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}).`,
+        '',
+        'Reproduce: `npm run bench -- update-service` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog).',
+      ].join('\n');
+      writeSection('update-service', '## Updater: /services/update-aslo.php (bench/update-service)', body);
+      log(`wrote the update-service section of ${DOC}`);
+    }
+  } finally {
+    if (!args.keep) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (!existsSync(join(ROOT, 'package.json'))) throw new Error('run from the repository');
+await main();
