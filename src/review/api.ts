@@ -12,6 +12,7 @@ import { AsloError, isAsloError } from '../platform/errors.js';
 import type { PublishingService, UploadOptions, UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
+import type { RatingsService } from '../ratings/service.js';
 
 export const BUNDLE_CONTENT_TYPES = ['application/octet-stream', 'application/vnd.olpc-sugar', 'application/vnd.olpc-content', 'application/zip', 'application/x-zip-compressed'];
 const PROGRESS_STEP = 256 * 1024;
@@ -21,6 +22,7 @@ declare module 'fastify' {
     publishing: PublishingService;
     review: ReviewService;
     listing: ListingService;
+    ratings: RatingsService;
   }
 }
 

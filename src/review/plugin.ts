@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { PublishingService } from './publishing.js';
 import { ReviewService } from './service.js';
 import { ListingService } from './listing.js';
+import { RatingsService } from '../ratings/service.js';
 import { publishingApi } from './api.js';
 import { catalogChanged } from '../updates/changes.js';
 
@@ -12,6 +13,7 @@ async function reviewPlugin(app: FastifyInstance): Promise<void> {
   // Status changes reach the updater's index in every process, like new uploads do.
   app.decorate('review', new ReviewService(app.ctx, app.mailer, (activityIds) => catalogChanged(app.ctx, { activityIds })));
   app.decorate('listing', new ListingService(app.ctx));
+  app.decorate('ratings', new RatingsService(app.ctx));
   // Encapsulated: the streaming body parser and multipart apply to the API's routes only.
   await app.register(publishingApi);
 }

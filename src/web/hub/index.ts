@@ -4,10 +4,12 @@ import { installHtmlErrors } from './common.js';
 import { accountPages } from './account.js';
 import { developerPages } from './developers.js';
 import { editorPages } from './editors.js';
+import { ratingPages } from './ratings.js';
 
 export async function hubRoutes(app: FastifyInstance): Promise<void> {
   installHtmlErrors(app);
   await app.register(accountPages);
   await app.register(developerPages);
   await app.register(editorPages);
+  await app.register(ratingPages);
 }
