@@ -16,7 +16,7 @@
 // makes 10,000 x 10 take minutes. The bundles are consistent with the rows by construction; the
 // integration test checks that the bundle library reads them back to the same metadata.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sql, type Insertable, type Transaction } from 'kysely';
@@ -483,13 +483,19 @@ export function planActivity(seed: number, index: number, opts: PlanOptions): Pl
   };
 
   const strings = planVersionStrings(rng, opts.versions);
-  let t = START + rng.int(0, 16 * 365) * DAY;
-  const createdAt = new Date(t);
+  // Releases 10 to 400 days apart, squeezed when they would run past END, so that activities
+  // were last updated at all times (many long ago, as in the real catalog).
+  const first = START + rng.int(0, Math.floor((END - START) / DAY) - 30) * DAY;
+  const gaps = strings.map((_, i) => (i === 0 ? 0 : rng.int(10, 400) * DAY));
+  const span = gaps.reduce((x, y) => x + y, 0);
+  const squeeze = span > END - first ? (END - first) / span : 1;
+  let t = first;
+  const createdAt = new Date(first);
   const versions: PlannedVersion[] = strings.map((version, i) => {
     const runtime: Runtime = runtimePlan === 'ported' ? (i < portedAt ? 'python2' : 'python3') : runtimePlan;
     const range = defaultRangeFor(runtime);
     const parsed = parseSugarVersion(version);
-    if (i > 0) t = Math.min(t + rng.int(10, 400) * DAY, END);
+    t += Math.floor((gaps[i]! * squeeze) / 1000) * 1000;
     const notes = rng.chance(0.8) ? `${rng.pick(CHANGES)}.` : null;
     return {
       version,
@@ -500,7 +506,7 @@ export function planActivity(seed: number, index: number, opts: PlanOptions): Pl
       sugarMin: range.min,
       sugarMax: range.max,
       releaseNotes: runtimePlan === 'ported' && i === portedAt ? 'Ported to Python 3.' : notes,
-      // Releases that hit END share the day; minutes keep them in release order.
+      // A minute per release keeps them in order even when squeezed together.
       createdAt: new Date(t + i * 60_000),
     };
   });
@@ -593,7 +599,7 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const COMPRESS_FROM = 512;
+const COMPRESS_FROM = 1024;
 
 /** The NEWS file of a version: its release notes and the earlier ones, newest first. */
 export function newsText(a: PlannedActivity, versionIndex: number): string {
@@ -610,8 +616,8 @@ export async function buildGeneratedBundle(a: PlannedActivity, versionIndex: num
   const zip = new yazl.ZipFile();
   const root = `${a.folder}.activity`;
   const opts = { mtime: zipTime(v.createdAt), forceDosTimestamp: true, mode: 0o100644 };
-  // Small files are stored rather than deflated: deflating a 200-byte linfo saves next to nothing,
-  // and zlib's per-call setup would make it the slowest step of generating a large catalog.
+  // Files under 1 KiB are stored rather than deflated: deflating a 200-byte linfo saves next to
+  // nothing, and zlib's per-call setup would make it the slowest step of generating a catalog.
   const add = (path: string, text: string) => {
     const buf = Buffer.from(text, 'utf8');
     zip.addBuffer(buf, `${root}/${path}`, { ...opts, compress: buf.length >= COMPRESS_FROM });
@@ -697,7 +703,8 @@ class StoreWriter {
       mkdirSync(dir, { recursive: true });
       this.dirs.add(dir);
     }
-    if (existsSync(dest)) return;
+    // No existence check: when the file is already there (same seed again), renaming the same
+    // bytes over it is harmless, and checking first costs more than it saves.
     const temp = join(this.tmp, `generate-${process.pid}-${sha256}.part`);
     writeFileSync(temp, bytes);
     try {
