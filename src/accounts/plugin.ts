@@ -24,6 +24,8 @@ declare module 'fastify' {
     /** The shared Redis connection when cache.redisUrl is set. */
     redis: Redis | null;
     limits: Limits;
+    /** Every route registered after the accounts plugin (method and URL): the authorization-matrix test checks it covers each one that changes state. */
+    routeTable: { method: string; url: string }[];
   }
   interface FastifyRequest {
     /** Who is making this request (memoized). */
@@ -84,6 +86,11 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('redis', redis);
   app.decorate('mailer', mailer);
   app.decorate('accounts', accounts);
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routeTable.push({ method: String(method), url: r.url });
+  });
 
   await app.register(cookie, { secret: ctx.secrets.sessionKey });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
