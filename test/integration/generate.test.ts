@@ -11,7 +11,8 @@ import { defaultRangeFor } from '../../src/catalog/compat.js';
 import { generateCatalog, generatedPrefix, planActivity, userCountFor, type PlannedActivity } from '../../src/catalog/generate.js';
 import { normalizeLocale } from '../../src/catalog/locales.js';
 import { AsloError } from '../../src/platform/errors.js';
-import { createTestApp, type TestApp } from '../helpers/env.js';
+import { runCli } from '../helpers/cli.js';
+import { createPgDatabase, createTestApp, TEST_DATABASE, type TestApp } from '../helpers/env.js';
 
 const OPTS = { activities: 30, versions: 3, seed: 4242, locales: 8 };
 
@@ -248,6 +249,52 @@ describe('aslo dev generate', () => {
   it('rejects counts out of range', async () => {
     for (const bad of [{ activities: 0, versions: 1 }, { activities: 1, versions: 0 }, { activities: 1.5, versions: 1 }, { activities: 1, versions: 1, locales: 1000 }]) {
       await assert.rejects(generateCatalog(other.ctx, bad), (err: unknown) => err instanceof AsloError && err.code === 'GENERATE_BAD_OPTION');
+    }
+  });
+});
+
+describe('aslo dev generate (the command)', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let pgdb: { url: string; drop(): Promise<void> } | null = null;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aslo-generate-cli-'));
+    env = { ASLO_DATA_DIR: join(dir, 'data') };
+    if (TEST_DATABASE === 'postgres') {
+      pgdb = await createPgDatabase();
+      env.ASLO_DATABASE_URL = pgdb.url;
+    }
+  });
+  after(async () => {
+    await pgdb?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('generates with progress on stderr and a summary on stdout; a second run of the seed needs --replace', async () => {
+    const args = ['dev', 'generate', '--activities', '4', '--versions', '2', '--seed', '9', '--locales', '3'];
+    const first = await runCli(args, env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Generated 4 activities, 8 versions and 8 files in .* \(seed 9\)/);
+    assert.match(first.stdout, /org\.example\.generated\.s9\./);
+    assert.match(first.stderr, /generated 4\/4 activities/);
+    const again = await runCli(args, env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /GENERATE_EXISTS/);
+    const replaced = await runCli([...args, '--replace', '--no-files'], env);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stdout, /no bundle files were written/);
+  });
+
+  it('exits 2 on bad counts', async () => {
+    for (const bad of [
+      ['--activities', '0', '--versions', '1'],
+      ['--activities', 'ten', '--versions', '1'],
+      ['--activities', '2'],
+      ['--activities', '2', '--versions', '2', '--locales', '999'],
+    ]) {
+      const r = await runCli(['dev', 'generate', ...bad], env);
+      assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
     }
   });
 });
