@@ -8,7 +8,7 @@ import { createContext, type AppContext } from './platform/context.js';
 import { isAsloError } from './platform/errors.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { downloadRoutes } from './downloads/routes.js';
-import { homeRoutes } from './web/routes.js';
+import { webRoutes } from './web/routes.js';
 import { CatalogService } from './catalog/service.js';
 import { CollectionService } from './collections/service.js';
 import { UpdateService } from './updates/service.js';
@@ -100,7 +100,7 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(catalogRoutes);
   await app.register(updateRoutes);
   await app.register(downloadRoutes);
-  await app.register(homeRoutes);
+  await app.register(webRoutes);
   await app.register(hubRoutes);
   return app;
 }

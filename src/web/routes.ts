@@ -1,15 +1,123 @@
-// A plain home page until the web store lands: what this store holds and where its API is.
-import type { FastifyInstance } from 'fastify';
+// The web store's routes. Every page lives under a locale prefix (/es/activity/<bundle_id>);
+// requests without one are redirected by the locale cookie, else Accept-Language. Old-site URLs
+// (/<locale>/sugar/addon/<id>, ...) redirect to their new pages. Handlers are thin: the pages
+// (src/web/pages/) read through the catalog service and src/web/store.ts.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAsloError } from '../platform/errors.js';
+import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
+import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Page } from './context.js';
+import { StoreQueries } from './store.js';
+import { assetRoutes } from './assets.js';
+import { html } from './html.js';
+import { localePath } from './layout.js';
+import { homePage } from './pages/home.js';
+import { listingPage } from './pages/listing.js';
+import { detailPage, versionsPage } from './pages/detail.js';
+import { authorPage, collectionPage, collectionsPage } from './pages/people.js';
+import { mediaRoutes } from './media.js';
+import { legacyRoutes } from './legacy.js';
+import { feedRoutes } from './feeds.js';
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** A first path segment that looks like a locale (en, es-ES, pt-BR): old links carry many. */
+const LOCALE_SHAPE = /^[a-zA-Z]{2}(?:[-_][a-zA-Z]{2})?$/;
 
-export async function homeRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
-    const list = await app.services.catalog.listActivities({ perPage: 50, sort: 'name' });
-    const items = list.items
-      .map((a) => `<li>${a.icon_url ? `<img src="${escape(a.icon_url)}" alt="" width="32" height="32"> ` : ''}<a href="${escape(a.url)}">${escape(a.name)}</a> ${escape(a.current_version ?? '')}${a.summary ? ` — ${escape(a.summary)}` : ''}</li>`)
-      .join('\n');
-    void reply.type('text/html; charset=utf-8');
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sugar activities</title></head><body><main><h1>Sugar activities</h1><p>${list.total} activities. API documentation: <a href="/api/docs">/api/docs</a>.</p><ul>${items}</ul></main></body></html>`;
-  });
+/** Paths (without a locale) that are pages: redirected to /<locale><path>. */
+const PAGE_PREFIXES = ['/browse', '/search', '/category/*', '/tag/*', '/activity/*', '/author/*', '/collections', '/collection/*', '/feeds/*', '/sugar', '/sugar/*'];
+
+function redirect(reply: FastifyReply, to: string, status = 302): FastifyReply {
+  return reply.status(status).header('location', to).header('cache-control', status === 301 ? 'public, max-age=86400' : 'private, no-cache').header('vary', 'Accept-Language, Cookie').send();
 }
+
+/** Only same-site paths are followed (no open redirects). */
+function safeRest(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
+}
+
+export async function webRoutes(app: FastifyInstance): Promise<void> {
+  loadTranslations();
+  app.decorate('store', new StoreQueries(app.ctx));
+  await app.register(assetRoutes);
+  await app.register(mediaRoutes);
+  await app.register(storePages);
+}
+
+async function storePages(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(async (err, req, reply) => {
+    const first = req.url.split(/[/?#]/)[1] ?? '';
+    const locale = matchLocale(first) ?? preferredLocale(req);
+    const l = translator(locale);
+    let status = 500;
+    let code = 'INTERNAL';
+    let message = l.t('Something went wrong on our side. Please try again in a moment.');
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (isAsloError(err)) {
+      status = err.statusCode;
+      code = err.code;
+      message = err.message;
+    } else if (e.statusCode && e.statusCode < 500) {
+      status = e.statusCode;
+      code = e.code ?? 'BAD_REQUEST';
+      message = e.message;
+    } else {
+      req.log.error({ err }, 'unhandled error');
+    }
+    const p = await pageFor(app, req, reply, locale);
+    return errorPage(p, status, code, message);
+  });
+
+  app.get('/', { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), '/')));
+
+  // The language menu: remember the choice in a cookie and go to the same page in that language.
+  app.get('/lang/:tag', { schema: { hide: true } }, async (req, reply) => {
+    const { tag } = req.params as { tag: string };
+    const q = req.query as Record<string, unknown>;
+    const locale = matchLocale(tag);
+    if (!locale) return reply.callNotFound();
+    void reply.setCookie(LOCALE_COOKIE, locale, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
+    const rest = safeRest(q.next);
+    return redirect(reply, q.stay ? rest : localePath(locale, rest), 303);
+  });
+
+  for (const prefix of PAGE_PREFIXES) {
+    app.get(prefix, { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), req.url)));
+  }
+
+  // Every localized page goes through here: unsupported or non-canonical locales redirect.
+  const localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const params = req.params as Record<string, string>;
+    const raw = params.locale ?? '';
+    if (!LOCALE_TAGS.includes(raw)) {
+      if (!LOCALE_SHAPE.test(raw)) return reply.callNotFound();
+      const target = matchLocale(raw) ?? preferredLocale(req);
+      return redirect(reply, '/' + target + (req.url.slice(1 + raw.length) || '/'), 301);
+    }
+    return handler(await pageFor(app, req, reply, raw), params);
+  };
+  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => app.get(path, { schema: { hide: true } }, localized(handler));
+
+  page('/:locale', (p) => homePage(p));
+  page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }));
+  page('/:locale/search', (p) => listingPage(p, { kind: 'search' }));
+  page('/:locale/category/:slug', (p, x) => listingPage(p, { kind: 'category', slug: x.slug! }));
+  page('/:locale/tag/:slug', (p, x) => listingPage(p, { kind: 'tag', slug: x.slug! }));
+  page('/:locale/activity/:bundle', (p, x) => detailPage(p, x.bundle!));
+  page('/:locale/activity/:bundle/versions', (p, x) => versionsPage(p, x.bundle!));
+  page('/:locale/author/:id', (p, x) => authorPage(p, x.id!));
+  page('/:locale/collections', (p) => collectionsPage(p));
+  page('/:locale/collection/:nickname', (p, x) => collectionPage(p, x.nickname!));
+  await app.register(legacyRoutes, { localized });
+  await app.register(feedRoutes, { localized });
+  // Anything else under a locale: a page-shaped 404.
+  page('/:locale/*', async (p) => errorPage(p, 404, 'PAGE_NOT_FOUND', p.l.t('There is no page at this address.')));
+}
+
+export async function errorPage(p: Page, status: number, code: string, message: string) {
+  const { l } = p;
+  const title = status === 404 ? l.t('Page not found') : status < 500 ? l.t('Something is wrong with this address') : l.t('Something went wrong');
+  const main = html`<div class="error-page"><h1>${title}</h1><p>${message}</p><p><code>${code}</code></p>
+<p><a class="btn" href="${localePath(p.locale, '/')}">${l.t('Go to the home page')}</a></p>
+<form role="search" method="get" action="${localePath(p.locale, '/search')}"><label for="e-q">${l.t('Or search for an activity:')}</label> <input id="e-q" type="search" name="q"> <button class="btn" type="submit">${l.t('Search')}</button></form></div>`;
+  return sendPage(p, { title, main, send: { status, maxAge: 0 } });
+}
+
+export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

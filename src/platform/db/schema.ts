@@ -123,6 +123,12 @@ export interface CategoriesTable {
   names: Json<Record<string, string>>;
 }
 
+/** 0004: which bundle tags put an activity in a category (applied by a trigger on activity_tags). */
+export interface CategoryTagsTable {
+  category_id: number;
+  tag_slug: string;
+}
+
 export interface ActivityCategoriesTable {
   activity_id: number;
   category_id: number;
@@ -328,6 +334,7 @@ export interface Database {
   files: FilesTable;
   categories: CategoriesTable;
   activity_categories: ActivityCategoriesTable;
+  category_tags: CategoryTagsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;
   screenshots: ScreenshotsTable;

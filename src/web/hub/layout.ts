@@ -1,38 +1,15 @@
 // The one small layout of the server-rendered hub pages (accounts, developer hub, editors'
 // queue, administration): plain semantic HTML, every value escaped by the `html` template tag
-// unless it is itself the result of `html` (or marked with `raw`). The web store's restyle
-// replaces this file's markup; pages only call page(), html, form helpers.
+// unless it is itself the result of `html` (or marked with `raw`). The markup around the
+// content is the web store's shell; pages only call page(), html, form helpers.
 import type { Viewer } from '../../accounts/access.js';
 
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-export function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** Mark trusted markup (already escaped or sanitized) so `html` does not escape it again. */
-export function raw(s: string): SafeHtml {
-  return new SafeHtml(s);
-}
-
-function render(v: unknown): string {
-  if (v === null || v === undefined || v === false) return '';
-  if (v instanceof SafeHtml) return v.value;
-  if (Array.isArray(v)) return v.map(render).join('');
-  return esc(v);
-}
-
-/** Template tag: interpolated values are escaped; nested html`` fragments and arrays of them are not. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
-  return new SafeHtml(out);
-}
+// One set of template primitives for the whole site (src/web/html.ts), so fragments made here
+// and in the store's pages are the same SafeHtml.
+import { SafeHtml, esc, raw, render, html } from '../html.js';
+import { renderShell } from '../layout.js';
+import { translator } from '../i18n.js';
+export { SafeHtml, esc, raw, html };
 
 export interface PageOptions {
   title: string;
@@ -73,19 +50,18 @@ ${v
 </ul></nav>`;
   const notice = opts.notice ? html`<p role="status" class="notice">${opts.notice}</p>` : '';
   const error = opts.error ? html`<p role="alert" class="error"><strong>${opts.error.message}</strong> <code>${opts.error.code}</code></p>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(opts.title)} · Sugar activities</title></head>
-<body>
-<header>${nav}</header>
-<main>
-<h1>${esc(opts.title)}</h1>
+  // The store's shell (src/web/layout.ts): same header, stylesheet and footer as the store.
+  return renderShell({
+    l: translator('en'),
+    title: opts.title,
+    rest: '/',
+    localized: false,
+    bodyClass: 'hub',
+    nav: html`<div class="hubnav">${nav}</div>`,
+    main: html`<h1>${opts.title}</h1>
 ${render(notice)}${render(error)}
-${body.value}
-</main>
-</body>
-</html>
-`;
+${body}`,
+  });
 }
 
 // --- form helpers ------------------------------------------------------------------------------

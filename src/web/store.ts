@@ -1,0 +1,214 @@
+// What the store's pages read beyond the catalog service: categories with their localized
+// names, featured activities, screenshots, authors, legacy ids, collections. Small reads, some
+// cached in-process for a minute (categories change rarely; every process keeps its own copy).
+import { sql } from 'kysely';
+import type { AppContext } from '../platform/context.js';
+import { localeChain } from '../catalog/locales.js';
+import { effectiveRange, rangeContains, runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
+import { sugarVersionSortKey } from '../bundles/index.js';
+import type { VersionView } from '../catalog/service.js';
+
+export interface CategoryView {
+  slug: string;
+  name: string;
+  count: number;
+}
+
+interface CategoryRow {
+  id: number;
+  slug: string;
+  names: Record<string, string>;
+  count: number;
+}
+
+const CATEGORY_TTL_MS = 60_000;
+
+export function localizedName(names: Record<string, string>, locale: string, fallback: string): string {
+  for (const tag of localeChain(locale)) if (names[tag]) return names[tag]!;
+  return names.en ?? fallback;
+}
+
+export class StoreQueries {
+  private categoryCache: { at: number; rows: CategoryRow[] } | null = null;
+  readonly ranges: RuntimeRangeTable;
+
+  constructor(private readonly ctx: AppContext) {
+    this.ranges = runtimeRangesFromConfig(ctx.config.updates.runtimeRanges);
+  }
+
+  private get db() {
+    return this.ctx.db;
+  }
+
+  /** Categories in their order, with the number of public activities in each. */
+  async categories(locale: string): Promise<CategoryView[]> {
+    if (!this.categoryCache || Date.now() - this.categoryCache.at > CATEGORY_TTL_MS) {
+      const rows = await this.db
+        .selectFrom('categories as c')
+        .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
+        .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on('a.status', '=', 'public'))
+        .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
+        .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
+        .orderBy('c.position')
+        .orderBy('c.slug')
+        .execute();
+      this.categoryCache = { at: Date.now(), rows: rows.map((r) => ({ id: r.id, slug: r.slug, names: (r.names ?? {}) as Record<string, string>, count: Number(r.count) })) };
+    }
+    return this.categoryCache.rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+  }
+
+  async category(slug: string, locale: string): Promise<CategoryView | null> {
+    return (await this.categories(locale)).find((c) => c.slug === slug) ?? null;
+  }
+
+  async tagName(slug: string): Promise<string | null> {
+    const row = await this.db.selectFrom('tags').select('name').where('slug', '=', slug).executeTakeFirst();
+    return row?.name ?? null;
+  }
+
+  /** Featured public activities (editors' picks), most popular first. */
+  async featuredIds(limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('activities')
+      .select('id')
+      .where('status', '=', 'public')
+      .where('featured', '=', true)
+      .orderBy('download_count', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async publicCount(): Promise<number> {
+    const row = await this.db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'public').executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async activityRow(bundleId: string) {
+    return this.db
+      .selectFrom('activities')
+      .select(['id', 'bundle_id', 'legacy_id', 'icon_svg', 'download_count', 'average_daily_users', 'featured', 'last_published_at', 'created_at'])
+      .where('bundle_id', '=', bundleId)
+      .where('status', '=', 'public')
+      .executeTakeFirst();
+  }
+
+  /** A public activity by a legacy numeric id (kept at import) or by its bundle id. */
+  async resolveActivity(id: string): Promise<{ id: number; bundle_id: string } | null> {
+    if (/^\d{1,9}$/.test(id)) {
+      const byLegacy = await this.db.selectFrom('activities').select(['id', 'bundle_id']).where('legacy_id', '=', Number(id)).where('status', '=', 'public').executeTakeFirst();
+      if (byLegacy) return byLegacy;
+    }
+    const row = await this.db.selectFrom('activities').select(['id', 'bundle_id']).where('bundle_id', '=', id).where('status', '=', 'public').executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** A public file by a legacy file id first (old links carry those), else by its own id. */
+  async resolveFile(id: number): Promise<{ id: number; file_name: string } | null> {
+    const q = (col: 'f.legacy_id' | 'f.id') =>
+      this.db
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.id', 'f.version_id')
+        .innerJoin('activities as a', 'a.id', 'v.activity_id')
+        .select(['f.id', 'f.file_name'])
+        .where(col, '=', id)
+        .where('f.status', '=', 'public')
+        .where('a.status', '=', 'public')
+        .executeTakeFirst();
+    return (await q('f.legacy_id')) ?? (await q('f.id')) ?? null;
+  }
+
+  async screenshots(activityId: number, locale: string) {
+    const rows = await this.db.selectFrom('screenshots').select(['id', 'content_type', 'width', 'height', 'captions']).where('activity_id', '=', activityId).orderBy('position').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, width: r.width, height: r.height, ext: r.content_type === 'image/png' ? 'png' : r.content_type === 'image/webp' ? 'webp' : 'jpg', caption: localizedName((r.captions ?? {}) as Record<string, string>, locale, '') }));
+  }
+
+  async authorsOf(activityId: number): Promise<{ id: number; name: string; role: string }[]> {
+    return this.db
+      .selectFrom('activity_authors as aa')
+      .innerJoin('users as u', 'u.id', 'aa.user_id')
+      .select(['u.id', 'u.display_name as name', 'aa.role'])
+      .where('aa.activity_id', '=', activityId)
+      .where('u.deleted_at', 'is', null)
+      .orderBy('aa.position')
+      .orderBy('u.id')
+      .execute();
+  }
+
+  async author(userId: number) {
+    const user = await this.db.selectFrom('users').select(['id', 'display_name', 'homepage', 'bio', 'created_at']).where('id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+    if (!user) return null;
+    const ids = await this.db
+      .selectFrom('activity_authors as aa')
+      .innerJoin('activities as a', 'a.id', 'aa.activity_id')
+      .select('a.id')
+      .where('aa.user_id', '=', userId)
+      .where('a.status', '=', 'public')
+      .orderBy(sql`a.last_published_at desc nulls last`)
+      .orderBy('a.id')
+      .limit(200)
+      .execute();
+    return { user, activityIds: ids.map((r) => r.id) };
+  }
+
+  /** Listed collections, with how many public activities each holds. */
+  async collections(locale: string) {
+    const rows = await this.db
+      .selectFrom('collections as c')
+      .leftJoin('collection_activities as ca', 'ca.collection_id', 'c.id')
+      .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ca.activity_id').on('a.status', '=', 'public'))
+      .select(['c.nickname', 'c.name', 'c.names', 'c.description', (eb) => eb.fn.count<number>('a.id').as('count')])
+      .where('c.listed', '=', true)
+      .groupBy(['c.id', 'c.nickname', 'c.name', 'c.names', 'c.description'])
+      .orderBy('c.name')
+      .execute();
+    return rows.map((r) => ({ nickname: r.nickname, name: localizedName((r.names ?? {}) as Record<string, string>, locale, r.name), description: r.description, count: Number(r.count) }));
+  }
+
+  /** The public activity ids of a collection, in its order. */
+  async collectionActivityIds(collectionId: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('collection_activities as ca')
+      .innerJoin('activities as a', 'a.id', 'ca.activity_id')
+      .select('a.id')
+      .where('ca.collection_id', '=', collectionId)
+      .where('a.status', '=', 'public')
+      .orderBy('ca.position')
+      .orderBy('a.bundle_id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async collectionRow(nickname: string) {
+    return this.db.selectFrom('collections').select(['id', 'nickname', 'name', 'names', 'description', 'updated_at']).where('nickname', '=', nickname).executeTakeFirst();
+  }
+
+  /** Collections (listed) that hold an activity. */
+  async collectionsOf(activityId: number, locale: string) {
+    const rows = await this.db
+      .selectFrom('collection_activities as ca')
+      .innerJoin('collections as c', 'c.id', 'ca.collection_id')
+      .select(['c.nickname', 'c.name', 'c.names'])
+      .where('ca.activity_id', '=', activityId)
+      .where('c.listed', '=', true)
+      .orderBy('c.name')
+      .execute();
+    return rows.map((r) => ({ nickname: r.nickname, name: localizedName((r.names ?? {}) as Record<string, string>, locale, r.name) }));
+  }
+
+  /** The range a version is offered for (runtime bound applied), and whether a Sugar runs it. */
+  compatibility(v: VersionView, sugar: string | null): { min: string | null; max: string | null; compatible: boolean | null } {
+    const r = effectiveRange(v.sugar, v.runtime, this.ranges);
+    if (!sugar) return { min: r.min, max: r.max, compatible: null };
+    return { min: r.min, max: r.max, compatible: r.satisfiable && rangeContains(r, sugarVersionSortKey(sugar)) };
+  }
+}
+
+/** Keep only the ids of public activities, in the given order. */
+export async function publicOnly(ctx: AppContext, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await ctx.db.selectFrom('activities').select('id').where('id', 'in', ids).where('status', '=', 'public').execute();
+  const ok = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => ok.has(id));
+}
