@@ -17,6 +17,9 @@ import { updateRoutes } from './updates/routes.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
+import { DownloadService } from './downloads/service.js';
+import { DownloadFastPath, fastPathServerFactory } from './downloads/fast-path.js';
+import { mirrorAdminRoutes } from './mirrors/admin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,6 +38,8 @@ export interface BuildOptions {
   /** Reuse an existing context (tests, or a CLI that already opened the database). */
   context?: AppContext;
   logger?: FastifyServerOptions['logger'];
+  /** Which part of the store this process serves (aslo serve --role): all (default), web, download, worker. */
+  role?: 'all' | 'web' | 'download' | 'worker';
 }
 
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -42,8 +47,11 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   const ownsContext = !opts.context;
   // The legacy update check is answered by the HTTP server itself, before Fastify (src/updates/fast-path.ts).
   const updateFastPath = new UpdateFastPath();
+  // Published downloads are answered the same way (src/downloads/fast-path.ts).
+  const downloadFastPath = new DownloadFastPath();
+  const role = opts.role ?? 'all';
   const app = Fastify({
-    serverFactory: updateFastPath.serverFactory(),
+    serverFactory: fastPathServerFactory([updateFastPath, downloadFastPath]),
     logger: opts.logger ?? false,
     trustProxy: config.server.trustedProxies.length > 0 ? config.server.trustedProxies : false,
     // Sugar sends ids unencoded; bundle ids may hold any character but '/'.
@@ -57,9 +65,19 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   app.decorate('services', { catalog, collections, updates });
   if (ownsContext) app.addHook('onClose', async () => ctx.close());
   // Built from the database now; closed (final ping flush) before the context closes.
-  await updates.start();
-  updateFastPath.service = updates;
+  if (role !== 'download') {
+    await updates.start();
+    updateFastPath.service = updates;
+  }
   app.addHook('onClose', async () => updates.close());
+  // The download role: the repo tree, redirects to verified mirrors, counts (src/downloads).
+  const downloads = new DownloadService(ctx, { cacheReady: () => !app.redis || app.redis.status === 'ready', log: (m) => app.log.warn(m) });
+  app.decorate('downloads', downloads);
+  if (role === 'all' || role === 'download') {
+    await downloads.start();
+    downloadFastPath.service = downloads;
+  }
+  app.addHook('onClose', async () => downloads.close());
 
   app.setErrorHandler((err, req, reply) => {
     if (isAsloError(err)) {
@@ -97,9 +115,14 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
+  if (role === 'download') {
+    await app.register(downloadRoutes);
+    return app;
+  }
   await app.register(catalogRoutes);
   await app.register(updateRoutes);
   await app.register(downloadRoutes);
+  await app.register(mirrorAdminRoutes);
   await app.register(webRoutes);
   await app.register(hubRoutes);
   return app;

@@ -3,8 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import { build } from './app.js';
 import { describeConfig, type AsloConfig } from './platform/config.js';
+import { AsloError } from './platform/errors.js';
 import { createContext } from './platform/context.js';
 import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
+import { createDownloadWorker } from './downloads/worker.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -24,10 +26,24 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     const loaded = await loadSampleContentIfEmpty(ctx);
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
   }
-  const app = await build(config, { context: ctx, logger: { level: config.server.logLevel } });
+  const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
+  if (!['all', 'web', 'download', 'worker'].includes(role)) {
+    await ctx.close();
+    throw new AsloError('SERVE_BAD_ROLE', `Unknown role "${role}": use all, web, download or worker.`);
+  }
+  const app = await build(config, { context: ctx, logger: { level: config.server.logLevel }, role });
+  // The background jobs (repo tree publishing, mirror checks) run in the single embedded
+  // process, and in processes started with --role worker.
+  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { log: { warn: (m) => app.log.warn(m) } }) : null;
+  if (worker) {
+    await worker.runner.start();
+    log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
+  }
   // The updater's final ping flush needs the database: it goes first.
   app.addHook('onClose', async () => {
+    await worker?.runner.stop(5000);
     await app.services.updates.close();
+    await app.downloads.close();
     await ctx.close();
   });
   const address = await app.listen({ port: config.server.port, host: config.server.host });

@@ -19,6 +19,7 @@ import type { StagedFile } from '../platform/storage/file-store.js';
 import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
 import { catalogChanged } from '../updates/changes.js';
+import { onFileStatusChanged } from '../downloads/repo.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 
 export type IngestOutcome = 'imported' | 'unchanged' | 'rejected';
@@ -125,6 +126,7 @@ export class IngestService {
       if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
       // Committed: tell the updater's in-memory index in every process (never throws).
       await catalogChanged(this.ctx, { activityIds: [result.activityId] });
+      if (result.fileStatus === 'public') await onFileStatusChanged(this.ctx, result.fileId); // into the repo tree (src/downloads/repo.ts)
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
       if (committedNewFile) await this.ctx.files.remove(staged.sha256).catch(() => {});

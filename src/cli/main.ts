@@ -12,6 +12,8 @@ import { registerCollection } from './commands/collection.js';
 import { registerKeys } from './commands/keys.js';
 import { registerUser } from './commands/user.js';
 import { registerPublish } from './commands/publish.js';
+import { registerRepo } from './commands/repo.js';
+import { registerMirror } from './commands/mirror.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerUser(program);
   registerPublish(program);
+  registerRepo(program);
+  registerMirror(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

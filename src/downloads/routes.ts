@@ -1,59 +1,115 @@
-// The application's own download URL for a stored file. Every URL ends in the file name, so the
-// last path segment ends in .xo/.xol as Sugar's updater requires.
+// HTTP routes of the download role. Published files (public, in the repo tree) are answered by
+// the DownloadService from memory (also before Fastify, src/downloads/fast-path.ts): redirects to
+// verified mirrors, or the bytes from the origin, plus .meta4/.sha256/.sha1/.md5. Files that are
+// not public keep their access rules (src/review/downloads.ts: experimental files for logged-in
+// users who confirm, disabled ones for their authors and editors) and are always served by the
+// origin. Every URL ends in the file name, so the last path segment ends in .xo/.xol as Sugar's
+// updater requires.
+import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIRM_PARAM, CONFIRM_VALUE, downloadableFile } from '../review/downloads.js';
 import { contentTypeFor } from '../catalog/service.js';
+import { notFound } from '../platform/errors.js';
+import { hashLine, metalink, splitSuffix } from './representations.js';
+import { sendFile } from './send.js';
+import { METALINK_TYPE } from './service.js';
+import { mirrorlistPage } from './mirrorlist.js';
+import { TRACE_FILE } from './repo.js';
+
+export { parseRange } from './send.js';
 
 export async function downloadRoutes(app: FastifyInstance): Promise<void> {
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const { id } = req.params as { id: number; name: string };
-    // Public files for everyone; experimental and disabled ones by the rules in review/downloads.ts.
+  const svc = app.downloads;
+
+  const fileHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { id, name } = req.params as { id: number; name: string };
+    const path = req.url.split('?')[0]!;
+    const { suffix } = splitSuffix(name);
+    const target = svc.match(path);
+    if (target) {
+      if (suffix === '.mirrorlist') return mirrorlistPage(app, req, reply, target.file);
+      reply.hijack();
+      await svc.respond(req.raw, reply.raw, target);
+      return;
+    }
+    // Not published: the access rules of experimental and disabled files; always the origin.
     const confirmed = (req.query as Record<string, unknown> | undefined)?.[CONFIRM_PARAM] === CONFIRM_VALUE;
     const file = await downloadableFile(app.ctx.db, id, () => req.viewer(), confirmed);
-    const size = Number(file.size);
-    void reply
-      .header('content-type', contentTypeFor(file.file_name))
-      .header('content-disposition', `attachment; filename="${file.file_name}"`)
-      .header('accept-ranges', 'bytes')
-      .header('etag', `"${file.sha256}"`)
-      .header('cache-control', file.isPublic ? 'public, max-age=86400, immutable' : 'private, no-store');
-    if (req.headers['if-none-match'] === `"${file.sha256}"`) return reply.status(304).send();
-    const range = parseRange(req.headers.range as string | undefined, size);
-    if (range === 'invalid') {
-      return reply.status(416).header('content-range', `bytes */${size}`).send();
+    const info = { sha256: file.sha256, sha1: file.sha1, md5: file.md5, fileName: file.file_name };
+    const cacheControl = file.isPublic ? 'public, max-age=86400, immutable' : 'private, no-store';
+    if (suffix === '.sha256' || suffix === '.sha1' || suffix === '.md5') {
+      const line = hashLine(suffix, info);
+      if (!line) throw notFound('HASH_UNKNOWN', `No ${suffix.slice(1)} hash is known for this file.`);
+      return reply.header('cache-control', cacheControl).type('text/plain; charset=utf-8').send(line);
     }
-    if (range) {
-      reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
-      if (req.method === 'HEAD') return reply.send();
-      return reply.send(app.ctx.files.read(file.storage_key, range));
+    if (suffix === '.mirrorlist') throw notFound('MIRRORLIST_NOT_PUBLISHED', 'This file is not on the mirrors: only published files have a mirror list.');
+    const selfUrl = `${app.ctx.config.downloads.baseUrl}/downloads/file/${file.id}/${encodeURIComponent(file.file_name)}`;
+    if (suffix === '.meta4') {
+      const body = metalink(
+        { fileName: file.file_name, size: Number(file.size), sha256: file.sha256, sha1: file.sha1, md5: file.md5, pieceLength: file.piece_length, pieceHashes: Buffer.from(file.piece_hashes as Uint8Array), publishedAt: new Date(file.created_at) },
+        [{ url: selfUrl, priority: 1 }],
+        { origin: `${selfUrl}.meta4`, generator: 'aslo' },
+      );
+      return reply.header('cache-control', cacheControl).type(METALINK_TYPE).send(body);
     }
-    reply.header('content-length', size);
-    if (req.method === 'HEAD') return reply.send();
-    return reply.send(app.ctx.files.read(file.storage_key));
+    const b64 = Buffer.from(file.sha256, 'hex').toString('base64');
+    reply.hijack();
+    try {
+      await sendFile(req.raw, reply.raw, {
+        path: app.ctx.files.pathOf(file.storage_key),
+        size: Number(file.size),
+        etag: `"${file.sha256}"`,
+        lastModified: new Date(file.created_at),
+        contentType: contentTypeFor(file.file_name),
+        fileName: file.file_name,
+        cacheControl,
+        headers: { 'repr-digest': `sha-256=:${b64}:`, digest: `SHA-256=${b64}` },
+      });
+    } catch {
+      svc.sendError(reply.raw, 503, 'FILE_BYTES_UNAVAILABLE', 'The bytes of this file cannot be read right now. Try again later.');
+    }
   };
+
+  const repoHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0]!;
+    const target = svc.match(path);
+    if (target) {
+      if (target.suffix === '.mirrorlist') return mirrorlistPage(app, req, reply, target.file);
+      reply.hijack();
+      await svc.respond(req.raw, reply.raw, target);
+      return;
+    }
+    let rel: string;
+    try {
+      rel = decodeURIComponent(path.slice('/repo/'.length));
+    } catch {
+      throw notFound('FILE_NOT_FOUND', 'No published file has this path.');
+    }
+    const safe = /^[1-9][0-9]*\/[^/\\\0]+$/.test(rel) && !rel.split('/')[1]!.startsWith('.');
+    // The trace file, and (only while the database cannot be asked) any file of the tree.
+    if (rel === TRACE_FILE || (safe && !svc.index.healthy && /\.xol?$/.test(rel))) {
+      const abs = join(app.ctx.config.storage.repoDir, rel);
+      const st = await stat(abs).catch(() => null);
+      if (st?.isFile()) {
+        reply.hijack();
+        await sendFile(req.raw, reply.raw, {
+          path: abs,
+          size: st.size,
+          etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+          lastModified: st.mtime,
+          contentType: rel === TRACE_FILE ? 'text/plain; charset=utf-8' : contentTypeFor(rel),
+          fileName: rel.split('/').pop()!,
+          cacheControl: rel === TRACE_FILE ? 'no-cache' : 'public, max-age=300',
+        }).catch(() => svc.sendError(reply.raw, 404, 'FILE_NOT_FOUND', 'No published file has this path.'));
+        return;
+      }
+    }
+    throw notFound('FILE_NOT_FOUND', 'No published file has this path.');
+  };
+
   const schema = { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, name: { type: 'string' } } }, hide: true };
   // GET and HEAD in one route (Fastify would otherwise add its own HEAD route for the GET).
-  app.route({ method: ['GET', 'HEAD'], url: '/downloads/file/:id/:name', schema, handler });
-}
-
-/** One byte range (`bytes=a-b`, `a-`, `-n`); several ranges are answered with the whole file. */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return null;
-  const [, a, b] = m;
-  let start: number;
-  let end: number;
-  if (a === '' && b === '') return 'invalid';
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0) return 'invalid';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  }
-  if (start >= size || start > end) return 'invalid';
-  return { start, end };
+  app.route({ method: ['GET', 'HEAD'], url: '/downloads/file/:id/:name', schema, handler: fileHandler });
+  app.route({ method: ['GET', 'HEAD'], url: '/repo/*', schema: { hide: true }, handler: repoHandler });
 }

@@ -85,6 +85,48 @@ export interface AsloConfig {
     /** Only accounts with a verified e-mail address may upload. */
     requireVerifiedEmail: boolean;
   };
+  downloads: {
+    /** Base URL of the download role (repo tree, redirects); empty: server.baseUrl. */
+    baseUrl: string;
+    /** Files smaller than this are always served by the origin itself (bytes). */
+    originThresholdBytes: number;
+    /** How often each process reloads changed files and mirror states from the database, in seconds. */
+    indexRefreshSeconds: number;
+    /** Alternatives listed in Link: rel=duplicate headers and the cap on their total size (bytes). */
+    linkAlternatives: number;
+    linkHeaderMaxBytes: number;
+    /** Download counts are added up in memory and written this often, in seconds. */
+    countFlushSeconds: number;
+  };
+  mirrors: {
+    /** Health check of every mirror (HTTP and HTTPS separately), in seconds. */
+    healthIntervalSeconds: number;
+    /** Retry delays of a file not (yet) verified on a mirror, in seconds; the last one repeats. */
+    verifyBackoffSeconds: string[];
+    /** How often due verifications are looked for, in seconds. */
+    verifySweepSeconds: number;
+    /** Checks run at the same time (all mirrors together). */
+    verifyConcurrency: number;
+    /** Timeout of one request to a mirror, in milliseconds. */
+    requestTimeoutMs: number;
+    /** Every this many health rounds, one verified file per mirror is also range-read and hashed (0: never). */
+    spotCheckEvery: number;
+  };
+  geo: {
+    /** MaxMind-format city databases (flat ip-location-db records); empty: the npm package's files. */
+    cityIpv4: string;
+    cityIpv6: string;
+    /** ASN ranges as CSV (start,end,asn,name with numeric or textual addresses); empty: the npm package's files. */
+    asnIpv4: string;
+    asnIpv6: string;
+  };
+  jobs: {
+    /** Run the background job worker inside `aslo serve` (roles all and worker). */
+    enabled: boolean;
+    concurrency: number;
+    pollMs: number;
+    leaseSeconds: number;
+  };
   rateLimits: {
     /** Length of every rate-limit window, in seconds. */
     windowSeconds: number;
@@ -156,6 +198,17 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
     sample: { loadOnStart: true },
     mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
     accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
+    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 2, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 5 },
+    mirrors: {
+      healthIntervalSeconds: 60,
+      verifyBackoffSeconds: ['120', '300', '900', '1800', '3600'],
+      verifySweepSeconds: 10,
+      verifyConcurrency: 8,
+      requestTimeoutMs: 10000,
+      spotCheckEvery: 10,
+    },
+    geo: { cityIpv4: '', cityIpv6: '', asnIpv4: '', asnIpv6: '' },
+    jobs: { enabled: true, concurrency: 2, pollMs: 1000, leaseSeconds: 120 },
     rateLimits: {
       windowSeconds: 900,
       loginPerAddress: 30,
@@ -247,6 +300,45 @@ accounts:
   tokenMaxDays: 366
   # Only accounts with a verified e-mail address may upload.
   requireVerifiedEmail: true
+
+downloads:
+  # Base URL of the download role (the repo tree and redirects); empty: server.baseUrl.
+  baseUrl: ""
+  # Files smaller than this many bytes are served by the store itself, never redirected.
+  originThresholdBytes: 4096
+  # Each process reloads changed files and mirror states this often (seconds).
+  indexRefreshSeconds: 2
+  # Alternatives sent as Link: rel=duplicate headers, and the cap on their total bytes.
+  linkAlternatives: 4
+  linkHeaderMaxBytes: 1024
+  # Download counts are added up in memory and written this often (seconds).
+  countFlushSeconds: 5
+
+mirrors:
+  # Health check of every mirror, HTTP and HTTPS separately (seconds).
+  healthIntervalSeconds: 60
+  # Retry delays (seconds) of a file not yet seen with the right bytes on a mirror; the last repeats.
+  verifyBackoffSeconds: ["120", "300", "900", "1800", "3600"]
+  verifySweepSeconds: 10
+  verifyConcurrency: 8
+  requestTimeoutMs: 10000
+  # Every this many health rounds, one verified file per mirror is range-read and hashed.
+  spotCheckEvery: 10
+
+geo:
+  # Replace the geo databases shipped in the npm packages with newer files (empty: the package's).
+  # City: MaxMind-format files with ip-location-db's flat records; ASN: CSV ranges.
+  cityIpv4: ""
+  cityIpv6: ""
+  asnIpv4: ""
+  asnIpv6: ""
+
+jobs:
+  # The background worker (publishing to the repo tree, mirror checks) inside "aslo serve".
+  enabled: true
+  concurrency: 2
+  pollMs: 1000
+  leaseSeconds: 120
 
 rateLimits:
   # Requests allowed per window, per client address and per account. Shared by all processes
@@ -393,6 +485,7 @@ export function loadConfig(opts: ConfigOptions = {}): AsloConfig {
   out.configFile = configFile;
   if (!out.server.baseUrl) out.server.baseUrl = `http://localhost:${out.server.port}`;
   out.server.baseUrl = out.server.baseUrl.replace(/\/+$/, '');
+  out.downloads.baseUrl = (out.downloads.baseUrl || out.server.baseUrl).replace(/\/+$/, '');
   if (!out.database.embeddedDir) out.database.embeddedDir = join(instanceDir, 'db');
   if (!out.cache.prefix) out.cache.prefix = `aslo:${instance}:`;
   if (!out.storage.filesDir) out.storage.filesDir = join(instanceDir, 'files');

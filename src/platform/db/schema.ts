@@ -114,6 +114,9 @@ export interface FilesTable {
   created_at: Timestamp;
   /** 0003: an editor asked an administrator to decide. */
   admin_review: Generated<boolean>;
+  /** 0005: path in the public repo tree (<activity id>/<file name>) once published there; null otherwise. */
+  repo_path: ColumnType<string | null, string | null | undefined, string | null>;
+  published_at: TimestampNullable;
 }
 
 export interface CategoriesTable {
@@ -226,6 +229,55 @@ export interface JobsTable {
   last_error: string | null;
   done_at: TimestampNullable;
   created_at: Timestamp;
+  /** 0005: enqueued again while running: run once more after this run. */
+  rerun: Generated<boolean>;
+}
+
+// 0005: mirrors.
+export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
+
+export interface MirrorsTable {
+  id: Id;
+  name: string;
+  http_url: string | null;
+  https_url: string | null;
+  rsync_url: string | null;
+  operator: string | null;
+  contact: string | null;
+  country: string | null;
+  continent: Continent | null;
+  asn: number | null;
+  prefixes: ColumnType<string[], string[] | undefined, string[]>;
+  latitude: number | null;
+  longitude: number | null;
+  weight: Generated<number>;
+  country_only: Generated<boolean>;
+  continent_only: Generated<boolean>;
+  as_only: Generated<boolean>;
+  max_file_size: number | null;
+  enabled: Generated<boolean>;
+  http_ok: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  https_ok: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  http_checked_at: TimestampNullable;
+  https_checked_at: TimestampNullable;
+  http_error: string | null;
+  https_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type MirrorFileState = 'pending' | 'verified' | 'failed';
+
+export interface MirrorFilesTable {
+  mirror_id: number;
+  file_id: number;
+  state: MirrorFileState;
+  attempts: Generated<number>;
+  next_check_at: TimestampNullable;
+  checked_at: TimestampNullable;
+  verified_at: TimestampNullable;
+  last_error: string | null;
+  updated_at: Timestamp;
 }
 
 export interface DownloadCountsTable {
@@ -353,6 +405,8 @@ export interface Database {
   review_flags: ReviewFlagsTable;
   abuse_reports: AbuseReportsTable;
   catalog_changes: CatalogChangesTable;
+  mirrors: MirrorsTable;
+  mirror_files: MirrorFilesTable;
 }
 
 export type Activity = Selectable<ActivitiesTable>;
@@ -363,3 +417,4 @@ export type NewVersion = Insertable<VersionsTable>;
 export type FileRow = Selectable<FilesTable>;
 export type NewFile = Insertable<FilesTable>;
 export type User = Selectable<UsersTable>;
+export type MirrorRow = Selectable<MirrorsTable>;

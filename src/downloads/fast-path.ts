@@ -1,0 +1,39 @@
+// One node:http server for the app whose request listener first offers each request to the
+// fast paths (the updater's RDF answers, the download redirector), then to Fastify. A fast path
+// answers from process memory at close to the cost of a bare node:http server.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { FastifyServerOptions } from 'fastify';
+
+export interface FastPath {
+  /** True when it answered (or started answering) the request. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+/** Adapts a download service that may not exist yet (it is built after the server). */
+export class DownloadFastPath implements FastPath {
+  service: { tryHandle(req: IncomingMessage, res: ServerResponse): boolean } | null = null;
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.service ? this.service.tryHandle(req, res) : false;
+  }
+}
+
+export function fastPathServerFactory(paths: FastPath[]): NonNullable<FastifyServerOptions['serverFactory']> {
+  return ((handler: (req: IncomingMessage, res: ServerResponse) => void, options: FastifyServerOptions) => {
+    const server = http.createServer((req, res) => {
+      for (const p of paths) {
+        let done = false;
+        try {
+          done = p.handle(req, res);
+        } catch {
+          done = res.headersSent;
+        }
+        if (done) return;
+      }
+      handler(req, res);
+    });
+    if (options.keepAliveTimeout) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout) server.setTimeout(options.connectionTimeout);
+    return server;
+  }) as unknown as NonNullable<FastifyServerOptions['serverFactory']>;
+}

@@ -1,0 +1,313 @@
+// Evidence that a mirror holds the right bytes, and that it is up.
+//
+// Verification (per mirror and file, rows of mirror_files): HEAD for existence and size, then a
+// range read of one random piece checked against the piece hash stored at ingest. Right after
+// a file is published every enabled mirror gets a row due now; a file that is not there yet is
+// retried with backoff (mirrors.verifyBackoffSeconds: 2, 5, 15, 30 minutes, then hourly). A
+// mirror becomes a candidate for a file only once the file is verified on it.
+//
+// Health (mirrors.healthIntervalSeconds, HTTP and HTTPS separately): a HEAD of a random file
+// verified on the mirror (the TRACE file when it has none). A mirror that fails, answers with a
+// wrong size or redirects elsewhere stops receiving redirects at once (http_ok/https_ok false)
+// and is checked again next round. A mirror found serving wrong bytes (or a wrong size) for a
+// verified file loses that file, and its other verified files are rechecked right away.
+import { createHash, randomInt } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AppContext } from '../platform/context.js';
+import type { JobRunner } from '../platform/jobs/index.js';
+import { enqueue } from '../platform/jobs/index.js';
+import { downloadEvents } from '../downloads/events.js';
+import { TRACE_FILE } from '../downloads/repo.js';
+import { baseUrl, mirrorFileUrl } from './model.js';
+
+export const VERIFY_QUEUE = 'mirror.verify';
+export const HEALTH_QUEUE = 'mirror.health';
+
+export interface CheckFile {
+  id: number;
+  repoPath: string;
+  size: number;
+  pieceLength: number;
+  pieceHashes: Buffer;
+}
+
+export type CheckResult = { ok: true } | { ok: false; error: string; wrongBytes: boolean };
+
+export interface CheckerOptions {
+  log?: (msg: string) => void;
+}
+
+export class MirrorChecker {
+  private round = 0;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly ctx: AppContext, opts: CheckerOptions = {}) {
+    this.log = opts.log ?? (() => {});
+  }
+
+  private get cfg() {
+    return this.ctx.config.mirrors;
+  }
+
+  register(runner: JobRunner): void {
+    runner.every(VERIFY_QUEUE, this.cfg.verifySweepSeconds, async (_job, signal) => {
+      await this.sweep(signal);
+    });
+    runner.every(HEALTH_QUEUE, this.cfg.healthIntervalSeconds, async (_job, signal) => {
+      await this.healthRound(signal);
+    });
+  }
+
+  backoffSeconds(attempts: number): number {
+    const list = this.cfg.verifyBackoffSeconds.map(Number).filter((n) => Number.isFinite(n) && n >= 0);
+    if (list.length === 0) return 3600;
+    return list[Math.min(Math.max(attempts, 1), list.length) - 1]!;
+  }
+
+  /** A file was published (or republished): check it on every enabled mirror now. */
+  async fileChanged(fileId: number): Promise<void> {
+    await sql`
+      insert into mirror_files (mirror_id, file_id, state, next_check_at, updated_at)
+      select m.id, ${fileId}, 'pending', now(), now() from mirrors m where m.enabled
+      on conflict (mirror_id, file_id) do update set next_check_at = now(), attempts = 0, updated_at = now()
+    `.execute(this.ctx.db);
+    await this.wake();
+  }
+
+  /** A mirror was added or enabled: check every published file on it. */
+  async mirrorChanged(mirrorId: number): Promise<void> {
+    await sql`
+      insert into mirror_files (mirror_id, file_id, state, next_check_at, updated_at)
+      select ${mirrorId}, f.id, 'pending', now(), now() from files f where f.repo_path is not null
+      on conflict (mirror_id, file_id) do update set next_check_at = least(mirror_files.next_check_at, now()), updated_at = now()
+        where mirror_files.state <> 'verified'
+    `.execute(this.ctx.db);
+    downloadEvents(this.ctx.db).emit('mirrors');
+    await this.wake();
+  }
+
+  private async wake(): Promise<void> {
+    await enqueue(this.ctx.db, VERIFY_QUEUE, {}, { dedupeKey: 'recurring', maxAttempts: 1_000_000 });
+  }
+
+  // --- verification ----------------------------------------------------------------------------
+
+  /** Check every due (mirror, file) pair. Returns how many were checked. */
+  async sweep(signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+      if (signal?.aborted || Date.now() > deadline) break;
+      const due = await this.ctx.db
+        .selectFrom('mirror_files as mf')
+        .innerJoin('mirrors as m', 'm.id', 'mf.mirror_id')
+        .innerJoin('files as f', 'f.id', 'mf.file_id')
+        .select(['mf.mirror_id', 'mf.file_id', 'mf.state', 'mf.attempts', 'm.http_url', 'm.https_url', 'f.repo_path', 'f.size', 'f.piece_length', 'f.piece_hashes'])
+        .where('mf.next_check_at', '<=', new Date())
+        .where('m.enabled', '=', true)
+        .where('f.repo_path', 'is not', null)
+        .orderBy('mf.next_check_at')
+        .limit(200)
+        .execute();
+      if (due.length === 0) break;
+      let i = 0;
+      const workers = Array.from({ length: Math.max(1, this.cfg.verifyConcurrency) }, async () => {
+        while (i < due.length) {
+          const row = due[i++]!;
+          const base = baseUrl(row.http_url) ?? baseUrl(row.https_url)!;
+          const file: CheckFile = { id: row.file_id, repoPath: row.repo_path!, size: Number(row.size), pieceLength: row.piece_length, pieceHashes: Buffer.from(row.piece_hashes as Uint8Array) };
+          const result = await this.verifyFile(base, file, signal);
+          await this.record(row.mirror_id, file.id, row.state, row.attempts, result);
+        }
+      });
+      await Promise.all(workers);
+      total += due.length;
+    }
+    return total;
+  }
+
+  /** HEAD (size), then one random piece read and hashed. */
+  async verifyFile(base: string, file: CheckFile, signal?: AbortSignal, piece?: number): Promise<CheckResult> {
+    const url = mirrorFileUrl(base, file.repoPath);
+    try {
+      const head = await this.request(url, 'HEAD', undefined, signal);
+      if (head.status !== 200) return { ok: false, error: head.status >= 300 && head.status < 400 ? `redirects elsewhere (${head.status})` : `HTTP ${head.status}`, wrongBytes: false };
+      const len = Number(head.headers.get('content-length'));
+      if (head.headers.get('content-length') !== null && len !== file.size) return { ok: false, error: `size ${len} instead of ${file.size}`, wrongBytes: true };
+      const pieces = Math.floor(file.pieceHashes.length / 32);
+      if (pieces === 0) return { ok: true };
+      const p = piece ?? randomInt(pieces);
+      const start = p * file.pieceLength;
+      const end = Math.min(file.size, start + file.pieceLength) - 1;
+      const bytes = await this.readRange(url, start, end, signal);
+      if (typeof bytes === 'string') return { ok: false, error: bytes, wrongBytes: false };
+      const got = createHash('sha256').update(bytes).digest();
+      if (!got.equals(file.pieceHashes.subarray(p * 32, p * 32 + 32))) return { ok: false, error: `piece ${p} (bytes ${start}-${end}) has other bytes`, wrongBytes: true };
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: describeError(err), wrongBytes: false };
+    }
+  }
+
+  private async request(url: string, method: string, headers: Record<string, string> | undefined, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.cfg.requestTimeoutMs);
+    const res = await fetch(url, { method, headers: { 'user-agent': 'aslo-mirror-check', ...headers }, redirect: 'manual', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    if (method === 'HEAD') await res.body?.cancel().catch(() => {});
+    return res;
+  }
+
+  /** The bytes start..end (inclusive), or an error text. A mirror that ignores Range is read up to end. */
+  private async readRange(url: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer | string> {
+    const res = await this.request(url, 'GET', { range: `bytes=${start}-${end}` }, signal);
+    if (res.status !== 206 && res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      return `range read answered HTTP ${res.status}`;
+    }
+    const skip = res.status === 206 ? 0 : start;
+    if (res.status === 206) {
+      const cr = res.headers.get('content-range');
+      if (!cr || !cr.startsWith(`bytes ${start}-${end}/`)) {
+        await res.body?.cancel().catch(() => {});
+        return `range read answered Content-Range ${cr ?? 'none'}`;
+      }
+    }
+    const want = end - start + 1;
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    let have = 0;
+    const reader = res.body!.getReader();
+    try {
+      while (have < want) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        let chunk = Buffer.from(value);
+        if (seen + chunk.length <= skip) {
+          seen += chunk.length;
+          continue;
+        }
+        if (seen < skip) {
+          chunk = chunk.subarray(skip - seen);
+          seen = skip;
+        }
+        const take = chunk.subarray(0, want - have);
+        chunks.push(take);
+        have += take.length;
+        seen += chunk.length;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    if (have < want) return `range read returned ${have} of ${want} bytes`;
+    return Buffer.concat(chunks);
+  }
+
+  private async record(mirrorId: number, fileId: number, previous: string, attempts: number, result: CheckResult): Promise<void> {
+    const db = this.ctx.db;
+    if (result.ok) {
+      await db
+        .updateTable('mirror_files')
+        .set({ state: 'verified', attempts: 0, next_check_at: null, checked_at: new Date(), verified_at: new Date(), last_error: null, updated_at: new Date() })
+        .where('mirror_id', '=', mirrorId)
+        .where('file_id', '=', fileId)
+        .execute();
+      if (previous !== 'verified') downloadEvents(db).emit('mirrors');
+      return;
+    }
+    const n = attempts + 1;
+    const lost = previous === 'verified';
+    await db
+      .updateTable('mirror_files')
+      .set({
+        state: lost || result.wrongBytes ? 'failed' : 'pending',
+        attempts: n,
+        next_check_at: new Date(Date.now() + this.backoffSeconds(n) * 1000),
+        checked_at: new Date(),
+        last_error: result.error.slice(0, 500),
+        updated_at: new Date(),
+      })
+      .where('mirror_id', '=', mirrorId)
+      .where('file_id', '=', fileId)
+      .execute();
+    if (lost) {
+      downloadEvents(db).emit('mirrors');
+      this.log(`mirror ${mirrorId} lost file ${fileId}: ${result.error}`);
+    }
+    if (lost && result.wrongBytes) await this.recheckMirror(mirrorId);
+  }
+
+  /** Re-verify every file verified on a mirror (it was caught with wrong bytes). */
+  async recheckMirror(mirrorId: number): Promise<void> {
+    await this.ctx.db.updateTable('mirror_files').set({ next_check_at: new Date() }).where('mirror_id', '=', mirrorId).where('state', '=', 'verified').execute();
+    await this.wake();
+  }
+
+  // --- health ----------------------------------------------------------------------------------
+
+  async healthRound(signal?: AbortSignal): Promise<void> {
+    this.round++;
+    const spot = this.cfg.spotCheckEvery > 0 && this.round % this.cfg.spotCheckEvery === 0;
+    const mirrors = await this.ctx.db.selectFrom('mirrors').selectAll().where('enabled', '=', true).execute();
+    await Promise.all(mirrors.map((m) => this.checkMirror(m, spot, signal).catch((err) => this.log(`health check of ${m.name}: ${describeError(err)}`))));
+  }
+
+  async checkMirror(m: { id: number; name: string; http_url: string | null; https_url: string | null; http_ok: boolean | null; https_ok: boolean | null }, spot = false, signal?: AbortSignal): Promise<void> {
+    const pick = await this.ctx.db
+      .selectFrom('mirror_files as mf')
+      .innerJoin('files as f', 'f.id', 'mf.file_id')
+      .select(['f.id', 'f.repo_path', 'f.size', 'f.piece_length', 'f.piece_hashes'])
+      .where('mf.mirror_id', '=', m.id)
+      .where('mf.state', '=', 'verified')
+      .where('f.repo_path', 'is not', null)
+      .orderBy(sql`random()`)
+      .limit(1)
+      .executeTakeFirst();
+    const file: CheckFile | null = pick ? { id: pick.id, repoPath: pick.repo_path!, size: Number(pick.size), pieceLength: pick.piece_length, pieceHashes: Buffer.from(pick.piece_hashes as Uint8Array) } : null;
+    let changed = false;
+    for (const scheme of ['http', 'https'] as const) {
+      const base = baseUrl(scheme === 'http' ? m.http_url : m.https_url);
+      if (!base) continue;
+      let error: string | null = null;
+      let wrongSize = false;
+      try {
+        const url = file ? mirrorFileUrl(base, file.repoPath) : `${base}/${TRACE_FILE}`;
+        const res = await this.request(url, 'HEAD', undefined, signal);
+        if (res.status >= 300 && res.status < 400) error = `redirects elsewhere (${res.status} to ${res.headers.get('location') ?? '?'})`;
+        else if (res.status !== 200) error = `HTTP ${res.status}`;
+        else if (file && res.headers.get('content-length') !== null && Number(res.headers.get('content-length')) !== file.size) {
+          error = `size ${res.headers.get('content-length')} instead of ${file.size} for ${file.repoPath}`;
+          wrongSize = true;
+        }
+      } catch (err) {
+        error = describeError(err);
+      }
+      const wasOk = scheme === 'http' ? m.http_ok : m.https_ok;
+      const ok = error === null;
+      await this.ctx.db
+        .updateTable('mirrors')
+        .set(scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error } : { https_ok: ok, https_checked_at: new Date(), https_error: error })
+        .where('id', '=', m.id)
+        .execute();
+      if (wasOk !== ok) {
+        changed = true;
+        if (!ok) this.log(`mirror ${m.name} ${scheme.toUpperCase()} is down: ${error}`);
+      }
+      if (wrongSize && file) await this.record(m.id, file.id, 'verified', 0, { ok: false, error: error!, wrongBytes: true });
+    }
+    if (changed) {
+      await this.ctx.db.updateTable('mirrors').set({ updated_at: new Date() }).where('id', '=', m.id).execute();
+      downloadEvents(this.ctx.db).emit('mirrors');
+    }
+    if (spot && file) {
+      const base = baseUrl(m.http_url) ?? baseUrl(m.https_url)!;
+      const r = await this.verifyFile(base, file, signal);
+      if (!r.ok && r.wrongBytes) await this.record(m.id, file.id, 'verified', 0, r);
+    }
+  }
+}
+
+function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return 'timed out';
+  if (e?.cause?.code) return `${e.cause.code}${e.cause.message ? `: ${e.cause.message}` : ''}`;
+  return e?.message ?? String(err);
+}
