@@ -7,8 +7,9 @@ import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
 import { localeChain, resolveTexts, type TextRow } from './locales.js';
 import { IngestService } from './ingest.js';
+import { buildSearchQuery, matchingIds, rankOf } from '../search/query.js';
 
-export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name'] as const;
+export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
 export const RUNTIMES: Runtime[] = ['python2', 'python3', 'web', 'other'];
 
@@ -189,20 +190,13 @@ export class CatalogService {
         ),
       );
     }
-    if (query.q) {
+    // Full-text search with typo tolerance (src/search); a query without words matches bundle ids.
+    const search = query.q ? await buildSearchQuery(this.db, query.q) : null;
+    if (search) {
+      base = base.where('a.id', 'in', matchingIds(search));
+    } else if (query.q) {
       const pattern = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      base = base.where((eb) =>
-        eb.or([
-          eb('a.bundle_id', 'ilike', pattern),
-          eb.exists(
-            eb
-              .selectFrom('activity_texts as tx')
-              .select(sql.lit(1).as('one'))
-              .whereRef('tx.activity_id', '=', 'a.id')
-              .where((w) => w.or([w('tx.name', 'ilike', pattern), w('tx.summary', 'ilike', pattern)])),
-          ),
-        ]),
-      );
+      base = base.where('a.bundle_id', 'ilike', pattern);
     }
 
     const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -219,6 +213,9 @@ export class CatalogService {
         break;
       case 'name':
         ordered = ordered.orderBy('a.bundle_id', 'asc');
+        break;
+      case 'relevance':
+        ordered = search ? ordered.orderBy(sql`${rankOf(search)} desc`).orderBy('a.download_count', 'desc') : ordered.orderBy('a.download_count', 'desc');
         break;
       default:
         ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
