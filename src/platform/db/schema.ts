@@ -126,6 +126,17 @@ export interface CategoriesTable {
   names: Json<Record<string, string>>;
 }
 
+/** 0004: the full-text document of each activity (kept by triggers; src/search). */
+export interface ActivitySearchTable {
+  activity_id: number;
+  doc: string;
+}
+
+/** 0004: every word of the documents, trigram-indexed for typo corrections. */
+export interface SearchWordsTable {
+  word: string;
+}
+
 /** 0004: which bundle tags put an activity in a category (applied by a trigger on activity_tags). */
 export interface CategoryTagsTable {
   category_id: number;
@@ -387,6 +398,8 @@ export interface Database {
   categories: CategoriesTable;
   activity_categories: ActivityCategoriesTable;
   category_tags: CategoryTagsTable;
+  activity_search: ActivitySearchTable;
+  search_words: SearchWordsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;
   screenshots: ScreenshotsTable;
