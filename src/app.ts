@@ -20,6 +20,8 @@ import { hubRoutes } from './web/hub/index.js';
 import { DownloadService } from './downloads/service.js';
 import { DownloadFastPath, fastPathServerFactory } from './downloads/fast-path.js';
 import { mirrorAdminRoutes } from './mirrors/admin.js';
+import { requestIdOf } from './platform/logging/index.js';
+import opsPlugin from './platform/metrics/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,7 +58,8 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
     trustProxy: config.server.trustedProxies.length > 0 ? config.server.trustedProxies : false,
     // Sugar sends ids unencoded; bundle ids may hold any character but '/'.
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
-    genReqId: () => Math.random().toString(36).slice(2, 12),
+    // The balancer's X-Request-Id when well-formed, else a new id (src/platform/logging).
+    genReqId: requestIdOf,
   });
   app.decorate('ctx', ctx);
   const catalog = new CatalogService(ctx);
@@ -114,6 +117,8 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(reviewPlugin);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // /metrics, /readyz, request metrics and X-Request-Id (src/platform/metrics/plugin.ts).
+  await app.register(opsPlugin);
 
   if (role === 'download') {
     await app.register(downloadRoutes);

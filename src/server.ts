@@ -5,6 +5,7 @@ import { build } from './app.js';
 import { describeConfig, type AsloConfig } from './platform/config.js';
 import { AsloError } from './platform/errors.js';
 import { createContext } from './platform/context.js';
+import { loggerOptions } from './platform/logging/index.js';
 import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
 import { createDownloadWorker } from './downloads/worker.js';
 
@@ -31,7 +32,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     await ctx.close();
     throw new AsloError('SERVE_BAD_ROLE', `Unknown role "${role}": use all, web, download or worker.`);
   }
-  const app = await build(config, { context: ctx, logger: { level: config.server.logLevel }, role });
+  const app = await build(config, { context: ctx, logger: loggerOptions(config, role), role });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.
   const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { log: { warn: (m) => app.log.warn(m) } }) : null;

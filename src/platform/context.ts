@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openDatabase, type DatabaseHandle, type Db } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { FileStore } from './storage/file-store.js';
+import { Metrics } from './metrics/index.js';
 import { ensureInstanceFolders, loadSecrets, type AsloConfig, type Secrets } from './config.js';
 
 export interface AppContext {
@@ -12,6 +13,8 @@ export interface AppContext {
   database: DatabaseHandle;
   files: FileStore;
   secrets: Secrets;
+  /** Prometheus metrics of this process (src/platform/metrics). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,14 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     throw err;
   }
   const files = new FileStore(config.storage.filesDir);
+  const metrics = new Metrics({ labels: { instance: config.instance } });
+  metrics.onCollect(() => {
+    for (const p of database.pools()) {
+      metrics.dbPool.set({ pool: p.name, state: 'total' }, p.total);
+      metrics.dbPool.set({ pool: p.name, state: 'idle' }, p.idle);
+      metrics.dbPool.set({ pool: p.name, state: 'waiting' }, p.waiting);
+    }
+  });
   let closed = false;
   return {
     config,
@@ -49,6 +60,7 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     database,
     files,
     secrets,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;

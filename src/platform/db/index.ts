@@ -17,6 +17,12 @@ export interface DatabaseHandle {
   kind: 'pglite' | 'postgres';
   /** Where it lives, for humans (password removed). */
   location: string;
+  /** What /readyz reports; rejects when no database answers. */
+  readiness(): Promise<Record<string, unknown>>;
+  /** The database that reads may use right now (a replica when configured and healthy). */
+  readDb(): Db;
+  /** Connection pools by name, for the metrics (PostgreSQL only). */
+  pools(): { name: string; total: number; idle: number; waiting: number }[];
   close(): Promise<void>;
 }
 
@@ -52,7 +58,18 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
         { statusCode: 503, cause: err },
       );
     }
-    return { db, kind: 'postgres', location: safeUrl(opts.url), close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      location: safeUrl(opts.url),
+      async readiness() {
+        await sql`select 1`.execute(db);
+        return { primary: 'up', mode: 'read-write' };
+      },
+      readDb: () => db,
+      pools: () => [{ name: 'primary', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }],
+      close: () => db.destroy(),
+    };
   }
   const dir = opts.embeddedDir ?? ':memory:';
   if (dir !== ':memory:') mkdirSync(dir, { recursive: true });
@@ -70,7 +87,18 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     );
   }
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
-  return { db, kind: 'pglite', location: dir, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pglite',
+    location: dir,
+    async readiness() {
+      await sql`select 1`.execute(db);
+      return { primary: 'up', mode: 'read-write', embedded: true };
+    },
+    readDb: () => db,
+    pools: () => [],
+    close: () => db.destroy(),
+  };
 }
 
 function safeUrl(url: string): string {

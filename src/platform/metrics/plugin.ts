@@ -1,0 +1,161 @@
+// The operations endpoints and hooks of every role: GET /metrics (Prometheus text), GET /readyz
+// (can this process serve: database reachable, migrations applied, not shutting down), request
+// metrics for Fastify routes and for the fast paths that answer before Fastify (the updater's
+// RDF, published downloads), and the X-Request-Id answer header.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { sql } from 'kysely';
+import { MIGRATIONS } from '../db/migrate.js';
+import { REQUEST_ID_HEADER } from '../logging/index.js';
+import type { Metrics } from './index.js';
+
+const SEEN = Symbol('aslo.fastify');
+const UPDATE_PATHS = new Set(['/services/update-aslo.php', '/services/update.php']);
+
+/** Where /metrics text comes from: this process, or (under --workers N) every worker added up. */
+export type MetricsSource = () => Promise<{ text: string; contentType: string }>;
+let clusterSource: MetricsSource | null = null;
+
+/** Installed by a cluster worker so /metrics answers for the whole cluster (src/platform/cluster). */
+export function setClusterMetricsSource(source: MetricsSource | null): void {
+  clusterSource = source;
+}
+
+/** Route label of a request answered before Fastify (bounded set: never the raw URL). */
+function fastRoute(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (UPDATE_PATHS.has(path)) return path;
+  if (path.startsWith('/repo/')) return '/repo/*';
+  if (path.startsWith('/downloads/file/')) return '/downloads/file/*';
+  return 'fast-path';
+}
+
+function statusOf(code: number): string {
+  return String(code);
+}
+
+/** Watches every request of the raw server; Fastify-handled ones are measured by the hooks below. */
+export function instrumentServer(server: { prependListener(ev: 'request', fn: (req: IncomingMessage, res: ServerResponse) => void): unknown }, metrics: Metrics): void {
+  server.prependListener('request', (req, res) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      if ((req as unknown as Record<symbol, unknown>)[SEEN]) return;
+      const route = fastRoute(req.url ?? '/');
+      const method = req.method ?? 'GET';
+      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.httpRequests.inc({ method, route, status: statusOf(res.statusCode) });
+      metrics.httpDuration.observe({ method, route }, secs);
+      if (UPDATE_PATHS.has(route)) metrics.updateChecks.inc();
+      if (res.statusCode === 302 && route !== 'fast-path') countRedirect(metrics, res);
+    });
+  });
+}
+
+function countRedirect(metrics: Metrics, res: ServerResponse): void {
+  const loc = res.getHeader('location');
+  if (typeof loc !== 'string') return;
+  try {
+    metrics.redirects.inc({ mirror: new URL(loc).host });
+  } catch {
+    // A relative Location is the origin itself, not a mirror.
+  }
+}
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves with details when fine; throws (or rejects) when this process cannot serve. */
+  check(): Promise<Record<string, unknown> | void>;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+  const ctx = app.ctx;
+  const metrics = ctx.metrics;
+  let draining = false;
+  let migrationsOk = false;
+  app.addHook('onClose', async () => {
+    draining = true;
+  });
+
+  instrumentServer(app.server, metrics);
+
+  app.addHook('onRequest', async (req, reply) => {
+    (req.raw as unknown as Record<symbol, unknown>)[SEEN] = true;
+    void reply.header(REQUEST_ID_HEADER, req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const method = req.method;
+    metrics.httpRequests.inc({ method, route, status: statusOf(reply.statusCode) });
+    metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
+    if (UPDATE_PATHS.has(route)) metrics.updateChecks.inc();
+    if (reply.statusCode === 302 && (route.startsWith('/downloads') || route.startsWith('/repo'))) countRedirect(metrics, reply.raw);
+  });
+
+  // Queue depth of the durable jobs (any role can report it: it is one grouped count).
+  const unregister = metrics.onCollect(async () => {
+    const rows = await withTimeout(
+      sql<{ queue: string; pending: number; dead: number }>`
+        select queue,
+          count(*) filter (where done_at is null)::int as pending,
+          count(*) filter (where done_at is not null and last_error is not null)::int as dead
+        from jobs group by queue`.execute(ctx.db),
+      2000,
+      'jobs',
+    );
+    metrics.jobsPending.reset();
+    let dead = 0;
+    for (const r of rows.rows) {
+      metrics.jobsPending.set({ queue: r.queue }, Number(r.pending));
+      dead += Number(r.dead);
+    }
+    metrics.jobsDead.set(dead);
+  });
+  app.addHook('onClose', async () => {
+    unregister();
+  });
+
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+    const out = clusterSource ? await clusterSource() : { text: await metrics.text(), contentType: metrics.contentType };
+    void reply.header('content-type', out.contentType).header('cache-control', 'no-store');
+    return out.text;
+  });
+
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+    const checks: Record<string, unknown> = {};
+    let ready = !draining;
+    if (draining) checks.process = { ok: false, error: 'shutting down' };
+    const db = ctx.database;
+    try {
+      const state = await withTimeout(db.readiness(), 3000, 'database');
+      checks.database = { ok: true, ...state };
+    } catch (err) {
+      ready = false;
+      checks.database = { ok: false, error: (err as Error).message };
+    }
+    if (!migrationsOk) {
+      try {
+        const rows = await withTimeout(sql<{ name: string }>`select name from aslo_migrations`.execute(db.readDb()), 3000, 'migrations');
+        const done = new Set(rows.rows.map((r) => r.name));
+        const pending = Object.keys(MIGRATIONS).filter((n) => !done.has(n));
+        migrationsOk = pending.length === 0;
+        checks.migrations = migrationsOk ? { ok: true } : { ok: false, pending };
+        if (!migrationsOk) ready = false;
+      } catch (err) {
+        ready = false;
+        checks.migrations = { ok: false, error: (err as Error).message };
+      }
+    } else checks.migrations = { ok: true };
+    void reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
+    return { status: ready ? 'ready' : 'not ready', checks };
+  });
+};
+
+export default fp(opsPlugin, { name: 'aslo-ops' });
