@@ -106,11 +106,11 @@ ${a.repository_url ? html`<dt>${l.t('Source code')}</dt><dd><a href="${a.reposit
   const description = a.description ? raw(sanitizeDescription(a.description)) : a.summary ? html`<p>${a.summary}</p>` : '';
   const recent = all.slice(0, 3);
   const main = html`${crumbs}
-<div class="detail"><div>
 <div class="head">${iconImg({ ...a, icon_url: a.icon_url }, 112, { lazy: false })}<div>
 <h1>${a.name}</h1>${a.summary ? html`<p class="summary">${a.summary}</p>` : ''}${byline}
 <p class="meta"><span>${stars(l, a.rating)}</span><span>${l.n('{count} download', '{count} downloads', a.downloads)}</span>${a.kind === 'content' ? html`<span class="badge">${l.t('Book')}</span>` : ''}</p>
 </div></div>
+<div class="detail"><div>
 ${shots.length ? html`<section aria-labelledby="shots-h"><h2 id="shots-h" class="sr">${l.t('Screenshots')}</h2><ul class="shots">${shots.map((s) => html`<li><a href="/screenshots/${s.id}"><img src="/screenshots/${s.id}" width="${s.width}" height="${s.height}" alt="${s.caption || l.t('Screenshot of {name}', { name: a.name })}" loading="lazy" decoding="async"></a></li>`)}</ul></section>` : ''}
 <section aria-labelledby="about-h" class="prose"><h2 id="about-h">${l.t('About this activity')}</h2>${description}
 ${a.tags.length ? html`<ul class="tags" aria-label="${l.t('Tags')}">${a.tags.map((t) => html`<li><a href="${lp(`/tag/${encodeURIComponent(slugify(t))}`)}">${t}</a></li>`)}</ul>` : ''}</section>
