@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -152,7 +152,20 @@ function requestPaths(ids: string[], count = 20_000): string[] {
   return paths;
 }
 
+/** CPU time (user + system) a process used so far, in ms, from /proc. */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line (11 and 12 after "pid (comm) ").
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 interface Measure {
+  /** CPU milliseconds the server spent per 1,000 requests: robust to other load on the machine. */
+  cpuPerK: number;
   rps: number;
   p50: number;
   p99: number;
@@ -161,8 +174,9 @@ interface Measure {
   total: number;
 }
 
-async function load(url: string, paths: string[], seconds: number): Promise<Measure> {
+async function load(url: string, paths: string[], seconds: number, pid?: number): Promise<Measure> {
   let i = 0;
+  const cpuBefore = pid ? cpuMsOf(pid) : NaN;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -177,7 +191,9 @@ async function load(url: string, paths: string[], seconds: number): Promise<Meas
       },
     ],
   } as unknown as autocannon.Options);
+  const cpu = pid ? cpuMsOf(pid) - cpuBefore : NaN;
   return {
+    cpuPerK: (cpu / Math.max(1, result.requests.total)) * 1000,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -234,9 +250,9 @@ async function main(): Promise<void> {
         // Alternate, so drift on the machine hits both alike.
         for (const [name, s] of (r % 2 === 0 ? [['store', store], ['bare', bare]] : [['bare', bare], ['store', store]]) as [('store' | 'bare'), Server][]) {
           log(`round ${r + 1}/${ROUNDS}: ${name} for ${DURATION} s...`);
-          const m = await load(s.url, paths, DURATION);
+          const m = await load(s.url, paths, DURATION, s.child.pid);
           results[name].push(m);
-          log(`  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}`);
+          log(`  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.cpuPerK.toFixed(0)} CPU ms per 1000 requests, non-2xx ${m.non2xx}, errors ${m.errors}`);
         }
       }
       mem.store = memoryOf(store.child.pid!);
@@ -246,8 +262,13 @@ async function main(): Promise<void> {
       await bare.stop();
     }
 
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
     const summary = (ms: Measure[]) => ({
-      rps: ms.reduce((a, m) => a + m.rps, 0) / ms.length,
+      rps: median(ms.map((m) => m.rps)),
+      cpuPerK: median(ms.map((m) => m.cpuPerK)),
       p50: Math.max(...ms.map((m) => m.p50)),
       p99: Math.max(...ms.map((m) => m.p99)),
       bad: ms.reduce((a, m) => a + m.non2xx + m.errors, 0),
@@ -256,15 +277,19 @@ async function main(): Promise<void> {
     const s = summary(results.store);
     const b = summary(results.bare);
     const ratio = s.rps / b.rps;
+    // Per-round ratios (each store round against the bare round next to it).
+    const roundRatios = results.store.map((m, k) => m.rps / results.bare[k]!.rps);
+    const cpuRatio = b.cpuPerK / s.cpuPerK;
     const rows = [
-      ['store (aslo serve, fast path)', Math.round(s.rps), s.p50, s.p99, mem.store.rss.toFixed(0), mem.store.peak.toFixed(0), s.bad, ratio.toFixed(2)],
-      ['bare node:http, one fixed body', Math.round(b.rps), b.p50, b.p99, mem.bare.rss.toFixed(0), mem.bare.peak.toFixed(0), b.bad, '1.00'],
+      ['store (aslo serve, fast path)', Math.round(s.rps), s.p50, s.p99, s.cpuPerK.toFixed(0), mem.store.rss.toFixed(0), mem.store.peak.toFixed(0), s.bad, ratio.toFixed(2), cpuRatio.toFixed(2)],
+      ['bare node:http, one fixed body', Math.round(b.rps), b.p50, b.p99, b.cpuPerK.toFixed(0), mem.bare.rss.toFixed(0), mem.bare.peak.toFixed(0), b.bad, '1.00', '1.00'],
     ];
-    const head = ['server', 'requests/s', 'p50 ms', 'p99 ms', 'RSS MiB', 'peak RSS MiB', 'errors', 'ratio'];
+    const head = ['server', 'requests/s', 'p50 ms', 'p99 ms', 'CPU ms/1k req', 'RSS MiB', 'peak RSS MiB', 'errors', 'throughput ratio', 'CPU-efficiency ratio'];
     const out = table(head, rows);
     console.log(`\n${out}\n`);
     console.log(`store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`);
-    console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+    console.log(`per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'} (CPU per request: ${cpuRatio.toFixed(2)} of the bare server's efficiency)`);
 
     if (!args['no-doc']) {
       const body = [
@@ -272,14 +297,17 @@ async function main(): Promise<void> {
         '',
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
           `Requests: 90% known bundle ids, 10% unknown, appVersion drawn from 0.82-0.122; autocannon, ${CONNECTIONS} connections, ` +
-          `${ROUNDS} alternating rounds of ${DURATION} s per server after a ${WARMUP} s warm-up (requests/s is the mean of the rounds, latencies the worst round). ` +
-          'One server process each, load generator in a third process, all on the same machine.',
+          `${ROUNDS} alternating rounds of ${DURATION} s per server after a ${WARMUP} s warm-up (requests/s and CPU are the median of the rounds, latencies the worst round). ` +
+          'One server process each, load generator in a third process, all on the same machine. ' +
+          '"CPU ms/1k req" is the CPU time (user + system, from /proc) the server process spent per 1,000 answered requests: unlike requests/s it does not depend on what else the machine runs, ' +
+          'so "CPU-efficiency ratio" (bare CPU per request / store CPU per request) is the steadier comparison on a shared machine.',
         '',
         out,
         '',
         `Store memory includes the in-memory update index${dbKind === 'embedded PGlite' ? ' and the embedded database (PGlite runs inside the store process)' : ''}; ` +
           `idle RSS after start ${idle.rss.toFixed(0)} MiB, start (index build) ${storeStartSeconds.toFixed(1)} s. ` +
-          `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}).`,
+          `Per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average at the end of the run ${loadavg().map((x) => x.toFixed(1)).join(' ')}. ` +
+          `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}); CPU efficiency **${cpuRatio.toFixed(2)}**.`,
         '',
         'Reproduce: `npm run bench -- update-service` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog).',
       ].join('\n');

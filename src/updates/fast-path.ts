@@ -10,6 +10,16 @@ import { UPDATE_PATHS } from './routes.js';
 
 const PATHS = new Set(UPDATE_PATHS);
 
+/** If-None-Match from the raw header list: reading req.headers would build the whole object. */
+function ifNoneMatchOf(raw: string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'if-none-match') found = found === undefined ? raw[i + 1] : `${found}, ${raw[i + 1]}`;
+  }
+  return found;
+}
+
 export class UpdateFastPath {
   service: UpdateService | null = null;
 
@@ -23,7 +33,7 @@ export class UpdateFastPath {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (!PATHS.has(path)) return false;
-    const out = service.answerUpdate(method, url, req.headers['if-none-match']);
+    const out = service.answerUpdate(method, url, ifNoneMatchOf(req.rawHeaders));
     res.writeHead(out.status, out.headers);
     res.end(out.body ?? undefined);
     return true;

@@ -12,7 +12,8 @@ import { parseSugarVersion } from '../bundles/index.js';
 
 /** A place to accumulate counts. In memory now; a Redis-backed one can share it across processes. */
 export interface PingSink {
-  count(activityId: number, series: string): void;
+  /** One update check of an activity by a client that sent this appVersion (null: none). */
+  count(activityId: number, appVersion: string | null): void;
   flush(): Promise<number>;
   close(): Promise<void>;
 }
@@ -35,10 +36,19 @@ function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+// Counts are keyed by a number: activity id * SERIES_SLOTS + the series' slot, so the hot path
+// builds no string. Series get slots as they are met (at most a few thousand plausible ones).
+const SERIES_SLOTS = 8192;
+
 export class MemoryPingCounter implements PingSink {
-  private counts = new Map<string, number>();
+  /** day -> (activity id * SERIES_SLOTS + series slot) -> count */
+  private counts = new Map<string, Map<number, number>>();
+  private current: Map<number, number> | null = null;
   private day = '';
   private dayEnds = 0;
+  private readonly slotOfVersion = new Map<string, number>();
+  private readonly slotOfSeries = new Map<string, number>();
+  private readonly seriesOfSlot: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<number> | null = null;
   private closed = false;
@@ -54,37 +64,69 @@ export class MemoryPingCounter implements PingSink {
     this.timer.unref();
   }
 
-  private today(): string {
-    const now = this.opts.now ? this.opts.now() : Date.now();
-    if (now >= this.dayEnds || now < this.dayEnds - 86_400_000) {
-      this.day = utcDay(now);
-      this.dayEnds = Date.parse(this.day + 'T00:00:00Z') + 86_400_000;
+  private slot(appVersion: string | null): number {
+    if (appVersion === null) return this.slotFor('');
+    let s = this.slotOfVersion.get(appVersion);
+    if (s === undefined) {
+      s = this.slotFor(seriesOf(appVersion));
+      // Only remember raw strings while the cache is small (garbage appVersions are not kept).
+      if (this.slotOfVersion.size < 4096) this.slotOfVersion.set(appVersion, s);
     }
-    return this.day;
+    return s;
   }
 
-  count(activityId: number, series: string): void {
+  private slotFor(series: string): number {
+    let s = this.slotOfSeries.get(series);
+    if (s === undefined) {
+      s = this.seriesOfSlot.length;
+      if (s >= SERIES_SLOTS) return this.slotFor('');
+      this.seriesOfSlot.push(series);
+      this.slotOfSeries.set(series, s);
+    }
+    return s;
+  }
+
+  private today(): Map<number, number> {
+    const now = this.opts.now ? this.opts.now() : Date.now();
+    if (this.current === null || now >= this.dayEnds || now < this.dayEnds - 86_400_000) {
+      this.day = utcDay(now);
+      this.dayEnds = Date.parse(this.day + 'T00:00:00Z') + 86_400_000;
+      let m = this.counts.get(this.day);
+      if (!m) this.counts.set(this.day, (m = new Map()));
+      this.current = m;
+    }
+    return this.current;
+  }
+
+  count(activityId: number, appVersion: string | null): void {
     if (this.closed) return;
-    const key = `${activityId}|${this.today()}|${series}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const m = this.today();
+    const key = activityId * SERIES_SLOTS + this.slot(appVersion);
+    m.set(key, (m.get(key) ?? 0) + 1);
   }
 
   /** Counts not written yet (for tests and the shutdown report). */
   pending(): number {
     let n = 0;
-    for (const v of this.counts.values()) n += v;
+    for (const m of this.counts.values()) for (const v of m.values()) n += v;
     return n;
   }
 
   /** Write what has accumulated; returns the number of pings written. */
   async flush(): Promise<number> {
     if (this.flushing) await this.flushing.catch(() => 0);
-    if (this.counts.size === 0) return 0;
+    if (this.pending() === 0) return 0;
     const batch = this.counts;
     this.counts = new Map();
+    this.current = null;
     this.flushing = this.write(batch).catch((err) => {
-      // Put them back: they are retried with the next flush.
-      for (const [k, v] of batch) this.counts.set(k, (this.counts.get(k) ?? 0) + v);
+      // Put back what was not written: it is retried with the next flush.
+      for (const [day, m] of batch) {
+        let into = this.counts.get(day);
+        if (!into) this.counts.set(day, (into = new Map()));
+        for (const [k, v] of m) into.set(k, (into.get(k) ?? 0) + v);
+      }
+      this.current = null;
       this.opts.onError?.(err);
       return 0;
     });
@@ -95,28 +137,31 @@ export class MemoryPingCounter implements PingSink {
     }
   }
 
-  private async write(batch: Map<string, number>): Promise<number> {
-    const rows: { activityId: number; day: string; series: string; count: number }[] = [];
+  private async write(batch: Map<string, Map<number, number>>): Promise<number> {
     let total = 0;
-    for (const [k, count] of batch) {
-      const [id, day, series] = k.split('|');
-      rows.push({ activityId: Number(id), day: day!, series: series ?? '', count });
-      total += count;
-    }
-    // Chunks keep each statement's parameter count reasonable; each chunk is atomic.
-    for (let i = 0; i < rows.length; i += 1000) {
-      const chunk = rows.slice(i, i + 1000);
-      await sql`
-        insert into update_pings (activity_id, day, app_series, count)
-        select v.activity_id, v.day, v.app_series, v.count
-        from (values ${sql.join(chunk.map((r) => sql`(${r.activityId}::bigint, ${r.day}::date, ${r.series}::text, ${r.count}::bigint)`))})
-          as v (activity_id, day, app_series, count)
-        -- an activity deleted meanwhile is skipped instead of failing the batch
-        join activities a on a.id = v.activity_id
-        on conflict (activity_id, day, app_series) do update set count = update_pings.count + excluded.count
-      `.execute(this.db);
-      // A chunk written is removed from the batch, so a failure in a later chunk retries only the rest.
-      for (const r of chunk) batch.delete(`${r.activityId}|${r.day}|${r.series}`);
+    for (const [day, m] of batch) {
+      const keys = [...m.keys()];
+      // Chunks keep statements small; each chunk is one atomic statement with four array
+      // parameters, removed from the batch once written (a later failure retries only the rest).
+      for (let i = 0; i < keys.length; i += 5000) {
+        const chunk = keys.slice(i, i + 5000);
+        const ids = chunk.map((k) => Math.floor(k / SERIES_SLOTS));
+        const series = chunk.map((k) => this.seriesOfSlot[k % SERIES_SLOTS] ?? '');
+        const counts = chunk.map((k) => m.get(k)!);
+        await sql`
+          insert into update_pings (activity_id, day, app_series, count)
+          select v.activity_id, ${day}::date, v.app_series, v.count
+          from unnest(${ids}::bigint[], ${series}::text[], ${counts}::bigint[]) as v (activity_id, app_series, count)
+          -- an activity deleted meanwhile is skipped instead of failing the batch
+          join activities a on a.id = v.activity_id
+          on conflict (activity_id, day, app_series) do update set count = update_pings.count + excluded.count
+        `.execute(this.db);
+        for (const k of chunk) {
+          total += m.get(k)!;
+          m.delete(k);
+        }
+      }
+      batch.delete(day);
     }
     return total;
   }

@@ -9,7 +9,7 @@ import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/comp
 import { normalizeLocale } from '../catalog/locales.js';
 import { acquireNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
-import { MemoryPingCounter, rollupAverageDailyUsers, seriesOf } from './pings.js';
+import { MemoryPingCounter, rollupAverageDailyUsers } from './pings.js';
 import { buildIndexDocument, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
@@ -46,6 +46,7 @@ export class UpdateService {
   private patchScheduled = false;
   private readonly docs = new Map<string, { generation: number; doc: IndexDocument }>();
   private readonly cacheControl: string;
+  private readonly rdfHeaders = new WeakMap<object, { ok: Record<string, string | number>; notModified: Record<string, string | number> }>();
   private started = false;
   private closed = false;
   private readonly log: NonNullable<UpdateServiceOptions['log']>;
@@ -227,18 +228,20 @@ export class UpdateService {
       if (q.id !== null) {
         const res = this.index.answer(q.id, q.appVersion, q.experimental);
         rdf = res.rdf;
-        if (res.activity && method === 'GET') this.pings.count(res.activity.id, seriesOf(q.appVersion));
+        if (res.activity && method === 'GET') this.pings.count(res.activity.id, q.appVersion);
       }
     } catch {
       rdf = EMPTY_RDF;
     }
-    const headers = {
-      'content-type': 'text/xml; charset=utf-8',
-      'cache-control': this.cacheControl,
-      etag: rdf.etag,
-    };
-    if (etagMatches(ifNoneMatch, rdf.etag)) return { status: 304, headers, body: null };
-    return { status: 200, headers: { ...headers, 'content-length': rdf.body.length }, body: method === 'HEAD' ? null : rdf.body };
+    // The header sets of each answer are built once and reused (they only depend on the body).
+    let h = this.rdfHeaders.get(rdf);
+    if (!h) {
+      const base = { 'content-type': 'text/xml; charset=utf-8', 'cache-control': this.cacheControl, etag: rdf.etag };
+      h = { notModified: base, ok: { ...base, 'content-length': rdf.body.length } };
+      this.rdfHeaders.set(rdf, h);
+    }
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, rdf.etag)) return { status: 304, headers: h.notModified, body: null };
+    return { status: 200, headers: h.ok, body: method === 'HEAD' ? null : rdf.body };
   }
 
   // ---- the JSON index ----
