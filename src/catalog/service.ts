@@ -23,6 +23,8 @@ export interface ListQuery {
   q?: string;
   lang?: string | null;
   sort?: Sort;
+  /** Count the matches for `total` (default true; a page that shows no count skips the work). */
+  withTotal?: boolean;
 }
 
 export interface FileView {
@@ -199,7 +201,7 @@ export class CatalogService {
       base = base.where('a.bundle_id', 'ilike', pattern);
     }
 
-    const totalRow = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const totalRow = query.withTotal === false ? { n: -1 } : await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     let ordered = base.select(['a.id']);
     switch (query.sort ?? 'updated') {
       case 'popular':

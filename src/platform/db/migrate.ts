@@ -7,6 +7,7 @@ import * as m0002 from './migrations/0002_updates.js';
 import * as m0003 from './migrations/0003_accounts_review.js';
 import * as m0004c from './migrations/0004_web_categories.js';
 import * as m0004s from './migrations/0004_web_search.js';
+import * as m0004i from './migrations/0004_web_listing_indexes.js';
 import * as m0005 from './migrations/0005_downloads_mirrors.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_accounts_review': m0003,
   '0004_web_categories': m0004c,
   '0004_web_search': m0004s,
+  '0004_web_listing_indexes': m0004i,
   '0005_downloads_mirrors': m0005,
 };
 

@@ -16,8 +16,8 @@ export async function homePage(p: Page) {
   p.usedUserAgent = true;
   const [featuredIds, popular, updated, categories, total] = await Promise.all([
     app.store.featuredIds(SECTION_SIZE),
-    catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar }),
-    catalog.listActivities({ perPage: SECTION_SIZE, sort: 'updated', lang: p.locale, sugar }),
+    catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar, withTotal: false }),
+    catalog.listActivities({ perPage: SECTION_SIZE, sort: 'updated', lang: p.locale, sugar, withTotal: false }),
     app.store.categories(p.locale),
     app.store.publicCount(),
   ]);

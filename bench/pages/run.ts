@@ -1,0 +1,239 @@
+// bench/pages: the web store's pages (home, search, activity) of one `aslo serve` process with a
+// large generated catalog, against the same server's /healthz as the floor (the cost of Fastify
+// and the network path alone), in the same run, with the same load generator (autocannon).
+//
+//   npm run bench -- pages [--activities 10000] [--versions 10] [--duration 10] [--connections 16]
+//                          [--rounds 2] [--database-url URL] [--keep DIR] [--no-doc]
+//
+// Requests per page kind cycle through a fixed pseudo-random list: home in the five languages,
+// search for 40 words (a quarter of them misspelt) and activity pages of 2,000 random activities.
+// Prints a table (requests/s, p50/p99, CPU per 1,000 requests, ratio to /healthz, page size) and
+// rewrites the `pages` section of docs/benchmarks.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import { loadConfig } from '../../src/platform/config.js';
+import { createContext } from '../../src/platform/context.js';
+import { generateCatalog } from '../../src/catalog/generate.js';
+import { DOC, ROOT, machineLine, table, writeSection } from '../ingest/report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    activities: { type: 'string', default: '10000' },
+    versions: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '2' },
+    'database-url': { type: 'string' },
+    keep: { type: 'string' },
+    'no-doc': { type: 'boolean', default: false },
+  },
+});
+const ACTIVITIES = Number(args.activities);
+const VERSIONS = Number(args.versions);
+const DURATION = Number(args.duration);
+const WARMUP = Number(args.warmup);
+const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
+const SEED = 11;
+
+const log = (s: string) => process.stderr.write(s + '\n');
+
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+async function prepareCatalog(dataDir: string, env: Record<string, string>): Promise<string[]> {
+  const config = loadConfig({ dataDir, instance: 'bench', env, writeDefaults: true });
+  const ctx = await createContext(config, { migrate: true });
+  try {
+    const count = async () => (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
+    let ids = await count();
+    if (ids.length < ACTIVITIES) {
+      const started = Date.now();
+      let last = 0;
+      await generateCatalog(ctx, {
+        activities: ACTIVITIES,
+        versions: VERSIONS,
+        seed: SEED,
+        files: false,
+        onProgress: (done, total) => {
+          if (Date.now() - last > 5000) {
+            last = Date.now();
+            log(`  generating ${done}/${total}`);
+          }
+        },
+      });
+      log(`  generated ${ACTIVITIES} x ${VERSIONS} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      ids = await count();
+    }
+    return ids;
+  } finally {
+    await ctx.close();
+  }
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function startServer(env: Record<string, string>): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 600_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1]!.replace('localhost', '127.0.0.1'),
+          child,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+            }),
+        });
+      }
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+}
+
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuPerK: number;
+  bad: number;
+  total: number;
+}
+
+async function load(url: string, paths: string[], seconds: number, pid: number): Promise<Measure> {
+  let i = 0;
+  const cpuBefore = cpuMsOf(pid);
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'accept-encoding': 'gzip' },
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
+  } as unknown as autocannon.Options);
+  const cpu = cpuMsOf(pid) - cpuBefore;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerK: (cpu / Math.max(1, result.requests.total)) * 1000, bad: result.non2xx + result.errors + result.timeouts, total: result.requests.total };
+}
+
+const WORDS = ['math', 'music', 'paint', 'garden', 'stars', 'space', 'words', 'read', 'maps', 'chess', 'piano', 'draw', 'robot', 'turtle', 'physics', 'colors', 'numbers', 'juego', 'música', 'lectura', 'ciencia', 'étoiles', 'jardin', 'mapas', 'explorer', 'puzzle', 'ocean', 'animals', 'clock', 'story',
+  /* misspelt */ 'mahts', 'musci', 'gardn', 'physcis', 'numbres', 'pianno', 'expolrer', 'puzle', 'anmals', 'stroy'];
+
+async function main(): Promise<void> {
+  const dir = args.keep ?? (await mkdtemp(join(tmpdir(), 'aslo-bench-pages-')));
+  const env: Record<string, string> = { ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_LOG_LEVEL: 'warn', ASLO_SERVER_BASE_URL: 'http://bench.local' };
+  if (args['database-url']) env.ASLO_DATABASE_URL = args['database-url'];
+  const dbKind = args['database-url'] ? 'PostgreSQL' : 'embedded PGlite';
+  try {
+    log(`catalog: ${ACTIVITIES} activities x ${VERSIONS} versions (${dbKind}) in ${dir}`);
+    const ids = await prepareCatalog(dir, env);
+    const r = rng(2463534242);
+    const cases: Record<string, string[]> = {
+      '/healthz (floor)': ['/healthz'],
+      home: ['en', 'es', 'fr', 'pt-BR', 'ar'].map((l) => `/${l}/`),
+      search: WORDS.map((w, k) => `/${['en', 'es', 'fr'][k % 3]}/search?q=${encodeURIComponent(w)}`),
+      activity: Array.from({ length: 2000 }, () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`),
+    };
+    log('starting the store (aslo serve)...');
+    const server = await startServer({ ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' });
+    const sizes: Record<string, string> = {};
+    const results: Record<string, Measure[]> = {};
+    try {
+      for (const [name, paths] of Object.entries(cases)) {
+        const sample = await fetch(`${server.url}${paths[0]}`);
+        const body = Buffer.from(await sample.arrayBuffer());
+        sizes[name] = name.startsWith('/healthz') ? '' : `${(body.length / 1024).toFixed(1)} / ${(gzipSync(body).length / 1024).toFixed(1)}`;
+        if (!sample.ok) throw new Error(`${paths[0]}: ${sample.status}`);
+        log(`warming up ${name} (${WARMUP} s)...`);
+        await load(server.url, paths, WARMUP, server.child.pid!);
+      }
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? Object.keys(cases) : Object.keys(cases).reverse();
+        for (const name of order) {
+          log(`round ${round + 1}/${ROUNDS}: ${name} for ${DURATION} s...`);
+          const m = await load(server.url, cases[name]!, DURATION, server.child.pid!);
+          (results[name] ??= []).push(m);
+          log(`  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.cpuPerK.toFixed(0)} CPU ms/1k, bad ${m.bad}`);
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
+    const floor = median(results['/healthz (floor)']!.map((m) => m.rps));
+    const rows = Object.entries(results).map(([name, ms]) => {
+      const rps = median(ms.map((m) => m.rps));
+      return [name, Math.round(rps), Math.max(...ms.map((m) => m.p50)), Math.max(...ms.map((m) => m.p99)), median(ms.map((m) => m.cpuPerK)).toFixed(0), (rps / floor).toFixed(3), sizes[name] || '-', ms.reduce((a, m) => a + m.bad, 0)];
+    });
+    const out = table(['requests', 'requests/s', 'p50 ms', 'p99 ms', 'CPU ms/1k req', 'ratio to /healthz', 'page KB (raw / gzip)', 'errors'], rows);
+    console.log(`\n${out}\n`);
+    if (!args['no-doc']) {
+      const body = [
+        `Run ${new Date().toISOString().slice(0, 10)} on ${machineLine()}.`,
+        '',
+        `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
+          `One \`aslo serve\` process; autocannon in another, ${CONNECTIONS} connections, gzip accepted; ${ROUNDS} rounds of ${DURATION} s per kind after a ${WARMUP} s warm-up ` +
+          '(requests/s and CPU: median of the rounds; latencies: the worst round). Home in the five languages; search for 40 words in en/es/fr, a quarter of them misspelt (typo correction on); ' +
+          'activity pages of 2,000 random activities in en/es/ar. The floor is the same server\'s `/healthz` (Fastify and the network path, no database), measured in the same run. ' +
+          'Pages are rendered for every request: no page cache (browsers and proxies revalidate with the ETag and get a 304).',
+        '',
+        out,
+        '',
+        `Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
+        '',
+        'Reproduce: `npm run bench -- pages` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog, `--no-doc`).',
+      ].join('\n');
+      writeSection('pages', '## Web store pages (bench/pages)', body);
+      log(`wrote the pages section of ${DOC}`);
+    }
+  } finally {
+    if (!args.keep) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (!existsSync(join(ROOT, 'package.json'))) throw new Error('run from the repository');
+await main();
