@@ -240,6 +240,7 @@ async function main(): Promise<void> {
     const bare = await startProcess(['-e', bareSource], {}, /listening (http:\/\/\S+)/);
 
     const results: Record<'store' | 'bare', Measure[]> = { store: [], bare: [] };
+    const indexRows: (string | number)[][] = [];
     const mem: Record<'store' | 'bare', { rss: number; peak: number }> = { store: idle, bare: memoryOf(bare.child.pid!) };
     try {
       for (const [name, s] of [['store', store], ['bare', bare]] as const) {
@@ -257,6 +258,24 @@ async function main(): Promise<void> {
       }
       mem.store = memoryOf(store.child.pid!);
       mem.bare = memoryOf(bare.child.pid!);
+      // The JSON index of the same catalog: sizes as a school server downloads them.
+      for (const q of ['sugar=0.118', 'sugar=0.110', '']) {
+        const url = `${store.url}/services/index.json${q ? `?${q}` : ''}`;
+        const t0 = Date.now();
+        const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+        const raw = (await plain.arrayBuffer()).byteLength;
+        const firstMs = Date.now() - t0;
+        const doc = JSON.parse(Buffer.from(await (await fetch(url, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).toString('utf8')) as { next_since: string; activities: unknown[] };
+        const sizeWith = async (enc: string) => {
+          const r = await fetch(url, { headers: { 'accept-encoding': enc } });
+          return Number(r.headers.get('content-length') ?? (await r.arrayBuffer()).byteLength);
+        };
+        const gz = await sizeWith('gzip');
+        const br = await sizeWith('br');
+        const diffUrl = `${url}${q ? '&' : '?'}since=${encodeURIComponent(doc.next_since)}`;
+        const diff = (await (await fetch(diffUrl, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).byteLength;
+        indexRows.push([q || '(all versions)', doc.activities.length, raw, gz, br, diff, firstMs]);
+      }
     } finally {
       await store.stop();
       await bare.stop();
@@ -287,6 +306,8 @@ async function main(): Promise<void> {
     const head = ['server', 'requests/s', 'p50 ms', 'p99 ms', 'CPU ms/1k req', 'RSS MiB', 'peak RSS MiB', 'errors', 'throughput ratio', 'CPU-efficiency ratio'];
     const out = table(head, rows);
     console.log(`\n${out}\n`);
+    const indexTable = table(['index.json', 'activities', 'bytes', 'gzip bytes', 'brotli bytes', 'diff bytes (no change)', 'first build ms'], indexRows);
+    console.log(`${indexTable}\n`);
     console.log(`store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`);
     console.log(`per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'} (CPU per request: ${cpuRatio.toFixed(2)} of the bare server's efficiency)`);
@@ -308,6 +329,11 @@ async function main(): Promise<void> {
           `idle RSS after start ${idle.rss.toFixed(0)} MiB, start (index build) ${storeStartSeconds.toFixed(1)} s. ` +
           `Per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average at the end of the run ${loadavg().map((x) => x.toFixed(1)).join(' ')}. ` +
           `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}); CPU efficiency **${cpuRatio.toFixed(2)}**.`,
+        '',
+        'The signed JSON index of the same catalog (`/services/index.json`), as a school server downloads it; a diff asked with the answer\'s `next_since` when nothing changed since; ' +
+          '"first build" is the first request for that Sugar version (later ones are served from memory until the catalog changes; compression is computed once, off the event loop):',
+        '',
+        indexTable,
         '',
         'Reproduce: `npm run bench -- update-service` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog).',
       ].join('\n');

@@ -41,7 +41,8 @@ export interface ChangeNotifier {
   /** This process's id, carried in every message it publishes. */
   readonly origin: string;
   start(): Promise<void>;
-  publish(change: CatalogChange): Promise<void>;
+  /** Deliver to this process's listeners (unless `local` is false) and to every other process. */
+  publish(change: CatalogChange, opts?: { local?: boolean }): Promise<void>;
   /** `resync` is called when notifications may have been missed (reconnect): rebuild everything. */
   subscribe(listener: ChangeListener, resync?: () => void): () => void;
   close(): Promise<void>;
@@ -59,8 +60,9 @@ export class InProcessNotifier implements ChangeNotifier {
 
   async start(): Promise<void> {}
 
-  async publish(change: CatalogChange): Promise<void> {
-    this.emitter.emit('change', { ...change, origin: this.origin });
+  async publish(change: CatalogChange, opts: { local?: boolean } = {}): Promise<void> {
+    // One process: there is nobody else to tell.
+    if (opts.local !== false) this.emitter.emit('change', { ...change, origin: this.origin });
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -140,10 +142,10 @@ export class PgChangeNotifier implements ChangeNotifier {
     this.retryTimer.unref();
   }
 
-  async publish(change: CatalogChange): Promise<void> {
+  async publish(change: CatalogChange, opts: { local?: boolean } = {}): Promise<void> {
     const msg = { ...change, origin: this.origin };
     // This process first (its own echo is ignored), then every other one.
-    for (const l of this.listeners) l(msg);
+    if (opts.local !== false) for (const l of this.listeners) l(msg);
     await publishPg(this.db, msg);
   }
 

@@ -13,8 +13,28 @@ const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
 export const INDEX_FORMAT = 1;
-/** Diffs reach this far before the asked time, so a change committed a moment late is never missed. */
-export const DIFF_OVERLAP_MS = 60_000;
+/**
+ * How long after its recorded time a change is surely visible in every process (commit and
+ * propagation, 2 s required, plus slack for clocks). A cursor never runs ahead of "now - this".
+ */
+export const CHANGE_SETTLE_MS = 10_000;
+
+/**
+ * The cursor an answer hands out: every change recorded at or before it is in this answer (or in
+ * the ones before it), every later one will be in the next diff. It is the latest change the
+ * index knows when that change has settled, so a quiet catalog gives the same cursor, bytes and
+ * ETag in every process and a re-poll gets an empty diff; while a change is settling it is the
+ * settle horizon (whole seconds), so a change still on its way to this process is not skipped.
+ * `dbNowMs` is the database clock's "now" (the clock that stamps changes).
+ */
+export function nextSinceOf(last: Date | null, since: Date | null, dbNowMs: number): Date {
+  const horizon = Math.floor((dbNowMs - CHANGE_SETTLE_MS) / 1000) * 1000;
+  let cursor = last && last.getTime() <= horizon ? last.getTime() : horizon;
+  if (last === null) cursor = Math.max(0, horizon);
+  // Never go back before what the client already had.
+  if (since && since.getTime() > cursor) cursor = since.getTime();
+  return new Date(cursor);
+}
 
 export interface SigningKeys {
   privateKey: KeyObject;
@@ -127,14 +147,14 @@ function entry(index: UpdateIndex, a: IxActivity, sugarKey: string | null, opts:
  */
 export function buildIndexDocument(
   index: UpdateIndex,
-  query: { sugar: string | null; sugarKey: string | null; since: Date | null },
+  query: { sugar: string | null; sugarKey: string | null; since: Date | null; nextSince: Date },
   opts: IndexOptions,
 ): IndexDocument {
   const last = index.lastChangeAt();
   const activities: Record<string, unknown>[] = [];
   const removed: string[] = [];
   if (query.since) {
-    const from = query.since.getTime() - DIFF_OVERLAP_MS;
+    const from = query.since.getTime();
     const changed = [...index.changeLog()]
       .filter((c) => c.changedAt.getTime() > from)
       .sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
@@ -159,7 +179,7 @@ export function buildIndexDocument(
     updated_at: last ? last.toISOString() : null,
     since: query.since ? query.since.toISOString() : null,
     // Ask with this next time to get only what changed after this answer.
-    next_since: last ? last.toISOString() : new Date(0).toISOString(),
+    next_since: query.nextSince.toISOString(),
     activities,
   };
   if (query.since) doc.removed = removed;

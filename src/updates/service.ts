@@ -10,7 +10,7 @@ import { normalizeLocale } from '../catalog/locales.js';
 import { acquireNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter, rollupAverageDailyUsers } from './pings.js';
-import { buildIndexDocument, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
+import { buildIndexDocument, nextSinceOf, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
 import { EMPTY_RDF, etagOf } from './rdf.js';
@@ -101,8 +101,6 @@ export class UpdateService {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.index.rebuild();
-    await this.reconcile(null);
     const url = this.ctx.config.database.url;
     const held = await acquireNotifier(this.ctx, () =>
       this.ctx.database.kind === 'postgres' && url ? new PgChangeNotifier(url, this.ctx.db, (m) => this.log.warn(m)) : new InProcessNotifier(),
@@ -113,6 +111,14 @@ export class UpdateService {
       (change) => this.enqueue(change),
       () => this.enqueue({ activityIds: [], all: true }),
     );
+    // Subscribed first, so nothing published while the index builds is lost: it is applied after
+    // the build (index mutations run one at a time, in order, on this.chain).
+    const initial = this.chain.then(async () => {
+      await this.index.rebuild();
+      await this.reconcile(null);
+    });
+    this.chain = initial.catch(() => {});
+    await initial;
     if (this.opts.timers !== false) {
       this.pings.start();
       const every = this.ctx.config.updates.indexRefreshSeconds;
@@ -213,6 +219,8 @@ export class UpdateService {
       for (let i = 0; i < ids.length; i += 5000) await recordChanges(this.ctx.db, ids.slice(i, i + 5000), []);
       await recordChanges(this.ctx.db, [], gone);
       await this.index.refreshChanges([...bundles, ...gone]);
+      // Other processes learn the new change rows now, not at their next rebuild.
+      await this.notifier?.publish({ activityIds: ids, bundleIds: gone }, { local: false }).catch(() => {});
     } catch (err) {
       this.log.warn(`update index: could not record reconciled changes: ${(err as Error).message}`);
     }
@@ -272,8 +280,10 @@ export class UpdateService {
     return { sugar, sugarKey, since };
   }
 
-  indexDocument(query: { sugar: string | null; sugarKey: string | null; since: Date | null }): IndexDocument {
-    const key = `${query.sugarKey ?? '*'}|${query.since ? query.since.getTime() : ''}`;
+  indexDocument(q: { sugar: string | null; sugarKey: string | null; since: Date | null }): IndexDocument {
+    const nextSince = nextSinceOf(this.index.lastChangeAt(), q.since, this.index.dbNow());
+    const query = { ...q, nextSince };
+    const key = `${query.sugarKey ?? '*'}|${query.since ? query.since.getTime() : ''}|${nextSince.getTime()}`;
     const hit = this.docs.get(key);
     if (hit && hit.generation === this.index.generation) {
       // Refresh its place in the LRU order.

@@ -1,6 +1,7 @@
 // The in-memory update index of one process: everything the updater, the feeds and the JSON index
 // need, built from the database at start and patched when a change notification arrives. The
 // update endpoint reads only this (no database query per request).
+import { sql } from 'kysely';
 import { parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import { effectiveRange, rangeContains, type RuntimeRangeTable } from '../catalog/compat.js';
 import type { Db } from '../platform/db/index.js';
@@ -121,6 +122,13 @@ export class UpdateIndex {
     return max;
   }
 
+  /** The database clock's current time, estimated from its offset measured at the last rebuild. */
+  dbNow(): number {
+    return Date.now() + this.dbClockOffsetMs;
+  }
+
+  private dbClockOffsetMs = 0;
+
   /** Called with the changed ids (null: everything) after each rebuild or patch. */
   onChange(fn: (ids: number[] | null) => void): () => void {
     this.listeners.add(fn);
@@ -178,6 +186,10 @@ export class UpdateIndex {
 
   /** Build everything from the database and swap it in at once. */
   async rebuild(): Promise<void> {
+    const before = Date.now();
+    const clock = await sql<{ now: Date | string }>`select clock_timestamp() as now`.execute(this.db);
+    const dbNow = new Date(clock.rows[0]!.now).getTime();
+    this.dbClockOffsetMs = dbNow - Math.round((before + Date.now()) / 2);
     const loaded = await this.load(null);
     const changes = await this.loadChanges(null);
     this.byBundle = new Map(loaded.map((a) => [a.bundleId, a]));
