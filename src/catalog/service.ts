@@ -154,7 +154,12 @@ export class CatalogService {
     };
   }
 
+  // Hot reads are cache-aside (src/platform/cache): every committed catalog write invalidates them.
   async listActivities(query: ListQuery): Promise<{ items: ActivitySummary[]; page: number; per_page: number; total: number }> {
+    return this.ctx.cache.getOrLoad('catalog', `list:${JSON.stringify(query)}`, () => this.loadActivities(query));
+  }
+
+  private async loadActivities(query: ListQuery): Promise<{ items: ActivitySummary[]; page: number; per_page: number; total: number }> {
     const page = query.page ?? 1;
     const perPage = query.perPage ?? 20;
     const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
@@ -292,6 +297,10 @@ export class CatalogService {
   }
 
   async getActivity(bundleId: string, lang: string | null): Promise<ActivityDetail> {
+    return this.ctx.cache.getOrLoad('catalog', `activity:${bundleId}:${lang ?? ''}`, () => this.loadActivity(bundleId, lang));
+  }
+
+  private async loadActivity(bundleId: string, lang: string | null): Promise<ActivityDetail> {
     const id = await this.publicActivityId(bundleId);
     const [summary] = await this.summaries([id], lang);
     const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -328,6 +337,10 @@ export class CatalogService {
   }
 
   async listVersions(bundleId: string): Promise<VersionView[]> {
+    return this.ctx.cache.getOrLoad('catalog', `versions:${bundleId}`, () => this.loadVersions(bundleId));
+  }
+
+  private async loadVersions(bundleId: string): Promise<VersionView[]> {
     return this.versionViews(await this.publicActivityId(bundleId));
   }
 

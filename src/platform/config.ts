@@ -48,6 +48,10 @@ export interface AsloConfig {
     redisUrl: string;
     /** Prefix of every cache key and channel, so instances sharing one Redis never collide. */
     prefix: string;
+    /** Entries kept in each process's in-process cache (0: none). */
+    lruEntries: number;
+    /** Life of a cached value, in seconds (writes invalidate at once; counters may lag by this). */
+    ttlSeconds: number;
   };
   storage: {
     /** Content-addressed store of every uploaded file. */
@@ -180,7 +184,7 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
   return {
     server: { host: '0.0.0.0', port: 8080, baseUrl: '', trustedProxies: ['127.0.0.1', '::1'], logLevel: 'info' },
     database: { url: '', embeddedDir: '', poolSize: 10, migrateOnStart: true },
-    cache: { redisUrl: '', prefix: '' },
+    cache: { redisUrl: '', prefix: '', lruEntries: 5000, ttlSeconds: 300 },
     storage: { filesDir: '', repoDir: '', outboxDir: '' },
     bundles: {
       maxEntries: 20000,
@@ -258,6 +262,11 @@ cache:
   redisUrl: ""
   # Empty: "aslo:<instance>:".
   prefix: ""
+  # Entries kept in each process's in-process cache, in front of Redis (0: none).
+  lruEntries: 5000
+  # Life of a cached value in seconds. Every write invalidates what it changed at once, in every
+  # process; only counters (downloads, users) may lag by up to this.
+  ttlSeconds: 300
 
 bundles:
   # Limits applied to every uploaded .xo/.xol before anything is stored.

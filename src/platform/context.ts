@@ -5,6 +5,8 @@ import { openDatabase, type DatabaseHandle, type Db } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { FileStore } from './storage/file-store.js';
 import { Metrics } from './metrics/index.js';
+import { Cache } from './cache/index.js';
+import type { WriteHooks } from './db/replicas.js';
 import { ensureInstanceFolders, loadSecrets, type AsloConfig, type Secrets } from './config.js';
 
 export interface AppContext {
@@ -15,6 +17,8 @@ export interface AppContext {
   secrets: Secrets;
   /** Prometheus metrics of this process (src/platform/metrics). */
   metrics: Metrics;
+  /** The cache in front of the database (src/platform/cache): LRU, Redis, invalidated on writes. */
+  cache: Cache;
   close(): Promise<void>;
 }
 
@@ -28,13 +32,39 @@ export interface ContextOptions {
   generateSecrets?: boolean;
 }
 
+/** Tables whose writes never change what cached pages show (or only counters, see replicas.ts). */
+const NON_CONTENT_TABLES = new Set([
+  'jobs', 'sessions', 'api_tokens', 'email_tokens', 'audit_log', 'abuse_reports', 'update_pings', 'download_counts',
+  'catalog_changes', 'mirrors', 'mirror_files', 'aslo_migrations', 'aslo_migrations_lock',
+]);
+
 export async function createContext(config: AsloConfig, opts: ContextOptions = {}): Promise<AppContext> {
   ensureInstanceFolders(config);
   const secrets = await loadSecrets(config, { generate: opts.generateSecrets ?? true });
+  const metrics = new Metrics({ labels: { instance: config.instance } });
+  const cache = new Cache({
+    redisUrl: config.cache.redisUrl,
+    pgUrl: config.database.url,
+    prefix: config.cache.prefix,
+    lruEntries: config.cache.lruEntries,
+    ttlSeconds: config.cache.ttlSeconds,
+    metrics,
+    log: { warn: (m) => process.stderr.write(`aslo: ${m}\n`), info: (m) => process.stderr.write(`aslo: ${m}\n`) },
+  });
+  // Every committed write to content tables invalidates the cached catalog, in every process,
+  // before the write returns (src/platform/db/replicas.ts sees the statements).
+  const hooks: WriteHooks = {
+    async afterWrite(tables) {
+      for (const t of tables) {
+        if (!NON_CONTENT_TABLES.has(t)) return cache.invalidate('catalog');
+      }
+    },
+  };
   const database = await openDatabase({
     url: config.database.url,
     embeddedDir: config.database.embeddedDir,
     poolSize: config.database.poolSize,
+    hooks,
   });
   try {
     if (opts.migrate ?? (database.kind === 'pglite' || config.database.migrateOnStart)) {
@@ -45,7 +75,6 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     throw err;
   }
   const files = new FileStore(config.storage.filesDir);
-  const metrics = new Metrics({ labels: { instance: config.instance } });
   metrics.onCollect(() => {
     for (const p of database.pools()) {
       metrics.dbPool.set({ pool: p.name, state: 'total' }, p.total);
@@ -61,9 +90,11 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     files,
     secrets,
     metrics,
+    cache,
     async close() {
       if (closed) return;
       closed = true;
+      await cache.close();
       await database.close();
     },
   };

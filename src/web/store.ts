@@ -68,6 +68,11 @@ export class StoreQueries {
 
   /** Featured public activities (editors' picks), most popular first. */
   async featuredIds(limit: number): Promise<number[]> {
+    // Hot reads are cache-aside (src/platform/cache): every committed catalog write invalidates them.
+    return this.ctx.cache.getOrLoad('catalog', `featured:${limit}`, () => this.loadFeaturedIds(limit));
+  }
+
+  private async loadFeaturedIds(limit: number): Promise<number[]> {
     const rows = await this.db
       .selectFrom('activities')
       .select('id')
@@ -81,11 +86,19 @@ export class StoreQueries {
   }
 
   async publicCount(): Promise<number> {
+    return this.ctx.cache.getOrLoad('catalog', 'public-count', () => this.loadPublicCount());
+  }
+
+  private async loadPublicCount(): Promise<number> {
     const row = await this.db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'public').executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
   async activityRow(bundleId: string) {
+    return this.ctx.cache.getOrLoad('catalog', `row:${bundleId}`, () => this.loadActivityRow(bundleId));
+  }
+
+  private async loadActivityRow(bundleId: string) {
     return this.db
       .selectFrom('activities')
       .select(['id', 'bundle_id', 'legacy_id', 'icon_svg', 'download_count', 'average_daily_users', 'featured', 'last_published_at', 'created_at'])
@@ -120,11 +133,19 @@ export class StoreQueries {
   }
 
   async screenshots(activityId: number, locale: string) {
+    return this.ctx.cache.getOrLoad('catalog', `shots:${activityId}:${locale}`, () => this.loadScreenshots(activityId, locale));
+  }
+
+  private async loadScreenshots(activityId: number, locale: string) {
     const rows = await this.db.selectFrom('screenshots').select(['id', 'content_type', 'width', 'height', 'captions']).where('activity_id', '=', activityId).orderBy('position').orderBy('id').execute();
     return rows.map((r) => ({ id: r.id, width: r.width, height: r.height, ext: r.content_type === 'image/png' ? 'png' : r.content_type === 'image/webp' ? 'webp' : 'jpg', caption: localizedName((r.captions ?? {}) as Record<string, string>, locale, '') }));
   }
 
   async authorsOf(activityId: number): Promise<{ id: number; name: string; role: string }[]> {
+    return this.ctx.cache.getOrLoad('catalog', `authors:${activityId}`, () => this.loadAuthorsOf(activityId));
+  }
+
+  private async loadAuthorsOf(activityId: number): Promise<{ id: number; name: string; role: string }[]> {
     return this.db
       .selectFrom('activity_authors as aa')
       .innerJoin('users as u', 'u.id', 'aa.user_id')
@@ -186,6 +207,10 @@ export class StoreQueries {
 
   /** Collections (listed) that hold an activity. */
   async collectionsOf(activityId: number, locale: string) {
+    return this.ctx.cache.getOrLoad('catalog', `collections-of:${activityId}:${locale}`, () => this.loadCollectionsOf(activityId, locale));
+  }
+
+  private async loadCollectionsOf(activityId: number, locale: string) {
     const rows = await this.db
       .selectFrom('collection_activities as ca')
       .innerJoin('collections as c', 'c.id', 'ca.collection_id')

@@ -8,6 +8,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Database } from './schema.js';
 import { PgliteDialect } from './pglite-dialect.js';
+import { WatchedDialect, type WriteHooks } from './replicas.js';
 import { AsloError } from '../errors.js';
 
 export type Db = Kysely<Database>;
@@ -40,6 +41,8 @@ export interface OpenOptions {
   /** PGlite folder, or ':memory:'. */
   embeddedDir?: string;
   poolSize?: number;
+  /** Told about every committed write (the cache invalidates on it). */
+  hooks?: WriteHooks;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
@@ -47,7 +50,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new WatchedDialect(new PostgresDialect({ pool }), opts.hooks ?? {}) });
     try {
       await sql`select 1`.execute(db);
     } catch (err) {
@@ -86,7 +89,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
       { statusCode: 503, cause: err },
     );
   }
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
+  const db = new Kysely<Database>({ dialect: new WatchedDialect(new PgliteDialect(pglite), opts.hooks ?? {}) });
   return {
     db,
     kind: 'pglite',
