@@ -33,8 +33,18 @@ export class DownloadCounter {
     this.timer.unref();
   }
 
-  count(fileId: number, activityId: number, mirrorId: number, at = new Date()): void {
-    const day = at.toISOString().slice(0, 10);
+  private dayCache = { until: 0, day: '' };
+
+  private today(now: number): string {
+    if (now >= this.dayCache.until) {
+      const day = new Date(now).toISOString().slice(0, 10);
+      this.dayCache = { day, until: Date.parse(`${day}T00:00:00Z`) + 86_400_000 };
+    }
+    return this.dayCache.day;
+  }
+
+  count(fileId: number, activityId: number, mirrorId: number, at?: Date): void {
+    const day = at ? at.toISOString().slice(0, 10) : this.today(Date.now());
     const key = `${fileId}:${mirrorId}:${day}`;
     const p = this.pending.get(key);
     if (p) p.count++;

@@ -117,17 +117,36 @@ export function rankMirrors(
     if (opts.explain) for (const m of mirrors) excluded.push({ mirror: m, reason: exclusion(m, file, c, scheme, verified) ?? 'file not verified on this mirror (yet)' });
     return { ranked, excluded };
   }
+  // Keep only the best `limit` by (bucket, score): no object or URL for the others.
+  const limit = opts.limit ?? Infinity;
+  const topM: MirrorInfo[] = [];
+  const topB: number[] = [];
+  const topS: number[] = [];
   for (const m of mirrors) {
     const why = exclusion(m, file, c, scheme, verified);
     if (why) {
       if (opts.explain) excluded.push({ mirror: m, reason: why });
       continue;
     }
-    const base = schemeBase(m, scheme)!;
-    ranked.push({ mirror: m, url: `${base}/${encodePath(file.repoPath)}`, bucket: bucketOf(m, c), score: rendezvousScore(m.weight, c.netHash, file.id, m.id) });
+    const b = BUCKET_RANK[bucketOf(m, c)];
+    const sc = rendezvousScore(m.weight, c.netHash, file.id, m.id);
+    let i = topM.length;
+    while (i > 0 && (topB[i - 1]! > b || (topB[i - 1] === b && topS[i - 1]! < sc))) i--;
+    if (i >= limit) continue;
+    topM.splice(i, 0, m);
+    topB.splice(i, 0, b);
+    topS.splice(i, 0, sc);
+    if (topM.length > limit) {
+      topM.pop();
+      topB.pop();
+      topS.pop();
+    }
   }
-  ranked.sort((x, y) => BUCKET_RANK[x.bucket] - BUCKET_RANK[y.bucket] || y.score - x.score);
-  if (opts.limit !== undefined && ranked.length > opts.limit) ranked.length = opts.limit;
+  const path = encodePath(file.repoPath);
+  for (let i = 0; i < topM.length; i++) {
+    const m = topM[i]!;
+    ranked.push({ mirror: m, url: `${schemeBase(m, scheme)!}/${path}`, bucket: BUCKETS[topB[i]!]!, score: topS[i]! });
+  }
   return { ranked, excluded };
 }
 
