@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { sql } from 'kysely';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext } from '../../src/platform/context.js';
 import { generateCatalog } from '../../src/catalog/generate.js';
@@ -77,6 +78,8 @@ async function prepareCatalog(dataDir: string, env: Record<string, string>): Pro
         },
       });
       log(`  generated ${ACTIVITIES} x ${VERSIONS} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      // Planner statistics, as PostgreSQL's autovacuum would gather them (PGlite runs no autovacuum).
+      await sql`analyze`.execute(ctx.db);
       ids = await count();
     }
     return ids;

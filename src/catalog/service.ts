@@ -25,6 +25,8 @@ export interface ListQuery {
   sort?: Sort;
   /** Count the matches for `total` (default true; a page that shows no count skips the work). */
   withTotal?: boolean;
+  /** Only activities the editors featured. */
+  featured?: boolean;
 }
 
 export interface FileView {
@@ -165,6 +167,7 @@ export class CatalogService {
     const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
 
     let base = this.db.selectFrom('activities as a').where('a.status', '=', 'public');
+    if (query.featured) base = base.where('a.featured', '=', true);
     base = base.where((eb) =>
       eb.exists(
         eb

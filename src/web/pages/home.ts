@@ -5,7 +5,6 @@ import { sendPage } from '../context.js';
 import { html } from '../html.js';
 import { activityGrid } from '../components.js';
 import { localePath } from '../layout.js';
-import { sugarVersionSortKey } from '../../bundles/index.js';
 
 const SECTION_SIZE = 8;
 
@@ -14,14 +13,14 @@ export async function homePage(p: Page) {
   const catalog = app.services.catalog;
   const sugar = p.sugar?.version;
   p.usedUserAgent = true;
-  const [featuredIds, popular, updated, categories, total] = await Promise.all([
-    app.store.featuredIds(SECTION_SIZE),
+  const [featuredList, popular, updated, categories, total] = await Promise.all([
+    catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar, featured: true, withTotal: false }),
     catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar, withTotal: false }),
     catalog.listActivities({ perPage: SECTION_SIZE, sort: 'updated', lang: p.locale, sugar, withTotal: false }),
     app.store.categories(p.locale),
     app.store.publicCount(),
   ]);
-  const featured = featuredIds.length ? await catalog.summaries(featuredIds, p.locale, sugar ? sugarVersionSortKey(sugar) : null) : [];
+  const featured = featuredList.items;
   const lp = (path: string) => localePath(p.locale, path);
   const section = (id: string, title: string, more: string | null, body: unknown) =>
     html`<section class="section" aria-labelledby="${id}"><div class="section-head"><h2 id="${id}">${title}</h2>${more ? html`<a href="${more}">${l.t('See all')}</a>` : ''}</div>${body}</section>`;
