@@ -6,7 +6,8 @@
 //                          [--rounds 2] [--database-url URL] [--keep DIR] [--no-doc]
 //
 // Requests per page kind cycle through a fixed pseudo-random list: home in the five languages,
-// search for 40 words (a quarter of them misspelt) and activity pages of 2,000 random activities.
+// search for 40 words (a quarter of them misspelt), activity pages of 20 activities and of 2,000
+// random ones.
 // Prints a table (requests/s, p50/p99, CPU per 1,000 requests, ratio to /healthz, page size) and
 // rewrites the `pages` section of docs/benchmarks.md.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -176,7 +177,8 @@ async function main(): Promise<void> {
       '/healthz (floor)': ['/healthz'],
       home: ['en', 'es', 'fr', 'pt-BR', 'ar'].map((l) => `/${l}/`),
       search: WORDS.map((w, k) => `/${['en', 'es', 'fr'][k % 3]}/search?q=${encodeURIComponent(w)}`),
-      activity: Array.from({ length: 2000 }, () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`),
+      'activity (20 popular)': Array.from({ length: 60 }, (_, k) => `/${['en', 'es', 'ar'][k % 3]}/activity/${encodeURIComponent(ids[k % 20]!)}`),
+      'activity (2,000 random)': Array.from({ length: 2000 }, () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`),
     };
     log('starting the store (aslo serve)...');
     const server = await startServer({ ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' });
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
           `One \`aslo serve\` process; autocannon in another, ${CONNECTIONS} connections, gzip accepted; ${ROUNDS} rounds of ${DURATION} s per kind after a ${WARMUP} s warm-up ` +
           '(requests/s and CPU: median of the rounds; latencies: the worst round). Home in the five languages; search for 40 words in en/es/fr, a quarter of them misspelt (typo correction on); ' +
-          'activity pages of 2,000 random activities in en/es/ar. The floor is the same server\'s `/healthz` (Fastify and the network path, no database), measured in the same run. ' +
+          'activity pages of 20 activities (warm: what popular pages cost) and of 2,000 random activities in en/es/ar (mostly first views in the run: the cost of building a page from the database). The floor is the same server\'s `/healthz` (Fastify and the network path, no database), measured in the same run. ' +
           'Pages are rendered for every request: no page cache (browsers and proxies revalidate with the ETag and get a 304).',
         '',
         out,

@@ -19,6 +19,7 @@ export interface ShellOptions {
   query?: string;
   /** Account links on the right of the header. */
   nav?: SafeHtml;
+  /** Extra class on <main> ('hub' for the hub's forms and tables). */
   bodyClass?: string;
   /** Extra <head> content (feed links). */
   head?: SafeHtml;
@@ -67,7 +68,7 @@ ${o.description ? html`<meta name="description" content="${o.description}">` : '
 <link rel="alternate" type="application/atom+xml" href="${localePath(l.locale, '/feeds/updated.atom')}" title="${l.t('Recently updated activities')}">
 ${alternates}${o.head ?? ''}
 </head>
-<body${o.bodyClass ? html` class="${o.bodyClass}"` : ''}>
+<body>
 <a class="skip" href="#main">${l.t('Skip to content')}</a>
 <header class="top"><div class="wrap">
 <a class="brand" href="${home}">${LOGO}<span>${l.t('Sugar Activities')}</span></a>
@@ -76,7 +77,7 @@ ${o.nav ?? ''}
 ${languageMenu(l, o.rest, localized)}
 </div></header>
 ${cats}
-<main id="main" class="wrap${o.bodyClass === 'hub' ? ' hub' : ''}">
+<main id="main" class="wrap${o.bodyClass ? ` ${o.bodyClass}` : ''}">
 ${o.main}
 </main>
 <footer class="foot"><div class="wrap">

@@ -28,6 +28,12 @@ export function localizedName(names: Record<string, string>, locale: string, fal
   return names.en ?? fallback;
 }
 
+export interface ActivityExtras {
+  authors: { id: number; name: string; role: string }[];
+  screenshots: { id: number; width: number; height: number; caption: string }[];
+  collections: { nickname: string; name: string }[];
+}
+
 export class StoreQueries {
   private categoryCache: { at: number; rows: CategoryRow[] } | null = null;
   readonly ranges: RuntimeRangeTable;
@@ -132,29 +138,27 @@ export class StoreQueries {
     return (await q('f.legacy_id')) ?? (await q('f.id')) ?? null;
   }
 
-  async screenshots(activityId: number, locale: string) {
-    return this.ctx.cache.getOrLoad('catalog', `shots:${activityId}:${locale}`, () => this.loadScreenshots(activityId, locale));
+  /** What the activity page shows besides the catalog's own data, in one query: authors (with
+   *  their ids, for profile links), screenshots, and the listed collections that hold it. */
+  async activityExtras(activityId: number, locale: string): Promise<ActivityExtras> {
+    return this.ctx.cache.getOrLoad('catalog', `extras:${activityId}:${locale}`, () => this.loadActivityExtras(activityId, locale));
   }
 
-  private async loadScreenshots(activityId: number, locale: string) {
-    const rows = await this.db.selectFrom('screenshots').select(['id', 'content_type', 'width', 'height', 'captions']).where('activity_id', '=', activityId).orderBy('position').orderBy('id').execute();
-    return rows.map((r) => ({ id: r.id, width: r.width, height: r.height, ext: r.content_type === 'image/png' ? 'png' : r.content_type === 'image/webp' ? 'webp' : 'jpg', caption: localizedName((r.captions ?? {}) as Record<string, string>, locale, '') }));
-  }
-
-  async authorsOf(activityId: number): Promise<{ id: number; name: string; role: string }[]> {
-    return this.ctx.cache.getOrLoad('catalog', `authors:${activityId}`, () => this.loadAuthorsOf(activityId));
-  }
-
-  private async loadAuthorsOf(activityId: number): Promise<{ id: number; name: string; role: string }[]> {
-    return this.db
-      .selectFrom('activity_authors as aa')
-      .innerJoin('users as u', 'u.id', 'aa.user_id')
-      .select(['u.id', 'u.display_name as name', 'aa.role'])
-      .where('aa.activity_id', '=', activityId)
-      .where('u.deleted_at', 'is', null)
-      .orderBy('aa.position')
-      .orderBy('u.id')
-      .execute();
+  private async loadActivityExtras(activityId: number, locale: string): Promise<ActivityExtras> {
+    const row = await sql<{ authors: { id: number; name: string; role: string }[] | null; shots: { id: number; width: number; height: number; captions: Record<string, string> }[] | null; colls: { nickname: string; name: string; names: Record<string, string> }[] | null }>`
+      select
+        (select json_agg(json_build_object('id', u.id, 'name', u.display_name, 'role', aa.role) order by aa.position, u.id)
+           from activity_authors aa join users u on u.id = aa.user_id where aa.activity_id = ${activityId} and u.deleted_at is null) as authors,
+        (select json_agg(json_build_object('id', s.id, 'width', s.width, 'height', s.height, 'captions', s.captions) order by s.position, s.id)
+           from screenshots s where s.activity_id = ${activityId}) as shots,
+        (select json_agg(json_build_object('nickname', c.nickname, 'name', c.name, 'names', c.names) order by c.name)
+           from collection_activities ca join collections c on c.id = ca.collection_id where ca.activity_id = ${activityId} and c.listed) as colls`.execute(this.db);
+    const r = row.rows[0]!;
+    return {
+      authors: (r.authors ?? []).map((a) => ({ id: Number(a.id), name: a.name, role: a.role })),
+      screenshots: (r.shots ?? []).map((x) => ({ id: Number(x.id), width: x.width, height: x.height, caption: localizedName(x.captions ?? {}, locale, '') })),
+      collections: (r.colls ?? []).map((c) => ({ nickname: c.nickname, name: localizedName(c.names ?? {}, locale, c.name) })),
+    };
   }
 
   async author(userId: number) {
@@ -203,23 +207,6 @@ export class StoreQueries {
 
   async collectionRow(nickname: string) {
     return this.db.selectFrom('collections').select(['id', 'nickname', 'name', 'names', 'description', 'updated_at']).where('nickname', '=', nickname).executeTakeFirst();
-  }
-
-  /** Collections (listed) that hold an activity. */
-  async collectionsOf(activityId: number, locale: string) {
-    return this.ctx.cache.getOrLoad('catalog', `collections-of:${activityId}:${locale}`, () => this.loadCollectionsOf(activityId, locale));
-  }
-
-  private async loadCollectionsOf(activityId: number, locale: string) {
-    const rows = await this.db
-      .selectFrom('collection_activities as ca')
-      .innerJoin('collections as c', 'c.id', 'ca.collection_id')
-      .select(['c.nickname', 'c.name', 'c.names'])
-      .where('ca.activity_id', '=', activityId)
-      .where('c.listed', '=', true)
-      .orderBy('c.name')
-      .execute();
-    return rows.map((r) => ({ nickname: r.nickname, name: localizedName((r.names ?? {}) as Record<string, string>, locale, r.name) }));
   }
 
   /** The range a version is offered for (runtime bound applied), and whether a Sugar runs it. */

@@ -179,6 +179,19 @@ describe('web store pages', () => {
       assert.match(res.body, /Needs Sugar 0\.82 to 0\.116; you have 0\.120/);
     });
 
+    it('shows screenshots, sized, with their caption in the language', async () => {
+      const a = await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.aslo.sample.ColorMixer').executeTakeFirstOrThrow();
+      const shot = await t.ctx.db
+        .insertInto('screenshots')
+        .values({ activity_id: a.id, position: 0, storage_key: 'f'.repeat(64), content_type: 'image/png', width: 600, height: 450, captions: JSON.stringify({ es: 'Mezclando luz', und: 'Mixing light' }), created_at: new Date() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const es = await get('/es/activity/org.aslo.sample.ColorMixer');
+      assert.ok(es.body.includes(`<img src="/screenshots/${shot.id}" width="600" height="450" alt="Mezclando luz" loading="lazy"`), es.body.slice(es.body.indexOf('shots'), es.body.indexOf('shots') + 400));
+      const fr = await get('/fr/activity/org.aslo.sample.ColorMixer');
+      assert.ok(fr.body.includes('alt="Mixing light"'));
+    });
+
     it('lists every version', async () => {
       const res = await get('/pt-BR/activity/org.test.Bridge/versions');
       assert.equal(res.statusCode, 200);

@@ -79,12 +79,7 @@ async function load(p: Page, bundleId: string) {
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
   const { row, a, all } = await load(p, bundleId);
-  const [authors, shots, collections, categories] = await Promise.all([
-    app.store.authorsOf(row.id),
-    app.store.screenshots(row.id, p.locale),
-    app.store.collectionsOf(row.id, p.locale),
-    app.store.categories(p.locale),
-  ]);
+  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([app.store.activityExtras(row.id, p.locale), app.store.categories(p.locale)]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));
   const crumbs = breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, ...(cat ? [{ label: cat.name, href: lp(`/category/${cat.slug}`) }] : []), { label: a.name }]);
