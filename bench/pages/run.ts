@@ -224,7 +224,7 @@ async function main(): Promise<void> {
           `One \`aslo serve\` process; autocannon in another, ${CONNECTIONS} connections, gzip accepted; ${ROUNDS} rounds of ${DURATION} s per kind after a ${WARMUP} s warm-up ` +
           '(requests/s and CPU: median of the rounds; latencies: the worst round). Home in the five languages; search for 40 words in en/es/fr, a quarter of them misspelt (typo correction on); ' +
           'activity pages of 20 activities (warm: what popular pages cost) and of 2,000 random activities in en/es/ar (mostly first views in the run: the cost of building a page from the database). The floor is the same server\'s `/healthz` (Fastify and the network path, no database), measured in the same run. ' +
-          'The HTML is rendered for every request from the catalog's cache-aside data (src/platform/cache): there is no cache of finished pages (browsers and proxies revalidate with the ETag and get a 304). The machine was shared with other work (see the load average), so compare the ratios, not the absolute numbers.',
+          'The HTML is rendered for every request from the catalog\'s cache-aside data (src/platform/cache): there is no cache of finished pages (browsers and proxies revalidate with the ETag and get a 304). The machine was shared with other work (see the load average), so compare the ratios, not the absolute numbers.',
         '',
         out,
         '',

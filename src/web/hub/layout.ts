@@ -6,7 +6,7 @@ import type { Viewer } from '../../accounts/access.js';
 
 // One set of template primitives for the whole site (src/web/html.ts), so fragments made here
 // and in the store's pages are the same SafeHtml.
-import { SafeHtml, esc, raw, render, html } from '../html.js';
+import { SafeHtml, esc, raw, html } from '../html.js';
 import { renderShell } from '../layout.js';
 import { translator } from '../i18n.js';
 export { SafeHtml, esc, raw, html };
@@ -59,7 +59,7 @@ ${v
     bodyClass: 'hub',
     nav: html`<div class="hubnav">${nav}</div>`,
     main: html`<h1>${opts.title}</h1>
-${render(notice)}${render(error)}
+${notice}${error}
 ${body}`,
   });
 }
