@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, startStoreServer, type StoreServer } from '../helpers/chromium.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { readOutbox } from '../../src/mail/mailer.js';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -207,12 +209,36 @@ describe('the store in Chromium', { timeout: 300_000 }, () => {
     await ctx.close();
   });
 
-  it('the developer hub pages share the store’s look', async () => {
-    const page = await xo.newPage();
-    await page.goto(`${server.url}/account/login`);
+  it('registers, confirms the address, logs in and opens the developer hub, in the store’s look', async () => {
+    const ctx = await browser.newContext({ viewport: XO, locale: 'en' });
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/account/register`);
     assert.ok(await page.locator('header.top .brand').isVisible());
-    assert.ok(await page.locator('main form').first().isVisible());
+    const email = `dev-${Date.now()}@example.org`;
+    await page.getByLabel('E-mail address').fill(email);
+    await page.locator('#f-display_name').fill('Ada Developer');
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.locator('main form button[type="submit"]').click();
+    await page.waitForLoadState('load');
+    const outbox = loadConfig({ dataDir: server.dataDir, instance: 'default', env: {}, writeDefaults: false }).storage.outboxDir;
+    const mail = readOutbox(outbox).reverse().find((m) => m.to === email);
+    assert.ok(mail, 'a verification mail was written to the outbox');
+    const link = mail.text.match(/https?:\/\/\S+\/account\/verify\S*/)![0];
+    await page.goto(`${server.url}${new URL(link).pathname}${new URL(link).search}`);
+    await page.locator('main form button[type="submit"]').click();
+    await page.waitForLoadState('load');
+    await page.goto(`${server.url}/account/login`);
+    await checkA11y(page, 'hub: log in');
     await shot(page, 'xo-hub-login');
-    await page.close();
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.locator('main form button[type="submit"]').click();
+    await page.waitForLoadState('load');
+    await page.goto(`${server.url}/developers`);
+    assert.equal(new URL(page.url()).pathname, '/developers');
+    assert.ok(await page.locator('header.top').getByText('Ada Developer').isVisible());
+    await checkA11y(page, 'hub: developer hub');
+    await shot(page, 'xo-hub-developers');
+    await ctx.close();
   });
 });
