@@ -7,11 +7,17 @@ import { ListingService } from './listing.js';
 import { RatingsService } from '../ratings/service.js';
 import { publishingApi } from './api.js';
 import { catalogChanged } from '../updates/changes.js';
+import { onActivityStatusChanged } from '../downloads/repo.js';
 
 async function reviewPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('publishing', new PublishingService(app.ctx, app.services.catalog, app.accounts, app.mailer));
-  // Status changes reach the updater's index in every process, like new uploads do.
-  app.decorate('review', new ReviewService(app.ctx, app.mailer, (activityIds) => catalogChanged(app.ctx, { activityIds })));
+  // Status changes reach the updater's index in every process, like new uploads do, and the
+  // repo tree: its publish jobs put the activity's files in or take them out (src/downloads/repo.ts).
+  const onStatusChange = async (activityIds: number[]) => {
+    await onActivityStatusChanged(app.ctx, activityIds).catch((err: unknown) => app.log.warn({ err }, 'could not queue repo tree updates'));
+    await catalogChanged(app.ctx, { activityIds }, (err) => app.log.warn({ err }, 'could not record a catalog change'));
+  };
+  app.decorate('review', new ReviewService(app.ctx, app.mailer, onStatusChange));
   app.decorate('listing', new ListingService(app.ctx));
   app.decorate('ratings', new RatingsService(app.ctx));
   // Encapsulated: the streaming body parser and multipart apply to the API's routes only.

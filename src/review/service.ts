@@ -8,7 +8,7 @@ import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import type { ActivityStatus, FileStatus, ReviewAction } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
-import { authorRole, isAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
+import { authorRole, isAdmin, requireAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
 import { audit } from './audit.js';
@@ -16,6 +16,9 @@ import { audit } from './audit.js';
 export const DECISIONS = ['approve', 'return', 'escalate', 'disable'] as const;
 export type Decision = (typeof DECISIONS)[number];
 export type TargetKind = 'activity' | 'file';
+/** What an administrator may enable a disabled activity into. */
+export const ENABLE_TARGETS = ['sandbox', 'nominated', 'public'] as const;
+export type EnableTarget = (typeof ENABLE_TARGETS)[number];
 
 const MAX_COMMENT = 10_000;
 
@@ -245,6 +248,46 @@ export class ReviewService {
     await this.onStatusChange([activityId]).catch(() => {});
     await this.notifyAuthors(activityId, actor, action, target.version, result.from, result.to, comment);
     return { from: result.from, to: result.to };
+  }
+
+  /**
+   * An administrator enables a disabled activity again, with a comment: it goes back to the status
+   * it had when it was disabled (from the review history; the sandbox when that is unknown), or to
+   * `to` when given. Its files keep their own statuses (disabling an activity never changed them).
+   */
+  async enable(viewer: Viewer, activityId: number, commentRaw: unknown, toRaw?: string | null): Promise<{ from: string; to: string }> {
+    const actor = requireAdmin(viewer);
+    const comment = checkComment(commentRaw);
+    const wanted = toRaw ? String(toRaw) : null;
+    if (wanted !== null && !ENABLE_TARGETS.includes(wanted as EnableTarget)) {
+      throw new AsloError('REVIEW_ACTION_INVALID', `An activity is enabled into one of ${ENABLE_TARGETS.join(', ')} (or its status before it was disabled).`, { details: { field: 'to' } });
+    }
+    const result = await this.db.transaction().execute(async (trx) => {
+      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('id', '=', activityId).forUpdate().executeTakeFirst();
+      if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
+      if (a.status !== 'disabled') throw new AsloError('REVIEW_BAD_STATUS', `Only a disabled activity can be enabled again; this one is ${a.status}.`, { statusCode: 409 });
+      const before = await trx
+        .selectFrom('review_history')
+        .select('from_status')
+        .where('activity_id', '=', activityId)
+        .where('file_id', 'is', null)
+        .where('to_status', '=', 'disabled')
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      const previous = before && ENABLE_TARGETS.includes(before.from_status as EnableTarget) ? (before.from_status as EnableTarget) : 'sandbox';
+      const to: ActivityStatus = (wanted as EnableTarget | null) ?? previous;
+      const now = new Date();
+      await trx.updateTable('activities').set({ status: to, status_changed_at: now, admin_review: false, updated_at: now }).where('id', '=', activityId).execute();
+      await trx
+        .insertInto('review_history')
+        .values({ activity_id: activityId, file_id: null, version: null, actor_user_id: actor.userId, action: 'enable', comment, from_status: 'disabled', to_status: to, created_at: now })
+        .execute();
+      await audit(trx, { actor, action: 'review.enable', targetType: 'activity', targetId: a.bundle_id, reason: comment, details: { activity: a.bundle_id, from: 'disabled', to, previous } });
+      return { from: 'disabled', to };
+    });
+    await this.onStatusChange([activityId]).catch(() => {});
+    await this.notifyAuthors(activityId, actor, 'enable', null, result.from, result.to, comment);
+    return result;
   }
 
   private async notifyAuthors(activityId: number, actor: Actor, action: string, version: string | null, from: string, to: string, comment: string): Promise<void> {

@@ -139,6 +139,59 @@ describe('review workflow', () => {
     assert.match(mailsTo(t.ctx, dev.email).at(-1)!.subject, /was disabled/);
   });
 
+  it('lets administrators (only) enable a disabled activity again, with a comment, mailed, audited and propagated', async () => {
+    const dev = await person(t.app);
+    const r1 = await upload(dev, 'org.test.rev.Again', '1');
+    const a = await t.app.publishing.activityByBundleId('org.test.rev.Again');
+    await nominate(dev, 'org.test.rev.Again', 'v1');
+    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok');
+    await assert.rejects(t.app.review.enable(admin.actor, a.id, 'not disabled'), (e: Error & { code?: string }) => e.code === 'REVIEW_BAD_STATUS');
+    await t.app.review.decide(editor.actor, 'activity', a.id, 'disable', 'Reported as malware.');
+    assert.equal((await t.app.inject({ url: '/api/v1/activities/org.test.rev.Again' })).statusCode, 404);
+
+    await assert.rejects(t.app.review.enable(editor.actor, a.id, 'false alarm'), (e: Error & { code?: string }) => e.code === 'FORBIDDEN_NOT_ADMIN');
+    await assert.rejects(t.app.review.enable(dev.actor, a.id, 'false alarm'), (e: Error & { code?: string }) => e.code === 'FORBIDDEN_NOT_ADMIN');
+    await assert.rejects(t.app.review.enable(admin.actor, a.id, '  '), (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED');
+    await assert.rejects(t.app.review.enable(admin.actor, a.id, 'ok', 'disabled'), (e: Error & { code?: string }) => e.code === 'REVIEW_ACTION_INVALID');
+    // No worker runs in this test: mark the publish jobs of the earlier decisions done, to see the next one.
+    const pendingJobs = () => t.ctx.db.selectFrom('jobs').select('id').where('queue', '=', 'repo.publish').where('dedupe_key', '=', `file:${r1.file_id}`).where('done_at', 'is', null).execute();
+    assert.equal((await pendingJobs()).length, 1, 'the approval and the disabling queued the repo tree update');
+    await t.ctx.db.updateTable('jobs').set({ done_at: new Date() }).where('queue', '=', 'repo.publish').execute();
+
+    // Through the hub's form, as an administrator: back to the status it had (public).
+    const pageRes = await admin.browser.get(`/developers/activities/${a.id}`);
+    assert.match(pageRes.body, /action="\/admin\/activities\/\d+\/enable"/);
+    const res = await admin.browser.post(`/admin/activities/${a.id}/enable`, { comment: 'The report was a false alarm.', to: '' });
+    assert.equal(res.statusCode, 303, res.body);
+    assert.match((await admin.browser.get(res.headers.location as string)).body, /enabled again/);
+    assert.equal((await t.ctx.db.selectFrom('activities').select('status').where('id', '=', a.id).executeTakeFirstOrThrow()).status, 'public');
+    const pub = await t.app.inject({ url: '/api/v1/activities/org.test.rev.Again' });
+    assert.equal(pub.statusCode, 200);
+    assert.equal(pub.json().status, 'public');
+
+    const mail = mailsTo(t.ctx, dev.email).at(-1)!;
+    assert.match(mail.subject, /was enabled again/);
+    assert.match(mail.text, /false alarm/);
+    assert.match(mail.text, /disabled -> public/);
+    const history = await t.app.review.history(dev.actor, a.id);
+    assert.deepEqual(history.slice(0, 2).map((h) => [h.action, h.from_status, h.to_status]), [['enable', 'disabled', 'public'], ['disable', 'public', 'disabled']]);
+    const last = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', 'org.test.rev.Again').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.equal(last.action, 'review.enable');
+    assert.equal(last.actor_user_id, admin.id);
+    assert.equal(last.reason, 'The report was a false alarm.');
+    // The updater's change log and the repo tree's publish queue both heard of it.
+    const change = await t.ctx.db.selectFrom('catalog_changes').selectAll().where('bundle_id', '=', 'org.test.rev.Again').executeTakeFirstOrThrow();
+    assert.equal(change.public_seen, true);
+    assert.equal((await pendingJobs()).length, 1);
+
+    // Disabled again, then enabled into the sandbox on purpose.
+    await t.app.review.decide(admin.actor, 'activity', a.id, 'disable', 'Second report.');
+    assert.deepEqual(await t.app.review.enable(admin.actor, a.id, 'Needs another review first.', 'sandbox'), { from: 'disabled', to: 'sandbox' });
+    assert.equal((await t.app.inject({ url: '/api/v1/activities/org.test.rev.Again' })).statusCode, 404);
+    const notAdmin = await editor.browser.get(`/developers/activities/${a.id}`);
+    assert.doesNotMatch(notAdmin.body, /\/enable"/);
+  });
+
   it('serves experimental files to logged-in users who confirm, disabled ones to authors and editors only', async () => {
     const dev = await person(t.app);
     const r = await upload(dev, 'org.test.rev.Dl', '1');

@@ -206,6 +206,14 @@ describe('authorization matrix', () => {
       },
     },
     { method: 'POST', route: '/admin/activities/:id/trusted', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/trusted`, { trusted: '1', reason: 'matrix' }) },
+    {
+      method: 'POST', route: '/admin/activities/:id/enable', allowed: ['admin'],
+      run: async (c) => {
+        const a = await activity('public');
+        await t.app.review.decide(shared.admin.actor, 'activity', a.id, 'disable', 'matrix');
+        return csrfPost(c, `/admin/activities/${a.id}/enable`, { comment: 'false alarm' });
+      },
+    },
     { method: 'POST', route: '/admin/activities/:id/reassign', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('sandbox')).id}/reassign`, { email: (await freshUser('heir')).email, reason: 'abandoned' }) },
 
     // --- review -------------------------------------------------------------------------------

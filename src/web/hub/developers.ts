@@ -65,9 +65,15 @@ const T = {
   reassign: 'Give this activity to another account',
   replace: 'Remove the current authors',
   reassignButton: 'Reassign',
+  enable: 'Enable this activity again',
+  enableTo: 'Status after enabling',
+  enablePrevious: 'The status it had before it was disabled',
+  comment: 'Comment to the authors (required)',
+  enableButton: 'Enable',
+  enabled: 'The activity is enabled again; its authors were told by mail.',
 };
 
-const NOTICES: Record<string, string> = { nominated: T.nominated, saved: T.saved };
+const NOTICES: Record<string, string> = { nominated: T.nominated, saved: T.saved, enabled: T.enabled };
 
 function notice(req: FastifyRequest): string | null {
   const d = (req.query as Record<string, unknown>)?.done;
@@ -150,7 +156,7 @@ ${author || isAdmin(actor) ? html`<section aria-labelledby="listing"><h2 id="lis
 <section aria-labelledby="screenshots"><h2 id="screenshots">${T.screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T.delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T.screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T.caption)}${submit(T.addScreenshot)}`, { multipart: true })}</section>` : ''}
 <section aria-labelledby="authors"><h2 id="authors">${T.authors}</h2>${table([T.name, T.role, ''], v.authors.map((u) => [u.display_name, u.role, owner || u.id === actor.userId ? html`${postForm(`/developers/activities/${a.id}/authors/${u.id}/remove`, c.csrf, html`<button type="submit">${T.remove}</button>`)}${owner && u.id !== actor.userId ? postForm(`/developers/activities/${a.id}/authors/${u.id}/transfer`, c.csrf, html`<button type="submit">${T.makeOwner}</button>`) : ''}` : '']))}
 ${owner ? postForm(`/developers/activities/${a.id}/authors`, c.csrf, html`${input('email', T.email, { type: 'email', required: true })}<p><label>${T.role} <select name="role"><option>developer</option><option>owner</option></select></label></p>${submit(T.addAuthor)}`, { label: T.addAuthor }) : ''}</section>
-${isAdmin(actor) ? html`<section aria-labelledby="admin"><h2 id="admin">${T.admin}</h2>${postForm(`/admin/activities/${a.id}/trusted`, c.csrf, html`<p><label><input type="checkbox" name="trusted" value="1"${a.trusted ? html` checked` : ''}> ${T.trusted}</label></p>${input('reason', T.reason, { required: true })}${submit(T.setTrusted)}`)}<h3>${T.reassign}</h3>${postForm(`/admin/activities/${a.id}/reassign`, c.csrf, html`${input('email', T.email, { type: 'email', required: true })}<p><label><input type="checkbox" name="replace" value="1"> ${T.replace}</label></p>${input('reason', T.reason, { required: true })}${submit(T.reassignButton)}`)}</section>` : ''}
+${isAdmin(actor) ? html`<section aria-labelledby="admin"><h2 id="admin">${T.admin}</h2>${a.status === 'disabled' ? html`<h3>${T.enable}</h3>${postForm(`/admin/activities/${a.id}/enable`, c.csrf, html`<fieldset><legend>${T.enableTo}</legend><label><input type="radio" name="to" value="" checked> ${T.enablePrevious}</label><br><label><input type="radio" name="to" value="sandbox"> sandbox</label><br><label><input type="radio" name="to" value="public"> public</label></fieldset>${textarea('comment', T.comment, { required: true, rows: 3 })}${submit(T.enableButton)}`)}` : ''}${postForm(`/admin/activities/${a.id}/trusted`, c.csrf, html`<p><label><input type="checkbox" name="trusted" value="1"${a.trusted ? html` checked` : ''}> ${T.trusted}</label></p>${input('reason', T.reason, { required: true })}${submit(T.setTrusted)}`)}<h3>${T.reassign}</h3>${postForm(`/admin/activities/${a.id}/reassign`, c.csrf, html`${input('email', T.email, { type: 'email', required: true })}<p><label><input type="checkbox" name="replace" value="1"> ${T.replace}</label></p>${input('reason', T.reason, { required: true })}${submit(T.reassignButton)}`)}</section>` : ''}
 ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}">Review page</a></p>` : ''}`;
     return sendPage(reply, page({ title: v.name, viewer: c.viewer, csrf: c.csrf, notice: notice(req) }, body));
   });
@@ -211,6 +217,11 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
     const id = idParam(req);
     await app.publishing.setTrusted(await req.viewer(), id, field(req.body, 'trusted') === '1', field(req.body, 'reason'));
     return redirect(reply, back(id));
+  });
+  app.post('/admin/activities/:id/enable', { preHandler: csrf }, async (req, reply) => {
+    const id = idParam(req);
+    await app.review.enable(await req.viewer(), id, field(req.body, 'comment'), field(req.body, 'to') || null);
+    return redirect(reply, back(id, 'enabled'));
   });
   app.post('/admin/activities/:id/reassign', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
