@@ -4,6 +4,8 @@
 // checked, resized). Authors only (administrators too); every change is audited.
 import { Readable } from 'node:stream';
 import sharp, { type Metadata } from 'sharp';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
@@ -49,6 +51,11 @@ function link(v: unknown, field: string): string | null {
     /* below */
   }
   throw new AsloError('LISTING_LINK_INVALID', `${field} must be an http:// or https:// address.`, { details: { field } });
+}
+
+/** A transaction-scoped advisory lock on one storage key. */
+async function lockStorageKey(trx: Transaction<Database>, key: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`store:${key}`}, 0))`.execute(trx);
 }
 
 export class ListingService {
@@ -151,6 +158,8 @@ export class ListingService {
     const a = await this.db.selectFrom('activities').select('bundle_id').where('id', '=', activityId).executeTakeFirstOrThrow();
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // Serialized with the clean-up of a deleted screenshot with the same bytes (releaseStored).
+        await lockStorageKey(trx, staged.sha256);
         const row = await trx
           .insertInto('screenshots')
           .values({ activity_id: activityId, position: Number(count.n), storage_key: staged.sha256, content_type: FORMATS[format]!, width: out.info.width, height: out.info.height, captions: JSON.stringify(caption ? { und: caption.slice(0, 300) } : {}), created_at: new Date() })
@@ -168,12 +177,38 @@ export class ListingService {
   async deleteScreenshot(viewer: Viewer, activityId: number, screenshotId: number): Promise<void> {
     const actor = await requireAuthor(this.db, viewer, activityId, { orAdmin: true });
     const a = await this.db.selectFrom('activities').select('bundle_id').where('id', '=', activityId).executeTakeFirstOrThrow();
-    await this.db.transaction().execute(async (trx) => {
-      const del = await trx.deleteFrom('screenshots').where('id', '=', screenshotId).where('activity_id', '=', activityId).executeTakeFirst();
-      if (Number(del.numDeletedRows) !== 1) throw new AsloError('SCREENSHOT_NOT_FOUND', `This activity has no screenshot #${screenshotId}.`, { statusCode: 404 });
+    const key = await this.db.transaction().execute(async (trx) => {
+      const del = await trx.deleteFrom('screenshots').where('id', '=', screenshotId).where('activity_id', '=', activityId).returning('storage_key').executeTakeFirst();
+      if (!del) throw new AsloError('SCREENSHOT_NOT_FOUND', `This activity has no screenshot #${screenshotId}.`, { statusCode: 404 });
       await audit(trx, { actor, action: 'screenshot.delete', targetType: 'activity', targetId: a.bundle_id, details: { screenshot: screenshotId } });
+      return del.storage_key;
     });
-    // The stored bytes stay: content-addressed files may be shared, and a sweep can collect orphans.
+    // Only once the row is gone for good: the bytes, unless another row still uses them.
+    await this.releaseStored(key);
+  }
+
+  /**
+   * Remove a stored file that no screenshot and no bundle file references any more. The store is
+   * content-addressed, so the same bytes may back several rows. Runs under the key's advisory lock,
+   * which addScreenshot also takes before it commits its file, so a screenshot being added with
+   * the same bytes at the same moment never loses them. A failure leaves an orphan, never a hole.
+   */
+  private async releaseStored(key: string): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await lockStorageKey(trx, key);
+        const used = await trx
+          .selectFrom('screenshots')
+          .select('id')
+          .where('storage_key', '=', key)
+          .union(trx.selectFrom('files').select('id').where('storage_key', '=', key))
+          .limit(1)
+          .executeTakeFirst();
+        if (!used) await this.ctx.files.remove(key);
+      });
+    } catch (err) {
+      process.emitWarning(`aslo: could not remove the stored file ${key}: ${(err as Error).message}`);
+    }
   }
 
   /** A screenshot's bytes: public when its activity is public, otherwise for authors and editors. */
