@@ -39,6 +39,7 @@ export interface Limits {
   register: preHandlerAsyncHookHandler[];
   reset: preHandlerAsyncHookHandler[];
   upload: preHandlerAsyncHookHandler[];
+  report: preHandlerAsyncHookHandler[];
 }
 
 export function isSecureBase(baseUrl: string): boolean {
@@ -128,6 +129,14 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const byAddress = (group: string, max: number) => limiter(max, (req) => `${group}:addr:${req.ip}`);
   const byAccount = (group: string, max: number, key: (req: FastifyRequest) => Promise<string | null> | string | null) =>
     limiter(max, async (req) => `${group}:acct:${(await key(req)) ?? `addr:${req.ip}`}`);
+  /** Counted per logged-in account only (anonymous requests are left to the per-address limit). */
+  const byUser = (group: string, max: number): preHandlerAsyncHookHandler => {
+    const check = limiter(max, async (req) => `${group}:acct:user:${(await req.viewer())?.userId ?? 0}`);
+    return async function (this: FastifyInstance, req, reply) {
+      if (!(await req.viewer())) return;
+      await check.call(this, req, reply);
+    };
+  };
   const emailKey = (req: FastifyRequest) => bodyField(req, 'email')?.trim().toLowerCase() || null;
   const userKey = async (req: FastifyRequest) => {
     const v = await req.viewer();
@@ -138,6 +147,7 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
     register: [byAddress('register', rl.registerPerAddress)],
     reset: [byAddress('reset', rl.resetPerAddress), byAccount('reset', rl.resetPerAccount, emailKey)],
     upload: [byAddress('upload', rl.uploadPerAddress), byAccount('upload', rl.uploadPerAccount, userKey)],
+    report: [byAddress('report', rl.reportPerAddress), byUser('report', rl.reportPerAccount)],
   } satisfies Limits);
 }
 

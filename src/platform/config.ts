@@ -141,6 +141,9 @@ export interface AsloConfig {
     resetPerAccount: number;
     uploadPerAddress: number;
     uploadPerAccount: number;
+    /** Abuse reports (anyone may send one, logged in or not). */
+    reportPerAddress: number;
+    reportPerAccount: number;
   };
 }
 
@@ -222,6 +225,8 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
       resetPerAccount: 3,
       uploadPerAddress: 60,
       uploadPerAccount: 30,
+      reportPerAddress: 10,
+      reportPerAccount: 10,
     },
   };
 }
@@ -360,6 +365,9 @@ rateLimits:
   resetPerAccount: 3
   uploadPerAddress: 60
   uploadPerAccount: 30
+  # Abuse reports on activities (anyone may send them, logged in or not).
+  reportPerAddress: 10
+  reportPerAccount: 10
 `;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };

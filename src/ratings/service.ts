@@ -151,7 +151,8 @@ export class RatingsService {
   // --- abuse reports --------------------------------------------------------------------------
 
   async report(viewer: Viewer, bundleId: string, reasonRaw: unknown, messageRaw: unknown, address: string | null): Promise<number> {
-    // Anyone may report, logged in or not; rate-limited per address at the route.
+    // Anyone may report, logged in or not; rate-limited per address and per account at the route
+    // (rateLimits.reportPerAddress, reportPerAccount).
     const a = await this.db.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('bundle_id', '=', bundleId).executeTakeFirst();
     const visible = a && (a.status === 'public' || (viewer && (isEditor(viewer) || (await authorRole(this.db, a.id, viewer.userId)))));
     if (!a || !visible) throw new AsloError('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`, { statusCode: 404 });

@@ -118,3 +118,60 @@ describe('ratings, reviews and reports', () => {
     assert.equal(bad.statusCode, 400);
   });
 });
+
+describe('abuse report rate limits', () => {
+  let t: TestApp;
+  const BID = 'org.test.rate.Limited';
+
+  before(async () => {
+    // Reports have their own limits (rateLimits.reportPerAddress / reportPerAccount), apart from registration's.
+    t = await createTestApp({ env: { ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: '3', ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: '2', ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '1' } });
+    const dir = await tempDir();
+    const dev = await person(t.app);
+    const editor = await person(t.app, { role: 'editor' });
+    const res = await apiUpload(t.app, dev.token, await readFile(await buildActivity(dir, { bundleId: BID, name: 'Limited', version: '1' })), 'Limited-1.xo');
+    assert.equal(res.statusCode, 201);
+    const id = (await t.app.publishing.activityByBundleId(BID)).id;
+    await t.app.review.nominate(dev.actor, id, 'please');
+    await t.app.review.decide(editor.actor, 'activity', id, 'approve', 'ok');
+  });
+  after(async () => {
+    await t.cleanup();
+  });
+
+  const report = (b: Browser, n: number) => b.post(`/report/${BID}`, { reason: 'spam', message: `report ${n}` });
+
+  it('limits reports per address with their own limit, not the registration one', async () => {
+    const anon = new Browser(t.app, '10.20.0.1');
+    await anon.get(`/ratings/${BID}`);
+    // Registration's limit (1) is used up from this address; reports do not care.
+    assert.equal((await anon.submit('/account/register', '/account/register', { email: 'someone-rl@example.org', display_name: 'S', password: 'a long enough password' })).statusCode, 303);
+    assert.equal((await anon.submit('/account/register', '/account/register', { email: 'someone-rl2@example.org', display_name: 'S', password: 'a long enough password' })).statusCode, 429);
+    await anon.get(`/ratings/${BID}`);
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await report(anon, i)).statusCode);
+    assert.deepEqual(codes, [303, 303, 303, 429]);
+    const limited = await report(anon, 5);
+    assert.equal(limited.statusCode, 429);
+    assert.match(limited.body, /RATE_LIMITED/);
+    assert.ok(Number(limited.headers['retry-after']) > 0);
+    const stored = await t.ctx.db.selectFrom('abuse_reports').select('message').where('reporter_address', '=', '10.20.0.1').execute();
+    assert.equal(stored.length, 3, 'refused reports are not stored');
+    // Another address is not affected.
+    const other = new Browser(t.app, '10.20.0.2');
+    await other.get(`/ratings/${BID}`);
+    assert.equal((await report(other, 6)).statusCode, 303);
+  });
+
+  it('limits reports per account, whatever the address', async () => {
+    const user = await person(t.app, { prefix: 'reporter' });
+    const codes: number[] = [];
+    for (const [i, addr] of ['10.30.0.1', '10.30.0.2', '10.30.0.3'].entries()) {
+      const b = new Browser(t.app, addr);
+      for (const [k, v] of user.browser.cookies) b.cookies.set(k, v);
+      await b.get(`/ratings/${BID}`);
+      codes.push((await report(b, 10 + i)).statusCode);
+    }
+    assert.deepEqual(codes, [303, 303, 429]);
+  });
+});

@@ -83,7 +83,7 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T.r
     await ratings.flag(await req.viewer(), id, field(req.body, 'reason'), field(req.body, 'message'));
     return redirect(reply, back((await bundleOfReview(id)) ?? ''));
   });
-  app.post('/report/:bundle_id', { preHandler: [csrf, ...app.limits.register] }, async (req, reply) => {
+  app.post('/report/:bundle_id', { preHandler: [csrf, ...app.limits.report] }, async (req, reply) => {
     const bundleId = (req.params as { bundle_id: string }).bundle_id;
     await ratings.report(await req.viewer(), bundleId, field(req.body, 'reason'), field(req.body, 'message'), req.ip);
     return redirect(reply, back(bundleId, 'reported'));
