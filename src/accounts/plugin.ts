@@ -155,9 +155,13 @@ async function resolveViewer(app: FastifyInstance, req: FastifyRequest): Promise
   const address = req.ip ?? null;
   const path = req.url;
   if (path.startsWith('/api/')) {
-    // The API knows only tokens: no cookie means no CSRF exposure.
+    // The API's writes know only tokens: no cookie means no CSRF exposure. Reads (GET, HEAD)
+    // without a token may use the session of a logged-in browser.
     const auth = req.headers.authorization;
-    if (!auth) return null;
+    if (!auth) {
+      const session = req.method === 'GET' || req.method === 'HEAD' ? req.cookies?.[SESSION_COOKIE] : undefined;
+      return session ? app.accounts.viewerFromSession(session, address) : null;
+    }
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     if (!m) throw new AsloError('AUTH_HEADER_INVALID', 'The Authorization header must be "Bearer <token>".', { statusCode: 401 });
     const actor = await app.accounts.viewerFromApiToken(m[1]!, address);

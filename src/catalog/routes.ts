@@ -1,6 +1,8 @@
 // The catalog's read API. Handlers only translate HTTP to service calls.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromAcceptLanguage } from './locales.js';
+import type { Viewer } from '../accounts/access.js';
+import { SESSION_COOKIE } from '../accounts/plugin.js';
 
 const errorSchema = {
   type: 'object',
@@ -28,6 +30,18 @@ export function requestLocale(req: FastifyRequest): string | null {
   const q = (req.query as Record<string, unknown> | undefined)?.lang;
   if (typeof q === 'string' && q) return q;
   return fromAcceptLanguage(req.headers['accept-language']);
+}
+
+/**
+ * Who reads (an API token, or the session cookie of a logged-in browser), only when the request
+ * carries credentials: anonymous reads stay on the cached public path. An answer given to someone
+ * is private: it may show what only authors, editors and administrators see.
+ */
+async function readerOf(req: FastifyRequest, reply: FastifyReply): Promise<Viewer> {
+  if (!req.headers.authorization && !req.cookies?.[SESSION_COOKIE]) return null;
+  const viewer = await req.viewer();
+  if (viewer) void reply.header('cache-control', 'private, no-store');
+  return viewer;
 }
 
 export async function catalogRoutes(app: FastifyInstance): Promise<void> {
@@ -62,41 +76,48 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/api/v1/activities/:bundle_id', {
-    schema: { summary: 'One public activity', tags: ['catalog'], params: { type: 'object', properties: { bundle_id: { type: 'string' } } }, response: { 404: errorSchema } },
-  }, async (req) => {
+    schema: {
+      summary: 'One public activity (any status for its authors, editors and administrators)',
+      description: 'Anonymous readers see public activities only. With an API token that has the read scope (or a logged-in session), the authors of the activity, editors and administrators also see it in the sandbox, nominated or disabled, with its non-public versions and files; `status` tells which.',
+      tags: ['catalog'],
+      params: { type: 'object', properties: { bundle_id: { type: 'string' } } },
+      response: { 404: errorSchema },
+    },
+  }, async (req, reply) => {
     const { bundle_id } = req.params as { bundle_id: string };
-    return catalog.getActivity(bundle_id, requestLocale(req));
+    return catalog.getActivity(bundle_id, requestLocale(req), await readerOf(req, reply));
   });
 
   app.get('/api/v1/activities/:bundle_id/versions', {
-    schema: { summary: 'Public versions of an activity, newest first', tags: ['catalog'], response: { 404: errorSchema } },
-  }, async (req) => {
+    schema: { summary: 'Public versions of an activity, newest first (every version for its authors, editors and administrators)', tags: ['catalog'], response: { 404: errorSchema } },
+  }, async (req, reply) => {
     const { bundle_id } = req.params as { bundle_id: string };
-    return { bundle_id, versions: await catalog.listVersions(bundle_id) };
+    return { bundle_id, versions: await catalog.listVersions(bundle_id, await readerOf(req, reply)) };
   });
 
   app.get('/api/v1/activities/:bundle_id/versions/:version', {
-    schema: { summary: 'One public version with its files', tags: ['catalog'], response: { 404: errorSchema } },
-  }, async (req) => {
+    schema: { summary: 'One public version with its files (any for its authors, editors and administrators)', tags: ['catalog'], response: { 404: errorSchema } },
+  }, async (req, reply) => {
     const { bundle_id, version } = req.params as { bundle_id: string; version: string };
-    return catalog.getVersion(bundle_id, version);
+    return catalog.getVersion(bundle_id, version, await readerOf(req, reply));
   });
 
   app.get('/api/v1/activities/:bundle_id/icon.svg', { schema: { summary: 'Activity icon with colours resolved', tags: ['catalog'] } }, async (req, reply) => {
     const { bundle_id } = req.params as { bundle_id: string };
-    const svg = await catalog.iconSvg(bundle_id);
+    const reader = await readerOf(req, reply);
+    const svg = await catalog.iconSvg(bundle_id, reader);
     void reply
       .type('image/svg+xml; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
+      .header('cache-control', reader ? 'private, no-store' : 'public, max-age=3600')
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
       .header('x-content-type-options', 'nosniff');
     return svg;
   });
 
   app.get('/api/v1/files/:id', {
-    schema: { summary: 'Metadata of one public file (hashes, size, download URL)', tags: ['catalog'], params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, response: { 404: errorSchema } },
-  }, async (req) => {
+    schema: { summary: 'Metadata of one public file (hashes, size, download URL); any file of their activity for its authors, editors and administrators', tags: ['catalog'], params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, response: { 404: errorSchema } },
+  }, async (req, reply) => {
     const { id } = req.params as { id: number };
-    return catalog.fileView(id);
+    return catalog.fileView(id, await readerOf(req, reply));
   });
 }

@@ -1,5 +1,8 @@
 // Catalog reads: what the public sees of activities, versions and files. Anonymous readers see
-// public activities and public files only; later access rules (authors, editors) extend `viewer`.
+// public activities and public files only (cached). A viewer who may see an activity's hidden side
+// (its authors, editors and administrators; an API token needs the read scope) gets every status
+// of it, uncached: sandbox, nominated and disabled activities, and non-public versions and files,
+// each with its status.
 import { sql } from 'kysely';
 import { normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
@@ -8,6 +11,7 @@ import type { Db } from '../platform/db/index.js';
 import { localeChain, resolveTexts, type TextRow } from './locales.js';
 import { IngestService } from './ingest.js';
 import { buildSearchQuery, matchingIds, rankOf } from '../search/query.js';
+import { canSeeHidden, type Viewer } from '../accounts/access.js';
 
 export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -236,13 +240,13 @@ export class CatalogService {
   }
 
   /** Summaries for a set of activity ids, in the given order, with a few batched queries. */
-  async summaries(ids: number[], lang: string | null, sugarKey: string | null = null): Promise<ActivitySummary[]> {
+  async summaries(ids: number[], lang: string | null, sugarKey: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
     if (ids.length === 0) return [];
     const [activities, texts, tags, current] = await Promise.all([
       this.db.selectFrom('activities').selectAll().where('id', 'in', ids).execute(),
       this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute(),
       this.db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute(),
-      this.currentVersions(ids, sugarKey),
+      this.currentVersions(ids, sugarKey, opts.anyStatus ?? false),
     ]);
     const chain = localeChain(lang);
     const byId = new Map(activities.map((a) => [a.id, a]));
@@ -272,14 +276,14 @@ export class CatalogService {
       });
   }
 
-  /** The newest version with a public file of each activity (compatible with sugarKey if given). */
-  private async currentVersions(ids: number[], sugarKey: string | null) {
+  /** The newest version with a public file (any file when anyStatus) of each activity (compatible with sugarKey if given). */
+  private async currentVersions(ids: number[], sugarKey: string | null, anyStatus = false) {
     const rows = await this.db
       .selectFrom('versions as v')
       .innerJoin('files as f', 'f.version_id', 'v.id')
       .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
       .where('v.activity_id', 'in', ids)
-      .where('f.status', '=', 'public')
+      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
       .$if(sugarKey !== null, (qb) =>
         qb
           .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
@@ -299,13 +303,35 @@ export class CatalogService {
     return row.id;
   }
 
-  async getActivity(bundleId: string, lang: string | null): Promise<ActivityDetail> {
+  /**
+   * The access check of every read below: the activity's id when `viewer` may see its hidden side
+   * (an author, an editor or an administrator; a token needs the read scope), else null (the
+   * public view, which is the same for everyone and cached).
+   */
+  async hiddenAccess(bundleId: string, viewer: Viewer | undefined): Promise<number | null> {
+    if (!viewer || (viewer.scopes && !viewer.scopes.includes('read'))) return null;
+    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst();
+    if (!row) return null;
+    return (await canSeeHidden(this.db, viewer, row.id)) ? row.id : null;
+  }
+
+  private async canSeeHiddenOf(activityId: number, viewer: Viewer | undefined): Promise<boolean> {
+    if (!viewer || (viewer.scopes && !viewer.scopes.includes('read'))) return false;
+    return canSeeHidden(this.db, viewer, activityId);
+  }
+
+  async getActivity(bundleId: string, lang: string | null, viewer?: Viewer): Promise<ActivityDetail> {
+    const hidden = await this.hiddenAccess(bundleId, viewer);
+    if (hidden !== null) return this.activityDetail(hidden, lang, true);
     return this.ctx.cache.getOrLoad('catalog', `activity:${bundleId}:${lang ?? ''}`, () => this.loadActivity(bundleId, lang));
   }
 
   private async loadActivity(bundleId: string, lang: string | null): Promise<ActivityDetail> {
-    const id = await this.publicActivityId(bundleId);
-    const [summary] = await this.summaries([id], lang);
+    return this.activityDetail(await this.publicActivityId(bundleId), lang, false);
+  }
+
+  private async activityDetail(id: number, lang: string | null, anyStatus: boolean): Promise<ActivityDetail> {
+    const [summary] = await this.summaries([id], lang, null, { anyStatus });
     const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const texts = (await this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', '=', id).execute()) as TextRow[];
     const t = resolveTexts(texts, localeChain(lang), a.bundle_id);
@@ -324,7 +350,7 @@ export class CatalogService {
       .where('ac.activity_id', '=', id)
       .orderBy('c.position')
       .execute();
-    const versions = await this.versionViews(id);
+    const versions = await this.versionViews(id, anyStatus);
     return {
       ...summary!,
       status: a.status,
@@ -339,7 +365,9 @@ export class CatalogService {
     };
   }
 
-  async listVersions(bundleId: string): Promise<VersionView[]> {
+  async listVersions(bundleId: string, viewer?: Viewer): Promise<VersionView[]> {
+    const hidden = await this.hiddenAccess(bundleId, viewer);
+    if (hidden !== null) return this.versionViews(hidden, true);
     return this.ctx.cache.getOrLoad('catalog', `versions:${bundleId}`, () => this.loadVersions(bundleId));
   }
 
@@ -347,16 +375,16 @@ export class CatalogService {
     return this.versionViews(await this.publicActivityId(bundleId));
   }
 
-  async getVersion(bundleId: string, version: string): Promise<VersionView> {
-    const all = await this.listVersions(bundleId);
+  async getVersion(bundleId: string, version: string, viewer?: Viewer): Promise<VersionView> {
+    const all = await this.listVersions(bundleId, viewer);
     const parsed = parseSugarVersion(version);
     const found = all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizeSugarVersion(version)) : undefined);
     if (!found) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no public version ${version}.`);
     return found;
   }
 
-  /** Versions with at least one public file, newest first. */
-  private async versionViews(activityId: number): Promise<VersionView[]> {
+  /** Versions with at least one public file (any file when anyStatus), newest first. */
+  private async versionViews(activityId: number, anyStatus = false): Promise<VersionView[]> {
     const rows = await this.db
       .selectFrom('versions as v')
       .innerJoin('files as f', 'f.version_id', 'v.id')
@@ -366,7 +394,7 @@ export class CatalogService {
         'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
       ])
       .where('v.activity_id', '=', activityId)
-      .where('f.status', '=', 'public')
+      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
       .orderBy('v.sort_key', 'desc')
       .orderBy('f.id')
       .execute();
@@ -403,22 +431,23 @@ export class CatalogService {
     return out;
   }
 
-  async getFile(id: number) {
+  /** A public file of a public activity; any file of the activity for its authors, editors and admins. */
+  async getFile(id: number, viewer?: Viewer) {
     const row = await this.db
       .selectFrom('files as f')
       .innerJoin('versions as v', 'v.id', 'f.version_id')
       .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.bundle_id', 'a.status as activity_status'])
+      .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
       .where('f.id', '=', id)
       .executeTakeFirst();
-    if (!row || row.status !== 'public' || row.activity_status !== 'public') {
+    if (!row || ((row.status !== 'public' || row.activity_status !== 'public') && !(await this.canSeeHiddenOf(row.activity_id, viewer)))) {
       throw notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
     }
     return row;
   }
 
-  async fileView(id: number) {
-    const f = await this.getFile(id);
+  async fileView(id: number, viewer?: Viewer) {
+    const f = await this.getFile(id, viewer);
     return {
       id: f.id,
       bundle_id: f.bundle_id,
@@ -429,6 +458,7 @@ export class CatalogService {
       sha1: f.sha1,
       md5: f.md5,
       status: f.status,
+      activity_status: f.activity_status,
       content_type: contentTypeFor(f.file_name),
       piece_length: f.piece_length,
       pieces: Buffer.from(f.piece_hashes).length / 32,
@@ -437,8 +467,9 @@ export class CatalogService {
     };
   }
 
-  async iconSvg(bundleId: string): Promise<string> {
-    const row = await this.db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).where('status', '=', 'public').executeTakeFirst();
+  async iconSvg(bundleId: string, viewer?: Viewer): Promise<string> {
+    const hidden = await this.hiddenAccess(bundleId, viewer);
+    const row = await this.db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).$if(hidden === null, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
     if (!row?.icon_svg) throw notFound('ICON_NOT_FOUND', `No icon for "${bundleId}".`);
     return row.icon_svg;
   }
