@@ -254,6 +254,8 @@ export async function verifyRepo(ctx: AppContext, opts: { fix?: boolean; deep?: 
       continue;
     }
     const want = expected.get(entry.rel);
+    // An empty activity folder that should hold a missing file: only the file is reported.
+    if (!entry.isFile && !entry.isSymlink && /^[1-9][0-9]*$/.test(entry.rel) && hasExpectedUnder(expected, entry.rel)) continue;
     if (!want || !entry.isFile) {
       problems.push({ kind: 'extra', path: entry.rel, detail: entry.isFile ? 'not a public file' : entry.isSymlink ? 'a symbolic link' : 'not a regular file' });
       extras.push(entry.rel);
@@ -292,6 +294,12 @@ export async function verifyRepo(ctx: AppContext, opts: { fix?: boolean; deep?: 
     if (fixed > 0) await writeTrace(repoDir);
   }
   return { expected: expected.size, checked, problems, fixed };
+}
+
+function hasExpectedUnder(expected: Map<string, unknown>, folder: string): boolean {
+  const prefix = `${folder}/`;
+  for (const path of expected.keys()) if (path.startsWith(prefix)) return true;
+  return false;
 }
 
 interface TreeEntry {

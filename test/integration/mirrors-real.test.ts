@@ -42,7 +42,12 @@ function has(bin: string): boolean {
 const GB_CLIENT = '81.2.69.142'; // GB in the GeoLite2 data
 const US_CLIENT = '8.8.8.8';
 
-describe('mirrors: real rsync mirrors, real clients', { skip: !has('rsync') && 'rsync is not installed (.ci/run installs it)' }, () => {
+/** These tests need real tools: a missing one fails the test (it is never skipped). */
+function need(bin: string, pkg: string): void {
+  assert.ok(has(bin), `${bin} is not installed: install the Debian package ${pkg} (.ci/run does)`);
+}
+
+describe('mirrors: real rsync mirrors, real clients', () => {
   let t: TestApp;
   let worker: DownloadWorker;
   let reg: MirrorRegistry;
@@ -67,6 +72,7 @@ describe('mirrors: real rsync mirrors, real clients', { skip: !has('rsync') && '
   const mirrorOf = (location: string | undefined) => mirrors.findIndex((m) => location?.startsWith(m.url + '/'));
 
   before(async () => {
+    need('rsync', 'rsync');
     // The origin's own URLs (in metalinks) must name this loopback server: clients never resolve names.
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
@@ -193,7 +199,8 @@ describe('mirrors: real rsync mirrors, real clients', { skip: !has('rsync') && '
     assert.equal(forbidden.statusCode, 403);
   });
 
-  it('aria2c downloads through the .meta4 from several mirrors and checks the hash', { skip: !has('aria2c') && 'aria2c is not installed (.ci/run installs aria2)' }, async () => {
+  it('aria2c downloads through the .meta4 from several mirrors and checks the hash', async () => {
+    need('aria2c', 'aria2');
     for (const m of mirrors) m.requests.length = 0;
     const out = await tempDir('aslo-aria2-');
     const r = await run('aria2c', [
@@ -211,7 +218,8 @@ describe('mirrors: real rsync mirrors, real clients', { skip: !has('rsync') && '
     await rm(out, { recursive: true, force: true });
   });
 
-  it('curl follows the redirect and gets the exact bytes', { skip: !has('curl') && 'curl is not installed' }, async () => {
+  it('curl follows the redirect and gets the exact bytes', async () => {
+    need('curl', 'curl');
     const out = join(await tempDir('aslo-curl-'), 'f.xo');
     const r = await run('curl', ['-sS', '-L', '-o', out, '-w', '%{url_effective} %{http_code}', '-H', `X-Forwarded-For: ${US_CLIENT}`, `${origin}/repo/${big.repoPath}`]);
     assert.equal(r.code, 0, r.stderr);

@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, readFile, rm, writeFile, mkdir, symlink, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestApp, type TestApp } from '../helpers/env.js';
+import { createPgDatabase, createTestApp, TEST_DATABASE, type TestApp } from '../helpers/env.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createContext } from '../../src/platform/context.js';
+import { build } from '../../src/app.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { runCli } from '../helpers/cli.js';
 import { createDownloadWorker, type DownloadWorker } from '../../src/downloads/worker.js';
@@ -79,7 +82,7 @@ describe('repo tree', () => {
     await writeFile(join(repo(), 'README'), 'x');
     await symlink('/etc/passwd', join(repo(), String(ids[0]!.activityId), 'link.xo'));
     await t.ctx.db.updateTable('files').set({ repo_path: null }).where('id', '=', b.id).execute();
-    // The CLI opens the database itself: give it the same one (PostgreSQL) or check in-process (PGlite in memory).
+    // In process here; the command itself is tested below.
     const report = await verifyRepo(t.ctx);
     const kinds = report.problems.map((p) => `${p.kind}:${p.path}`).sort();
     assert.deepEqual(kinds, [
@@ -96,22 +99,74 @@ describe('repo tree', () => {
     assert.equal((await fileRow(b.id)).repo_path, b.repo_path);
     await assert.rejects(lstat(join(repo(), '999999')));
   });
+});
 
-  it('the aslo repo verify command exits 1 on a difference and 0 once fixed', { skip: !t_pgUrl() && 'the CLI needs a database of its own: runs on PostgreSQL' }, async () => {
-    const env = { ASLO_DATA_DIR: t.dataDir, ASLO_INSTANCE: 'test', ASLO_DATABASE_URL: t.databaseUrl!, ASLO_STORAGE_REPO_DIR: repo(), ASLO_STORAGE_FILES_DIR: t.config.storage.filesDir };
-    const f = await fileRow(ids[0]!.fileId);
-    await rm(join(repo(), f.repo_path!));
-    const r1 = await runCli(['repo', 'verify'], env);
-    assert.equal(r1.code, 1, r1.stderr);
-    assert.match(r1.stdout, new RegExp(`missing\\s+${f.repo_path}`));
-    const r2 = await runCli(['repo', 'verify', '--fix'], env);
-    assert.equal(r2.code, 0, r2.stderr);
-    const r3 = await runCli(['repo', 'verify', '--json'], env);
-    assert.equal(r3.code, 0, r3.stderr);
+// The command opens the instance's database itself. An embedded PGlite database belongs to one
+// process at a time, so the instance is built on disk (not in memory), filled, published and
+// closed before the command runs on the same data folder; on PostgreSQL the same steps run
+// against a database of its own. Both databases run this test.
+describe('aslo repo verify (the command, on this run\'s database)', () => {
+  let dataDir: string;
+  let bundles: string;
+  let cliEnv: Record<string, string>;
+  let drop: (() => Promise<void>) | null = null;
+  let repoPath: string;
+  let repoDir: string;
+
+  before(async () => {
+    dataDir = await tempDir('aslo-repo-cli-');
+    bundles = await tempDir();
+    cliEnv = { ASLO_DATA_DIR: dataDir, ASLO_INSTANCE: 'repocli', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: 'http://store.test' };
+    if (TEST_DATABASE === 'postgres') {
+      const pgdb = await createPgDatabase();
+      cliEnv.ASLO_DATABASE_URL = pgdb.url;
+      drop = pgdb.drop;
+    }
+    const config = loadConfig({ dataDir, instance: 'repocli', env: cliEnv, writeDefaults: true });
+    assert.equal(config.database.url ? 'postgres' : 'pglite', TEST_DATABASE);
+    if (!config.database.url) assert.notEqual(config.database.embeddedDir, ':memory:');
+    const ctx = await createContext(config, { migrate: true, generateSecrets: true });
+    const app = await build(config, { context: ctx });
+    try {
+      await app.ready();
+      const r = await app.services.catalog.ingest.ingestPath(await buildActivity(bundles, { bundleId: 'org.test.repocli', name: 'Repo Cli', version: '1' }), { status: 'public' });
+      assert.equal(r.outcome, 'imported');
+      const worker = createDownloadWorker(ctx);
+      assert.ok((await worker.runner.drain()) >= 1);
+      const f = await ctx.db.selectFrom('files').select('repo_path').where('id', '=', r.fileId!).executeTakeFirstOrThrow();
+      assert.ok(f.repo_path);
+      repoPath = f.repo_path;
+      repoDir = config.storage.repoDir;
+    } finally {
+      // Release the database (PGlite's files) before any other process opens it.
+      await app.close();
+      await ctx.close();
+    }
+  });
+  after(async () => {
+    await drop?.();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(bundles, { recursive: true, force: true });
+  });
+
+  it('exits 1 on a difference, repairs it with --fix and exits 0 once fixed', async () => {
+    const r0 = await runCli(['repo', 'verify'], cliEnv);
+    assert.equal(r0.code, 0, r0.stdout + r0.stderr);
+    assert.match(r0.stdout, /no difference/);
+    await rm(join(repoDir, repoPath));
+    await writeFile(join(repoDir, 'stray.xo'), 'x');
+    const r1 = await runCli(['repo', 'verify'], cliEnv);
+    assert.equal(r1.code, 1, r1.stdout + r1.stderr);
+    assert.match(r1.stdout, new RegExp(`missing\\s+${repoPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(r1.stdout, /extra\s+stray\.xo/);
+    const r2 = await runCli(['repo', 'verify', '--fix'], cliEnv);
+    assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+    assert.match(r2.stdout, /repaired 2 differences/);
+    // The file is back, byte for byte a real file, and the stray one is gone.
+    assert.ok((await lstat(join(repoDir, repoPath))).isFile());
+    await assert.rejects(lstat(join(repoDir, 'stray.xo')));
+    const r3 = await runCli(['repo', 'verify', '--deep', '--json'], cliEnv);
+    assert.equal(r3.code, 0, r3.stdout + r3.stderr);
     assert.deepEqual(JSON.parse(r3.stdout).problems, []);
   });
 });
-
-function t_pgUrl(): boolean {
-  return (process.env.ASLO_TEST_DATABASE ?? 'pglite') === 'postgres';
-}
