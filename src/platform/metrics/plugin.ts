@@ -154,7 +154,7 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
       }
     } else checks.migrations = { ok: true };
     void reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
-    return { status: ready ? 'ready' : 'not ready', checks };
+    return { status: ready ? 'ready' : 'not ready', pid: process.pid, checks };
   });
 };
 

@@ -1,0 +1,117 @@
+// `aslo serve --workers N`: worker processes sharing one port, a dead worker replaced, /metrics
+// added up over the workers, a clean stop on SIGTERM; refused on the embedded database.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import http from 'node:http';
+import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
+import { runCli, startCliServer } from '../helpers/cli.js';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+describe('serve --workers on the embedded database', () => {
+  it('is refused with a clear message (the data folder belongs to one process)', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'aslo-cluster-'));
+    try {
+      const r = await runCli(['serve', '--workers', '2', '--port', '0'], { ASLO_DATA_DIR: data, ASLO_DATABASE_URL: '' });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /SERVE_WORKERS_NEED_POSTGRES/);
+      const bad = await runCli(['serve', '--workers', 'zero'], { ASLO_DATA_DIR: data });
+      assert.equal(bad.code, 2);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres' ? false : 'needs PostgreSQL' }, () => {
+  let data = '';
+  let db: { url: string; drop(): Promise<void> };
+  let server: Awaited<ReturnType<typeof startCliServer>>;
+
+  before(async () => {
+    data = await mkdtemp(join(tmpdir(), 'aslo-cluster-'));
+    db = await createPgDatabase();
+    // A fixed port: with port 0 every worker would get a port of its own.
+    const port = await freePort();
+    server = await startCliServer(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--role', 'web'], {
+      ASLO_DATA_DIR: data,
+      ASLO_DATABASE_URL: db.url,
+      ASLO_SAMPLE_LOAD_ON_START: 'false',
+      ...(process.env.ASLO_TEST_REDIS_URL ? { ASLO_CACHE_REDIS_URL: process.env.ASLO_TEST_REDIS_URL } : {}),
+    });
+  });
+  after(async () => {
+    if (server && server.child.exitCode === null) await server.stop();
+    await db?.drop();
+    if (data) await rm(data, { recursive: true, force: true });
+  });
+
+  // A new connection each time (fetch would keep one open to one worker).
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.get(`${server.url.replace('localhost', '127.0.0.1')}${path}`, { agent: false, timeout: 5000 }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer')));
+      req.on('error', reject);
+    });
+  const pidOf = async () => (JSON.parse((await get('/readyz')).body) as { pid: number }).pid;
+
+  it('answers from two processes on one port, replaces a dead one, adds up their metrics, stops cleanly', async () => {
+    const seen = new Set<number>();
+    await until('two workers answering', async () => {
+      seen.add(await pidOf());
+      return seen.size >= 2;
+    });
+    const [victim] = [...seen];
+    process.kill(victim!, 'SIGKILL');
+    const fresh = new Set<number>();
+    await until('a replacement worker', async () => {
+      const pid = await pidOf();
+      if (pid !== victim && !seen.has(pid)) fresh.add(pid);
+      return fresh.size >= 1;
+    });
+
+    for (let i = 0; i < 10; i++) assert.equal((await get('/api/v1/activities')).status, 200);
+    const total = await until('metrics from both workers', async () => {
+      const text = (await get('/metrics')).body;
+      const m = /aslo_http_requests_total\{[^}]*route="\/api\/v1\/activities"[^}]*\} (\d+)/.exec(text);
+      return m ? Number(m[1]) : undefined;
+    });
+    assert.equal(total, 10, 'the requests of every worker are added up');
+
+    server.child.kill('SIGTERM');
+    const code = await until('primary exit', async () => (server.child.exitCode !== null ? { code: server.child.exitCode } : undefined), 30_000);
+    assert.equal(code.code, 0);
+    assert.match(server.output(), /worker died; starting another/);
+  });
+});
