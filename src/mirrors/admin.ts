@@ -1,4 +1,291 @@
-// The administrators' mirror page (/admin/mirrors): filled in with the registry.
-import type { FastifyInstance } from 'fastify';
+// The administrators' mirror page (/admin/mirrors): every mirror with its state, the health of
+// its HTTP and HTTPS sides, how many published files were verified on it (pending, failed),
+// weight, location and restrictions; forms to add, edit, enable, disable and remove mirrors.
+// Everything goes through the same registry as `aslo mirror ...` (src/mirrors/registry.ts):
+// the same validation and error codes, the audit log, and the redirector and verifier learn of
+// each change at once. Administrators only; every form carries a CSRF token.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AsloError, isAsloError } from '../platform/errors.js';
+import { requireAdmin, type Actor } from '../accounts/access.js';
+import { html, page, postForm, submit, when, type SafeHtml } from '../web/hub/layout.js';
+import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../web/hub/common.js';
+import { CONTINENTS } from '../geo/continents.js';
+import { MirrorRegistry, type MirrorInput, type MirrorView } from './registry.js';
 
-export async function mirrorAdminRoutes(_app: FastifyInstance): Promise<void> {}
+const T = {
+  title: 'Mirrors',
+  intro: 'Downloads of published files are redirected to these mirrors, but only for files verified on them (a HEAD for the size and a hashed piece). Mirrors copy the repo tree with rsync.',
+  none: 'No mirror yet: every download is served by this store.',
+  add: 'Add a mirror',
+  addIntro: 'Country, continent, AS number and coordinates are looked up in the geo database from the mirror\'s host when left empty. Every published file is checked on the new mirror before any client is sent there.',
+  edit: 'Change this mirror',
+  editIntro: 'Changing a base URL drops what was verified: every file is checked again. Empty fields are cleared.',
+  save: 'Save',
+  enable: 'Enable',
+  disable: 'Disable',
+  remove: 'Remove this mirror',
+  removeConfirm: 'Type the mirror\'s name to confirm',
+  removeButton: 'Remove',
+  notHeld: 'Files not verified on it',
+  allHeld: 'Every published file is verified on it.',
+  back: 'All mirrors',
+};
+
+const NOTICES: Record<string, string> = {
+  added: 'The mirror is added. Its files are being verified; clients are sent there once they are.',
+  saved: 'Saved.',
+  enabled: 'The mirror is enabled: clients are sent there again for the files verified on it.',
+  disabled: 'The mirror is disabled: no client is sent there any more.',
+  removed: 'The mirror is removed.',
+};
+
+function notice(req: FastifyRequest): string | null {
+  const d = (req.query as Record<string, unknown> | undefined)?.done;
+  return typeof d === 'string' ? NOTICES[d] ?? null : null;
+}
+
+function idParam(req: FastifyRequest): number {
+  const n = Number((req.params as Record<string, string>).id);
+  if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('MIRROR_NOT_FOUND', 'No such mirror.', { statusCode: 404 });
+  return n;
+}
+
+function health(url: string | null, ok: boolean | null, error: string | null, checked: Date | string | null): SafeHtml | string {
+  if (!url) return '—';
+  if (ok === null) return 'not checked yet';
+  return ok ? html`up <small>(${when(checked)})</small>` : html`<strong>down</strong>: ${error ?? 'failed check'} <small>(${when(checked)})</small>`;
+}
+
+function restrictions(m: MirrorView): string {
+  const r = [m.country_only ? `${m.country ?? '?'} only` : null, m.continent_only ? `${m.continent ?? '?'} only` : null, m.as_only ? `AS${m.asn ?? '?'} only` : null, m.max_file_size ? `files up to ${Number(m.max_file_size).toLocaleString('en')} bytes` : null].filter(Boolean);
+  return r.length ? r.join(', ') : 'none';
+}
+
+/** The form's values as registry input. On add, empty fields are "not given" (the geo database fills them); on edit they clear. */
+function inputOf(body: unknown, adding: boolean): MirrorInput {
+  const f = (name: string): string | undefined => {
+    const v = field(body, name);
+    return adding && v.trim() === '' ? undefined : v;
+  };
+  const input: MirrorInput = {
+    name: field(body, 'name'),
+    httpUrl: f('http_url'),
+    httpsUrl: f('https_url'),
+    rsyncUrl: f('rsync_url'),
+    operator: f('operator'),
+    contact: f('contact'),
+    country: f('country'),
+    continent: f('continent'),
+    asn: f('asn'),
+    latitude: f('latitude'),
+    longitude: f('longitude'),
+    weight: f('weight'),
+    maxFileSize: f('max_file_size'),
+    countryOnly: field(body, 'country_only') === '1',
+    continentOnly: field(body, 'continent_only') === '1',
+    asOnly: field(body, 'as_only') === '1',
+  };
+  // Editing: an empty continent follows the country (or is cleared with it).
+  if (!adding && input.continent?.trim() === '') input.continent = input.country?.trim() ? undefined : null;
+  const prefixes = f('prefixes');
+  if (prefixes !== undefined) input.prefixes = prefixes.split(/[\s,]+/).filter(Boolean);
+  if (adding) input.enabled = field(body, 'disabled') !== '1';
+  for (const k of Object.keys(input) as (keyof MirrorInput)[]) if (input[k] === undefined) delete input[k];
+  return input;
+}
+
+type FormValues = Record<string, string>;
+
+/** The registry's field names in its errors, as the form's input names. */
+const FIELD_OF: Record<string, string> = {
+  httpUrl: 'http_url',
+  'HTTP URL': 'http_url',
+  'HTTPS URL': 'https_url',
+  'rsync URL': 'rsync_url',
+  'AS number': 'asn',
+  'largest file size': 'max_file_size',
+};
+
+function valuesOf(m: MirrorView | null): FormValues {
+  if (!m) return { weight: '100' };
+  const s = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  return {
+    name: m.name,
+    http_url: s(m.http_url),
+    https_url: s(m.https_url),
+    rsync_url: s(m.rsync_url),
+    operator: s(m.operator),
+    contact: s(m.contact),
+    country: s(m.country),
+    continent: s(m.continent),
+    asn: s(m.asn),
+    prefixes: m.prefixes.join('\n'),
+    latitude: s(m.latitude),
+    longitude: s(m.longitude),
+    weight: s(m.weight),
+    max_file_size: s(m.max_file_size),
+    country_only: m.country_only ? '1' : '',
+    continent_only: m.continent_only ? '1' : '',
+    as_only: m.as_only ? '1' : '',
+  };
+}
+
+function valuesFromBody(body: unknown): FormValues {
+  const out: FormValues = {};
+  for (const k of ['name', 'http_url', 'https_url', 'rsync_url', 'operator', 'contact', 'country', 'continent', 'asn', 'prefixes', 'latitude', 'longitude', 'weight', 'max_file_size', 'country_only', 'continent_only', 'as_only', 'disabled']) out[k] = field(body, k);
+  return out;
+}
+
+function mirrorForm(c: PageCtx, action: string, v: FormValues, adding: boolean, invalid: string | null): SafeHtml {
+  const id = (name: string) => `m-${name}`;
+  const text = (name: string, label: string, opts: { type?: string; hint?: string; required?: boolean; size?: number } = {}) =>
+    html`<p><label for="${id(name)}">${label}</label><br><input id="${id(name)}" name="${name}" type="${opts.type ?? 'text'}" value="${v[name] ?? ''}"${opts.size ? html` size="${opts.size}"` : ''}${opts.required ? html` required` : ''}${invalid === name ? html` aria-invalid="true"` : ''}>${opts.hint ? html`<br><small>${opts.hint}</small>` : ''}</p>`;
+  const check = (name: string, label: string) => html`<label><input type="checkbox" name="${name}" value="1"${v[name] === '1' ? html` checked` : ''}> ${label}</label><br>`;
+  return postForm(
+    action,
+    c.csrf,
+    html`${text('name', 'Name (lowercase letters, digits, dots, hyphens)', { required: true })}
+${text('http_url', 'HTTP base URL of the tree', { hint: 'Like http://mirror.example.org/sugar (the tree\'s top, where TRACE is).' })}
+${text('https_url', 'HTTPS base URL of the tree')}
+${text('rsync_url', 'rsync URL it syncs into (optional)')}
+${text('operator', 'Operator')}
+${text('contact', 'Contact (mail address)')}
+<fieldset><legend>Location</legend>
+${text('country', 'Country (ISO code, like DE)', { size: 4 })}
+<p><label for="${id('continent')}">Continent</label><br><select id="${id('continent')}" name="continent"><option value="">from the country</option>${CONTINENTS.map((x) => html`<option${v.continent === x ? html` selected` : ''}>${x}</option>`)}</select></p>
+${text('asn', 'AS number', { size: 12 })}
+<p><label for="${id('prefixes')}">Network prefixes (one a line, IPv4 and IPv6)</label><br><textarea id="${id('prefixes')}" name="prefixes" rows="3" cols="40"${invalid === 'prefixes' ? html` aria-invalid="true"` : ''}>${v.prefixes ?? ''}</textarea></p>
+${text('latitude', 'Latitude', { size: 10 })}${text('longitude', 'Longitude', { size: 10 })}
+</fieldset>
+<fieldset><legend>Share and restrictions</legend>
+${text('weight', 'Weight (share of the traffic relative to the others; 0 sends nobody)', { size: 8 })}
+${text('max_file_size', 'Largest file it takes, in bytes (empty: any)', { size: 14 })}
+${check('country_only', 'Serve clients of its country only')}${check('continent_only', 'Serve clients of its continent only')}${check('as_only', 'Serve clients of its AS only')}
+${adding ? check('disabled', 'Add it disabled') : ''}
+</fieldset>
+${submit(adding ? T.add : T.save)}`,
+    { label: adding ? T.add : T.edit },
+  );
+}
+
+function listTable(c: PageCtx, mirrors: MirrorView[]): SafeHtml {
+  if (mirrors.length === 0) return html`<p>${T.none}</p>`;
+  return html`<table><thead><tr><th scope="col">Mirror</th><th scope="col">State</th><th scope="col">HTTP</th><th scope="col">HTTPS</th><th scope="col">Files verified</th><th scope="col">Weight</th><th scope="col">Location</th><th scope="col">Restrictions</th><th scope="col">Action</th></tr></thead><tbody>
+${mirrors.map(
+  (m) => html`<tr><th scope="row"><a href="/admin/mirrors/${m.id}">${m.name}</a>${m.operator ? html`<br><small>${m.operator}</small>` : ''}</th>
+<td>${m.enabled ? 'enabled' : html`<strong>disabled</strong>`}</td>
+<td>${health(m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td>
+<td>${health(m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td>
+<td>${m.stats.verified}${m.stats.pending || m.stats.failed ? html`<br><small>${m.stats.pending} pending, ${m.stats.failed} failed</small>` : ''}</td>
+<td>${m.weight}</td>
+<td>${m.country ?? '?'} / ${m.continent ?? '?'}${m.asn ? html`<br><small>AS${m.asn}</small>` : ''}</td>
+<td>${restrictions(m)}</td>
+<td>${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T.disable : T.enable}</button>`)}</td></tr>`,
+)}
+</tbody></table>`;
+}
+
+export async function mirrorAdminRoutes(app: FastifyInstance): Promise<void> {
+  installHtmlErrors(app);
+  const csrf = app.csrfProtection;
+  const registry = new MirrorRegistry(app.ctx);
+  const by = (actor: Actor) => ({ actor });
+
+  /** For GET pages: anonymous visitors go to the login page, others must be administrators. */
+  const adminPage = async (req: FastifyRequest, reply: FastifyReply): Promise<PageCtx | null> => {
+    if (!(await loginOrRedirect(req, reply))) return null;
+    const c = await pageCtx(req, reply);
+    requireAdmin(c.viewer);
+    return c;
+  };
+
+  const listPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
+    const mirrors = await registry.list();
+    const body = html`<p>${T.intro}</p>
+${listTable(c, mirrors)}
+<section aria-labelledby="add"><h2 id="add">${T.add}</h2><p>${T.addIntro}</p>${mirrorForm(c, '/admin/mirrors', form?.values ?? valuesOf(null), true, form?.error.field ?? null)}</section>`;
+    return sendPage(reply, page({ title: T.title, viewer: c.viewer, csrf: c.csrf, notice: form ? null : notice(req), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+  };
+
+  const mirrorPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, m: MirrorView, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
+    const problems = await registry.problems(m.id, 50);
+    const body = html`<p><a href="/admin/mirrors">${T.back}</a></p>
+<table><tbody>
+<tr><th scope="row">State</th><td>${m.enabled ? 'enabled' : html`<strong>disabled</strong>`} ${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T.disable : T.enable}</button>`)}</td></tr>
+<tr><th scope="row">HTTP</th><td>${m.http_url ?? ''} ${health(m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td></tr>
+<tr><th scope="row">HTTPS</th><td>${m.https_url ?? ''} ${health(m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td></tr>
+<tr><th scope="row">Files</th><td>${m.stats.verified} verified, ${m.stats.pending} pending, ${m.stats.failed} failed</td></tr>
+<tr><th scope="row">Restrictions</th><td>${restrictions(m)}</td></tr>
+<tr><th scope="row">Added</th><td>${when(m.created_at)}; changed ${when(m.updated_at)}</td></tr>
+</tbody></table>
+<section aria-labelledby="problems"><h2 id="problems">${T.notHeld}</h2>${problems.length
+      ? html`<table><thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col">Checks</th><th scope="col">Last error</th><th scope="col">Next check</th></tr></thead><tbody>${problems.map((p) => html`<tr><td>${p.repo_path}</td><td>${p.state}</td><td>${p.attempts}</td><td>${p.last_error ?? 'not checked yet'}</td><td>${when(p.next_check_at)}</td></tr>`)}</tbody></table>`
+      : html`<p>${T.allHeld}</p>`}</section>
+<section aria-labelledby="edit"><h2 id="edit">${T.edit}</h2><p>${T.editIntro}</p>${mirrorForm(c, `/admin/mirrors/${m.id}`, form?.values ?? valuesOf(m), false, form?.error.field ?? null)}</section>
+<section aria-labelledby="remove"><h2 id="remove">${T.remove}</h2>${postForm(`/admin/mirrors/${m.id}/remove`, c.csrf, html`<p><label for="m-confirm">${T.removeConfirm}</label><br><input id="m-confirm" name="confirm" required></p>${submit(T.removeButton)}`, { label: T.remove })}</section>`;
+    return sendPage(reply, page({ title: `${T.title}: ${m.name}`, viewer: c.viewer, csrf: c.csrf, notice: form ? null : notice(req), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+  };
+
+  /** Validation errors show the form again with what was typed; anything else goes to the error page. */
+  const formError = (err: unknown) => {
+    if (isAsloError(err) && (err.statusCode === 400 || err.statusCode === 409)) {
+      const f = (err.details as { field?: string } | undefined)?.field;
+      const fieldName = f ? FIELD_OF[f] ?? f : undefined;
+      return { code: err.code, message: err.message, field: fieldName };
+    }
+    throw err;
+  };
+
+  app.get('/admin/mirrors', async (req, reply) => {
+    const c = await adminPage(req, reply);
+    if (!c) return reply;
+    return listPage(req, reply, c, null);
+  });
+
+  app.get('/admin/mirrors/:id', async (req, reply) => {
+    const c = await adminPage(req, reply);
+    if (!c) return reply;
+    return mirrorPage(req, reply, c, await registry.get(idParam(req)), null);
+  });
+
+  app.post('/admin/mirrors', { preHandler: csrf }, async (req, reply) => {
+    const actor = requireAdmin(await req.viewer());
+    try {
+      const m = await registry.add(inputOf(req.body, true), by(actor));
+      return redirect(reply, `/admin/mirrors/${m.id}?done=added`);
+    } catch (err) {
+      const error = formError(err);
+      return listPage(req, reply, await pageCtx(req, reply), { values: valuesFromBody(req.body), error });
+    }
+  });
+
+  app.post('/admin/mirrors/:id', { preHandler: csrf }, async (req, reply) => {
+    const actor = requireAdmin(await req.viewer());
+    const id = idParam(req);
+    try {
+      await registry.edit(id, inputOf(req.body, false), by(actor));
+      return redirect(reply, `/admin/mirrors/${id}?done=saved`);
+    } catch (err) {
+      const error = formError(err);
+      return mirrorPage(req, reply, await pageCtx(req, reply), await registry.get(id), { values: valuesFromBody(req.body), error });
+    }
+  });
+
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    app.post(`/admin/mirrors/:id/${verb}`, { preHandler: csrf }, async (req, reply) => {
+      const actor = requireAdmin(await req.viewer());
+      const m = await registry.setEnabled(idParam(req), enabled, by(actor));
+      return redirect(reply, `/admin/mirrors/${m.id}?done=${enabled ? 'enabled' : 'disabled'}`);
+    });
+  }
+
+  app.post('/admin/mirrors/:id/remove', { preHandler: csrf }, async (req, reply) => {
+    const actor = requireAdmin(await req.viewer());
+    const m = await registry.get(idParam(req));
+    if (field(req.body, 'confirm').trim().toLowerCase() !== m.name) {
+      throw new AsloError('MIRROR_REMOVE_UNCONFIRMED', `Type the mirror's name (${m.name}) to remove it.`, { statusCode: 400, details: { field: 'confirm' } });
+    }
+    await registry.remove(m.id, by(actor));
+    return redirect(reply, '/admin/mirrors?done=removed');
+  });
+}

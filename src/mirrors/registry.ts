@@ -163,8 +163,9 @@ export class MirrorRegistry {
 
   async get(nameOrId: string | number): Promise<MirrorView> {
     const all = await this.list();
+    // A number is an id (the admin page); text is a name, or an id when no mirror has that name (the CLI).
     const key = String(nameOrId).trim().toLowerCase();
-    const m = all.find((x) => x.name === key || String(x.id) === key);
+    const m = typeof nameOrId === 'number' ? all.find((x) => x.id === nameOrId) : all.find((x) => x.name === key) ?? all.find((x) => String(x.id) === key);
     if (!m) throw new AsloError('MIRROR_NOT_FOUND', `No mirror is named "${nameOrId}". List them with: aslo mirror list`, { statusCode: 404 });
     return m;
   }

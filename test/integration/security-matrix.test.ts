@@ -13,6 +13,7 @@ import { buildActivity, tempDir } from '../helpers/activities.js';
 import { apiUpload, person, type Person } from '../helpers/people.js';
 import { Browser, PASSWORD, linkInMail, uniqueEmail } from '../helpers/browser.js';
 import { actorFromUser } from '../../src/accounts/service.js';
+import { MirrorRegistry } from '../../src/mirrors/registry.js';
 
 const ACTORS = ['anonymous', 'user', 'otherAuthor', 'author', 'editor', 'admin'] as const;
 type ActorName = (typeof ACTORS)[number];
@@ -92,6 +93,10 @@ describe('authorization matrix', () => {
     if (fresh) p = await person(t.app, { role: name === 'editor' || name === 'admin' ? name : 'user', prefix: name });
     await p.browser.get('/account/login');
     return { name, browser: p.browser, token: p.token, person: p };
+  }
+  /** A mirror registered through the same registry as the admin page and the CLI. */
+  async function mirror(enabled = true) {
+    return new MirrorRegistry(t.ctx).add({ name: `mx${++n}.example`, httpUrl: 'http://127.0.0.1:9/sugar', country: 'DE', continent: null, asn: null, latitude: null, longitude: null, enabled });
   }
   const csrfPost = async (c: Client, url: string, form: Record<string, string>) => {
     await c.browser.get('/account/login');
@@ -263,6 +268,13 @@ describe('authorization matrix', () => {
         return csrfPost(c, `/admin/reports/${id}/resolve`, { resolution: 'done' });
       },
     },
+
+    // --- mirrors (src/mirrors/admin.ts) ---------------------------------------------------------
+    { method: 'POST', route: '/admin/mirrors', allowed: ['admin'], run: (c) => csrfPost(c, '/admin/mirrors', { name: `mx${++n}.example`, http_url: 'http://127.0.0.1:9/sugar', country: 'DE', asn: '64500', latitude: '1', longitude: '1' }) },
+    { method: 'POST', route: '/admin/mirrors/:id', allowed: ['admin'], run: async (c) => { const m = await mirror(); return csrfPost(c, `/admin/mirrors/${m.id}`, { name: m.name, http_url: 'http://127.0.0.1:9/other', country: 'FR', weight: '5' }); } },
+    { method: 'POST', route: '/admin/mirrors/:id/enable', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror(false)).id}/enable`, {}) },
+    { method: 'POST', route: '/admin/mirrors/:id/disable', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror()).id}/disable`, {}) },
+    { method: 'POST', route: '/admin/mirrors/:id/remove', allowed: ['admin'], run: async (c) => { const m = await mirror(); return csrfPost(c, `/admin/mirrors/${m.id}/remove`, { confirm: m.name }); } },
   ];
 
   it('covers every state-changing route of the app', () => {

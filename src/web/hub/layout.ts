@@ -43,7 +43,7 @@ export function page(opts: PageOptions, body: SafeHtml): string {
 <li><a href="/">${NAV.store}</a></li>
 ${v ? html`<li><a href="/developers">${NAV.developers}</a></li><li><a href="/developers/upload">${NAV.upload}</a></li>` : ''}
 ${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${NAV.queue}</a></li><li><a href="/editors/flags">${NAV.flags}</a></li>` : ''}
-${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${NAV.audit}</a></li><li><a href="/admin/reports">${NAV.reports}</a></li><li><a href="/admin/users">${NAV.users}</a></li>` : ''}
+${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${NAV.audit}</a></li><li><a href="/admin/reports">${NAV.reports}</a></li><li><a href="/admin/users">${NAV.users}</a></li><li><a href="/admin/mirrors">Mirrors</a></li>` : ''}
 ${v
     ? html`<li><a href="/account">${NAV.account}</a> (${v.displayName})</li>${opts.csrf ? html`<li><form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">${NAV.logout}</button></form></li>` : ''}`
     : html`<li><a href="/account/login">${NAV.login}</a></li><li><a href="/account/register">${NAV.register}</a></li>`}
