@@ -20,6 +20,7 @@ import { hubRoutes } from './web/hub/index.js';
 import { DownloadService } from './downloads/service.js';
 import { DownloadFastPath, fastPathServerFactory } from './downloads/fast-path.js';
 import { mirrorAdminRoutes } from './mirrors/admin.js';
+import { downloadStatsRoutes } from './downloads/stats.js';
 import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
 
@@ -128,6 +129,7 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(updateRoutes);
   await app.register(downloadRoutes);
   await app.register(mirrorAdminRoutes);
+  await app.register(downloadStatsRoutes);
   await app.register(webRoutes);
   await app.register(hubRoutes);
   return app;

@@ -202,6 +202,7 @@ export async function mirrorAdminRoutes(app: FastifyInstance): Promise<void> {
   const listPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
     const mirrors = await registry.list();
     const body = html`<p>${T.intro}</p>
+<p><a href="/admin/stats/downloads">Downloads per mirror and per day</a></p>
 ${listTable(c, mirrors)}
 <section aria-labelledby="add"><h2 id="add">${T.add}</h2><p>${T.addIntro}</p>${mirrorForm(c, '/admin/mirrors', form?.values ?? valuesOf(null), true, form?.error.field ?? null)}</section>`;
     return sendPage(reply, page({ title: T.title, viewer: c.viewer, csrf: c.csrf, notice: form ? null : notice(req), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);

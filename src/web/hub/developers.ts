@@ -148,7 +148,7 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
         : html`${x.sugar_min ?? ''}–${x.sugar_max ?? ''}`,
     ]);
     const body = html`
-<p><code>${a.bundle_id}</code> · ${T.status}: <strong>${a.status}</strong>${a.trusted ? ' · trusted' : ''}${a.admin_review ? ' · waiting for an administrator' : ''}</p>
+<p><code>${a.bundle_id}</code> · ${T.status}: <strong>${a.status}</strong>${a.trusted ? ' · trusted' : ''}${a.admin_review ? ' · waiting for an administrator' : ''}${author || isAdmin(actor) ? html` · <a href="/developers/activities/${a.id}/stats">Downloads</a>` : ''}</p>
 ${author && a.status === 'sandbox' ? html`<section aria-labelledby="nominate"><h2 id="nominate">${T.nominate}</h2><p>${T.nominateIntro}</p>${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', T.message, { required: true })}${submit(T.nominate)}`)}</section>` : ''}
 <section aria-labelledby="versions"><h2 id="versions">${T.versions}</h2>${table(['Version', T.status, 'File', 'Uploaded', 'Sugar range, notes'], versionRows)}${author ? html`<h3>${T.upload}</h3>${uploadForm(c)}` : ''}</section>
 <section aria-labelledby="history"><h2 id="history">${T.history}</h2>${v.history.length ? html`<ol>${v.history.map((h) => html`<li><strong>${h.action}</strong>${h.version ? ` (version ${h.version})` : ''} by ${h.actor ?? 'someone'}, ${when(h.created_at)}: ${h.from_status} → ${h.to_status}<blockquote>${h.comment}</blockquote></li>`)}</ol>` : html`<p>${T.noHistory}</p>`}</section>

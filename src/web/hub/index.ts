@@ -5,6 +5,7 @@ import { accountPages } from './account.js';
 import { developerPages } from './developers.js';
 import { editorPages } from './editors.js';
 import { ratingPages } from './ratings.js';
+import { statsPages } from './stats.js';
 
 export async function hubRoutes(app: FastifyInstance): Promise<void> {
   installHtmlErrors(app);
@@ -12,4 +13,5 @@ export async function hubRoutes(app: FastifyInstance): Promise<void> {
   await app.register(developerPages);
   await app.register(editorPages);
   await app.register(ratingPages);
+  await app.register(statsPages);
 }
