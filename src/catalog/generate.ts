@@ -576,10 +576,16 @@ function versionWarnings(a: PlannedActivity, v: PlannedVersion): BundleIssue[] {
   const out: BundleIssue[] = [];
   const key = 'activity_version';
   if (!parsed.portable) {
-    out.push({ code: 'VERSION_NOT_PORTABLE', message: `${key} ${JSON.stringify(v.version)} is not a plain integer; Sugar older than 0.92 cannot read such versions`, file, line });
+    out.push({ code: 'VERSION_NOT_PORTABLE', message: `${key} ${JSON.stringify(v.version)} is not a plain integer; Sugar older than 0.92 cannot read such versions`, file, line, params: { key, value: v.version } });
   }
   if (!isGtk2Suffix(parsed.suffix)) {
-    out.push({ code: 'VERSION_SUFFIX_GTK2', message: `${key} ${JSON.stringify(v.version)} has the suffix ${JSON.stringify(parsed.suffix)}; the old GTK2 toolkit only accepts "-" followed by letters`, file, line });
+    out.push({
+      code: 'VERSION_SUFFIX_GTK2',
+      message: `${key} ${JSON.stringify(v.version)} has the suffix ${JSON.stringify(parsed.suffix)}; the old GTK2 toolkit only accepts "-" followed by letters`,
+      file,
+      line,
+      params: { key, value: v.version, suffix: parsed.suffix ?? '' },
+    });
   }
   return out;
 }
