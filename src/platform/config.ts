@@ -42,6 +42,12 @@ export interface AsloConfig {
     poolSize: number;
     /** Apply pending migrations when the server starts (always on for the embedded database). */
     migrateOnStart: boolean;
+    /** PostgreSQL URLs of read replicas of `url` (streaming replication); reads are spread over them. */
+    replicas: string[];
+    /** A replica further behind the primary than this, in seconds, is skipped for reads. */
+    maxReplicaLagSeconds: number;
+    /** After writing, a client reads from the primary for this many seconds (longer than the lag limit). */
+    readYourWritesSeconds: number;
   };
   cache: {
     /** Redis URL; empty means in-process cache only. */
@@ -186,7 +192,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir' | 'configFile'> {
   return {
     server: { host: '0.0.0.0', port: 8080, baseUrl: '', trustedProxies: ['127.0.0.1', '::1'], logLevel: 'info' },
-    database: { url: '', embeddedDir: '', poolSize: 10, migrateOnStart: true },
+    database: { url: '', embeddedDir: '', poolSize: 10, migrateOnStart: true, replicas: [], maxReplicaLagSeconds: 10, readYourWritesSeconds: 15 },
     cache: { redisUrl: '', prefix: '', lruEntries: 5000, ttlSeconds: 300 },
     storage: { filesDir: '', repoDir: '', outboxDir: '' },
     bundles: {
@@ -261,6 +267,14 @@ database:
   url: ""
   poolSize: 10
   migrateOnStart: true
+  # Read replicas of that database (streaming replication), e.g. ["postgres://aslo@db2:5432/aslo"].
+  # Reads are spread over them; a replica that is down or further behind than
+  # maxReplicaLagSeconds is skipped; while the primary is down the store is read-only (writes
+  # answer 503 with Retry-After) and recovers by itself. Passwords: PGPASSWORD or ~/.pgpass.
+  replicas: []
+  maxReplicaLagSeconds: 10
+  # A client that wrote reads from the primary for this many seconds (read-your-writes).
+  readYourWritesSeconds: 15
 
 cache:
   # A Redis URL (redis://127.0.0.1:6379) shared by all processes. Empty: in-process cache only.

@@ -48,6 +48,7 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     prefix: config.cache.prefix,
     lruEntries: config.cache.lruEntries,
     ttlSeconds: config.cache.ttlSeconds,
+    primaryWindowMs: config.database.readYourWritesSeconds * 1000,
     metrics,
     log: { warn: (m) => process.stderr.write(`aslo: ${m}\n`), info: (m) => process.stderr.write(`aslo: ${m}\n`) },
   });
@@ -65,9 +66,14 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     embeddedDir: config.database.embeddedDir,
     poolSize: config.database.poolSize,
     hooks,
+    replicas: config.database.replicas,
+    maxReplicaLagSeconds: config.database.maxReplicaLagSeconds,
+    log: { warn: (m) => process.stderr.write(`aslo: ${m}\n`), info: (m) => process.stderr.write(`aslo: ${m}\n`) },
   });
   try {
-    if (opts.migrate ?? (database.kind === 'pglite' || config.database.migrateOnStart)) {
+    const readOnly = database.replicas ? !database.replicas.primary.up : false;
+    if (readOnly) process.stderr.write('aslo: the primary database is unreachable: starting read-only, migrations not checked\n');
+    else if (opts.migrate ?? (database.kind === 'pglite' || config.database.migrateOnStart)) {
       await migrateToLatest(database.db);
     }
   } catch (err) {
@@ -76,6 +82,12 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
   }
   const files = new FileStore(config.storage.filesDir);
   metrics.onCollect(() => {
+    const set = database.replicas;
+    metrics.readOnly.set(set && !set.primary.up ? 1 : 0);
+    for (const r of set?.replicas ?? []) {
+      metrics.replicaUp.set({ replica: r.name }, r.up ? 1 : 0);
+      if (r.lag !== null) metrics.replicaLag.set({ replica: r.name }, r.lag);
+    }
     for (const p of database.pools()) {
       metrics.dbPool.set({ pool: p.name, state: 'total' }, p.total);
       metrics.dbPool.set({ pool: p.name, state: 'idle' }, p.idle);

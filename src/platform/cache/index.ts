@@ -30,6 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Metrics } from '../metrics/index.js';
 import { OnceLogger } from '../logging/index.js';
+import { onPrimary } from '../db/replicas.js';
 
 export const CACHE_CHANNEL = 'aslo_cache';
 
@@ -39,6 +40,9 @@ export interface CacheOptions {
   /** PostgreSQL URL used for NOTIFY-based invalidation when there is no Redis (several processes). */
   pgUrl?: string;
   prefix: string;
+  /** After an invalidation, values are loaded from the primary database for this long (ms), so a
+   * lagging replica never refills the cache with the replaced value. */
+  primaryWindowMs?: number;
   /** Entries in the in-process LRU. 0 disables the LRU. */
   lruEntries?: number;
   /** Longest life of an LRU entry, in ms (a backstop: invalidations are pushed). */
@@ -84,6 +88,8 @@ export class Cache {
   readonly origin = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
   private readonly lru: LRUCache<string, { v: unknown }> | null;
   private readonly gens = new Map<string, number>();
+  /** When each scope last changed generation (ms): fills soon after read from the primary. */
+  private readonly changedAt = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   private redis: Redis | null = null;
@@ -200,9 +206,13 @@ export class Cache {
       const m = JSON.parse(msg) as { s: string; g?: number; o?: string };
       if (this.mode === 'redis') {
         const cur = this.gens.get(m.s);
-        if (typeof m.g === 'number' && (cur === undefined || m.g > cur)) this.gens.set(m.s, m.g);
+        if (typeof m.g === 'number' && (cur === undefined || m.g > cur)) {
+          this.gens.set(m.s, m.g);
+          this.changedAt.set(m.s, Date.now());
+        }
       } else if (m.o !== this.origin) {
         this.gens.set(m.s, (this.gens.get(m.s) ?? 0) + 1);
+        this.changedAt.set(m.s, Date.now());
       }
     } catch {
       // Not ours.
@@ -326,7 +336,8 @@ export class Cache {
         return load();
       }
     }
-    const value = await load();
+    const since = Date.now() - (this.changedAt.get(scope) ?? 0);
+    const value = since < (this.opts.primaryWindowMs ?? 15_000) ? await onPrimary(load) : await load();
     // Stored only if no invalidation arrived while loading (else the value may predate the write).
     if (this.gens.get(scope) === gen && this.serving()) {
       this.lru?.set(full, { v: value });
@@ -348,6 +359,7 @@ export class Cache {
   }
 
   private invalidateOne(scope: string): Promise<void> {
+    this.changedAt.set(scope, Date.now());
     // This process stops using older values at once, whatever happens to the transport.
     this.gens.set(scope, (this.gens.get(scope) ?? 0) + (this.mode === 'redis' ? 0.5 : 1));
     const slot = this.announcing.get(scope);

@@ -8,7 +8,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Database } from './schema.js';
 import { PgliteDialect } from './pglite-dialect.js';
-import { WatchedDialect, type WriteHooks } from './replicas.js';
+import { ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
 import { AsloError } from '../errors.js';
 
 export type Db = Kysely<Database>;
@@ -22,6 +22,8 @@ export interface DatabaseHandle {
   readiness(): Promise<Record<string, unknown>>;
   /** The database that reads may use right now (a replica when configured and healthy). */
   readDb(): Db;
+  /** The primary and its read replicas, when replicas are configured. */
+  replicas?: ReplicaSet;
   /** Connection pools by name, for the metrics (PostgreSQL only). */
   pools(): { name: string; total: number; idle: number; waiting: number }[];
   close(): Promise<void>;
@@ -43,9 +45,14 @@ export interface OpenOptions {
   poolSize?: number;
   /** Told about every committed write (the cache invalidates on it). */
   hooks?: WriteHooks;
+  /** Read replicas of `url` (src/platform/db/replicas.ts). */
+  replicas?: string[];
+  maxReplicaLagSeconds?: number;
+  log?: { warn(msg: string): void; info(msg: string): void };
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  if (opts.url && opts.replicas && opts.replicas.length > 0) return openReplicated(opts);
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reconnects.
@@ -100,6 +107,37 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     },
     readDb: () => db,
     pools: () => [],
+    close: () => db.destroy(),
+  };
+}
+
+/** PostgreSQL with read replicas: every statement routed (src/platform/db/replicas.ts). */
+async function openReplicated(opts: OpenOptions): Promise<DatabaseHandle> {
+  const set = new ReplicaSet({
+    primaryUrl: opts.url!,
+    replicaUrls: opts.replicas!,
+    poolSize: opts.poolSize ?? 10,
+    maxLagSeconds: opts.maxReplicaLagSeconds ?? 10,
+    log: opts.log,
+  });
+  await set.start();
+  if (!set.primary.up && !set.replicas.some((r) => r.up)) {
+    await set.close();
+    throw new AsloError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${safeUrl(opts.url!)} nor to any replica: ${set.primary.error}. Check that the servers run and database.url/database.replicas are right.`, { statusCode: 503 });
+  }
+  const db = new Kysely<Database>({ dialect: new WatchedDialect(new ReplicatedDialect(set), opts.hooks ?? {}) });
+  return {
+    db,
+    kind: 'postgres',
+    location: `${safeUrl(opts.url!)} + ${set.replicas.length} replica(s)`,
+    replicas: set,
+    async readiness() {
+      await set.check();
+      if (!set.primary.up && !set.replicas.some((r) => r.up || r.lag !== null)) throw new Error(`no database server reachable (primary: ${set.primary.error})`);
+      return set.status();
+    },
+    readDb: () => db,
+    pools: () => [set.primary, ...set.replicas].map((t) => ({ name: t.name, total: t.pool.totalCount, idle: t.pool.idleCount, waiting: t.pool.waitingCount })),
     close: () => db.destroy(),
   };
 }

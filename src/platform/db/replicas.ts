@@ -137,3 +137,358 @@ export class WatchedDialect implements Dialect {
     return this.inner.createIntrospector(db);
   }
 }
+
+// ---- read replicas: where each statement runs ----
+//
+// Choice of read-your-writes: a time window, not WAL positions. A request that writes (any
+// statement that is not a plain read, or a transaction) reads from the primary for the rest of
+// the request, and its answer carries a short cookie (`aslo_primary`, database.readYourWritesSeconds)
+// that sends the same client's reads to the primary until it expires. Comparing WAL positions
+// would need the primary's position after every write carried to the client and a position query
+// on the replica before every read; the window needs neither, costs only the writer's own reads
+// for a few seconds, and replicas further behind than database.maxReplicaLagSeconds are skipped
+// anyway (the window is longer than that limit). Cached values filled in the same window after an
+// invalidation are read from the primary too, so a lagging replica never refills the cache with
+// the page the write replaced.
+//
+// Outside a request (background work, the CLI) reads go to the primary, which keeps job handlers
+// from acting on stale rows; they fall back to a replica while the primary is down.
+//
+// The primary down: writes (and transactions) fail at once with DB_READ_ONLY (HTTP 503 with
+// Retry-After), reads go to the replicas (lagging ones included: a slightly old page beats none),
+// and a health check every second notices when the primary is back.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { PostgresAdapter, PostgresDriver, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import { AsloError } from '../errors.js';
+
+export interface ReadScope {
+  /** Reads may go to a replica (a request of a client that has not written lately). */
+  replicaOk: boolean;
+  /** Set when this scope wrote: later reads of the request go to the primary. */
+  wrote: boolean;
+}
+
+const scopes = new AsyncLocalStorage<ReadScope>();
+
+/** Run `fn` as one request: its reads may use replicas until it writes. */
+export function runWithReadScope<T>(scope: ReadScope, fn: () => T): T {
+  return scopes.run(scope, fn);
+}
+
+/** Run `fn` with every read on the primary (while it is up). */
+export function onPrimary<T>(fn: () => Promise<T>): Promise<T> {
+  const cur = scopes.getStore();
+  if (cur && !cur.replicaOk) return fn();
+  return scopes.run({ replicaOk: false, wrote: cur?.wrote ?? false }, fn);
+}
+
+export function currentReadScope(): ReadScope | undefined {
+  return scopes.getStore();
+}
+
+export const READ_ONLY_RETRY_SECONDS = 30;
+
+export function readOnlyError(cause?: unknown): AsloError {
+  return new AsloError(
+    'DB_READ_ONLY',
+    'The store is read-only for a moment: its main database cannot be reached. Pages, downloads and updates keep working; please try this change again in a minute.',
+    { statusCode: 503, details: { retryAfter: READ_ONLY_RETRY_SECONDS }, cause },
+  );
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+
+/** True when an error means "this server is not reachable" rather than "this statement failed". */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && CONNECTION_CODES.has(e.code)) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection refused/i.test(e.message ?? '');
+}
+
+export interface Target {
+  name: string;
+  url: string;
+  pool: pg.Pool;
+  driver: PostgresDriver;
+  up: boolean;
+  /** Replication delay in seconds (replicas), null when unknown. */
+  lag: number | null;
+  error: string | null;
+  /** Statements run here (tests, debugging). */
+  statements: number;
+}
+
+export interface ReplicaSetOptions {
+  primaryUrl: string;
+  replicaUrls: string[];
+  poolSize: number;
+  maxLagSeconds: number;
+  healthIntervalMs?: number;
+  log?: { warn(msg: string): void; info(msg: string): void };
+}
+
+function makeTarget(name: string, url: string, poolSize: number): Target {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, application_name: `aslo-${name}` });
+  pool.on('error', () => {});
+  return { name, url, pool, driver: new PostgresDriver({ pool }), up: true, lag: null, error: null, statements: 0 };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** The primary and its replicas, their health, and the choice of server for each statement. */
+export class ReplicaSet {
+  readonly primary: Target;
+  readonly replicas: Target[];
+  private timer: NodeJS.Timeout | null = null;
+  private next = 0;
+  private checking: Promise<void> | null = null;
+  private readonly log: NonNullable<ReplicaSetOptions['log']>;
+  private readonly maxLag: number;
+
+  constructor(private readonly opts: ReplicaSetOptions) {
+    this.primary = makeTarget('primary', opts.primaryUrl, opts.poolSize);
+    this.replicas = opts.replicaUrls.map((u, i) => makeTarget(`replica${i + 1}`, u, opts.poolSize));
+    this.log = opts.log ?? { warn: (m) => process.emitWarning(m), info: () => {} };
+    this.maxLag = opts.maxLagSeconds;
+  }
+
+  get readOnly(): boolean {
+    return !this.primary.up;
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    this.timer = setInterval(() => void this.check(), this.opts.healthIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** One health round (shared by concurrent callers). */
+  check(): Promise<void> {
+    this.checking ??= this.runCheck().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<void> {
+    let primaryLsn: string | null = null;
+    try {
+      const r = await withTimeout(this.primary.pool.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn'), 2000);
+      primaryLsn = r.rows[0]?.lsn ?? null;
+      this.mark(this.primary, true, null);
+    } catch (err) {
+      this.mark(this.primary, false, (err as Error).message);
+    }
+    await Promise.all(
+      this.replicas.map(async (t) => {
+        try {
+          const r = await withTimeout(
+            t.pool.query<{ recovery: boolean; behind: boolean | null; caught_up: boolean | null; age: number | null }>(
+              `select pg_is_in_recovery() as recovery,
+                 case when $1::pg_lsn is null then null else pg_last_wal_replay_lsn() < $1::pg_lsn end as behind,
+                 pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() as caught_up,
+                 extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`,
+              [primaryLsn],
+            ),
+            2000,
+          );
+          const row = r.rows[0]!;
+          // Behind the primary: as old as its last replayed transaction. Level with it (or the
+          // primary unknown and nothing left to replay): no delay.
+          const lag = row.behind === false || (row.behind === null && row.caught_up) ? 0 : Math.max(0, row.age ?? 0);
+          t.lag = lag;
+          if (lag > this.maxLag) this.mark(t, false, `${lag.toFixed(1)} s behind the primary (limit ${this.maxLag} s)`);
+          else this.mark(t, true, null);
+        } catch (err) {
+          t.lag = null;
+          this.mark(t, false, (err as Error).message);
+        }
+      }),
+    );
+  }
+
+  private mark(t: Target, up: boolean, error: string | null): void {
+    const was = t.up;
+    t.up = up;
+    t.error = error;
+    if (was && !up) {
+      this.log.warn(t === this.primary ? `database: the primary is unreachable (${error}); the store is read-only until it returns` : `database: ${t.name} skipped for reads (${error})`);
+    } else if (!was && up) {
+      this.log.info(t === this.primary ? 'database: the primary is back; writes accepted again' : `database: ${t.name} used for reads again`);
+    }
+  }
+
+  /** A server seen failing: marked down now (the health check brings it back). */
+  failed(t: Target, err: unknown): void {
+    this.mark(t, false, (err as Error)?.message ?? String(err));
+    // Look again now: one dropped connection must not keep a healthy server out for a second.
+    void this.check();
+  }
+
+  /** Where a read runs, best first: healthy replicas in turn (or the primary first), then the rest. */
+  readOrder(): Target[] {
+    const scope = scopes.getStore();
+    const healthy = this.replicas.filter((r) => r.up);
+    const start = this.next++ % Math.max(1, healthy.length);
+    const rotated = [...healthy.slice(start), ...healthy.slice(0, start)];
+    // Last resorts: lagging or failing replicas (read-only mode: an older page beats none).
+    const rest = this.replicas.filter((r) => !r.up);
+    const primaryFirst = !scope || !scope.replicaOk || scope.wrote;
+    const order = primaryFirst ? [this.primary, ...rotated, ...rest] : [...rotated, this.primary, ...rest];
+    // A primary known to be down is tried last.
+    return this.primary.up ? order : [...order.filter((t) => t !== this.primary), this.primary];
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      primary: this.primary.up ? 'up' : 'down',
+      mode: this.primary.up ? 'read-write' : 'read-only',
+      replicas: this.replicas.map((r) => ({ name: r.name, up: r.up, lagSeconds: r.lag, ...(r.error ? { error: r.error } : {}) })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([this.primary, ...this.replicas].map((t) => t.driver.destroy().catch(() => {})));
+  }
+}
+
+class RoutingConnection implements DatabaseConnection {
+  held: { target: Target; conn: DatabaseConnection } | null = null;
+  constructor(private readonly set: ReplicaSet) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.held) return this.held.conn.executeQuery<R>(compiled);
+    if (isReadOnly(compiled.sql)) return this.read<R>(compiled);
+    return this.write<R>(compiled);
+  }
+
+  private async read<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    let lastErr: unknown;
+    for (const t of this.set.readOrder()) {
+      try {
+        return await runOn<R>(t, compiled);
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        this.set.failed(t, err);
+        lastErr = err;
+      }
+    }
+    throw new AsloError('DB_UNAVAILABLE', 'No database server can be reached right now. Please try again in a minute.', { statusCode: 503, details: { retryAfter: READ_ONLY_RETRY_SECONDS }, cause: lastErr });
+  }
+
+  private async write<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const scope = scopes.getStore();
+    if (scope) scope.wrote = true;
+    if (!this.set.primary.up) throw readOnlyError();
+    try {
+      return await runOn<R>(this.set.primary, compiled);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      this.set.failed(this.set.primary, err);
+      throw readOnlyError(err);
+    }
+  }
+
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('Streaming queries are not supported with read replicas');
+  }
+}
+
+async function runOn<R>(t: Target, compiled: CompiledQuery): Promise<QueryResult<R>> {
+  t.statements++;
+  const conn = await t.driver.acquireConnection();
+  try {
+    return await conn.executeQuery<R>(compiled);
+  } finally {
+    await t.driver.releaseConnection(conn as never);
+  }
+}
+
+class RoutingDriver implements Driver {
+  constructor(private readonly set: ReplicaSet) {}
+  async init(): Promise<void> {
+    await Promise.all([this.set.primary, ...this.set.replicas].map((t) => t.driver.init()));
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new RoutingConnection(this.set);
+  }
+  async beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const rc = c as RoutingConnection;
+    const scope = scopes.getStore();
+    if (scope) scope.wrote = true;
+    const p = this.set.primary;
+    if (!p.up) throw readOnlyError();
+    let conn: DatabaseConnection;
+    try {
+      conn = await p.driver.acquireConnection();
+    } catch (err) {
+      if (isConnectionError(err)) {
+        this.set.failed(p, err);
+        throw readOnlyError(err);
+      }
+      throw err;
+    }
+    rc.held = { target: p, conn };
+    try {
+      await p.driver.beginTransaction(conn, settings);
+    } catch (err) {
+      rc.held = null;
+      await p.driver.releaseConnection(conn as never);
+      if (isConnectionError(err)) {
+        this.set.failed(p, err);
+        throw readOnlyError(err);
+      }
+      throw err;
+    }
+  }
+  async commitTransaction(c: DatabaseConnection): Promise<void> {
+    const rc = c as RoutingConnection;
+    await rc.held!.target.driver.commitTransaction(rc.held!.conn);
+  }
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    const rc = c as RoutingConnection;
+    if (rc.held) await rc.held.target.driver.rollbackTransaction(rc.held.conn);
+  }
+  async savepoint(c: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    const rc = c as RoutingConnection;
+    await rc.held!.target.driver.savepoint(rc.held!.conn, name, compile);
+  }
+  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    const rc = c as RoutingConnection;
+    await rc.held!.target.driver.rollbackToSavepoint(rc.held!.conn, name, compile);
+  }
+  async releaseSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    const rc = c as RoutingConnection;
+    await rc.held!.target.driver.releaseSavepoint(rc.held!.conn, name, compile);
+  }
+  async releaseConnection(c: DatabaseConnection): Promise<void> {
+    const rc = c as RoutingConnection;
+    const held = rc.held;
+    rc.held = null;
+    if (held) await held.target.driver.releaseConnection(held.conn as never);
+  }
+  async destroy(): Promise<void> {
+    await this.set.close();
+  }
+}
+
+/** PostgreSQL with read replicas: reads routed, writes to the primary, read-only when it is down. */
+export class ReplicatedDialect implements Dialect {
+  constructor(readonly set: ReplicaSet) {}
+  createDriver(): Driver {
+    return new RoutingDriver(this.set);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new PostgresQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new PostgresAdapter();
+  }
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new PostgresIntrospector(db);
+  }
+}

@@ -9,6 +9,16 @@ import { sql } from 'kysely';
 import { MIGRATIONS } from '../db/migrate.js';
 import { REQUEST_ID_HEADER } from '../logging/index.js';
 import type { Metrics } from './index.js';
+import { READ_ONLY_RETRY_SECONDS, runWithReadScope, type ReadScope } from '../db/replicas.js';
+
+/** The read-your-writes cookie: until this time (ms since epoch), this client reads from the primary. */
+export const PRIMARY_COOKIE = 'aslo_primary';
+
+function pinnedUntil(cookieHeader: string | undefined): number {
+  if (!cookieHeader) return 0;
+  const m = new RegExp(`(?:^|;\\s*)${PRIMARY_COOKIE}=(\\d{1,15})`).exec(cookieHeader);
+  return m ? Number(m[1]) : 0;
+}
 
 const SEEN = Symbol('aslo.fastify');
 const UPDATE_PATHS = new Set(['/services/update-aslo.php', '/services/update.php']);
@@ -89,6 +99,31 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
   app.addHook('onRequest', async (req, reply) => {
     (req.raw as unknown as Record<symbol, unknown>)[SEEN] = true;
     void reply.header(REQUEST_ID_HEADER, req.id);
+  });
+
+  // Read routing (src/platform/db/replicas.ts): each request is a scope whose reads may use a
+  // replica, unless this client wrote in the last few seconds (cookie) or the request wrote.
+  if (ctx.database.replicas) {
+    const windowMs = ctx.config.database.readYourWritesSeconds * 1000;
+    const scopeOf = new WeakMap<object, ReadScope>();
+    app.addHook('onRequest', (req, _reply, done) => {
+      const pinned = pinnedUntil(req.headers.cookie) > Date.now();
+      const scope: ReadScope = { replicaOk: !pinned, wrote: false };
+      scopeOf.set(req, scope);
+      runWithReadScope(scope, done);
+    });
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (scopeOf.get(req)?.wrote) {
+        const until = Date.now() + windowMs;
+        void reply.header('set-cookie', `${PRIMARY_COOKIE}=${until}; Max-Age=${Math.ceil(windowMs / 1000)}; Path=/; HttpOnly; SameSite=Lax`);
+      }
+      return payload;
+    });
+  }
+  // Every 503 (read-only mode, no database) tells clients and balancers when to come back.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(READ_ONLY_RETRY_SECONDS));
+    return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
