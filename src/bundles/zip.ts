@@ -9,10 +9,11 @@
 // absolute paths, symlinks, duplicates or sizes; we must, because the server stores and serves
 // these files and a reviewer may unpack them.
 
+import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import type { Readable } from 'node:stream';
 import { open as fsOpen } from 'node:fs/promises';
-import type { IssueCode } from './errors.js';
+import type { IssueCode, IssueParams } from './errors.js';
 import { IssueList } from './errors.js';
 import { decodeUtf8 } from './text.js';
 
@@ -64,6 +65,7 @@ export class ZipEntryError extends Error {
   constructor(
     readonly code: IssueCode,
     message: string,
+    readonly params?: IssueParams,
   ) {
     super(message);
   }
@@ -73,15 +75,15 @@ export class ZipEntryError extends Error {
 class CappedIssues {
   private counts = new Map<IssueCode, number>();
   constructor(private issues: IssueList) {}
-  add(code: IssueCode, message: string, file: string | null): void {
+  add(code: IssueCode, message: string, file: string | null, params?: IssueParams): void {
     const n = (this.counts.get(code) ?? 0) + 1;
     this.counts.set(code, n);
-    if (n <= MAX_ISSUES_PER_CODE) this.issues.add(code, message, file);
+    if (n <= MAX_ISSUES_PER_CODE) this.issues.add(code, message, file, null, params);
   }
   flush(): void {
     for (const [code, n] of this.counts) {
       if (n > MAX_ISSUES_PER_CODE) {
-        this.issues.add(code, `…and ${n - MAX_ISSUES_PER_CODE} more entries with the same problem (${code})`, null);
+        this.issues.add(code, `…and ${n - MAX_ISSUES_PER_CODE} more entries with the same problem (${code})`, null, null, { variant: 'more', count: n - MAX_ISSUES_PER_CODE });
       }
     }
   }
@@ -130,9 +132,9 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 
 /** Checks one entry name; returns the problem as [code, message] or null. */
-function checkName(name: string, raw: Buffer, utf8Flag: boolean): [IssueCode, string] | null {
+function checkName(name: string, raw: Buffer, utf8Flag: boolean): [IssueCode, string, string?] | null {
   if (utf8Flag && !decodeUtf8(raw).ok) {
-    return ['BUNDLE_ZIP_BAD_NAME', 'the name is flagged as UTF-8 but is not valid UTF-8; re-create the zip with a current zip tool'];
+    return ['BUNDLE_ZIP_BAD_NAME', 'the name is flagged as UTF-8 but is not valid UTF-8; re-create the zip with a current zip tool', 'utf8'];
   }
   if (name.includes('\\')) {
     return ['BUNDLE_ZIP_BACKSLASH', 'the name contains a backslash; zip names must use "/" (re-create the zip on Linux or with a tool that writes "/")'];
@@ -144,10 +146,10 @@ function checkName(name: string, raw: Buffer, utf8Flag: boolean): [IssueCode, st
   if (segments.includes('..')) {
     return ['BUNDLE_ZIP_TRAVERSAL', 'the name contains a ".." segment, which would unpack outside the bundle folder'];
   }
-  if (/[\x00-\x1f\x7f]/.test(name)) return ['BUNDLE_ZIP_BAD_NAME', 'the name contains control characters'];
+  if (/[\x00-\x1f\x7f]/.test(name)) return ['BUNDLE_ZIP_BAD_NAME', 'the name contains control characters', 'control'];
   const body = name.endsWith('/') ? segments.slice(0, -1) : segments;
   if (body.length === 0 || body.some((s) => s === '' || s === '.')) {
-    return ['BUNDLE_ZIP_BAD_NAME', 'the name has an empty or "." path segment'];
+    return ['BUNDLE_ZIP_BAD_NAME', 'the name has an empty or "." path segment', 'segment'];
   }
   return null;
 }
@@ -162,11 +164,11 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
   try {
     probe = await startsWithZipSignature(path);
   } catch (e) {
-    issues.add('BUNDLE_NOT_FOUND', `cannot read the bundle file: ${(e as Error).message}`);
+    issues.add('BUNDLE_NOT_FOUND', `cannot read the bundle file: ${(e as Error).message}`, null, null, { detail: (e as Error).message });
     return null;
   }
   if (probe.size === 0) {
-    issues.add('BUNDLE_NOT_ZIP', 'the file is empty (0 bytes); upload the .xo/.xol file itself');
+    issues.add('BUNDLE_NOT_ZIP', 'the file is empty (0 bytes); upload the .xo/.xol file itself', null, null, { variant: 'empty' });
     return null;
   }
   let zip: yauzl.ZipFile;
@@ -174,7 +176,7 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
     zip = await yauzlOpen(path);
   } catch (e) {
     if (probe.pk) {
-      issues.add('BUNDLE_ZIP_CORRUPT', `the zip is truncated or damaged (${(e as Error).message}); upload the file again or rebuild it`);
+      issues.add('BUNDLE_ZIP_CORRUPT', `the zip is truncated or damaged (${(e as Error).message}); upload the file again or rebuild it`, null, null, { variant: 'truncated', detail: (e as Error).message });
     } else {
       issues.add('BUNDLE_NOT_ZIP', 'the file is not a zip archive; a Sugar bundle (.xo/.xol) is a zip file made by "python setup.py dist_xo" or any zip tool');
     }
@@ -190,7 +192,7 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
     return null;
   }
   if (zip.entryCount > limits.maxEntries) {
-    issues.add('BUNDLE_ZIP_TOO_MANY_ENTRIES', `the zip has ${zip.entryCount} entries; at most ${limits.maxEntries} are allowed`);
+    issues.add('BUNDLE_ZIP_TOO_MANY_ENTRIES', `the zip has ${zip.entryCount} entries; at most ${limits.maxEntries} are allowed`, null, null, { count: zip.entryCount, max: limits.maxEntries });
     close();
     return null;
   }
@@ -201,7 +203,7 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
   } catch (e) {
     const msg = (e as Error).message;
     if (/encryption/i.test(msg)) issues.add('BUNDLE_ZIP_ENCRYPTED', 'the zip uses strong encryption; bundles must not be encrypted');
-    else issues.add('BUNDLE_ZIP_CORRUPT', `the zip's central directory is damaged (${msg}); rebuild the bundle`);
+    else issues.add('BUNDLE_ZIP_CORRUPT', `the zip's central directory is damaged (${msg}); rebuild the bundle`, null, null, { variant: 'directory', detail: msg });
     close();
     return null;
   }
@@ -228,15 +230,15 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
 
     const nameProblem = checkName(name, rawName, utf8);
     if (nameProblem) {
-      capped.add(nameProblem[0], `${JSON.stringify(name)}: ${nameProblem[1]}`, name);
+      capped.add(nameProblem[0], `${JSON.stringify(name)}: ${nameProblem[1]}`, name, nameProblem[2] ? { variant: nameProblem[2], name } : { name });
       continue;
     }
     let ok = true;
-    const problem = (code: IssueCode, message: string) => {
-      capped.add(code, message, name);
+    const problem = (code: IssueCode, message: string, params: IssueParams = {}) => {
+      capped.add(code, message, name, { name, ...params });
       ok = false;
     };
-    if (e.isEncrypted()) problem('BUNDLE_ZIP_ENCRYPTED', `${name} is encrypted; bundles must not be password-protected`);
+    if (e.isEncrypted()) problem('BUNDLE_ZIP_ENCRYPTED', `${name} is encrypted; bundles must not be password-protected`, { variant: 'entry' });
     else if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) {
       problem('BUNDLE_ZIP_SIZE_MISMATCH', `${name} is stored uncompressed but declares two different sizes; the archive is damaged or hostile`);
     }
@@ -244,6 +246,7 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
       problem(
         'BUNDLE_ZIP_UNSUPPORTED_COMPRESSION',
         `${name} uses compression method ${e.compressionMethod}; only "stored" (0) and "deflate" (8) are accepted`,
+        { method: e.compressionMethod },
       );
     }
     // Unix file type in the high 16 bits of the external attributes (0 when not set).
@@ -254,21 +257,21 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
       problem('BUNDLE_ZIP_SPECIAL_FILE', `${name} is a device, FIFO or socket; bundles must contain regular files only`);
     }
     if (e.uncompressedSize > limits.maxEntryBytes) {
-      problem('BUNDLE_ZIP_ENTRY_TOO_LARGE', `${name} is ${e.uncompressedSize} bytes uncompressed; at most ${limits.maxEntryBytes} per file`);
+      problem('BUNDLE_ZIP_ENTRY_TOO_LARGE', `${name} is ${e.uncompressedSize} bytes uncompressed; at most ${limits.maxEntryBytes} per file`, { size: e.uncompressedSize, max: limits.maxEntryBytes });
     }
     const ratio = e.uncompressedSize / Math.max(e.compressedSize, 1);
     if (e.uncompressedSize >= RATIO_CHECK_MIN_BYTES && ratio > limits.maxCompressionRatio) {
-      problem('BUNDLE_ZIP_RATIO', `${name} compresses ${Math.round(ratio)}:1, more than ${limits.maxCompressionRatio}:1 (zip bomb?)`);
+      problem('BUNDLE_ZIP_RATIO', `${name} compresses ${Math.round(ratio)}:1, more than ${limits.maxCompressionRatio}:1 (zip bomb?)`, { ratio: Math.round(ratio), max: limits.maxCompressionRatio });
     }
     if (offsets.has(e.relativeOffsetOfLocalHeader)) {
-      problem('BUNDLE_ZIP_OVERLAP', `${name} shares its data with another entry (overlapping entries are a zip-bomb technique)`);
+      problem('BUNDLE_ZIP_OVERLAP', `${name} shares its data with another entry (overlapping entries are a zip-bomb technique)`, { variant: 'shared' });
     }
     offsets.add(e.relativeOffsetOfLocalHeader);
 
     // A directory entry "a/" and a file "a" collide too, hence the key without the slash.
     const key = isDir ? name.slice(0, -1) : name;
     if (seen.has(key)) {
-      capped.add('BUNDLE_ZIP_DUPLICATE', `${name} appears more than once in the zip; tools disagree on which copy wins`, name);
+      capped.add('BUNDLE_ZIP_DUPLICATE', `${name} appears more than once in the zip; tools disagree on which copy wins`, name, { name });
       continue;
     }
     seen.add(key);
@@ -279,6 +282,7 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
         'BUNDLE_ZIP_CASE_DUPLICATE',
         `${name} and ${other} differ only in letter case; they collide when unpacked on a case-insensitive file system`,
         name,
+        { name, other },
       );
     } else byFolded.set(folded, key);
 
@@ -291,12 +295,15 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
   }
 
   if (totalSize > limits.maxUncompressedBytes) {
-    issues.add('BUNDLE_ZIP_TOO_LARGE', `the bundle unpacks to ${totalSize} bytes; at most ${limits.maxUncompressedBytes} are allowed`);
+    issues.add('BUNDLE_ZIP_TOO_LARGE', `the bundle unpacks to ${totalSize} bytes; at most ${limits.maxUncompressedBytes} are allowed`, null, null, { size: totalSize, max: limits.maxUncompressedBytes });
   }
   if (totalSize >= RATIO_CHECK_MIN_BYTES && totalSize / Math.max(totalCompressed, 1) > limits.maxCompressionRatio) {
     issues.add(
       'BUNDLE_ZIP_RATIO',
       `the bundle as a whole compresses ${Math.round(totalSize / Math.max(totalCompressed, 1))}:1, more than ${limits.maxCompressionRatio}:1 (zip bomb?)`,
+      null,
+      null,
+      { variant: 'total', ratio: Math.round(totalSize / Math.max(totalCompressed, 1)), max: limits.maxCompressionRatio },
     );
   }
   capped.flush();
@@ -312,22 +319,23 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
  */
 function findRoot(entries: ZipEntryInfo[], issues: IssueList): string | null {
   if (entries.length === 0) {
-    if (!issues.hasErrors) issues.add('BUNDLE_ZIP_EMPTY', 'the zip archive contains no files besides "mimetype"');
+    if (!issues.hasErrors) issues.add('BUNDLE_ZIP_EMPTY', 'the zip archive contains no files besides "mimetype"', null, null, { variant: 'mimetype' });
     return null;
   }
   const root = entries[0].name.split('/')[0];
   if (root.startsWith('.')) {
-    issues.add('BUNDLE_ROOT_DOT', `the root folder "${root}" starts with "."; Sugar refuses hidden root folders`, entries[0].name);
+    issues.add('BUNDLE_ROOT_DOT', `the root folder "${root}" starts with "."; Sugar refuses hidden root folders`, entries[0].name, null, { root });
   }
   const capped = new CappedIssues(issues);
   for (const e of entries) {
     if (e.name === root) {
-      capped.add('BUNDLE_ROOT_NOT_DIR', `"${root}" is a file, but it must be the folder holding the whole bundle`, e.name);
+      capped.add('BUNDLE_ROOT_NOT_DIR', `"${root}" is a file, but it must be the folder holding the whole bundle`, e.name, { root });
     } else if (e.name.split('/')[0] !== root) {
       capped.add(
         'BUNDLE_ROOT_MULTIPLE',
         `${e.name} is outside the root folder "${root}/"; all files must be inside one top-level folder`,
         e.name,
+        { name: e.name, root },
       );
     }
   }
@@ -348,7 +356,12 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+// zlib's native CRC-32 (Node 20.15+) is about 25x faster than the table loop, which stays as
+// the fallback for older Node 20 releases.
+const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 function crc32Update(crc: number, buf: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(buf, crc) >>> 0;
   let c = crc ^ 0xffffffff;
   for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -360,9 +373,10 @@ function classifyStreamError(name: string, e: Error): ZipEntryError {
     return new ZipEntryError(
       'BUNDLE_ZIP_SIZE_MISMATCH',
       `${name} inflates to a different size than the zip declares (${msg}); the archive is damaged or hostile`,
+      { variant: 'inflated', name, detail: msg },
     );
   }
-  return new ZipEntryError('BUNDLE_ZIP_CORRUPT', `${name} cannot be decompressed (${msg}); rebuild the bundle`);
+  return new ZipEntryError('BUNDLE_ZIP_CORRUPT', `${name} cannot be decompressed (${msg}); rebuild the bundle`, { variant: 'entry', name, detail: msg });
 }
 
 /**
@@ -399,7 +413,7 @@ async function streamEntry(bz: BundleZip, info: ZipEntryInfo, keep: boolean): Pr
     throw classifyStreamError(info.name, new Error(`not enough bytes in the stream. expected ${e.uncompressedSize}, got ${total}`));
   }
   if (crc !== e.crc32) {
-    throw new ZipEntryError('BUNDLE_ZIP_CRC_MISMATCH', `${info.name} fails its CRC-32 check; the archive is damaged, upload it again`);
+    throw new ZipEntryError('BUNDLE_ZIP_CRC_MISMATCH', `${info.name} fails its CRC-32 check; the archive is damaged, upload it again`, { name: info.name });
   }
   return keep ? Buffer.concat(chunks, total) : null;
 }
@@ -428,17 +442,18 @@ export async function verifyEntries(bz: BundleZip, issues: IssueList, skip: Read
           'BUNDLE_ZIP_NAME_MISMATCH',
           `${info.name}: the local file header names a different file (${JSON.stringify(header.fileName.toString('latin1'))}); tools would unpack different files`,
           info.name,
+          { name: info.name, other: header.fileName.toString('latin1') },
         );
         continue;
       }
       const next = sorted[i + 1];
       const end = header.fileDataStart + e.compressedSize;
       if (next && end > next.entry.relativeOffsetOfLocalHeader) {
-        capped.add('BUNDLE_ZIP_OVERLAP', `${info.name} overlaps the data of ${next.name} (a zip-bomb technique)`, info.name);
+        capped.add('BUNDLE_ZIP_OVERLAP', `${info.name} overlaps the data of ${next.name} (a zip-bomb technique)`, info.name, { name: info.name, other: next.name });
         continue;
       }
     } catch (err) {
-      capped.add('BUNDLE_ZIP_CORRUPT', `${info.name}: bad local file header (${(err as Error).message}); rebuild the bundle`, info.name);
+      capped.add('BUNDLE_ZIP_CORRUPT', `${info.name}: bad local file header (${(err as Error).message}); rebuild the bundle`, info.name, { variant: 'header', name: info.name, detail: (err as Error).message });
       continue;
     }
     if (info.isDirectory && e.uncompressedSize === 0) continue;
@@ -446,7 +461,7 @@ export async function verifyEntries(bz: BundleZip, issues: IssueList, skip: Read
     try {
       await streamEntry(bz, info, false);
     } catch (err) {
-      if (err instanceof ZipEntryError) capped.add(err.code, err.message, info.name);
+      if (err instanceof ZipEntryError) capped.add(err.code, err.message, info.name, err.params);
       else throw err;
     }
   }
