@@ -7,6 +7,10 @@ import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { SampleActivity, SampleVersion } from './activities.js';
 
+// Zip timestamps are local-time fields: a date built from local components writes the same bytes
+// in every time zone, so the sample bundles (and their sha256) are identical on every machine.
+const SAMPLE_MTIME = new Date(2026, 0, 1, 0, 0, 0);
+
 export interface BuiltSample {
   path: string;
   activity: SampleActivity;
@@ -38,7 +42,7 @@ function libraryInfo(a: SampleActivity, v: SampleVersion): string {
 export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const zip = new yazl.ZipFile();
-  const add = (path: string, text: string) => zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime: new Date('2026-01-01T00:00:00Z') });
+  const add = (path: string, text: string) => zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime: SAMPLE_MTIME });
   let out: string;
   if (a.kind === 'content') {
     const root = a.folder;
