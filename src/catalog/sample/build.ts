@@ -42,7 +42,7 @@ function libraryInfo(a: SampleActivity, v: SampleVersion): string {
 export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const zip = new yazl.ZipFile();
-  const add = (path: string, text: string) => zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime: SAMPLE_MTIME });
+  const add = (path: string, text: string) => zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime: SAMPLE_MTIME, forceDosTimestamp: true });
   let out: string;
   if (a.kind === 'content') {
     const root = a.folder;
