@@ -14,6 +14,8 @@ import { buildIndexDocument, nextSinceOf, signingKeysFrom, type IndexDocument, t
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
 import { EMPTY_RDF, etagOf } from './rdf.js';
+import { repoUrl } from '../downloads/repo.js';
+import { downloadEvents } from '../downloads/events.js';
 
 export interface UpdateResponse {
   status: 200 | 304;
@@ -37,6 +39,7 @@ export class UpdateService {
   private notifier: ChangeNotifier | null = null;
   private release: (() => Promise<void>) | null = null;
   private unsubscribe: (() => void) | null = null;
+  private offFiles: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private rollupTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -88,12 +91,15 @@ export class UpdateService {
   }
 
   /**
-   * Where the client downloads a version. A public file of a public activity: the app's download
-   * URL (/downloads/file/<id>/<name>.xo) until the public repo tree exists (then its path there).
-   * Files only experimental clients see: the experimental download route. Both end in .xo/.xol.
+   * Where the client downloads a version. A public file of a public activity: its path in the
+   * public repo tree once the publish job has put it there (the download role answers it and
+   * redirects to verified mirrors), else the app's own download URL /downloads/file/<id>/<name>.xo.
+   * Files only experimental clients see: the experimental download route. All end in .xo/.xol.
    */
   downloadUrl(v: IxVersion, a: IxActivity): string {
-    if (v.fileStatus === 'public' && a.status === 'public') return this.catalog.fileUrl(v.fileId, v.fileName);
+    if (v.fileStatus === 'public' && a.status === 'public') {
+      return v.repoPath ? repoUrl(this.ctx.config, v.repoPath) : this.catalog.fileUrl(v.fileId, v.fileName);
+    }
     return `${this.base}/services/experimental/file/${v.fileId}/${encodeURIComponent(v.fileName)}`;
   }
 
@@ -111,6 +117,15 @@ export class UpdateService {
       (change) => this.enqueue(change),
       () => this.enqueue({ activityIds: [], all: true }),
     );
+    // A file entering or leaving the repo tree in this process (the embedded default runs the
+    // publish jobs here) changes its link at once; other processes see it at their next rebuild,
+    // and until then keep the app's own download URL, which works too.
+    const onFiles = (fileIds: number[]) => {
+      const ids = this.index.activitiesOfFiles(fileIds);
+      if (ids.length > 0) this.enqueue({ activityIds: ids });
+    };
+    downloadEvents(this.ctx.db).on('files', onFiles);
+    this.offFiles = () => downloadEvents(this.ctx.db).off('files', onFiles);
     // Subscribed first, so nothing published while the index builds is lost: it is applied after
     // the build (index mutations run one at a time, in order, on this.chain).
     const initial = this.chain.then(async () => {
@@ -137,6 +152,7 @@ export class UpdateService {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.rollupTimer) clearInterval(this.rollupTimer);
     this.unsubscribe?.();
+    this.offFiles?.();
     await this.release?.().catch(() => {});
     await this.chain.catch(() => {});
     await this.pings.close().catch((err) => this.log.warn(`update pings: final flush failed: ${(err as Error).message}`));

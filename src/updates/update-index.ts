@@ -22,6 +22,8 @@ export interface IxVersion {
   runtime: Runtime;
   fileId: number;
   fileName: string;
+  /** Path in the public repo tree once the file is published there (src/downloads/repo.ts). */
+  repoPath: string | null;
   size: number;
   sha256: string;
   fileStatus: FileStatus;
@@ -101,6 +103,14 @@ export class UpdateIndex {
 
   activity(bundleId: string): IxActivity | undefined {
     return this.byBundle.get(bundleId);
+  }
+
+  /** The activities whose versions hold these files (for file-level events). */
+  activitiesOfFiles(fileIds: number[]): number[] {
+    const wanted = new Set(fileIds);
+    const out = new Set<number>();
+    for (const a of this.byId.values()) for (const v of a.exp) if (wanted.has(v.fileId)) out.add(a.id);
+    return [...out];
   }
 
   activityById(id: number): IxActivity | undefined {
@@ -275,7 +285,7 @@ export class UpdateIndex {
         'v.id as versionId', 'v.activity_id as activityId', 'v.version', 'v.sort_key as sortKey',
         'v.sugar_min as sugarMin', 'v.sugar_max as sugarMax', 'v.sugar_range_origin as origin', 'v.runtime',
         'v.release_notes as notes', 'v.created_at as createdAt',
-        'f.id as fileId', 'f.file_name as fileName', 'f.size', 'f.sha256', 'f.status as fileStatus',
+        'f.id as fileId', 'f.file_name as fileName', 'f.repo_path as repoPath', 'f.size', 'f.sha256', 'f.status as fileStatus',
       ])
       .where('a.status', '<>', 'disabled')
       .where('f.status', 'in', EXPERIMENTAL_FILE_STATUSES);
@@ -315,6 +325,7 @@ export class UpdateIndex {
         runtime: r.runtime,
         fileId: r.fileId,
         fileName: r.fileName,
+        repoPath: r.repoPath ?? null,
         size: Number(r.size),
         sha256: r.sha256,
         fileStatus: r.fileStatus,

@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { readRdfLikeSugar } from '../helpers/updates-client.js';
 import { SUGAR_APP_GUID as SUGAR_GUID } from '../../src/updates/rdf.js';
+import { publishFile } from '../../src/downloads/repo.js';
 
 // Every Sugar series the updater has met, as clients send them (even-rounded), plus odd ones
 // (clients that did not round) and a few off-table values.
@@ -267,6 +268,29 @@ describe('legacy update RDF', () => {
     assert.equal(encoded.version, '8');
     const first = readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.PyThree&id=org.test.PyTwo&appVersion=0.118')).body);
     assert.equal(first.version, '8', 'the first id wins');
+  });
+
+  it('once a file is published in the repo tree, the link names its tree path, and it answers', async () => {
+    const f = await t.ctx.db
+      .selectFrom('files as f')
+      .innerJoin('versions as v', 'v.id', 'f.version_id')
+      .innerJoin('activities as a', 'a.id', 'v.activity_id')
+      .select(['f.id', 'v.activity_id', 'f.file_name'])
+      .where('a.bundle_id', '=', 'org.test.Ported')
+      .where('v.version', '=', '11')
+      .executeTakeFirstOrThrow();
+    const res = await publishFile(t.ctx, f.id);
+    assert.ok(res.repoPath, JSON.stringify(res));
+    await t.app.services.updates.settled();
+    const r = readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.118')).body);
+    assert.equal(r.version, '11');
+    assert.equal(r.link, `http://store.test/repo/${f.activity_id}/${encodeURIComponent(f.file_name)}`);
+    assert.match(new URL(r.link!).pathname, /\.xo$/);
+    const head = await t.app.inject({ method: 'HEAD', url: new URL(r.link!).pathname });
+    assert.ok(head.statusCode === 200 || head.statusCode === 302, `HEAD ${r.link}: ${head.statusCode}`);
+    if (head.statusCode === 200) assert.equal(Number(head.headers['content-length']), files.get('org.test.Ported 11')!.size);
+    // Older Sugars still get the Python 2 version, from the app's own download URL.
+    assert.match(readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.110')).body).link!, /\/downloads\/file\/\d+\/.+\.xo$/);
   });
 
   it('a disabled activity and a withdrawn file disappear from the answers', async () => {
