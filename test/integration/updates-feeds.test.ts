@@ -58,7 +58,8 @@ describe('microformat feeds and the JSON index', () => {
     assert.deepEqual([...m.results.keys()].sort(), ['org.feed.Abacus', 'org.feed.Paint'], 'Chat 80 is Python 2: not for 0.118; Secret is sandbox');
     assert.equal(m.results.get('org.feed.Abacus')!.version, '6');
     assert.match(res.body, /Ábaco/);
-    assert.match(m.results.get('org.feed.Abacus')!.url, /^http:\/\/store\.test\/downloads\/file\/\d+\/.+\.xo$/);
+    // The app's download URL, or the repo tree path once a publish job has put the file there.
+    assert.match(m.results.get('org.feed.Abacus')!.url, /^http:\/\/store\.test\/(downloads\/file\/\d+|repo\/\d+)\/.+\.xo$/);
 
     const old = readMicroformatLikeSugar((await feed('?collection_nickname=school&lang=en&sugar=0.110')).body, 'http://store.test/');
     assert.equal(old.groupName, 'School set');

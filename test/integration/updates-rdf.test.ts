@@ -289,8 +289,8 @@ describe('legacy update RDF', () => {
     const head = await t.app.inject({ method: 'HEAD', url: new URL(r.link!).pathname });
     assert.ok(head.statusCode === 200 || head.statusCode === 302, `HEAD ${r.link}: ${head.statusCode}`);
     if (head.statusCode === 200) assert.equal(Number(head.headers['content-length']), files.get('org.test.Ported 11')!.size);
-    // Older Sugars still get the Python 2 version, from the app's own download URL.
-    assert.match(readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.110')).body).link!, /\/downloads\/file\/\d+\/.+\.xo$/);
+    // Older Sugars still get the Python 2 version (app download URL or, once published, its tree path).
+    assert.match(readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.110')).body).link!, /\/(downloads\/file|repo)\/\d+\/.+\.xo$/);
   });
 
   it('a disabled activity and a withdrawn file disappear from the answers', async () => {
