@@ -60,7 +60,7 @@ export async function createTestEnv(opts: { instance?: string; env?: Record<stri
     databaseUrl: pgdb?.url ?? null,
     async cleanup() {
       if (pgdb) await pgdb.drop().catch(() => {});
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
