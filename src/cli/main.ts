@@ -14,6 +14,8 @@ import { registerUser } from './commands/user.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRepo } from './commands/repo.js';
 import { registerMirror } from './commands/mirror.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRestore } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerPublish(program);
   registerRepo(program);
   registerMirror(program);
+  registerBackup(program);
+  registerRestore(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

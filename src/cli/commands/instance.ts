@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { assertInstanceName, describeConfig, ensureInstanceFolders, instanceDirOf, loadConfig, writeFileAtomic } from '../../platform/config.js';
 import { AsloError } from '../../platform/errors.js';
-import { commonOf, say, withCommon } from '../common.js';
+import { commonOf, say, warn, withCommon } from '../common.js';
+import { createContext } from '../../platform/context.js';
+import { cloneInstance } from '../../platform/backup/index.js';
 
 export function registerInstance(program: Command): void {
   const instance = withCommon(program.command('instance')).description('manage isolated instances (devel, testing, production, ...)');
@@ -60,6 +62,40 @@ export function registerInstance(program: Command): void {
         } catch (err) {
           say(`${name.padEnd(16)} (unreadable: ${(err as Error).message})`);
         }
+      }
+    });
+
+  withCommon(instance.command('clone'))
+    .description('copy an instance\'s database and file stores into another instance (files hard-linked where possible), e.g. production into devel')
+    .argument('<from>', 'instance to copy')
+    .argument('<to>', 'instance to replace (created with its own embedded database when missing)')
+    .option('--anonymize', 'replace personal data in the copy: e-mail addresses, passwords, names, sessions, tokens, client addresses')
+    .option('--force', 'replace a target that already has activities or users')
+    .action(async (from: string, to: string, opts: { anonymize?: boolean; force?: boolean }, cmd: Command) => {
+      assertInstanceName(from);
+      assertInstanceName(to);
+      const common = commonOf(cmd);
+      const src = loadConfig({ configFile: common.config, dataDir: common.data, instance: from, writeDefaults: false });
+      if (!existsSync(src.instanceDir)) throw new AsloError('INSTANCE_NOT_FOUND', `There is no instance "${from}" in ${src.dataDir}.`);
+      const file = join(instanceDirOf(src.dataDir, to), 'instance.yaml');
+      if (!existsSync(file)) {
+        writeFileAtomic(file, `# Settings of instance "${to}": they override the shared config.yaml.\n` + YAML.stringify({ cache: { prefix: `aslo:${to}:` } }));
+        say(`Created instance "${to}" with its own embedded database (give it a PostgreSQL one with "aslo instance create ${to} --database-url ..." first if you prefer).`);
+      }
+      const dst = loadConfig({ configFile: common.config, dataDir: common.data, instance: to });
+      const a = await createContext(src, { migrate: false });
+      try {
+        const b = await createContext(dst, { migrate: true });
+        try {
+          say(`Copying instance "${from}" into "${to}"${opts.anonymize ? ' (anonymized)' : ''}`);
+          const r = await cloneInstance(a, b, { anonymize: opts.anonymize, force: opts.force }, (m) => warn(`  ${m}`));
+          const rows = [...r.tables.values()].reduce((x, n) => x + n, 0);
+          say(`Done: ${r.tables.size} tables, ${rows} rows, ${r.files} files (${r.linked} hard-linked)${r.anonymized ? ', personal data replaced' : ''}.`);
+        } finally {
+          await b.close();
+        }
+      } finally {
+        await a.close();
       }
     });
 }
