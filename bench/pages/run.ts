@@ -232,8 +232,10 @@ async function main(): Promise<void> {
         '',
         'Reproduce: `npm run bench -- pages` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog, `--no-doc`).',
       ].join('\n');
-      writeSection('pages', '## Web store pages (bench/pages)', body);
-      log(`wrote the pages section of ${DOC}`);
+      // One section per database, so a PostgreSQL run does not replace the embedded one.
+      const section = args['database-url'] ? 'pages-postgres' : 'pages';
+      writeSection(section, args['database-url'] ? '## Web store pages on PostgreSQL (bench/pages --database-url)' : '## Web store pages (bench/pages)', body);
+      log(`wrote the ${section} section of ${DOC}`);
     }
   } finally {
     if (!args.keep) await rm(dir, { recursive: true, force: true });
