@@ -19,6 +19,8 @@ export interface Actor {
   address: string | null;
   /** Session or token id, to tell "this session" from the others. */
   credentialId?: string | number;
+  /** The account's language (BCP 47), when its owner chose one: validation messages use it first. */
+  locale?: string | null;
 }
 
 export type Viewer = Actor | null;

@@ -43,7 +43,7 @@ export function checkDisplayName(raw: unknown): string {
   return name;
 }
 
-export function actorFromUser(user: Pick<User, 'id' | 'email' | 'display_name' | 'role' | 'email_verified_at'>, via: Actor['via'], extra: Partial<Actor> = {}): Actor {
+export function actorFromUser(user: Pick<User, 'id' | 'email' | 'display_name' | 'role' | 'email_verified_at'> & { locale?: string | null }, via: Actor['via'], extra: Partial<Actor> = {}): Actor {
   return {
     userId: user.id,
     email: user.email,
@@ -53,6 +53,7 @@ export function actorFromUser(user: Pick<User, 'id' | 'email' | 'display_name' |
     via,
     scopes: null,
     address: null,
+    locale: user.locale ?? null,
     ...extra,
   };
 }
@@ -243,6 +244,25 @@ export class AccountService {
     await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
   }
 
+  /**
+   * The account's language (a BCP 47 tag like es, pt-BR), or none to follow the browser's
+   * Accept-Language. Validation messages are shown in it first, where translated.
+   */
+  async setLocale(viewer: Viewer, localeRaw: unknown): Promise<string | null> {
+    const actor = requireActor(viewer);
+    const raw = typeof localeRaw === 'string' ? localeRaw.trim().replace(/_/g, '-') : '';
+    if (raw && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$/.test(raw)) {
+      throw new AsloError('LOCALE_INVALID', 'Choose a language from the list (a tag like es or pt-BR).', { details: { field: 'locale' } });
+    }
+    const [lang, ...rest] = raw.split('-');
+    const locale = raw ? [lang!.toLowerCase(), ...rest.map((r) => (r.length === 2 ? r.toUpperCase() : r))].join('-') : null;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ locale, updated_at: new Date() }).where('id', '=', actor.userId).execute();
+      await audit(trx, { actor, action: 'user.locale_change', targetType: 'user', targetId: actor.userId, details: { locale } });
+    });
+    return locale;
+  }
+
   async requestEmailChange(viewer: Viewer, password: unknown, newEmailRaw: unknown): Promise<void> {
     const actor = requireActor(viewer);
     const newEmail = normalizeEmail(newEmailRaw);
@@ -397,7 +417,7 @@ export class AccountService {
     const row = await this.db
       .selectFrom('api_tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
-      .select(['t.id as tokenId', 't.scopes', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id', 'u.email', 'u.display_name', 'u.role', 'u.email_verified_at', 'u.deleted_at'])
+      .select(['t.id as tokenId', 't.scopes', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id', 'u.email', 'u.display_name', 'u.role', 'u.email_verified_at', 'u.deleted_at', 'u.locale'])
       .where('t.token_hash', '=', sha256Hex(token))
       .executeTakeFirst();
     if (!row || row.revoked_at || row.deleted_at || row.expires_at.getTime() <= Date.now()) return null;

@@ -13,7 +13,7 @@
 // every current tool expects.
 
 import { IssueList } from './errors.js';
-import { ACTIVITY_SECTION, checkBundleId, checkVersion, reportInfoProblems, sectionHint } from './info.js';
+import { ACTIVITY_SECTION, checkBundleId, checkVersion, reportInfoProblems, sectionHint, sectionParams } from './info.js';
 import { loadInfoFile, SectionReader, splitList } from './infofile.js';
 
 export interface LibraryInfo {
@@ -50,7 +50,7 @@ export function parseLibraryInfo(buf: Uint8Array, file: string, issues: IssueLis
   };
   if (!doc.sections.has(LIBRARY_SECTION)) {
     const also = doc.sections.has(ACTIVITY_SECTION) ? ' (this looks like an activity.info)' : '';
-    issues.add('INFO_NO_SECTION', `there is no [${LIBRARY_SECTION}] section${sectionHint(doc, LIBRARY_SECTION)}${also}; Sugar refuses the bundle`, file, null);
+    issues.add('INFO_NO_SECTION', `there is no [${LIBRARY_SECTION}] section${sectionHint(doc, LIBRARY_SECTION)}${also}; Sugar refuses the bundle`, file, null, sectionParams(doc, LIBRARY_SECTION));
     return info;
   }
   const r = new SectionReader(doc, LIBRARY_SECTION, file, issues);
@@ -69,7 +69,7 @@ export function parseLibraryInfo(buf: Uint8Array, file: string, issues: IssueLis
     const v = r.get('library_version', true);
     if (v !== undefined && checkVersion(v, 'library_version', file, r.line('library_version'), issues)) info.version = v;
   } else {
-    issues.add('INFO_NO_VERSION', 'there is no library_version; Sugar assumes 0. Add library_version = 1', file, null);
+    issues.add('INFO_NO_VERSION', 'there is no library_version; Sugar assumes 0. Add library_version = 1', file, null, { key: 'library_version' });
   }
 
   info.locale = r.get('locale', true) ?? null;

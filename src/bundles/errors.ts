@@ -12,7 +12,16 @@ export interface BundleIssue {
   file: string | null;
   /** 1-based line in `file`, or null. */
   line: number | null;
+  /**
+   * The variable parts of `message` by name, so it can be said in another language (./i18n.ts).
+   * `variant` (when present) tells apart the different messages one code has. Absent on issues
+   * whose message has no variable part.
+   */
+  params?: IssueParams;
 }
+
+/** Named values filled into translated messages ({name} placeholders). */
+export type IssueParams = Record<string, string | number>;
 
 export const ERROR_CODES = [
   // Reading the file / zip structure
@@ -117,8 +126,8 @@ export class IssueList {
   readonly errors: BundleIssue[] = [];
   readonly warnings: BundleIssue[] = [];
 
-  add(code: IssueCode, message: string, file: string | null = null, line: number | null = null): void {
-    const issue: BundleIssue = { code, message, file, line };
+  add(code: IssueCode, message: string, file: string | null = null, line: number | null = null, params?: IssueParams): void {
+    const issue: BundleIssue = params ? { code, message, file, line, params } : { code, message, file, line };
     if (isWarningCode(code)) this.warnings.push(issue);
     else this.errors.push(issue);
   }

@@ -3,7 +3,7 @@
 // HTTP: give it a file path, get metadata and a list of problems. See README.md for the rules
 // and the full list of issue codes.
 
-export type { BundleIssue, ErrorCode, WarningCode, IssueCode } from './errors.js';
+export type { BundleIssue, ErrorCode, WarningCode, IssueCode, IssueParams } from './errors.js';
 export { ERROR_CODES, WARNING_CODES, isWarningCode } from './errors.js';
 export type { BundleLimits } from './zip.js';
 export { DEFAULT_LIMITS, RATIO_CHECK_MIN_BYTES } from './zip.js';
@@ -17,3 +17,6 @@ export { runtimeFromExec } from './runtime.js';
 export { resolveIconColors, DEFAULT_STROKE_COLOR, DEFAULT_FILL_COLOR } from './icon.js';
 export { sanitizeDescription } from './sanitize.js';
 export { sanitizeSvg } from './svg.js';
+export {
+  ISSUE_MESSAGES, SOURCE_LOCALE, loadIssueCatalogs, issueLocales, issueCatalog, matchIssueLocale, acceptLanguageTags, chooseIssueLocale, issueLocaleDir, issueKey, localizeIssue, localizeIssues,
+} from './i18n.js';

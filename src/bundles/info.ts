@@ -29,7 +29,15 @@ export const ACTIVITY_SECTION = 'Activity';
 
 /** Reports the reader problems of an info file with the INFO_* codes. */
 export function reportInfoProblems(problems: ReturnType<typeof loadInfoFile>['problems'], file: string, issues: IssueList): void {
-  for (const p of problems) issues.add(INI_PROBLEM_CODES[p.kind], `${p.message}${INI_PROBLEM_HINTS[p.kind]}`, file, p.line);
+  for (const p of problems) issues.add(INI_PROBLEM_CODES[p.kind], `${p.message}${INI_PROBLEM_HINTS[p.kind]}`, file, p.line, p.params);
+}
+
+/** The params of an INFO_NO_SECTION issue: the section, and a near miss when there is one. */
+export function sectionParams(doc: IniDocument, wanted: string): { section: string; variant?: string; found?: string } {
+  for (const name of doc.sections.keys()) {
+    if (name.trim().toLowerCase() === wanted.toLowerCase()) return { variant: 'found', section: wanted, found: name };
+  }
+  return { section: wanted };
 }
 
 /** Looks for a section whose name differs only in case or spaces, to give a useful hint. */
@@ -47,25 +55,26 @@ export function sectionHint(doc: IniDocument, wanted: string): string {
  * non-ASCII letters) are accepted with a warning.
  */
 export function checkBundleId(id: string, file: string, line: number | null, issues: IssueList, key: string): boolean {
-  const bad = (why: string) => {
-    issues.add('INFO_BAD_BUNDLE_ID', `${key} ${JSON.stringify(id)} ${why}`, file, line);
+  const bad = (why: string, variant: string) => {
+    issues.add('INFO_BAD_BUNDLE_ID', `${key} ${JSON.stringify(id)} ${why}`, file, line, { variant, key, id });
     return false;
   };
-  if (id === '') return bad('is empty; use a reverse-DNS id like org.sugarlabs.MyActivity');
-  if ([...id].some(isPyWhitespace)) return bad('contains whitespace, which Sugar refuses; use a reverse-DNS id like org.sugarlabs.MyActivity');
-  if (/[/\\]/.test(id)) return bad('contains a slash; the id is used as a folder name');
-  if (/[\x00-\x1f\x7f]/.test(id)) return bad('contains control characters');
-  if (Buffer.byteLength(id, 'utf8') > 255) return bad('is longer than 255 bytes');
+  if (id === '') return bad('is empty; use a reverse-DNS id like org.sugarlabs.MyActivity', 'empty');
+  if ([...id].some(isPyWhitespace)) return bad('contains whitespace, which Sugar refuses; use a reverse-DNS id like org.sugarlabs.MyActivity', 'whitespace');
+  if (/[/\\]/.test(id)) return bad('contains a slash; the id is used as a folder name', 'slash');
+  if (/[\x00-\x1f\x7f]/.test(id)) return bad('contains control characters', 'control');
+  if (Buffer.byteLength(id, 'utf8') > 255) return bad('is longer than 255 bytes', 'long');
   if (!/^[\p{L}\p{N}_-]+(\.[\p{L}\p{N}_-]+)+$/u.test(id)) {
     issues.add(
       'INFO_BUNDLE_ID_STYLE',
       `${key} ${JSON.stringify(id)} is not a reverse-DNS name (like org.sugarlabs.MyActivity); Sugar accepts it, but it can never be changed later`,
       file,
       line,
+      { key, id },
     );
   }
   if (/[^\x00-\x7f]/.test(id)) {
-    issues.add('INFO_BUNDLE_ID_NON_ASCII', `${key} ${JSON.stringify(id)} contains non-ASCII characters; some tools and file systems mishandle them`, file, line);
+    issues.add('INFO_BUNDLE_ID_NON_ASCII', `${key} ${JSON.stringify(id)} contains non-ASCII characters; some tools and file systems mishandle them`, file, line, { key, id });
   }
   return true;
 }
@@ -74,7 +83,7 @@ export function checkBundleId(id: string, file: string, line: number | null, iss
 export function checkVersion(value: string, key: string, file: string, line: number | null, issues: IssueList): boolean {
   const v = parseSugarVersion(value);
   if (!v.valid) {
-    issues.add('INFO_BAD_VERSION', `${key} ${JSON.stringify(value)} is not a valid Sugar version: ${v.reason}. Sugar refuses the bundle`, file, line);
+    issues.add('INFO_BAD_VERSION', `${key} ${JSON.stringify(value)} is not a valid Sugar version: ${v.reason}. Sugar refuses the bundle`, file, line, { key, value, reason: v.reason ?? '' });
     return false;
   }
   if (!v.portable) {
@@ -83,6 +92,7 @@ export function checkVersion(value: string, key: string, file: string, line: num
       `${key} ${JSON.stringify(value)} is not a plain integer; Sugar older than 0.92 cannot read such versions`,
       file,
       line,
+      { key, value },
     );
   }
   if (!isGtk2Suffix(v.suffix)) {
@@ -91,6 +101,7 @@ export function checkVersion(value: string, key: string, file: string, line: num
       `${key} ${JSON.stringify(value)} has the suffix ${JSON.stringify(v.suffix)}; the old GTK2 toolkit only accepts "-" followed by letters`,
       file,
       line,
+      { key, value, suffix: v.suffix ?? '' },
     );
   }
   return true;
@@ -135,6 +146,7 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
       `there is no [${ACTIVITY_SECTION}] section${sectionHint(doc, ACTIVITY_SECTION)}; Sugar reads every key from it and refuses the bundle`,
       file,
       null,
+      sectionParams(doc, ACTIVITY_SECTION),
     );
     return info;
   }
@@ -151,12 +163,13 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
           `bundle_id ${JSON.stringify(info.bundle_id)} and the legacy service_name ${JSON.stringify(legacy)} differ; Sugar uses bundle_id. Remove service_name`,
           file,
           r.line('service_name'),
+          { bundle_id: info.bundle_id, service_name: legacy },
         );
       }
     }
   } else if (r.has('service_name')) {
     info.bundle_id = r.get('service_name', true) ?? null;
-    issues.add('INFO_LEGACY_KEY', 'service_name is deprecated; rename it to bundle_id (Sugar still reads it)', file, r.line('service_name'));
+    issues.add('INFO_LEGACY_KEY', 'service_name is deprecated; rename it to bundle_id (Sugar still reads it)', file, r.line('service_name'), { variant: 'service_name' });
   } else {
     issues.add('INFO_MISSING_BUNDLE_ID', 'there is no bundle_id key (e.g. bundle_id = org.sugarlabs.MyActivity); Sugar refuses the bundle', file, null);
   }
@@ -181,7 +194,7 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
   } else if (r.has('class')) {
     const cls = r.get('class', true);
     if (cls !== undefined) info.exec = `sugar-activity ${cls}`;
-    issues.add('INFO_LEGACY_KEY', 'class is deprecated; write exec = sugar-activity <module.Class> instead (Sugar still reads it)', file, r.line('class'));
+    issues.add('INFO_LEGACY_KEY', 'class is deprecated; write exec = sugar-activity <module.Class> instead (Sugar still reads it)', file, r.line('class'), { variant: 'class' });
   } else {
     issues.add(
       'INFO_MISSING_EXEC',
@@ -208,7 +221,7 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
     const v = r.get('activity_version', true);
     if (v !== undefined && checkVersion(v, 'activity_version', file, r.line('activity_version'), issues)) info.version = v;
   } else {
-    issues.add('INFO_NO_VERSION', 'there is no activity_version; Sugar assumes 0. Add activity_version = 1', file, null);
+    issues.add('INFO_NO_VERSION', 'there is no activity_version; Sugar assumes 0. Add activity_version = 1', file, null, { key: 'activity_version' });
   }
 
   info.summary = r.get('summary', true) ?? null;
@@ -224,11 +237,12 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
           `max_participants ${JSON.stringify(raw)} is not an integer; Sugar refuses the bundle`,
           file,
           r.line('max_participants'),
+          { value: raw },
         );
       } else {
         info.max_participants = n;
         if (n < 0) {
-          issues.add('INFO_ODD_MAX_PARTICIPANTS', `max_participants is negative (${n}); use 1 for an activity that cannot be shared`, file, r.line('max_participants'));
+          issues.add('INFO_ODD_MAX_PARTICIPANTS', `max_participants is negative (${n}); use 1 for an activity that cannot be shared`, file, r.line('max_participants'), { value: n });
         }
       }
     }

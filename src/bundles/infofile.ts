@@ -2,7 +2,7 @@
 // bytes -> text exactly as Sugar decodes them, then the configparser-compatible reader, then
 // interpolated key access that reports failures as issues.
 
-import type { IssueCode } from './errors.js';
+import type { IssueCode, IssueParams } from './errors.js';
 import { IssueList } from './errors.js';
 import type { IniDocument, IniErrorKind } from './ini.js';
 import { getInterpolated, getRaw, hasOption, optionNames, parseIni, pyStrip } from './ini.js';
@@ -14,6 +14,7 @@ export interface InfoProblem {
   kind: InfoProblemKind;
   line: number | null;
   message: string;
+  params?: IssueParams;
 }
 
 export interface LoadedInfo {
@@ -36,6 +37,7 @@ export function loadInfoFile(buf: Uint8Array): LoadedInfo {
       kind: 'encoding',
       line: decoded.line,
       message: `byte ${decoded.byteOffset} (line ${decoded.line}) is not valid UTF-8; Sugar reads this file as UTF-8 and fails on it. Save the file as UTF-8`,
+      params: { byte: decoded.byteOffset, line: decoded.line },
     });
     return { doc: null, problems };
   }
@@ -58,10 +60,11 @@ export function loadInfoFile(buf: Uint8Array): LoadedInfo {
       kind: 'line-ending',
       line,
       message: `line ${line} contains a carriage return not followed by a line feed (old Mac line ending); Sugar reads such files inconsistently. Save the file with LF or CRLF line endings`,
+      params: { variant: 'line-ending', line },
     });
   }
   const doc = parseIni(text);
-  for (const e of doc.errors) problems.push({ kind: e.kind, line: e.line, message: e.message });
+  for (const e of doc.errors) problems.push({ kind: e.kind, line: e.line, message: e.message, ...(e.params ? { params: e.params } : {}) });
   return { doc, problems };
 }
 
@@ -122,6 +125,7 @@ export class SectionReader {
         `${r.message}. Sugar reads "${key}" through Python's configparser interpolation, which raises here, so Sugar fails to load the bundle`,
         this.file,
         this.line(key),
+        { key, detail: r.message },
       );
       return undefined;
     }
@@ -130,6 +134,7 @@ export class SectionReader {
       `${r.message}. Sugar does not read "${key}", so it still loads the bundle; the raw value is used here`,
       this.file,
       this.line(key),
+      { key, detail: r.message },
     );
     return getRaw(this.doc, this.section, key)!.value;
   }
@@ -146,6 +151,7 @@ export class SectionReader {
           `${r.message}. Sugar does not read "${key}", so it still loads the bundle, but any tool reading it through configparser fails`,
           this.file,
           this.line(key),
+          { variant: 'unread', key, detail: r.message },
         );
       }
     }

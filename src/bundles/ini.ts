@@ -40,6 +40,8 @@ export interface IniError {
   kind: IniErrorKind;
   line: number;
   message: string;
+  /** The variable parts of `message` (see BundleIssue.params). */
+  params?: Record<string, string | number>;
 }
 
 export interface IniValue {
@@ -126,6 +128,7 @@ export function parseIni(text: string): IniDocument {
           kind: 'duplicate-section',
           line: lineno,
           message: `section [${sectname}] appears twice`,
+          params: { section: sectname },
         });
         cursect = doc.sections.get(sectname)!;
       } else {
@@ -142,6 +145,7 @@ export function parseIni(text: string): IniDocument {
         kind: 'missing-section-header',
         line: lineno,
         message: `line ${lineno} comes before any [section] header`,
+        params: { line: lineno },
       });
       missingHeaderReported = true;
       continue;
@@ -154,13 +158,14 @@ export function parseIni(text: string): IniDocument {
         kind: 'parse',
         line: lineno,
         message: `line ${lineno} is neither a [section] header nor a "key = value" line`,
+        params: { line: lineno },
       });
       continue;
     }
     const name = optionKey(pyRstrip(value.slice(0, delim)));
     const optval = pyStrip(value.slice(delim + 1));
     if (!name) {
-      doc.errors.push({ kind: 'parse', line: lineno, message: `line ${lineno} has a value but no key before "${value[delim]}"` });
+      doc.errors.push({ kind: 'parse', line: lineno, message: `line ${lineno} has a value but no key before "${value[delim]}"`, params: { variant: 'no-key', line: lineno, delimiter: value[delim]! } });
     }
     const seenKey = `${sectname}\u0000${name}`;
     if (seen.has(seenKey)) {
@@ -168,6 +173,7 @@ export function parseIni(text: string): IniDocument {
         kind: 'duplicate-option',
         line: lineno,
         message: `key "${name}" appears twice in section [${sectname}]`,
+        params: { key: name, section: sectname ?? '' },
       });
     }
     seen.add(seenKey);

@@ -122,6 +122,9 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
       issues.add(
         'BUNDLE_KIND_MISMATCH',
         `the file is named ${ext} but holds ${kind === 'content' ? 'a content bundle (library/library.info)' : 'an activity (activity/activity.info)'}; it is treated as ${kind === 'content' ? '.xol' : '.xo'}. Sugar picks the installer by extension, so rename it`,
+        null,
+        null,
+        { variant: kind, ext },
       );
     }
     if (kind === 'activity' && !(root.endsWith('.activity') && root.length > '.activity'.length)) {
@@ -129,6 +132,8 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
         'BUNDLE_ROOT_SUFFIX',
         `the root folder "${root}" must end in ".activity" (e.g. MyActivity.activity/); Sugar refuses other names`,
         bz.entries[0]?.name ?? null,
+        null,
+        { root },
       );
     }
     const infoRel = kind === 'activity' ? ACTIVITY_INFO : LIBRARY_INFO;
@@ -139,6 +144,8 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
         'BUNDLE_MISSING_INFO',
         `${root}/${infoRel} is missing${near ? ` (found ${near}: names are case-sensitive)` : ''}; every ${kind === 'activity' ? 'activity' : 'content'} bundle needs it`,
         `${root}/${infoRel}`,
+        null,
+        near ? { variant: 'near', path: `${root}/${infoRel}`, near } : { path: `${root}/${infoRel}` },
       );
       return result(null);
     }
@@ -150,7 +157,7 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
         return await readEntry(bz, info);
       } catch (e) {
         if (e instanceof ZipEntryError) {
-          issues.add(e.code, e.message, info.name);
+          issues.add(e.code, e.message, info.name, null, e.params);
           return null;
         }
         throw e;
@@ -158,7 +165,7 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
     };
 
     if (infoEntry.size > READ_CAPS.info) {
-      issues.add('INFO_TOO_LARGE', `${infoRel} is ${infoEntry.size} bytes; at most ${READ_CAPS.info} are read`, infoEntry.name);
+      issues.add('INFO_TOO_LARGE', `${infoRel} is ${infoEntry.size} bytes; at most ${READ_CAPS.info} are read`, infoEntry.name, null, { path: infoRel, size: infoEntry.size, max: READ_CAPS.info });
       return result(null);
     }
     const infoBuf = await load(infoEntry);
@@ -243,7 +250,7 @@ async function contentMetadata(bz: BundleZip, root: string, info: LibraryInfo, i
     const hasExt = extname(info.icon) !== '';
     const rel = `library/${info.icon}${hasExt ? '' : '.svg'}`;
     if (rel.toLowerCase().endsWith('.svg')) iconSvg = await loadIcon(bz, root, rel, info.icon, issues, load);
-    else if (!bz.byName.has(`${root}/${rel}`)) issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon`, `${root}/${rel}`);
+    else if (!bz.byName.has(`${root}/${rel}`)) issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon`, `${root}/${rel}`, null, { path: rel });
     else issues.add('ICON_NOT_SVG', `the icon ${rel} is not an SVG; it is not shown on the web site`, `${root}/${rel}`);
   }
   const start = info.activity_start;
@@ -253,6 +260,8 @@ async function contentMetadata(bz: BundleZip, root: string, info: LibraryInfo, i
       'CONTENT_MISSING_START_PAGE',
       `the start page ${JSON.stringify(start)} (activity_start, default index.html) is not a file in the bundle; Sugar refuses the bundle`,
       `${root}/${LIBRARY_INFO}`,
+      null,
+      { start },
     );
   }
   return {
@@ -287,7 +296,7 @@ async function loadIcon(bz: BundleZip, root: string, rel: string, declared: stri
   }
   const entry = bz.byName.get(name);
   if (!entry || entry.isDirectory) {
-    issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon. Add it or fix the icon key`, name);
+    issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon. Add it or fix the icon key`, name, null, { path: rel });
     return null;
   }
   if (entry.size > READ_CAPS.icon) {

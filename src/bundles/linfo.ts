@@ -39,6 +39,7 @@ export function parseLinfo(buf: Uint8Array, file: string, lang: string, issues: 
       `${message}. Sugar does not catch this error: for users whose language is "${lang}" the activity fails to load`,
       file,
       line,
+      { lang, detail: message },
     );
     return null;
   };

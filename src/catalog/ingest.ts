@@ -60,8 +60,9 @@ export interface IngestResult {
   activityStatus?: ActivityStatus;
 }
 
-function issue(code: string, message: string): BundleIssue {
-  return { code, message, file: null, line: null };
+/** An ingest issue; `params` are the variable parts of the message, for its translations (src/bundles/i18n.ts). */
+function issue(code: string, message: string, params?: BundleIssue['params']): BundleIssue {
+  return params ? { code, message, file: null, line: null, params } : { code, message, file: null, line: null };
 }
 
 export class IngestService {
@@ -142,10 +143,10 @@ export class IngestService {
 
   private checkRange(opts: IngestOptions): BundleIssue | null {
     for (const [key, v] of [['sugarMin', opts.sugarMin], ['sugarMax', opts.sugarMax]] as const) {
-      if (v && !parseSugarVersion(v).valid) return issue('INGEST_BAD_SUGAR_RANGE', `${key} "${v}" is not a Sugar version (like 0.112).`);
+      if (v && !parseSugarVersion(v).valid) return issue('INGEST_BAD_SUGAR_RANGE', `${key} "${v}" is not a Sugar version (like 0.112).`, { key, value: v });
     }
     if (opts.sugarMin && opts.sugarMax && sugarVersionSortKey(opts.sugarMin) > sugarVersionSortKey(opts.sugarMax)) {
-      return issue('INGEST_BAD_SUGAR_RANGE', `The Sugar range ${opts.sugarMin}-${opts.sugarMax} is empty: the minimum is above the maximum.`);
+      return issue('INGEST_BAD_SUGAR_RANGE', `The Sugar range ${opts.sugarMin}-${opts.sugarMax} is empty: the minimum is above the maximum.`, { variant: 'empty', min: opts.sugarMin, max: opts.sugarMax });
     }
     return null;
   }
@@ -167,20 +168,20 @@ export class IngestService {
     const isNew = !activity;
     if (activity) {
       if (activity.kind !== inspected.kind) {
-        return { rejected: issue('INGEST_KIND_MISMATCH', `${meta.bundle_id} is an existing ${activity.kind} bundle; this upload is a ${inspected.kind} bundle.`) };
+        return { rejected: issue('INGEST_KIND_MISMATCH', `${meta.bundle_id} is an existing ${activity.kind} bundle; this upload is a ${inspected.kind} bundle.`, { variant: activity.kind, bundle_id: meta.bundle_id }) };
       }
       if (opts.actorUserId) {
         const author = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activity.id).where('user_id', '=', opts.actorUserId).executeTakeFirst();
         if (!author) {
-          return { rejected: issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`) };
+          return { rejected: issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`, { bundle_id: meta.bundle_id }) };
         }
         if (activity.status === 'disabled') {
-          return { rejected: issue('INGEST_ACTIVITY_DISABLED', `${meta.bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.`) };
+          return { rejected: issue('INGEST_ACTIVITY_DISABLED', `${meta.bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.`, { bundle_id: meta.bundle_id }) };
         }
       }
       const clash = await trx.selectFrom('versions').select(['version']).where('activity_id', '=', activity.id).where('version_normalized', '=', meta.version_normalized).executeTakeFirst();
       if (clash) {
-        return { rejected: issue('INGEST_VERSION_EXISTS', `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`) };
+        return { rejected: issue('INGEST_VERSION_EXISTS', `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`, { bundle_id: meta.bundle_id, existing: clash.version, version: meta.version }) };
       }
     } else {
       const status: ActivityStatus = opts.status === 'public' ? 'public' : 'sandbox';

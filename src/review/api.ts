@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { requireActor, requireScope } from '../accounts/access.js';
 import { AsloError, isAsloError } from '../platform/errors.js';
-import type { PublishingService, UploadOptions, UploadReport } from './publishing.js';
+import { issueLanguage, localizeReport, type PublishingService, type UploadOptions, type UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
 import type { RatingsService } from '../ratings/service.js';
@@ -91,9 +91,12 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
     const { source, opts } = await readUploadRequest(req);
     const total = Number(req.headers['content-length']) || null;
     const wantsStream = String(req.headers.accept ?? '').includes('application/x-ndjson');
+    // Every issue keeps its English `message`; `message_localized` is in the developer's language.
+    const lang = issueLanguage(viewer, req.headers['accept-language']);
+    void reply.header('vary', 'Accept-Language').header('content-language', lang);
     if (!wantsStream) {
       const report = await app.publishing.upload(viewer, source, opts);
-      return reply.status(uploadStatus(report)).send(report);
+      return reply.status(uploadStatus(report)).send(localizeReport(report, lang));
     }
     const out = new PassThrough();
     const line = (o: unknown) => out.write(JSON.stringify(o) + '\n');
@@ -117,7 +120,7 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
       .upload(viewer, counter, opts)
       .then((report) => {
         line({ event: 'progress', received, total, done: true });
-        out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...report }) + '\n');
+        out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...localizeReport(report, lang) }) + '\n');
       })
       .catch((err: unknown) => {
         if (!isAsloError(err)) req.log.error({ err }, 'upload failed');

@@ -8,8 +8,11 @@ import { RatingsService } from '../ratings/service.js';
 import { publishingApi } from './api.js';
 import { catalogChanged } from '../updates/changes.js';
 import { onActivityStatusChanged } from '../downloads/repo.js';
+import { loadIssueCatalogs } from '../bundles/index.js';
 
 async function reviewPlugin(app: FastifyInstance): Promise<void> {
+  // The translations of validation messages (locales/<lang>/bundles.po), read once at start.
+  loadIssueCatalogs();
   app.decorate('publishing', new PublishingService(app.ctx, app.services.catalog, app.accounts, app.mailer));
   // Status changes reach the updater's index in every process, like new uploads do, and the
   // repo tree: its publish jobs put the activity's files in or take them out (src/downloads/repo.ts).

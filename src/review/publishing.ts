@@ -7,6 +7,7 @@ import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import type { IngestResult } from '../catalog/ingest.js';
+import { chooseIssueLocale, localizeIssues, type IssueParams } from '../bundles/index.js';
 import type { CatalogService } from '../catalog/service.js';
 import { requireActor, requireAdmin, requireAuthor, requireScope, requireVerified, isEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { AccountService } from '../accounts/service.js';
@@ -22,6 +23,17 @@ export interface UploadOptions {
   releaseNotes?: string | null;
 }
 
+/** One validation error or warning, as every upload path reports it. */
+export interface UploadIssue {
+  code: string;
+  /** English, stable: what tools and logs use. */
+  message: string;
+  file: string | null;
+  line: number | null;
+  /** The variable parts of the message (src/bundles/i18n.ts), when it has any. */
+  params?: IssueParams;
+}
+
 export interface UploadReport {
   ok: boolean;
   outcome: IngestResult['outcome'];
@@ -32,10 +44,27 @@ export interface UploadReport {
   file_id: number | null;
   sha256: string | null;
   size: number | null;
-  errors: { code: string; message: string; file: string | null; line: number | null }[];
-  warnings: { code: string; message: string; file: string | null; line: number | null }[];
+  errors: UploadIssue[];
+  warnings: UploadIssue[];
   revoked_tokens: number;
   hub_url: string | null;
+}
+
+/** An upload report for a person: every issue also in their language (`message_localized`). */
+export interface LocalizedUploadReport extends Omit<UploadReport, 'errors' | 'warnings'> {
+  /** The language of `message_localized` (BCP 47; en when nothing better was found). */
+  locale: string;
+  errors: (UploadIssue & { message_localized: string })[];
+  warnings: (UploadIssue & { message_localized: string })[];
+}
+
+/** The language to show a developer's validation messages in: their account's, else the browser's (Accept-Language), else English. */
+export function issueLanguage(viewer: Viewer, acceptLanguage: string | string[] | undefined): string {
+  return chooseIssueLocale([viewer?.locale], Array.isArray(acceptLanguage) ? acceptLanguage.join(',') : acceptLanguage);
+}
+
+export function localizeReport(report: UploadReport, locale: string): LocalizedUploadReport {
+  return { ...report, locale, errors: localizeIssues(report.errors, locale), warnings: localizeIssues(report.warnings, locale) };
 }
 
 export class PublishingService {

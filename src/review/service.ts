@@ -171,7 +171,7 @@ export class ReviewService {
           changed: files.filter((f) => prevFiles.has(f.path) && prevFiles.get(f.path) !== f.size).map((f) => ({ path: f.path, before: prevFiles.get(f.path)!, after: f.size })),
         }
       : null;
-    const validation = (current.validation ?? {}) as { warnings?: { code: string; message: string; file: string | null; line: number | null }[] };
+    const validation = (current.validation ?? {}) as { warnings?: { code: string; message: string; file: string | null; line: number | null; params?: Record<string, string | number> }[] };
     const authors = await this.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.id', 'u.display_name', 'aa.role']).where('aa.activity_id', '=', activityId).execute();
     const history = await this.db.selectFrom('review_history as h').leftJoin('users as u', 'u.id', 'h.actor_user_id').select(['h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor']).where('h.activity_id', '=', activityId).orderBy('h.id', 'desc').execute();
     return {

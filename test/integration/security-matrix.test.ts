@@ -143,6 +143,7 @@ describe('authorization matrix', () => {
         return csrfPost(c, '/account/email/confirm', { token: new URL(linkInMail(t.ctx, to, '/account/email/confirm'), 'http://x').searchParams.get('token')! });
       },
     },
+    { method: 'POST', route: '/account/locale', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/locale', { locale: 'es' }) },
     { method: 'POST', route: '/account/password', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/password', { current_password: PASSWORD, password: 'another password 9' }) },
     { method: 'POST', route: '/account/delete', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/delete', { current_password: PASSWORD }) },
     { method: 'POST', route: '/account/tokens', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/tokens', { name: 'matrix', scopes: 'read', expires_in_days: '5' }) },

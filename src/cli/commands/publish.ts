@@ -1,6 +1,8 @@
 // `aslo publish FILE.xo --server URL`: upload a bundle to a store with a personal API token
 // (ASLO_TOKEN), like `npm publish` or `ovsx publish`. Streams the file, shows the server's
-// progress events, then prints the validation result and the resulting status.
+// progress events, then prints the validation result and the resulting status. Messages come in
+// the language of the token owner's account, else the one asked for with --lang or found in the
+// environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), where the store has them translated.
 import { Command } from 'commander';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -11,8 +13,22 @@ import { EXIT_FAILED, EXIT_OK, UsageError, say, warn } from '../common.js';
 interface Issue {
   code: string;
   message: string;
+  /** The message in the developer's language (stores since the translations; else absent). */
+  message_localized?: string;
   file: string | null;
   line: number | null;
+}
+
+/** An Accept-Language value from --lang or the POSIX locale variables ('es_UY.UTF-8' -> 'es-UY'), or null. */
+export function acceptLanguageFromEnv(lang: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates = lang ? [lang] : [...(env.LANGUAGE ?? '').split(':'), env.LC_ALL, env.LC_MESSAGES, env.LANG];
+  const tags: string[] = [];
+  for (const c of candidates) {
+    const tag = (c ?? '').split('.')[0]!.split('@')[0]!.replace(/_/g, '-');
+    if (!tag || tag === 'C' || tag === 'POSIX' || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(tag) || tags.includes(tag)) continue;
+    tags.push(tag);
+  }
+  return tags.length ? tags.map((t, i) => (i === 0 ? t : `${t};q=${Math.max(0.1, 1 - i / 10).toFixed(1)}`)).join(', ') : null;
 }
 
 function where(i: Issue): string {
@@ -28,8 +44,9 @@ export function registerPublish(program: Command): void {
     .option('--sugar-min <version>', 'lowest Sugar version this version supports')
     .option('--sugar-max <version>', 'highest Sugar version this version supports')
     .option('--release-notes <text>', 'what changed in this version')
+    .option('--lang <tag>', 'language of the validation messages, e.g. es or pt-BR (default: your account\'s, else LANGUAGE/LC_ALL/LANG)')
     .option('--json', 'print the server\'s result as JSON')
-    .action(async (file: string, opts: { server?: string; sugarMin?: string; sugarMax?: string; releaseNotes?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { server?: string; sugarMin?: string; sugarMax?: string; releaseNotes?: string; lang?: string; json?: boolean }) => {
       const token = process.env.ASLO_TOKEN;
       if (!token) throw new UsageError('set ASLO_TOKEN to a personal API token with the publish scope (create one in your account settings on the store)');
       const server = opts.server ?? process.env.ASLO_SERVER;
@@ -52,11 +69,18 @@ export function registerPublish(program: Command): void {
       if (opts.sugarMax) url.searchParams.set('sugar_max', opts.sugarMax);
       if (opts.releaseNotes) url.searchParams.set('release_notes', opts.releaseNotes);
       const client = url.protocol === 'https:' ? https : http;
+      const acceptLanguage = acceptLanguageFromEnv(opts.lang);
       const showProgress = !opts.json;
       const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
         const req = client.request(url, {
           method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': size, accept: 'application/x-ndjson, application/json' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/octet-stream',
+            'content-length': size,
+            accept: 'application/x-ndjson, application/json',
+            ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}),
+          },
         });
         req.on('error', (err) => reject(new Error(`cannot reach ${base.origin}: ${err.message}`)));
         req.on('response', (res) => {
@@ -125,11 +149,11 @@ export function registerPublish(program: Command): void {
         if (result.hub_url) say(`developer hub: ${result.hub_url}`);
       } else {
         say(`rejected: ${basename(file)}`);
-        for (const e of errors) say(`  error   ${e.code}: ${e.message}${where(e)}`);
+        for (const e of errors) say(`  error   ${e.code}: ${e.message_localized ?? e.message}${where(e)}`);
       }
       if (warnings.length) {
         say(`${warnings.length} warning(s):`);
-        for (const w of warnings) say(`  warning ${w.code}: ${w.message}${where(w)}`);
+        for (const w of warnings) say(`  warning ${w.code}: ${w.message_localized ?? w.message}${where(w)}`);
       }
       process.exitCode = result.ok ? EXIT_OK : EXIT_FAILED;
     });

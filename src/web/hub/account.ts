@@ -7,6 +7,7 @@ import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../../acco
 import { ROLES, SCOPES } from '../../accounts/service.js';
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.js';
 import { html, input, page, postForm, submit, table, when, type SafeHtml } from './layout.js';
+import { LOCALES } from '../i18n.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, safeNext, sendPage, type PageCtx } from './common.js';
 
 const T = {
@@ -60,6 +61,11 @@ const T = {
   setRole: 'Set role',
   roleChanged: 'The role is changed.',
   reason: 'Reason',
+  language: 'Language',
+  languageIntro: 'Validation errors and warnings of your uploads are shown in this language where they are translated (also with aslo publish).',
+  languageBrowser: "Your browser's choice",
+  languageSave: 'Save language',
+  languageSaved: 'Your language is saved.',
 };
 
 const NOTICES: Record<string, string> = {
@@ -74,6 +80,7 @@ const NOTICES: Record<string, string> = {
   'token-revoked': T.tokenRevoked,
   deleted: T.deleted,
   'role-changed': T.roleChanged,
+  'locale-saved': T.languageSaved,
 };
 
 export function noticeOf(req: FastifyRequest): string | null {
@@ -197,6 +204,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     const body: SafeHtml = html`
 <dl><dt>${T.email}</dt><dd>${actor.email}</dd><dt>${T.displayName}</dt><dd>${actor.displayName}</dd><dt>${T.role}</dt><dd>${actor.role}</dd></dl>
 ${actor.emailVerified ? '' : html`<p>${T.unverified}</p>${postForm('/account/verify/resend', c.csrf, submit(T.resend))}`}
+<section aria-labelledby="language"><h2 id="language">${T.language}</h2><p>${T.languageIntro}</p>${postForm('/account/locale', c.csrf, html`<p><label for="f-locale">${T.language}</label><br><select id="f-locale" name="locale"><option value=""${actor.locale ? '' : html` selected`}>${T.languageBrowser}</option>${LOCALES.map((l) => html`<option value="${l.tag}" lang="${l.tag}"${actor.locale === l.tag ? html` selected` : ''}>${l.name}</option>`)}</select></p>${submit(T.languageSave)}`)}</section>
 ${newToken ? html`<section aria-labelledby="new-token"><h2 id="new-token">${T.tokenCreated}</h2><p><output><code>${newToken}</code></output></p></section>` : ''}
 <section aria-labelledby="tokens"><h2 id="tokens">${T.tokens}</h2><p>${T.tokensIntro}</p>
 ${tokens.length ? table(['Name', 'Token', 'Scopes', 'Created', 'Expires', 'Last used', ''], tokenRows) : ''}
@@ -226,6 +234,12 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T.tokenName, { requir
     await accounts.confirmEmailChange(field(req.body, 'token'));
     return redirect(reply, (await req.viewer()) ? '/account?done=email-confirmed' : '/account/login?done=email-confirmed');
   });
+  app.post('/account/locale', { preHandler: csrf }, async (req, reply) =>
+    withFormError(req, reply, async () => {
+      await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
+      return redirect(reply, '/account?done=locale-saved');
+    }, (c, e) => accountPage(c, e, null)),
+  );
   app.post('/account/password', { preHandler: csrf }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.changePassword(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'password'));

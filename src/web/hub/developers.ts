@@ -7,7 +7,8 @@ import multipart from '@fastify/multipart';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, isEditor, requireActor } from '../../accounts/access.js';
 import { readUploadRequest, uploadStatus } from '../../review/api.js';
-import type { UploadReport } from '../../review/publishing.js';
+import { issueLanguage, type UploadIssue } from '../../review/publishing.js';
+import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, input, page, postForm, submit, table, textarea, when, type SafeHtml } from './layout.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
@@ -86,8 +87,10 @@ function idParam(req: FastifyRequest, name = 'id'): number {
   return n;
 }
 
-function issues(list: UploadReport['errors']): SafeHtml {
-  return html`<ul>${list.map((i) => html`<li><code>${i.code}</code> ${i.message}${i.file ? html` <small>(${i.file}${i.line ? `:${i.line}` : ''})</small>` : ''}</li>`)}</ul>`;
+/** Validation errors or warnings, each in the developer's language where translated, with its code, file and line. */
+export function issueList(list: UploadIssue[], lang: string): SafeHtml {
+  const attrs = lang === 'en' ? html`` : html` lang="${lang}" dir="${issueLocaleDir(lang)}"`;
+  return html`<ul>${list.map((i) => html`<li><code>${i.code}</code> <span${attrs}>${localizeIssue(i, lang)}</span>${i.file ? html` <small>(<code>${i.file}${i.line ? `:${i.line}` : ''}</code>)</small>` : ''}</li>`)}</ul>`;
 }
 
 function uploadForm(c: PageCtx, action = '/developers/upload'): SafeHtml {
@@ -120,10 +123,11 @@ export async function developerPages(app: FastifyInstance): Promise<void> {
     const { source, opts } = await readUploadRequest(req);
     const r = await app.publishing.upload(viewer, source, opts);
     const c = await pageCtx(req, reply);
+    const lang = issueLanguage(viewer, req.headers['accept-language']);
     const body = html`
 ${r.ok ? html`<p>${r.outcome === 'unchanged' ? 'This exact file is on the store already.' : ''} <code>${r.bundle_id}</code> ${r.version}: ${T.status} activity <strong>${r.activity_status}</strong>, this version <strong>${r.file_status}</strong>. ${r.hub_url ? html`<a href="${new URL(r.hub_url).pathname}">Open the activity</a>` : ''}</p>` : ''}
-${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T.errors} (${r.errors.length})</h2>${issues(r.errors)}</section>` : ''}
-${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T.warnings} (${r.warnings.length})</h2>${issues(r.warnings)}</section>` : ''}
+${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T.errors} (${r.errors.length})</h2>${issueList(r.errors, lang)}</section>` : ''}
+${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T.warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : ''}
 <h2>${T.upload}</h2>${uploadForm(c)}`;
     return sendPage(reply, page({ title: r.ok ? T.uploaded : T.rejected, viewer: c.viewer, csrf: c.csrf }, body), uploadStatus(r));
   });

@@ -8,6 +8,8 @@ import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, page, postForm, submit, table, textarea, waited, when } from './layout.js';
 import { field, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
+import { issueList } from './developers.js';
+import { issueLanguage } from '../../review/publishing.js';
 
 const T = {
   queue: "Editors' queue",
@@ -78,7 +80,7 @@ ${q.pending.length ? table(['Activity', 'Version', T.waiting], q.pending.map((x)
 <p>Authors: ${r.authors.map((a) => `${a.display_name} (${a.role})`).join(', ')}</p>
 ${r.activity.nomination_message && kind === 'activity' ? html`<blockquote>${r.activity.nomination_message}</blockquote>` : ''}
 <section aria-labelledby="meta"><h2 id="meta">${T.metadata}</h2>${table(['Key', 'Value'], metaRows)}</section>
-<section aria-labelledby="warn"><h2 id="warn">${T.warnings}</h2>${r.warnings.length ? html`<ul>${r.warnings.map((w) => html`<li><code>${w.code}</code> ${w.message}${w.file ? html` <small>(${w.file}${w.line ? `:${w.line}` : ''})</small>` : ''}</li>`)}</ul>` : html`<p>${T.noWarnings}</p>`}</section>
+<section aria-labelledby="warn"><h2 id="warn">${T.warnings}</h2>${r.warnings.length ? issueList(r.warnings, issueLanguage(c.viewer, req.headers['accept-language'])) : html`<p>${T.noWarnings}</p>`}</section>
 <section aria-labelledby="diff"><h2 id="diff">${r.previous ? `${T.changes} ${r.previous.version}` : T.firstVersion}</h2>
 ${r.metadataDiff.length ? table(['Key', 'Before', 'After'], r.metadataDiff.map((d) => [d.key, d.before, d.after])) : ''}
 ${r.fileDiff ? html`<dl><dt>${T.added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T.removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T.changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
