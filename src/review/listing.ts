@@ -14,6 +14,7 @@ import { normalizeLocale, UNDETERMINED } from '../catalog/locales.js';
 import { slugify } from '../catalog/ingest.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
 import { audit } from './audit.js';
+import { catalogChanged } from '../updates/changes.js';
 
 export const SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024;
 export const SCREENSHOT_MIN = { width: 200, height: 150 };
@@ -99,6 +100,8 @@ export class ListingService {
       if (cats.length) await trx.insertInto('activity_categories').values(cats.map((c) => ({ activity_id: activityId, category_id: c.id }))).execute();
       await audit(trx, { actor, action: 'listing.update', targetType: 'activity', targetId: a.bundle_id, details: { locale, name, summary, homepage, support, tags: tags.map(([s]) => s), categories: wanted } });
     });
+    // Names and summaries appear in the updater's feeds and index: tell every process.
+    await catalogChanged(this.ctx, { activityIds: [activityId] });
   }
 
   async updateVersion(viewer: Viewer, activityId: number, versionId: number, input: { sugar_min?: string; sugar_max?: string; release_notes?: string }): Promise<void> {
@@ -121,6 +124,8 @@ export class ListingService {
         .execute();
       await audit(trx, { actor, action: 'version.update', targetType: 'activity', targetId: a.bundle_id, details: { version: v.version, sugar_min: min, sugar_max: max } });
     });
+    // A new Sugar range changes which laptops are offered this version: tell every process.
+    await catalogChanged(this.ctx, { activityIds: [activityId] });
   }
 
   async addScreenshot(viewer: Viewer, activityId: number, source: Readable, caption: string | null): Promise<number> {
