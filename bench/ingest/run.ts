@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
-import { machineLine, table, writeSection } from './report.js';
+import { machineLine, table, writeSection } from '../lib/report.js';
 
 const MiB = 1024 * 1024;
 const OPS = ['sha256', 'stage', 'validate', 'ingest'] as const;

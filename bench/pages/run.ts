@@ -22,7 +22,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext } from '../../src/platform/context.js';
 import { generateCatalog } from '../../src/catalog/generate.js';
-import { DOC, ROOT, machineLine, table, writeSection } from '../ingest/report.js';
+import { DOC, ROOT, machineLine, table, writeSection } from '../lib/report.js';
 
 const { values: args } = parseArgs({
   options: {

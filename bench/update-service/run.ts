@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
-import { DOC, ROOT, machineLine, table, writeSection } from './report.js';
+import { DOC, ROOT, machineLine, table, writeSection } from '../lib/report.js';
 
 const { values: args } = parseArgs({
   options: {

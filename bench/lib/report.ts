@@ -1,6 +1,6 @@
 // Shared by the benchmarks: the machine a run happened on, and writing one section of
 // docs/benchmarks.md without touching the others.
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, platform, release, arch } from 'node:os';
 import { join } from 'node:path';
 
@@ -53,15 +53,36 @@ better than absolute numbers do.
  * docs/benchmarks.md. When the markers are missing, the section is appended under `heading`.
  */
 export function writeSection(name: string, heading: string, body: string): void {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : SKELETON;
-  const block = `${start}\n${body.trim()}\n${end}`;
-  const i = doc.indexOf(start);
-  const j = doc.indexOf(end);
-  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
-  else doc = `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
-  const tmp = `${DOC}.tmp-${process.pid}`;
-  writeFileSync(tmp, doc);
-  renameSync(tmp, DOC);
+  // Several benchmarks may finish at once: a lock folder makes each read-edit-rename whole, so
+  // one never writes back a file that lacks the section another just wrote.
+  const lock = `${DOC}.lock`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 60_000 || Date.now() > deadline) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    const start = `<!-- bench:${name}:start -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : SKELETON;
+    const block = `${start}\n${body.trim()}\n${end}`;
+    const i = doc.indexOf(start);
+    const j = doc.indexOf(end);
+    if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
+    else doc = `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
+    const tmp = `${DOC}.tmp-${process.pid}`;
+    writeFileSync(tmp, doc);
+    renameSync(tmp, DOC);
+  } finally {
+    rmdirSync(lock);
+  }
 }
