@@ -1,6 +1,7 @@
 // The only place that listens. Builds the app for the selected instance, loads sample content
 // into an empty catalog, prints where everything lives, and closes cleanly on SIGINT/SIGTERM.
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { build } from './app.js';
 import { describeConfig, type AsloConfig } from './platform/config.js';
 import { AsloError } from './platform/errors.js';
@@ -27,6 +28,10 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     const loaded = await loadSampleContentIfEmpty(ctx);
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
   }
+  // PGlite runs no autovacuum, so nothing else gathers planner statistics: without them a
+  // listing after a bulk load (samples, an import, dev generate) may hash-join whole tables.
+  // Cheap on any catalog this embedded database holds.
+  if (ctx.database.kind === 'pglite') await sql`analyze`.execute(ctx.db);
   const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
   if (!['all', 'web', 'download', 'worker'].includes(role)) {
     await ctx.close();
