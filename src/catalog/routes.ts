@@ -1,6 +1,7 @@
 // The catalog's read API. Handlers only translate HTTP to service calls.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromAcceptLanguage } from './locales.js';
+import { SORTS } from './service.js';
 import type { Viewer } from '../accounts/access.js';
 import { SESSION_COOKIE } from '../accounts/plugin.js';
 
@@ -60,8 +61,8 @@ export async function catalogRoutes(app: FastifyInstance): Promise<void> {
           category: { type: 'string' },
           runtime: { type: 'string', enum: ['python2', 'python3', 'web', 'other'] },
           sugar: { type: 'string', description: 'Only activities with a version compatible with this Sugar version' },
-          q: { type: 'string', description: 'Text to look for in names and summaries' },
-          sort: { type: 'string', enum: ['popular', 'updated', 'newest', 'rated', 'name'] },
+          q: { type: 'string', description: 'Words to look for in names, tags, summaries and descriptions in every language (accent-insensitive, tolerant of small typos); pair with sort=relevance for the best matches first' },
+          sort: { type: 'string', enum: [...SORTS], description: 'popular (downloads), updated (last published; the default), newest, rated, name, or relevance (with q: best matches first, then downloads; without q: as popular)' },
           lang: { type: 'string', description: 'Locale of the texts (else Accept-Language)' },
         },
       },

@@ -190,6 +190,30 @@ describe('ingest and catalog read API', () => {
     assert.notDeepEqual(p1.items[0].bundle_id, p2.items[0].bundle_id);
   });
 
+  it('sorts a search by relevance when asked (sort=relevance with q)', async () => {
+    await ingest(await buildActivity(dir, { bundleId: 'org.test.KiteFlyer', name: 'Kite Flyer', version: '1', summary: 'Steer in the wind' }));
+    await ingest(await buildActivity(dir, { bundleId: 'org.test.WindyDay', name: 'Windy Day', version: '1', summary: 'Watch a kite over the hills' }));
+    // The summary match is the more recently published and the more downloaded: only relevance
+    // puts the name match first.
+    await t.ctx.db.updateTable('activities').set({ last_published_at: new Date('2020-01-01T00:00:00Z'), download_count: 1 }).where('bundle_id', '=', 'org.test.KiteFlyer').execute();
+    await t.ctx.db.updateTable('activities').set({ last_published_at: new Date('2024-01-01T00:00:00Z'), download_count: 50 }).where('bundle_id', '=', 'org.test.WindyDay').execute();
+    await t.ctx.cache.invalidate('catalog');
+    const ids = async (qs: string) => {
+      const r = await t.app.inject({ url: `/api/v1/activities?${qs}` });
+      assert.equal(r.statusCode, 200, `${qs}: ${r.body}`);
+      return (r.json().items as { bundle_id: string }[]).map((i) => i.bundle_id);
+    };
+    assert.deepEqual(await ids('q=kite&sort=relevance'), ['org.test.KiteFlyer', 'org.test.WindyDay']);
+    assert.deepEqual(await ids('q=kite&sort=updated'), ['org.test.WindyDay', 'org.test.KiteFlyer']);
+    assert.deepEqual(await ids('q=kite&sort=popular'), ['org.test.WindyDay', 'org.test.KiteFlyer']);
+    // Without words, relevance falls back to downloads.
+    const all = await ids('sort=relevance&per_page=100');
+    assert.ok(all.indexOf('org.test.WindyDay') < all.indexOf('org.test.KiteFlyer'));
+    const doc = (await t.app.inject({ url: '/api/docs/json' })).json();
+    const sort = doc.paths['/api/v1/activities'].get.parameters.find((p: { name: string }) => p.name === 'sort');
+    assert.ok(sort.schema.enum.includes('relevance'));
+  });
+
   it('answers bad parameters and unknown ids with JSON errors and codes', async () => {
     for (const qs of ['per_page=1000', 'page=0', 'runtime=java', 'sugar=banana', 'sort=random']) {
       const r = await t.app.inject({ url: `/api/v1/activities?${qs}` });
