@@ -1,5 +1,5 @@
 // Loads the sample activities into an empty catalog (the first `npm start`), through the same
-// ingest path as every upload.
+// ingest path as every upload, with a screenshot each.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { IngestService } from '../ingest.js';
 import { SAMPLE_ACTIVITIES } from './activities.js';
 import { buildAllSamples } from './build.js';
 import { AsloError } from '../../platform/errors.js';
+import { addSampleScreenshots } from './screenshots.js';
 
 export async function loadSampleContentIfEmpty(ctx: AppContext): Promise<number> {
   const any = await ctx.db.selectFrom('activities').select('id').limit(1).executeTakeFirst();
@@ -28,6 +29,8 @@ export async function loadSampleContent(ctx: AppContext): Promise<number> {
       }
       ids.add(b.activity.bundleId);
     }
+    // A screenshot each, drawn and rendered here (src/catalog/sample/screenshots.ts).
+    await addSampleScreenshots(ctx, ids);
     return ids.size;
   } finally {
     await rm(dir, { recursive: true, force: true });
