@@ -19,10 +19,10 @@
 //     on reconnection the LRU is emptied, generations re-read, and the scopes this process wrote
 //     while Redis was away are invalidated (their writes could not be announced).
 //   - PostgreSQL without Redis: LRU only, invalidations by NOTIFY on `aslo_cache` (the same
-//     server every process already uses); while the LISTEN connection is down, no LRU. NOTIFY
-//     reaches other processes milliseconds after the commit, so a read in that instant through
-//     another process may still get the previous page: deployments with several processes use
-//     Redis, whose PUBLISH reaches every process before the writer goes on.
+//     server every process already uses); while the LISTEN connection is down, no LRU. The
+//     writer waits until every other listening process of the instance has acknowledged (at
+//     most 500 ms), so the next read anywhere is fresh, as with Redis, whose PUBLISH reaches
+//     every subscriber before the writer goes on.
 //   - embedded PGlite (one process): LRU only, invalidations in process.
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -222,7 +222,7 @@ export class Cache {
   // ---- PostgreSQL NOTIFY (no Redis) ----
 
   private async connectListen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.pgUrl, application_name: 'aslo-cache-listen' });
+    const client = new pg.Client({ connectionString: this.opts.pgUrl, application_name: this.listenerName });
     const lost = (err?: Error) => {
       if (this.listen !== client) return;
       this.listen = null;
@@ -237,10 +237,16 @@ export class Cache {
     client.on('end', () => lost());
     client.on('notification', (n) => {
       if (n.channel === CACHE_CHANNEL && n.payload) {
-        const m = JSON.parse(n.payload) as { p?: string; o?: string; i?: number };
+        const m = JSON.parse(n.payload) as { p?: string; o?: string; i?: number; ack?: number; to?: string };
         if (m.p !== this.opts.prefix) return;
-        if (m.o === this.origin && typeof m.i === 'number') this.echoes.get(m.i)?.();
+        if (typeof m.ack === 'number') {
+          if (m.to === this.origin) this.acks.get(m.ack)?.();
+          return;
+        }
+        if (m.o === this.origin) return;
         this.onMessage(n.payload);
+        // Tell the writer this process has dropped the old values (it waits for every listener).
+        if (typeof m.i === 'number') void client.query('select pg_notify($1, $2)', [CACHE_CHANNEL, JSON.stringify({ p: this.opts.prefix, ack: m.i, to: m.o })]).catch(() => {});
       }
     });
     await client.connect();
@@ -397,24 +403,49 @@ export class Cache {
         this.onRedisDown(err as Error);
       }
     } else if (this.mode === 'postgres-notify') {
-      // Waiting for this process's own echo bounds the announcement (the commit is done and the
-      // queue delivered); other listeners get it within milliseconds, but not before the writer
-      // goes on. Redis publishes to every subscriber's socket before the writer goes on.
+      // Every other listening process of the instance acknowledges; the writer goes on once all
+      // have (or after 500 ms: a process that does not answer is hung or gone, and its LRU
+      // empties when its LISTEN connection drops).
       await this.start().catch(() => {});
-      const id = ++this.echoSeq;
+      const id = ++this.ackSeq;
       let timer: NodeJS.Timeout | undefined;
-      const echoed = new Promise<void>((resolve) => {
-        this.echoes.set(id, resolve);
-        timer = setTimeout(resolve, 1000);
+      let expected = 0;
+      let got = 0;
+      let release!: () => void;
+      const done = new Promise<void>((resolve) => (release = resolve));
+      this.acks.set(id, () => {
+        if (++got >= expected) release();
       });
       try {
-        if (await this.notify(JSON.stringify({ s: scope, o: this.origin, p: this.opts.prefix, i: id }))) {
-          if (this.listen) await echoed;
+        expected = await this.otherListeners();
+        if (expected > 0 && (await this.notify(JSON.stringify({ s: scope, o: this.origin, p: this.opts.prefix, i: id })))) {
+          if (got < expected) {
+            timer = setTimeout(release, 500);
+            await done;
+          }
+        } else if (expected === 0) {
+          await this.notify(JSON.stringify({ s: scope, o: this.origin, p: this.opts.prefix }));
         }
       } finally {
         clearTimeout(timer);
-        this.echoes.delete(id);
+        this.acks.delete(id);
       }
+    }
+  }
+
+  private get listenerName(): string {
+    return `aslo-cache ${this.opts.prefix}`.slice(0, 63);
+  }
+
+  /** Listening processes of this instance other than this one. */
+  private async otherListeners(): Promise<number> {
+    const c = this.listen ?? this.notifier;
+    if (!c) return 0;
+    try {
+      const r = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()', [this.listenerName]);
+      return r.rows[0]?.n ?? 0;
+    } catch {
+      return 0;
     }
   }
 
@@ -426,8 +457,8 @@ export class Cache {
   }
 
   private notifier: pg.Client | null = null;
-  private readonly echoes = new Map<number, () => void>();
-  private echoSeq = 0;
+  private readonly acks = new Map<number, () => void>();
+  private ackSeq = 0;
 
   private async notify(payload: string): Promise<boolean> {
     try {

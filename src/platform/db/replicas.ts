@@ -361,7 +361,16 @@ class RoutingConnection implements DatabaseConnection {
   constructor(private readonly set: ReplicaSet) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.held) return this.held.conn.executeQuery<R>(compiled);
+    if (this.held) {
+      try {
+        return await this.held.conn.executeQuery<R>(compiled);
+      } catch (err) {
+        // The primary went away in the middle of a transaction: nothing was committed.
+        if (!isConnectionError(err)) throw err;
+        this.set.failed(this.held.target, err);
+        throw readOnlyError(err);
+      }
+    }
     if (isReadOnly(compiled.sql)) return this.read<R>(compiled);
     return this.write<R>(compiled);
   }
@@ -447,11 +456,23 @@ class RoutingDriver implements Driver {
   }
   async commitTransaction(c: DatabaseConnection): Promise<void> {
     const rc = c as RoutingConnection;
-    await rc.held!.target.driver.commitTransaction(rc.held!.conn);
+    try {
+      await rc.held!.target.driver.commitTransaction(rc.held!.conn);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      this.set.failed(rc.held!.target, err);
+      throw readOnlyError(err);
+    }
   }
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
     const rc = c as RoutingConnection;
-    if (rc.held) await rc.held.target.driver.rollbackTransaction(rc.held.conn);
+    if (!rc.held) return;
+    try {
+      await rc.held.target.driver.rollbackTransaction(rc.held.conn);
+    } catch (err) {
+      // A rollback on a connection that is gone: the server rolled back already.
+      if (!isConnectionError(err)) throw err;
+    }
   }
   async savepoint(c: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
     const rc = c as RoutingConnection;
