@@ -8,6 +8,7 @@ import formbody from '@fastify/formbody';
 import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
+import { OnceLogger } from '../platform/logging/index.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AsloError } from '../platform/errors.js';
 import type { Viewer } from './access.js';
@@ -73,9 +74,13 @@ function bodyField(req: FastifyRequest, name: string): string | undefined {
 async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const ctx = app.ctx;
   const config = ctx.config;
-  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
+  // Redis gone: commands fail within a second (no long retry queue) and the outage is logged once
+  // (src/platform/logging OnceLogger); ioredis reconnects by itself.
+  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) }) : null;
   if (redis) {
-    redis.on('error', (err) => app.log.warn({ err }, 'redis error'));
+    const once = new OnceLogger({ warn: (m) => app.log.warn(m), info: (m) => app.log.info(m) });
+    redis.on('error', (err) => once.failing('redis', `sessions and rate limits: Redis unreachable (${err.message}); sign-ins fail until it returns`));
+    redis.on('ready', () => once.recovered('redis', 'sessions and rate limits: Redis reachable again'));
     app.addHook('onClose', async () => {
       await redis.quit().catch(() => redis.disconnect());
     });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { openDatabase, type DatabaseHandle, type Db } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { FileStore } from './storage/file-store.js';
+import pino from 'pino';
 import { Metrics } from './metrics/index.js';
+import { loggerOptions } from './logging/index.js';
 import { Cache } from './cache/index.js';
 import type { WriteHooks } from './db/replicas.js';
 import { ensureInstanceFolders, loadSecrets, type AsloConfig, type Secrets } from './config.js';
@@ -42,6 +44,10 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
   ensureInstanceFolders(config);
   const secrets = await loadSecrets(config, { generate: opts.generateSecrets ?? true });
   const metrics = new Metrics({ labels: { instance: config.instance } });
+  // Cache and database state changes (Redis gone and back, a replica skipped, read-only mode):
+  // JSON lines on stderr, so command output on stdout stays clean.
+  const opsLogger = pino(loggerOptions(config, process.env.ASLO_ROLE ?? 'process'), pino.destination(2));
+  const opsLog = { warn: (m: string) => opsLogger.warn(m), info: (m: string) => opsLogger.info(m) };
   const cache = new Cache({
     redisUrl: config.cache.redisUrl,
     pgUrl: config.database.url,
@@ -50,7 +56,7 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     ttlSeconds: config.cache.ttlSeconds,
     primaryWindowMs: config.database.readYourWritesSeconds * 1000,
     metrics,
-    log: { warn: (m) => process.stderr.write(`aslo: ${m}\n`), info: (m) => process.stderr.write(`aslo: ${m}\n`) },
+    log: opsLog,
   });
   // Every committed write to content tables invalidates the cached catalog, in every process,
   // before the write returns (src/platform/db/replicas.ts sees the statements).
@@ -68,7 +74,7 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     hooks,
     replicas: config.database.replicas,
     maxReplicaLagSeconds: config.database.maxReplicaLagSeconds,
-    log: { warn: (m) => process.stderr.write(`aslo: ${m}\n`), info: (m) => process.stderr.write(`aslo: ${m}\n`) },
+    log: opsLog,
   });
   try {
     const readOnly = database.replicas ? !database.replicas.primary.up : false;

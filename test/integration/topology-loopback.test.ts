@@ -363,7 +363,15 @@ describe('the scaled topology on loopback', { skip }, () => {
     for (const k of shown) lines.push(`  ${k}`);
     console.log(lines.join('\n'));
 
+    // Redis going away is logged once per process (the cache; sessions and rate limits).
+    const web2log = procs.get('web2')!.out.join('');
+    const cacheLines = web2log.split('\n').filter((l) => /cache: Redis unreachable/.test(l)).length;
+    const sessionLines = web2log.split('\n').filter((l) => /sessions and rate limits: Redis unreachable/.test(l)).length;
+    console.log(`web process 2 logged the Redis outage: cache ${cacheLines} line(s), sessions/rate limits ${sessionLines} line(s)`);
+
     // What must hold.
+    assert.equal(cacheLines, 1, 'the cache logs the Redis outage once');
+    assert.ok(sessionLines <= 1, 'sessions and rate limits log the Redis outage at most once');
     assert.ok(samples.filter((s) => s.kind === 'read').length > 100, 'the load ran');
     for (const ph of phases) {
       const fails = samples.filter((s) => s.phase === ph && s.kind === 'read' && !s.ok);

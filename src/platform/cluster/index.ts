@@ -46,7 +46,7 @@ export function runPrimary(opts: PrimaryOptions): RunningCluster {
   const done = new Promise<number>((r) => (resolveDone = r));
 
   const fork = () => {
-    const w = cluster.fork({ ASLO_CLUSTER_ROLE: opts.role });
+    const w = cluster.fork({ ASLO_ROLE: opts.role });
     live.set(w.id, w);
     w.on('message', (msg: { type?: string; id?: number }) => {
       if (msg?.type !== METRICS_REQ) return;
