@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import type { EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
+import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { audit } from '../review/audit.js';
@@ -422,7 +423,8 @@ export class AccountService {
       .executeTakeFirst();
     if (!row || row.revoked_at || row.deleted_at || row.expires_at.getTime() <= Date.now()) return null;
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
-      await this.db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', row.tokenId).execute();
+      // Bookkeeping: skipped while the store is read-only (the primary down), so API reads go on.
+      await this.db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', row.tokenId).execute().catch(ignoreReadOnly);
     }
     return actorFromUser(row, 'token', { scopes: row.scopes, address, credentialId: row.tokenId });
   }

@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../platform/db/index.js';
 import { randomToken, sha256Hex } from './secrets.js';
+import { ignoreReadOnly } from '../platform/db/replicas.js';
 
 export interface SessionInfo {
   id: string;
@@ -59,7 +60,8 @@ export class DbSessionStore implements SessionStore {
     let expiresAt = row.expires_at;
     if (now - row.last_seen_at.getTime() > SLIDE_AFTER_MS) {
       expiresAt = new Date(now + this.ttlMs);
-      await this.db.updateTable('sessions').set({ last_seen_at: new Date(now), expires_at: expiresAt }).where('id', '=', id).execute();
+      // Skipped while the store is read-only (the primary down): the visitor stays signed in.
+      await this.db.updateTable('sessions').set({ last_seen_at: new Date(now), expires_at: expiresAt }).where('id', '=', id).execute().catch(ignoreReadOnly);
     }
     return { id, userId: row.user_id, expiresAt };
   }

@@ -197,6 +197,12 @@ export function readOnlyError(cause?: unknown): AsloError {
   );
 }
 
+/** For bookkeeping writes (last-used times) that may be skipped while the store is read-only. */
+export function ignoreReadOnly(err: unknown): void {
+  if ((err as { code?: string } | null)?.code === 'DB_READ_ONLY') return;
+  throw err;
+}
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
 
 /** True when an error means "this server is not reachable" rather than "this statement failed". */
