@@ -113,5 +113,25 @@ describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres'
     const code = await until('primary exit', async () => (server.child.exitCode !== null ? { code: server.child.exitCode } : undefined), 30_000);
     assert.equal(code.code, 0);
     assert.match(server.output(), /worker died; starting another/);
+    // The web role runs no background jobs: they belong to the worker role.
+    assert.doesNotMatch(server.output(), /jobs\s+worker /);
+  });
+
+  it('runs the background jobs in every process of the worker role, each with its own lease id', async () => {
+    const port = await freePort();
+    const workers = await startCliServer(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--role', 'worker'], {
+      ASLO_DATA_DIR: data,
+      ASLO_DATABASE_URL: db.url,
+      ASLO_SAMPLE_LOAD_ON_START: 'false',
+    });
+    try {
+      const ids = await until('two job runners', async () => {
+        const found = new Set([...workers.output().matchAll(/jobs\s+worker (\S+)/g)].map((m) => m[1]));
+        return found.size >= 2 ? found : undefined;
+      });
+      assert.equal(ids.size, 2);
+    } finally {
+      await workers.stop();
+    }
   });
 });

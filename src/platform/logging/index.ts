@@ -4,7 +4,7 @@
 // The request id comes from the X-Request-Id header when the balancer sets one (deploy/nginx
 // passes nginx's $request_id), so one id follows a request from the balancer's access log to
 // the application's lines; otherwise it is made here. Every answer carries it back in
-// X-Request-Id. Background jobs started by a request get the id in their payload (`reqId`).
+// X-Request-Id.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import pino, { type Logger, type LoggerOptions } from 'pino';
