@@ -1,14 +1,29 @@
-// In-process signals between the job worker and the download index of the same process (the
-// embedded default runs both): a file entered or left the tree, a mirror's state changed. Other
-// processes learn the same from the database within downloads.indexRefreshSeconds.
+// How every process's download index learns that something it holds changed, so it patches
+// exactly that instead of re-reading the database on a timer:
+//   - 'files' (file ids): a file entered or left the repo tree, its status or its activity's
+//     changed, or the evidence of a mirror holding it changed (verified, lost);
+//   - 'mirrors' (mirror ids): a mirror was added, edited, enabled or disabled, removed, or its
+//     health changed (ids with `evidence` when what was verified on it was dropped as a whole).
+// downloadsChanged() delivers to this process at once (an event emitter per database handle,
+// which the updater also listens to for 'files') and, on PostgreSQL, to every other process of
+// the instance with NOTIFY on `aslo_downloads`: each download index LISTENs on a dedicated
+// connection (DownloadNotifications) and rebuilds itself wholly when that connection comes back
+// after a loss (it may have missed something). A CLI process (aslo mirror, aslo repo verify) has
+// no listener but still notifies the servers. The embedded PGlite database belongs to one
+// process, so the event emitter is all it needs.
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+
+export const DOWNLOADS_CHANNEL = 'aslo_downloads';
 
 export interface DownloadEvents extends EventEmitter {
   emit(event: 'files', fileIds: number[]): boolean;
-  emit(event: 'mirrors'): boolean;
+  emit(event: 'mirrors', mirrorIds?: number[], evidence?: boolean): boolean;
   on(event: 'files', listener: (fileIds: number[]) => void): this;
-  on(event: 'mirrors', listener: () => void): this;
+  on(event: 'mirrors', listener: (mirrorIds?: number[], evidence?: boolean) => void): this;
 }
 
 const emitters = new WeakMap<Db, DownloadEvents>();
@@ -21,4 +36,136 @@ export function downloadEvents(db: Db): DownloadEvents {
     emitters.set(db, e);
   }
   return e;
+}
+
+export interface DownloadChange {
+  files?: number[];
+  /** Mirrors whose row changed; an empty list means "reload every mirror". */
+  mirrors?: number[];
+  /** What was verified on these mirrors was dropped or rewritten as a whole (new base URL, removed). */
+  evidence?: boolean;
+}
+
+/**
+ * The id of a database handle in the notifications sent through it: an index ignores the echo
+ * of changes made through its own handle (the event emitter delivered those already).
+ */
+const origins = new WeakMap<Db, string>();
+export function originOf(db: Db): string {
+  let o = origins.get(db);
+  if (!o) origins.set(db, (o = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`));
+  return o;
+}
+
+// NOTIFY payloads are limited to 8000 bytes: a larger change becomes "reload everything".
+const MAX_PAYLOAD = 7000;
+
+export function encodeChange(change: DownloadChange, origin: string): string {
+  const body = JSON.stringify({ o: origin, f: change.files ?? [], m: change.mirrors ?? null, e: change.evidence ? 1 : 0 });
+  return body.length <= MAX_PAYLOAD ? body : JSON.stringify({ o: origin, all: 1 });
+}
+
+export function decodeChange(payload: string): (DownloadChange & { origin: string; all: boolean }) | null {
+  try {
+    const p = JSON.parse(payload) as { o?: unknown; f?: unknown; m?: unknown; e?: unknown; all?: unknown };
+    const ids = (v: unknown) => (Array.isArray(v) ? v.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0) : []);
+    return {
+      origin: typeof p.o === 'string' ? p.o : '',
+      all: p.all === 1,
+      files: ids(p.f),
+      mirrors: p.m === null || p.m === undefined ? undefined : ids(p.m),
+      evidence: p.e === 1,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tell this process and (on PostgreSQL) every other one that files or mirrors changed. Call it
+ * after the transaction that made the change committed. Never throws: a failed NOTIFY is logged
+ * and the other processes catch up at their periodic check.
+ */
+export async function downloadsChanged(ctx: { db: Db; database?: { kind: string } }, change: DownloadChange, log: (m: string) => void = () => {}): Promise<void> {
+  const ev = downloadEvents(ctx.db);
+  if (change.files?.length) ev.emit('files', change.files);
+  if (change.mirrors) ev.emit('mirrors', change.mirrors, change.evidence);
+  if (ctx.database?.kind !== 'postgres') return;
+  try {
+    await sql`select pg_notify(${DOWNLOADS_CHANNEL}, ${encodeChange(change, originOf(ctx.db))})`.execute(ctx.db);
+  } catch (err) {
+    log(`could not notify the other processes of a download change: ${(err as Error).message}`);
+  }
+}
+
+/** LISTEN on aslo_downloads on a dedicated connection, reconnecting with backoff. */
+export class DownloadNotifications {
+  private client: pg.Client | null = null;
+  private closed = false;
+  private retryMs = 250;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    /** Changes sent with this origin are ignored (see originOf). */
+    private readonly origin: string,
+    private readonly url: string,
+    private readonly onChange: (change: DownloadChange & { all: boolean }) => void,
+    /** Called after a reconnect: notifications may have been missed. */
+    private readonly onResync: () => void,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url, application_name: 'aslo-downloads-listen' });
+    client.on('notification', (n) => {
+      if (n.channel !== DOWNLOADS_CHANNEL || !n.payload) return;
+      const change = decodeChange(n.payload);
+      if (!change || change.origin === this.origin) return;
+      this.onChange(change);
+    });
+    const lost = (err?: Error) => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => {});
+      if (this.closed) return;
+      this.log(`download notifications: connection lost (${err?.message ?? 'ended'}); reconnecting`);
+      this.scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    await client.connect();
+    await client.query(`LISTEN ${DOWNLOADS_CHANNEL}`);
+    this.client = client;
+    this.retryMs = 250;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.retryTimer || this.closed) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect()
+        .then(() => this.onResync())
+        .catch(() => this.scheduleReconnect());
+    }, wait);
+    this.retryTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.end().catch(() => {});
+  }
 }

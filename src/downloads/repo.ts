@@ -14,7 +14,7 @@ import type { AsloConfig } from '../platform/config.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { enqueue } from '../platform/jobs/index.js';
-import { downloadEvents } from './events.js';
+import { downloadsChanged } from './events.js';
 
 export const PUBLISH_QUEUE = 'repo.publish';
 export const TRACE_FILE = 'TRACE';
@@ -46,14 +46,14 @@ export function repoUrlFor(config: AsloConfig, file: { repo_path: string | null 
  * publish job puts the file into the repo tree or takes it out. Also tells this process's
  * download index at once, so a file that stopped being public is never redirected to a mirror.
  */
-export async function onFileStatusChanged(ctx: Pick<AppContext, 'db'>, fileIds: number | number[]): Promise<void> {
+export async function onFileStatusChanged(ctx: Pick<AppContext, 'db'> & { database?: { kind: string } }, fileIds: number | number[]): Promise<void> {
   const ids = Array.isArray(fileIds) ? fileIds : [fileIds];
   for (const id of ids) await enqueue(ctx.db, PUBLISH_QUEUE, { fileId: id }, { dedupeKey: `file:${id}` });
-  downloadEvents(ctx.db).emit('files', ids);
+  await downloadsChanged(ctx, { files: ids });
 }
 
 /** The same for every file of activities whose status changed. */
-export async function onActivityStatusChanged(ctx: Pick<AppContext, 'db'>, activityIds: number | number[]): Promise<void> {
+export async function onActivityStatusChanged(ctx: Pick<AppContext, 'db'> & { database?: { kind: string } }, activityIds: number | number[]): Promise<void> {
   const ids = Array.isArray(activityIds) ? activityIds : [activityIds];
   if (ids.length === 0) return;
   const files = await ctx.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select('f.id').where('v.activity_id', 'in', ids).execute();
@@ -124,7 +124,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
     }
     if (wrote || changed) {
       await writeTrace(repoDir);
-      downloadEvents(ctx.db).emit('files', [f.id]);
+      await downloadsChanged(ctx, { files: [f.id] });
       await opts.hooks?.published?.(ctx, f.id);
       return { fileId, action: 'published', repoPath: path };
     }
@@ -136,7 +136,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
     await trx.updateTable('files').set({ repo_path: null, published_at: null }).where('id', '=', f.id).execute();
     await trx.deleteFrom('mirror_files').where('file_id', '=', f.id).execute();
   });
-  downloadEvents(ctx.db).emit('files', [f.id]);
+  await downloadsChanged(ctx, { files: [f.id] });
   await removeFromTree(repoDir, f.repo_path);
   await writeTrace(repoDir);
   await opts.hooks?.unpublished?.(ctx, f.id);

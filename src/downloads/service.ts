@@ -18,13 +18,14 @@ import { contentTypeFor } from '../catalog/service.js';
 import { GeoService } from '../geo/index.js';
 import { clientAddress, networkHash, ProxyList, type ParsedIp } from '../geo/ip.js';
 import { rankMirrors, type ClientInfo, type Ranked } from '../mirrors/select.js';
-import { DownloadIndex, type IndexedFile } from './file-index.js';
+import { DownloadIndex, METALINK_TYPE, type IndexedFile } from './file-index.js';
 import { DownloadCounter, isNewDownload } from './counter.js';
+import { FastRedirector } from './redirect.js';
 import { hashLine, metalink, splitSuffix, type Suffix } from './representations.js';
 import { sendFile } from './send.js';
 import { repoUrl } from './repo.js';
 
-export const METALINK_TYPE = 'application/metalink4+xml';
+export { METALINK_TYPE };
 
 export interface DownloadTarget {
   file: IndexedFile;
@@ -54,16 +55,50 @@ export class DownloadService {
   readonly geo: GeoService;
   readonly counter: DownloadCounter;
   readonly proxies: ProxyList;
+  readonly redirector: FastRedirector;
   private readonly cacheReady: (() => boolean) | null;
   private readonly log: (msg: string) => void;
+  /** Redirects per mirror since the last hand-over to the metrics (a number per request, not a prom-client call). */
+  private readonly redirectCounts = new Map<number, number>();
+  private metricsTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly ctx: AppContext, opts: DownloadServiceOptions = {}) {
-    this.index = new DownloadIndex(ctx);
-    this.geo = GeoService.forConfig(ctx.config);
     this.log = opts.log ?? (() => {});
+    this.index = new DownloadIndex(ctx, this.log);
+    this.geo = GeoService.forConfig(ctx.config);
     this.counter = new DownloadCounter(ctx.db, ctx.config.downloads.countFlushSeconds, this.log);
     this.proxies = new ProxyList(ctx.config.server.trustedProxies);
     this.cacheReady = opts.cacheReady ?? null;
+    this.redirector = new FastRedirector({
+      config: ctx.config,
+      index: this.index,
+      geo: this.geo,
+      proxies: this.proxies,
+      counter: this.counter,
+      cacheReady: this.cacheReady,
+      onRedirect: (mirrorId) => this.countRedirect(mirrorId),
+    });
+  }
+
+  private countRedirect(mirrorId: number): void {
+    this.redirectCounts.set(mirrorId, (this.redirectCounts.get(mirrorId) ?? 0) + 1);
+  }
+
+  /** aslo_download_redirects_total{mirror=<host>}: handed over once a second. */
+  private flushRedirectMetrics(): void {
+    const metrics = this.ctx.metrics;
+    if (!metrics || this.redirectCounts.size === 0) return;
+    for (const [mirrorId, n] of this.redirectCounts) {
+      const m = this.index.mirrors.get(mirrorId);
+      let host = `mirror-${mirrorId}`;
+      try {
+        host = new URL((m?.httpUrl ?? m?.httpsUrl)!).host;
+      } catch {
+        // a removed mirror: its id
+      }
+      metrics.redirects.inc({ mirror: host }, n);
+    }
+    this.redirectCounts.clear();
   }
 
   async start(): Promise<void> {
@@ -72,9 +107,13 @@ export class DownloadService {
     });
     await this.index.start();
     this.counter.start();
+    this.metricsTimer = setInterval(() => this.flushRedirectMetrics(), 1000);
+    this.metricsTimer.unref();
   }
 
   async close(): Promise<void> {
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.flushRedirectMetrics();
     this.index.close();
     await this.counter.close();
   }
@@ -160,7 +199,7 @@ export class DownloadService {
   // --- answering -------------------------------------------------------------------------------
 
   /** Answer a request for a published file (any representation but the HTML mirror list). */
-  async respond(req: IncomingMessage, res: ServerResponse, target: DownloadTarget): Promise<void> {
+  async respond(req: IncomingMessage, res: ServerResponse, target: DownloadTarget, triedFast = false): Promise<void> {
     const { file, suffix } = target;
     if (suffix === '.sha256' || suffix === '.sha1' || suffix === '.md5') {
       const line = hashLine(suffix, file);
@@ -172,6 +211,13 @@ export class DownloadService {
     const accept = req.headers.accept;
     if (suffix === '.meta4' || (suffix === '' && typeof accept === 'string' && accept.includes(METALINK_TYPE))) {
       return this.sendMetalink(req, res, file, suffix === '');
+    }
+    // The fast redirect (src/downloads/redirect.ts); anything it leaves goes the general way.
+    try {
+      if (!triedFast && this.redirector.redirect(req, res, file)) return;
+    } catch (err) {
+      if (res.headersSent) throw err;
+      this.log(`fast redirect failed, deciding the general way: ${(err as Error).message}`);
     }
     let decision: Decision;
     try {
@@ -186,6 +232,7 @@ export class DownloadService {
       res.writeHead(302, this.redirectHeaders(file, first.url, decision.ranked));
       res.end();
       if (counted) this.counter.count(file.id, file.activityId, first.mirror.id);
+      this.countRedirect(first.mirror.id);
       return;
     }
     if (counted) this.counter.count(file.id, file.activityId, 0);
@@ -203,7 +250,7 @@ export class DownloadService {
       budget -= v.length + 2;
       links.push(v);
     }
-    links.push(`<${this.fileUrlOf(file)}.meta4>; rel=describedby; type="${METALINK_TYPE}"`);
+    links.push(file.describedBy);
     return {
       location,
       'content-length': '0',
@@ -284,13 +331,26 @@ export class DownloadService {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '/';
+    // The common case first: the exact URL of a published file, redirected to a mirror.
+    const known = this.index.byUrl.get(url);
+    if (known !== undefined) {
+      try {
+        if (this.redirector.redirect(req, res, known)) return true;
+      } catch (err) {
+        if (res.headersSent) {
+          res.destroy();
+          return true;
+        }
+        this.log(`fast redirect failed, deciding the general way: ${(err as Error).message}`);
+      }
+    }
     if (!url.startsWith('/repo/') && !url.startsWith('/downloads/file/')) return false;
     const q = url.indexOf('?');
     // Query strings (?confirm=, ?fromip=) belong to Fastify's routes.
     if (q !== -1) return false;
     const target = this.match(url);
     if (!target || target.suffix === '.mirrorlist') return false;
-    this.respond(req, res, target).catch((err) => {
+    this.respond(req, res, target, known !== undefined && target.file === known).catch((err) => {
       this.log(`download failed: ${(err as Error).message}`);
       if (!res.headersSent) this.sendError(res, 503, 'DOWNLOAD_FAILED', 'The download could not be answered. Try again.');
       else res.destroy();

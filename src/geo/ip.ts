@@ -195,6 +195,55 @@ export class ProxyList {
     for (const c of this.cidrs) if (cidrContains(c, ip)) return true;
     return false;
   }
+  /** trusts() for an IPv4 address given as a number (the redirector's fast path). */
+  trustsV4(n: number): boolean {
+    for (const c of this.cidrs) if (c.v === 4 && ((n & mask32(c.bits)) >>> 0) === c.n) return true;
+    return false;
+  }
+}
+
+/**
+ * A plain dotted IPv4 address (the characters start..end of s, spaces around allowed) as a
+ * number, or -1 for anything else (IPv6, garbage: use parseIp). Allocates nothing.
+ */
+export function ipv4Number(s: string, start = 0, end = s.length): number {
+  while (start < end && s.charCodeAt(start) === 32) start++;
+  while (end > start && s.charCodeAt(end - 1) === 32) end--;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return (n * 256 + part) >>> 0;
+}
+
+/** networkHash() of an IPv4 address given as a number. */
+export function networkHashV4(n: number): number {
+  let h = 0x811c9dc5;
+  h ^= 4;
+  h = Math.imul(h, 0x01000193);
+  h ^= (n >>> 24) & 255;
+  h = Math.imul(h, 0x01000193);
+  h ^= (n >>> 16) & 255;
+  h = Math.imul(h, 0x01000193);
+  h ^= (n >>> 8) & 255;
+  h = Math.imul(h, 0x01000193);
+  return h >>> 0;
 }
 
 /** Hops listed by `Forwarded: for=...` (RFC 7239) or `X-Forwarded-For`, client first. */

@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { JobRunner } from '../platform/jobs/index.js';
 import { enqueue } from '../platform/jobs/index.js';
-import { downloadEvents } from '../downloads/events.js';
+import { downloadsChanged } from '../downloads/events.js';
 import { TRACE_FILE } from '../downloads/repo.js';
 import { baseUrl, mirrorFileUrl } from './model.js';
 
@@ -82,7 +82,7 @@ export class MirrorChecker {
       on conflict (mirror_id, file_id) do update set next_check_at = least(mirror_files.next_check_at, now()), updated_at = now()
         where mirror_files.state <> 'verified'
     `.execute(this.ctx.db);
-    downloadEvents(this.ctx.db).emit('mirrors');
+    await downloadsChanged(this.ctx, { mirrors: [mirrorId] });
     await this.wake();
   }
 
@@ -201,7 +201,7 @@ export class MirrorChecker {
     return Buffer.concat(chunks);
   }
 
-  private async record(mirrorId: number, fileId: number, previous: string, attempts: number, result: CheckResult): Promise<void> {
+  private async record(mirrorId: number, fileId: number, previous: string, attempts: number, result: CheckResult, opts: { recheck?: boolean } = {}): Promise<void> {
     const db = this.ctx.db;
     if (result.ok) {
       await db
@@ -210,7 +210,7 @@ export class MirrorChecker {
         .where('mirror_id', '=', mirrorId)
         .where('file_id', '=', fileId)
         .execute();
-      if (previous !== 'verified') downloadEvents(db).emit('mirrors');
+      if (previous !== 'verified') await downloadsChanged(this.ctx, { files: [fileId] }, this.log);
       return;
     }
     const n = attempts + 1;
@@ -229,10 +229,10 @@ export class MirrorChecker {
       .where('file_id', '=', fileId)
       .execute();
     if (lost) {
-      downloadEvents(db).emit('mirrors');
+      await downloadsChanged(this.ctx, { files: [fileId] }, this.log);
       this.log(`mirror ${mirrorId} lost file ${fileId}: ${result.error}`);
     }
-    if (lost && result.wrongBytes) await this.recheckMirror(mirrorId);
+    if (lost && result.wrongBytes && opts.recheck !== false) await this.recheckMirror(mirrorId);
   }
 
   /** Re-verify every file verified on a mirror (it was caught with wrong bytes). */
@@ -250,8 +250,13 @@ export class MirrorChecker {
     await Promise.all(mirrors.map((m) => this.checkMirror(m, spot, signal).catch((err) => this.log(`health check of ${m.name}: ${describeError(err)}`))));
   }
 
+  /** Mirrors caught without a file they were verified to hold: no clients until all their files are checked again. */
+  private readonly suspect = new Set<number>();
+  /** The TRACE text last seen on each mirror: when it changes, the mirror synced. */
+  private readonly traces = new Map<number, string>();
+
   async checkMirror(m: { id: number; name: string; http_url: string | null; https_url: string | null; http_ok: boolean | null; https_ok: boolean | null }, spot = false, signal?: AbortSignal): Promise<void> {
-    const pick = await this.ctx.db
+    const rows = await this.ctx.db
       .selectFrom('mirror_files as mf')
       .innerJoin('files as f', 'f.id', 'mf.file_id')
       .select(['f.id', 'f.repo_path', 'f.size', 'f.piece_length', 'f.piece_hashes'])
@@ -259,49 +264,107 @@ export class MirrorChecker {
       .where('mf.state', '=', 'verified')
       .where('f.repo_path', 'is not', null)
       .orderBy(sql`random()`)
-      .limit(1)
-      .executeTakeFirst();
-    const file: CheckFile | null = pick ? { id: pick.id, repoPath: pick.repo_path!, size: Number(pick.size), pieceLength: pick.piece_length, pieceHashes: Buffer.from(pick.piece_hashes as Uint8Array) } : null;
-    let changed = false;
+      .limit(Math.max(1, this.cfg.healthSampleFiles))
+      .execute();
+    const picks: CheckFile[] = rows.map((r) => ({ id: r.id, repoPath: r.repo_path!, size: Number(r.size), pieceLength: r.piece_length, pieceHashes: Buffer.from(r.piece_hashes as Uint8Array) }));
+    const file = picks[0] ?? null;
+    const lost = new Map<number, { error: string; wrongBytes: boolean }>();
+    const results: { scheme: 'http' | 'https'; error: string | null }[] = [];
+    let firstBase: string | null = null;
     for (const scheme of ['http', 'https'] as const) {
       const base = baseUrl(scheme === 'http' ? m.http_url : m.https_url);
       if (!base) continue;
+      firstBase ??= base;
       let error: string | null = null;
-      let wrongSize = false;
       try {
-        const url = file ? mirrorFileUrl(base, file.repoPath) : `${base}/${TRACE_FILE}`;
-        const res = await this.request(url, 'HEAD', undefined, signal);
-        if (res.status >= 300 && res.status < 400) error = `redirects elsewhere (${res.status} to ${res.headers.get('location') ?? '?'})`;
-        else if (res.status !== 200) error = `HTTP ${res.status}`;
-        else if (file && res.headers.get('content-length') !== null && Number(res.headers.get('content-length')) !== file.size) {
-          error = `size ${res.headers.get('content-length')} instead of ${file.size} for ${file.repoPath}`;
-          wrongSize = true;
+        // Reachable, and its tree where we expect it: the TRACE file at the top.
+        const trace = await this.request(`${base}/${TRACE_FILE}`, 'GET', undefined, signal);
+        if (trace.status >= 300 && trace.status < 400) error = `redirects elsewhere (${trace.status} to ${trace.headers.get('location') ?? '?'})`;
+        else if (trace.status !== 200) error = `HTTP ${trace.status} for ${TRACE_FILE}`;
+        const text = trace.status === 200 ? (await trace.text()).slice(0, 200) : null;
+        if (trace.status !== 200) await trace.body?.cancel().catch(() => {});
+        if (text !== null && base === firstBase) await this.traceSeen(m.id, text);
+        if (!error && file) {
+          // A random file verified there: not there, another size or a redirect means it lost it.
+          const r = await this.checkHead(base, file, signal);
+          if (r === 'redirect') error = 'redirects elsewhere';
+          else if (r !== null) lost.set(file.id, r);
         }
       } catch (err) {
         error = describeError(err);
       }
+      results.push({ scheme, error });
+    }
+    // More samples, on the first base that answered.
+    const upBase = results.find((r) => r.error === null) ? baseUrl(results.find((r) => r.error === null)!.scheme === 'http' ? m.http_url : m.https_url) : null;
+    if (upBase) {
+      for (const f of picks.slice(1)) {
+        const r = await this.checkHead(upBase, f, signal).catch(() => null);
+        if (r && r !== 'redirect') lost.set(f.id, r);
+      }
+    }
+    if (spot && file && upBase && !lost.has(file.id)) {
+      const r = await this.verifyFile(upBase, file, signal);
+      if (!r.ok && r.wrongBytes) lost.set(file.id, { error: r.error, wrongBytes: true });
+    }
+    // Lost files: out of its evidence at once; its other files are checked again, and until that
+    // recheck is done no client is sent there (another of its files may be gone too).
+    for (const [fileId, why] of lost) await this.record(m.id, fileId, 'verified', 0, { ok: false, error: why.error, wrongBytes: why.wrongBytes }, { recheck: false });
+    if (lost.size) {
+      await this.recheckMirror(m.id);
+      this.suspect.add(m.id);
+    } else if (this.suspect.has(m.id)) {
+      const due = await this.ctx.db.selectFrom('mirror_files').select('file_id').where('mirror_id', '=', m.id).where('state', '=', 'verified').where('next_check_at', 'is not', null).limit(1).executeTakeFirst();
+      if (!due) this.suspect.delete(m.id);
+    }
+    const rechecking = this.suspect.has(m.id);
+    let changed = false;
+    for (const { scheme, error: reachError } of results) {
+      const error = reachError ?? (rechecking ? `lost ${lost.size ? [...lost.values()].map((l) => l.error).join('; ') : 'files'}: re-verifying its files` : null);
       const wasOk = scheme === 'http' ? m.http_ok : m.https_ok;
       const ok = error === null;
       await this.ctx.db
         .updateTable('mirrors')
-        .set(scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error } : { https_ok: ok, https_checked_at: new Date(), https_error: error })
+        .set(scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error?.slice(0, 500) ?? null } : { https_ok: ok, https_checked_at: new Date(), https_error: error?.slice(0, 500) ?? null })
         .where('id', '=', m.id)
         .execute();
       if (wasOk !== ok) {
         changed = true;
         if (!ok) this.log(`mirror ${m.name} ${scheme.toUpperCase()} is down: ${error}`);
       }
-      if (wrongSize && file) await this.record(m.id, file.id, 'verified', 0, { ok: false, error: error!, wrongBytes: true });
     }
     if (changed) {
       await this.ctx.db.updateTable('mirrors').set({ updated_at: new Date() }).where('id', '=', m.id).execute();
-      downloadEvents(this.ctx.db).emit('mirrors');
+      await downloadsChanged(this.ctx, { mirrors: [m.id] }, this.log);
     }
-    if (spot && file) {
-      const base = baseUrl(m.http_url) ?? baseUrl(m.https_url)!;
-      const r = await this.verifyFile(base, file, signal);
-      if (!r.ok && r.wrongBytes) await this.record(m.id, file.id, 'verified', 0, r);
-    }
+  }
+
+  /** HEAD one verified file: null when fine, 'redirect', or why the mirror does not hold it. */
+  private async checkHead(base: string, f: CheckFile, signal?: AbortSignal): Promise<null | 'redirect' | { error: string; wrongBytes: boolean }> {
+    const res = await this.request(mirrorFileUrl(base, f.repoPath), 'HEAD', undefined, signal);
+    if (res.status >= 300 && res.status < 400) return 'redirect';
+    if (res.status !== 200) return { error: `HTTP ${res.status} for ${f.repoPath}`, wrongBytes: false };
+    const len = res.headers.get('content-length');
+    if (len !== null && Number(len) !== f.size) return { error: `size ${len} instead of ${f.size} for ${f.repoPath}`, wrongBytes: true };
+    return null;
+  }
+
+  /**
+   * The mirror's TRACE changed: it synced. Files waiting to be verified there are checked now
+   * instead of at their next backoff step, so a new file is redirected to soon after the sync.
+   */
+  private async traceSeen(mirrorId: number, text: string): Promise<void> {
+    const before = this.traces.get(mirrorId);
+    this.traces.set(mirrorId, text);
+    if (before === undefined || before === text) return;
+    const r = await this.ctx.db
+      .updateTable('mirror_files')
+      .set({ next_check_at: new Date() })
+      .where('mirror_id', '=', mirrorId)
+      .where('state', '<>', 'verified')
+      .where('next_check_at', '>', new Date())
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.wake();
   }
 }
 

@@ -42,7 +42,7 @@ export interface Excluded {
 }
 
 /** 32-bit avalanche mix (murmur3 finalizer). */
-function fmix(h: number): number {
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -100,7 +100,7 @@ export interface AsloConfig {
     baseUrl: string;
     /** Files smaller than this are always served by the origin itself (bytes). */
     originThresholdBytes: number;
-    /** How often each process reloads changed files and mirror states from the database, in seconds. */
+    /** Behind the change notifications, each process looks for changes it may have missed this often, in seconds (0: never). */
     indexRefreshSeconds: number;
     /** Alternatives listed in Link: rel=duplicate headers and the cap on their total size (bytes). */
     linkAlternatives: number;
@@ -121,6 +121,8 @@ export interface AsloConfig {
     requestTimeoutMs: number;
     /** Every this many health rounds, one verified file per mirror is also range-read and hashed (0: never). */
     spotCheckEvery: number;
+    /** Verified files HEAD-checked on each mirror per health round. */
+    healthSampleFiles: number;
   };
   geo: {
     /** MaxMind-format city databases (flat ip-location-db records); empty: the npm package's files. */
@@ -211,7 +213,7 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
     sample: { loadOnStart: true },
     mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
     accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
-    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 2, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 5 },
+    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 60, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 5 },
     mirrors: {
       healthIntervalSeconds: 60,
       verifyBackoffSeconds: ['120', '300', '900', '1800', '3600'],
@@ -219,6 +221,7 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
       verifyConcurrency: 8,
       requestTimeoutMs: 10000,
       spotCheckEvery: 10,
+      healthSampleFiles: 5,
     },
     geo: { cityIpv4: '', cityIpv6: '', asnIpv4: '', asnIpv6: '' },
     jobs: { enabled: true, concurrency: 2, pollMs: 1000, leaseSeconds: 120 },
@@ -334,8 +337,9 @@ downloads:
   baseUrl: ""
   # Files smaller than this many bytes are served by the store itself, never redirected.
   originThresholdBytes: 4096
-  # Each process reloads changed files and mirror states this often (seconds).
-  indexRefreshSeconds: 2
+  # Changes reach every process by notification; behind that, each one looks for changes it
+  # may have missed this often (seconds; 0: never).
+  indexRefreshSeconds: 60
   # Alternatives sent as Link: rel=duplicate headers, and the cap on their total bytes.
   linkAlternatives: 4
   linkHeaderMaxBytes: 1024
@@ -352,6 +356,9 @@ mirrors:
   requestTimeoutMs: 10000
   # Every this many health rounds, one verified file per mirror is range-read and hashed.
   spotCheckEvery: 10
+  # Verified files HEAD-checked on each mirror every health round (one missing: the mirror gets
+  # no clients until all its files are checked again).
+  healthSampleFiles: 5
 
 geo:
   # Replace the geo databases shipped in the npm packages with newer files (empty: the package's).

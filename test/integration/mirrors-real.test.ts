@@ -295,4 +295,40 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     // 2 degrees of freedom: P(chi2 > 13.816) = 0.001.
     assert.ok(chi2 < 13.816, `chi-square ${chi2.toFixed(2)} for counts ${counts.join('/')} (expected ${weights.map((w) => ((N * w) / total).toFixed(0)).join('/')}) ${JSON.stringify(await t.ctx.db.selectFrom('mirror_files').selectAll().execute())} ${JSON.stringify([...t.app.downloads.index.mirrors.values()].map((m) => [m.name, m.httpOk, m.weight]))}`);
   });
+  it('a mirror found without a file it was verified to hold gets no clients until its files are checked again', async () => {
+    const state = async (mirror: number) => (await t.ctx.db.selectFrom('mirror_files').select(['state', 'last_error']).where('mirror_id', '=', mirror).where('file_id', '=', big.id).executeTakeFirstOrThrow());
+    await rm(join(mirrors[0]!.root, big.repoPath));
+    await worker.checker.healthRound(); // samples its verified files: the one it holds
+    assert.equal((await state(ids.m1!)).state, 'failed');
+    const m1 = await reg.get('m1');
+    assert.equal(m1.http_ok, false);
+    assert.match(m1.http_error ?? '', /re-verifying/);
+    await t.app.downloads.index.idle();
+    for (let i = 0; i < 30; i++) assert.notEqual(mirrorOf((await get(`/repo/${big.repoPath}`, `8.8.${i}.3`)).headers.location as string), 0);
+    // The next sync brings it back; verified again, then up at the next round.
+    await rsync(t.config.storage.repoDir, mirrors[0]!.root);
+    await verifyNow();
+    assert.equal((await state(ids.m1!)).state, 'verified');
+    await worker.checker.healthRound();
+    assert.equal((await reg.get('m1')).http_ok, true);
+  });
+
+  it('a new file is checked on a mirror as soon as its TRACE shows it synced, not at the next backoff step', async () => {
+    await worker.checker.healthRound(); // every mirror's current TRACE is known
+    const path = await buildActivity(dir, { bundleId: 'org.test.mirrored.late', name: 'Late', version: '1', payload: randomBytes(20_000).toString('base64') });
+    const r = await t.app.services.catalog.ingest.ingestPath(path, { status: 'public' });
+    await worker.runner.drain(); // published, checked at once everywhere: not there yet
+    await worker.checker.sweep();
+    const row = async () => t.ctx.db.selectFrom('mirror_files').selectAll().where('mirror_id', '=', ids.m1!).where('file_id', '=', r.fileId!).executeTakeFirstOrThrow();
+    assert.equal((await row()).state, 'pending');
+    assert.ok(new Date((await row()).next_check_at!).getTime() > Date.now() + 3000_000, 'next try an hour later (backoff of this test)');
+    await rsync(t.config.storage.repoDir, mirrors[0]!.root); // writes a new TRACE
+    await worker.checker.healthRound();
+    await worker.checker.sweep();
+    assert.equal((await row()).state, 'verified');
+    await t.app.downloads.index.idle();
+    const res = await get(`/repo/${(await fileOf(r.fileId!)).repoPath}`, US_CLIENT);
+    assert.equal(res.statusCode, 302);
+    assert.equal(mirrorOf(res.headers.location as string), 0);
+  });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientAddress, cidrContains, networkHash, parseCidr, parseIp, ProxyList } from '../../src/geo/ip.js';
+import { clientAddress, cidrContains, ipv4Number, networkHash, networkHashV4, parseCidr, parseIp, ProxyList } from '../../src/geo/ip.js';
 import { continentOf } from '../../src/geo/continents.js';
 import { GeoService, type GeoDatabase } from '../../src/geo/index.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -21,6 +21,19 @@ describe('ip addresses', () => {
     assert.deepEqual(v6?.v === 6 ? [...v6.w] : [], [0x20010db8, 0, 0, 1]);
     assert.equal(parseIp('[2001:db8::1]')?.v, 6);
     for (const bad of ['', '1.2.3', '256.1.1.1', 'unknown', '1::2::3', 'example.org']) assert.equal(parseIp(bad), null, bad);
+  });
+
+  it('reads plain IPv4 addresses without allocating the same way as parseIp', () => {
+    for (const s of ['0.0.0.0', '1.2.3.4', ' 192.0.2.1 ', '255.255.255.255', '010.1.1.1']) {
+      const p = parseIp(s.trim());
+      assert.equal(ipv4Number(s), p?.v === 4 ? p.n : -1, s);
+      assert.equal(networkHashV4(ipv4Number(s)), networkHash(p!), s);
+    }
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4x', '::1', '2001:db8::1', 'unknown', '1234.1.1.1']) assert.equal(ipv4Number(bad), -1, bad);
+    assert.equal(ipv4Number('x, 10.0.0.1', 3), parseIp('10.0.0.1')!.v === 4 ? (parseIp('10.0.0.1') as { n: number }).n : 0);
+    const proxies = new ProxyList(['10.0.0.0/8', '::1']);
+    assert.ok(proxies.trustsV4(ipv4Number('10.1.2.3')));
+    assert.ok(!proxies.trustsV4(ipv4Number('11.1.2.3')));
   });
 
   it('matches prefixes and hashes networks', () => {
