@@ -1,6 +1,9 @@
 // The extraction step of the interface translations (docs/web.md):
 //   npx tsx scripts/extract-strings.ts           collect every t('...') and n('...', '...', count)
-//                                                under src/web into locales/aslo.pot, and merge it
+//                                                of the page code (src/web, the hub in src/web/hub,
+//                                                and any other module that renders pages through
+//                                                the hub's layout or the translator, such as
+//                                                src/mirrors/admin.ts) into locales/aslo.pot, and merge it
 //                                                into each locales/<lang>.po (new messages get an
 //                                                empty translation, gone ones become obsolete #~)
 //   npx tsx scripts/extract-strings.ts --check   change nothing; exit 1 when the template is out of
@@ -8,18 +11,25 @@
 //                                                suite runs this)
 // Messages must be string literals (one quote style, no template literals), so they can be
 // found without running the code; a t( call with anything else is reported as an error.
+// p('context', 'message') is a message in a context (gettext's msgctxt), for English words used
+// in two senses that other languages tell apart.
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { po, type GetTextTranslation, type GetTextTranslations } from 'gettext-parser';
-import { LOCALES } from '../src/web/i18n.js';
+import { LOCALES, contextKey } from '../src/web/i18n.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SRC = join(ROOT, 'src', 'web');
+const SRC = join(ROOT, 'src');
+const WEB = join(SRC, 'web');
+/** Page code outside src/web: modules that import the hub's layout or the translator. */
+const PAGE_IMPORT = /from '[./]*\/web\/(hub\/layout|hub\/common|i18n|layout)\.js'/;
 const LOCALES_DIR = join(ROOT, 'locales');
 const POT = join(LOCALES_DIR, 'aslo.pot');
 
 export interface Message {
+  /** gettext's msgctxt, for p('context', 'message'); empty for t() and n(). */
+  context?: string;
   msgid: string;
   plural?: string;
   refs: string[];
@@ -34,18 +44,24 @@ function walk(dir: string): string[] {
 }
 
 const STR = String.raw`'((?:[^'\\]|\\.)*)'`;
-const CALL = new RegExp(String.raw`\b(t|n)\(\s*` + `(?:${STR}(?:\\s*,\\s*${STR})?)?`, 'g');
+const CALL = new RegExp(String.raw`\b(t|n|p)\(\s*` + `(?:${STR}(?:\\s*,\\s*${STR})?)?`, 'g');
 
 function unquote(s: string): string {
   return s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
-/** Every message in src/web, in first-seen order, with file:line references. */
+/** The files whose messages are extracted: everything under src/web, and page code elsewhere. */
+export function pageSources(): string[] {
+  const web = walk(WEB);
+  const others = walk(SRC).filter((f) => !f.startsWith(WEB + '/') && PAGE_IMPORT.test(readFileSync(f, 'utf8')));
+  return [...web.sort(), ...others.sort()];
+}
+
+/** Every message of the page code, in first-seen order, with file:line references. */
 export function extract(): { messages: Message[]; errors: string[] } {
   const byId = new Map<string, Message>();
   const errors: string[] = [];
-  // The hub (src/web/hub) keeps its own English strings for now.
-  for (const file of walk(SRC).filter((f) => !f.includes(`${join('web', 'hub')}`)).sort()) {
+  for (const file of pageSources()) {
     // Comment lines are blanked (same length, so line numbers in errors stay right).
     const text = readFileSync(file, 'utf8').replace(/^[ \t]*(\/\/|\*|\/\*).*$/gm, (c) => ' '.repeat(c.length));
     const rel = relative(ROOT, file);
@@ -58,15 +74,17 @@ export function extract(): { messages: Message[]; errors: string[] } {
         if (next === '"' || next === '`') errors.push(`${rel}:${line}: ${fn}() takes its message in single quotes, as a plain string literal`);
         continue;
       }
-      if (fn === 'n' && b === undefined) {
-        errors.push(`${rel}:${line}: n() needs two string literals (singular, plural)`);
+      if ((fn === 'n' || fn === 'p') && b === undefined) {
+        errors.push(`${rel}:${line}: ${fn}() needs two string literals (${fn === 'n' ? 'singular, plural' : 'context, message'})`);
         continue;
       }
-      const msgid = unquote(a);
-      const entry = byId.get(msgid) ?? { msgid, refs: [] };
+      const context = fn === 'p' ? unquote(a) : '';
+      const msgid = fn === 'p' ? unquote(b!) : unquote(a);
+      const key = contextKey(context, msgid);
+      const entry = byId.get(key) ?? { ...(context ? { context } : {}), msgid, refs: [] };
       if (fn === 'n') entry.plural = unquote(b!);
       if (!entry.refs.includes(rel)) entry.refs.push(rel);
-      byId.set(msgid, entry);
+      byId.set(key, entry);
     }
   }
   return { messages: [...byId.values()], errors };
@@ -83,11 +101,12 @@ function header(lang: string | null, pluralForms: string): Record<string, string
 }
 
 function potTable(messages: Message[]): GetTextTranslations {
-  const translations: Record<string, GetTextTranslation> = { '': { msgid: '', msgstr: [''] } };
+  const translations: Record<string, Record<string, GetTextTranslation>> = { '': { '': { msgid: '', msgstr: [''] } } };
   for (const m of messages) {
-    translations[m.msgid] = { msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr: m.plural ? ['', ''] : [''], comments: { reference: m.refs.join('\n') } };
+    const ctx = m.context ?? '';
+    (translations[ctx] ??= {})[m.msgid] = { ...(ctx ? { msgctxt: ctx } : {}), msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr: m.plural ? ['', ''] : [''], comments: { reference: m.refs.join('\n') } };
   }
-  return { charset: 'utf-8', headers: header(null, 'nplurals=2; plural=(n != 1);'), translations: { '': translations } };
+  return { charset: 'utf-8', headers: header(null, 'nplurals=2; plural=(n != 1);'), translations };
 }
 
 function nplurals(table: GetTextTranslations): number {
@@ -97,19 +116,23 @@ function nplurals(table: GetTextTranslations): number {
 
 /** Merge the template into one PO table: keep translations, add new messages, obsolete the rest. */
 export function merge(existing: GetTextTranslations, messages: Message[]): { table: GetTextTranslations; missing: string[] } {
-  const old = existing.translations[''] ?? {};
   const np = nplurals(existing);
-  const translations: Record<string, GetTextTranslation> = { '': old[''] ?? { msgid: '', msgstr: [''] } };
+  const translations: Record<string, Record<string, GetTextTranslation>> = { '': { '': existing.translations['']?.[''] ?? { msgid: '', msgstr: [''] } } };
   const missing: string[] = [];
   for (const m of messages) {
-    const prev = old[m.msgid] ?? existing.obsolete?.['']?.[m.msgid];
+    const ctx = m.context ?? '';
+    const prev = existing.translations[ctx]?.[m.msgid] ?? existing.obsolete?.[ctx]?.[m.msgid];
     const msgstr = prev && (m.plural ? prev.msgid_plural : !prev.msgid_plural) ? prev.msgstr : m.plural ? Array(np).fill('') : [''];
-    if (msgstr.some((s) => !s)) missing.push(m.msgid);
-    translations[m.msgid] = { msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr, comments: { ...(prev?.comments?.translator ? { translator: prev.comments.translator } : {}), reference: m.refs.join('\n') } };
+    if (msgstr.some((s) => !s)) missing.push(ctx ? `${ctx}: ${m.msgid}` : m.msgid);
+    (translations[ctx] ??= {})[m.msgid] = { ...(ctx ? { msgctxt: ctx } : {}), msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr, comments: { ...(prev?.comments?.translator ? { translator: prev.comments.translator } : {}), reference: m.refs.join('\n') } };
   }
-  const obsolete: Record<string, GetTextTranslation> = {};
-  for (const [id, entry] of Object.entries(old)) if (id && !translations[id] && entry.msgstr.some((s) => s)) obsolete[id] = { ...entry, comments: {} };
-  return { table: { charset: 'utf-8', headers: existing.headers, translations: { '': translations }, ...(Object.keys(obsolete).length ? { obsolete: { '': obsolete } } : {}) }, missing };
+  const obsolete: Record<string, Record<string, GetTextTranslation>> = {};
+  for (const [ctx, table] of Object.entries(existing.translations)) {
+    for (const [id, entry] of Object.entries(table)) {
+      if (id && !translations[ctx]?.[id] && entry.msgstr.some((s) => s)) (obsolete[ctx] ??= {})[id] = { ...entry, comments: {} };
+    }
+  }
+  return { table: { charset: 'utf-8', headers: existing.headers, translations, ...(Object.keys(obsolete).length ? { obsolete } : {}) }, missing };
 }
 
 function compile(table: GetTextTranslations): string {

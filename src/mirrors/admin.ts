@@ -7,41 +7,40 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AsloError, isAsloError } from '../platform/errors.js';
 import { requireAdmin, type Actor } from '../accounts/access.js';
-import { html, page, postForm, submit, when, type SafeHtml } from '../web/hub/layout.js';
+import { html, page, perLocale, postForm, submit, when, type SafeHtml, type Translator } from '../web/hub/layout.js';
 import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../web/hub/common.js';
 import { CONTINENTS } from '../geo/continents.js';
 import { MirrorRegistry, type MirrorInput, type MirrorView } from './registry.js';
 
-const T = {
-  title: 'Mirrors',
-  intro: 'Downloads of published files are redirected to these mirrors, but only for files verified on them (a HEAD for the size and a hashed piece). Mirrors copy the repo tree with rsync.',
-  none: 'No mirror yet: every download is served by this store.',
-  add: 'Add a mirror',
-  addIntro: 'Country, continent, AS number and coordinates are looked up in the geo database from the mirror\'s host when left empty. Every published file is checked on the new mirror before any client is sent there.',
-  edit: 'Change this mirror',
-  editIntro: 'Changing a base URL drops what was verified: every file is checked again. Empty fields are cleared.',
-  save: 'Save',
-  enable: 'Enable',
-  disable: 'Disable',
-  remove: 'Remove this mirror',
-  removeConfirm: 'Type the mirror\'s name to confirm',
-  removeButton: 'Remove',
-  notHeld: 'Files not verified on it',
-  allHeld: 'Every published file is verified on it.',
-  back: 'All mirrors',
-};
+const T = perLocale((l) => ({
+  title: l.t('Mirrors'),
+  intro: l.t('Downloads of published files are redirected to these mirrors, but only for files verified on them (a HEAD for the size and a hashed piece). Mirrors copy the repo tree with rsync.'),
+  none: l.t('No mirror yet: every download is served by this store.'),
+  add: l.t('Add a mirror'),
+  addIntro: l.t('Country, continent, AS number and coordinates are looked up in the geo database from the mirror\'s host when left empty. Every published file is checked on the new mirror before any client is sent there.'),
+  edit: l.t('Change this mirror'),
+  editIntro: l.t('Changing a base URL drops what was verified: every file is checked again. Empty fields are cleared.'),
+  save: l.t('Save'),
+  enable: l.t('Enable'),
+  disable: l.t('Disable'),
+  remove: l.t('Remove this mirror'),
+  removeConfirm: l.t('Type the mirror\'s name to confirm'),
+  removeButton: l.t('Remove'),
+  notHeld: l.t('Files not verified on it'),
+  allHeld: l.t('Every published file is verified on it.'),
+  back: l.t('All mirrors'),
+}));
 
-const NOTICES: Record<string, string> = {
-  added: 'The mirror is added. Its files are being verified; clients are sent there once they are.',
-  saved: 'Saved.',
-  enabled: 'The mirror is enabled: clients are sent there again for the files verified on it.',
-  disabled: 'The mirror is disabled: no client is sent there any more.',
-  removed: 'The mirror is removed.',
-};
-
-function notice(req: FastifyRequest): string | null {
+function notice(req: FastifyRequest, l: Translator): string | null {
   const d = (req.query as Record<string, unknown> | undefined)?.done;
-  return typeof d === 'string' ? NOTICES[d] ?? null : null;
+  const notices: Record<string, string> = {
+    added: l.t('The mirror is added. Its files are being verified; clients are sent there once they are.'),
+    saved: l.t('Saved.'),
+    enabled: l.t('The mirror is enabled: clients are sent there again for the files verified on it.'),
+    disabled: l.t('The mirror is disabled: no client is sent there any more.'),
+    removed: l.t('The mirror is removed.'),
+  };
+  return typeof d === 'string' ? notices[d] ?? null : null;
 }
 
 function idParam(req: FastifyRequest): number {
@@ -50,15 +49,33 @@ function idParam(req: FastifyRequest): number {
   return n;
 }
 
-function health(url: string | null, ok: boolean | null, error: string | null, checked: Date | string | null): SafeHtml | string {
+function health(l: Translator, url: string | null, ok: boolean | null, error: string | null, checked: Date | string | null): SafeHtml | string {
   if (!url) return '—';
-  if (ok === null) return 'not checked yet';
-  return ok ? html`up <small>(${when(checked)})</small>` : html`<strong>down</strong>: ${error ?? 'failed check'} <small>(${when(checked)})</small>`;
+  if (ok === null) return l.t('not checked yet');
+  return ok ? html`${l.t('up')} <small>(${when(checked)})</small>` : html`<strong>${l.t('down')}</strong>: ${error ?? l.t('failed check')} <small>(${when(checked)})</small>`;
 }
 
-function restrictions(m: MirrorView): string {
-  const r = [m.country_only ? `${m.country ?? '?'} only` : null, m.continent_only ? `${m.continent ?? '?'} only` : null, m.as_only ? `AS${m.asn ?? '?'} only` : null, m.max_file_size ? `files up to ${Number(m.max_file_size).toLocaleString('en')} bytes` : null].filter(Boolean);
-  return r.length ? r.join(', ') : 'none';
+function restrictions(l: Translator, m: MirrorView): string {
+  const r = [
+    m.country_only ? l.t('{place} only', { place: m.country ?? '?' }) : null,
+    m.continent_only ? l.t('{place} only', { place: m.continent ?? '?' }) : null,
+    m.as_only ? l.t('{place} only', { place: `AS${m.asn ?? '?'}` }) : null,
+    m.max_file_size ? l.n('files up to {count} byte', 'files up to {count} bytes', Number(m.max_file_size)) : null,
+  ].filter(Boolean);
+  return r.length ? r.join(', ') : l.t('none');
+}
+
+function fileStateName(l: Translator, s: string): string {
+  switch (s) {
+    case 'pending': return l.t('pending');
+    case 'verified': return l.t('verified');
+    case 'failed': return l.t('failed');
+    default: return s;
+  }
+}
+
+function stateName(l: Translator, enabled: boolean): SafeHtml | string {
+  return enabled ? l.p('mirror', 'enabled') : html`<strong>${l.p('mirror', 'disabled')}</strong>`;
 }
 
 /** The form's values as registry input. On add, empty fields are "not given" (the geo database fills them); on edit they clear. */
@@ -137,6 +154,7 @@ function valuesFromBody(body: unknown): FormValues {
 }
 
 function mirrorForm(c: PageCtx, action: string, v: FormValues, adding: boolean, invalid: string | null): SafeHtml {
+  const { l } = c;
   const id = (name: string) => `m-${name}`;
   const text = (name: string, label: string, opts: { type?: string; hint?: string; required?: boolean; size?: number } = {}) =>
     html`<p><label for="${id(name)}">${label}</label><br><input id="${id(name)}" name="${name}" type="${opts.type ?? 'text'}" value="${v[name] ?? ''}"${opts.size ? html` size="${opts.size}"` : ''}${opts.required ? html` required` : ''}${invalid === name ? html` aria-invalid="true"` : ''}>${opts.hint ? html`<br><small>${opts.hint}</small>` : ''}</p>`;
@@ -144,43 +162,44 @@ function mirrorForm(c: PageCtx, action: string, v: FormValues, adding: boolean, 
   return postForm(
     action,
     c.csrf,
-    html`${text('name', 'Name (lowercase letters, digits, dots, hyphens)', { required: true })}
-${text('http_url', 'HTTP base URL of the tree', { hint: 'Like http://mirror.example.org/sugar (the tree\'s top, where TRACE is).' })}
-${text('https_url', 'HTTPS base URL of the tree')}
-${text('rsync_url', 'rsync URL it syncs into (optional)')}
-${text('operator', 'Operator')}
-${text('contact', 'Contact (mail address)')}
-<fieldset><legend>Location</legend>
-${text('country', 'Country (ISO code, like DE)', { size: 4 })}
-<p><label for="${id('continent')}">Continent</label><br><select id="${id('continent')}" name="continent"><option value="">from the country</option>${CONTINENTS.map((x) => html`<option${v.continent === x ? html` selected` : ''}>${x}</option>`)}</select></p>
-${text('asn', 'AS number', { size: 12 })}
-<p><label for="${id('prefixes')}">Network prefixes (one a line, IPv4 and IPv6)</label><br><textarea id="${id('prefixes')}" name="prefixes" rows="3" cols="40"${invalid === 'prefixes' ? html` aria-invalid="true"` : ''}>${v.prefixes ?? ''}</textarea></p>
-${text('latitude', 'Latitude', { size: 10 })}${text('longitude', 'Longitude', { size: 10 })}
+    html`${text('name', l.t('Name (lowercase letters, digits, dots, hyphens)'), { required: true })}
+${text('http_url', l.t('HTTP base URL of the tree'), { hint: l.t('Like http://mirror.example.org/sugar (the tree\'s top, where TRACE is).') })}
+${text('https_url', l.t('HTTPS base URL of the tree'))}
+${text('rsync_url', l.t('rsync URL it syncs into (optional)'))}
+${text('operator', l.t('Operator'))}
+${text('contact', l.t('Contact (mail address)'))}
+<fieldset><legend>${l.t('Location')}</legend>
+${text('country', l.t('Country (ISO code, like DE)'), { size: 4 })}
+<p><label for="${id('continent')}">${l.t('Continent')}</label><br><select id="${id('continent')}" name="continent"><option value="">${l.t('from the country')}</option>${CONTINENTS.map((x) => html`<option value="${x}"${v.continent === x ? html` selected` : ''}>${x}</option>`)}</select></p>
+${text('asn', l.t('AS number'), { size: 12 })}
+<p><label for="${id('prefixes')}">${l.t('Network prefixes (one a line, IPv4 and IPv6)')}</label><br><textarea id="${id('prefixes')}" name="prefixes" rows="3" cols="40"${invalid === 'prefixes' ? html` aria-invalid="true"` : ''}>${v.prefixes ?? ''}</textarea></p>
+${text('latitude', l.t('Latitude'), { size: 10 })}${text('longitude', l.t('Longitude'), { size: 10 })}
 </fieldset>
-<fieldset><legend>Share and restrictions</legend>
-${text('weight', 'Weight (share of the traffic relative to the others; 0 sends nobody)', { size: 8 })}
-${text('max_file_size', 'Largest file it takes, in bytes (empty: any)', { size: 14 })}
-${check('country_only', 'Serve clients of its country only')}${check('continent_only', 'Serve clients of its continent only')}${check('as_only', 'Serve clients of its AS only')}
-${adding ? check('disabled', 'Add it disabled') : ''}
+<fieldset><legend>${l.t('Share and restrictions')}</legend>
+${text('weight', l.t('Weight (share of the traffic relative to the others; 0 sends nobody)'), { size: 8 })}
+${text('max_file_size', l.t('Largest file it takes, in bytes (empty: any)'), { size: 14 })}
+${check('country_only', l.t('Serve clients of its country only'))}${check('continent_only', l.t('Serve clients of its continent only'))}${check('as_only', l.t('Serve clients of its AS only'))}
+${adding ? check('disabled', l.t('Add it disabled')) : ''}
 </fieldset>
-${submit(adding ? T.add : T.save)}`,
-    { label: adding ? T.add : T.edit },
+${submit(adding ? T(c.l).add : T(c.l).save)}`,
+    { label: adding ? T(c.l).add : T(c.l).edit },
   );
 }
 
 function listTable(c: PageCtx, mirrors: MirrorView[]): SafeHtml {
-  if (mirrors.length === 0) return html`<p>${T.none}</p>`;
-  return html`<table><thead><tr><th scope="col">Mirror</th><th scope="col">State</th><th scope="col">HTTP</th><th scope="col">HTTPS</th><th scope="col">Files verified</th><th scope="col">Weight</th><th scope="col">Location</th><th scope="col">Restrictions</th><th scope="col">Action</th></tr></thead><tbody>
+  const { l } = c;
+  if (mirrors.length === 0) return html`<p>${T(l).none}</p>`;
+  return html`<table><thead><tr><th scope="col">${l.t('Mirror')}</th><th scope="col">${l.t('State')}</th><th scope="col">HTTP</th><th scope="col">HTTPS</th><th scope="col">${l.t('Files verified')}</th><th scope="col">${l.t('Weight')}</th><th scope="col">${l.t('Location')}</th><th scope="col">${l.t('Restrictions')}</th><th scope="col">${l.t('Action')}</th></tr></thead><tbody>
 ${mirrors.map(
   (m) => html`<tr><th scope="row"><a href="/admin/mirrors/${m.id}">${m.name}</a>${m.operator ? html`<br><small>${m.operator}</small>` : ''}</th>
-<td>${m.enabled ? 'enabled' : html`<strong>disabled</strong>`}</td>
-<td>${health(m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td>
-<td>${health(m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td>
-<td>${m.stats.verified}${m.stats.pending || m.stats.failed ? html`<br><small>${m.stats.pending} pending, ${m.stats.failed} failed</small>` : ''}</td>
+<td>${stateName(l, m.enabled)}</td>
+<td>${health(l, m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td>
+<td>${health(l, m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td>
+<td>${l.number(m.stats.verified)}${m.stats.pending || m.stats.failed ? html`<br><small>${l.t('{pending} pending, {failed} failed', { pending: l.number(m.stats.pending), failed: l.number(m.stats.failed) })}</small>` : ''}</td>
 <td>${m.weight}</td>
 <td>${m.country ?? '?'} / ${m.continent ?? '?'}${m.asn ? html`<br><small>AS${m.asn}</small>` : ''}</td>
-<td>${restrictions(m)}</td>
-<td>${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T.disable : T.enable}</button>`)}</td></tr>`,
+<td>${restrictions(l, m)}</td>
+<td>${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T(c.l).disable : T(c.l).enable}</button>`)}</td></tr>`,
 )}
 </tbody></table>`;
 }
@@ -201,30 +220,30 @@ export async function mirrorAdminRoutes(app: FastifyInstance): Promise<void> {
 
   const listPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
     const mirrors = await registry.list();
-    const body = html`<p>${T.intro}</p>
-<p><a href="/admin/stats/downloads">Downloads per mirror and per day</a></p>
+    const body = html`<p>${T(c.l).intro}</p>
+<p><a href="/admin/stats/downloads">${c.l.t('Downloads per mirror and per day')}</a></p>
 ${listTable(c, mirrors)}
-<section aria-labelledby="add"><h2 id="add">${T.add}</h2><p>${T.addIntro}</p>${mirrorForm(c, '/admin/mirrors', form?.values ?? valuesOf(null), true, form?.error.field ?? null)}</section>`;
-    return sendPage(reply, page({ title: T.title, viewer: c.viewer, csrf: c.csrf, notice: form ? null : notice(req), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+<section aria-labelledby="add"><h2 id="add">${T(c.l).add}</h2><p>${T(c.l).addIntro}</p>${mirrorForm(c, '/admin/mirrors', form?.values ?? valuesOf(null), true, form?.error.field ?? null)}</section>`;
+    return sendPage(reply, page({ title: T(c.l).title, ...c, notice: form ? null : notice(req, c.l), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
   };
 
   const mirrorPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, m: MirrorView, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
     const problems = await registry.problems(m.id, 50);
-    const body = html`<p><a href="/admin/mirrors">${T.back}</a></p>
+    const body = html`<p><a href="/admin/mirrors">${T(c.l).back}</a></p>
 <table><tbody>
-<tr><th scope="row">State</th><td>${m.enabled ? 'enabled' : html`<strong>disabled</strong>`} ${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T.disable : T.enable}</button>`)}</td></tr>
-<tr><th scope="row">HTTP</th><td>${m.http_url ?? ''} ${health(m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td></tr>
-<tr><th scope="row">HTTPS</th><td>${m.https_url ?? ''} ${health(m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td></tr>
-<tr><th scope="row">Files</th><td>${m.stats.verified} verified, ${m.stats.pending} pending, ${m.stats.failed} failed</td></tr>
-<tr><th scope="row">Restrictions</th><td>${restrictions(m)}</td></tr>
-<tr><th scope="row">Added</th><td>${when(m.created_at)}; changed ${when(m.updated_at)}</td></tr>
+<tr><th scope="row">${c.l.t('State')}</th><td>${stateName(c.l, m.enabled)} ${postForm(`/admin/mirrors/${m.id}/${m.enabled ? 'disable' : 'enable'}`, c.csrf, html`<button type="submit">${m.enabled ? T(c.l).disable : T(c.l).enable}</button>`)}</td></tr>
+<tr><th scope="row">HTTP</th><td>${m.http_url ?? ''} ${health(c.l, m.http_url, m.http_ok, m.http_error, m.http_checked_at)}</td></tr>
+<tr><th scope="row">HTTPS</th><td>${m.https_url ?? ''} ${health(c.l, m.https_url, m.https_ok, m.https_error, m.https_checked_at)}</td></tr>
+<tr><th scope="row">${c.l.t('Files')}</th><td>${c.l.t('{verified} verified, {pending} pending, {failed} failed', { verified: c.l.number(m.stats.verified), pending: c.l.number(m.stats.pending), failed: c.l.number(m.stats.failed) })}</td></tr>
+<tr><th scope="row">${c.l.t('Restrictions')}</th><td>${restrictions(c.l, m)}</td></tr>
+<tr><th scope="row">${c.l.p('mirror', 'Added')}</th><td>${c.l.t('{added}; changed {changed}', { added: when(m.created_at), changed: when(m.updated_at) })}</td></tr>
 </tbody></table>
-<section aria-labelledby="problems"><h2 id="problems">${T.notHeld}</h2>${problems.length
-      ? html`<table><thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col">Checks</th><th scope="col">Last error</th><th scope="col">Next check</th></tr></thead><tbody>${problems.map((p) => html`<tr><td>${p.repo_path}</td><td>${p.state}</td><td>${p.attempts}</td><td>${p.last_error ?? 'not checked yet'}</td><td>${when(p.next_check_at)}</td></tr>`)}</tbody></table>`
-      : html`<p>${T.allHeld}</p>`}</section>
-<section aria-labelledby="edit"><h2 id="edit">${T.edit}</h2><p>${T.editIntro}</p>${mirrorForm(c, `/admin/mirrors/${m.id}`, form?.values ?? valuesOf(m), false, form?.error.field ?? null)}</section>
-<section aria-labelledby="remove"><h2 id="remove">${T.remove}</h2>${postForm(`/admin/mirrors/${m.id}/remove`, c.csrf, html`<p><label for="m-confirm">${T.removeConfirm}</label><br><input id="m-confirm" name="confirm" required></p>${submit(T.removeButton)}`, { label: T.remove })}</section>`;
-    return sendPage(reply, page({ title: `${T.title}: ${m.name}`, viewer: c.viewer, csrf: c.csrf, notice: form ? null : notice(req), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+<section aria-labelledby="problems"><h2 id="problems">${T(c.l).notHeld}</h2>${problems.length
+      ? html`<table><thead><tr><th scope="col">${c.l.t('File')}</th><th scope="col">${c.l.t('State')}</th><th scope="col">${c.l.t('Checks')}</th><th scope="col">${c.l.t('Last error')}</th><th scope="col">${c.l.t('Next check')}</th></tr></thead><tbody>${problems.map((p) => html`<tr><td>${p.repo_path}</td><td>${fileStateName(c.l, p.state)}</td><td>${p.attempts}</td><td>${p.last_error ?? c.l.t('not checked yet')}</td><td>${when(p.next_check_at)}</td></tr>`)}</tbody></table>`
+      : html`<p>${T(c.l).allHeld}</p>`}</section>
+<section aria-labelledby="edit"><h2 id="edit">${T(c.l).edit}</h2><p>${T(c.l).editIntro}</p>${mirrorForm(c, `/admin/mirrors/${m.id}`, form?.values ?? valuesOf(m), false, form?.error.field ?? null)}</section>
+<section aria-labelledby="remove"><h2 id="remove">${T(c.l).remove}</h2>${postForm(`/admin/mirrors/${m.id}/remove`, c.csrf, html`<p><label for="m-confirm">${T(c.l).removeConfirm}</label><br><input id="m-confirm" name="confirm" required></p>${submit(T(c.l).removeButton)}`, { label: T(c.l).remove })}</section>`;
+    return sendPage(reply, page({ title: c.l.t('Mirror: {name}', { name: m.name }), ...c, notice: form ? null : notice(req, c.l), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
   };
 
   /** Validation errors show the form again with what was typed; anything else goes to the error page. */

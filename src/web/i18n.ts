@@ -39,6 +39,11 @@ export interface Translator {
   t(msgid: string, params?: Params): string;
   /** Translate a message with a plural form chosen by count ({count} is filled in too). */
   n(singular: string, plural: string, count: number, params?: Params): string;
+  /**
+   * Translate a message in a context (gettext's msgctxt): the same English words used in two
+   * senses, which other languages say differently ('disabled' of a mirror, of an activity).
+   */
+  p(context: string, msgid: string, params?: Params): string;
   number(n: number): string;
   date(d: Date | string): string;
 }
@@ -60,13 +65,18 @@ export function pluralFunction(header: string | undefined): (n: number) => numbe
   return (n) => f(n);
 }
 
+/** The catalog key of a message in a context, as gettext writes it (context EOT msgid). */
+export function contextKey(context: string, msgid: string): string {
+  return context ? `${context}\u0004${msgid}` : msgid;
+}
+
 function loadCatalog(file: string): Catalog {
   const parsed = po.parse(readFileSync(file));
   const messages = new Map<string, string[]>();
-  for (const ctx of Object.values(parsed.translations)) {
-    for (const [id, entry] of Object.entries(ctx)) {
+  for (const [context, table] of Object.entries(parsed.translations)) {
+    for (const [id, entry] of Object.entries(table)) {
       if (!id || entry.comments?.flag?.includes('fuzzy')) continue;
-      if (entry.msgstr.some((s) => s)) messages.set(id, entry.msgstr);
+      if (entry.msgstr.some((s) => s)) messages.set(contextKey(context, id), entry.msgstr);
     }
   }
   return { messages, plural: pluralFunction(parsed.headers['Plural-Forms'] ?? parsed.headers['plural-forms']) };
@@ -87,6 +97,10 @@ function makeTranslator(info: LocaleInfo, catalog: Catalog | null): Translator {
     dir: info.dir,
     t(msgid, params) {
       const found = catalog?.messages.get(msgid)?.[0];
+      return fill(found || msgid, params);
+    },
+    p(context, msgid, params) {
+      const found = catalog?.messages.get(contextKey(context, msgid))?.[0];
       return fill(found || msgid, params);
     },
     n(singular, plural, count, params) {

@@ -6,86 +6,91 @@ import { requireActor, requireAdmin } from '../../accounts/access.js';
 import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../../accounts/plugin.js';
 import { ROLES, SCOPES } from '../../accounts/service.js';
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.js';
-import { html, input, page, postForm, submit, table, when, type SafeHtml } from './layout.js';
-import { LOCALES } from '../i18n.js';
+import { html, input, page, perLocale, postForm, submit, table, when, type SafeHtml, type Translator } from './layout.js';
+import { LOCALES, matchLocale } from '../i18n.js';
+import { LOCALE_COOKIE } from '../context.js';
+import { roleName, scopeName } from './words.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, safeNext, sendPage, type PageCtx } from './common.js';
 
-const T = {
-  register: 'Create an account',
-  registerIntro: 'An account lets you rate activities and publish your own.',
-  registered: 'Thank you. We sent a mail to the address you gave: follow its link to confirm the address. (If an account with this address exists already, the mail says so.)',
-  email: 'E-mail address',
-  displayName: 'Display name',
-  password: 'Password',
-  passwordHint: `At least ${MIN_PASSWORD_LENGTH} characters.`,
-  verify: 'Confirm your e-mail address',
-  verifyButton: 'Confirm my address',
-  verified: 'Your e-mail address is confirmed. Thank you!',
-  resend: 'Send the confirmation mail again',
-  resent: 'We sent a new confirmation mail.',
-  login: 'Log in',
-  forgotLink: 'Forgot your password?',
-  noAccount: 'No account yet?',
-  forgot: 'Forgotten password',
-  forgotIntro: 'Enter the e-mail address of your account: we will send a link to choose a new password.',
-  forgotSent: 'If an account uses this address, a mail with a link is on its way. The link works for an hour.',
-  reset: 'Choose a new password',
-  newPassword: 'New password',
-  resetDone: 'Your password is changed. Log in with it now.',
-  account: 'Your account',
-  role: 'Role',
-  unverified: 'Your e-mail address is not confirmed yet.',
-  changeEmail: 'Change e-mail address',
-  newEmail: 'New e-mail address',
-  currentPassword: 'Current password',
-  emailSent: 'We sent a link to the new address. The change is made when you open it.',
-  emailConfirm: 'Confirm your new e-mail address',
-  emailConfirmed: 'Your e-mail address is changed.',
-  changePassword: 'Change password',
-  passwordChanged: 'Your password is changed. Your other sessions were logged out.',
-  tokens: 'API tokens',
-  tokensIntro: 'Tokens let the aslo command (aslo publish, with ASLO_TOKEN) and other programs act for you. A token is shown once, when it is created.',
-  tokenName: 'Name (where you use it)',
-  tokenScopes: 'Scopes',
-  tokenDays: 'Expires in (days)',
-  createToken: 'Create token',
-  tokenCreated: 'Your new token. Copy it now: it will not be shown again.',
-  revoke: 'Revoke',
-  tokenRevoked: 'The token is revoked.',
-  deleteAccount: 'Delete account',
-  deleteIntro: 'This removes your name and e-mail address and logs you out everywhere. Activities you are the only author of stay in the store; an administrator can give them to someone else.',
-  deleteButton: 'Delete my account',
-  deleted: 'Your account is deleted.',
-  users: 'Users',
-  search: 'Search',
-  setRole: 'Set role',
-  roleChanged: 'The role is changed.',
-  reason: 'Reason',
-  language: 'Language',
-  languageIntro: 'Validation errors and warnings of your uploads are shown in this language where they are translated (also with aslo publish).',
-  languageBrowser: "Your browser's choice",
-  languageSave: 'Save language',
-  languageSaved: 'Your language is saved.',
-};
+const T = perLocale((l) => ({
+  register: l.t('Create an account'),
+  registerIntro: l.t('An account lets you rate activities and publish your own.'),
+  registered: l.t('Thank you. We sent a mail to the address you gave: follow its link to confirm the address. (If an account with this address exists already, the mail says so.)'),
+  email: l.t('E-mail address'),
+  displayName: l.t('Display name'),
+  password: l.t('Password'),
+  passwordHint: l.t('At least {count} characters.', { count: MIN_PASSWORD_LENGTH }),
+  verify: l.t('Confirm your e-mail address'),
+  verifyButton: l.t('Confirm my address'),
+  verified: l.t('Your e-mail address is confirmed. Thank you!'),
+  resend: l.t('Send the confirmation mail again'),
+  resent: l.t('We sent a new confirmation mail.'),
+  login: l.t('Log in'),
+  forgotLink: l.t('Forgot your password?'),
+  noAccount: l.t('No account yet?'),
+  forgot: l.t('Forgotten password'),
+  forgotIntro: l.t('Enter the e-mail address of your account: we will send a link to choose a new password.'),
+  forgotSent: l.t('If an account uses this address, a mail with a link is on its way. The link works for an hour.'),
+  reset: l.t('Choose a new password'),
+  newPassword: l.t('New password'),
+  resetDone: l.t('Your password is changed. Log in with it now.'),
+  account: l.t('Your account'),
+  role: l.t('Role'),
+  unverified: l.t('Your e-mail address is not confirmed yet.'),
+  changeEmail: l.t('Change e-mail address'),
+  newEmail: l.t('New e-mail address'),
+  currentPassword: l.t('Current password'),
+  emailSent: l.t('We sent a link to the new address. The change is made when you open it.'),
+  emailConfirm: l.t('Confirm your new e-mail address'),
+  emailConfirmed: l.t('Your e-mail address is changed.'),
+  changePassword: l.t('Change password'),
+  passwordChanged: l.t('Your password is changed. Your other sessions were logged out.'),
+  tokens: l.t('API tokens'),
+  tokensIntro: l.t('Tokens let the aslo command (aslo publish, with ASLO_TOKEN) and other programs act for you. A token is shown once, when it is created.'),
+  tokenName: l.t('Name (where you use it)'),
+  tokenScopes: l.t('Scopes'),
+  tokenDays: l.t('Expires in (days)'),
+  createToken: l.t('Create token'),
+  tokenCreated: l.t('Your new token. Copy it now: it will not be shown again.'),
+  revoke: l.t('Revoke'),
+  tokenRevoked: l.t('The token is revoked.'),
+  deleteAccount: l.t('Delete account'),
+  deleteIntro: l.t('This removes your name and e-mail address and logs you out everywhere. Activities you are the only author of stay in the store; an administrator can give them to someone else.'),
+  deleteButton: l.t('Delete my account'),
+  deleted: l.t('Your account is deleted.'),
+  users: l.t('Users'),
+  search: l.t('Search'),
+  setRole: l.t('Set role'),
+  roleChanged: l.t('The role is changed.'),
+  reason: l.t('Reason'),
+  language: l.t('Language'),
+  languageIntro: l.t('The language of these pages and of the validation errors and warnings of your uploads (also with aslo publish). The language menu at the top changes it for this browser only.'),
+  languageBrowser: l.t('Your browser\'s choice'),
+  languageSave: l.t('Save language'),
+  languageSaved: l.t('Your language is saved.'),
+}));
 
-const NOTICES: Record<string, string> = {
-  registered: T.registered,
-  verified: T.verified,
-  resent: T.resent,
-  'forgot-sent': T.forgotSent,
-  'reset-done': T.resetDone,
-  'email-sent': T.emailSent,
-  'email-confirmed': T.emailConfirmed,
-  'password-changed': T.passwordChanged,
-  'token-revoked': T.tokenRevoked,
-  deleted: T.deleted,
-  'role-changed': T.roleChanged,
-  'locale-saved': T.languageSaved,
-};
+function notices(l: Translator): Record<string, string> {
+  const t = T(l);
+  return {
+    registered: t.registered,
+    verified: t.verified,
+    resent: t.resent,
+    'forgot-sent': t.forgotSent,
+    'reset-done': t.resetDone,
+    'email-sent': t.emailSent,
+    'email-confirmed': t.emailConfirmed,
+    'password-changed': t.passwordChanged,
+    'token-revoked': t.tokenRevoked,
+    deleted: t.deleted,
+    'role-changed': t.roleChanged,
+    'locale-saved': t.languageSaved,
+  };
+}
 
-export function noticeOf(req: FastifyRequest): string | null {
+export function noticeOf(req: FastifyRequest, l: Translator): string | null {
   const d = (req.query as Record<string, unknown>)?.done;
-  return typeof d === 'string' ? NOTICES[d] ?? null : null;
+  return typeof d === 'string' ? notices(l)[d] ?? null : null;
 }
 
 function meta(req: FastifyRequest) {
@@ -112,8 +117,8 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   // --- register ---
   const registerPage = (c: PageCtx, err: AsloError | null, body: unknown = {}) =>
     page(
-      { title: T.register, viewer: c.viewer, csrf: c.csrf, error: err },
-      html`<p>${T.registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T.email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T.displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T.password, { type: 'password', required: true, autocomplete: 'new-password', hint: T.passwordHint })}${submit(T.register)}`)}`,
+      { title: T(c.l).register, ...c, error: err },
+      html`<p>${T(c.l).registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T(c.l).displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).register)}`)}`,
     );
   app.get('/account/register', async (req, reply) => sendPage(reply, registerPage(await pageCtx(req, reply), null)));
   app.post('/account/register', { preHandler: [csrf, ...app.limits.register] }, async (req, reply) =>
@@ -127,7 +132,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   app.get('/account/verify', async (req, reply) => {
     const c = await pageCtx(req, reply);
     const token = String((req.query as Record<string, unknown>).token ?? '');
-    return sendPage(reply, page({ title: T.verify, viewer: c.viewer, csrf: c.csrf }, postForm('/account/verify', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T.verifyButton)}`)));
+    return sendPage(reply, page({ title: T(c.l).verify, ...c }, postForm('/account/verify', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).verifyButton)}`)));
   });
   app.post('/account/verify', { preHandler: csrf }, async (req, reply) => {
     await accounts.verifyEmail(field(req.body, 'token'));
@@ -141,12 +146,12 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   // --- login / logout ---
   const loginPage = (c: PageCtx, err: AsloError | null, notice: string | null, next: string, email = '') =>
     page(
-      { title: T.login, viewer: c.viewer, csrf: c.csrf, error: err, notice },
-      html`${postForm('/account/login', c.csrf, html`<input type="hidden" name="next" value="${next}">${input('email', T.email, { type: 'email', required: true, autocomplete: 'username', value: email })}${input('password', T.password, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T.login)}`)}<p><a href="/account/forgot">${T.forgotLink}</a> · ${T.noAccount} <a href="/account/register">${T.register}</a></p>`,
+      { title: T(c.l).login, ...c, error: err, notice },
+      html`${postForm('/account/login', c.csrf, html`<input type="hidden" name="next" value="${next}">${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'username', value: email })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).login)}`)}<p><a href="/account/forgot">${T(c.l).forgotLink}</a> · ${T(c.l).noAccount} <a href="/account/register">${T(c.l).register}</a></p>`,
     );
   app.get('/account/login', async (req, reply) => {
     const c = await pageCtx(req, reply);
-    return sendPage(reply, loginPage(c, null, noticeOf(req), safeNext((req.query as Record<string, unknown>).next)));
+    return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), safeNext((req.query as Record<string, unknown>).next)));
   });
   app.post('/account/login', { preHandler: [csrf, ...app.limits.login] }, async (req, reply) =>
     withFormError(req, reply, async () => {
@@ -165,8 +170,11 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
 
   // --- forgotten password ---
   const forgotPage = (c: PageCtx, err: AsloError | null, notice: string | null = null) =>
-    page({ title: T.forgot, viewer: c.viewer, csrf: c.csrf, error: err, notice }, html`<p>${T.forgotIntro}</p>${postForm('/account/forgot', c.csrf, html`${input('email', T.email, { type: 'email', required: true, autocomplete: 'email' })}${submit(T.forgot)}`)}`);
-  app.get('/account/forgot', async (req, reply) => sendPage(reply, forgotPage(await pageCtx(req, reply), null, noticeOf(req))));
+    page({ title: T(c.l).forgot, ...c, error: err, notice }, html`<p>${T(c.l).forgotIntro}</p>${postForm('/account/forgot', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email' })}${submit(T(c.l).forgot)}`)}`);
+  app.get('/account/forgot', async (req, reply) => {
+    const c = await pageCtx(req, reply);
+    return sendPage(reply, forgotPage(c, null, noticeOf(req, c.l)));
+  });
   app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.requestPasswordReset(field(req.body, 'email'));
@@ -174,7 +182,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     }, (c, e) => forgotPage(c, e)),
   );
   const resetPage = (c: PageCtx, err: AsloError | null, token: string) =>
-    page({ title: T.reset, viewer: c.viewer, csrf: c.csrf, error: err }, postForm('/account/reset', c.csrf, html`<input type="hidden" name="token" value="${token}">${input('password', T.newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T.passwordHint })}${submit(T.reset)}`));
+    page({ title: T(c.l).reset, ...c, error: err }, postForm('/account/reset', c.csrf, html`<input type="hidden" name="token" value="${token}">${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).reset)}`));
   app.get('/account/reset', async (req, reply) => {
     const token = String((req.query as Record<string, unknown>).token ?? '');
     await accounts.checkResetToken(token);
@@ -195,29 +203,30 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
     const tokenRows = tokens.map((t) => [
       t.name,
       html`<code>${t.token_prefix}…</code>`,
-      t.scopes.join(', '),
+      t.scopes.map((x) => scopeName(c.l, x)).join(', '),
       when(t.created_at),
       when(t.expires_at),
       when(t.last_used_at),
-      t.revoked_at ? `revoked: ${t.revoked_reason ?? ''}` : t.expires_at.getTime() < now ? 'expired' : postForm(`/account/tokens/${t.id}/revoke`, c.csrf, html`<button type="submit">${T.revoke}</button>`),
+      t.revoked_at ? c.l.t('revoked: {reason}', { reason: t.revoked_reason ?? '' }) : t.expires_at.getTime() < now ? c.l.t('expired') : postForm(`/account/tokens/${t.id}/revoke`, c.csrf, html`<button type="submit">${T(c.l).revoke}</button>`),
     ]);
     const body: SafeHtml = html`
-<dl><dt>${T.email}</dt><dd>${actor.email}</dd><dt>${T.displayName}</dt><dd>${actor.displayName}</dd><dt>${T.role}</dt><dd>${actor.role}</dd></dl>
-${actor.emailVerified ? '' : html`<p>${T.unverified}</p>${postForm('/account/verify/resend', c.csrf, submit(T.resend))}`}
-<section aria-labelledby="language"><h2 id="language">${T.language}</h2><p>${T.languageIntro}</p>${postForm('/account/locale', c.csrf, html`<p><label for="f-locale">${T.language}</label><br><select id="f-locale" name="locale"><option value=""${actor.locale ? '' : html` selected`}>${T.languageBrowser}</option>${LOCALES.map((l) => html`<option value="${l.tag}" lang="${l.tag}"${actor.locale === l.tag ? html` selected` : ''}>${l.name}</option>`)}</select></p>${submit(T.languageSave)}`)}</section>
-${newToken ? html`<section aria-labelledby="new-token"><h2 id="new-token">${T.tokenCreated}</h2><p><output><code>${newToken}</code></output></p></section>` : ''}
-<section aria-labelledby="tokens"><h2 id="tokens">${T.tokens}</h2><p>${T.tokensIntro}</p>
-${tokens.length ? table(['Name', 'Token', 'Scopes', 'Created', 'Expires', 'Last used', ''], tokenRows) : ''}
-${postForm('/account/tokens', c.csrf, html`${input('name', T.tokenName, { required: true })}<fieldset><legend>${T.tokenScopes}</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name="scopes" value="${s}"${s === 'publish' ? html` checked` : ''}> ${s}</label> `)}</fieldset>${input('expires_in_days', T.tokenDays, { type: 'number', value: '90', extra: `min="1" max="${app.ctx.config.accounts.tokenMaxDays}"` })}${submit(T.createToken)}`, { label: T.createToken })}
+<dl><dt>${T(c.l).email}</dt><dd>${actor.email}</dd><dt>${T(c.l).displayName}</dt><dd>${actor.displayName}</dd><dt>${T(c.l).role}</dt><dd>${roleName(c.l, actor.role)}</dd></dl>
+${actor.emailVerified ? '' : html`<p>${T(c.l).unverified}</p>${postForm('/account/verify/resend', c.csrf, submit(T(c.l).resend))}`}
+<section aria-labelledby="language"><h2 id="language">${T(c.l).language}</h2><p>${T(c.l).languageIntro}</p>${postForm('/account/locale', c.csrf, html`<p><label for="f-locale">${T(c.l).language}</label><br><select id="f-locale" name="locale"><option value=""${actor.locale ? '' : html` selected`}>${T(c.l).languageBrowser}</option>${LOCALES.map((l) => html`<option value="${l.tag}" lang="${l.tag}"${actor.locale === l.tag ? html` selected` : ''}>${l.name}</option>`)}</select></p>${submit(T(c.l).languageSave)}`)}</section>
+${newToken ? html`<section aria-labelledby="new-token"><h2 id="new-token">${T(c.l).tokenCreated}</h2><p><output><code>${newToken}</code></output></p></section>` : ''}
+<section aria-labelledby="tokens"><h2 id="tokens">${T(c.l).tokens}</h2><p>${T(c.l).tokensIntro}</p>
+${tokens.length ? table([c.l.t('Name'), c.l.t('Token'), T(c.l).tokenScopes, c.l.t('Created'), c.l.t('Expires'), c.l.t('Last used'), ''], tokenRows) : ''}
+${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { required: true })}<fieldset><legend>${T(c.l).tokenScopes}</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name="scopes" value="${s}"${s === 'publish' ? html` checked` : ''}> ${scopeName(c.l, s)}</label> `)}</fieldset>${input('expires_in_days', T(c.l).tokenDays, { type: 'number', value: '90', extra: `min="1" max="${app.ctx.config.accounts.tokenMaxDays}"` })}${submit(T(c.l).createToken)}`, { label: T(c.l).createToken })}
 </section>
-<section aria-labelledby="email"><h2 id="email">${T.changeEmail}</h2>${postForm('/account/email', c.csrf, html`${input('email', T.newEmail, { type: 'email', required: true, autocomplete: 'email' })}${input('current_password', T.currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T.changeEmail)}`)}</section>
-<section aria-labelledby="password"><h2 id="password">${T.changePassword}</h2>${postForm('/account/password', c.csrf, html`${input('current_password', T.currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${input('password', T.newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T.passwordHint })}${submit(T.changePassword)}`)}</section>
-<section aria-labelledby="delete"><h2 id="delete">${T.deleteAccount}</h2><p>${T.deleteIntro}</p>${postForm('/account/delete', c.csrf, html`${input('current_password', T.currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T.deleteButton)}`)}</section>`;
-    return page({ title: T.account, viewer: c.viewer, csrf: c.csrf, error: err, notice }, body);
+<section aria-labelledby="email"><h2 id="email">${T(c.l).changeEmail}</h2>${postForm('/account/email', c.csrf, html`${input('email', T(c.l).newEmail, { type: 'email', required: true, autocomplete: 'email' })}${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).changeEmail)}`)}</section>
+<section aria-labelledby="password"><h2 id="password">${T(c.l).changePassword}</h2>${postForm('/account/password', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).changePassword)}`)}</section>
+<section aria-labelledby="delete"><h2 id="delete">${T(c.l).deleteAccount}</h2><p>${T(c.l).deleteIntro}</p>${postForm('/account/delete', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).deleteButton)}`)}</section>`;
+    return page({ title: T(c.l).account, ...c, error: err, notice }, body);
   };
   app.get('/account', async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
-    return sendPage(reply, await accountPage(await pageCtx(req, reply), null, noticeOf(req)));
+    const c = await pageCtx(req, reply);
+    return sendPage(reply, await accountPage(c, null, noticeOf(req, c.l)));
   });
   app.post('/account/email', { preHandler: csrf }, async (req, reply) =>
     withFormError(req, reply, async () => {
@@ -228,7 +237,7 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T.tokenName, { requir
   app.get('/account/email/confirm', async (req, reply) => {
     const c = await pageCtx(req, reply);
     const token = String((req.query as Record<string, unknown>).token ?? '');
-    return sendPage(reply, page({ title: T.emailConfirm, viewer: c.viewer, csrf: c.csrf }, postForm('/account/email/confirm', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T.emailConfirm)}`)));
+    return sendPage(reply, page({ title: T(c.l).emailConfirm, ...c }, postForm('/account/email/confirm', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).emailConfirm)}`)));
   });
   app.post('/account/email/confirm', { preHandler: csrf }, async (req, reply) => {
     await accounts.confirmEmailChange(field(req.body, 'token'));
@@ -236,7 +245,11 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T.tokenName, { requir
   });
   app.post('/account/locale', { preHandler: csrf }, async (req, reply) =>
     withFormError(req, reply, async () => {
-      await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
+      const locale = await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
+      // The pages follow at once in this browser, even after an earlier choice in the language menu.
+      const chosen = matchLocale(locale);
+      if (chosen) void reply.setCookie(LOCALE_COOKIE, chosen, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
+      else void reply.clearCookie(LOCALE_COOKIE, { path: '/' });
       return redirect(reply, '/account?done=locale-saved');
     }, (c, e) => accountPage(c, e, null)),
   );
@@ -276,11 +289,11 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T.tokenName, { requir
       u.id,
       u.email,
       u.display_name,
-      u.email_verified_at ? 'yes' : 'no',
-      postForm(`/admin/users/${u.id}/role`, c.csrf, html`<label>${T.role} <select name="role">${ROLES.map((r) => html`<option${r === u.role ? html` selected` : ''}>${r}</option>`)}</select></label> <label>${T.reason} <input name="reason"></label> <button type="submit">${T.setRole}</button>`),
+      u.email_verified_at ? c.l.t('yes') : c.l.t('no'),
+      postForm(`/admin/users/${u.id}/role`, c.csrf, html`<label>${T(c.l).role} <select name="role">${ROLES.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${roleName(c.l, r)}</option>`)}</select></label> <label>${T(c.l).reason} <input name="reason"></label> <button type="submit">${T(c.l).setRole}</button>`),
     ]);
-    const body = html`<form method="get" action="/admin/users"><label>${T.search} <input name="q" value="${search}"></label> <button type="submit">${T.search}</button></form>${table(['#', T.email, T.displayName, 'Verified', T.role], rows)}`;
-    return sendPage(reply, page({ title: T.users, viewer: c.viewer, csrf: c.csrf, notice: noticeOf(req) }, body));
+    const body = html`<form method="get" action="/admin/users"><label>${T(c.l).search} <input name="q" value="${search}"></label> <button type="submit">${T(c.l).search}</button></form>${table(['#', T(c.l).email, T(c.l).displayName, c.l.t('Verified'), T(c.l).role], rows)}`;
+    return sendPage(reply, page({ title: T(c.l).users, ...c, notice: noticeOf(req, c.l) }, body));
   });
   app.post('/admin/users/:id/role', { preHandler: csrf }, async (req, reply) => {
     await accounts.setRole(await req.viewer(), Number((req.params as { id: string }).id) || 0, field(req.body, 'role'), field(req.body, 'reason') || null);

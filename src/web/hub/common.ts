@@ -1,19 +1,43 @@
-// What every hub page handler shares: the viewer and a CSRF token for its forms, HTML replies,
-// redirects after a POST, and the HTML error page of the hub's routes.
+// What every hub page handler shares: the viewer, a CSRF token for its forms and the visitor's
+// language, HTML replies, redirects after a POST, and the HTML error page of the hub's routes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAsloError } from '../../platform/errors.js';
 import type { Viewer } from '../../accounts/access.js';
-import { html, page, type SafeHtml } from './layout.js';
+import { DEFAULT_LOCALE, matchLocale, negotiateLocale, translator, type Translator } from '../i18n.js';
+import { LOCALE_COOKIE } from '../context.js';
+import { html, markup, page, type SafeHtml } from './layout.js';
 
 export interface PageCtx {
   viewer: Viewer;
   csrf: string;
+  /** The visitor's language. */
+  l: Translator;
+  /** Where the language menu comes back to. */
+  path: string;
+}
+
+/**
+ * The language of the hub's pages, whose addresses hold no locale: the choice made with the
+ * language menu in this browser (the aslo_lang cookie, as the store uses it), else the account's
+ * language (its settings page), else Accept-Language, else English.
+ */
+export function hubLocale(req: FastifyRequest, viewer: Viewer): string {
+  return matchLocale(req.cookies?.[LOCALE_COOKIE]) ?? matchLocale(viewer?.locale) ?? negotiateLocale(req.headers['accept-language']) ?? DEFAULT_LOCALE;
+}
+
+/** A GET address showing this page again: the page itself, or for a POST without a page of its own, its section. */
+function pagePath(req: FastifyRequest): string {
+  if (req.method === 'GET') return req.url;
+  const path = req.url.split('?')[0] ?? '/';
+  const route = req.routeOptions?.url;
+  if (route && req.server.hasRoute({ method: 'GET', url: route })) return path;
+  return path.startsWith('/account') ? '/account' : path.startsWith('/admin/mirrors') ? '/admin/mirrors' : '/developers';
 }
 
 export async function pageCtx(req: FastifyRequest, reply: FastifyReply): Promise<PageCtx> {
   const viewer = await req.viewer();
   const csrf = await reply.generateCsrf();
-  return { viewer, csrf };
+  return { viewer, csrf, l: translator(hubLocale(req, viewer)), path: pagePath(req) };
 }
 
 export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
@@ -56,14 +80,33 @@ export function fieldList(body: unknown, name: string): string[] {
   return typeof v === 'string' && v ? [v] : [];
 }
 
-const ERROR_TITLES: Record<number, string> = { 400: 'That did not work', 401: 'Log in first', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 422: 'Not accepted', 429: 'Too many attempts' };
+function errorTitle(l: Translator, status: number): string {
+  switch (status) {
+    case 400: return l.t('That did not work');
+    case 401: return l.t('Log in first');
+    case 403: return l.t('Not allowed');
+    case 404: return l.t('Not found');
+    case 409: return l.t('Conflict');
+    case 413: return l.t('Too large');
+    case 422: return l.t('Not accepted');
+    case 429: return l.t('Too many attempts');
+    default: return l.t('Error');
+  }
+}
 
-/** The hub's error handler: the same codes as the API, on an HTML page. */
+/** The hub's error handler: the same codes as the API, on an HTML page in the visitor's language. */
 export function installHtmlErrors(app: FastifyInstance): void {
   app.setErrorHandler(async (err, req, reply) => {
+    let viewer: Viewer = null;
+    try {
+      viewer = await req.viewer();
+    } catch {
+      viewer = null;
+    }
+    const l = translator(hubLocale(req, viewer));
     let status = 500;
     let code = 'INTERNAL';
-    let message = 'Something went wrong on our side. The error was logged; please try again.';
+    let message = l.t('Something went wrong on our side. The error was logged; please try again.');
     const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
     if (isAsloError(err)) {
       status = err.statusCode;
@@ -72,7 +115,7 @@ export function installHtmlErrors(app: FastifyInstance): void {
     } else if (typeof e.code === 'string' && e.code.startsWith('FST_CSRF')) {
       status = 403;
       code = 'CSRF_INVALID';
-      message = 'This form has expired or did not come from this site. Go back, reload the page and try again.';
+      message = l.t('This form has expired or did not come from this site. Go back, reload the page and try again.');
     } else if (e.validation) {
       status = 400;
       code = 'BAD_REQUEST';
@@ -85,13 +128,7 @@ export function installHtmlErrors(app: FastifyInstance): void {
       req.log.error({ err }, 'unhandled error');
     }
     if (status === 401 && req.method === 'GET') return redirect(reply, `/account/login?next=${encodeURIComponent(req.url)}`);
-    let viewer: Viewer = null;
-    try {
-      viewer = await req.viewer();
-    } catch {
-      viewer = null;
-    }
-    const body: SafeHtml = html`<p>Go back to the previous page to try again, or <a href="/">go home</a>.</p>`;
-    return sendPage(reply, page({ title: ERROR_TITLES[status] ?? 'Error', viewer, error: { code, message } }, body), status);
+    const body: SafeHtml = html`<p>${markup(l.t('Go back to the previous page to try again, or {home}.'), { home: html`<a href="/">${l.t('go home')}</a>` })}</p>`;
+    return sendPage(reply, page({ title: errorTitle(l, status), viewer, l, path: pagePath(req), error: { code, message } }, body), status);
   });
 }

@@ -7,78 +7,80 @@ import multipart from '@fastify/multipart';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, isEditor, requireActor } from '../../accounts/access.js';
 import { readUploadRequest, uploadStatus } from '../../review/api.js';
-import { issueLanguage, type UploadIssue } from '../../review/publishing.js';
+import type { UploadIssue } from '../../review/publishing.js';
 import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
-import { html, input, page, postForm, submit, table, textarea, when, type SafeHtml } from './layout.js';
+import { html, input, markup, page, perLocale, postForm, submit, table, textarea, when, type SafeHtml, type Translator } from './layout.js';
+import { reviewActionName, roleName, statusName } from './words.js';
+import { localizedName } from '../store.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
 
-const T = {
-  hub: 'Developer hub',
-  intro: 'Your activities, in every status. Upload a bundle to create an activity or add a version.',
-  none: 'You have no activity yet.',
-  upload: 'Upload a bundle',
-  uploadIntro: 'A new bundle id creates a new activity (it starts in the sandbox); a bundle id of one of your activities adds a version. From the command line: aslo publish FILE.xo --server URL with ASLO_TOKEN.',
-  file: 'Bundle (.xo or .xol)',
-  sugarMin: 'Lowest Sugar version (optional)',
-  sugarMax: 'Highest Sugar version (optional)',
-  releaseNotes: 'Release notes (optional)',
-  uploadButton: 'Upload',
-  uploaded: 'Uploaded',
-  rejected: 'Upload rejected',
-  errors: 'Errors',
-  warnings: 'Warnings',
-  status: 'Status',
-  nominate: 'Nominate for review',
-  nominateIntro: 'When the activity is ready, ask the editors to review it. Tell them what it does and how to try it.',
-  message: 'Message to the editors',
-  nominated: 'The activity is nominated: the editors will review it. You will get a mail with their decision.',
-  versions: 'Versions',
-  save: 'Save',
-  listing: 'Listing',
-  listingIntro: 'Texts typed here replace those of the bundle for the chosen locale (leave the locale empty for the default). Descriptions keep paragraphs and lists only.',
-  locale: 'Locale (empty: default)',
-  name: 'Name',
-  summary: 'Summary',
-  description: 'Description',
-  homepage: 'Homepage',
-  support: 'Support link',
-  tags: 'Tags (comma-separated)',
-  categories: 'Categories',
-  saved: 'Saved.',
-  screenshots: 'Screenshots',
-  screenshotFile: 'Image (PNG, JPEG or WebP, at least 200x150)',
-  caption: 'Caption',
-  addScreenshot: 'Add screenshot',
-  delete: 'Delete',
-  authors: 'Authors',
-  addAuthor: 'Add an author',
-  email: 'E-mail address',
-  role: 'Role',
-  remove: 'Remove',
-  makeOwner: 'Make owner (you become developer)',
-  history: 'Review history',
-  noHistory: 'No review yet.',
-  admin: 'Administration',
-  trusted: 'Trusted: new versions are public at once',
-  reason: 'Reason',
-  setTrusted: 'Set',
-  reassign: 'Give this activity to another account',
-  replace: 'Remove the current authors',
-  reassignButton: 'Reassign',
-  enable: 'Enable this activity again',
-  enableTo: 'Status after enabling',
-  enablePrevious: 'The status it had before it was disabled',
-  comment: 'Comment to the authors (required)',
-  enableButton: 'Enable',
-  enabled: 'The activity is enabled again; its authors were told by mail.',
-};
+const T = perLocale((l) => ({
+  hub: l.t('Developer hub'),
+  intro: l.t('Your activities, in every status. Upload a bundle to create an activity or add a version.'),
+  none: l.t('You have no activity yet.'),
+  upload: l.t('Upload a bundle'),
+  uploadIntro: l.t('A new bundle id creates a new activity (it starts in the sandbox); a bundle id of one of your activities adds a version. From the command line: aslo publish FILE.xo --server URL with ASLO_TOKEN.'),
+  file: l.t('Bundle (.xo or .xol)'),
+  sugarMin: l.t('Lowest Sugar version (optional)'),
+  sugarMax: l.t('Highest Sugar version (optional)'),
+  releaseNotes: l.t('Release notes (optional)'),
+  uploadButton: l.t('Upload'),
+  uploaded: l.t('Uploaded'),
+  rejected: l.t('Upload rejected'),
+  errors: l.t('Errors'),
+  warnings: l.t('Warnings'),
+  status: l.t('Status'),
+  nominate: l.t('Nominate for review'),
+  nominateIntro: l.t('When the activity is ready, ask the editors to review it. Tell them what it does and how to try it.'),
+  message: l.t('Message to the editors'),
+  nominated: l.t('The activity is nominated: the editors will review it. You will get a mail with their decision.'),
+  versions: l.t('Versions'),
+  save: l.t('Save'),
+  listing: l.t('Listing'),
+  listingIntro: l.t('Texts typed here replace those of the bundle for the chosen locale (leave the locale empty for the default). Descriptions keep paragraphs and lists only.'),
+  locale: l.t('Locale (empty: default)'),
+  name: l.t('Name'),
+  summary: l.t('Summary'),
+  description: l.t('Description'),
+  homepage: l.t('Homepage'),
+  support: l.t('Support link'),
+  tags: l.t('Tags (comma-separated)'),
+  categories: l.t('Categories'),
+  saved: l.t('Saved.'),
+  screenshots: l.t('Screenshots'),
+  screenshotFile: l.t('Image (PNG, JPEG or WebP, at least 200x150)'),
+  caption: l.t('Caption'),
+  addScreenshot: l.t('Add screenshot'),
+  delete: l.t('Delete'),
+  authors: l.t('Authors'),
+  addAuthor: l.t('Add an author'),
+  email: l.t('E-mail address'),
+  role: l.t('Role'),
+  remove: l.t('Remove'),
+  makeOwner: l.t('Make owner (you become developer)'),
+  history: l.t('Review history'),
+  noHistory: l.t('No review yet.'),
+  admin: l.t('Administration'),
+  trusted: l.t('Trusted: new versions are public at once'),
+  reason: l.t('Reason'),
+  setTrusted: l.t('Set'),
+  reassign: l.t('Give this activity to another account'),
+  replace: l.t('Remove the current authors'),
+  reassignButton: l.t('Reassign'),
+  enable: l.t('Enable this activity again'),
+  enableTo: l.t('Status after enabling'),
+  enablePrevious: l.t('The status it had before it was disabled'),
+  comment: l.t('Comment to the authors (required)'),
+  enableButton: l.t('Enable'),
+  enabled: l.t('The activity is enabled again; its authors were told by mail.'),
+}));
 
-const NOTICES: Record<string, string> = { nominated: T.nominated, saved: T.saved, enabled: T.enabled };
-
-function notice(req: FastifyRequest): string | null {
+function notice(req: FastifyRequest, l: Translator): string | null {
   const d = (req.query as Record<string, unknown>)?.done;
-  return typeof d === 'string' ? NOTICES[d] ?? null : null;
+  const t = T(l);
+  const notices: Record<string, string> = { nominated: t.nominated, saved: t.saved, enabled: t.enabled };
+  return typeof d === 'string' ? notices[d] ?? null : null;
 }
 
 function idParam(req: FastifyRequest, name = 'id'): number {
@@ -94,7 +96,7 @@ export function issueList(list: UploadIssue[], lang: string): SafeHtml {
 }
 
 function uploadForm(c: PageCtx, action = '/developers/upload'): SafeHtml {
-  return postForm(action, c.csrf, html`${input('file', T.file, { type: 'file', required: true, extra: 'accept=".xo,.xol"' })}${input('sugar_min', T.sugarMin)}${input('sugar_max', T.sugarMax)}${textarea('release_notes', T.releaseNotes, { rows: 3 })}${submit(T.uploadButton)}`, { multipart: true, label: T.upload });
+  return postForm(action, c.csrf, html`${input('file', T(c.l).file, { type: 'file', required: true, extra: 'accept=".xo,.xol"' })}${input('sugar_min', T(c.l).sugarMin)}${input('sugar_max', T(c.l).sugarMax)}${textarea('release_notes', T(c.l).releaseNotes, { rows: 3 })}${submit(T(c.l).uploadButton)}`, { multipart: true, label: T(c.l).upload });
 }
 
 export async function developerPages(app: FastifyInstance): Promise<void> {
@@ -106,15 +108,15 @@ export async function developerPages(app: FastifyInstance): Promise<void> {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const mine = await app.publishing.myActivities(c.viewer);
-    const rows = mine.map((a) => [html`<a href="/developers/activities/${a.id}">${a.name}</a>`, html`<code>${a.bundle_id}</code>`, a.status, a.role]);
-    const body = html`<p>${T.intro}</p><p><a href="/developers/upload">${T.upload}</a></p>${mine.length ? table([T.name, 'Bundle id', T.status, T.role], rows) : html`<p>${T.none}</p>`}`;
-    return sendPage(reply, page({ title: T.hub, viewer: c.viewer, csrf: c.csrf }, body));
+    const rows = mine.map((a) => [html`<a href="/developers/activities/${a.id}">${a.name}</a>`, html`<code>${a.bundle_id}</code>`, statusName(c.l, a.status), roleName(c.l, a.role)]);
+    const body = html`<p>${T(c.l).intro}</p><p><a href="/developers/upload">${T(c.l).upload}</a></p>${mine.length ? table([T(c.l).name, c.l.t('Bundle id'), T(c.l).status, T(c.l).role], rows) : html`<p>${T(c.l).none}</p>`}`;
+    return sendPage(reply, page({ title: T(c.l).hub, ...c }, body));
   });
 
   app.get('/developers/upload', async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
-    return sendPage(reply, page({ title: T.upload, viewer: c.viewer, csrf: c.csrf }, html`<p>${T.uploadIntro}</p>${uploadForm(c)}`));
+    return sendPage(reply, page({ title: T(c.l).upload, ...c }, html`<p>${T(c.l).uploadIntro}</p>${uploadForm(c)}`));
   });
 
   app.post('/developers/upload', { preHandler: [csrf, ...app.limits.upload] }, async (req, reply) => {
@@ -123,13 +125,14 @@ export async function developerPages(app: FastifyInstance): Promise<void> {
     const { source, opts } = await readUploadRequest(req);
     const r = await app.publishing.upload(viewer, source, opts);
     const c = await pageCtx(req, reply);
-    const lang = issueLanguage(viewer, req.headers['accept-language']);
+    // Validation messages in the page's language (bundles.po has the same languages).
+    const lang = c.l.locale;
     const body = html`
-${r.ok ? html`<p>${r.outcome === 'unchanged' ? 'This exact file is on the store already.' : ''} <code>${r.bundle_id}</code> ${r.version}: ${T.status} activity <strong>${r.activity_status}</strong>, this version <strong>${r.file_status}</strong>. ${r.hub_url ? html`<a href="${new URL(r.hub_url).pathname}">Open the activity</a>` : ''}</p>` : ''}
-${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T.errors} (${r.errors.length})</h2>${issueList(r.errors, lang)}</section>` : ''}
-${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T.warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : ''}
-<h2>${T.upload}</h2>${uploadForm(c)}`;
-    return sendPage(reply, page({ title: r.ok ? T.uploaded : T.rejected, viewer: c.viewer, csrf: c.csrf }, body), uploadStatus(r));
+${r.ok ? html`<p>${r.outcome === 'unchanged' ? c.l.t('This exact file is on the store already.') : ''} ${markup(c.l.t('{bundle} {version}: status of the activity {activity}, of this version {file}.'), { bundle: html`<code>${r.bundle_id}</code>`, version: r.version, activity: html`<strong>${statusName(c.l, r.activity_status ?? '')}</strong>`, file: html`<strong>${statusName(c.l, r.file_status ?? '')}</strong>` })} ${r.hub_url ? html`<a href="${new URL(r.hub_url).pathname}">${c.l.t('Open the activity')}</a>` : ''}</p>` : ''}
+${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T(c.l).errors} (${r.errors.length})</h2>${issueList(r.errors, lang)}</section>` : ''}
+${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T(c.l).warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : ''}
+<h2>${T(c.l).upload}</h2>${uploadForm(c)}`;
+    return sendPage(reply, page({ title: r.ok ? T(c.l).uploaded : T(c.l).rejected, ...c }, body), uploadStatus(r));
   });
 
   app.get('/developers/activities/:id', async (req, reply) => {
@@ -144,25 +147,25 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
     const devText = v.texts.find((t) => t.origin === 'developer' && t.locale === 'und');
     const versionRows = v.versions.map((x) => [
       x.version,
-      x.file_status + (x.admin_review ? ' (admin review asked)' : ''),
+      statusName(c.l, x.file_status) + (x.admin_review ? ` (${c.l.t('administrator review asked')})` : ''),
       html`<a href="/downloads/file/${x.file_id}/${x.file_name}${x.file_status === 'public' && a.status === 'public' ? '' : `?${CONFIRM_PARAM}=${CONFIRM_VALUE}`}">${x.file_name}</a>`,
       when(x.created_at),
       author || isAdmin(actor)
-        ? postForm(`/developers/activities/${a.id}/versions/${x.id}`, c.csrf, html`<label>min <input name="sugar_min" size="6" value="${x.sugar_min ?? ''}"></label> <label>max <input name="sugar_max" size="6" value="${x.sugar_max ?? ''}"></label> <label>${T.releaseNotes} <textarea name="release_notes" rows="2" cols="30">${x.release_notes ?? ''}</textarea></label> <button type="submit">${T.save}</button>`)
+        ? postForm(`/developers/activities/${a.id}/versions/${x.id}`, c.csrf, html`<label>${c.l.t('lowest')} <input name="sugar_min" size="6" value="${x.sugar_min ?? ''}"></label> <label>${c.l.t('highest')} <input name="sugar_max" size="6" value="${x.sugar_max ?? ''}"></label> <label>${T(c.l).releaseNotes} <textarea name="release_notes" rows="2" cols="30">${x.release_notes ?? ''}</textarea></label> <button type="submit">${T(c.l).save}</button>`)
         : html`${x.sugar_min ?? ''}–${x.sugar_max ?? ''}`,
     ]);
     const body = html`
-<p><code>${a.bundle_id}</code> · ${T.status}: <strong>${a.status}</strong>${a.trusted ? ' · trusted' : ''}${a.admin_review ? ' · waiting for an administrator' : ''}${author || isAdmin(actor) ? html` · <a href="/developers/activities/${a.id}/stats">Downloads</a>` : ''}</p>
-${author && a.status === 'sandbox' ? html`<section aria-labelledby="nominate"><h2 id="nominate">${T.nominate}</h2><p>${T.nominateIntro}</p>${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', T.message, { required: true })}${submit(T.nominate)}`)}</section>` : ''}
-<section aria-labelledby="versions"><h2 id="versions">${T.versions}</h2>${table(['Version', T.status, 'File', 'Uploaded', 'Sugar range, notes'], versionRows)}${author ? html`<h3>${T.upload}</h3>${uploadForm(c)}` : ''}</section>
-<section aria-labelledby="history"><h2 id="history">${T.history}</h2>${v.history.length ? html`<ol>${v.history.map((h) => html`<li><strong>${h.action}</strong>${h.version ? ` (version ${h.version})` : ''} by ${h.actor ?? 'someone'}, ${when(h.created_at)}: ${h.from_status} → ${h.to_status}<blockquote>${h.comment}</blockquote></li>`)}</ol>` : html`<p>${T.noHistory}</p>`}</section>
-${author || isAdmin(actor) ? html`<section aria-labelledby="listing"><h2 id="listing">${T.listing}</h2><p>${T.listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T.locale)}${input('name', T.name, { value: devText?.name ?? '' })}${input('summary', T.summary, { value: devText?.summary ?? '' })}${textarea('description', T.description, { value: devText?.description ?? '', rows: 6 })}${input('homepage_url', T.homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T.support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T.tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T.categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${v.categories.includes(cat.slug) ? html` checked` : ''}> ${(cat.names as Record<string, string>).en ?? cat.slug}</label> `)}</fieldset>${submit(T.save)}`)}</section>
-<section aria-labelledby="screenshots"><h2 id="screenshots">${T.screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T.delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T.screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T.caption)}${submit(T.addScreenshot)}`, { multipart: true })}</section>` : ''}
-<section aria-labelledby="authors"><h2 id="authors">${T.authors}</h2>${table([T.name, T.role, ''], v.authors.map((u) => [u.display_name, u.role, owner || u.id === actor.userId ? html`${postForm(`/developers/activities/${a.id}/authors/${u.id}/remove`, c.csrf, html`<button type="submit">${T.remove}</button>`)}${owner && u.id !== actor.userId ? postForm(`/developers/activities/${a.id}/authors/${u.id}/transfer`, c.csrf, html`<button type="submit">${T.makeOwner}</button>`) : ''}` : '']))}
-${owner ? postForm(`/developers/activities/${a.id}/authors`, c.csrf, html`${input('email', T.email, { type: 'email', required: true })}<p><label>${T.role} <select name="role"><option>developer</option><option>owner</option></select></label></p>${submit(T.addAuthor)}`, { label: T.addAuthor }) : ''}</section>
-${isAdmin(actor) ? html`<section aria-labelledby="admin"><h2 id="admin">${T.admin}</h2>${a.status === 'disabled' ? html`<h3>${T.enable}</h3>${postForm(`/admin/activities/${a.id}/enable`, c.csrf, html`<fieldset><legend>${T.enableTo}</legend><label><input type="radio" name="to" value="" checked> ${T.enablePrevious}</label><br><label><input type="radio" name="to" value="sandbox"> sandbox</label><br><label><input type="radio" name="to" value="public"> public</label></fieldset>${textarea('comment', T.comment, { required: true, rows: 3 })}${submit(T.enableButton)}`)}` : ''}${postForm(`/admin/activities/${a.id}/trusted`, c.csrf, html`<p><label><input type="checkbox" name="trusted" value="1"${a.trusted ? html` checked` : ''}> ${T.trusted}</label></p>${input('reason', T.reason, { required: true })}${submit(T.setTrusted)}`)}<h3>${T.reassign}</h3>${postForm(`/admin/activities/${a.id}/reassign`, c.csrf, html`${input('email', T.email, { type: 'email', required: true })}<p><label><input type="checkbox" name="replace" value="1"> ${T.replace}</label></p>${input('reason', T.reason, { required: true })}${submit(T.reassignButton)}`)}</section>` : ''}
-${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}">Review page</a></p>` : ''}`;
-    return sendPage(reply, page({ title: v.name, viewer: c.viewer, csrf: c.csrf, notice: notice(req) }, body));
+<p><code>${a.bundle_id}</code> · ${markup(c.l.t('Status: {status}'), { status: html`<strong>${statusName(c.l, a.status)}</strong>` })}${a.trusted ? ` · ${c.l.t('trusted')}` : ''}${a.admin_review ? ` · ${c.l.t('waiting for an administrator')}` : ''}${author || isAdmin(actor) ? html` · <a href="/developers/activities/${a.id}/stats">${c.l.t('Downloads')}</a>` : ''}</p>
+${author && a.status === 'sandbox' ? html`<section aria-labelledby="nominate"><h2 id="nominate">${T(c.l).nominate}</h2><p>${T(c.l).nominateIntro}</p>${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).nominate)}`)}</section>` : ''}
+<section aria-labelledby="versions"><h2 id="versions">${T(c.l).versions}</h2>${table([c.l.t('Version'), T(c.l).status, c.l.t('File'), c.l.t('Uploaded'), c.l.t('Sugar range, notes')], versionRows)}${author ? html`<h3>${T(c.l).upload}</h3>${uploadForm(c)}` : ''}</section>
+<section aria-labelledby="history"><h2 id="history">${T(c.l).history}</h2>${v.history.length ? html`<ol>${v.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} (version {version}) by {who}, {when}: {from} → {to}') : c.l.t('{action} by {who}, {when}: {from} → {to}'), { action: html`<strong>${reviewActionName(c.l, h.action)}</strong>`, version: h.version ?? '', who: h.actor ?? c.l.t('someone'), when: when(h.created_at), from: statusName(c.l, h.from_status), to: statusName(c.l, h.to_status) })}<blockquote>${h.comment}</blockquote></li>`)}</ol>` : html`<p>${T(c.l).noHistory}</p>`}</section>
+${author || isAdmin(actor) ? html`<section aria-labelledby="listing"><h2 id="listing">${T(c.l).listing}</h2><p>${T(c.l).listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T(c.l).locale)}${input('name', T(c.l).name, { value: devText?.name ?? '' })}${input('summary', T(c.l).summary, { value: devText?.summary ?? '' })}${textarea('description', T(c.l).description, { value: devText?.description ?? '', rows: 6 })}${input('homepage_url', T(c.l).homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T(c.l).support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T(c.l).tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T(c.l).categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${v.categories.includes(cat.slug) ? html` checked` : ''}> ${localizedName(cat.names as Record<string, string>, c.l.locale, cat.slug)}</label> `)}</fieldset>${submit(T(c.l).save)}`)}</section>
+<section aria-labelledby="screenshots"><h2 id="screenshots">${T(c.l).screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T(c.l).delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T(c.l).screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T(c.l).caption)}${submit(T(c.l).addScreenshot)}`, { multipart: true })}</section>` : ''}
+<section aria-labelledby="authors"><h2 id="authors">${T(c.l).authors}</h2>${table([T(c.l).name, T(c.l).role, ''], v.authors.map((u) => [u.display_name, roleName(c.l, u.role), owner || u.id === actor.userId ? html`${postForm(`/developers/activities/${a.id}/authors/${u.id}/remove`, c.csrf, html`<button type="submit">${T(c.l).remove}</button>`)}${owner && u.id !== actor.userId ? postForm(`/developers/activities/${a.id}/authors/${u.id}/transfer`, c.csrf, html`<button type="submit">${T(c.l).makeOwner}</button>`) : ''}` : '']))}
+${owner ? postForm(`/developers/activities/${a.id}/authors`, c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true })}<p><label>${T(c.l).role} <select name="role"><option value="developer">${roleName(c.l, 'developer')}</option><option value="owner">${roleName(c.l, 'owner')}</option></select></label></p>${submit(T(c.l).addAuthor)}`, { label: T(c.l).addAuthor }) : ''}</section>
+${isAdmin(actor) ? html`<section aria-labelledby="admin"><h2 id="admin">${T(c.l).admin}</h2>${a.status === 'disabled' ? html`<h3>${T(c.l).enable}</h3>${postForm(`/admin/activities/${a.id}/enable`, c.csrf, html`<fieldset><legend>${T(c.l).enableTo}</legend><label><input type="radio" name="to" value="" checked> ${T(c.l).enablePrevious}</label><br><label><input type="radio" name="to" value="sandbox"> ${statusName(c.l, 'sandbox')}</label><br><label><input type="radio" name="to" value="public"> ${statusName(c.l, 'public')}</label></fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 3 })}${submit(T(c.l).enableButton)}`)}` : ''}${postForm(`/admin/activities/${a.id}/trusted`, c.csrf, html`<p><label><input type="checkbox" name="trusted" value="1"${a.trusted ? html` checked` : ''}> ${T(c.l).trusted}</label></p>${input('reason', T(c.l).reason, { required: true })}${submit(T(c.l).setTrusted)}`)}<h3>${T(c.l).reassign}</h3>${postForm(`/admin/activities/${a.id}/reassign`, c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true })}<p><label><input type="checkbox" name="replace" value="1"> ${T(c.l).replace}</label></p>${input('reason', T(c.l).reason, { required: true })}${submit(T(c.l).reassignButton)}`)}</section>` : ''}
+${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}">${c.l.t('Review page')}</a></p>` : ''}`;
+    return sendPage(reply, page({ title: v.name, ...c, notice: notice(req, c.l) }, body));
   });
 
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}`;

@@ -1,15 +1,18 @@
 // The one small layout of the server-rendered hub pages (accounts, developer hub, editors'
 // queue, administration): plain semantic HTML, every value escaped by the `html` template tag
 // unless it is itself the result of `html` (or marked with `raw`). The markup around the
-// content is the web store's shell; pages only call page(), html, form helpers.
+// content is the web store's shell; pages only call page(), html, form helpers. Every string is
+// a gettext message of the store's catalogs (l.t('...'), docs/web.md), in the visitor's
+// language (pageCtx in common.ts chooses it).
 import type { Viewer } from '../../accounts/access.js';
 
 // One set of template primitives for the whole site (src/web/html.ts), so fragments made here
 // and in the store's pages are the same SafeHtml.
-import { SafeHtml, esc, raw, html } from '../html.js';
+import { SafeHtml, esc, raw, html, render } from '../html.js';
 import { renderShell } from '../layout.js';
-import { translator } from '../i18n.js';
+import { translator, type Translator } from '../i18n.js';
 export { SafeHtml, esc, raw, html };
+export type { Translator };
 
 export interface PageOptions {
   title: string;
@@ -20,41 +23,32 @@ export interface PageOptions {
   notice?: string | null;
   /** An error shown above the content. */
   error?: { code: string; message: string } | null;
+  /** The visitor's language (default English). */
+  l?: Translator;
+  /** This page's address, for the language menu to come back to (default /). */
+  path?: string;
 }
-
-const NAV = {
-  store: 'Activities',
-  developers: 'Developer hub',
-  upload: 'Upload',
-  queue: "Editors' queue",
-  flags: 'Flagged reviews',
-  audit: 'Audit log',
-  reports: 'Abuse reports',
-  users: 'Users',
-  account: 'Account',
-  login: 'Log in',
-  register: 'Register',
-  logout: 'Log out',
-};
 
 export function page(opts: PageOptions, body: SafeHtml): string {
   const v = opts.viewer;
-  const nav = html`<nav aria-label="Site"><ul>
-<li><a href="/">${NAV.store}</a></li>
-${v ? html`<li><a href="/developers">${NAV.developers}</a></li><li><a href="/developers/upload">${NAV.upload}</a></li>` : ''}
-${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${NAV.queue}</a></li><li><a href="/editors/flags">${NAV.flags}</a></li>` : ''}
-${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${NAV.audit}</a></li><li><a href="/admin/reports">${NAV.reports}</a></li><li><a href="/admin/users">${NAV.users}</a></li><li><a href="/admin/mirrors">Mirrors</a></li>` : ''}
+  const l = opts.l ?? translator('en');
+  const nav = html`<nav aria-label="${l.t('Site')}"><ul>
+<li><a href="/">${l.t('Activities')}</a></li>
+${v ? html`<li><a href="/developers">${l.t('Developer hub')}</a></li><li><a href="/developers/upload">${l.t('Upload')}</a></li>` : ''}
+${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${l.t('Editors\' queue')}</a></li><li><a href="/editors/flags">${l.t('Flagged reviews')}</a></li>` : ''}
+${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${l.t('Audit log')}</a></li><li><a href="/admin/reports">${l.t('Abuse reports')}</a></li><li><a href="/admin/users">${l.t('Users')}</a></li><li><a href="/admin/mirrors">${l.t('Mirrors')}</a></li>` : ''}
 ${v
-    ? html`<li><a href="/account">${NAV.account}</a> (${v.displayName})</li>${opts.csrf ? html`<li><form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">${NAV.logout}</button></form></li>` : ''}`
-    : html`<li><a href="/account/login">${NAV.login}</a></li><li><a href="/account/register">${NAV.register}</a></li>`}
+    ? html`<li><a href="/account">${l.t('Account')}</a> (${v.displayName})</li>${opts.csrf ? html`<li><form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">${l.t('Log out')}</button></form></li>` : ''}`
+    : html`<li><a href="/account/login">${l.t('Log in')}</a></li><li><a href="/account/register">${l.t('Register')}</a></li>`}
 </ul></nav>`;
   const notice = opts.notice ? html`<p role="status" class="notice">${opts.notice}</p>` : '';
   const error = opts.error ? html`<p role="alert" class="error"><strong>${opts.error.message}</strong> <code>${opts.error.code}</code></p>` : '';
-  // The store's shell (src/web/layout.ts): same header, stylesheet and footer as the store.
+  // The store's shell (src/web/layout.ts): same header, stylesheet, footer and language menu as
+  // the store; the hub's addresses hold no locale, so the menu only sets the cookie and comes back.
   return renderShell({
-    l: translator('en'),
+    l,
     title: opts.title,
-    rest: '/',
+    rest: opts.path ?? '/',
     localized: false,
     bodyClass: 'hub',
     nav: html`<div class="hubnav">${nav}</div>`,
@@ -62,6 +56,15 @@ ${v
 ${notice}${error}
 ${body}`,
   });
+}
+
+/**
+ * A translated message with markup in its placeholders: the message text is escaped, then each
+ * {name} is replaced by its value (escaped unless it is html`` output), so translators move
+ * links and emphasis around with the words: markup(l.t('Open {link}'), { link: html`<a ...>` }).
+ */
+export function markup(text: string, params: Record<string, unknown>): SafeHtml {
+  return raw(esc(text).replace(/\{(\w+)\}/g, (all, k: string) => (k in params ? render(params[k]) : all)));
 }
 
 // --- form helpers ------------------------------------------------------------------------------
@@ -103,10 +106,25 @@ export function when(d: Date | string | null | undefined): string {
   return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
 
-export function waited(since: Date): string {
+export function waited(l: Translator, since: Date): string {
   const ms = Date.now() - since.getTime();
   const h = Math.floor(ms / 3600_000);
-  if (h < 1) return `${Math.max(1, Math.floor(ms / 60_000))} min`;
-  if (h < 48) return `${h} h`;
-  return `${Math.floor(h / 24)} days`;
+  if (h < 1) return l.n('{count} min', '{count} min', Math.max(1, Math.floor(ms / 60_000)));
+  if (h < 48) return l.n('{count} h', '{count} h', h);
+  return l.n('{count} day', '{count} days', Math.floor(h / 24));
+}
+
+/** A share as a percentage with one decimal, in the visitor's number format ('36.8 %'). */
+export function percent(l: Translator, value: number): string {
+  return `${new Intl.NumberFormat(l.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value)} %`;
+}
+
+/** A table of translated strings built once per language: const T = perLocale((l) => ({ ... })). */
+export function perLocale<R>(make: (l: Translator) => R): (l: Translator) => R {
+  const made = new WeakMap<Translator, R>();
+  return (l) => {
+    let r = made.get(l);
+    if (r === undefined) made.set(l, (r = make(l)));
+    return r;
+  };
 }

@@ -4,35 +4,35 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { authorRole } from '../../accounts/access.js';
 import { FLAG_REASONS, MODERATIONS, REPORT_REASONS } from '../../ratings/service.js';
-import { html, input, page, postForm, submit, table, textarea, waited, when } from './layout.js';
+import { html, input, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
+import { moderationName, reasonName, statusName } from './words.js';
 import { field, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
 
-const T = {
-  reviews: 'Reviews',
-  average: 'Average',
-  none: 'No reviews yet.',
-  rate: 'Rate this activity',
-  rating: 'Rating (1-5)',
-  review: 'Your review (optional)',
-  save: 'Save',
-  loginToRate: 'Log in to rate and review.',
-  reply: 'Reply (once)',
-  flag: 'Flag',
-  reason: 'Reason',
-  message: 'Message',
-  report: 'Report this activity',
-  reportIntro: 'Tell the administrators what is wrong with this activity (malware, inappropriate content, copyright...). Logging in is not needed.',
-  reported: 'Thank you: the administrators will look at your report.',
-  saved: 'Saved.',
-  flags: 'Flagged reviews',
-  noFlags: 'No flagged review.',
-  moderate: 'Decide',
-  comment: 'Comment (required)',
-  reports: 'Abuse reports',
-  noReports: 'No open report.',
-  resolve: 'Resolve',
-  resolution: 'What was done (required)',
-};
+const T = perLocale((l) => ({
+  reviews: l.t('Reviews'),
+  none: l.t('No reviews yet.'),
+  rate: l.t('Rate this activity'),
+  rating: l.t('Rating (1-5)'),
+  review: l.t('Your review (optional)'),
+  save: l.t('Save'),
+  loginToRate: l.t('Log in to rate and review.'),
+  reply: l.t('Reply (once)'),
+  flag: l.t('Flag'),
+  reason: l.t('Reason'),
+  message: l.t('Message'),
+  report: l.t('Report this activity'),
+  reportIntro: l.t('Tell the administrators what is wrong with this activity (malware, inappropriate content, copyright...). Logging in is not needed.'),
+  reported: l.t('Thank you: the administrators will look at your report.'),
+  saved: l.t('Saved.'),
+  flags: l.t('Flagged reviews'),
+  noFlags: l.t('No flagged review.'),
+  moderate: l.t('Decide'),
+  comment: l.t('Comment (required)'),
+  reports: l.t('Abuse reports'),
+  noReports: l.t('No open report.'),
+  resolve: l.t('Resolve'),
+  resolution: l.t('What was done (required)'),
+}));
 
 function idParam(req: FastifyRequest, name = 'id'): number {
   const n = Number((req.params as Record<string, string>)[name]);
@@ -52,17 +52,17 @@ export async function ratingPages(app: FastifyInstance): Promise<void> {
     const mine = c.viewer ? reviews.find((r) => r.user_id === c.viewer!.userId) : undefined;
     const enc = encodeURIComponent(bundleId);
     const items = reviews.map(
-      (r) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span>${r.author}</span></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p>${r.body}</p>` : ''}
-${r.reply_body ? html`<blockquote><p>${r.replier ?? 'The authors'}: ${r.reply_body}</p></blockquote>` : author ? postForm(`/ratings/review/${r.id}/reply`, c.csrf, html`${textarea('body', T.reply, { required: true, rows: 2 })}${submit(T.reply)}`) : ''}
-${c.viewer && c.viewer.userId !== r.user_id ? html`<details><summary>${T.flag}</summary>${postForm(`/ratings/review/${r.id}/flag`, c.csrf, html`<p><label>${T.reason} <select name="reason">${FLAG_REASONS.map((x) => html`<option>${x}</option>`)}</select></label></p>${input('message', T.message)}${submit(T.flag)}`)}</details>` : ''}</article>`,
+      (r) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span class="sr">${c.l.t('{count} of 5 stars', { count: r.rating })}</span> <span>${r.author}</span></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p>${r.body}</p>` : ''}
+${r.reply_body ? html`<blockquote><p>${c.l.t('{who}: {text}', { who: r.replier ?? c.l.t('The authors'), text: r.reply_body })}</p></blockquote>` : author ? postForm(`/ratings/review/${r.id}/reply`, c.csrf, html`${textarea('body', T(c.l).reply, { required: true, rows: 2 })}${submit(T(c.l).reply)}`) : ''}
+${c.viewer && c.viewer.userId !== r.user_id ? html`<details><summary>${T(c.l).flag}</summary>${postForm(`/ratings/review/${r.id}/flag`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${FLAG_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${input('message', T(c.l).message)}${submit(T(c.l).flag)}`)}</details>` : ''}</article>`,
     );
     const body = html`
-<p>${T.average}: ${activity.rating_average ?? '–'} (${activity.rating_count})</p>
-${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T.rate}</h2>${postForm(`/ratings/${enc}`, c.csrf, html`<p><label>${T.rating} <select name="rating">${[5, 4, 3, 2, 1].map((n) => html`<option${mine?.rating === n ? html` selected` : ''}>${n}</option>`)}</select></label></p>${textarea('body', T.review, { value: mine?.body ?? '' })}${submit(T.save)}`)}</section>` : c.viewer ? '' : html`<p><a href="/account/login?next=${encodeURIComponent(req.url)}">${T.loginToRate}</a></p>`}
-<section aria-labelledby="list"><h2 id="list">${T.reviews}</h2>${items.length ? items : html`<p>${T.none}</p>`}</section>
-<section aria-labelledby="report"><h2 id="report">${T.report}</h2><p>${T.reportIntro}</p>${postForm(`/report/${enc}`, c.csrf, html`<p><label>${T.reason} <select name="reason">${REPORT_REASONS.map((x) => html`<option>${x}</option>`)}</select></label></p>${textarea('message', T.message, { required: true })}${submit(T.report)}`)}</section>`;
+<p>${c.l.t('Average: {average} ({ratings})', { average: activity.rating_average === null || activity.rating_average === undefined ? '–' : c.l.number(Number(activity.rating_average)), ratings: c.l.n('{count} rating', '{count} ratings', Number(activity.rating_count)) })}</p>
+${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c.l).rate}</h2>${postForm(`/ratings/${enc}`, c.csrf, html`<p><label>${T(c.l).rating} <select name="rating">${[5, 4, 3, 2, 1].map((n) => html`<option value="${n}"${mine?.rating === n ? html` selected` : ''}>${c.l.number(n)}</option>`)}</select></label></p>${textarea('body', T(c.l).review, { value: mine?.body ?? '' })}${submit(T(c.l).save)}`)}</section>` : c.viewer ? '' : html`<p><a href="/account/login?next=${encodeURIComponent(req.url)}">${T(c.l).loginToRate}</a></p>`}
+<section aria-labelledby="list"><h2 id="list">${T(c.l).reviews}</h2>${items.length ? items : html`<p>${T(c.l).none}</p>`}</section>
+<section aria-labelledby="report"><h2 id="report">${T(c.l).report}</h2><p>${T(c.l).reportIntro}</p>${postForm(`/report/${enc}`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${REPORT_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).report)}`)}</section>`;
     const done = (req.query as Record<string, unknown>).done;
-    return sendPage(reply, page({ title: `${T.reviews}: ${bundleId}`, viewer: c.viewer, csrf: c.csrf, notice: done === 'reported' ? T.reported : done === 'saved' ? T.saved : null }, body));
+    return sendPage(reply, page({ title: c.l.t('Reviews: {name}', { name: bundleId }), ...c, notice: done === 'reported' ? T(c.l).reported : done === 'saved' ? T(c.l).saved : null }, body));
   });
 
   const back = (bundleId: string, done = 'saved') => `/ratings/${encodeURIComponent(bundleId)}?done=${done}`;
@@ -95,13 +95,13 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T.r
     const q = await ratings.flagQueue(c.viewer);
     const rows = q.map((r) => [
       html`<a href="/ratings/${encodeURIComponent(r.bundle_id)}">${r.bundle_id}</a>`,
-      `${r.rating}/5 ${r.author}`,
+      `${c.l.t('{count}/5', { count: r.rating })} ${r.author}`,
       r.body ?? '',
-      `${r.flag_count}: ${r.reasons ?? ''}`,
-      r.since ? waited(new Date(r.since as unknown as string)) : '',
-      postForm(`/editors/flags/${r.id}`, c.csrf, html`<select name="action" aria-label="${T.moderate}">${MODERATIONS.map((m) => html`<option>${m}</option>`)}</select> <input name="comment" required aria-label="${T.comment}" placeholder="${T.comment}"> <button type="submit">${T.moderate}</button>`),
+      `${c.l.number(Number(r.flag_count))}: ${(r.reasons ?? '').split(', ').filter(Boolean).map((x) => reasonName(c.l, x)).join(', ')}`,
+      r.since ? waited(c.l, new Date(r.since as unknown as string)) : '',
+      postForm(`/editors/flags/${r.id}`, c.csrf, html`<select name="action" aria-label="${T(c.l).moderate}">${MODERATIONS.map((m) => html`<option value="${m}">${moderationName(c.l, m)}</option>`)}</select> <input name="comment" required aria-label="${T(c.l).comment}" placeholder="${T(c.l).comment}"> <button type="submit">${T(c.l).moderate}</button>`),
     ]);
-    return sendPage(reply, page({ title: T.flags, viewer: c.viewer, csrf: c.csrf }, rows.length ? table(['Activity', 'Review', 'Text', 'Flags', 'Waiting', ''], rows) : html`<p>${T.noFlags}</p>`));
+    return sendPage(reply, page({ title: T(c.l).flags, ...c }, rows.length ? table([c.l.t('Activity'), c.l.t('Rating'), c.l.t('Text'), c.l.t('Flags'), c.l.t('Waiting'), ''], rows) : html`<p>${T(c.l).noFlags}</p>`));
   });
   app.post('/editors/flags/:id', { preHandler: csrf }, async (req, reply) => {
     await ratings.moderate(await req.viewer(), idParam(req), field(req.body, 'action'), field(req.body, 'comment'));
@@ -113,14 +113,14 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T.r
     const c = await pageCtx(req, reply);
     const q = await ratings.reportQueue(c.viewer);
     const rows = q.map((r) => [
-      html`<a href="/developers/activities/${r.activity_id}">${r.bundle_id}</a> (${r.status})`,
-      r.reason,
+      html`<a href="/developers/activities/${r.activity_id}">${r.bundle_id}</a> (${statusName(c.l, r.status)})`,
+      reasonName(c.l, r.reason),
       r.message,
-      r.reporter ?? `anonymous ${r.reporter_address ?? ''}`,
+      r.reporter ?? c.l.t('anonymous {address}', { address: r.reporter_address ?? '' }),
       when(r.created_at),
-      postForm(`/admin/reports/${r.id}/resolve`, c.csrf, html`<input name="resolution" required aria-label="${T.resolution}" placeholder="${T.resolution}"> <button type="submit">${T.resolve}</button>`),
+      postForm(`/admin/reports/${r.id}/resolve`, c.csrf, html`<input name="resolution" required aria-label="${T(c.l).resolution}" placeholder="${T(c.l).resolution}"> <button type="submit">${T(c.l).resolve}</button>`),
     ]);
-    return sendPage(reply, page({ title: T.reports, viewer: c.viewer, csrf: c.csrf }, rows.length ? table(['Activity', T.reason, T.message, 'From', 'When', ''], rows) : html`<p>${T.noReports}</p>`));
+    return sendPage(reply, page({ title: T(c.l).reports, ...c }, rows.length ? table([c.l.t('Activity'), T(c.l).reason, T(c.l).message, c.l.t('Reported by'), c.l.t('When'), ''], rows) : html`<p>${T(c.l).noReports}</p>`));
   });
   app.post('/admin/reports/:id/resolve', { preHandler: csrf }, async (req, reply) => {
     await ratings.resolveReport(await req.viewer(), idParam(req), field(req.body, 'resolution'));
