@@ -250,6 +250,28 @@ export async function catalogChanged(
   } catch (err) {
     onError(err);
   }
+  // This process answers with the change as soon as the call returns (not a moment later).
+  const appliers = localAppliers.get(ctx);
+  if (appliers && appliers.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...appliers].map((a) => a().catch(() => {}))),
+      new Promise<void>((r) => (timer = setTimeout(r, 5000))),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+// What this process does with the changes it publishes (the updater patching its index), awaited
+// by catalogChanged.
+const localAppliers = new WeakMap<AppContext, Set<() => Promise<void>>>();
+
+/** Register `settled` (resolves once every change received so far is applied); returns the unregister. */
+export function onLocalChangesApplied(ctx: AppContext, settled: () => Promise<void>): () => void {
+  let set = localAppliers.get(ctx);
+  if (!set) localAppliers.set(ctx, (set = new Set()));
+  set.add(settled);
+  return () => set!.delete(settled);
 }
 
 /** Upsert the change rows: the time is the database's clock at the moment of the write. */

@@ -7,7 +7,7 @@ import type { CatalogService } from '../catalog/service.js';
 import type { CollectionService } from '../collections/service.js';
 import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
 import { normalizeLocale } from '../catalog/locales.js';
-import { acquireNotifier, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
+import { acquireNotifier, onLocalChangesApplied, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter, rollupAverageDailyUsers } from './pings.js';
 import { buildIndexDocument, nextSinceOf, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
@@ -39,6 +39,7 @@ export class UpdateService {
   private notifier: ChangeNotifier | null = null;
   private release: (() => Promise<void>) | null = null;
   private unsubscribe: (() => void) | null = null;
+  private offLocal: (() => void) | null = null;
   private offFiles: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private rollupTimer: NodeJS.Timeout | null = null;
@@ -117,6 +118,7 @@ export class UpdateService {
       (change) => this.enqueue(change),
       () => this.enqueue({ activityIds: [], all: true }),
     );
+    this.offLocal = onLocalChangesApplied(this.ctx, () => this.settled());
     // A file entering or leaving the repo tree in this process (the embedded default runs the
     // publish jobs here) changes its link at once; other processes see it at their next rebuild,
     // and until then keep the app's own download URL, which works too.
@@ -152,6 +154,7 @@ export class UpdateService {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.rollupTimer) clearInterval(this.rollupTimer);
     this.unsubscribe?.();
+    this.offLocal?.();
     this.offFiles?.();
     await this.release?.().catch(() => {});
     await this.chain.catch(() => {});
