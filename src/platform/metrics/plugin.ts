@@ -58,19 +58,8 @@ export function instrumentServer(server: { prependListener(ev: 'request', fn: (r
       metrics.httpRequests.inc({ method, route, status: statusOf(res.statusCode) });
       metrics.httpDuration.observe({ method, route }, secs);
       if (UPDATE_PATHS.has(route)) metrics.updateChecks.inc();
-      if (res.statusCode === 302 && route !== 'fast-path') countRedirect(metrics, res);
     });
   });
-}
-
-function countRedirect(metrics: Metrics, res: ServerResponse): void {
-  const loc = res.getHeader('location');
-  if (typeof loc !== 'string') return;
-  try {
-    metrics.redirects.inc({ mirror: new URL(loc).host });
-  } catch {
-    // A relative Location is the origin itself, not a mirror.
-  }
 }
 
 export interface ReadinessCheck {
@@ -131,7 +120,7 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     metrics.httpRequests.inc({ method, route, status: statusOf(reply.statusCode) });
     metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
     if (UPDATE_PATHS.has(route)) metrics.updateChecks.inc();
-    if (reply.statusCode === 302 && (route.startsWith('/downloads') || route.startsWith('/repo'))) countRedirect(metrics, reply.raw);
+    // Redirects per mirror are counted by the download service itself (src/downloads/service.ts).
   });
 
   // Queue depth of the durable jobs (any role can report it: it is one grouped count).
