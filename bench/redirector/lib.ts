@@ -145,9 +145,9 @@ export function waitFor(child: ChildProcess, pattern: RegExp, what: string): Pro
 }
 
 /** `aslo serve --role download` on the seeded data folder (optionally with extra node flags). */
-export async function startAslo(dataDir: string, opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<Target> {
+export async function startAslo(dataDir: string, opts: { nodeArgs?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', 'aslo.mjs'), 'serve', '--role', 'download', '--port', String(port), '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(opts.root ?? ROOT, 'bin', 'aslo.mjs'), 'serve', '--role', 'download', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, ASLO_DATA_DIR: dataDir, ASLO_INSTANCE: 'bench', ASLO_SERVER_LOG_LEVEL: 'warn', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,7 +10,7 @@
 // work of counting downloads runs inside the redirector's own process.
 //
 //   npm run bench -- redirector [--files 10000] [--mirrors 50] [--duration 10] [--warmup 15] [--connections 50] [--rounds 2]
-//        [--database-url postgres://...] [--databases postgres,pglite] [--no-doc]
+//        [--database-url postgres://...] [--databases postgres,pglite] [--compare-root DIR --compare-label TEXT] [--no-doc]
 //
 // Mirrors are never contacted: their URLs use the reserved .invalid domain and the load
 // generator does not follow redirects. The correctness figures (mirror churn, time to the first
@@ -32,6 +32,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'database-url': { type: 'string', default: process.env.ASLO_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     databases: { type: 'string', default: 'postgres,pglite' },
+    // Another checkout (git worktree) of aslo to measure in the same run, on the PostgreSQL data: "before".
+    'compare-root': { type: 'string' },
+    'compare-label': { type: 'string', default: 'before' },
     'no-doc': { type: 'boolean', default: false },
   },
 });
@@ -75,6 +78,12 @@ async function main(): Promise<void> {
       const t = await startAslo(dir, { env: url ? { ASLO_DATABASE_URL: url } : {} });
       t.name = `aslo --role download (${kind === 'postgres' ? 'PostgreSQL' : 'PGlite, in-process'})`;
       targets.push(t);
+      if (args['compare-root'] && kind === kinds[0]) {
+        // Its own config file (written with that version's defaults): the keys differ between versions.
+        const b = await startAslo(dir, { env: { ...(url ? { ASLO_DATABASE_URL: url } : {}), ASLO_CONFIG: join(dir, 'compare-config.yaml') }, root: args['compare-root'] });
+        b.name = `${args['compare-label']}: aslo --role download (${kind === 'postgres' ? 'PostgreSQL' : 'PGlite, in-process'})`;
+        targets.push(b);
+      }
     }
     const ips = clientAddresses(20_000);
     const aslo = [...targets];
