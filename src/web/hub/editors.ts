@@ -6,7 +6,7 @@ import { requireAdmin } from '../../accounts/access.js';
 import { listAudit } from '../../review/audit.js';
 import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
-import { html, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
+import { html, markup, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
 import { decisionName, reviewActionName, roleName, statusName } from './words.js';
 import { field, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
 import { issueList } from './developers.js';
@@ -58,7 +58,7 @@ export async function editorPages(app: FastifyInstance): Promise<void> {
     const note = (x: { own: boolean; admin_review: boolean }) => (x.own ? ` (${T(c.l).own})` : x.admin_review ? ` (${T(c.l).adminOnly})` : '');
     const body = html`
 <section aria-labelledby="nominated"><h2 id="nominated">${T(c.l).nominated} (${q.nominated.length})</h2>
-${q.nominated.length ? table([c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')], q.nominated.map((x) => [html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`, waited(c.l, x.since), x.nomination_message ?? ''])) : html`<p>${T(c.l).empty}</p>`}</section>
+${q.nominated.length ? table([c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')], q.nominated.map((x) => [html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`, waited(c.l, x.since), html`<bdi>${x.nomination_message ?? ''}</bdi>`])) : html`<p>${T(c.l).empty}</p>`}</section>
 <section aria-labelledby="pending"><h2 id="pending">${T(c.l).pending} (${q.pending.length})</h2>
 ${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting], q.pending.map((x) => [html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`, x.version, waited(c.l, x.since)])) : html`<p>${T(c.l).empty}</p>`}</section>`;
     return sendPage(reply, page({ title: T(c.l).queue, ...c, notice: (req.query as Record<string, unknown>).done === 'decided' ? T(c.l).decided : null }, body));
@@ -71,11 +71,11 @@ ${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting]
     const r = await app.review.reviewPage(c.viewer, kind, idParam(req));
     const m = r.metadata as Record<string, unknown>;
     const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-    const metaRows = ['bundle_id', 'name', 'version', 'summary', 'exec', 'runtime', 'license', 'tags', 'url', 'repository', 'max_participants'].map((k) => [k, show(m[k])]);
+    const metaRows = ['bundle_id', 'name', 'version', 'summary', 'exec', 'runtime', 'license', 'tags', 'url', 'repository', 'max_participants'].map((k) => [k, html`<bdi>${show(m[k])}</bdi>`]);
     const body = html`
 <p><code>${r.activity.bundle_id}</code> · ${c.l.t('activity {status}', { status: statusName(c.l, r.activity.status) })} · ${c.l.t('version {version} ({status})', { version: r.version.version, status: statusName(c.l, r.version.file_status) })} · <a href="/downloads/file/${r.version.file_id}/${r.version.file_name}?${CONFIRM_PARAM}=${CONFIRM_VALUE}">${r.version.file_name}</a> (${c.l.n('{count} byte', '{count} bytes', Number(r.version.size))}, sha256 <code>${r.version.sha256}</code>)</p>
 <p>${c.l.t('Authors: {names}', { names: r.authors.map((a) => `${a.display_name} (${roleName(c.l, a.role)})`).join(', ') })}</p>
-${r.activity.nomination_message && kind === 'activity' ? html`<blockquote>${r.activity.nomination_message}</blockquote>` : ''}
+${r.activity.nomination_message && kind === 'activity' ? html`<blockquote dir="auto">${r.activity.nomination_message}</blockquote>` : ''}
 <section aria-labelledby="meta"><h2 id="meta">${T(c.l).metadata}</h2>${table([c.l.t('Key'), c.l.t('Value')], metaRows)}</section>
 <section aria-labelledby="warn"><h2 id="warn">${T(c.l).warnings}</h2>${r.warnings.length ? issueList(r.warnings, c.l.locale) : html`<p>${T(c.l).noWarnings}</p>`}</section>
 <section aria-labelledby="diff"><h2 id="diff">${r.previous ? c.l.t('Changes since version {version}', { version: r.previous.version }) : T(c.l).firstVersion}</h2>
@@ -83,7 +83,7 @@ ${r.metadataDiff.length ? table([c.l.t('Key'), c.l.t('Before'), c.l.t('After')],
 ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T(c.l).removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T(c.l).changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
 <section aria-labelledby="files"><h2 id="files">${T(c.l).files} (${r.files.length})</h2><details><summary>${c.l.n('{count} file', '{count} files', r.files.length)}</summary>${table([c.l.t('Path'), c.l.t('Size')], r.files.map((f) => [f.path, f.size]))}</details></section>
 <section aria-labelledby="decision"><h2 id="decision">${T(c.l).decision}</h2>${postForm(`/editors/review/${kind}/${idParam(req)}`, c.csrf, html`<fieldset><legend>${T(c.l).decision}</legend>${DECISIONS.map((d) => html`<label><input type="radio" name="action" value="${d}" required> ${decisionName(c.l, d)}</label><br>`)}</fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 5 })}${submit(T(c.l).decide)}`)}</section>
-<section aria-labelledby="hist"><h2 id="hist">${T(c.l).history}</h2><ol>${r.history.map((h) => html`<li>${h.version ? c.l.t('{action} ({version}) by {who}, {when}: {comment}', { action: reviewActionName(c.l, h.action), version: h.version, who: h.actor ?? c.l.t('someone'), when: when(h.created_at), comment: h.comment }) : c.l.t('{action} by {who}, {when}: {comment}', { action: reviewActionName(c.l, h.action), who: h.actor ?? c.l.t('someone'), when: when(h.created_at), comment: h.comment })}</li>`)}</ol></section>`;
+<section aria-labelledby="hist"><h2 id="hist">${T(c.l).history}</h2><ol>${r.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} ({version}) by {who}, {when}: {comment}') : c.l.t('{action} by {who}, {when}: {comment}'), { action: reviewActionName(c.l, h.action), version: h.version ?? '', who: html`<bdi>${h.actor ?? c.l.t('someone')}</bdi>`, when: html`<bdi>${when(h.created_at)}</bdi>`, comment: html`<bdi>${h.comment}</bdi>` })}</li>`)}</ol></section>`;
     return sendPage(reply, page({ title: c.l.t('Review: {name} {version}', { name: show(m.name), version: r.version.version }), ...c }, body));
   });
 
