@@ -119,8 +119,14 @@ export class DownloadNotifications {
     return this.client !== null;
   }
 
+  /** Connect; when that fails, keep trying in the background (and resync once connected). */
   async start(): Promise<void> {
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (err) {
+      this.scheduleReconnect();
+      throw err;
+    }
   }
 
   private async connect(): Promise<void> {

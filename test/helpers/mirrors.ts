@@ -67,6 +67,8 @@ export async function startMirror(root?: string, opts: { bytesPerSecond?: number
             res.writeHead(status, headers);
             if (req.method === 'HEAD' || st.size === 0) return void res.end();
             const src = createReadStream(abs, { start, end, highWaterMark: 16 * 1024 });
+            // Deleted between stat and open (a mirror losing files): the client sees a broken answer.
+            src.on('error', () => res.destroy());
             if (opts.bytesPerSecond) src.pipe(throttle(opts.bytesPerSecond)).pipe(res);
             else src.pipe(res);
             res.on('close', () => src.destroy());
