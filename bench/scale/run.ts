@@ -138,7 +138,7 @@ async function startNginx(dir: string, listen: number, upstreams: number[]): Pro
     .replace(/\n\s*listen \[::\]:80;/, '')
     .replace('access_log /var/log/nginx/aslo.access.log aslo_json;', 'access_log off;');
   // The shipped upstream lists two web processes: keep as many as this case runs.
-  site = site.replace(/upstream aslo_web \{[\s\S]*?\n\}/, `upstream aslo_web {\n    least_conn;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join('\n')}\n    keepalive 64;\n}`);
+  site = site.replace(/upstream aslo_web \{[\s\S]*?\n\}/, `upstream aslo_web {\n    least_conn;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join("\n")}\n    keepalive 64;\n    keepalive_timeout 4s;\n}`);
   site = site.replace(/127\.0\.0\.1:8090/g, `127.0.0.1:${upstreams[0]}`).replace(/127\.0\.0\.1:8081/g, `127.0.0.1:${upstreams[0]}`);
   const conf = [
     process.getuid?.() === 0 ? 'user root;' : '',
