@@ -9,7 +9,7 @@ import { buildActivity, tempDir } from '../helpers/activities.js';
 import { startCliServer } from '../helpers/cli.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { Cache } from '../../src/platform/cache/index.js';
-import { writtenTables } from '../../src/platform/db/replicas.js';
+import { isReadOnly, writtenTables } from '../../src/platform/db/replicas.js';
 
 const REDIS = process.env.ASLO_TEST_REDIS_URL;
 
@@ -51,6 +51,17 @@ describe('which tables a statement writes', () => {
     assert.deepEqual(writtenTables('insert into jobs (queue) values ($1) on conflict (queue, dedupe_key) do update set run_at = now()'), ['jobs']);
     assert.deepEqual(writtenTables('with x as (delete from "ratings" where id = 1 returning *) select * from x'), ['ratings']);
     assert.deepEqual(writtenTables('create table t (id int)'), ['*']);
+  });
+
+  it('tells which statements may run on a replica', () => {
+    assert.equal(isReadOnly('select * from activities where id = $1'), true);
+    assert.equal(isReadOnly('with x as (select 1) select * from x'), true);
+    assert.equal(isReadOnly('select id from jobs where done_at is null for update skip locked'), false);
+    assert.equal(isReadOnly(`select pg_notify('aslo_catalog', $1)`), false);
+    assert.equal(isReadOnly("select nextval('files_id_seq')"), false);
+    assert.equal(isReadOnly('with d as (delete from sessions where id = $1 returning *) select * from d'), false);
+    assert.equal(isReadOnly('update activities set name = $1'), false);
+    assert.equal(isReadOnly('insert into users (email) values ($1)'), false);
   });
 });
 
