@@ -209,7 +209,9 @@ async function main(): Promise<void> {
     const at = (s: number, fn: () => Promise<void>) => timers.push(setTimeout(() => void fn().catch((e) => log(`churn: ${(e as Error).message}`)), s * 1000));
     const some = (frac: number) => {
       const r = prng(churn.length + 1);
-      return published.filter((p) => p.firstRedirect === -1).filter(() => r() < frac);
+      const from = published.filter((p) => p.firstRedirect === -1);
+      const picked = from.filter(() => r() < frac);
+      return picked.length ? picked : from.slice(0, 1);
     };
     if (mirrors.length >= 3) {
       at(60, async () => {
@@ -269,7 +271,7 @@ async function main(): Promise<void> {
     const times = newFiles.filter((p) => p.firstRedirect).map((p) => (p.firstRedirect! - p.publishedAt) / 1000).sort((a, b) => a - b);
     const q = (f: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(f * times.length))]!.toFixed(0) : '-');
     const md = [
-      `The store as \`aslo serve\` on PostgreSQL with its job worker on the default schedule (health round every ${config.mirrors.healthIntervalSeconds} s sampling ${config.mirrors.healthSampleFiles} verified files per mirror, a piece read every ${config.mirrors.spotCheckEvery} rounds, verification sweep every ${config.mirrors.verifySweepSeconds} s, backoff ${config.mirrors.verifyBackoffSeconds.join('/')} s); ${mirrors.length} loopback mirrors filled with \`rsync -a --delete\` from the repo tree every ${args['sync-seconds']} s each (staggered); ${args.files} published files of about 16 KB, then one more every ${args['publish-every']} s; ${args.concurrency} clients downloading for ${Number(args.duration) / 60} minutes from 5,000 addresses, each redirect followed at once and the bytes hashed against its Repr-Digest. Bench: \`node --import tsx bench/redirector/churn.ts\`.`,
+      `The store as \`aslo serve\` on PostgreSQL with its job worker on the default schedule (health round every ${config.mirrors.healthIntervalSeconds} s sampling ${config.mirrors.healthSampleFiles} verified files per mirror, a piece read every ${config.mirrors.spotCheckEvery} rounds, verification sweep every ${config.mirrors.verifySweepSeconds} s, backoff ${config.mirrors.verifyBackoffSeconds.join('/')} s); ${mirrors.length} loopback mirrors filled with \`rsync -a --delete\` from the repo tree every ${args['sync-seconds']} s each (staggered); ${args.files} published files of about 16 KB, then one more every ${args['publish-every']} s; ${args.concurrency} clients downloading for ${args.duration} s from 5,000 addresses, each redirect followed at once and the bytes hashed against its Repr-Digest. Bench: \`node --import tsx bench/redirector/churn.ts\`.`,
       '',
       `Machine: ${machineLine()}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}. Run ${new Date().toISOString().slice(0, 10)}.`,
       '',

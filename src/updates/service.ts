@@ -120,8 +120,8 @@ export class UpdateService {
     );
     this.offLocal = onLocalChangesApplied(this.ctx, () => this.settled());
     // A file entering or leaving the repo tree in this process (the embedded default runs the
-    // publish jobs here) changes its link at once; other processes see it at their next rebuild,
-    // and until then keep the app's own download URL, which works too.
+    // publish jobs here) changes its link at once; the publish job also announces it as a
+    // catalog change (src/downloads/repo.ts), which is how every other process learns it.
     const onFiles = (fileIds: number[]) => {
       const ids = this.index.activitiesOfFiles(fileIds);
       if (ids.length > 0) this.enqueue({ activityIds: ids });

@@ -38,8 +38,19 @@ describe('repo tree', () => {
   const repo = () => t.config.storage.repoDir;
   const fileRow = (id: number) => t.ctx.db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
+  const updateLink = async (bundleId: string) => {
+    await t.app.services.updates.settled();
+    const res = await t.app.inject({ url: `/services/update-aslo.php?id=${bundleId}&appVersion=0.116` });
+    assert.equal(res.statusCode, 200);
+    return /<em:updateLink>([^<]+)<\/em:updateLink>/.exec(res.body)?.[1];
+  };
+
   it('publishes a public import through a job: a real file at <activity>/<name>, a trace file', async () => {
+    // Until the job ran, the updater links to the store's own file URL...
+    assert.doesNotMatch((await updateLink('org.test.repo0')) ?? '', /\/repo\//);
     assert.ok((await worker.runner.drain()) >= 2);
+    // ...and to the repo tree as soon as the file is there (the publish announces the change).
+    assert.equal(await updateLink('org.test.repo0'), repoUrlFor(t.config, await fileRow(ids[0]!.fileId)));
     for (const { fileId, activityId } of ids) {
       const f = await fileRow(fileId);
       assert.equal(f.repo_path, `${activityId}/${f.file_name}`);

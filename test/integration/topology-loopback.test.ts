@@ -361,6 +361,13 @@ describe('the scaled topology on loopback', { skip }, () => {
       if (shown.size < 15 && !shown.has(key)) shown.add(key);
     }
     for (const k of shown) lines.push(`  ${k}`);
+    // What nginx said about failed writes (a 502 names its cause there).
+    try {
+      const errLog = readFileSync(join(root, 'nginx', 'error.log'), 'utf8').split('\n').filter((l) => /\[(error|warn)\]/.test(l) && !/ upstream server temporarily disabled/.test(l));
+      for (const l of errLog.slice(-6)) lines.push(`  nginx: ${l.replace(/^.*?\[(error|warn)\] \d+#\d+: \*\d+ /, '').slice(0, 220)}`);
+    } catch {
+      // no log
+    }
     console.log(lines.join('\n'));
 
     // Redis going away is logged once per process (the cache; sessions and rate limits).

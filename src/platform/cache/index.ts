@@ -5,8 +5,8 @@
 // show). Each scope has a generation number; a cached value is stored under its scope's current
 // generation, so invalidating a scope is one INCR: every older entry becomes unreachable at once
 // (and ages out of the LRU and out of Redis by its TTL). Every process learns the new generation
-// through pub/sub before the writer's request is answered, so a read through any process after a
-// write never sees the old page.
+// through pub/sub and acknowledges it; the writer goes on once all have (at most 500 ms), so a
+// read through any process after a write never sees the old page.
 //
 // Invalidation is explicit and automatic: the database layer reports every committed write
 // (src/platform/db/watch.ts) and the tables it touched; writes to content tables invalidate
@@ -21,8 +21,7 @@
 //   - PostgreSQL without Redis: LRU only, invalidations by NOTIFY on `aslo_cache` (the same
 //     server every process already uses); while the LISTEN connection is down, no LRU. The
 //     writer waits until every other listening process of the instance has acknowledged (at
-//     most 500 ms), so the next read anywhere is fresh, as with Redis, whose PUBLISH reaches
-//     every subscriber before the writer goes on.
+//     most 500 ms), so the next read anywhere is fresh, as with Redis.
 //   - embedded PGlite (one process): LRU only, invalidations in process.
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -159,7 +158,7 @@ export class Cache {
         c.on('close', () => down());
         c.on('ready', () => void this.onRedisReady());
       }
-      this.sub.on('message', (_ch: string, msg: string) => this.onMessage(msg));
+      this.sub.on('message', (ch: string, msg: string) => (ch === this.channel ? this.onRedisInvalidation(msg) : ch === this.ackChannel(this.origin) ? this.onAck(msg) : undefined));
       await Promise.all([this.redis.connect().catch(down), this.sub.connect().catch(down)]);
       await this.onRedisReady();
       return;
@@ -179,7 +178,7 @@ export class Cache {
   private async onRedisReady(): Promise<void> {
     if (!this.redisReady() || this.closed) return;
     try {
-      await this.sub!.subscribe(this.channel);
+      await this.sub!.subscribe(this.channel, this.ackChannel(this.origin));
       // Writes made while Redis was away were not announced: announce them now.
       for (const scope of [...this.dirty]) {
         await this.bump(scope);
@@ -199,6 +198,30 @@ export class Cache {
     if (scopes.length === 0 || !this.redis) return;
     const vals = await this.redis.mget(...scopes.map((s) => this.genKey(s)));
     scopes.forEach((s, i) => this.gens.set(s, Number(vals[i] ?? 0)));
+  }
+
+  private ackChannel(origin: string): string {
+    return `${this.opts.prefix}${CACHE_CHANNEL}:ack:${origin}`;
+  }
+
+  /** Another process's invalidation: applied, then acknowledged to the writer (it waits for us). */
+  private onRedisInvalidation(msg: string): void {
+    this.onMessage(msg);
+    try {
+      const m = JSON.parse(msg) as { o?: string; i?: number };
+      if (m.o && m.o !== this.origin && typeof m.i === 'number') void this.redis?.publish(this.ackChannel(m.o), JSON.stringify({ i: m.i })).catch(() => {});
+    } catch {
+      // Not ours.
+    }
+  }
+
+  private onAck(msg: string): void {
+    try {
+      const m = JSON.parse(msg) as { i?: number };
+      if (typeof m.i === 'number') this.acks.get(m.i)?.();
+    } catch {
+      // Not ours.
+    }
   }
 
   private onMessage(msg: string): void {
@@ -450,11 +473,39 @@ export class Cache {
   }
 
   private async bump(scope: string): Promise<void> {
-    const gen = await this.redis!.incr(this.genKey(scope));
+    // The generation outlives every value stored under it (values live cache.ttlSeconds), and
+    // an instance that is gone leaves no key behind for ever.
+    const res = await this.redis!.multi().incr(this.genKey(scope)).expire(this.genKey(scope), 30 * 86400).exec();
+    const [err, value] = res?.[0] ?? [new Error('no answer'), null];
+    if (err) throw err;
+    const gen = Number(value);
     const cur = this.gens.get(scope);
     if (cur === undefined || gen > cur) this.gens.set(scope, gen);
-    await this.redis!.publish(this.channel, JSON.stringify({ s: scope, g: gen, o: this.origin }));
+    // Every other subscribed process acknowledges once it has applied the new generation; the
+    // writer goes on after all have (or 500 ms: a process that does not answer is hung or cut
+    // off from Redis, and then serves nothing from its cache anyway).
+    const id = ++this.ackSeq;
+    let got = 0;
+    let expected = Number.POSITIVE_INFINITY;
+    let release!: () => void;
+    const done = new Promise<void>((r) => (release = r));
+    this.acks.set(id, () => {
+      if (++got >= expected) release();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const receivers = await this.redis!.publish(this.channel, JSON.stringify({ s: scope, g: gen, o: this.origin, i: id }));
+      expected = Math.max(0, receivers - (this.sub?.status === 'ready' ? 1 : 0));
+      if (got < expected) {
+        timer = setTimeout(release, 500);
+        await done;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.acks.delete(id);
+    }
   }
+
 
   private notifier: pg.Client | null = null;
   private readonly acks = new Map<number, () => void>();

@@ -126,6 +126,12 @@ export interface CategoriesTable {
   names: Json<Record<string, string>>;
 }
 
+/** 0004: which bundle tags put an activity in a category (applied by a trigger on activity_tags). */
+export interface CategoryTagsTable {
+  category_id: number;
+  tag_slug: string;
+}
+
 /** 0004: the full-text document of each activity (kept by triggers; src/search). */
 export interface ActivitySearchTable {
   activity_id: number;
@@ -135,12 +141,6 @@ export interface ActivitySearchTable {
 /** 0004: every word of the documents, trigram-indexed for typo corrections. */
 export interface SearchWordsTable {
   word: string;
-}
-
-/** 0004: which bundle tags put an activity in a category (applied by a trigger on activity_tags). */
-export interface CategoryTagsTable {
-  category_id: number;
-  tag_slug: string;
 }
 
 export interface ActivityCategoriesTable {
