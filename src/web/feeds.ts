@@ -21,7 +21,14 @@ export async function feedRoutes(app: FastifyInstance, opts: { localized: Locali
     }
   })();
 
+  // The whole document is cache-aside per feed and language (feed readers poll it; every
+  // committed catalog write invalidates it in every process, like the pages).
   const feed = async (p: Page, kind: 'new' | 'updated') => {
+    const body = await app.ctx.cache.getOrLoad('catalog', `feed:${kind}:${p.locale}`, () => render(p, kind));
+    return sendBody(p.req, p.reply, body, { type: 'application/atom+xml; charset=utf-8', maxAge: 300 });
+  };
+
+  const render = async (p: Page, kind: 'new' | 'updated'): Promise<string> => {
     const { l } = p;
     const catalog = app.services.catalog;
     const list = await catalog.listActivities({ perPage: ENTRIES, sort: kind === 'new' ? 'newest' : 'updated', lang: p.locale });
@@ -71,7 +78,7 @@ ${a.summary ? `<summary>${x(a.summary)}</summary>\n` : ''}${a.tags.map((t) => `<
 ${entries.join('\n')}
 </feed>
 `;
-    return sendBody(p.req, p.reply, body, { type: 'application/atom+xml; charset=utf-8', maxAge: 300 });
+    return body;
   };
   app.get('/:locale/feeds/new.atom', { schema: { hide: true } }, opts.localized((p) => feed(p, 'new')));
   app.get('/:locale/feeds/updated.atom', { schema: { hide: true } }, opts.localized((p) => feed(p, 'updated')));

@@ -1,6 +1,7 @@
 // What the store's pages read beyond the catalog service: categories with their localized
-// names, featured activities, screenshots, authors, legacy ids, collections. Small reads, some
-// cached in-process for a minute (categories change rarely; every process keeps its own copy).
+// names, featured activities, screenshots, authors, legacy ids, collections. The hot ones
+// (categories with their counts, featured ids, activity rows and extras) are cache-aside in the
+// shared cache, so a write invalidates them in every process like the catalog's own reads.
 import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import { localeChain } from '../catalog/locales.js';
@@ -21,8 +22,6 @@ interface CategoryRow {
   count: number;
 }
 
-const CATEGORY_TTL_MS = 60_000;
-
 export function localizedName(names: Record<string, string>, locale: string, fallback: string): string {
   for (const tag of localeChain(locale)) if (names[tag]) return names[tag]!;
   return names.en ?? fallback;
@@ -35,7 +34,6 @@ export interface ActivityExtras {
 }
 
 export class StoreQueries {
-  private categoryCache: { at: number; rows: CategoryRow[] } | null = null;
   readonly ranges: RuntimeRangeTable;
 
   constructor(private readonly ctx: AppContext) {
@@ -48,19 +46,22 @@ export class StoreQueries {
 
   /** Categories in their order, with the number of public activities in each. */
   async categories(locale: string): Promise<CategoryView[]> {
-    if (!this.categoryCache || Date.now() - this.categoryCache.at > CATEGORY_TTL_MS) {
-      const rows = await this.db
-        .selectFrom('categories as c')
-        .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
-        .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on('a.status', '=', 'public'))
-        .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
-        .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
-        .orderBy('c.position')
-        .orderBy('c.slug')
-        .execute();
-      this.categoryCache = { at: Date.now(), rows: rows.map((r) => ({ id: r.id, slug: r.slug, names: (r.names ?? {}) as Record<string, string>, count: Number(r.count) })) };
-    }
-    return this.categoryCache.rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+    // Shared and invalidated on writes (publishing an activity changes the counts on every page).
+    const rows = await this.ctx.cache.getOrLoad('catalog', 'categories', () => this.loadCategories());
+    return rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+  }
+
+  private async loadCategories(): Promise<CategoryRow[]> {
+    const rows = await this.db
+      .selectFrom('categories as c')
+      .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
+      .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on('a.status', '=', 'public'))
+      .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
+      .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
+      .orderBy('c.position')
+      .orderBy('c.slug')
+      .execute();
+    return rows.map((r) => ({ id: r.id, slug: r.slug, names: (r.names ?? {}) as Record<string, string>, count: Number(r.count) }));
   }
 
   async category(slug: string, locale: string): Promise<CategoryView | null> {

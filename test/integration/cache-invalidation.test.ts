@@ -33,9 +33,9 @@ async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 20
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function publish(ctx: AppContext, app: TestApp['app'], bundleId: string, name: string, version = '1'): Promise<void> {
+async function publish(ctx: AppContext, app: TestApp['app'], bundleId: string, name: string, version = '1', tags?: string): Promise<void> {
   const dir = await tempDir();
-  const path = await buildActivity(dir, { bundleId, name, version, summary: `${name} summary` });
+  const path = await buildActivity(dir, { bundleId, name, version, summary: `${name} summary`, ...(tags ? { tags } : {}) });
   const res = await app.services.catalog.ingest.ingestPath(path, { status: 'public' });
   assert.ok(['accepted', 'imported'].includes(res.outcome), JSON.stringify(res.errors));
   void ctx;
@@ -180,6 +180,48 @@ describe(`no stale page across processes (${shared ?? 'skipped'})`, { skip: shar
       // The writer goes on only once every process has the invalidation (Redis PUBLISH, or the
       // listeners' acknowledgements of NOTIFY): the very next read through any of them is fresh.
       for (const s of servers) assert.equal(await name(s.url), `Shared After ${round}`, `round ${round} through ${s.url}`);
+    }
+  });
+
+  it('pages, listings, category counts and feeds are fresh in every process after a write', async () => {
+    const text = async (url: string) => {
+      const res = await fetch(url);
+      assert.equal(res.status, 200, url);
+      return res.text();
+    };
+    const mathCount = (home: string) => Number(/category\/math">Math <span class="n">(\d+)</.exec(home)?.[1] ?? 'NaN');
+    const views = async (url: string) => ({
+      page: await text(`${url}/en/activity/org.test.Shared`),
+      browse: await text(`${url}/en/browse`),
+      math: await text(`${url}/en/category/math`),
+      home: await text(`${url}/en/`),
+      feed: await text(`${url}/en/feeds/new.atom`),
+    });
+    // Warm every read in both processes (twice: the second is answered from the cache).
+    const before = new Map<string, Awaited<ReturnType<typeof views>>>();
+    for (const s of servers) {
+      await views(s.url);
+      before.set(s.url, await views(s.url));
+    }
+    const mathBefore = mathCount(before.get(servers[0]!.url)!.home);
+    assert.ok(Number.isInteger(mathBefore), 'the home page shows the Math category with its count');
+    for (const v of before.values()) {
+      assert.equal(mathCount(v.home), mathBefore);
+      assert.doesNotMatch(v.browse + v.math + v.feed, /Shared Math/);
+    }
+
+    // Two writes through the writer process: a rename, and a new activity in the Math category.
+    await writer.ctx.db.updateTable('activity_texts').set({ name: 'Shared Renamed Page' }).where('activity_id', 'in', writer.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Shared')).execute();
+    await publish(writer.ctx, writer.app, 'org.test.SharedMath', 'Shared Math', '1', 'math');
+
+    for (const s of servers) {
+      const v = await views(s.url);
+      assert.match(v.page, /Shared Renamed Page/, `activity page through ${s.url}`);
+      assert.match(v.browse, /Shared Math/, `listing through ${s.url}`);
+      assert.match(v.browse, /Shared Renamed Page/, `listing through ${s.url}`);
+      assert.match(v.math, /Shared Math/, `category listing through ${s.url}`);
+      assert.equal(mathCount(v.home), mathBefore + 1, `category count on the home page through ${s.url}`);
+      assert.match(v.feed, /<title>Shared Math<\/title>/, `feed through ${s.url}`);
     }
   });
 });
