@@ -68,8 +68,9 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   const updates = new UpdateService(ctx, catalog, collections, { log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) } });
   app.decorate('services', { catalog, collections, updates });
   if (ownsContext) app.addHook('onClose', async () => ctx.close());
-  // Built from the database now; closed (final ping flush) before the context closes.
-  if (role !== 'download') {
+  // Built from the database now; closed (final ping flush) before the context closes. The
+  // download and worker roles answer no update checks: they skip the index and its memory.
+  if (role === 'all' || role === 'web') {
     await updates.start();
     updateFastPath.service = updates;
   }
@@ -103,6 +104,14 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `Nothing at ${req.method} ${req.url.split('?')[0]}.` } });
   });
+
+  if (role === 'worker') {
+    // The worker role runs the background jobs (src/server.ts); its port answers only the
+    // operations endpoints, for the monitoring, and is never behind the balancer.
+    app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    await app.register(opsPlugin);
+    return app;
+  }
 
   await app.register(swagger, {
     openapi: {

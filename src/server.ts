@@ -9,6 +9,7 @@ import { createContext } from './platform/context.js';
 import { loggerOptions } from './platform/logging/index.js';
 import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
 import { createDownloadWorker } from './downloads/worker.js';
+import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './updates/pings.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -42,6 +43,9 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   // process, and in processes started with --role worker.
   const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { log: { warn: (m) => app.log.warn(m) } }) : null;
   if (worker) {
+    // Average daily users from the updater's pings: a recurring job, so it runs in one worker
+    // at a time however many processes there are (it was a timer in every web process).
+    worker.runner.every(ROLLUP_QUEUE, ROLLUP_EVERY_SECONDS, async () => rollupAverageDailyUsers(ctx.db));
     await worker.runner.start();
     log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
   }

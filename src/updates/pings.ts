@@ -174,6 +174,10 @@ export class MemoryPingCounter implements PingSink {
   }
 }
 
+/** The recurring job that runs the rollup below (hourly, in a worker-role process: src/server.ts). */
+export const ROLLUP_QUEUE = 'updates.rollup';
+export const ROLLUP_EVERY_SECONDS = 3600;
+
 /**
  * Average daily users per activity: the mean of the daily ping totals over the last `days`
  * complete days, written to activities.average_daily_users (what listings show).

@@ -9,7 +9,7 @@ import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/comp
 import { normalizeLocale } from '../catalog/locales.js';
 import { acquireNotifier, onLocalChangesApplied, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
-import { MemoryPingCounter, rollupAverageDailyUsers } from './pings.js';
+import { MemoryPingCounter } from './pings.js';
 import { buildIndexDocument, nextSinceOf, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
@@ -42,7 +42,6 @@ export class UpdateService {
   private offLocal: (() => void) | null = null;
   private offFiles: (() => void) | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
-  private rollupTimer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private pendingIds = new Set<number>();
   private pendingBundles = new Set<string>();
@@ -143,8 +142,6 @@ export class UpdateService {
         this.refreshTimer = setInterval(() => this.enqueue({ activityIds: [], all: true }), every * 1000);
         this.refreshTimer.unref();
       }
-      this.rollupTimer = setInterval(() => void rollupAverageDailyUsers(this.ctx.db).catch(() => {}), 3600_000);
-      this.rollupTimer.unref();
     }
   }
 
@@ -152,7 +149,6 @@ export class UpdateService {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    if (this.rollupTimer) clearInterval(this.rollupTimer);
     this.unsubscribe?.();
     this.offLocal?.();
     this.offFiles?.();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import http from 'node:http';
+import pg from 'pg';
 import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
 import { runCli, startCliServer } from '../helpers/cli.js';
 
@@ -118,20 +119,60 @@ describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres'
   });
 
   it('runs the background jobs in every process of the worker role, each with its own lease id', async () => {
-    const port = await freePort();
-    const workers = await startCliServer(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--role', 'worker'], {
-      ASLO_DATA_DIR: data,
-      ASLO_DATABASE_URL: db.url,
-      ASLO_SAMPLE_LOAD_ON_START: 'false',
-    });
+    // A job enqueued while no worker runs (as one left by processes that stopped): it waits in
+    // the table and runs, once, when workers start.
+    const pgc = new pg.Client({ connectionString: db.url });
+    await pgc.connect();
     try {
-      const ids = await until('two job runners', async () => {
-        const found = new Set([...workers.output().matchAll(/jobs\s+worker (\S+)/g)].map((m) => m[1]));
-        return found.size >= 2 ? found : undefined;
+      const { rows } = await pgc.query<{ id: string }>(`insert into jobs (queue, payload, run_at, max_attempts) values ('repo.publish', '{"fileId": 0}'::jsonb, now(), 5) returning id`);
+      const jobId = rows[0]!.id;
+      const port = await freePort();
+      const workers = await startCliServer(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--role', 'worker'], {
+        ASLO_DATA_DIR: data,
+        ASLO_DATABASE_URL: db.url,
+        ASLO_SAMPLE_LOAD_ON_START: 'false',
+        ASLO_JOBS_POLL_MS: '200',
       });
-      assert.equal(ids.size, 2);
+      try {
+        const ids = await until('two job runners', async () => {
+          const found = new Set([...workers.output().matchAll(/jobs\s+worker (\S+)/g)].map((m) => m[1]));
+          return found.size >= 2 ? found : undefined;
+        });
+        assert.equal(ids.size, 2);
+        assert.match(workers.output(), /jobs\s+worker \S+ \([^)]*updates\.rollup/, 'the rollup is a job of the worker role');
+
+        const done = await until('the waiting job done', async () => {
+          const r = await pgc.query<{ done_at: Date | null; attempts: number; last_error: string | null }>('select done_at, attempts, last_error from jobs where id = $1', [jobId]);
+          return r.rows[0]?.done_at ? r.rows[0] : undefined;
+        });
+        assert.equal(done.attempts, 1, 'claimed once by one of the two processes');
+        assert.equal(done.last_error, null);
+        // The recurring rollup: one pending row however many processes, next run an hour away.
+        const rollup = await until('the rollup ran', async () => {
+          const r = await pgc.query<{ n: number; later: boolean }>(`select count(*)::int as n, bool_and(run_at > now() + interval '50 minutes') as later from jobs where queue = 'updates.rollup' and done_at is null`);
+          return r.rows[0]?.later ? r.rows[0] : undefined;
+        });
+        assert.equal(rollup.n, 1);
+
+        // The worker role's port answers the operations endpoints only (it is not behind nginx).
+        const base = `http://127.0.0.1:${port}`;
+        const status = (path: string) =>
+          new Promise<number>((resolve, reject) => {
+            http.get(`${base}${path}`, { agent: false }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            }).on('error', reject);
+          });
+        assert.equal(await status('/healthz'), 200);
+        assert.equal(await status('/readyz'), 200);
+        assert.equal(await status('/metrics'), 200);
+        assert.equal(await status('/api/v1/activities'), 404);
+        assert.equal(await status('/en/'), 404);
+      } finally {
+        await workers.stop();
+      }
     } finally {
-      await workers.stop();
+      await pgc.end();
     }
   });
 });
