@@ -4,7 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { createTestEnv, type TestEnv } from '../helpers/env.js';
+import { spawn } from 'node:child_process';
+import { createTestEnv, TEST_DATABASE, type TestEnv } from '../helpers/env.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { JobRunner, deadJobs, enqueue, pendingJobs } from '../../src/platform/jobs/index.js';
 
@@ -140,5 +142,71 @@ describe('jobs runner', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.done_at, null);
     assert.ok(new Date(rows[0]!.run_at).getTime() > Date.now() + 3000_000);
+  });
+});
+
+// A worker process killed in the middle of a job (SIGKILL: no cleanup, no lease released): the
+// job stays in the table and another process runs it once the lease has ended. PostgreSQL only:
+// the embedded database belongs to one process.
+describe('a worker process killed mid-job', { skip: TEST_DATABASE === 'postgres' ? false : 'needs PostgreSQL (two processes)' }, () => {
+  let env: TestEnv;
+  let ctx: AppContext;
+  before(async () => {
+    env = await createTestEnv();
+    ctx = await createContext(env.config, { migrate: true });
+  });
+  after(async () => {
+    await ctx?.close();
+    await env?.cleanup();
+  });
+
+  it('leaves the job to be claimed again after its lease, and it runs to the end once', async () => {
+    await enqueue(ctx.db, 't.crash', { n: 7 });
+    // The other process: claims the job with a 2 s lease and hangs in it until killed.
+    const script = `
+      import { loadConfig } from './src/platform/config.ts';
+      import { createContext } from './src/platform/context.ts';
+      import { JobRunner } from './src/platform/jobs/index.ts';
+      const ctx = await createContext(loadConfig({}), { migrate: false });
+      const runner = new JobRunner(ctx.db, { leaseSeconds: 2, pollMs: 50 }).handle('t.crash', async () => {
+        process.stdout.write('RUNNING\\n');
+        await new Promise(() => {});
+      });
+      await runner.start();
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ASLO_DATA_DIR: env.dataDir, ASLO_INSTANCE: env.config.instance, ASLO_DATABASE_URL: env.databaseUrl! },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('RUNNING') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(out.includes('RUNNING'), `the other process claimed the job: ${out}`);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    const leased = await ctx.db.selectFrom('jobs').selectAll().where('queue', '=', 't.crash').executeTakeFirstOrThrow();
+    assert.equal(leased.done_at, null, 'the job is still there after the crash');
+    assert.notEqual(leased.locked_by, null, 'under the dead process lease');
+
+    const seen: unknown[] = [];
+    const runner = new JobRunner(ctx.db, { pollMs: 50 }).handle('t.crash', async (job) => {
+      seen.push(job.payload);
+    });
+    // Once the dead process's lease has ended, this runner claims the job.
+    const end = Date.now() + 30_000;
+    while (seen.length === 0 && Date.now() < end) {
+      await runner.drain();
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(seen, [{ n: 7 }]);
+    const row = await ctx.db.selectFrom('jobs').selectAll().where('queue', '=', 't.crash').executeTakeFirstOrThrow();
+    assert.notEqual(row.done_at, null);
+    assert.equal(row.attempts, 2, 'one claim by the dead process, one by this one');
+    assert.equal(await runner.drain(), 0, 'and it does not run again');
   });
 });
