@@ -12,10 +12,9 @@
 // no listener but still notifies the servers. The embedded PGlite database belongs to one
 // process, so the event emitter is all it needs.
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import { MAX_NOTIFY_PAYLOAD, newOrigin, PgListener } from '../platform/db/listen.js';
 
 export const DOWNLOADS_CHANNEL = 'aslo_downloads';
 
@@ -53,16 +52,14 @@ export interface DownloadChange {
 const origins = new WeakMap<Db, string>();
 export function originOf(db: Db): string {
   let o = origins.get(db);
-  if (!o) origins.set(db, (o = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`));
+  if (!o) origins.set(db, (o = newOrigin()));
   return o;
 }
 
-// NOTIFY payloads are limited to 8000 bytes: a larger change becomes "reload everything".
-const MAX_PAYLOAD = 7000;
-
 export function encodeChange(change: DownloadChange, origin: string): string {
   const body = JSON.stringify({ o: origin, f: change.files ?? [], m: change.mirrors ?? null, e: change.evidence ? 1 : 0 });
-  return body.length <= MAX_PAYLOAD ? body : JSON.stringify({ o: origin, all: 1 });
+  // Too large for a NOTIFY: "reload everything".
+  return body.length <= MAX_NOTIFY_PAYLOAD ? body : JSON.stringify({ o: origin, all: 1 });
 }
 
 export function decodeChange(payload: string): (DownloadChange & { origin: string; all: boolean }) | null {
@@ -98,80 +95,45 @@ export async function downloadsChanged(ctx: { db: Db; database?: { kind: string 
   }
 }
 
-/** LISTEN on aslo_downloads on a dedicated connection, reconnecting with backoff. */
+/** LISTEN on aslo_downloads (a PgListener: a dedicated connection, reconnecting with backoff). */
 export class DownloadNotifications {
-  private client: pg.Client | null = null;
-  private closed = false;
-  private retryMs = 250;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly listener: PgListener;
 
   constructor(
     /** Changes sent with this origin are ignored (see originOf). */
-    private readonly origin: string,
-    private readonly url: string,
-    private readonly onChange: (change: DownloadChange & { all: boolean }) => void,
+    origin: string,
+    url: string,
+    onChange: (change: DownloadChange & { all: boolean }) => void,
     /** Called after a reconnect: notifications may have been missed. */
-    private readonly onResync: () => void,
-    private readonly log: (msg: string) => void = () => {},
-  ) {}
+    onResync: () => void,
+    log: (msg: string) => void = () => {},
+  ) {
+    this.listener = new PgListener({
+      url,
+      channel: DOWNLOADS_CHANNEL,
+      applicationName: 'aslo-downloads-listen',
+      onNotification: (payload) => {
+        const change = decodeChange(payload);
+        if (!change || change.origin === origin) return;
+        onChange(change);
+      },
+      onConnected: (afterLoss) => {
+        if (afterLoss) onResync();
+      },
+      onLost: (reason) => log(`download notifications: connection lost (${reason}); reconnecting`),
+    });
+  }
 
   get connected(): boolean {
-    return this.client !== null;
+    return this.listener.connected;
   }
 
   /** Connect; when that fails, keep trying in the background (and resync once connected). */
-  async start(): Promise<void> {
-    try {
-      await this.connect();
-    } catch (err) {
-      this.scheduleReconnect();
-      throw err;
-    }
+  start(): Promise<void> {
+    return this.listener.start();
   }
 
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'aslo-downloads-listen' });
-    client.on('notification', (n) => {
-      if (n.channel !== DOWNLOADS_CHANNEL || !n.payload) return;
-      const change = decodeChange(n.payload);
-      if (!change || change.origin === this.origin) return;
-      this.onChange(change);
-    });
-    const lost = (err?: Error) => {
-      if (this.client !== client) return;
-      this.client = null;
-      client.removeAllListeners('notification');
-      void client.end().catch(() => {});
-      if (this.closed) return;
-      this.log(`download notifications: connection lost (${err?.message ?? 'ended'}); reconnecting`);
-      this.scheduleReconnect();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    await client.connect();
-    await client.query(`LISTEN ${DOWNLOADS_CHANNEL}`);
-    this.client = client;
-    this.retryMs = 250;
-  }
-
-  private scheduleReconnect(): void {
-    if (this.retryTimer || this.closed) return;
-    const wait = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, 30_000);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect()
-        .then(() => this.onResync())
-        .catch(() => this.scheduleReconnect());
-    }, wait);
-    this.retryTimer.unref();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const c = this.client;
-    this.client = null;
-    if (c) await c.end().catch(() => {});
+  close(): Promise<void> {
+    return this.listener.close();
   }
 }

@@ -15,11 +15,10 @@
 // A process that missed notifications (its LISTEN connection dropped) rebuilds its whole index
 // when it reconnects, and every process rebuilds periodically anyway (updates.indexRefreshSeconds).
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
+import { MAX_NOTIFY_PAYLOAD, newOrigin, PgListener } from '../platform/db/listen.js';
 
 export const CHANGE_CHANNEL = 'aslo_catalog';
 
@@ -48,10 +47,6 @@ export interface ChangeNotifier {
   close(): Promise<void>;
 }
 
-function newOrigin(): string {
-  return `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
-}
-
 /** One process (embedded PGlite): an event emitter. */
 export class InProcessNotifier implements ChangeNotifier {
   readonly kind = 'in-process';
@@ -75,71 +70,47 @@ export class InProcessNotifier implements ChangeNotifier {
   }
 }
 
-/** PostgreSQL LISTEN/NOTIFY on a dedicated connection, reconnecting with backoff. */
+/** PostgreSQL LISTEN/NOTIFY (a PgListener: a dedicated connection, reconnecting with backoff). */
 export class PgChangeNotifier implements ChangeNotifier {
   readonly kind = 'postgres-listen-notify';
   readonly origin = newOrigin();
-  private client: pg.Client | null = null;
+  private readonly listener: PgListener;
   private readonly listeners = new Set<ChangeListener>();
   private readonly resyncs = new Set<() => void>();
-  private closed = false;
-  private retryMs = 250;
-  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly db: Db,
-    private readonly log: (msg: string) => void = () => {},
-  ) {}
+    log: (msg: string) => void = () => {},
+  ) {
+    this.listener = new PgListener({
+      url,
+      channel: CHANGE_CHANNEL,
+      applicationName: 'aslo-listen',
+      onNotification: (payload) => {
+        let change: CatalogChange;
+        try {
+          change = parsePayload(payload);
+        } catch {
+          return;
+        }
+        if (change.origin === this.origin) return;
+        for (const l of this.listeners) l(change);
+      },
+      onConnected: (afterLoss) => {
+        // Anything published while we were away is lost: rebuild from the database.
+        if (afterLoss) for (const r of this.resyncs) r();
+      },
+      onLost: (reason) => log(`change notifications: connection lost (${reason}); reconnecting`),
+    });
+  }
 
   async start(): Promise<void> {
-    await this.connect();
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'aslo-listen' });
-    client.on('notification', (n) => {
-      if (n.channel !== CHANGE_CHANNEL || !n.payload) return;
-      let change: CatalogChange;
-      try {
-        change = parsePayload(n.payload);
-      } catch {
-        return;
-      }
-      if (change.origin === this.origin) return;
-      for (const l of this.listeners) l(change);
+    // A first connection that fails fails the start (no retrying in the background).
+    await this.listener.start().catch(async (err: unknown) => {
+      await this.listener.close();
+      throw err;
     });
-    const lost = (err?: Error) => {
-      if (this.client !== client) return;
-      this.client = null;
-      client.removeAllListeners('notification');
-      void client.end().catch(() => {});
-      if (this.closed) return;
-      this.log(`change notifications: connection lost (${err?.message ?? 'ended'}); reconnecting`);
-      this.scheduleReconnect();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    await client.connect();
-    await client.query(`LISTEN ${CHANGE_CHANNEL}`);
-    this.client = client;
-    this.retryMs = 250;
-  }
-
-  private scheduleReconnect(): void {
-    if (this.retryTimer || this.closed) return;
-    const wait = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, 30_000);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect()
-        .then(() => {
-          // Anything published while we were away is lost: rebuild from the database.
-          for (const r of this.resyncs) r();
-        })
-        .catch(() => this.scheduleReconnect());
-    }, wait);
-    this.retryTimer.unref();
   }
 
   async publish(change: CatalogChange, opts: { local?: boolean } = {}): Promise<void> {
@@ -159,22 +130,16 @@ export class PgChangeNotifier implements ChangeNotifier {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    const c = this.client;
-    this.client = null;
-    if (c) await c.end().catch(() => {});
+    await this.listener.close();
     this.listeners.clear();
     this.resyncs.clear();
   }
 }
 
-// NOTIFY payloads are limited to 8000 bytes: a large change becomes "reload everything".
-const MAX_PAYLOAD = 7000;
-
 export function encodePayload(change: CatalogChange): string {
   const body = JSON.stringify({ o: change.origin ?? '', a: change.activityIds, b: change.bundleIds ?? [], all: change.all ? 1 : 0 });
-  if (body.length <= MAX_PAYLOAD) return body;
+  if (body.length <= MAX_NOTIFY_PAYLOAD) return body;
+  // Too large for a NOTIFY: "reload everything".
   return JSON.stringify({ o: change.origin ?? '', a: [], b: [], all: 1 });
 }
 

@@ -23,13 +23,13 @@
 //     writer waits until every other listening process of the instance has acknowledged (at
 //     most 500 ms), so the next read anywhere is fresh, as with Redis.
 //   - embedded PGlite (one process): LRU only, invalidations in process.
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Metrics } from '../metrics/index.js';
 import { OnceLogger } from '../logging/index.js';
 import { onPrimary } from '../db/replicas.js';
+import { newOrigin, PgListener } from '../db/listen.js';
 
 export const CACHE_CHANNEL = 'aslo_cache';
 
@@ -84,7 +84,7 @@ interface Bus {
 }
 
 export class Cache {
-  readonly origin = `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
+  readonly origin = newOrigin();
   private readonly lru: LRUCache<string, { v: unknown }> | null;
   private readonly gens = new Map<string, number>();
   /** When each scope last changed generation (ms): fills soon after read from the primary. */
@@ -93,9 +93,7 @@ export class Cache {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private redis: Redis | null = null;
   private sub: Redis | null = null;
-  private listen: pg.Client | null = null;
-  private listenRetry: NodeJS.Timeout | null = null;
-  private listenUp = false;
+  private listener: PgListener | null = null;
   private started: Promise<void> | null = null;
   private closed = false;
   private readonly once: OnceLogger;
@@ -163,7 +161,7 @@ export class Cache {
       await this.onRedisReady();
       return;
     }
-    if (this.mode === 'postgres-notify') await this.connectListen().catch(() => this.retryListen());
+    if (this.mode === 'postgres-notify') await this.newListener().start().catch(() => {}); // it keeps trying
   }
 
   // ---- Redis state changes ----
@@ -244,49 +242,35 @@ export class Cache {
 
   // ---- PostgreSQL NOTIFY (no Redis) ----
 
-  private async connectListen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.pgUrl, application_name: this.listenerName });
-    const lost = (err?: Error) => {
-      if (this.listen !== client) return;
-      this.listen = null;
-      this.listenUp = false;
-      this.lru?.clear();
-      void client.end().catch(() => {});
-      if (this.closed) return;
-      this.once.failing('listen', `cache: invalidation channel lost (${err?.message ?? 'ended'}); serving from the database until it returns`);
-      this.retryListen();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    client.on('notification', (n) => {
-      if (n.channel === CACHE_CHANNEL && n.payload) {
-        const m = JSON.parse(n.payload) as { p?: string; o?: string; i?: number; ack?: number; to?: string };
+  private newListener(): PgListener {
+    this.listener = new PgListener({
+      url: this.opts.pgUrl!,
+      channel: CACHE_CHANNEL,
+      applicationName: this.listenerName,
+      retryMs: { first: 1000, max: 1000 },
+      onNotification: (payload, client) => {
+        const m = JSON.parse(payload) as { p?: string; o?: string; i?: number; ack?: number; to?: string };
         if (m.p !== this.opts.prefix) return;
         if (typeof m.ack === 'number') {
           if (m.to === this.origin) this.acks.get(m.ack)?.();
           return;
         }
         if (m.o === this.origin) return;
-        this.onMessage(n.payload);
+        this.onMessage(payload);
         // Tell the writer this process has dropped the old values (it waits for every listener).
         if (typeof m.i === 'number') void client.query('select pg_notify($1, $2)', [CACHE_CHANNEL, JSON.stringify({ p: this.opts.prefix, ack: m.i, to: m.o })]).catch(() => {});
-      }
+      },
+      // Invalidations missed while the connection was down are unknowable: start empty.
+      onConnected: () => {
+        this.lru?.clear();
+        this.once.recovered('listen', 'cache: invalidation channel back; cache in use');
+      },
+      onLost: (reason) => {
+        this.lru?.clear();
+        if (!this.closed) this.once.failing('listen', `cache: invalidation channel lost (${reason}); serving from the database until it returns`);
+      },
     });
-    await client.connect();
-    await client.query(`LISTEN ${CACHE_CHANNEL}`);
-    this.listen = client;
-    this.lru?.clear();
-    this.listenUp = true;
-    this.once.recovered('listen', 'cache: invalidation channel back; cache in use');
-  }
-
-  private retryListen(): void {
-    if (this.listenRetry || this.closed) return;
-    this.listenRetry = setTimeout(() => {
-      this.listenRetry = null;
-      this.connectListen().catch(() => this.retryListen());
-    }, 1000);
-    this.listenRetry.unref();
+    return this.listener;
   }
 
   // ---- reads ----
@@ -295,7 +279,7 @@ export class Cache {
   serving(): boolean {
     if (this.closed) return false;
     if (this.mode === 'redis') return this.synced && this.redisReady();
-    if (this.mode === 'postgres-notify') return this.listenUp;
+    if (this.mode === 'postgres-notify') return this.listener?.connected ?? false;
     return true;
   }
 
@@ -462,7 +446,7 @@ export class Cache {
 
   /** Listening processes of this instance other than this one. */
   private async otherListeners(): Promise<number> {
-    const c = this.listen ?? this.notifier;
+    const c = this.listener?.connection ?? this.notifier;
     if (!c) return 0;
     try {
       const r = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()', [this.listenerName]);
@@ -513,8 +497,9 @@ export class Cache {
 
   private async notify(payload: string): Promise<boolean> {
     try {
-      if (this.listen) {
-        await this.listen.query('select pg_notify($1, $2)', [CACHE_CHANNEL, payload]);
+      const listening = this.listener?.connection;
+      if (listening) {
+        await listening.query('select pg_notify($1, $2)', [CACHE_CHANNEL, payload]);
         return true;
       }
       // A process that does not read through the cache (the CLI) keeps one client for announcing.
@@ -546,10 +531,9 @@ export class Cache {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.listenRetry) clearTimeout(this.listenRetry);
     await Promise.all([...this.announcing.values()].map((a) => (a.next ?? a.running).catch(() => {})));
-    for (const c of [this.listen, this.notifier]) if (c) await c.end().catch(() => {});
-    this.listen = null;
+    await this.listener?.close();
+    if (this.notifier) await this.notifier.end().catch(() => {});
     this.notifier = null;
     for (const c of [this.redis, this.sub]) if (c) await c.quit().catch(() => c.disconnect());
     this.lru?.clear();
