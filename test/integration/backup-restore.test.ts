@@ -124,6 +124,13 @@ describe('instance clone', () => {
   });
 
   it('copies the database and the files, hard-linked, with personal data replaced', async () => {
+    // Personal data beyond the users table: a session with its client address, the audit log
+    // (its details name e-mail addresses and sign-in addresses), a mirror operator's contact.
+    const alice = await t.ctx.db.selectFrom('users').select('id').where('email', '=', 'alice@example.org').executeTakeFirstOrThrow();
+    await t.ctx.db.insertInto('sessions').values({ id: 'sess-1', user_id: alice.id, created_at: new Date(), expires_at: new Date(Date.now() + 3600_000), last_seen_at: new Date(), address: '203.0.113.9', user_agent: 'Sugar' } as never).execute();
+    await t.ctx.db.insertInto('audit_log').values({ actor_user_id: alice.id, actor_label: 'user:1 alice@example.org', actor_address: '203.0.113.9', action: 'user.email_change', target_type: 'user', target_id: String(alice.id), details: JSON.stringify({ from: 'alice@example.org', to: 'alice.new@mail.example.org', address: '203.0.113.9', field: 'email' }) } as never).execute();
+    await t.ctx.db.insertInto('mirrors').values({ name: 'mirror.example.org', http_url: 'http://mirror.example.org/aslo/', operator: 'Example University', contact: 'admin@mirror.example.org', created_at: new Date(), updated_at: new Date() } as never).execute();
+
     const r = await cloneInstance(t.ctx, target, { anonymize: true });
     assert.ok(r.files >= 4);
     const src = await databaseFingerprint(t.ctx.db, { exclude: NO_MIGRATIONS });
@@ -136,6 +143,18 @@ describe('instance clone', () => {
       assert.doesNotMatch(u.display_name ?? '', /Alice/);
       assert.equal(u.password_hash, null);
     }
+    assert.equal((await target.db.selectFrom('sessions').selectAll().execute()).length, 0, 'sessions deleted');
+    const audit = await target.db.selectFrom('audit_log').selectAll().where('action', '=', 'user.email_change').execute();
+    assert.equal(audit.length, 1);
+    const a0 = audit[0]!;
+    assert.equal(a0.actor_address, null);
+    assert.doesNotMatch(`${a0.actor_label} ${JSON.stringify(a0.details)}`, /alice|203\.0\.113/);
+    assert.equal((a0.details as Record<string, unknown>).field, 'email', 'the rest of the details stay');
+    const mirror = await target.db.selectFrom('mirrors').select(['operator', 'contact']).executeTakeFirstOrThrow();
+    assert.deepEqual(mirror, { operator: 'Example University', contact: null });
+    // The source keeps everything.
+    const srcAudit = await t.ctx.db.selectFrom('audit_log').select('details').where('action', '=', 'user.email_change').executeTakeFirstOrThrow();
+    assert.match(JSON.stringify(srcAudit.details), /alice@example\.org/);
     const filesSrc = await fileHashes(t.config.storage.filesDir);
     assert.deepEqual(await fileHashes(env2.config.storage.filesDir), filesSrc);
     const [one] = [...filesSrc.keys()];

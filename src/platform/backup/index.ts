@@ -511,8 +511,9 @@ export async function cloneInstance(from: AppContext, to: AppContext, opts: { an
 
 /**
  * Personal data replaced in a copy: e-mail addresses, passwords, names and profiles of users
- * (authors keep a neutral "User <id>" name), sessions and tokens deleted, client addresses in
- * the audit log, abuse reports and ping counters cleared. Public content (activities, reviews'
+ * (authors keep a neutral "User <id>" name), sessions and tokens deleted, client addresses and
+ * e-mail addresses in the audit log (its details too), abuse reports and ping counters cleared,
+ * mirror operators' contacts removed. Public content (activities, reviews'
  * text) stays. Only columns that exist are touched, so older and newer schemas both work.
  */
 export async function anonymize(db: Db): Promise<void> {
@@ -528,6 +529,14 @@ export async function anonymize(db: Db): Promise<void> {
     { table: 'users', column: 'bio', sql: 'update users set bio = null' },
     { table: 'audit_log', column: 'actor_address', sql: 'update audit_log set actor_address = null' },
     { table: 'audit_log', column: 'actor_label', sql: `update audit_log set actor_label = 'user'` },
+    // Details hold what an action changed: e-mail addresses (registrations, e-mail changes,
+    // authors added) wherever they appear, and the client address of sign-ins.
+    {
+      table: 'audit_log',
+      column: 'details',
+      sql: `update audit_log set details = regexp_replace((details - 'address')::text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+', 'redacted@example.invalid', 'g')::jsonb`,
+    },
+    { table: 'mirrors', column: 'contact', sql: 'update mirrors set contact = null' },
     { table: 'abuse_reports', column: 'reporter_address', sql: 'update abuse_reports set reporter_address = null' },
     { table: 'abuse_reports', column: 'reporter_email', sql: 'update abuse_reports set reporter_email = null' },
     { table: 'update_pings', column: 'address', sql: 'update update_pings set address = null' },
