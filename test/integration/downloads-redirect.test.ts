@@ -85,6 +85,13 @@ describe('the redirect fast path', () => {
     }
     const svc = t.app.downloads;
     const before = svc.redirector.redirects;
+    // aslo_download_redirects_total{mirror}: per mirror host, what /metrics shows.
+    const redirectMetrics = async () => {
+      const per = new Map<string, number>();
+      for (const m of (await t.ctx.metrics.text()).matchAll(/^aslo_download_redirects_total\{[^}]*mirror="([^"]+)"[^}]*\} (\d+)/gm)) per.set(m[1]!, (per.get(m[1]!) ?? 0) + Number(m[2]));
+      return per;
+    };
+    const metricsBefore = await redirectMetrics();
     let redirects = 0;
     let origin = 0;
     const used = new Set<string>();
@@ -113,6 +120,16 @@ describe('the redirect fast path', () => {
     assert.ok(redirects > 700, `${redirects} redirects, ${origin} from the origin`);
     for (const name of ['us', 'de', 'gb-https', 'au', 'google-as', 'net24', 'net28', 'jp-continent', 'fr-http-down']) assert.ok(used.has(name), `${name} never chosen: ${[...used].join(', ')}`);
     for (const name of ['zero', 'small', 'off']) assert.ok(!used.has(name), `${name} chosen`);
+    // Every redirect is counted once under its mirror's host (handed to the metrics once a second).
+    let delta = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const now = await redirectMetrics();
+      delta = new Map([...now].map(([k, v]) => [k, v - (metricsBefore.get(k) ?? 0)] as [string, number]).filter(([, v]) => v > 0));
+      if ([...delta.values()].reduce((a, b) => a + b, 0) >= redirects) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal([...delta.values()].reduce((a, b) => a + b, 0), redirects, 'redirects in /metrics');
+    assert.ok(delta.size >= used.size, `one series per mirror host: ${[...delta.keys()].join(', ')}`);
   });
 
   it('lets the origin answer when no mirror may serve the client', async () => {
