@@ -7,6 +7,7 @@ import { createTestEnv, type TestEnv } from '../helpers/env.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { build } from '../../src/app.js';
 import { loggerOptions } from '../../src/platform/logging/index.js';
+import { enqueue } from '../../src/platform/jobs/index.js';
 import type { FastifyInstance } from 'fastify';
 
 describe('metrics, readiness and request ids', () => {
@@ -72,6 +73,8 @@ describe('metrics, readiness and request ids', () => {
   });
 
   it('counts requests per route pattern, fast paths included, and exports pools and job queues', async () => {
+    // Two jobs waiting in a queue no process handles: the queue depth is 2.
+    for (const n of [1, 2]) await enqueue(ctx.db, 'test.metrics-depth', { n });
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/api/v1/activities`)).status, 200);
     const up = await fetch(`${base}/services/update-aslo.php?id=org.test.Nothing&appVersion=0.120`);
     assert.equal(up.status, 200);
@@ -87,6 +90,8 @@ describe('metrics, readiness and request ids', () => {
     const has = (re: RegExp, what: string) => assert.ok(re.test(text), `${what} in /metrics`);
     has(/aslo_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/activities"/, 'latency histogram');
     has(/aslo_jobs_dead\{[^}]*\} \d+/, 'dead jobs');
+    assert.equal(count(/aslo_jobs_pending\{[^}]*queue="test.metrics-depth"[^}]*\} (\d+)/), 2, 'job queue depth');
+    has(/aslo_cache_requests_total\{[^}]*layer="lru"/, 'cache hits and misses');
     has(/aslo_cache_redis_up/, 'cache state');
     has(/aslo_process_resident_memory_bytes/, 'process metrics');
     if (ctx.database.kind === 'postgres') has(/aslo_db_pool_connections\{[^}]*pool="primary"/, 'pool use');
