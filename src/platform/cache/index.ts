@@ -9,7 +9,7 @@
 // read through any process after a write never sees the old page.
 //
 // Invalidation is explicit and automatic: the database layer reports every committed write
-// (src/platform/db/watch.ts) and the tables it touched; writes to content tables invalidate
+// (src/platform/db/replicas.ts, hooked up in src/platform/context.ts) and the tables it touched; writes to content tables invalidate
 // 'catalog' before the write's query (or its transaction's COMMIT) returns to the caller.
 //
 // Transports, by deployment:
