@@ -1,7 +1,10 @@
 // Run the real `aslo` command in a child process, as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { createPgDatabase, TEST_DATABASE } from './env.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ASLO_BIN = join(REPO_ROOT, 'bin', 'aslo.mjs');
@@ -10,6 +13,29 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+export interface CliEnv {
+  /** A fresh temporary folder; the instance's data folder is `<dir>/data`, the rest is the test's. */
+  dir: string;
+  /** The environment for runCli: that data folder and, on a PostgreSQL run, a database of its own. */
+  env: Record<string, string>;
+  /** Drop the database and remove the folder. */
+  cleanup(): Promise<void>;
+}
+
+/** What a test of the command needs: a data folder, and its own database on PostgreSQL runs. */
+export async function createCliEnv(prefix: string, env: Record<string, string> = {}): Promise<CliEnv> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const pgdb = TEST_DATABASE === 'postgres' ? await createPgDatabase() : null;
+  return {
+    dir,
+    env: { ASLO_DATA_DIR: join(dir, 'data'), ...env, ...(pgdb ? { ASLO_DATABASE_URL: pgdb.url } : {}) },
+    async cleanup() {
+      await pgdb?.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {

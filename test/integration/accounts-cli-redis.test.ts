@@ -2,30 +2,19 @@
 // shared through Redis when it is configured (ASLO_TEST_REDIS_URL, set by .ci/run).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { createPgDatabase, createTestApp, TEST_DATABASE, type TestApp } from '../helpers/env.js';
+import { createCliEnv, runCli } from '../helpers/cli.js';
+import { createTestApp, type TestApp } from '../helpers/env.js';
 import { build } from '../../src/app.js';
 import { Browser, PASSWORD, uniqueEmail } from '../helpers/browser.js';
 
 describe('aslo user and aslo dev outbox', () => {
   let dir: string;
   let env: Record<string, string>;
-  let pgdb: { url: string; drop(): Promise<void> } | null = null;
+  let cleanup = async () => {};
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aslo-user-cli-'));
-    env = { ASLO_DATA_DIR: join(dir, 'data'), ASLO_SAMPLE_LOAD_ON_START: 'false' };
-    if (TEST_DATABASE === 'postgres') {
-      pgdb = await createPgDatabase();
-      env.ASLO_DATABASE_URL = pgdb.url;
-    }
+    ({ dir, env, cleanup } = await createCliEnv('aslo-user-cli-', { ASLO_SAMPLE_LOAD_ON_START: 'false' }));
   });
-  after(async () => {
-    await pgdb?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('creates the first administrator, changes roles, lists accounts', async () => {
     const created = await runCli(['user', 'create', '--admin', '--email', 'root@example.org', '--name', 'Root'], env);

@@ -5,27 +5,18 @@ import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startCliServer } from '../helpers/cli.js';
+import { createCliEnv, runCli, startCliServer } from '../helpers/cli.js';
 import { buildActivity } from '../helpers/activities.js';
-import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
 
 describe('the aslo command', () => {
   let dir: string;
   let env: Record<string, string>;
-  let pgdb: { url: string; drop(): Promise<void> } | null = null;
+  let cleanup = async () => {};
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aslo-cli-'));
-    env = { ASLO_DATA_DIR: join(dir, 'data') };
-    if (TEST_DATABASE === 'postgres') {
-      pgdb = await createPgDatabase();
-      env.ASLO_DATABASE_URL = pgdb.url;
-    }
+    ({ dir, env, cleanup } = await createCliEnv('aslo-cli-'));
   });
-  after(async () => {
-    await pgdb?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('documents every subcommand with --help', async () => {
     const top = await runCli(['--help'], env);

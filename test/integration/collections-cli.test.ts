@@ -1,12 +1,8 @@
 // `aslo collection` and `aslo keys show` as an administrator runs them, then the feeds they drive.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { createCliEnv, runCli } from '../helpers/cli.js';
 import { buildActivity } from '../helpers/activities.js';
-import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
 import { loadConfig, loadSecrets } from '../../src/platform/config.js';
 import { signingKeysFrom } from '../../src/updates/json-index.js';
 import { build } from '../../src/app.js';
@@ -15,15 +11,10 @@ import { readMicroformatLikeSugar } from '../helpers/updates-client.js';
 describe('aslo collection and aslo keys', () => {
   let dir: string;
   let env: Record<string, string>;
-  let pgdb: { url: string; drop(): Promise<void> } | null = null;
+  let cleanup = async () => {};
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aslo-col-'));
-    env = { ASLO_DATA_DIR: join(dir, 'data'), ASLO_SERVER_BASE_URL: 'http://store.test' };
-    if (TEST_DATABASE === 'postgres') {
-      pgdb = await createPgDatabase();
-      env.ASLO_DATABASE_URL = pgdb.url;
-    }
+    ({ dir, env, cleanup } = await createCliEnv('aslo-col-', { ASLO_SERVER_BASE_URL: 'http://store.test' }));
     const files = [
       await buildActivity(dir, { bundleId: 'org.col.Maze', name: 'Maze', version: '1', exec: 'sugar-activity3 m.M' }),
       await buildActivity(dir, { bundleId: 'org.col.Maze', name: 'Maze', version: '2', exec: 'sugar-activity3 m.M', payload: '2' }),
@@ -32,10 +23,7 @@ describe('aslo collection and aslo keys', () => {
     const imp = await runCli(['import', '--status', 'public', ...files], env);
     assert.equal(imp.code, 0, imp.stderr);
   });
-  after(async () => {
-    await pgdb?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('creates, fills, pins and shows a collection; refuses mistakes with clear errors', async () => {
     const created = await runCli(['collection', 'create', 'school', '--name', 'School set', '--description', 'Our activities', '--localized-name', 'es=Conjunto escolar'], env);

@@ -11,8 +11,8 @@ import { defaultRangeFor } from '../../src/catalog/compat.js';
 import { generateCatalog, generatedPrefix, planActivity, userCountFor, type PlannedActivity } from '../../src/catalog/generate.js';
 import { normalizeLocale } from '../../src/catalog/locales.js';
 import { AsloError } from '../../src/platform/errors.js';
-import { runCli } from '../helpers/cli.js';
-import { createPgDatabase, createTestApp, TEST_DATABASE, type TestApp } from '../helpers/env.js';
+import { createCliEnv, runCli } from '../helpers/cli.js';
+import { createTestApp, type TestApp } from '../helpers/env.js';
 
 const OPTS = { activities: 30, versions: 3, seed: 4242, locales: 8 };
 
@@ -256,20 +256,12 @@ describe('aslo dev generate', () => {
 describe('aslo dev generate (the command)', () => {
   let dir: string;
   let env: Record<string, string>;
-  let pgdb: { url: string; drop(): Promise<void> } | null = null;
+  let cleanup = async () => {};
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'aslo-generate-cli-'));
-    env = { ASLO_DATA_DIR: join(dir, 'data') };
-    if (TEST_DATABASE === 'postgres') {
-      pgdb = await createPgDatabase();
-      env.ASLO_DATABASE_URL = pgdb.url;
-    }
+    ({ dir, env, cleanup } = await createCliEnv('aslo-generate-cli-'));
   });
-  after(async () => {
-    await pgdb?.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('generates with progress on stderr and a summary on stdout; a second run of the seed needs --replace', async () => {
     const args = ['dev', 'generate', '--activities', '4', '--versions', '2', '--seed', '9', '--locales', '3'];

@@ -2,29 +2,15 @@
 // not given), list, show, edit, disable/enable, remove, and clear errors with stable codes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
+import { createCliEnv, runCli } from '../helpers/cli.js';
 
 describe('aslo mirror', () => {
-  let dataDir: string;
   let env: Record<string, string>;
-  let drop: (() => Promise<void>) | null = null;
+  let cleanup = async () => {};
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'aslo-mirror-cli-'));
-    env = { ASLO_DATA_DIR: dataDir, ASLO_INSTANCE: 'mirrors', ASLO_SAMPLE_LOAD_ON_START: 'false' };
-    if (TEST_DATABASE === 'postgres') {
-      const pg = await createPgDatabase();
-      env.ASLO_DATABASE_URL = pg.url;
-      drop = pg.drop;
-    }
+    ({ env, cleanup } = await createCliEnv('aslo-mirror-cli-', { ASLO_INSTANCE: 'mirrors', ASLO_SAMPLE_LOAD_ON_START: 'false' }));
   });
-  after(async () => {
-    await drop?.();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('adds, lists, shows, edits, disables, enables and removes a mirror', async () => {
     // 8.8.8.8 is only looked up in the local geo database: no traffic leaves the machine.
