@@ -7,47 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { launchChromium, startStoreServer, type StoreServer } from '../helpers/chromium.js';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { checkA11y, shot, SHOTS } from '../helpers/axe.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { readOutbox } from '../../src/mail/mailer.js';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-const SHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 const XO = { width: 1200, height: 900 };
 const PHONE = { width: 390, height: 844 };
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core on the current page; serious and critical findings fail the test. */
-async function checkA11y(page: Page, label: string): Promise<void> {
-  // page.evaluate runs outside the page's Content-Security-Policy (which forbids inline scripts).
-  await page.evaluate(AXE_SOURCE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: unknown[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    return r.violations;
-  })) as AxeViolation[];
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${label}: accessibility problems`,
-  );
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 describe('the store in Chromium', { timeout: 300_000 }, () => {
   let server: StoreServer;
