@@ -92,6 +92,17 @@ export function contentTypeFor(fileName: string): string {
   return fileName.endsWith('.xol') ? CONTENT_TYPES.xol : CONTENT_TYPES.xo;
 }
 
+/** A file (any status) with its version and activity, as the download paths need it; undefined if none. */
+export function fileWithActivity(db: Db, id: number) {
+  return db
+    .selectFrom('files as f')
+    .innerJoin('versions as v', 'v.id', 'f.version_id')
+    .innerJoin('activities as a', 'a.id', 'v.activity_id')
+    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
+    .where('f.id', '=', id)
+    .executeTakeFirst();
+}
+
 export class CatalogService {
   readonly ingest: IngestService;
 
@@ -433,13 +444,7 @@ export class CatalogService {
 
   /** A public file of a public activity; any file of the activity for its authors, editors and admins. */
   async getFile(id: number, viewer?: Viewer) {
-    const row = await this.db
-      .selectFrom('files as f')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
-      .where('f.id', '=', id)
-      .executeTakeFirst();
+    const row = await fileWithActivity(this.db, id);
     if (!row || ((row.status !== 'public' || row.activity_status !== 'public') && !(await this.canSeeHiddenOf(row.activity_id, viewer)))) {
       throw notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
     }

@@ -5,18 +5,13 @@
 import type { Db } from '../platform/db/index.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import { canSeeHidden, type Viewer } from '../accounts/access.js';
+import { fileWithActivity } from '../catalog/service.js';
 
 export const CONFIRM_PARAM = 'confirm';
 export const CONFIRM_VALUE = 'experimental';
 
 export async function downloadableFile(db: Db, id: number, viewer: () => Promise<Viewer>, confirmed: boolean) {
-  const row = await db
-    .selectFrom('files as f')
-    .innerJoin('versions as v', 'v.id', 'f.version_id')
-    .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
-    .where('f.id', '=', id)
-    .executeTakeFirst();
+  const row = await fileWithActivity(db, id);
   const missing = notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
   if (!row) throw missing;
   if (row.status === 'public' && row.activity_status === 'public') return { ...row, isPublic: true };
