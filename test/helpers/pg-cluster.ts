@@ -5,7 +5,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, chownSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from './ports.js';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -23,17 +23,6 @@ export function canRunCluster(): boolean {
   if (!bin) return false;
   if (process.getuid?.() === 0) return spawnSync('id', ['-u', 'postgres']).status === 0 && spawnSync('runuser', ['--help']).status === 0;
   return true;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 export interface PgNode {

@@ -3,26 +3,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createTestApp, createTestEnv, TEST_DATABASE, type TestApp, type TestEnv } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { startCliServer } from '../helpers/cli.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { Cache } from '../../src/platform/cache/index.js';
 import { isReadOnly, writtenTables } from '../../src/platform/db/replicas.js';
+import { freePort } from '../helpers/ports.js';
 
 const REDIS = process.env.ASLO_TEST_REDIS_URL;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

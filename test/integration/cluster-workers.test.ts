@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import http from 'node:http';
 import pg from 'pg';
 import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
 import { runCli, startCliServer } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
@@ -23,17 +23,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 describe('serve --workers on the embedded database', () => {

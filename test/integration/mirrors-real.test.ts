@@ -11,24 +11,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { prng, rsync, run, startMirror, type TestMirror } from '../helpers/mirrors.js';
 import { createDownloadWorker, type DownloadWorker } from '../../src/downloads/worker.js';
 import { MirrorRegistry } from '../../src/mirrors/registry.js';
 import { parseIp, v4Text } from '../../src/geo/ip.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.js';
 
 function has(bin: string): boolean {
   try {

@@ -20,7 +20,8 @@ import pg from 'pg';
 import { TEST_DATABASE } from '../helpers/env.js';
 import { ASLO_BIN, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
-import { canRunCluster, freePort, startReplicatedCluster, type ReplicatedCluster } from '../helpers/pg-cluster.js';
+import { canRunCluster, startReplicatedCluster, type ReplicatedCluster } from '../helpers/pg-cluster.js';
+import { freePort } from '../helpers/ports.js';
 import { newApiToken, sha256Hex } from '../../src/accounts/secrets.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0) ?? null;
