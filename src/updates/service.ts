@@ -269,6 +269,14 @@ export class UpdateService {
 
   // ---- the JSON index ----
 
+  /** The sort key of a `sugar` parameter (null when it is absent); not a Sugar version is a 400. */
+  private sugarKeyParam(sugar: string | null): string | null {
+    if (sugar === null) return null;
+    const key = this.index.sugarKey(sugar);
+    if (key === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
+    return key;
+  }
+
   /** Parse index.json parameters; bad ones are a 400 with a code. */
   parseIndexQuery(raw: Record<string, unknown>): { sugar: string | null; sugarKey: string | null; since: Date | null } {
     const one = (name: string): string | null => {
@@ -278,11 +286,7 @@ export class UpdateService {
       return v;
     };
     const sugar = one('sugar');
-    let sugarKey: string | null = null;
-    if (sugar !== null) {
-      sugarKey = this.index.sugarKey(sugar);
-      if (sugarKey === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
-    }
+    const sugarKey = this.sugarKeyParam(sugar);
     const sinceRaw = one('since');
     let since: Date | null = null;
     if (sinceRaw !== null) {
@@ -328,11 +332,7 @@ export class UpdateService {
     };
     const lang = normalizeLocale((str('lang') ?? 'en').replace('_', '-')) ?? 'en';
     const sugar = str('sugar');
-    let sugarKey: string | null = null;
-    if (sugar !== null) {
-      sugarKey = this.index.sugarKey(sugar);
-      if (sugarKey === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
-    }
+    const sugarKey = this.sugarKeyParam(sugar);
     const nickname = str('collection_nickname');
     const entries: MicroformatEntry[] = [];
     let title: string;
