@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { po } from 'gettext-parser';
+import { acceptLanguageTags } from '../bundles/i18n.js';
 
 export interface LocaleInfo {
   /** BCP 47 tag, as used in URLs (/pt-BR/...). */
@@ -150,18 +151,8 @@ export function matchLocale(raw: string | null | undefined): string | null {
 
 /** The best supported locale for an Accept-Language header (quality order), or null. */
 export function negotiateLocale(header: string | undefined): string | null {
-  if (!header) return null;
-  const items = header
-    .split(',')
-    .map((part, i) => {
-      const [tag, ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag: (tag ?? '').trim(), q: q ? Number(q.slice(2)) : 1, i };
-    })
-    .filter((x) => x.tag && x.tag !== '*' && Number.isFinite(x.q) && x.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i);
-  for (const item of items) {
-    const m = matchLocale(item.tag);
+  for (const tag of acceptLanguageTags(header)) {
+    const m = matchLocale(tag);
     if (m) return m;
   }
   return null;
