@@ -3,8 +3,8 @@
 // the in-memory index, before Fastify's router, hooks and logging run: the same answer as the
 // Fastify route (both call UpdateService.answerUpdate), at close to the cost of a bare node:http
 // server (bench/update-service). Everything else goes to Fastify unchanged.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { FastifyServerOptions } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastPath } from '../downloads/fast-path.js';
 import type { UpdateService } from './service.js';
 import { UPDATE_PATHS } from './routes.js';
 
@@ -20,7 +20,8 @@ function ifNoneMatchOf(raw: string[]): string | undefined {
   return found;
 }
 
-export class UpdateFastPath {
+/** Offered every request first by the app's server (src/downloads/fast-path.ts fastPathServerFactory). */
+export class UpdateFastPath implements FastPath {
   service: UpdateService | null = null;
 
   /** True when it answered the request. */
@@ -37,25 +38,5 @@ export class UpdateFastPath {
     res.writeHead(out.status, out.headers);
     res.end(out.body ?? undefined);
     return true;
-  }
-
-  /** Fastify's serverFactory: a node:http server that tries the fast path first. */
-  serverFactory(): NonNullable<FastifyServerOptions['serverFactory']> {
-    return ((handler: (req: IncomingMessage, res: ServerResponse) => void, options: FastifyServerOptions) => {
-      const server = http.createServer((req, res) => {
-        let done = false;
-        try {
-          done = this.handle(req, res);
-        } catch {
-          done = false;
-        }
-        if (!done) handler(req, res);
-      });
-      // What Fastify sets on the servers it creates itself.
-      if (options.keepAliveTimeout) server.keepAliveTimeout = options.keepAliveTimeout;
-      if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
-      if (options.connectionTimeout) server.setTimeout(options.connectionTimeout);
-      return server;
-    }) as unknown as NonNullable<FastifyServerOptions['serverFactory']>;
   }
 }
