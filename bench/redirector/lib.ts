@@ -163,6 +163,23 @@ export async function startBare(): Promise<Target> {
   return { name: 'bare node:http, fixed 302', url: `http://127.0.0.1:${port}`, child };
 }
 
+/**
+ * A bare node:http server answering every request with the same status and headers as one
+ * captured answer of aslo (raw head as read off the wire): what the bytes alone cost, without
+ * any of aslo's work.
+ */
+export async function startBareSameHeaders(rawHead: string): Promise<Target> {
+  const port = await freePort();
+  const lines = rawHead.split('\r\n').filter(Boolean);
+  const status = Number(lines[0]!.split(' ')[1]);
+  // Node adds its own Date and Connection headers, as it does for aslo.
+  const headers = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]).filter(([k]) => !/^(date|connection|keep-alive)$/i.test(k!)).flat();
+  const code = `const h=${JSON.stringify(headers)};require('http').createServer((q,s)=>{s.writeHead(${status},h);s.end()}).listen(${port},'127.0.0.1',()=>console.log('ready'))`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitFor(child, /ready/, 'bare node (same headers)');
+  return { name: 'bare node:http, fixed 302 with aslo\'s headers', url: `http://127.0.0.1:${port}`, child };
+}
+
 function nginxBin(): string | null {
   for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(p)) return p;
   const r = spawnSync('sh', ['-c', 'command -v nginx']);

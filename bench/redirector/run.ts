@@ -9,7 +9,7 @@
 // database server) and, for comparison, on the embedded PGlite database, where the database
 // work of counting downloads runs inside the redirector's own process.
 //
-//   npm run bench -- redirector [--files 10000] [--mirrors 50] [--duration 10] [--warmup 15] [--connections 50] [--rounds 2]
+//   npm run bench -- redirector [--files 10000] [--mirrors 50] [--duration 30] [--preload 30] [--warmup 15] [--connections 50] [--rounds 3]
 //        [--database-url postgres://...] [--databases postgres,pglite] [--compare-root DIR --compare-label TEXT] [--no-doc]
 //
 // Mirrors are never contacted: their URLs use the reserved .invalid domain and the load
@@ -20,16 +20,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clientAddresses, cpuMs, createDatabase, load, machineLine, responseSize, seed, startAslo, startBare, startNginx, stopAll, table, untilRedirecting, writeSection, type Result, type Target } from './lib.js';
+import { clientAddresses, cpuMs, createDatabase, load, machineLine, responseSize, seed, startAslo, startBare, startBareSameHeaders, startNginx, stopAll, table, untilRedirecting, writeSection, type Result, type Target } from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
     files: { type: 'string', default: '10000' },
     mirrors: { type: 'string', default: '50' },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    // Unmeasured load on each aslo server right before its measured window: as long as the
+    // download-count flush period, so that the window pays for exactly its share of count
+    // writing (the flush at its start writes the preload's counts, its own are written after).
+    preload: { type: 'string', default: '30' },
     'database-url': { type: 'string', default: process.env.ASLO_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     databases: { type: 'string', default: 'postgres,pglite' },
     // Another checkout (git worktree) of aslo to measure in the same run, on the PostgreSQL data: "before".
@@ -87,17 +91,19 @@ async function main(): Promise<void> {
     }
     const ips = clientAddresses(20_000);
     const aslo = [...targets];
-    targets.push(await startBare());
-    const nginx = await startNginx(dirs[0]!);
-    if (nginx) targets.push(nginx);
     // The geo databases load in the background at start: wait until each store redirects.
     for (const t of aslo) await untilRedirecting(t.url, paths[0]!, ips[0]!);
+    targets.push(await startBare());
+    targets.push(await startBareSameHeaders((await responseSize(aslo[0]!.url, paths[1]!, ips[1]!)).head.split('\r\n\r\n')[0]!));
+    const nginx = await startNginx(dirs[0]!);
+    if (nginx) targets.push(nginx);
     const results = new Map<string, (Result & { cpuUs: number; ratio: number })[]>();
     for (const t of targets) await load(t, paths, ips, Number(args.warmup), CONNECTIONS);
     const rss = new Map(aslo.map((t) => [t.name, rssMiB(t.child.pid)]));
     for (let round = 0; round < Number(args.rounds); round++) {
       const inRound = new Map<string, Result & { cpuUs: number }>();
       for (const t of targets) {
+        if (aslo.includes(t) && Number(args.preload) > 0) await load(t, paths, ips, Number(args.preload), CONNECTIONS, 1000 + round);
         const c0 = cpuMs(t.child.pid);
         const r = await load(t, paths, ips, Number(args.duration), CONNECTIONS, 7 + round);
         const total = Object.values(r.codes).reduce((a, b) => a + b, 0);
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
       ];
     });
     const md = [
-      `${FILES.toLocaleString('en')} published files, ${MIRRORS} mirrors (about 60 % coverage each, 25 countries, every 10th restricted to its country), clients drawn from 20,000 random public IPv4 addresses (X-Forwarded-For from the trusted loopback proxy, looked up in the shipped geo databases), requests spread evenly over the files, every one counted. autocannon in the bench process, ${CONNECTIONS} connections, ${args.rounds} rounds of ${args.duration} s after a ${args.warmup} s warm-up, rounds interleaved; one server process each (the PostgreSQL server is a process of its own).`,
+      `${FILES.toLocaleString('en')} published files, ${MIRRORS} mirrors (about 60 % coverage each, 25 countries, every 10th restricted to its country), clients drawn from 20,000 random public IPv4 addresses (X-Forwarded-For from the trusted loopback proxy, looked up in the shipped geo databases), requests spread evenly over the files, every one counted. autocannon in the bench process, ${CONNECTIONS} connections, ${args.rounds} rounds of ${args.duration} s after a ${args.warmup} s warm-up, rounds interleaved, each aslo window right after ${args.preload} s of unmeasured load (one download-count flush period: the window pays for writing as many counts as it makes); one server process each (the PostgreSQL server is a process of its own). The second bare row answers with exactly the status and headers of aslo's redirect below: the cost of the bytes alone.`,
       '',
       `Machine: ${machineLine()}. Load average when the run started: ${load0} (2 cores shared with other work: compare the ratios, not the absolute numbers). Run ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- redirector\`.`,
       '',

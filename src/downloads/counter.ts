@@ -5,14 +5,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
 
-interface Pending {
-  fileId: number;
-  activityId: number;
-  mirrorId: number;
-  day: string;
-  count: number;
-}
-
 export function isNewDownload(method: string | undefined, range: string | undefined): boolean {
   if (method !== 'GET') return false;
   if (!range) return true;
@@ -20,8 +12,19 @@ export function isNewDownload(method: string | undefined, range: string | undefi
   return !m || m[1] === '0';
 }
 
+/** Key of a (file, mirror) pair in a day's counts: numbers only, no string per download. */
+const MIRROR_BITS = 1048576; // 2^20 mirror ids; file ids up to 2^32 keep the key exact (< 2^53)
+
 export class DownloadCounter {
-  private pending = new Map<string, Pending>();
+  /**
+   * Counts not written yet: per UTC day, per (file, mirror) pair as fileId * 2^20 + mirrorId.
+   * A Map of numbers rather than objects: a busy redirector collects hundreds of thousands of
+   * pairs between two flushes, and each flush walks them once.
+   */
+  private days = new Map<string, Map<number, number>>();
+  /** The current day's map, found without a lookup on every download. */
+  private todayKey = '';
+  private todayCounts = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -43,87 +46,77 @@ export class DownloadCounter {
     return this.dayCache.day;
   }
 
-  /** Today's counts by a numeric key (file id and mirror id): no string is built per download. */
-  private todayPending = new Map<number, Pending>();
-  private todayKey = '';
-
-  count(fileId: number, activityId: number, mirrorId: number, at?: Date): void {
-    const day = at ? at.toISOString().slice(0, 10) : this.today(Date.now());
-    if (day !== this.todayKey) this.settleToday(day);
-    if (at || fileId >= 2 ** 32 || mirrorId >= 2 ** 20) {
-      const key = `${fileId}:${mirrorId}:${day}`;
-      const p = this.pending.get(key);
-      if (p) p.count++;
-      else this.pending.set(key, { fileId, activityId, mirrorId, day, count: 1 });
-      return;
-    }
-    const key = fileId * 1048576 + mirrorId;
-    const p = this.todayPending.get(key);
-    if (p) p.count++;
-    else this.todayPending.set(key, { fileId, activityId, mirrorId, day, count: 1 });
+  private mapOf(day: string): Map<number, number> {
+    let m = this.days.get(day);
+    if (!m) this.days.set(day, (m = new Map()));
+    return m;
   }
 
-  /** Move the numerically keyed counts into the general map (a new day, or a flush). */
-  private settleToday(day: string): void {
-    for (const p of this.todayPending.values()) {
-      const key = `${p.fileId}:${p.mirrorId}:${p.day}`;
-      const cur = this.pending.get(key);
-      if (cur) cur.count += p.count;
-      else this.pending.set(key, p);
+  /** One download of a file, served by a mirror (0: the origin itself). */
+  count(fileId: number, mirrorId: number, at?: Date): void {
+    if (!(fileId > 0 && fileId < 2 ** 32 && mirrorId >= 0 && mirrorId < MIRROR_BITS)) return;
+    const key = fileId * MIRROR_BITS + mirrorId;
+    let m: Map<number, number>;
+    if (at) m = this.mapOf(at.toISOString().slice(0, 10));
+    else {
+      const day = this.today(Date.now());
+      if (day !== this.todayKey) {
+        this.todayKey = day;
+        this.todayCounts = this.mapOf(day);
+      }
+      m = this.todayCounts;
     }
-    this.todayPending = new Map();
-    this.todayKey = day;
+    m.set(key, (m.get(key) ?? 0) + 1);
   }
 
   get unsaved(): number {
     let n = 0;
-    for (const p of this.pending.values()) n += p.count;
-    for (const p of this.todayPending.values()) n += p.count;
+    for (const m of this.days.values()) for (const c of m.values()) n += c;
     return n;
   }
 
   async flush(): Promise<void> {
     if (this.flushing) await this.flushing;
-    this.settleToday(this.todayKey);
-    if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
+    if (this.days.size === 0) return;
+    const batch = this.days;
+    this.days = new Map();
+    this.todayKey = '';
     this.flushing = (async () => {
       try {
         // One transaction, a few statements whatever the number of files: the counts as arrays
-        // (unnest), files deleted meanwhile skipped by the join, the activities' totals in one update.
+        // (unnest), files deleted meanwhile skipped by the join, and the activities' totals
+        // from the same rows (the counts carry no activity: the database knows it).
         await this.db.transaction().execute(async (trx) => {
-          for (let i = 0; i < batch.length; i += 5000) {
-            const part = batch.slice(i, i + 5000);
-            const fileIds = part.map((p) => p.fileId);
-            const days = part.map((p) => p.day);
-            const mirrorIds = part.map((p) => p.mirrorId);
-            const counts = part.map((p) => p.count);
-            await sql`
-              insert into download_counts (file_id, day, mirror_id, count)
-              select v.file_id, v.day, v.mirror_id, v.count
-              from unnest(${fileIds}::bigint[], ${days}::date[], ${mirrorIds}::bigint[], ${counts}::bigint[]) as v (file_id, day, mirror_id, count)
-              join files f on f.id = v.file_id
-              on conflict (file_id, day, mirror_id) do update set count = download_counts.count + excluded.count
-            `.execute(trx);
+          for (const [day, counts] of batch) {
+            const keys = [...counts.keys()];
+            for (let i = 0; i < keys.length; i += 5000) {
+              const part = keys.slice(i, i + 5000);
+              const fileIds = part.map((k) => Math.floor(k / MIRROR_BITS));
+              const mirrorIds = part.map((k) => k % MIRROR_BITS);
+              const ns = part.map((k) => counts.get(k)!);
+              await sql`
+                with v as (
+                  select u.file_id, u.mirror_id, u.n, ver.activity_id
+                  from unnest(${fileIds}::bigint[], ${mirrorIds}::bigint[], ${ns}::bigint[]) as u (file_id, mirror_id, n)
+                  join files f on f.id = u.file_id
+                  join versions ver on ver.id = f.version_id
+                ), counted as (
+                  insert into download_counts (file_id, day, mirror_id, count)
+                  select file_id, ${day}::date, mirror_id, n from v
+                  on conflict (file_id, day, mirror_id) do update set count = download_counts.count + excluded.count
+                )
+                update activities a set download_count = a.download_count + t.n
+                from (select activity_id, sum(n) as n from v group by activity_id) as t
+                where a.id = t.activity_id
+              `.execute(trx);
+            }
           }
-          const perActivity = new Map<number, number>();
-          for (const p of batch) perActivity.set(p.activityId, (perActivity.get(p.activityId) ?? 0) + p.count);
-          const ids = [...perActivity.keys()];
-          const ns = ids.map((id) => perActivity.get(id)!);
-          await sql`
-            update activities a set download_count = a.download_count + v.n
-            from unnest(${ids}::bigint[], ${ns}::bigint[]) as v (id, n)
-            where a.id = v.id
-          `.execute(trx);
         });
       } catch (err) {
         // Keep the counts for the next flush.
-        for (const p of batch) {
-          const key = `${p.fileId}:${p.mirrorId}:${p.day}`;
-          const cur = this.pending.get(key);
-          if (cur) cur.count += p.count;
-          else this.pending.set(key, p);
+        for (const [day, counts] of batch) {
+          const m = this.mapOf(day);
+          for (const [k, n] of counts) m.set(k, (m.get(k) ?? 0) + n);
         }
         throw err;
       } finally {

@@ -340,7 +340,17 @@ export class FastRedirector {
       const s = plan.slots[i]!;
       const a = fmix(netMix ^ slots.mirrorMix[s]!);
       const bb = fmix(a ^ 0x165667b1 ^ plan.pair[i]!);
-      const score = -slots.weight[s]! / Math.log((a * 1048576 + (bb >>> 12) + 0.5) / 4503599627370496);
+      const u = (a * 1048576 + (bb >>> 12) + 0.5) / 4503599627370496;
+      const w = slots.weight[s]!;
+      if (cnt === k) {
+        // The top k is full: a candidate behind its last bucket cannot enter, and one in that
+        // bucket only with a score above the last one's. As ln(u) <= u - 1, the score -w/ln(u)
+        // is at most w/(1 - u): when even that bound loses, the logarithm is not needed (most
+        // candidates, once the top k holds good ones). The margin keeps rounding on the safe side.
+        const lastB = topB[k - 1]!;
+        if (b > lastB || (b === lastB && (1 - u) * topS[k - 1]! > w * (1 + 1e-9))) continue;
+      }
+      const score = -w / Math.log(u);
       let j = cnt;
       while (j > 0 && (topB[j - 1]! > b || (topB[j - 1] === b && topS[j - 1]! < score))) j--;
       if (j >= k) continue;
@@ -374,7 +384,7 @@ export class FastRedirector {
     this.redirects++;
     const slot = plan.slots[topI[0]!]!;
     const mirrorId = slots.mirror[slot]!.id;
-    if (req.method === 'GET' && (w.range === undefined || isNewDownload('GET', w.range))) o.counter.count(file.id, file.activityId, mirrorId);
+    if (req.method === 'GET' && (w.range === undefined || isNewDownload('GET', w.range))) o.counter.count(file.id, mirrorId);
     o.onRedirect?.(mirrorId, slot);
     return true;
   }

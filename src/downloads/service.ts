@@ -231,11 +231,11 @@ export class DownloadService {
       const first = decision.ranked[0]!;
       res.writeHead(302, this.redirectHeaders(file, first.url, decision.ranked));
       res.end();
-      if (counted) this.counter.count(file.id, file.activityId, first.mirror.id);
+      if (counted) this.counter.count(file.id, first.mirror.id);
       this.countRedirect(first.mirror.id);
       return;
     }
-    if (counted) this.counter.count(file.id, file.activityId, 0);
+    if (counted) this.counter.count(file.id, 0);
     await this.sendOrigin(req, res, file);
   }
 

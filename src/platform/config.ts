@@ -213,7 +213,7 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
     sample: { loadOnStart: true },
     mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
     accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
-    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 60, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 5 },
+    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 60, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 30 },
     mirrors: {
       healthIntervalSeconds: 60,
       verifyBackoffSeconds: ['120', '300', '900', '1800', '3600'],
@@ -343,8 +343,9 @@ downloads:
   # Alternatives sent as Link: rel=duplicate headers, and the cap on their total bytes.
   linkAlternatives: 4
   linkHeaderMaxBytes: 1024
-  # Download counts are added up in memory and written this often (seconds).
-  countFlushSeconds: 5
+  # Download counts are added up in memory and written this often (seconds): longer means fewer
+  # rows to write (a pair counted many times is one row), at the price of counts appearing later.
+  countFlushSeconds: 30
 
 mirrors:
   # Health check of every mirror, HTTP and HTTPS separately (seconds).
