@@ -17,9 +17,17 @@ export class DownloadFastPath implements FastPath {
   }
 }
 
+/** The server made by fastPathServerFactory: metrics plug in to see what the fast paths answered. */
+export interface FastPathServer extends http.Server {
+  /** Called for each request a fast path took, with performance.now() at its arrival. */
+  onFastAnswer: ((req: IncomingMessage, res: ServerResponse, startedAt: number) => void) | null;
+}
+
 export function fastPathServerFactory(paths: FastPath[]): NonNullable<FastifyServerOptions['serverFactory']> {
   return ((handler: (req: IncomingMessage, res: ServerResponse) => void, options: FastifyServerOptions) => {
     const server = http.createServer((req, res) => {
+      const observe = server.onFastAnswer;
+      const startedAt = observe === null ? 0 : performance.now();
       for (const p of paths) {
         let done = false;
         try {
@@ -27,10 +35,14 @@ export function fastPathServerFactory(paths: FastPath[]): NonNullable<FastifySer
         } catch {
           done = res.headersSent;
         }
-        if (done) return;
+        if (done) {
+          if (observe !== null) observe(req, res, startedAt);
+          return;
+        }
       }
       handler(req, res);
-    });
+    }) as FastPathServer;
+    server.onFastAnswer = null;
     if (options.keepAliveTimeout) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
     if (options.connectionTimeout) server.setTimeout(options.connectionTimeout);
