@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
-import { machineLine, table, writeSection } from '../lib/report.js';
+import { machineLine, table, today, writeSection } from '../lib/report.js';
 
 const MiB = 1024 * 1024;
 const OPS = ['sha256', 'stage', 'validate', 'ingest'] as const;
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nIngest throughput and memory (${machineLine()})\n\n${main}\n\nBreakdown\n\n${parts}\n\n${verdict}\n`);
 
     if (write) {
-      const date = new Date().toISOString().slice(0, 10);
+      const date = today();
       writeSection(
         'ingest',
         '## Ingest',

@@ -1,7 +1,7 @@
-// Shared by the benchmarks: the machine a run happened on, and writing one section of
-// docs/benchmarks.md without touching the others.
+// Shared by the benchmarks: the machine a run happened on, tables, progress lines, and writing one
+// section of docs/benchmarks.md without touching the others.
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, platform, release, arch } from 'node:os';
+import { cpus, totalmem, platform, release, arch, loadavg } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -11,16 +11,19 @@ export interface Machine {
   cpu: string;
   cores: number;
   memoryGiB: number;
+  memoryBytes: number;
   node: string;
   os: string;
 }
 
 export function machine(): Machine {
   const list = cpus();
+  const memoryBytes = totalmem();
   return {
     cpu: list[0]?.model.trim() ?? 'unknown',
     cores: list.length,
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    memoryGiB: Math.round((memoryBytes / 1024 ** 3) * 10) / 10,
+    memoryBytes,
     node: process.version,
     os: `${platform()} ${release()} ${arch()}`,
   };
@@ -28,6 +31,31 @@ export function machine(): Machine {
 
 export function machineLine(m: Machine = machine()): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.os}`;
+}
+
+/** The redirector benchmarks' form of the machine line: memory in whole GiB. */
+export function shortMachineLine(m: Machine = machine()): string {
+  return `${m.cpu}, ${m.cores} cores, ${Math.round(m.memoryBytes / 1024 ** 3)} GiB, Node ${m.node}, ${m.os}`;
+}
+
+/** Today's date, YYYY-MM-DD (UTC). */
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** "Run <date> on <machine>.": the first line of a section. */
+export function runLine(): string {
+  return `Run ${today()} on ${machineLine()}.`;
+}
+
+/** The load averages (1, 5, 15 minutes), e.g. "1.3 1.4 1.5". */
+export function loadAverage(): string {
+  return loadavg().map((x) => x.toFixed(1)).join(' ');
+}
+
+/** A progress line on stderr (stdout is for the tables). */
+export function log(s: string): void {
+  process.stderr.write(s + '\n');
 }
 
 /** A markdown table; numbers are right-aligned. */
@@ -38,6 +66,12 @@ export function table(head: string[], rows: (string | number)[][]): string {
   const line = (r: string[]) => `| ${r.map((c, i) => (numeric[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join(' | ')} |`;
   const sep = `|${width.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(head), sep, ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+/** A markdown table without padding or alignment (the redirector benchmarks' sections). */
+export function plainTable(head: string[], rows: (string | number)[][]): string {
+  const line = (r: (string | number)[]) => `| ${r.join(' | ')} |`;
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 const SKELETON = `# Benchmarks

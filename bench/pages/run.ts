@@ -10,19 +10,16 @@
 // random ones.
 // Prints a table (requests/s, p50/p99, CPU per 1,000 requests, ratio to /healthz, page size) and
 // rewrites the `pages` section of docs/benchmarks.md.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import autocannon from 'autocannon';
-import { sql } from 'kysely';
-import { loadConfig } from '../../src/platform/config.js';
-import { createContext } from '../../src/platform/context.js';
-import { generateCatalog } from '../../src/catalog/generate.js';
-import { DOC, ROOT, machineLine, table, writeSection } from '../lib/report.js';
+import { prepareCatalog } from '../lib/catalog.js';
+import { inTurn, median, runLoad } from '../lib/load.js';
+import { startAsloServe } from '../lib/processes.js';
+import { DOC, ROOT, loadAverage, log, runLine, table, writeSection } from '../lib/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,8 +42,6 @@ const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
 const SEED = 11;
 
-const log = (s: string) => process.stderr.write(s + '\n');
-
 function rng(seed: number): () => number {
   let x = seed;
   return () => {
@@ -55,87 +50,6 @@ function rng(seed: number): () => number {
     x ^= x << 5;
     return (x >>> 0) / 4294967296;
   };
-}
-
-async function prepareCatalog(dataDir: string, env: Record<string, string>): Promise<string[]> {
-  const config = loadConfig({ dataDir, instance: 'bench', env, writeDefaults: true });
-  const ctx = await createContext(config, { migrate: true });
-  try {
-    const count = async () => (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
-    let ids = await count();
-    if (ids.length < ACTIVITIES) {
-      const started = Date.now();
-      let last = 0;
-      await generateCatalog(ctx, {
-        activities: ACTIVITIES,
-        versions: VERSIONS,
-        seed: SEED,
-        files: false,
-        onProgress: (done, total) => {
-          if (Date.now() - last > 5000) {
-            last = Date.now();
-            log(`  generating ${done}/${total}`);
-          }
-        },
-      });
-      log(`  generated ${ACTIVITIES} x ${VERSIONS} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      // Planner statistics, as PostgreSQL's autovacuum would gather them (PGlite runs no autovacuum).
-      await sql`analyze`.execute(ctx.db);
-      ids = await count();
-    }
-    return ids;
-  } finally {
-    await ctx.close();
-  }
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-function startServer(env: Record<string, string>): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start:\n${out}`));
-    }, 600_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /listening (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          url: m[1]!.replace('localhost', '127.0.0.1'),
-          child,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null) return r();
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-              setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-            }),
-        });
-      }
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
-    });
-  });
-}
-
-function cpuMsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 interface Measure {
@@ -148,17 +62,8 @@ interface Measure {
 }
 
 async function load(url: string, paths: string[], seconds: number, pid: number): Promise<Measure> {
-  let i = 0;
-  const cpuBefore = cpuMsOf(pid);
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'accept-encoding': 'gzip' },
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
-  } as unknown as autocannon.Options);
-  const cpu = cpuMsOf(pid) - cpuBefore;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuPerK: (cpu / Math.max(1, result.requests.total)) * 1000, bad: result.non2xx + result.errors + result.timeouts, total: result.requests.total };
+  const r = await runLoad({ url, connections: CONNECTIONS, seconds, next: inTurn(paths), headers: { 'accept-encoding': 'gzip' }, pids: [pid] });
+  return { rps: r.rps, p50: r.p50, p99: r.p99, cpuPerK: r.cpuPerK, bad: r.non2xx + r.errors + r.timeouts, total: r.total };
 }
 
 const WORDS = ['math', 'music', 'paint', 'garden', 'stars', 'space', 'words', 'read', 'maps', 'chess', 'piano', 'draw', 'robot', 'turtle', 'physics', 'colors', 'numbers', 'juego', 'música', 'lectura', 'ciencia', 'étoiles', 'jardin', 'mapas', 'explorer', 'puzzle', 'ocean', 'animals', 'clock', 'story',
@@ -171,7 +76,8 @@ async function main(): Promise<void> {
   const dbKind = args['database-url'] ? 'PostgreSQL' : 'embedded PGlite';
   try {
     log(`catalog: ${ACTIVITIES} activities x ${VERSIONS} versions (${dbKind}) in ${dir}`);
-    const ids = await prepareCatalog(dir, env);
+    // Planner statistics after generating, as PostgreSQL's autovacuum would gather them (PGlite runs no autovacuum).
+    const ids = await prepareCatalog(dir, env, { activities: ACTIVITIES, versions: VERSIONS, seed: SEED, analyze: true });
     const r = rng(2463534242);
     const cases: Record<string, string[]> = {
       '/healthz (floor)': ['/healthz'],
@@ -181,7 +87,7 @@ async function main(): Promise<void> {
       'activity (2,000 random)': Array.from({ length: 2000 }, () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`),
     };
     log('starting the store (aslo serve)...');
-    const server = await startServer({ ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' });
+    const server = await startAsloServe({ ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' });
     const sizes: Record<string, string> = {};
     const results: Record<string, Measure[]> = {};
     try {
@@ -205,10 +111,6 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
-    const median = (xs: number[]) => {
-      const v = [...xs].sort((a, b) => a - b);
-      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-    };
     const floor = median(results['/healthz (floor)']!.map((m) => m.rps));
     const rows = Object.entries(results).map(([name, ms]) => {
       const rps = median(ms.map((m) => m.rps));
@@ -218,7 +120,7 @@ async function main(): Promise<void> {
     console.log(`\n${out}\n`);
     if (!args['no-doc']) {
       const body = [
-        `Run ${new Date().toISOString().slice(0, 10)} on ${machineLine()}.`,
+        runLine(),
         '',
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
           `One \`aslo serve\` process; autocannon in another, ${CONNECTIONS} connections, gzip accepted; ${ROUNDS} rounds of ${DURATION} s per kind after a ${WARMUP} s warm-up ` +
@@ -228,7 +130,7 @@ async function main(): Promise<void> {
         '',
         out,
         '',
-        `Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
+        `Load average at the end of the run: ${loadAverage()}.`,
         '',
         'Reproduce: `npm run bench -- pages` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--rounds`, `--database-url`, `--keep DIR` to reuse a generated catalog, `--no-doc`).',
       ].join('\n');

@@ -22,7 +22,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/platform/config.js';
@@ -32,7 +32,8 @@ import { MirrorRegistry } from '../../src/mirrors/registry.js';
 import { buildActivity } from '../../test/helpers/activities.js';
 import { rsync, startMirror, type TestMirror } from '../../test/helpers/mirrors.js';
 import { startCliServer } from '../../test/helpers/cli.js';
-import { clientAddresses, createDatabase, machineLine, prng, table, writeSection } from './lib.js';
+import { loadAverage, plainTable, shortMachineLine, today, writeSection } from '../lib/report.js';
+import { clientAddresses, createDatabase, prng } from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -273,13 +274,13 @@ async function main(): Promise<void> {
     const md = [
       `The store as \`aslo serve\` on PostgreSQL with its job worker on the default schedule (health round every ${config.mirrors.healthIntervalSeconds} s sampling ${config.mirrors.healthSampleFiles} verified files per mirror, a piece read every ${config.mirrors.spotCheckEvery} rounds, verification sweep every ${config.mirrors.verifySweepSeconds} s, backoff ${config.mirrors.verifyBackoffSeconds.join('/')} s); ${mirrors.length} loopback mirrors filled with \`rsync -a --delete\` from the repo tree every ${args['sync-seconds']} s each (staggered); ${args.files} published files of about 16 KB, then one more every ${args['publish-every']} s; ${args.concurrency} clients downloading for ${args.duration} s from 5,000 addresses, each redirect followed at once and the bytes hashed against its Repr-Digest. Bench: \`node --import tsx bench/redirector/churn.ts\`.`,
       '',
-      `Machine: ${machineLine()}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}. Run ${new Date().toISOString().slice(0, 10)}.`,
+      `Machine: ${shortMachineLine()}; load average at the end ${loadAverage()}. Run ${today()}.`,
       '',
       '**(a) Redirects that would have hit a missing or wrong file under mirror churn**',
       '',
-      table(['redirects checked', 'right bytes', 'missing file', 'wrong bytes', 'mirror not answering', 'served by the origin'], [[total, total - bad.length, byKind('missing'), byKind('wrong bytes'), byKind('unreachable'), origin]]),
+      plainTable(['redirects checked', 'right bytes', 'missing file', 'wrong bytes', 'mirror not answering', 'served by the origin'], [[total, total - bad.length, byKind('missing'), byKind('wrong bytes'), byKind('unreachable'), origin]]),
       '',
-      table(['event', 'what', 'redirects to that mirror until its next event', 'of them bad', 'last bad one, s after the event'], eventRows),
+      plainTable(['event', 'what', 'redirects to that mirror until its next event', 'of them bad', 'last bad one, s after the event'], eventRows),
       '',
       `**(b) Publish to first redirect to a mirror** (${newFiles.length} files published during the run, ${times.length} redirected before it ended): median ${q(0.5)} s, 90th percentile ${q(0.9)} s, longest ${times.length ? times.at(-1)!.toFixed(0) : '-'} s.`,
     ].join('\n');

@@ -1,20 +1,19 @@
 // What the redirector benchmarks share: a seeded instance (published files, mirrors with partial
 // coverage), the servers under test (aslo --role download, a bare node:http server and nginx
-// answering a fixed 302), the load generator (autocannon, geo-spread X-Forwarded-For clients)
-// and the report helpers (this benchmark's section of docs/benchmarks.md).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
+// answering a fixed 302) and the load generator (autocannon, geo-spread X-Forwarded-For
+// clients). Ports, processes, /proc counters and the report helpers are in bench/lib/.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { sql } from 'kysely';
-import autocannon from 'autocannon';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext } from '../../src/platform/context.js';
 import { continentOf } from '../../src/geo/continents.js';
+import { runLoad } from '../lib/load.js';
+import { freePort, nginxBin, waitForOutput } from '../lib/processes.js';
+import { ROOT } from '../lib/report.js';
 
-export const ROOT = new URL('../../', import.meta.url).pathname;
-export const DOC = join(ROOT, 'docs', 'benchmarks.md');
 export const FIXED = 'http://m1.mirrors.invalid/sugar/1/activity-1.xo';
 
 export function prng(seed: number): () => number {
@@ -26,17 +25,6 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 export const COUNTRIES = ['US', 'DE', 'GB', 'FR', 'BR', 'PE', 'UY', 'AR', 'IN', 'JP', 'CN', 'AU', 'NZ', 'ZA', 'KE', 'NG', 'CA', 'MX', 'ES', 'IT', 'NL', 'SE', 'RU', 'KR', 'SG'];
@@ -127,23 +115,6 @@ export interface Target {
   child: ChildProcess;
 }
 
-export function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 120_000);
-    const on = (d: Buffer) => {
-      out += d;
-      if (pattern.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${out}`)));
-  });
-}
-
 /** `aslo serve --role download` on the seeded data folder (optionally with extra node flags). */
 export async function startAslo(dataDir: string, opts: { nodeArgs?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Target> {
   const port = await freePort();
@@ -151,7 +122,7 @@ export async function startAslo(dataDir: string, opts: { nodeArgs?: string[]; en
     env: { ...process.env, ASLO_DATA_DIR: dataDir, ASLO_INSTANCE: 'bench', ASLO_SERVER_LOG_LEVEL: 'warn', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await waitFor(child, /listening/, 'aslo');
+  await waitForOutput(child, /listening/, 'aslo', 120_000);
   return { name: 'aslo (--role download)', url: `http://127.0.0.1:${port}`, child };
 }
 
@@ -159,7 +130,7 @@ export async function startBare(): Promise<Target> {
   const port = await freePort();
   const code = `require('http').createServer((q,s)=>{s.writeHead(302,{location:${JSON.stringify(FIXED)},'content-length':'0'});s.end()}).listen(${port},'127.0.0.1',()=>console.log('ready'))`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitFor(child, /ready/, 'bare node');
+  await waitForOutput(child, /ready/, 'bare node', 120_000);
   return { name: 'bare node:http, fixed 302', url: `http://127.0.0.1:${port}`, child };
 }
 
@@ -176,14 +147,8 @@ export async function startBareSameHeaders(rawHead: string): Promise<Target> {
   const headers = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]).filter(([k]) => !/^(date|connection|keep-alive)$/i.test(k!)).flat();
   const code = `const h=${JSON.stringify(headers)};require('http').createServer((q,s)=>{s.writeHead(${status},h);s.end()}).listen(${port},'127.0.0.1',()=>console.log('ready'))`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitFor(child, /ready/, 'bare node (same headers)');
+  await waitForOutput(child, /ready/, 'bare node (same headers)', 120_000);
   return { name: 'bare node:http, fixed 302 with aslo\'s headers', url: `http://127.0.0.1:${port}`, child };
-}
-
-function nginxBin(): string | null {
-  for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(p)) return p;
-  const r = spawnSync('sh', ['-c', 'command -v nginx']);
-  return r.status === 0 ? r.stdout.toString().trim() : null;
 }
 
 export async function startNginx(dir: string): Promise<Target | null> {
@@ -229,24 +194,9 @@ export interface Result {
 /** autocannon against one target: random paths, random clients (X-Forwarded-For from loopback, a trusted proxy). */
 export async function load(target: { url: string }, paths: string[], ips: string[], seconds: number, connections: number, seedValue = 7): Promise<Result> {
   const rand = prng(seedValue);
-  const res = await autocannon({
-    url: target.url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        setupRequest: (req: Record<string, unknown>) => {
-          req.path = paths[Math.floor(rand() * paths.length)];
-          req.headers = { 'x-forwarded-for': ips[Math.floor(rand() * ips.length)] };
-          return req;
-        },
-      },
-    ],
-  } as never);
-  const r = res as unknown as { requests: { average: number; total: number }; latency: { p99: number; p50: number }; throughput: { total: number }; statusCodeStats?: Record<string, { count: number }> };
-  const codes: Record<string, number> = {};
-  for (const [k, v] of Object.entries(r.statusCodeStats ?? {})) codes[k] = v.count;
-  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, bytes: r.requests.total ? r.throughput.total / r.requests.total : 0, codes };
+  const next = () => ({ path: paths[Math.floor(rand() * paths.length)]!, headers: { 'x-forwarded-for': ips[Math.floor(rand() * ips.length)]! } });
+  const r = await runLoad({ url: target.url, connections, seconds, next });
+  return { rps: r.rps, p99: r.p99, p50: r.p50, bytes: r.bytes, codes: r.codes };
 }
 
 /** One raw answer (status line, headers and body) and its size in bytes. */
@@ -259,42 +209,6 @@ export async function responseSize(url: string, path: string, ip: string): Promi
     s.on('end', () => resolve({ bytes: buf.length, head: buf.toString('latin1') }));
     s.on('error', reject);
   });
-}
-
-/** CPU time (user + system) a process used so far, in milliseconds (Linux /proc; 0 elsewhere). */
-export function cpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-export function machineLine(): string {
-  return `${cpus()[0]?.model.trim()}, ${cpus().length} cores, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${platform()} ${release()} ${arch()}`;
-}
-
-export function table(head: string[], rows: (string | number)[][]): string {
-  const line = (r: (string | number)[]) => `| ${r.join(' | ')} |`;
-  return [line(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-/** Rewrite only the text between <!-- bench:<name>:start --> and its end marker. */
-export function writeSection(name: string, heading: string, body: string): void {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  const block = `${start}\n${body.trim()}\n${end}`;
-  const i = doc.indexOf(start);
-  const j = doc.indexOf(end);
-  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
-  else doc = `${doc.trimEnd()}\n\n${heading}\n\n${block}\n`;
-  const tmp = `${DOC}.tmp-${process.pid}`;
-  writeFileSync(tmp, doc);
-  renameSync(tmp, DOC);
 }
 
 export async function stopAll(targets: Target[]): Promise<void> {

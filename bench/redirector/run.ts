@@ -15,12 +15,14 @@
 // Mirrors are never contacted: their URLs use the reserved .invalid domain and the load
 // generator does not follow redirects. The correctness figures (mirror churn, time to the first
 // redirect) come from bench/redirector/churn.ts. Writes its section of docs/benchmarks.md.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clientAddresses, cpuMs, createDatabase, load, machineLine, responseSize, seed, startAslo, startBare, startBareSameHeaders, startNginx, stopAll, table, untilRedirecting, writeSection, type Result, type Target } from './lib.js';
+import { median } from '../lib/load.js';
+import { cpuMs, memoryOf } from '../lib/processes.js';
+import { loadAverage, plainTable, shortMachineLine, today, writeSection } from '../lib/report.js';
+import { clientAddresses, createDatabase, load, responseSize, seed, startAslo, startBare, startBareSameHeaders, startNginx, stopAll, untilRedirecting, type Result, type Target } from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,21 +48,12 @@ const FILES = Number(args.files);
 const MIRRORS = Number(args.mirrors);
 const CONNECTIONS = Number(args.connections);
 
-function rssMiB(pid: number | undefined): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 async function main(): Promise<void> {
   const dirs: string[] = [];
   const drops: (() => Promise<void>)[] = [];
   const targets: Target[] = [];
   const kinds = args.databases.split(',').map((s) => s.trim()).filter(Boolean);
-  const load0 = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const load0 = loadAverage();
   try {
     let paths: string[] = [];
     for (const kind of kinds) {
@@ -99,7 +92,7 @@ async function main(): Promise<void> {
     if (nginx) targets.push(nginx);
     const results = new Map<string, (Result & { cpuUs: number; ratio: number })[]>();
     for (const t of targets) await load(t, paths, ips, Number(args.warmup), CONNECTIONS);
-    const rss = new Map(aslo.map((t) => [t.name, rssMiB(t.child.pid)]));
+    const rss = new Map(aslo.map((t) => [t.name, Math.round(memoryOf(t.child.pid).rss) || 0]));
     for (let round = 0; round < Number(args.rounds); round++) {
       const inRound = new Map<string, Result & { cpuUs: number }>();
       for (const t of targets) {
@@ -122,10 +115,6 @@ async function main(): Promise<void> {
       sizes.set(t.name, s.bytes);
       if (t === targets[0]) sample = s.head;
     }
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
     const bareName = targets.find((t) => t.name.startsWith('bare'))!.name;
     const bareCpu = median(results.get(bareName)!.map((r) => r.cpuUs));
     const rows = targets.map((t) => {
@@ -151,9 +140,9 @@ async function main(): Promise<void> {
     const md = [
       `${FILES.toLocaleString('en')} published files, ${MIRRORS} mirrors (about 60 % coverage each, 25 countries, every 10th restricted to its country), clients drawn from 20,000 random public IPv4 addresses (X-Forwarded-For from the trusted loopback proxy, looked up in the shipped geo databases), requests spread evenly over the files, every one counted. autocannon in the bench process, ${CONNECTIONS} connections, ${args.rounds} rounds of ${args.duration} s after a ${args.warmup} s warm-up, rounds interleaved, each aslo window right after ${args.preload} s of unmeasured load (one download-count flush period: the window pays for writing as many counts as it makes); one server process each (the PostgreSQL server is a process of its own). The second bare row answers with exactly the status and headers of aslo's redirect below: the cost of the bytes alone.`,
       '',
-      `Machine: ${machineLine()}. Load average when the run started: ${load0} (2 cores shared with other work: compare the ratios, not the absolute numbers). Run ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- redirector\`.`,
+      `Machine: ${shortMachineLine()}. Load average when the run started: ${load0} (2 cores shared with other work: compare the ratios, not the absolute numbers). Run ${today()} with \`npm run bench -- redirector\`.`,
       '',
-      table(['server', 'requests/s', 'p50 ms', 'p99 ms', 'response bytes', 'ratio to bare node', 'ratio range', 'server CPU µs/request', 'bare node CPU / this CPU', 'status codes'], rows),
+      plainTable(['server', 'requests/s', 'p50 ms', 'p99 ms', 'response bytes', 'ratio to bare node', 'ratio range', 'server CPU µs/request', 'bare node CPU / this CPU', 'status codes'], rows),
       '',
       'Medians over the rounds. "Ratio to bare node" is requests/s divided by the bare server\'s in the same round; "server CPU" is the CPU time the server process used per answered request (its /proc counters), which depends less on the load generator (autocannon shares the two cores). For the PostgreSQL row the database server\'s own CPU (writing the download counts) is not included.',
       '',

@@ -9,20 +9,20 @@
 //
 // Needs PostgreSQL (a database is created on the admin URL's server), Redis and nginx.
 // Prints a table and rewrites the `scale` section of docs/benchmarks.md.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext } from '../../src/platform/context.js';
-import { generateCatalog } from '../../src/catalog/generate.js';
-import { DOC, ROOT, machineLine, table, writeSection } from '../lib/report.js';
+import { generateRows } from '../lib/catalog.js';
+import { inTurn, runLoad } from '../lib/load.js';
+import { freePort, nginxBin, stopper } from '../lib/processes.js';
+import { DOC, ROOT, loadAverage, log, runLine, table, writeSection } from '../lib/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,19 +43,7 @@ const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const DB_NAME = `aslo_bench_scale_${ACTIVITIES}_${VERSIONS}`;
-const log = (s: string) => process.stderr.write(s + '\n');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+const NGINX = nginxBin();
 
 function dbUrl(): string {
   const u = new URL(args['admin-url']!);
@@ -76,19 +64,7 @@ async function prepare(dataDir: string): Promise<string[]> {
     let have = await ids();
     if (have.length < ACTIVITIES) {
       const started = Date.now();
-      let last = 0;
-      await generateCatalog(ctx, {
-        activities: ACTIVITIES,
-        versions: VERSIONS,
-        seed: 29,
-        files: false,
-        onProgress: (done, total) => {
-          if (Date.now() - last > 5000) {
-            last = Date.now();
-            log(`  generating ${done}/${total}`);
-          }
-        },
-      });
+      await generateRows(ctx, { activities: ACTIVITIES, versions: VERSIONS, seed: 29 });
       await sql`analyze`.execute(ctx.db);
       log(`  generated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
       have = await ids();
@@ -119,16 +95,7 @@ async function startWeb(env: Record<string, string>, port: number): Promise<Proc
     if (Date.now() > end) throw new Error(`web process did not start: ${err}`);
     await new Promise((r) => setTimeout(r, 300));
   }
-  return {
-    child,
-    stop: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null) return r();
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-      }),
-  };
+  return { child, stop: stopper(child, 'SIGTERM', 15_000) };
 }
 
 async function startNginx(dir: string, listen: number, upstreams: number[]): Promise<Proc> {
@@ -161,25 +128,7 @@ async function startNginx(dir: string, listen: number, upstreams: number[]): Pro
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    child,
-    stop: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null) return r();
-        child.once('exit', () => r());
-        child.kill('SIGQUIT');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
-  };
-}
-
-function cpuMsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
+  return { child, stop: stopper(child, 'SIGQUIT', 5000) };
 }
 
 interface Measure {
@@ -191,16 +140,8 @@ interface Measure {
 }
 
 async function measure(url: string, paths: string[], seconds: number, pids: number[]): Promise<Measure> {
-  let i = 0;
-  const before = pids.map(cpuMsOf);
-  const r = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[i++ % paths.length] }) }],
-  } as unknown as autocannon.Options);
-  const cpu = pids.map(cpuMsOf).reduce((a, c, k) => a + c - before[k]!, 0);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerK: (cpu / Math.max(1, r.requests.total)) * 1000, bad: r.non2xx + r.errors + r.timeouts };
+  const r = await runLoad({ url, connections: CONNECTIONS, seconds, next: inTurn(paths), pids });
+  return { rps: r.rps, p50: r.p50, p99: r.p99, cpuPerK: r.cpuPerK, bad: r.non2xx + r.errors + r.timeouts };
 }
 
 /** Every path once through `base` (8 at a time): fills the caches before a warm measurement. */
@@ -275,7 +216,7 @@ async function main(): Promise<void> {
         'scale',
         '## Scale: one web process vs two behind nginx (bench/scale)',
         [
-          `Run ${new Date().toISOString().slice(0, 10)} on ${machineLine()}.`,
+          runLine(),
           '',
           `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions (\`aslo dev generate\`) on PostgreSQL. Request mix over 500 activities: API detail and store activity page for each, ` +
             `an API list page and the home page every tenth. autocannon in the bench process, ${CONNECTIONS} connections, ${DURATION} s after a ${WARMUP} s warm-up. ` +
@@ -285,7 +226,7 @@ async function main(): Promise<void> {
           '',
           out,
           '',
-          `Load average at the end of the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
+          `Load average at the end of the run: ${loadAverage()}.`,
           '',
           'Reproduce: `npm run bench -- scale` (options: `--activities`, `--versions`, `--duration`, `--connections`, `--admin-url`, `--redis-url`, `--keep-db`, `--no-doc`).',
         ].join('\n'),

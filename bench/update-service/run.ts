@@ -9,17 +9,15 @@
 // versions. Requests: 90% known bundle ids, 10% unknown ones, appVersion drawn from the Sugar
 // series 0.82..0.122. Prints a table (requests/s, p50/p99 latency, memory, ratio to the bare
 // server) and rewrites the updater's section of docs/benchmarks.md.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { loadConfig } from '../../src/platform/config.js';
-import { createContext, type AppContext } from '../../src/platform/context.js';
-import { DOC, ROOT, machineLine, table, writeSection } from '../lib/report.js';
+import { prepareCatalog } from '../lib/catalog.js';
+import { inTurn, median, runLoad } from '../lib/load.js';
+import { memoryOf, startAsloServe, startProcess, type Server } from '../lib/processes.js';
+import { DOC, ROOT, loadAverage, log, runLine, table, writeSection } from '../lib/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,95 +40,6 @@ const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
 const SEED = 7;
 
-type Generate = (ctx: AppContext, opts: { activities: number; versions: number; seed?: number; files?: boolean; onProgress?: (done: number, total: number) => void }) => Promise<unknown>;
-
-function log(s: string): void {
-  process.stderr.write(s + '\n');
-}
-
-async function prepareCatalog(dataDir: string, env: Record<string, string>): Promise<string[]> {
-  const config = loadConfig({ dataDir, instance: 'bench', env, writeDefaults: true });
-  const ctx = await createContext(config, { migrate: true });
-  try {
-    let ids = (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
-    if (ids.length < ACTIVITIES) {
-      const { generateCatalog } = (await import(pathToFileURL(join(ROOT, 'src/catalog/generate.ts')).href)) as { generateCatalog: Generate };
-      const started = Date.now();
-      let last = 0;
-      await generateCatalog(ctx, {
-        activities: ACTIVITIES,
-        versions: VERSIONS,
-        seed: SEED,
-        // Rows only: the update check never opens the files.
-        files: false,
-        onProgress: (done, total) => {
-          if (Date.now() - last > 5000) {
-            last = Date.now();
-            log(`  generating ${done}/${total}`);
-          }
-        },
-      });
-      log(`  generated ${ACTIVITIES} x ${VERSIONS} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      ids = (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').execute()).map((r) => r.bundle_id);
-    }
-    return ids;
-  } finally {
-    await ctx.close();
-  }
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-function startProcess(command: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, command, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start:\n${out}`));
-    }, 600_000);
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          url: m[1]!.replace('localhost', '127.0.0.1'),
-          child,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null) return r();
-              child.once('exit', () => r());
-              child.kill('SIGTERM');
-              setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-            }),
-        });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
-    });
-  });
-}
-
-/** Resident memory of a process, MiB (current and peak), from /proc. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-  } catch {
-    return { rss: NaN, peak: NaN };
-  }
-}
-
 function requestPaths(ids: string[], count = 20_000): string[] {
   // A fixed pseudo-random sequence (same for both servers).
   let x = 123456789;
@@ -152,17 +61,6 @@ function requestPaths(ids: string[], count = 20_000): string[] {
   return paths;
 }
 
-/** CPU time (user + system) a process used so far, in ms, from /proc. */
-function cpuMsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of the whole line (11 and 12 after "pid (comm) ").
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 interface Measure {
   /** CPU milliseconds the server spent per 1,000 requests: robust to other load on the machine. */
   cpuPerK: number;
@@ -175,32 +73,8 @@ interface Measure {
 }
 
 async function load(url: string, paths: string[], seconds: number, pid?: number): Promise<Measure> {
-  let i = 0;
-  const cpuBefore = pid ? cpuMsOf(pid) : NaN;
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    pipelining: 1,
-    requests: [
-      {
-        setupRequest: (req: Record<string, unknown>) => {
-          req.path = paths[i++ % paths.length];
-          return req;
-        },
-      },
-    ],
-  } as unknown as autocannon.Options);
-  const cpu = pid ? cpuMsOf(pid) - cpuBefore : NaN;
-  return {
-    cpuPerK: (cpu / Math.max(1, result.requests.total)) * 1000,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    total: result.requests.total,
-  };
+  const r = await runLoad({ url, connections: CONNECTIONS, seconds, next: inTurn(paths), pipelining: 1, pids: pid ? [pid] : [] });
+  return { cpuPerK: r.cpuPerK, rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.total };
 }
 
 async function main(): Promise<void> {
@@ -214,13 +88,14 @@ async function main(): Promise<void> {
   const dbKind = args['database-url'] ? 'PostgreSQL' : 'embedded PGlite';
   try {
     log(`catalog: ${ACTIVITIES} activities x ${VERSIONS} versions (${dbKind}) in ${dir}`);
-    const ids = await prepareCatalog(dir, env);
+    // Rows only: the update check never opens the files.
+    const ids = await prepareCatalog(dir, env, { activities: ACTIVITIES, versions: VERSIONS, seed: SEED, analyze: false });
     const paths = requestPaths(ids);
 
     const serveEnv = { ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' };
     log('starting the store (aslo serve)...');
     const storeStarted = Date.now();
-    const store = await startProcess([join(ROOT, 'bin/aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1'], serveEnv, /listening (http:\/\/\S+)/);
+    const store = await startAsloServe(serveEnv);
     const storeStartSeconds = (Date.now() - storeStarted) / 1000;
     const idle = memoryOf(store.child.pid!);
 
@@ -237,7 +112,7 @@ async function main(): Promise<void> {
       s.listen(0, '127.0.0.1', () => console.log('listening http://127.0.0.1:' + s.address().port));
       process.on('SIGTERM', () => s.close(() => process.exit(0)));
     `;
-    const bare = await startProcess(['-e', bareSource], {}, /listening (http:\/\/\S+)/);
+    const bare = await startProcess(['-e', bareSource], {});
 
     const results: Record<'store' | 'bare', Measure[]> = { store: [], bare: [] };
     const indexRows: (string | number)[][] = [];
@@ -281,10 +156,6 @@ async function main(): Promise<void> {
       await bare.stop();
     }
 
-    const median = (xs: number[]) => {
-      const v = [...xs].sort((a, b) => a - b);
-      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-    };
     const summary = (ms: Measure[]) => ({
       rps: median(ms.map((m) => m.rps)),
       cpuPerK: median(ms.map((m) => m.cpuPerK)),
@@ -309,12 +180,12 @@ async function main(): Promise<void> {
     const indexTable = table(['index.json', 'activities', 'bytes', 'gzip bytes', 'brotli bytes', 'diff bytes (no change)', 'first build ms'], indexRows);
     console.log(`${indexTable}\n`);
     console.log(`store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`);
-    console.log(`per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(`per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average during the run: ${loadAverage()}`);
     console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'} (CPU per request: ${cpuRatio.toFixed(2)} of the bare server's efficiency)`);
 
     if (!args['no-doc']) {
       const body = [
-        `Run ${new Date().toISOString().slice(0, 10)} on ${machineLine()}.`,
+        runLine(),
         '',
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
           `Requests: 90% known bundle ids, 10% unknown, appVersion drawn from 0.82-0.122; autocannon, ${CONNECTIONS} connections, ` +
@@ -327,7 +198,7 @@ async function main(): Promise<void> {
         '',
         `Store memory includes the in-memory update index${dbKind === 'embedded PGlite' ? ' and the embedded database (PGlite runs inside the store process)' : ''}; ` +
           `idle RSS after start ${idle.rss.toFixed(0)} MiB, start (index build) ${storeStartSeconds.toFixed(1)} s. ` +
-          `Per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average at the end of the run ${loadavg().map((x) => x.toFixed(1)).join(' ')}. ` +
+          `Per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average at the end of the run ${loadAverage()}. ` +
           `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}); CPU efficiency **${cpuRatio.toFixed(2)}**.`,
         '',
         'The signed JSON index of the same catalog (`/services/index.json`), as a school server downloads it; a diff asked with the answer\'s `next_since` when nothing changed since; ' +
