@@ -74,10 +74,15 @@ function bodyField(req: FastifyRequest, name: string): string | undefined {
 async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const ctx = app.ctx;
   const config = ctx.config;
-  // Redis gone: commands fail within a second (no long retry queue) and the outage is logged once
-  // (src/platform/logging OnceLogger); ioredis reconnects by itself.
-  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) }) : null;
+  // Redis gone: a command fails at once while the connection is down (no offline queue: a
+  // request must not wait a second for each rate-limit or session lookup), within a second on
+  // a connection that hangs; the outage is logged once (src/platform/logging OnceLogger) and
+  // ioredis reconnects by itself.
+  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) }) : null;
   if (redis) {
+    // Connected before the first request (commands sent earlier would fail, not wait); when
+    // Redis is down at start the process serves anyway and the retry strategy keeps trying.
+    await redis.connect().catch(() => {});
     const once = new OnceLogger({ warn: (m) => app.log.warn(m), info: (m) => app.log.info(m) });
     redis.on('error', (err) => once.failing('redis', `sessions and rate limits: Redis unreachable (${err.message}); sign-ins fail until it returns`));
     redis.on('ready', () => once.recovered('redis', 'sessions and rate limits: Redis reachable again'));
