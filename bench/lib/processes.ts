@@ -2,24 +2,14 @@
 // waiting until it says it listens, stopping it) and what a process has used so far, from /proc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './report.js';
 
 /** What `aslo serve` prints once it accepts connections; the first group is its address. */
 export const LISTENING = /listening (http:\/\/\S+)/;
 
-/** A free TCP port on the loopback interface, for a server that is told which port to use. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+// A free loopback port for a server that is told which port to use: the tests' helper.
+export { freePort } from '../../test/helpers/ports.js';
 
 /** Stops `child` with `signal`, with SIGKILL after `killAfterMs`; resolves once it has exited. */
 export function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 20_000): () => Promise<void> {

@@ -16,16 +16,9 @@ import { ROOT } from '../lib/report.js';
 
 export const FIXED = 'http://m1.mirrors.invalid/sugar/1/activity-1.xo';
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same deterministic generator the tests use for simulated clients.
+export { prng } from '../../test/helpers/mirrors.js';
+import { prng } from '../../test/helpers/mirrors.js';
 
 export const COUNTRIES = ['US', 'DE', 'GB', 'FR', 'BR', 'PE', 'UY', 'AR', 'IN', 'JP', 'CN', 'AU', 'NZ', 'ZA', 'KE', 'NG', 'CA', 'MX', 'ES', 'IT', 'NL', 'SE', 'RU', 'KR', 'SG'];
 

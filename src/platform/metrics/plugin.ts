@@ -2,7 +2,8 @@
 // (can this process serve: database reachable, migrations applied, not shutting down), request
 // metrics for Fastify routes and for the fast paths that answer before Fastify (the updater's
 // RDF, published downloads), and the X-Request-Id answer header.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastPathServer } from '../../downloads/fast-path.js';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
@@ -20,7 +21,6 @@ function pinnedUntil(cookieHeader: string | undefined): number {
   return m ? Number(m[1]) : 0;
 }
 
-const SEEN = Symbol('aslo.fastify');
 const UPDATE_PATHS = new Set(['/services/update-aslo.php', '/services/update.php']);
 
 /** Where /metrics text comes from: this process, or (under --workers N) every worker added up. */
@@ -46,8 +46,13 @@ function statusOf(code: number): string {
   return String(code);
 }
 
-/** Counts and times the requests a fast path answered (Fastify's are measured by the hooks below). */
-export function instrumentServer(server: object, metrics: Metrics): void {
+/**
+ * Counts and times the requests a fast path answered (Fastify's are measured by the hooks below).
+ * The app's server (src/downloads/fast-path.ts) says which requests its fast paths took: most (a
+ * redirect, an update check from memory) are answered before the call returns and are recorded at
+ * once, without a listener per request; the others when their answer is finished.
+ */
+export function instrumentServer(server: Pick<FastPathServer, 'onFastAnswer'>, metrics: Metrics): void {
   const record = (req: IncomingMessage, res: ServerResponse, startedAt: number) => {
     const route = fastRoute(req.url ?? '/');
     const method = req.method ?? 'GET';
@@ -55,24 +60,10 @@ export function instrumentServer(server: object, metrics: Metrics): void {
     metrics.httpDuration.observe({ method, route }, (performance.now() - startedAt) / 1000);
     if (UPDATE_PATHS.has(route)) metrics.updateChecks.inc();
   };
-  // The shape of src/downloads/fast-path.ts's FastPathServer.
-  const fast = server as { onFastAnswer?: ((req: IncomingMessage, res: ServerResponse, startedAt: number) => void) | null };
-  if ('onFastAnswer' in fast) {
-    // The app's own server tells which requests its fast paths took: most (a redirect, an update
-    // check from memory) are answered before the call returns and are recorded at once, without
-    // a listener per request; the others when their answer is finished.
-    fast.onFastAnswer = (req, res, startedAt) => {
-      if (res.writableEnded) record(req, res, startedAt);
-      else res.once('finish', () => record(req, res, startedAt));
-    };
-    return;
-  }
-  (server as Server).prependListener('request', (req, res) => {
-    const startedAt = performance.now();
-    res.once('finish', () => {
-      if (!(req as unknown as Record<symbol, unknown>)[SEEN]) record(req, res, startedAt);
-    });
-  });
+  server.onFastAnswer = (req, res, startedAt) => {
+    if (res.writableEnded) record(req, res, startedAt);
+    else res.once('finish', () => record(req, res, startedAt));
+  };
 }
 
 export interface ReadinessCheck {
@@ -96,10 +87,9 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     draining = true;
   });
 
-  instrumentServer(app.server, metrics);
+  instrumentServer(app.server as unknown as FastPathServer, metrics);
 
   app.addHook('onRequest', async (req, reply) => {
-    (req.raw as unknown as Record<symbol, unknown>)[SEEN] = true;
     void reply.header(REQUEST_ID_HEADER, req.id);
   });
 
