@@ -2,17 +2,20 @@
 // legacy hash (unsalted md5 hex, or `sha512$<salt>$<hex>` = sha512(salt + password)) until the
 // next successful login replaces it with argon2id.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import argon2 from 'argon2';
+import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from '@node-rs/argon2';
 import { AsloError } from '../platform/errors.js';
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 1000;
 
-// OWASP's argon2id recommendation (19 MiB, 2 passes) raised a little; the hash records them.
-const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+// OWASP's argon2id recommendation (19 MiB, 2 passes); the hash records them, so hashes made with
+// other parameters (or by another argon2 library) keep verifying. @node-rs/argon2 ships prebuilt
+// binaries for every platform npm installs on, so installing never needs a compiler.
+// Algorithm is a const enum in the typings (absent at run time): 2 is Argon2id.
+const ARGON2_OPTIONS = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 export async function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, ARGON2_OPTIONS);
+  return argon2Hash(password, ARGON2_OPTIONS);
 }
 
 export function checkPasswordRules(password: unknown, field = 'password'): string {
@@ -29,8 +32,8 @@ let dummyHash: Promise<string> | null = null;
 
 /** Spend the time of one verification when there is no account, so timing does not reveal it. */
 export async function burnVerification(password: string): Promise<void> {
-  dummyHash ??= argon2.hash('not a real password: timing equalizer', ARGON2_OPTIONS);
-  await argon2.verify(await dummyHash, password).catch(() => false);
+  dummyHash ??= argon2Hash('not a real password: timing equalizer', ARGON2_OPTIONS);
+  await argon2Verify(await dummyHash, password).catch(() => false);
 }
 
 function safeEqualHex(a: string, b: string): boolean {
@@ -64,7 +67,7 @@ export interface StoredCredentials {
 export async function verifyPassword(user: StoredCredentials, password: string): Promise<'ok' | 'upgrade' | 'fail'> {
   if (user.password_hash) {
     try {
-      return (await argon2.verify(user.password_hash, password)) ? 'ok' : 'fail';
+      return (await argon2Verify(user.password_hash, password)) ? 'ok' : 'fail';
     } catch {
       return 'fail';
     }
