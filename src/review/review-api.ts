@@ -4,7 +4,6 @@
 // A decision covers exactly the versions it names; docs/api.md describes both.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireActor, requireEditor, requireScope, type Actor } from '../accounts/access.js';
-import { AsloError } from '../platform/errors.js';
 import { DECISIONS } from './service.js';
 
 const errorSchema = {
@@ -79,8 +78,9 @@ export async function reviewApi(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/api/v1/review/activities/:bundle_id/decision', {
-    // The body is checked after the access checks (attachValidation): a stranger learns nothing from it.
-    attachValidation: true,
+    // The schema documents the body; the service checks it, strictly (no type coercion) and
+    // after the access checks, so a stranger learns nothing from it.
+    validatorCompiler: () => () => true,
     schema: {
       summary: 'Decide on an activity or its pending versions; covers exactly the versions named',
       description: 'Authorization: Bearer token with the review scope, of an editor or administrator. On a nominated activity the decision is on the activity: approve makes it and exactly the versions named public (any other version awaiting review stays pending, in the queue). On another activity it is on the pending versions named; disable without versions disables the activity. Errors: 400 (bad body; REVIEW_VERSIONS_REQUIRED, REVIEW_VERSION_UNKNOWN, COMMENT_REQUIRED), 401, 403 (TOKEN_SCOPE_MISSING, FORBIDDEN_NOT_EDITOR, REVIEW_OWN_ACTIVITY, REVIEW_ADMIN_ONLY), 404 ACTIVITY_NOT_FOUND, 409 REVIEW_STALE (a version named no longer awaits review) or REVIEW_BAD_STATUS.',
@@ -91,10 +91,6 @@ export async function reviewApi(app: FastifyInstance): Promise<void> {
     },
   }, async (req) => {
     const actor = await editorOf(req);
-    if (req.validationError) {
-      const field = /body\/(\w+)/.exec(req.validationError.message)?.[1] ?? (/must have required property '(\w+)'/.exec(req.validationError.message)?.[1]);
-      throw new AsloError(field === 'action' ? 'REVIEW_ACTION_INVALID' : 'REVIEW_BODY_INVALID', `The request body is not valid: ${req.validationError.message}. Send {"action": "approve|return|escalate|disable", "versions": ["1"], "comment": "..."}.`, { details: field ? { field } : undefined });
-    }
     const r = await app.review.decideByBundleId(actor, (req.params as { bundle_id: string }).bundle_id, req.body);
     return { activity: r.activity, versions: r.versions };
   });
