@@ -1,8 +1,12 @@
 // The review workflow (protocol doc §4): authors nominate a sandbox activity; editors work
 // through the queue of nominated activities and pending versions, oldest first, and approve,
 // return to the sandbox, ask for an administrator's review, or disable, always with a comment.
-// Editors never review their own activities. Every decision is recorded in the review history
-// (shown to the authors), in the audit log, and mailed to every author.
+// A decision covers exactly the versions the editor reviewed (the review page's form and the
+// editors' API name them): a version uploaded meanwhile stays pending, and naming a version that
+// no longer awaits review is refused (REVIEW_STALE). Editors never decide on activities they have
+// been an author of since the versions under review were uploaded (activity_author_periods).
+// Every decision is recorded in the review history (shown to the authors), in the audit log,
+// and mailed to every author.
 import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
@@ -148,6 +152,8 @@ export class ReviewService {
     const nominated = await this.db
       .selectFrom('activities as a')
       .select(['a.id', 'a.bundle_id', 'a.status_changed_at as since', 'a.admin_review', 'a.nomination_message'])
+      // Own: an author now, or since the versions awaiting review were uploaded (as decide() checks).
+      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= (select min(f.created_at) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))))`.as('was_author'))
       .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
       .where('a.status', '=', 'nominated')
       .orderBy('a.status_changed_at', 'asc')
@@ -158,6 +164,7 @@ export class ReviewService {
       .innerJoin('versions as v', 'v.id', 'f.version_id')
       .innerJoin('activities as a', 'a.id', 'v.activity_id')
       .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'f.status_changed_at as since', 'f.admin_review'])
+      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as('was_author'))
       .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
       .select(namedInDecision.as('decided'))
       .where('f.status', '=', 'pending')
@@ -165,12 +172,15 @@ export class ReviewService {
       .orderBy('f.id')
       .execute();
     const now = Date.now();
-    const mark = <T extends { own: unknown; admin_review: boolean; since: Date }>(r: T) => ({
-      ...r,
-      own: Boolean(r.own),
-      waiting_seconds: Math.max(0, Math.floor((now - r.since.getTime()) / 1000)),
-      can_decide: !r.own && (!r.admin_review || isAdmin(actor)),
-    });
+    const mark = <T extends { own: unknown; was_author: unknown; admin_review: boolean; since: Date }>({ was_author, ...r }: T) => {
+      const own = Boolean(r.own) || Boolean(was_author);
+      return {
+        ...r,
+        own,
+        waiting_seconds: Math.max(0, Math.floor((now - r.since.getTime()) / 1000)),
+        can_decide: !own && (!r.admin_review || isAdmin(actor)),
+      };
+    };
     return {
       nominated: nominated.map(mark),
       // `new`: no editor has named this version in a decision yet (for example one uploaded while

@@ -174,6 +174,10 @@ describe('review decisions cover exactly what was reviewed', () => {
     await assert.rejects(t.app.review.decide(insider.actor, 'activity', id, 'approve', 'mine, fine', ['1']), code('REVIEW_OWN_ACTIVITY'));
     // The co-author leaves, to approve...
     await t.app.publishing.removeAuthor(insider.actor, id, insider.id);
+    // The queue still tells them it is not theirs to decide.
+    const mine = (await t.app.review.queue(insider.actor)).nominated.find((x) => x.id === id)!;
+    assert.equal(mine.own, true);
+    assert.equal(mine.can_decide, false);
     await assert.rejects(t.app.review.decide(insider.actor, 'activity', id, 'approve', 'looks fine', ['1']), code('REVIEW_OWN_ACTIVITY'));
     await insider.browser.get(`/editors/review/activity/${id}`);
     const web = await insider.browser.post(`/editors/review/activity/${id}`, { action: 'approve', comment: 'looks fine', versions: '1' });
@@ -207,7 +211,10 @@ describe('review decisions cover exactly what was reviewed', () => {
     assert.ok(periods[0]!.ended_at, 'leaving closes the period');
     const lastYear = new Date(Date.now() - 365 * 24 * 3600_000);
     await t.ctx.db.updateTable('activity_author_periods').set({ started_at: new Date(lastYear.getTime() - 3600_000), ended_at: lastYear }).where('id', '=', periods[0]!.id).execute();
-    await upload(dev, bid, '2');
+    const r2 = await upload(dev, bid, '2');
+    const queued = (await t.app.review.queue(former.actor)).pending.find((x) => x.id === r2.file_id)!;
+    assert.equal(queued.own, false);
+    assert.equal(queued.can_decide, true);
     const res = await apiDecide(former.token, bid, { action: 'approve', versions: ['2'], comment: 'Reviewed.' });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), { activity: { bundle_id: bid, status: 'public' }, versions: [{ version: '2', status: 'public' }] });
