@@ -254,8 +254,7 @@ export class ReviewService {
     if (versions.length === 0) throw new AsloError('NOTHING_TO_REVIEW', 'This activity has no version.', { statusCode: 404 });
     // The versions under review, which the decision form carries (and covers, exactly): a
     // nominated activity's sandbox and pending versions, or the one pending version asked for.
-    const awaiting = (s: FileStatus) => isAwaiting(a.status, s);
-    const underReview = versions.filter((v) => (fileId !== null ? v.file_id === fileId : a.status === 'nominated') && awaiting(v.file_status));
+    const underReview = versions.filter((v) => (fileId !== null ? v.file_id === fileId && v.file_status === 'pending' : a.status === 'nominated' && isAwaiting(a.status, v.file_status)));
     // The version shown in detail: the file asked for, or the newest one under review (or the
     // newest sandbox one, or the newest).
     const idx = fileId !== null
@@ -370,7 +369,8 @@ export class ReviewService {
         .orderBy('v.sort_key', 'asc')
         .orderBy('f.id')
         .execute();
-      const awaiting = (s: FileStatus) => isAwaiting(a.status, s);
+      // A decision on the activity covers its versions awaiting review; one on versions, pending ones.
+      const awaiting = (s: FileStatus) => (onActivity ? isAwaiting(a.status, s) : s === 'pending');
       let named: typeof all = [];
       if (input.fileIds) named = all.filter((f) => input.fileIds!.includes(f.id));
       else if (names) {
