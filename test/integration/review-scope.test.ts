@@ -3,7 +3,7 @@
 // offered by the updater), a decision naming a version that no longer awaits review is refused
 // (409 REVIEW_STALE), and an editor who has been an author since the versions were uploaded never
 // decides on them (leaving the authors for the decision does not help). The editors' API: exact
-// shapes, the review scope and the editor role.
+// shapes, the review scope and the editor role. Migration 0006's authorship history.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { buildActivity, tempDir } from '../helpers/activities.js';
 import { apiUpload, person, type Person } from '../helpers/people.js';
 import { mailsTo } from '../helpers/browser.js';
 import { readRdfLikeSugar } from '../helpers/updates-client.js';
+import { migrateToLatest, migrator } from '../../src/platform/db/migrate.js';
 
 type Coded = Error & { code?: string };
 const code = (c: string) => (e: Coded) => e.code === c;
@@ -342,5 +343,45 @@ describe('review decisions cover exactly what was reviewed', () => {
       const page = await editor.browser.get('/account');
       assert.match(page.body, /<input type="checkbox" name="scopes" value="review">/);
     });
+  });
+});
+
+describe('migration 0006 fills the authorship history from the authors and the audit log', () => {
+  let t: TestApp;
+  after(async () => {
+    await t?.cleanup();
+  });
+
+  it('opens periods for the authors of the day and closes those of authors who left before it', async () => {
+    t = await createTestApp();
+    const dir = await tempDir();
+    // The store as it was before the migration: no history, no trigger.
+    const down = await migrator(t.ctx.db).migrateDown();
+    assert.equal(down.error, undefined);
+    assert.deepEqual(down.results?.map((r) => r.migrationName), ['0006_review_authorship']);
+    const dev = await person(t.app);
+    const co = await person(t.app);
+    const heir = await person(t.app);
+    const admin = await person(t.app, { role: 'admin' });
+    for (const bid of ['org.test.mig.Left', 'org.test.mig.Given']) {
+      const res = await apiUpload(t.app, dev.token, await readFile(await buildActivity(dir, { bundleId: bid, name: 'Mig', version: '1' })), `${bid}.xo`);
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    const left = await t.app.publishing.activityByBundleId('org.test.mig.Left');
+    const given = await t.app.publishing.activityByBundleId('org.test.mig.Given');
+    await t.app.publishing.addAuthor(dev.actor, left.id, co.email, 'developer');
+    await t.app.publishing.removeAuthor(co.actor, left.id, co.id);
+    await t.app.publishing.reassign(admin.actor, given.id, heir.email, 'abandoned', true);
+
+    await migrateToLatest(t.ctx.db);
+    const rows = await t.ctx.db.selectFrom('activity_author_periods').select(['activity_id', 'user_id', 'ended_at']).orderBy('id').execute();
+    const view = (activityId: number) => rows.filter((r) => r.activity_id === activityId).map((r) => [r.user_id, r.ended_at === null ? 'open' : 'ended']).sort();
+    assert.deepEqual(view(left.id), [[co.id, 'ended'], [dev.id, 'open']].sort());
+    assert.deepEqual(view(given.id), [[dev.id, 'ended'], [heir.id, 'open']].sort());
+    const leftAt = await t.ctx.db.selectFrom('audit_log').select('at').where('action', '=', 'author.remove').where('target_id', '=', 'org.test.mig.Left').executeTakeFirstOrThrow();
+    assert.equal(rows.find((r) => r.activity_id === left.id && r.user_id === co.id)!.ended_at!.getTime(), leftAt.at.getTime());
+    // And the trigger works from then on.
+    await t.app.publishing.addAuthor(dev.actor, left.id, co.email, 'developer');
+    assert.equal((await t.ctx.db.selectFrom('activity_author_periods').select('id').where('activity_id', '=', left.id).where('user_id', '=', co.id).where('ended_at', 'is', null).execute()).length, 1);
   });
 });
