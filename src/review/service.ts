@@ -420,7 +420,7 @@ export class ReviewService {
         from = a.status;
         if (action !== 'disable' && a.status !== 'nominated') throw new AsloError('REVIEW_BAD_STATUS', `Only a nominated activity can be ${action === 'approve' ? 'approved' : action === 'return' ? 'returned' : 'escalated'}; this one is ${a.status}.`, { statusCode: 409 });
         if (action === 'disable' && a.status === 'disabled') throw new AsloError('REVIEW_BAD_STATUS', 'This activity is disabled already.', { statusCode: 409 });
-        if (a.admin_review && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
+        if ((a.admin_review || named.some((f) => f.admin_review)) && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
         if (action === 'escalate' && a.admin_review) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
         const status: ActivityStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : action === 'disable' ? 'disabled' : a.status;
         to = status;
