@@ -17,7 +17,7 @@ import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
-export const SCOPES: TokenScope[] = ['publish', 'read'];
+export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];
 
 const VERIFY_TTL_MS = 7 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;

@@ -63,6 +63,9 @@ export interface DecisionMailInput {
   comment: string;
   reviewer: string;
   link: string;
+  /** The versions an activity decision covered, and those still waiting for an editor. */
+  versions?: string[];
+  waiting?: string[];
 }
 
 const DECISION_WORDS: Record<string, string> = {
@@ -80,7 +83,7 @@ export function reviewDecision(i: DecisionMailInput): Mail {
   return {
     to: i.to,
     subject: `${what} ${words}`,
-    text: `Hello ${i.name},\n\n${what} (${i.bundleId}) ${words} by ${i.reviewer}.\nStatus: ${i.fromStatus} -> ${i.toStatus}\n\nComment:\n${i.comment}\n\nThe review history of your activity: ${i.link}${SIGN}`,
+    text: `Hello ${i.name},\n\n${what} (${i.bundleId}) ${words} by ${i.reviewer}.\nStatus: ${i.fromStatus} -> ${i.toStatus}\n${i.versions?.length ? `Versions reviewed: ${i.versions.join(', ')}\n` : ''}${i.waiting?.length ? `Still waiting for review: ${i.waiting.join(', ')}\n` : ''}\nComment:\n${i.comment}\n\nThe review history of your activity: ${i.link}${SIGN}`,
   };
 }
 

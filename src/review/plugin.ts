@@ -1,4 +1,4 @@
-// Registers the publishing and review services on the app, and the publishing API.
+// Registers the publishing and review services on the app, the publishing API and the editors' API.
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { PublishingService } from './publishing.js';
@@ -6,6 +6,7 @@ import { ReviewService } from './service.js';
 import { ListingService } from './listing.js';
 import { RatingsService } from '../ratings/service.js';
 import { publishingApi } from './api.js';
+import { reviewApi } from './review-api.js';
 import { catalogChanged } from '../updates/changes.js';
 import { onActivityStatusChanged } from '../downloads/repo.js';
 import { loadIssueCatalogs } from '../bundles/index.js';
@@ -25,6 +26,7 @@ async function reviewPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('ratings', new RatingsService(app.ctx));
   // Encapsulated: the streaming body parser and multipart apply to the API's routes only.
   await app.register(publishingApi);
+  await app.register(reviewApi);
 }
 
 export default fp(reviewPlugin, { name: 'aslo-review', dependencies: ['aslo-accounts'] });

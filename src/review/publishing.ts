@@ -67,6 +67,22 @@ export function localizeReport(report: UploadReport, locale: string): LocalizedU
   return { ...report, locale, errors: localizeIssues(report.errors, locale), warnings: localizeIssues(report.warnings, locale) };
 }
 
+/** Display names of activities (developer override first, then the bundle's text). */
+export async function activityNames(db: Db, ids: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('activity_texts')
+    .select(['activity_id', 'name', 'origin', 'locale'])
+    .where('activity_id', 'in', ids)
+    .where('name', 'is not', null)
+    .orderBy(sql`case when origin = 'developer' then 0 else 1 end`)
+    .orderBy(sql`case when locale = 'und' then 0 when locale = 'en' then 1 else 2 end`)
+    .execute();
+  for (const r of rows) if (!out.has(r.activity_id) && r.name) out.set(r.activity_id, r.name);
+  return out;
+}
+
 export class PublishingService {
   constructor(
     private readonly ctx: AppContext,
@@ -140,18 +156,7 @@ export class PublishingService {
 
   /** Display names of activities (developer override first, then the bundle's text). */
   async names(ids: number[]): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    if (ids.length === 0) return out;
-    const rows = await this.db
-      .selectFrom('activity_texts')
-      .select(['activity_id', 'name', 'origin', 'locale'])
-      .where('activity_id', 'in', ids)
-      .where('name', 'is not', null)
-      .orderBy(sql`case when origin = 'developer' then 0 else 1 end`)
-      .orderBy(sql`case when locale = 'und' then 0 when locale = 'en' then 1 else 2 end`)
-      .execute();
-    for (const r of rows) if (!out.has(r.activity_id) && r.name) out.set(r.activity_id, r.name);
-    return out;
+    return activityNames(this.db, ids);
   }
 
   async activityByBundleId(bundleId: string) {

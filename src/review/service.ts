@@ -1,17 +1,23 @@
 // The review workflow (protocol doc §4): authors nominate a sandbox activity; editors work
 // through the queue of nominated activities and pending versions, oldest first, and approve,
 // return to the sandbox, ask for an administrator's review, or disable, always with a comment.
-// Editors never review their own activities. Every decision is recorded in the review history
-// (shown to the authors), in the audit log, and mailed to every author.
-import { sql } from 'kysely';
+// A decision covers exactly the versions the editor reviewed (the review page's form and the
+// editors' API name them): a version uploaded meanwhile stays pending, and naming a version that
+// no longer awaits review is refused (REVIEW_STALE). Editors never decide on activities they have
+// been an author of since the versions under review were uploaded (activity_author_periods).
+// Every decision is recorded in the review history (shown to the authors), in the audit log,
+// and mailed to every author.
+import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import type { ActivityStatus, FileStatus, ReviewAction } from '../platform/db/schema.js';
+import type { ActivityStatus, Database, FileStatus, ReviewAction } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
 import { audit } from './audit.js';
+import { activityNames } from './publishing.js';
+import { normalizeSugarVersion } from '../bundles/version.js';
 
 export const DECISIONS = ['approve', 'return', 'escalate', 'disable'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -24,6 +30,8 @@ const MAX_COMMENT = 10_000;
 
 function checkComment(comment: unknown, what = 'comment'): string {
   const c = typeof comment === 'string' ? comment.trim() : '';
+  // eslint-disable-next-line no-control-regex
+  if (/\u0000/.test(c)) throw new AsloError('COMMENT_INVALID', `The ${what} contains a NUL character.`, { details: { field: 'comment' } });
   if (!c) throw new AsloError('COMMENT_REQUIRED', `A ${what} is required: tell the authors what you decided and why.`, { details: { field: 'comment' } });
   if (c.length > MAX_COMMENT) throw new AsloError('COMMENT_TOO_LONG', `Keep the ${what} under ${MAX_COMMENT} characters.`, { details: { field: 'comment' } });
   return c;
@@ -43,6 +51,56 @@ function show(v: unknown): string {
   if (Array.isArray(v)) return v.join(', ');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
+}
+
+/** One activity of the editors' queue, as the API shows it. */
+export interface QueueItem {
+  bundle_id: string;
+  name: string;
+  status: string;
+  versions: { version: string; file_id: number; status: string; uploaded_at: string }[];
+}
+
+/** What a decision did: the activity's status after it, and each version it named. */
+export interface DecisionResult {
+  from: string;
+  to: string;
+  activity: { bundle_id: string; status: string };
+  versions: { version: string; status: string }[];
+}
+
+/** A file waits for an editor: a nominated activity's sandbox and pending files, another activity's pending ones. */
+export function isAwaiting(activityStatus: ActivityStatus, fileStatus: FileStatus): boolean {
+  return fileStatus === 'pending' || (activityStatus === 'nominated' && fileStatus === 'sandbox');
+}
+
+/** Whether some decision named the version of file `f` (aliases f and v in the query). */
+const namedInDecision = sql<boolean>`exists (select 1 from review_history h where h.activity_id = v.activity_id and h.action in ('approve', 'return', 'escalate', 'disable') and (h.file_id = f.id or v.version = any(h.versions)))`;
+
+const MAX_VERSIONS = 200;
+
+/** The versions a decision names: a form's repeated field or a JSON array of strings; null when none. */
+function parseVersions(raw: unknown, strict = false): string[] | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  const list = Array.isArray(raw) ? raw : !strict && typeof raw === 'string' ? [raw] : null;
+  if (!list || list.length > MAX_VERSIONS || list.some((v) => typeof v !== 'string' || !v.trim() || v.length > 100)) {
+    throw new AsloError('REVIEW_BODY_INVALID', `"versions" is a list of up to ${MAX_VERSIONS} version strings, like ["1", "2.1"].`, { details: { field: 'versions' } });
+  }
+  const out = [...new Set((list as string[]).map((v) => v.trim()))];
+  return out.length ? out : null;
+}
+
+function normalizedOrNull(v: string): string | null {
+  try {
+    return normalizeSugarVersion(v);
+  } catch {
+    return null;
+  }
+}
+
+async function setFiles(trx: Transaction<Database>, files: { id: number }[], values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean }): Promise<void> {
+  if (files.length === 0) return;
+  await trx.updateTable('files').set(values).where('id', 'in', files.map((f) => f.id)).execute();
 }
 
 export class ReviewService {
@@ -94,6 +152,8 @@ export class ReviewService {
     const nominated = await this.db
       .selectFrom('activities as a')
       .select(['a.id', 'a.bundle_id', 'a.status_changed_at as since', 'a.admin_review', 'a.nomination_message'])
+      // Own: an author now, or since the versions awaiting review were uploaded (as decide() checks).
+      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= (select min(f.created_at) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))))`.as('was_author'))
       .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
       .where('a.status', '=', 'nominated')
       .orderBy('a.status_changed_at', 'asc')
@@ -104,19 +164,68 @@ export class ReviewService {
       .innerJoin('versions as v', 'v.id', 'f.version_id')
       .innerJoin('activities as a', 'a.id', 'v.activity_id')
       .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'f.status_changed_at as since', 'f.admin_review'])
+      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as('was_author'))
       .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
+      .select(namedInDecision.as('decided'))
       .where('f.status', '=', 'pending')
       .orderBy('f.status_changed_at', 'asc')
       .orderBy('f.id')
       .execute();
     const now = Date.now();
-    const mark = <T extends { own: unknown; admin_review: boolean; since: Date }>(r: T) => ({
-      ...r,
-      own: Boolean(r.own),
-      waiting_seconds: Math.max(0, Math.floor((now - r.since.getTime()) / 1000)),
-      can_decide: !r.own && (!r.admin_review || isAdmin(actor)),
-    });
-    return { nominated: nominated.map(mark), pending: pending.map(mark) };
+    const mark = <T extends { own: unknown; was_author: unknown; admin_review: boolean; since: Date }>({ was_author, ...r }: T) => {
+      const own = Boolean(r.own) || Boolean(was_author);
+      return {
+        ...r,
+        own,
+        waiting_seconds: Math.max(0, Math.floor((now - r.since.getTime()) / 1000)),
+        can_decide: !own && (!r.admin_review || isAdmin(actor)),
+      };
+    };
+    return {
+      nominated: nominated.map(mark),
+      // `new`: no editor has named this version in a decision yet (for example one uploaded while
+      // the editors reviewed the versions before it).
+      pending: pending.map(({ decided, ...r }) => ({ ...mark(r), new: !decided })),
+    };
+  }
+
+  /**
+   * The editors' queue as the API shows it: every activity with something awaiting review (a
+   * nominated activity's sandbox and pending versions, another activity's pending versions),
+   * the one waiting longest first.
+   */
+  async reviewQueue(viewer: Viewer): Promise<{ items: QueueItem[] }> {
+    requireEditor(viewer);
+    const rows = await this.db
+      .selectFrom('files as f')
+      .innerJoin('versions as v', 'v.id', 'f.version_id')
+      .innerJoin('activities as a', 'a.id', 'v.activity_id')
+      .select(['a.id as activity_id', 'a.bundle_id', 'a.status as activity_status', 'a.status_changed_at as activity_since', 'v.version', 'f.id as file_id', 'f.status', 'f.created_at', 'f.status_changed_at'])
+      .where((eb) => eb.or([eb('f.status', '=', 'pending'), eb.and([eb('a.status', '=', 'nominated'), eb('f.status', '=', 'sandbox')])]))
+      .orderBy('v.sort_key', 'asc')
+      .orderBy('f.id')
+      .execute();
+    const nominated = await this.db.selectFrom('activities').select(['id as activity_id', 'bundle_id', 'status as activity_status', 'status_changed_at as activity_since']).where('status', '=', 'nominated').execute();
+    const byActivity = new Map<number, { bundle_id: string; status: string; since: number; versions: QueueItem['versions'] }>();
+    const entry = (r: { activity_id: number; bundle_id: string; activity_status: string; activity_since: Date }) => {
+      let e = byActivity.get(r.activity_id);
+      if (!e) {
+        e = { bundle_id: r.bundle_id, status: r.activity_status, since: r.activity_status === 'nominated' ? r.activity_since.getTime() : Infinity, versions: [] };
+        byActivity.set(r.activity_id, e);
+      }
+      return e;
+    };
+    for (const a of nominated) entry(a);
+    for (const r of rows) {
+      const e = entry(r);
+      if (r.activity_status !== 'nominated') e.since = Math.min(e.since, r.status_changed_at.getTime());
+      e.versions.push({ version: r.version, file_id: r.file_id, status: r.status, uploaded_at: r.created_at.toISOString() });
+    }
+    const names = await activityNames(this.db, [...byActivity.keys()]);
+    const items = [...byActivity.entries()]
+      .sort(([ia, a], [ib, b]) => a.since - b.since || ia - ib)
+      .map(([id, e]) => ({ bundle_id: e.bundle_id, name: names.get(id) ?? e.bundle_id, status: e.status, versions: e.versions }));
+    return { items };
   }
 
   /** Everything the review page shows: metadata, files, warnings, and what changed since the previous version. */
@@ -137,13 +246,20 @@ export class ReviewService {
     const versions = await this.db
       .selectFrom('versions as v')
       .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.version', 'v.metadata', 'v.sort_key', 'v.sugar_min', 'v.sugar_max', 'v.release_notes', 'v.created_at', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.sha256', 'f.validation', 'f.admin_review'])
+      .select(['v.id', 'v.version', 'v.metadata', 'v.sort_key', 'v.sugar_min', 'v.sugar_max', 'v.release_notes', 'v.created_at', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.sha256', 'f.validation', 'f.admin_review', 'f.created_at as uploaded_at'])
+      .select(namedInDecision.as('decided'))
       .where('v.activity_id', '=', activityId)
       .orderBy('v.sort_key', 'desc')
       .execute();
     if (versions.length === 0) throw new AsloError('NOTHING_TO_REVIEW', 'This activity has no version.', { statusCode: 404 });
-    // The version under review: the file asked for, or the newest sandbox one of a nominated activity.
-    const idx = fileId !== null ? versions.findIndex((v) => v.file_id === fileId) : Math.max(0, versions.findIndex((v) => v.file_status === 'sandbox'));
+    // The versions under review, which the decision form carries (and covers, exactly): a
+    // nominated activity's sandbox and pending versions, or the one pending version asked for.
+    const underReview = versions.filter((v) => (fileId !== null ? v.file_id === fileId && v.file_status === 'pending' : a.status === 'nominated' && isAwaiting(a.status, v.file_status)));
+    // The version shown in detail: the file asked for, or the newest one under review (or the
+    // newest sandbox one, or the newest).
+    const idx = fileId !== null
+      ? versions.findIndex((v) => v.file_id === fileId)
+      : underReview.length ? versions.indexOf(underReview[0]!) : Math.max(0, versions.findIndex((v) => v.file_status === 'sandbox'));
     const current = versions[idx]!;
     const previous = versions.slice(idx + 1).find((v) => v.file_status === 'public') ?? versions[idx + 1] ?? null;
     const meta = current.metadata as Record<string, unknown>;
@@ -179,6 +295,11 @@ export class ReviewService {
       activity: a,
       version: current,
       previous: previous ? { version: previous.version, file_status: previous.file_status } : null,
+      /** What the decision covers (oldest first): the form carries exactly these versions. */
+      underReview: underReview
+        .slice()
+        .reverse()
+        .map((v) => ({ version: v.version, file_id: v.file_id, status: v.file_status, file_name: v.file_name, uploaded_at: v.uploaded_at, new: !v.decided })),
       metadata: meta,
       files,
       warnings: validation.warnings ?? [],
@@ -190,29 +311,116 @@ export class ReviewService {
     };
   }
 
-  async decide(viewer: Viewer, kind: TargetKind, id: number, actionRaw: string, commentRaw: unknown): Promise<{ from: string; to: string }> {
+  /**
+   * An editor's decision from the review pages: on a nominated activity (`activity`), or on one
+   * version of an activity (`file`). `versions` are those the page showed (it carries them): the
+   * decision covers exactly those, and is refused (REVIEW_STALE) when one of them no longer
+   * awaits review. Approving or returning an activity names its versions.
+   */
+  async decide(viewer: Viewer, kind: TargetKind, id: number, actionRaw: string, commentRaw: unknown, versionsRaw?: unknown): Promise<{ from: string; to: string }> {
     const actor = requireEditor(viewer);
-    if (!DECISIONS.includes(actionRaw as Decision)) throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`);
-    const action = actionRaw as Decision;
-    const comment = checkComment(commentRaw);
-    const target = kind === 'file'
-      ? await this.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select(['f.id', 'v.activity_id', 'v.version']).where('f.id', '=', id).executeTakeFirst()
-      : await this.db.selectFrom('activities').select(['id', 'id as activity_id', sql<string | null>`null`.as('version')]).where('id', '=', id).executeTakeFirst();
-    if (!target) throw new AsloError(kind === 'file' ? 'FILE_NOT_FOUND' : 'ACTIVITY_NOT_FOUND', `No ${kind} #${id}.`, { statusCode: 404 });
-    const activityId = target.activity_id;
-    if (await authorRole(this.db, activityId, actor.userId)) {
-      throw new AsloError('REVIEW_OWN_ACTIVITY', 'You are an author of this activity: another editor must review it.', { statusCode: 403 });
+    if (kind === 'file') {
+      const f = await this.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select(['f.id', 'v.activity_id']).where('f.id', '=', id).executeTakeFirst();
+      if (!f) throw new AsloError('FILE_NOT_FOUND', `No file #${id}.`, { statusCode: 404 });
+      const r = await this.decideOn(actor, f.activity_id, { target: 'versions', action: actionRaw, comment: commentRaw, fileIds: [f.id] });
+      return { from: r.from, to: r.to };
+    }
+    const r = await this.decideOn(actor, id, { target: 'activity', action: actionRaw, comment: commentRaw, versions: parseVersions(versionsRaw) });
+    return { from: r.from, to: r.to };
+  }
+
+  /**
+   * The editors' API decision (POST /api/v1/review/activities/:bundle_id/decision): on the
+   * activity when it is nominated, else on the versions named (a public activity's pending
+   * versions); `disable` without versions disables the activity.
+   */
+  async decideByBundleId(viewer: Viewer, bundleId: string, body: unknown): Promise<DecisionResult> {
+    const actor = requireEditor(viewer);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AsloError('REVIEW_BODY_INVALID', 'Send a JSON object: {"action": "approve|return|escalate|disable", "versions": ["1"], "comment": "..."}.');
+    const b = body as Record<string, unknown>;
+    if (typeof b.action !== 'string') throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
+    if (b.comment !== undefined && typeof b.comment !== 'string') throw new AsloError('REVIEW_BODY_INVALID', 'The comment is a string.', { details: { field: 'comment' } });
+    const versions = parseVersions(b.versions, true);
+    const a = bundleId.length <= 255 && !bundleId.includes('\u0000') ? await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst() : undefined;
+    if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`, { statusCode: 404 });
+    return this.decideOn(actor, a.id, { target: 'auto', action: b.action, comment: b.comment, versions });
+  }
+
+  private async decideOn(actor: Actor, activityId: number, input: { target: 'activity' | 'versions' | 'auto'; action: string; comment: unknown; versions?: string[] | null; fileIds?: number[] }): Promise<DecisionResult> {
+    if (!DECISIONS.includes(input.action as Decision)) throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
+    const action = input.action as Decision;
+    const comment = checkComment(input.comment);
+    const names = input.versions?.length ? input.versions : null;
+    // Authors of the activity are refused at once (the full check, over the authorship history, follows).
+    if (await authorRole(this.db, activityId, actor.userId)) throw new AsloError('REVIEW_OWN_ACTIVITY', 'You are an author of this activity: another editor must review it.', { statusCode: 403 });
+    if ((action === 'approve' || action === 'return') && !names && !input.fileIds?.length) {
+      throw new AsloError('REVIEW_VERSIONS_REQUIRED', `Name the versions you reviewed: an ${action === 'approve' ? 'approval' : 'return'} covers exactly those.`, { details: { field: 'versions' } });
     }
     const result = await this.db.transaction().execute(async (trx) => {
-      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status', 'admin_review']).where('id', '=', activityId).forUpdate().executeTakeFirstOrThrow();
+      // The activity's row lock orders every decision on it (and on its versions).
+      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status', 'admin_review']).where('id', '=', activityId).forUpdate().executeTakeFirst();
+      if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
+      const onActivity = input.target === 'activity' || (input.target === 'auto' && (a.status === 'nominated' || (action === 'disable' && !names)));
+      const all = await trx
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.id', 'f.version_id')
+        .select(['f.id', 'v.version', 'v.version_normalized', 'v.sort_key', 'f.status', 'f.created_at', 'f.admin_review'])
+        .where('v.activity_id', '=', activityId)
+        .orderBy('v.sort_key', 'asc')
+        .orderBy('f.id')
+        .execute();
+      // A decision on the activity covers its versions awaiting review; one on versions, pending ones.
+      const awaiting = (s: FileStatus) => (onActivity ? isAwaiting(a.status, s) : s === 'pending');
+      let named: typeof all = [];
+      if (input.fileIds) named = all.filter((f) => input.fileIds!.includes(f.id));
+      else if (names) {
+        for (const n of names) {
+          const norm = normalizedOrNull(n);
+          const f = all.find((x) => x.version === n) ?? all.find((x) => norm !== null && x.version_normalized === norm);
+          if (!f) throw new AsloError('REVIEW_VERSION_UNKNOWN', `This activity has no version ${n}.`, { details: { field: 'versions', version: n } });
+          if (!named.includes(f)) named.push(f);
+        }
+      }
+      // What is under review: the versions named, else everything awaiting review.
+      const underReview = named.length ? named : all.filter((f) => awaiting(f.status));
+      // An editor never decides on an activity they have been an author of at any time since
+      // the versions under review were uploaded (leaving the authors for the decision does not help).
+      const since = underReview.reduce<Date | null>((m, f) => (m === null || f.created_at < m ? f.created_at : m), null);
+      const author = await trx
+        .selectFrom('activity_author_periods')
+        .select('ended_at')
+        .where('activity_id', '=', activityId)
+        .where('user_id', '=', actor.userId)
+        .where((eb) => (since ? eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)]) : eb('ended_at', 'is', null)))
+        .orderBy('ended_at', 'desc')
+        .executeTakeFirst();
+      if (author || (await authorRole(trx, activityId, actor.userId))) {
+        throw new AsloError(
+          'REVIEW_OWN_ACTIVITY',
+          author?.ended_at
+            ? 'You were an author of this activity after the versions under review were uploaded: another editor must review them.'
+            : 'You are an author of this activity: another editor must review it.',
+          { statusCode: 403 },
+        );
+      }
+      // The versions named must still await review: anything else means the page was stale
+      // (another editor decided first, or the version changed status since).
+      const stale = named.filter((f) => (action === 'disable' && !onActivity ? f.status === 'disabled' : !awaiting(f.status)));
+      if (stale.length) {
+        throw new AsloError('REVIEW_STALE', `${stale.map((f) => `Version ${f.version} is ${f.status}`).join('; ')}: it no longer awaits review. Reload the review page (or the queue) and decide again.`, {
+          statusCode: 409,
+          details: { versions: stale.map((f) => ({ version: f.version, status: f.status })) },
+        });
+      }
       const now = new Date();
       let from: string;
       let to: string;
-      if (kind === 'activity') {
+      let waiting: string[] = [];
+      if (onActivity) {
         from = a.status;
         if (action !== 'disable' && a.status !== 'nominated') throw new AsloError('REVIEW_BAD_STATUS', `Only a nominated activity can be ${action === 'approve' ? 'approved' : action === 'return' ? 'returned' : 'escalated'}; this one is ${a.status}.`, { statusCode: 409 });
         if (action === 'disable' && a.status === 'disabled') throw new AsloError('REVIEW_BAD_STATUS', 'This activity is disabled already.', { statusCode: 409 });
-        if (a.admin_review && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
+        if ((a.admin_review || named.some((f) => f.admin_review)) && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
         if (action === 'escalate' && a.admin_review) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
         const status: ActivityStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : action === 'disable' ? 'disabled' : a.status;
         to = status;
@@ -222,32 +430,63 @@ export class ReviewService {
           .where('id', '=', activityId)
           .execute();
         if (action === 'approve') {
-          // The versions the editors just reviewed become public with the activity.
-          const ids = (await trx.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select('f.id').where('v.activity_id', '=', activityId).where('f.status', 'in', ['sandbox', 'pending']).execute()).map((r) => r.id);
-          if (ids.length) await trx.updateTable('files').set({ status: 'public', status_changed_at: now, admin_review: false }).where('id', 'in', ids).execute();
+          // Exactly the versions reviewed become public; any other awaiting version (one
+          // uploaded while the editor looked at these) waits for review as a pending version.
+          await setFiles(trx, named, { status: 'public', status_changed_at: now, admin_review: false });
+          const rest = all.filter((f) => !named.includes(f) && awaiting(f.status));
+          await setFiles(trx, rest.filter((f) => f.status !== 'pending'), { status: 'pending', status_changed_at: now });
+          waiting = rest.map((f) => f.version);
+        } else if (action === 'return') {
+          await setFiles(trx, named.filter((f) => f.status !== 'sandbox'), { status: 'sandbox', status_changed_at: now, admin_review: false });
         }
       } else {
-        const f = await trx.selectFrom('files').select(['id', 'status', 'admin_review']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
-        from = f.status;
-        if (action !== 'disable' && f.status !== 'pending') throw new AsloError('REVIEW_BAD_STATUS', `Only a pending version can be reviewed this way; this one is ${f.status}.`, { statusCode: 409 });
-        if (action === 'disable' && f.status === 'disabled') throw new AsloError('REVIEW_BAD_STATUS', 'This version is disabled already.', { statusCode: 409 });
-        if (f.admin_review && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
-        if (action === 'escalate' && f.admin_review) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
-        const status: FileStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : action === 'disable' ? 'disabled' : f.status;
-        to = status;
-        await trx.updateTable('files').set({ status, admin_review: action === 'escalate', ...(status !== f.status ? { status_changed_at: now } : {}) }).where('id', '=', id).execute();
-        if (action === 'approve') await trx.updateTable('activities').set({ last_published_at: now, updated_at: now }).where('id', '=', activityId).execute();
+        if (!named.length && action === 'escalate') named = all.filter((f) => f.status === 'pending');
+        if (!named.length) throw new AsloError('REVIEW_BAD_STATUS', `No version of this activity awaits review; it is ${a.status}.`, { statusCode: 409 });
+        from = [...new Set(named.map((f) => f.status))].join(', ');
+        if (named.some((f) => f.admin_review) && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
+        if (action === 'escalate' && named.every((f) => f.admin_review)) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
+        if (action === 'escalate') {
+          await setFiles(trx, named, { admin_review: true });
+          to = from;
+        } else {
+          const status: FileStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : 'disabled';
+          to = status;
+          await setFiles(trx, named, { status, status_changed_at: now, admin_review: false });
+          if (action === 'approve') await trx.updateTable('activities').set({ last_published_at: now, updated_at: now }).where('id', '=', activityId).execute();
+        }
       }
+      const decided = named.map((f) => f.version);
+      const label = decided.length ? decided.join(', ') : null;
+      const single = !onActivity && named.length === 1 ? named[0]! : null;
       await trx
         .insertInto('review_history')
-        .values({ activity_id: activityId, file_id: kind === 'file' ? id : null, version: target.version, actor_user_id: actor.userId, action: action as ReviewAction, comment, from_status: from, to_status: to, created_at: now })
+        .values({ activity_id: activityId, file_id: single?.id ?? null, version: label, versions: decided.length ? decided : null, actor_user_id: actor.userId, action: action as ReviewAction, comment, from_status: from, to_status: to, created_at: now })
         .execute();
-      await audit(trx, { actor, action: `review.${action}`, targetType: kind, targetId: kind === 'file' ? id : a.bundle_id, reason: comment, details: { activity: a.bundle_id, version: target.version, from, to } });
-      return { from, to, bundleId: a.bundle_id };
+      await audit(trx, {
+        actor,
+        action: `review.${action}`,
+        targetType: single ? 'file' : 'activity',
+        targetId: single ? single.id : a.bundle_id,
+        reason: comment,
+        details: { activity: a.bundle_id, version: label, versions: decided, from, to, ...(waiting.length ? { still_waiting: waiting } : {}) },
+      });
+      const after = await trx.selectFrom('activities').select('status').where('id', '=', activityId).executeTakeFirstOrThrow();
+      const statuses = named.length
+        ? new Map((await trx.selectFrom('files').select(['id', 'status']).where('id', 'in', named.map((f) => f.id)).execute()).map((r) => [r.id, r.status]))
+        : new Map<number, FileStatus>();
+      return {
+        from,
+        to,
+        onActivity,
+        waiting,
+        activity: { bundle_id: a.bundle_id, status: after.status },
+        versions: named.map((f) => ({ version: f.version, status: statuses.get(f.id) ?? f.status })),
+      };
     });
     await this.onStatusChange([activityId]).catch(() => {});
-    await this.notifyAuthors(activityId, actor, action, target.version, result.from, result.to, comment);
-    return { from: result.from, to: result.to };
+    const decided = result.versions.map((v) => v.version);
+    await this.notifyAuthors(activityId, actor, action, result.onActivity ? null : decided.join(', ') || null, result.from, result.to, comment, result.onActivity ? { versions: decided, waiting: result.waiting } : {});
+    return { from: result.from, to: result.to, activity: result.activity, versions: result.versions };
   }
 
   /**
@@ -290,13 +529,13 @@ export class ReviewService {
     return result;
   }
 
-  private async notifyAuthors(activityId: number, actor: Actor, action: string, version: string | null, from: string, to: string, comment: string): Promise<void> {
+  private async notifyAuthors(activityId: number, actor: Actor, action: string, version: string | null, from: string, to: string, comment: string, extra: { versions?: string[]; waiting?: string[] } = {}): Promise<void> {
     const a = await this.db.selectFrom('activities').select(['bundle_id']).where('id', '=', activityId).executeTakeFirstOrThrow();
     const name = (await this.db.selectFrom('activity_texts').select('name').where('activity_id', '=', activityId).where('name', 'is not', null).orderBy(sql`case when origin = 'developer' then 0 else 1 end`).orderBy(sql`case when locale = 'und' then 0 else 1 end`).executeTakeFirst())?.name ?? a.bundle_id;
     const authors = await this.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', activityId).where('u.deleted_at', 'is', null).execute();
     for (const u of authors) {
       await this.mailer.send(
-        texts.reviewDecision({ to: u.email, name: u.display_name, activityName: name, bundleId: a.bundle_id, version, action, fromStatus: from, toStatus: to, comment, reviewer: `${actor.displayName} (${actor.role})`, link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}` }),
+        texts.reviewDecision({ to: u.email, name: u.display_name, activityName: name, bundleId: a.bundle_id, version, action, fromStatus: from, toStatus: to, comment, reviewer: `${actor.displayName} (${actor.role})`, link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}`, ...extra }),
       );
     }
   }

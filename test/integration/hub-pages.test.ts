@@ -86,11 +86,13 @@ describe('developer hub pages', () => {
     assert.equal(review.statusCode, 200);
     assert.match(review.body, /<td>activity\/activity.info<\/td>/);
     assert.match(review.body, /This is the first version/);
+    // The form carries the versions the page shows.
+    assert.match(review.body, /<input type="hidden" name="versions" value="1">/);
     const noComment = await editor.browser.post(`/editors/review/activity/${a.id}`, { action: 'approve', comment: '' });
     assert.equal(noComment.statusCode, 400);
     assert.match(noComment.body, /COMMENT_REQUIRED/);
     await editor.browser.get(`/editors/review/activity/${a.id}`);
-    const approve = await editor.browser.post(`/editors/review/activity/${a.id}`, { action: 'approve', comment: 'Lovely. Approved.' });
+    const approve = await editor.browser.post(`/editors/review/activity/${a.id}`, { action: 'approve', comment: 'Lovely. Approved.', versions: '1' });
     assert.equal(approve.statusCode, 303);
 
     const api = await t.app.inject({ url: '/api/v1/activities/org.test.hub.Paint' });

@@ -27,7 +27,7 @@ describe('ratings, reviews and reports', () => {
     activityId = (await t.app.publishing.activityByBundleId(BID)).id;
     assert.equal(res.statusCode, 201);
     await t.app.review.nominate(dev.actor, activityId, 'please');
-    await t.app.review.decide(editor.actor, 'activity', activityId, 'approve', 'ok');
+    await t.app.review.decide(editor.actor, 'activity', activityId, 'approve', 'ok', ['1']);
   });
   after(async () => {
     await t.cleanup();
@@ -133,7 +133,7 @@ describe('abuse report rate limits', () => {
     assert.equal(res.statusCode, 201);
     const id = (await t.app.publishing.activityByBundleId(BID)).id;
     await t.app.review.nominate(dev.actor, id, 'please');
-    await t.app.review.decide(editor.actor, 'activity', id, 'approve', 'ok');
+    await t.app.review.decide(editor.actor, 'activity', id, 'approve', 'ok', ['1']);
   });
   after(async () => {
     await t.cleanup();

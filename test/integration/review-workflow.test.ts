@@ -54,8 +54,8 @@ describe('review workflow', () => {
     assert.equal(item.nomination_message, 'Ready for review, please.');
     assert.ok(item.waiting_seconds >= 0);
 
-    await assert.rejects(t.app.review.decide(editor.actor, 'activity', a.id, 'approve', ''), (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED');
-    const d = await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'Works well on 0.118. Welcome!');
+    await assert.rejects(t.app.review.decide(editor.actor, 'activity', a.id, 'approve', '', ['1']), (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED');
+    const d = await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'Works well on 0.118. Welcome!', ['1']);
     assert.deepEqual(d, { from: 'nominated', to: 'public' });
     const pub = await t.app.inject({ url: '/api/v1/activities/org.test.rev.One' });
     assert.equal(pub.statusCode, 200);
@@ -79,7 +79,7 @@ describe('review workflow', () => {
     await upload(dev, 'org.test.rev.Two', '1');
     const a = await t.app.publishing.activityByBundleId('org.test.rev.Two');
     await nominate(dev, 'org.test.rev.Two', 'v1');
-    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok');
+    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok', ['1']);
 
     const r2 = await upload(dev, 'org.test.rev.Two', '2', { tags: 'maths', payload: 'more code' });
     assert.equal(r2.file_status, 'pending');
@@ -123,7 +123,7 @@ describe('review workflow', () => {
     await upload(dev, 'org.test.rev.Trusted', '1');
     const a = await t.app.publishing.activityByBundleId('org.test.rev.Trusted');
     await nominate(dev, 'org.test.rev.Trusted', 'v1');
-    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok');
+    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok', ['1']);
     await assert.rejects(t.app.publishing.setTrusted(editor.actor, a.id, true, 'long record'), (e: Error & { code?: string }) => e.code === 'FORBIDDEN_NOT_ADMIN');
     await t.app.publishing.setTrusted(admin.actor, a.id, true, 'long record of good versions');
     const r2 = await upload(dev, 'org.test.rev.Trusted', '2');
@@ -144,7 +144,7 @@ describe('review workflow', () => {
     const r1 = await upload(dev, 'org.test.rev.Again', '1');
     const a = await t.app.publishing.activityByBundleId('org.test.rev.Again');
     await nominate(dev, 'org.test.rev.Again', 'v1');
-    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok');
+    await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok', ['1']);
     await assert.rejects(t.app.review.enable(admin.actor, a.id, 'not disabled'), (e: Error & { code?: string }) => e.code === 'REVIEW_BAD_STATUS');
     await t.app.review.decide(editor.actor, 'activity', a.id, 'disable', 'Reported as malware.');
     assert.equal((await t.app.inject({ url: '/api/v1/activities/org.test.rev.Again' })).statusCode, 404);

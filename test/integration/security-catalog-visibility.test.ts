@@ -52,7 +52,7 @@ describe('catalog API visibility of non-public activities and files', () => {
       if (state !== 'sandbox') await t.app.review.nominate(author.actor, a.id, 'please');
       if (state === 'disabled') await t.app.review.decide(people.admin.actor, 'activity', a.id, 'disable', 'matrix');
       if (state === 'public') {
-        await t.app.review.decide(people.editor.actor, 'activity', a.id, 'approve', 'ok');
+        await t.app.review.decide(people.editor.actor, 'activity', a.id, 'approve', 'ok', ['1']);
         fileIds.push(await upload(author, bid, '2')); // pending: a new version of a public activity
       }
       ids[state] = { id: a.id, bid, fileIds };

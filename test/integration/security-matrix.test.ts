@@ -75,7 +75,7 @@ describe('authorization matrix', () => {
     const a = await t.app.publishing.activityByBundleId(bid);
     if (opts.coauthor) await t.app.publishing.addAuthor(shared.author.actor, a.id, opts.coauthor.email, 'developer');
     if (state !== 'sandbox') await t.app.review.nominate(shared.author.actor, a.id, 'please review');
-    if (state === 'public') await t.app.review.decide(shared.admin.actor, 'activity', a.id, 'approve', 'ok');
+    if (state === 'public') await t.app.review.decide(shared.admin.actor, 'activity', a.id, 'approve', 'ok', ['1']);
     return { id: a.id, bid, fileId: r.file_id };
   }
   async function freshUser(prefix = 'fresh') {
@@ -223,7 +223,16 @@ describe('authorization matrix', () => {
     { method: 'POST', route: '/admin/activities/:id/reassign', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('sandbox')).id}/reassign`, { email: (await freshUser('heir')).email, reason: 'abandoned' }) },
 
     // --- review -------------------------------------------------------------------------------
-    { method: 'POST', route: '/editors/review/:kind/:id', allowed: ['editor', 'admin'], run: async (c) => csrfPost(c, `/editors/review/activity/${(await activity('nominated')).id}`, { action: 'approve', comment: 'ok' }) },
+    { method: 'POST', route: '/editors/review/:kind/:id', allowed: ['editor', 'admin'], run: async (c) => csrfPost(c, `/editors/review/activity/${(await activity('nominated')).id}`, { action: 'approve', comment: 'ok', versions: '1' }) },
+    {
+      // The editors' API, with a token of the review scope for everyone who has an account.
+      method: 'POST', route: '/api/v1/review/activities/:bundle_id/decision', allowed: ['editor', 'admin'],
+      run: async (c) => {
+        const a = await activity('nominated');
+        const token = c.person ? (await t.app.accounts.createApiToken(c.person.actor, { name: 'review', scopes: ['review'], expiresInDays: 5 })).token : null;
+        return api({ ...c, token }, `/api/v1/review/activities/${a.bid}/decision`, { action: 'approve', versions: ['1'], comment: 'ok' });
+      },
+    },
     {
       method: 'POST', route: '/editors/review/:kind/:id', allowed: ['editor', 'admin'],
       run: async (c) => {

@@ -9,6 +9,7 @@ import * as m0004c from './migrations/0004_web_categories.js';
 import * as m0004s from './migrations/0004_web_search.js';
 import * as m0004i from './migrations/0004_web_listing_indexes.js';
 import * as m0005 from './migrations/0005_downloads_mirrors.js';
+import * as m0006r from './migrations/0006_review_authorship.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_web_search': m0004s,
   '0004_web_listing_indexes': m0004i,
   '0005_downloads_mirrors': m0005,
+  '0006_review_authorship': m0006r,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -322,7 +322,7 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
-export type TokenScope = 'publish' | 'read';
+export type TokenScope = 'publish' | 'read' | 'review';
 
 export interface ApiTokensTable {
   id: Id;
@@ -363,6 +363,17 @@ export interface ReviewHistoryTable {
   from_status: string;
   to_status: string;
   created_at: Timestamp;
+  /** The versions the decision named (null: none, or a decision recorded before they were kept). */
+  versions: string[] | null;
+}
+
+/** Who has been an author of which activity, and when (kept by a trigger on activity_authors). */
+export interface ActivityAuthorPeriodsTable {
+  id: Id;
+  activity_id: number;
+  user_id: number;
+  started_at: Timestamp;
+  ended_at: TimestampNullable;
 }
 
 export interface ReviewFlagsTable {
@@ -392,6 +403,7 @@ export interface Database {
   users: UsersTable;
   activities: ActivitiesTable;
   activity_authors: ActivityAuthorsTable;
+  activity_author_periods: ActivityAuthorPeriodsTable;
   activity_texts: ActivityTextsTable;
   versions: VersionsTable;
   files: FilesTable;

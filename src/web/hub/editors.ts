@@ -8,7 +8,7 @@ import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, markup, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
 import { decisionName, reviewActionName, roleName, statusName } from './words.js';
-import { field, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
+import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
 import { issueList } from './developers.js';
 
 const T = perLocale((l) => ({
@@ -32,6 +32,10 @@ const T = perLocale((l) => ({
   decide: l.t('Record decision'),
   decided: l.t('The decision is recorded and the authors were told by mail.'),
   history: l.t('History'),
+  underReview: l.t('Versions under review'),
+  covers: l.t('Your decision covers exactly these versions. A version uploaded after this page was shown waits in the queue for its own review.'),
+  noneAwaiting: l.t('No version awaits review.'),
+  isNew: l.t('new'),
   audit: l.t('Audit log'),
   filter: l.t('Filter'),
 }));
@@ -60,7 +64,7 @@ export async function editorPages(app: FastifyInstance): Promise<void> {
 <section aria-labelledby="nominated"><h2 id="nominated">${T(c.l).nominated} (${q.nominated.length})</h2>
 ${q.nominated.length ? table([c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')], q.nominated.map((x) => [html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`, waited(c.l, x.since), html`<bdi>${x.nomination_message ?? ''}</bdi>`])) : html`<p>${T(c.l).empty}</p>`}</section>
 <section aria-labelledby="pending"><h2 id="pending">${T(c.l).pending} (${q.pending.length})</h2>
-${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting], q.pending.map((x) => [html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`, x.version, waited(c.l, x.since)])) : html`<p>${T(c.l).empty}</p>`}</section>`;
+${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting], q.pending.map((x) => [html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`, html`${x.version}${x.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`, waited(c.l, x.since)])) : html`<p>${T(c.l).empty}</p>`}</section>`;
     return sendPage(reply, page({ title: T(c.l).queue, ...c, notice: (req.query as Record<string, unknown>).done === 'decided' ? T(c.l).decided : null }, body));
   });
 
@@ -82,13 +86,15 @@ ${r.activity.nomination_message && kind === 'activity' ? html`<blockquote dir="a
 ${r.metadataDiff.length ? table([c.l.t('Key'), c.l.t('Before'), c.l.t('After')], r.metadataDiff.map((d) => [d.key, d.before, d.after])) : ''}
 ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T(c.l).removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T(c.l).changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
 <section aria-labelledby="files"><h2 id="files">${T(c.l).files} (${r.files.length})</h2><details><summary>${c.l.n('{count} file', '{count} files', r.files.length)}</summary>${table([c.l.t('Path'), c.l.t('Size')], r.files.map((f) => [f.path, f.size]))}</details></section>
-<section aria-labelledby="decision"><h2 id="decision">${T(c.l).decision}</h2>${postForm(`/editors/review/${kind}/${idParam(req)}`, c.csrf, html`<fieldset><legend>${T(c.l).decision}</legend>${DECISIONS.map((d) => html`<label><input type="radio" name="action" value="${d}" required> ${decisionName(c.l, d)}</label><br>`)}</fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 5 })}${submit(T(c.l).decide)}`)}</section>
+<section aria-labelledby="under-review"><h2 id="under-review">${T(c.l).underReview}</h2>${r.underReview.length ? html`<p>${T(c.l).covers}</p>${table([c.l.t('Version'), c.l.t('Status'), c.l.t('File'), c.l.t('Uploaded')], r.underReview.map((v) => [html`${v.version}${v.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`, statusName(c.l, v.status), v.file_name, when(v.uploaded_at)]))}` : html`<p>${T(c.l).noneAwaiting}</p>`}</section>
+<section aria-labelledby="decision"><h2 id="decision">${T(c.l).decision}</h2>${postForm(`/editors/review/${kind}/${idParam(req)}`, c.csrf, html`${r.underReview.map((v) => html`<input type="hidden" name="versions" value="${v.version}">`)}<fieldset><legend>${T(c.l).decision}</legend>${DECISIONS.map((d) => html`<label><input type="radio" name="action" value="${d}" required> ${decisionName(c.l, d)}</label><br>`)}</fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 5 })}${submit(T(c.l).decide)}`)}</section>
 <section aria-labelledby="hist"><h2 id="hist">${T(c.l).history}</h2><ol>${r.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} ({version}) by {who}, {when}: {comment}') : c.l.t('{action} by {who}, {when}: {comment}'), { action: reviewActionName(c.l, h.action), version: h.version ?? '', who: html`<bdi>${h.actor ?? c.l.t('someone')}</bdi>`, when: html`<bdi>${when(h.created_at)}</bdi>`, comment: html`<bdi>${h.comment}</bdi>` })}</li>`)}</ol></section>`;
     return sendPage(reply, page({ title: c.l.t('Review: {name} {version}', { name: show(m.name), version: r.version.version }), ...c }, body));
   });
 
   app.post('/editors/review/:kind/:id', { preHandler: csrf }, async (req, reply) => {
-    await app.review.decide(await req.viewer(), kindParam(req), idParam(req), field(req.body, 'action'), field(req.body, 'comment'));
+    // The form carries the versions the page showed: the decision covers exactly those.
+    await app.review.decide(await req.viewer(), kindParam(req), idParam(req), field(req.body, 'action'), field(req.body, 'comment'), fieldList(req.body, 'versions'));
     return redirect(reply, '/editors/queue?done=decided');
   });
 

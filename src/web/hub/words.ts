@@ -80,6 +80,7 @@ export function scopeName(l: Translator, s: string): string {
   switch (s) {
     case 'publish': return l.t('publish');
     case 'read': return l.t('read');
+    case 'review': return l.t('review');
     default: return s;
   }
 }
