@@ -2,10 +2,10 @@
 // password reset, e-mail and password changes, deletion, roles, and personal API tokens.
 // Every public method starts with its access check. Messages about e-mail addresses are the
 // same whether or not an account exists, so nobody can probe who is registered.
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import type { EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
+import type { Database, EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
 import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -22,6 +22,8 @@ export const SCOPES: TokenScope[] = ['publish', 'read'];
 const VERIFY_TTL_MS = 7 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
 const CHANGE_EMAIL_TTL_MS = 24 * 3600_000;
+/** Mails to the owner of an address that someone tries to register again, per 24 hours. */
+export const REGISTER_EXISTING_MAILS_PER_DAY = 3;
 
 export interface RequestMeta extends SessionMeta {
   address?: string | null;
@@ -111,7 +113,26 @@ export class AccountService {
     const existing = await this.findByEmail(email);
     if (existing) {
       await burnVerification(password);
-      await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
+      // At most REGISTER_EXISTING_MAILS_PER_DAY such mails a day to one owner, whoever asks
+      // and from wherever: registering someone's address again and again must not bomb them.
+      // The audit log counts them (shared by every process); the row lock orders concurrent
+      // requests for the same account.
+      const mail = await this.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('users').select('id').where('id', '=', existing.id).forUpdate().execute();
+        const since = new Date(Date.now() - 24 * 3600_000);
+        const sent = await trx
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('action', '=', 'user.register_existing')
+          .where('target_type', '=', 'user')
+          .where('target_id', '=', String(existing.id))
+          .where('at', '>', since)
+          .executeTakeFirstOrThrow();
+        const mailed = Number(sent.n) < REGISTER_EXISTING_MAILS_PER_DAY;
+        await audit(trx, { actor: null, actorLabel: 'anonymous', action: 'user.register_existing', targetType: 'user', targetId: existing.id, details: { address: meta.address ?? null, mailed } });
+        return mailed;
+      });
+      if (mail) await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
       return;
     }
     const hash = await hashPassword(password);
@@ -162,7 +183,10 @@ export class AccountService {
     if (typeof emailRaw !== 'string' || typeof passwordRaw !== 'string' || !passwordRaw || passwordRaw.length > 1000) throw failed;
     const user = await this.findByEmail(emailRaw.trim());
     if (!user) {
+      // The same work as for an account: one verification (against a dummy hash of the same
+      // cost) and one audit row, so neither the answer nor its time tells who is registered.
       await burnVerification(passwordRaw);
+      await audit(this.db, { actor: null, actorLabel: `unknown ${emailRaw.trim().slice(0, 254)}`, action: 'user.login_failed', targetType: 'user', targetId: null, details: { address: meta.address ?? null } });
       throw failed;
     }
     const outcome = await verifyPassword(user, passwordRaw);
@@ -212,14 +236,19 @@ export class AccountService {
     const password = checkPasswordRules(passwordRaw);
     const row = await this.takeEmailToken(token, 'reset');
     const hash = await hashPassword(password);
+    let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
       const used = await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
       if (Number(used.numUpdatedRows) !== 1) throw new AsloError('LINK_INVALID', 'This link was used already. Ask for a new mail.');
       // Following the link proves the address, so it counts as verified.
       await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, email_verified_at: sql`coalesce(email_verified_at, now())`, updated_at: new Date() }).where('id', '=', row.user_id).execute();
-      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null } });
+      // Whoever knew the old password may have made tokens or sessions: a reset ends them all.
+      revoked = await revokeAllTokens(trx, row.user_id, 'password reset');
+      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null, revoked_tokens: revoked.map((t) => t.id) } });
     });
     await this.sessions.destroyAllFor(row.user_id);
+    const user = await this.getUser(row.user_id);
+    if (user) await this.mailer.send(text.passwordChanged(user.email, user.display_name, 'reset', revoked, true));
   }
 
   // --- changes to one's own account -----------------------------------------------------
@@ -233,16 +262,25 @@ export class AccountService {
     return user;
   }
 
-  async changePassword(viewer: Viewer, current: unknown, next: unknown): Promise<void> {
+  /**
+   * Change the password. With `signOutEverywhere` (the form's checkbox, checked by default) the
+   * account's API tokens are revoked and its other sessions end, as after a reset.
+   */
+  async changePassword(viewer: Viewer, current: unknown, next: unknown, opts: { signOutEverywhere?: boolean } = {}): Promise<{ revoked: RevokedToken[] }> {
     const actor = requireActor(viewer);
     const password = checkPasswordRules(next, 'new password');
-    await this.requirePassword(actor, current);
+    const user = await this.requirePassword(actor, current);
+    const everywhere = opts.signOutEverywhere ?? true;
     const hash = await hashPassword(password);
+    let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', actor.userId).execute();
-      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId });
+      if (everywhere) revoked = await revokeAllTokens(trx, actor.userId, 'password change');
+      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId, details: { sign_out_everywhere: everywhere, revoked_tokens: revoked.map((t) => t.id) } });
     });
-    await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
+    if (everywhere) await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
+    await this.mailer.send(text.passwordChanged(user.email, user.display_name, 'change', revoked, everywhere));
+    return { revoked };
   }
 
   /**
@@ -455,6 +493,25 @@ export class AccountService {
     }
     return out;
   }
+}
+
+export interface RevokedToken {
+  id: number;
+  name: string;
+  prefix: string;
+}
+
+/** Revoke every live API token of a user (inside the caller's transaction); returns them. */
+async function revokeAllTokens(trx: Transaction<Database>, userId: number, reason: string): Promise<RevokedToken[]> {
+  const rows = await trx
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date(), revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .returning(['id', 'name', 'token_prefix'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.token_prefix })).sort((a, b) => a.id - b.id);
 }
 
 /** Every API-token-shaped string in a text. */
