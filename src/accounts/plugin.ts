@@ -240,4 +240,28 @@ async function resolveViewer(app: FastifyInstance, req: FastifyRequest): Promise
   return app.accounts.viewerFromSession(token, address);
 }
 
+/** Run the CSRF check inside a handler (its error is thrown, for the route's error handler). */
+export function checkCsrf(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const capture = Object.create(reply) as FastifyReply;
+    capture.send = ((err: unknown) => {
+      reject(err);
+      return capture;
+    }) as FastifyReply['send'];
+    app.csrfProtection.call(app, req, capture, () => resolve());
+  });
+}
+
+/**
+ * The CSRF check of a multipart form (a streamed upload): its token is the form's first field,
+ * `_csrf`, so it is read before the file and never travels in the URL. `fields` are the fields
+ * that came before the file part (@fastify/multipart's part.fields).
+ */
+export async function checkMultipartCsrf(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, fields: Record<string, unknown>): Promise<void> {
+  const f = fields._csrf;
+  const value = Array.isArray(f) ? undefined : (f as { value?: unknown } | undefined)?.value;
+  req._multipartCsrf = typeof value === 'string' ? value : '';
+  await checkCsrf(app, req, reply);
+}
+
 export default fp(accountsPlugin, { name: 'aslo-accounts' });

@@ -15,6 +15,7 @@ import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } fr
 import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
+import { hasBidiOverride } from '../catalog/bundle-ids.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
 export const SCOPES: TokenScope[] = ['publish', 'read'];
@@ -42,6 +43,9 @@ export function checkDisplayName(raw: unknown): string {
   // eslint-disable-next-line no-control-regex
   if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new AsloError('DISPLAY_NAME_INVALID', 'Enter a display name of 1 to 100 characters.', { details: { field: 'display_name' } });
+  }
+  if (hasBidiOverride(name)) {
+    throw new AsloError('NAME_BIDI_OVERRIDE', 'The display name contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.', { details: { field: 'display_name' } });
   }
   return name;
 }
