@@ -258,7 +258,10 @@ export function checkCsrf(app: FastifyInstance, req: FastifyRequest, reply: Fast
  * that came before the file part (@fastify/multipart's part.fields).
  */
 export async function checkMultipartCsrf(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, fields: Record<string, unknown>): Promise<void> {
-  const f = fields._csrf;
+  // First means first: fields that arrive after the file may already be parsed (a small body
+  // is read ahead), but a token after the file is refused, so the form's order is the rule.
+  const first = Object.keys(fields)[0];
+  const f = first === '_csrf' ? fields._csrf : undefined;
   const value = Array.isArray(f) ? undefined : (f as { value?: unknown } | undefined)?.value;
   req._multipartCsrf = typeof value === 'string' ? value : '';
   await checkCsrf(app, req, reply);
