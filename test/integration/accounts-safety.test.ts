@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { build } from '../../src/app.js';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { Browser, PASSWORD, linkInMail, mailsTo, uniqueEmail } from '../helpers/browser.js';
 import { verificationCounter, prepareDummyHash, hashPassword } from '../../src/accounts/passwords.js';
@@ -253,5 +254,36 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
     const before = verificationCounter.count;
     await new Browser(t.app).submit('/account/register', '/account/register', { email, display_name: 'X', password: PASSWORD });
     assert.equal(verificationCounter.count - before, 1);
+  });
+});
+
+const REDIS = process.env.ASLO_TEST_REDIS_URL;
+
+describe('login limits shared through Redis by every process', { skip: REDIS ? false : 'ASLO_TEST_REDIS_URL is not set' }, () => {
+  let t: TestApp;
+  let second: Awaited<ReturnType<typeof build>>;
+  before(async () => {
+    t = await createTestApp({ env: { ASLO_CACHE_REDIS_URL: REDIS!, ASLO_CACHE_PREFIX: `aslo-test-${Date.now()}-${Math.random().toString(36).slice(2)}:`, ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT_ADDRESS: '2', ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '3' } });
+    second = await build(t.config, { context: t.ctx });
+    await second.ready();
+  });
+  after(async () => {
+    await second?.close();
+    await t?.cleanup();
+  });
+
+  it('counts failures made on one process in the other, and lets the device cookie in on both', async () => {
+    const email = uniqueEmail('redis-lock');
+    await t.app.accounts.createUser({ email, displayName: 'RL', password: PASSWORD });
+    const laptop = new Browser(t.app, '203.0.113.70');
+    await laptop.login(email, PASSWORD);
+    const codes: number[] = [];
+    for (const [i, app] of [t.app, second, t.app].entries()) codes.push((await new Browser(app, '198.51.100.70').submit('/account/login', '/account/login', { email, password: WRONG + i })).statusCode);
+    assert.deepEqual(codes, [401, 401, 429], 'per (account, address), across processes');
+    await new Browser(second, '198.51.100.71').submit('/account/login', '/account/login', { email, password: WRONG });
+    assert.equal((await new Browser(t.app, '198.51.100.72').submit('/account/login', '/account/login', { email, password: PASSWORD })).statusCode, 429, 'the account is locked for unknown browsers');
+    const onSecond = new Browser(second, '203.0.113.70');
+    for (const [k, v] of laptop.cookies) if (k !== 'aslo_session') onSecond.cookies.set(k, v);
+    assert.equal((await onSecond.submit('/account/login', '/account/login', { email, password: PASSWORD })).statusCode, 303);
   });
 });
