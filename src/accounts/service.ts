@@ -25,6 +25,10 @@ const RESET_TTL_MS = 3600_000;
 const CHANGE_EMAIL_TTL_MS = 24 * 3600_000;
 /** Mails to the owner of an address that someone tries to register again, per 24 hours. */
 export const REGISTER_EXISTING_MAILS_PER_DAY = 3;
+/** Password-reset mails to one account per 24 hours (anyone can ask for them). */
+export const RESET_MAILS_PER_DAY = 5;
+/** Address-change confirmations one account may send per 24 hours. */
+export const EMAIL_CHANGE_MAILS_PER_DAY = 5;
 
 export interface RequestMeta extends SessionMeta {
   address?: string | null;
@@ -121,21 +125,7 @@ export class AccountService {
       // and from wherever: registering someone's address again and again must not bomb them.
       // The audit log counts them (shared by every process); the row lock orders concurrent
       // requests for the same account.
-      const mail = await this.db.transaction().execute(async (trx) => {
-        await trx.selectFrom('users').select('id').where('id', '=', existing.id).forUpdate().execute();
-        const since = new Date(Date.now() - 24 * 3600_000);
-        const sent = await trx
-          .selectFrom('audit_log')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('action', '=', 'user.register_existing')
-          .where('target_type', '=', 'user')
-          .where('target_id', '=', String(existing.id))
-          .where('at', '>', since)
-          .executeTakeFirstOrThrow();
-        const mailed = Number(sent.n) < REGISTER_EXISTING_MAILS_PER_DAY;
-        await audit(trx, { actor: null, actorLabel: 'anonymous', action: 'user.register_existing', targetType: 'user', targetId: existing.id, details: { address: meta.address ?? null, mailed } });
-        return mailed;
-      });
+      const mail = await this.takeMailBudget(existing.id, 'user.register_existing', REGISTER_EXISTING_MAILS_PER_DAY, null, { address: meta.address ?? null });
       if (mail) await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
       return;
     }
@@ -224,10 +214,12 @@ export class AccountService {
 
   // --- password reset -----------------------------------------------------------------------
 
-  async requestPasswordReset(emailRaw: unknown): Promise<void> {
+  async requestPasswordReset(emailRaw: unknown, meta: RequestMeta = {}): Promise<void> {
     const email = normalizeEmail(emailRaw);
     const user = await this.findByEmail(email);
     if (!user) return;
+    // Anyone may ask, so the mails an account receives are capped per day (same answer either way).
+    if (!(await this.takeMailBudget(user.id, 'user.password_reset_requested', RESET_MAILS_PER_DAY, null, { address: meta.address ?? null }))) return;
     const token = await this.issueEmailToken(user.id, 'reset', RESET_TTL_MS);
     await this.mailer.send(text.passwordReset(user.email, user.display_name, this.link(`/account/reset?token=${token}`)));
   }
@@ -311,11 +303,39 @@ export class AccountService {
     const newEmail = normalizeEmail(newEmailRaw);
     const user = await this.requirePassword(actor, password);
     if (newEmail.toLowerCase() === user.email.toLowerCase()) throw new AsloError('EMAIL_UNCHANGED', 'That is already your e-mail address.', { details: { field: 'email' } });
+    // Each request mails an address of the requester's choice: capped per day, so an account
+    // cannot be used to bomb someone else's mailbox.
+    if (!(await this.takeMailBudget(user.id, 'user.email_change_requested', EMAIL_CHANGE_MAILS_PER_DAY, actor, { new_email: newEmail }))) {
+      throw new AsloError('EMAIL_CHANGE_LIMIT', `You asked for ${EMAIL_CHANGE_MAILS_PER_DAY} address changes in the last 24 hours. Open the link of one of those mails, or try again tomorrow.`, { statusCode: 429, details: { field: 'email' } });
+    }
     // Whether the new address is taken is only told at confirmation, to its own owner.
     const token = await this.issueEmailToken(user.id, 'change_email', CHANGE_EMAIL_TTL_MS, newEmail);
     await this.mailer.send(text.confirmNewEmail(newEmail, user.display_name, this.link(`/account/email/confirm?token=${token}`)));
     await this.mailer.send(text.emailChangeRequested(user.email, user.display_name, newEmail));
-    await audit(this.db, { actor, action: 'user.email_change_requested', targetType: 'user', targetId: user.id, details: { new_email: newEmail } });
+  }
+
+  /**
+   * Whether one more mail of this kind may go to the account today (and record the attempt):
+   * at most `perDay` in 24 hours, counted in the audit log (`action` rows with `mailed`), so
+   * every process agrees; the user's row lock orders concurrent requests.
+   */
+  private async takeMailBudget(userId: number, action: string, perDay: number, actor: Actor | null, details: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      const since = new Date(Date.now() - 24 * 3600_000);
+      const sent = await trx
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('action', '=', action)
+        .where('target_type', '=', 'user')
+        .where('target_id', '=', String(userId))
+        .where('at', '>', since)
+        .where(sql<boolean>`coalesce((details::jsonb ->> 'mailed')::boolean, true)`)
+        .executeTakeFirstOrThrow();
+      const mailed = Number(sent.n) < perDay;
+      await audit(trx, { actor, actorLabel: actor ? undefined : 'anonymous', action, targetType: 'user', targetId: userId, details: { ...details, mailed } });
+      return mailed;
+    });
   }
 
   async confirmEmailChange(token: unknown): Promise<void> {

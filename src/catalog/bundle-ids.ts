@@ -19,7 +19,7 @@
 // - Activity names (activity.info and every linfo translation) with bidi embeddings, overrides
 //   or isolates (U+202A-E, U+2066-9) are refused: NAME_BIDI_OVERRIDE.
 import { createRequire } from 'node:module';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { BundleIssue, BundleMetadata } from '../bundles/index.js';
 import type { Database } from '../platform/db/schema.js';
 
@@ -151,9 +151,12 @@ export function checkNewBundleIdText(id: string): BundleIssue | null {
  * All checks of a new id, inside the ingest transaction: the above, then whether it looks the
  * same as an existing id of an activity the uploader is not an author of.
  */
-export async function checkNewBundleId(db: Kysely<Database> | Transaction<Database>, id: string, uploaderId: number): Promise<BundleIssue | null> {
+export async function checkNewBundleId(db: Transaction<Database>, id: string, uploaderId: number): Promise<BundleIssue | null> {
   const text = checkNewBundleIdText(id);
   if (text) return text;
+  // New ids are rare: taking them one at a time keeps two look-alikes uploaded at the same
+  // moment by different people from both passing (the lock ends with the ingest transaction).
+  await sql`select pg_advisory_xact_lock(hashtextextended('aslo:new-bundle-id', 0))`.execute(db);
   const key = bundleIdKey(id);
   const others = await db
     .selectFrom('activities as a')

@@ -10,7 +10,7 @@ import { build } from '../../src/app.js';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { Browser, PASSWORD, linkInMail, mailsTo, uniqueEmail } from '../helpers/browser.js';
 import { verificationCounter, prepareDummyHash, hashPassword } from '../../src/accounts/passwords.js';
-import { REGISTER_EXISTING_MAILS_PER_DAY } from '../../src/accounts/service.js';
+import { EMAIL_CHANGE_MAILS_PER_DAY, REGISTER_EXISTING_MAILS_PER_DAY, RESET_MAILS_PER_DAY } from '../../src/accounts/service.js';
 import { DEVICE_COOKIE } from '../../src/accounts/devices.js';
 
 const WRONG = 'not the password at all';
@@ -124,7 +124,7 @@ describe('failed logins cannot lock a person out', () => {
 describe('accounts: mails, revocation, equal work for unknown addresses', () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '100' } });
+    t = await createTestApp({ env: { ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '100', ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: '100' } });
   });
   after(async () => t?.cleanup());
 
@@ -145,6 +145,31 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
     await t.app.accounts.createUser({ email: other, displayName: 'Calm', password: PASSWORD });
     await new Browser(t.app).submit('/account/register', '/account/register', { email: other, display_name: 'X', password: PASSWORD });
     assert.equal(mailsTo(t.ctx, other).length, 1);
+  });
+
+  it(`mails password-reset links to one account at most ${RESET_MAILS_PER_DAY} times a day, answering every request the same`, async () => {
+    const email = uniqueEmail('resetbomb');
+    await t.app.accounts.createUser({ email, displayName: 'Owner', password: PASSWORD });
+    for (let i = 0; i < RESET_MAILS_PER_DAY + 3; i++) {
+      const res = await new Browser(t.app, `10.6.${i}.1`).submit('/account/forgot', '/account/forgot', { email });
+      assert.equal(res.statusCode, 303);
+      assert.equal(res.headers.location, '/account/forgot?done=forgot-sent');
+    }
+    assert.equal(mailsTo(t.ctx, email).length, RESET_MAILS_PER_DAY);
+  });
+
+  it(`lets an account ask for at most ${EMAIL_CHANGE_MAILS_PER_DAY} address changes a day (each mails an address of its choice)`, async () => {
+    const email = uniqueEmail('changer');
+    await t.app.accounts.createUser({ email, displayName: 'Changer', password: PASSWORD });
+    const b = new Browser(t.app);
+    await b.login(email, PASSWORD);
+    const victim = uniqueEmail('victim');
+    const codes: number[] = [];
+    for (let i = 0; i < EMAIL_CHANGE_MAILS_PER_DAY + 2; i++) codes.push((await b.submit('/account', '/account/email', { email: victim, current_password: PASSWORD })).statusCode);
+    assert.deepEqual(codes, [...Array<number>(EMAIL_CHANGE_MAILS_PER_DAY).fill(303), 429, 429]);
+    assert.equal(mailsTo(t.ctx, victim).length, EMAIL_CHANGE_MAILS_PER_DAY);
+    const refused = await b.submit('/account', '/account/email', { email: victim, current_password: PASSWORD });
+    assert.match(refused.body, /EMAIL_CHANGE_LIMIT/);
   });
 
   const tokensOf = (userId: number) => t.ctx.db.selectFrom('api_tokens').select(['name', 'revoked_at', 'revoked_reason']).where('user_id', '=', userId).orderBy('id').execute();

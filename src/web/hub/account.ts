@@ -191,7 +191,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   });
   app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) =>
     withFormError(req, reply, async () => {
-      await accounts.requestPasswordReset(field(req.body, 'email'));
+      await accounts.requestPasswordReset(field(req.body, 'email'), meta(req));
       return redirect(reply, '/account/forgot?done=forgot-sent');
     }, (c, e) => forgotPage(c, e)),
   );
