@@ -37,7 +37,7 @@ declare module 'fastify' {
     /** Who is making this request (memoized). */
     viewer(): Promise<Viewer>;
     _viewer?: Promise<Viewer>;
-    /** The _csrf field of a multipart form (its first field), read by multipartCsrf. */
+    /** The _csrf field of a multipart form (its first field), read by checkMultipartCsrf. */
     _multipartCsrf?: string;
     /** The nonce of this browser's device cookie for the account it logs in to (src/accounts/devices.ts). */
     _loginDevice?: string;
@@ -120,7 +120,7 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
     cookieKey: 'aslo_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureBase(config.server.baseUrl), signed: true },
     // Never from the URL (it would end up in logs, the history and Referer headers): a form field
-    // (multipart forms carry it as their first field, see multipartCsrf), or the X-CSRF-Token header.
+    // (multipart forms carry it as their first field, see checkMultipartCsrf), or the X-CSRF-Token header.
     getToken: (req: FastifyRequest) => bodyField(req, '_csrf') ?? req._multipartCsrf ?? (req.headers['x-csrf-token'] as string | undefined) ?? '',
   });
   await app.register(rateLimit, {
