@@ -23,6 +23,7 @@ import { mirrorAdminRoutes } from './mirrors/admin.js';
 import { downloadStatsRoutes } from './downloads/stats.js';
 import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
+import securityHeadersPlugin from './web/security-headers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,6 +114,7 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
     return app;
   }
 
+  await app.register(securityHeadersPlugin); // nosniff, CSP, frame denial, HSTS (src/web/security-headers.ts)
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -15,6 +15,9 @@ import type { Viewer } from './access.js';
 import { AccountService } from './service.js';
 import { DbSessionStore, RedisSessionStore, type SessionStore } from './sessions.js';
 import { Mailer } from '../mail/mailer.js';
+import { addressKey } from './addresses.js';
+import { prepareDummyHash } from './passwords.js';
+import { deviceEntries, deviceFor } from './devices.js';
 
 export const SESSION_COOKIE = 'aslo_session';
 
@@ -25,6 +28,8 @@ declare module 'fastify' {
     /** The shared Redis connection when cache.redisUrl is set. */
     redis: Redis | null;
     limits: Limits;
+    /** Count a failed login against the limits its request was checked by (limits.login). */
+    loginFailed(req: FastifyRequest): Promise<void>;
     /** Every route registered after the accounts plugin (method and URL): the authorization-matrix test checks it covers each one that changes state. */
     routeTable: { method: string; url: string }[];
   }
@@ -32,6 +37,10 @@ declare module 'fastify' {
     /** Who is making this request (memoized). */
     viewer(): Promise<Viewer>;
     _viewer?: Promise<Viewer>;
+    /** The _csrf field of a multipart form (its first field), read by checkMultipartCsrf. */
+    _multipartCsrf?: string;
+    /** The nonce of this browser's device cookie for the account it logs in to (src/accounts/devices.ts). */
+    _loginDevice?: string;
   }
 }
 
@@ -92,6 +101,8 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
   }
   const ttlMs = config.accounts.sessionDays * 24 * 3600_000;
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, config.cache.prefix, ttlMs) : new DbSessionStore(ctx.db, ttlMs);
+  // Made now, so the first login for an unknown address is not the slow one (src/accounts/passwords.ts).
+  void prepareDummyHash().catch(() => {});
   const mailer = new Mailer(config, ctx.secrets);
   const accounts = new AccountService(ctx, mailer, sessions);
   app.decorate('redis', redis);
@@ -108,8 +119,9 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
   await app.register(csrf, {
     cookieKey: 'aslo_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureBase(config.server.baseUrl), signed: true },
-    getToken: (req: FastifyRequest) =>
-      bodyField(req, '_csrf') ?? (req.headers['x-csrf-token'] as string | undefined) ?? ((req.query as Record<string, unknown> | undefined)?._csrf as string | undefined) ?? '',
+    // Never from the URL (it would end up in logs, the history and Referer headers): a form field
+    // (multipart forms carry it as their first field, see checkMultipartCsrf), or the X-CSRF-Token header.
+    getToken: (req: FastifyRequest) => bodyField(req, '_csrf') ?? req._multipartCsrf ?? (req.headers['x-csrf-token'] as string | undefined) ?? '',
   });
   await app.register(rateLimit, {
     global: false,
@@ -118,6 +130,8 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
   });
 
   app.decorateRequest('_viewer', undefined);
+  app.decorateRequest('_multipartCsrf', undefined);
+  app.decorateRequest('_loginDevice', undefined);
   app.decorateRequest('viewer', function (this: FastifyRequest) {
     this._viewer ??= resolveViewer(app, this);
     return this._viewer;
@@ -136,9 +150,10 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
       throw new AsloError('RATE_LIMITED', `Too many attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`, { statusCode: 429 });
     };
   };
-  const byAddress = (group: string, max: number) => limiter(max, (req) => `${group}:addr:${req.ip}`);
+  // Per-address limits count an IPv6 address's /64 (src/accounts/addresses.ts).
+  const byAddress = (group: string, max: number) => limiter(max, (req) => `${group}:addr:${addressKey(req.ip)}`);
   const byAccount = (group: string, max: number, key: (req: FastifyRequest) => Promise<string | null> | string | null) =>
-    limiter(max, async (req) => `${group}:acct:${(await key(req)) ?? `addr:${req.ip}`}`);
+    limiter(max, async (req) => `${group}:acct:${(await key(req)) ?? `addr:${addressKey(req.ip)}`}`);
   /** Counted per logged-in account only (anonymous requests are left to the per-address limit). */
   const byUser = (group: string, max: number): preHandlerAsyncHookHandler => {
     const check = limiter(max, async (req) => `${group}:acct:user:${(await req.viewer())?.userId ?? 0}`);
@@ -152,8 +167,50 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
     const v = await req.viewer();
     return v ? `user:${v.userId}` : null;
   };
+  // Logins (OWASP's device-cookie pattern). Only failed logins count (the route calls
+  // app.loginFailed), so a person who types the password right is never held by their own
+  // successes. Failures are throttled per (account, address), so an attacker at one address
+  // cannot lock the account for everyone; the per-account lockout (guesses from many
+  // addresses) holds only browsers that never logged in to the account: one that did shows a
+  // signed device cookie (src/accounts/devices.ts) and is limited per cookie instead.
+  const counter = (max: number, keyGenerator: (req: FastifyRequest) => string) => {
+    const check = app.createRateLimit({ max, timeWindow, keyGenerator });
+    return {
+      /** Seconds until the window ends when the limit is reached, else null. */
+      async blocked(req: FastifyRequest): Promise<number | null> {
+        const r = await check(req, { increment: false });
+        return !r.isAllowed && r.remaining <= 0 ? Math.max(1, r.ttlInSeconds) : null;
+      },
+      async count(req: FastifyRequest): Promise<void> {
+        await check(req);
+      },
+    };
+  };
+  const loginCounters = {
+    accountAddress: counter(rl.loginPerAccountAddress, (req) => `login:acct-addr:${emailKey(req) ?? ''}:${addressKey(req.ip)}`),
+    address: counter(rl.loginPerAddress, (req) => `login:addr:${addressKey(req.ip)}`),
+    account: counter(rl.loginPerAccount, (req) => `login:acct:${emailKey(req) ?? ''}`),
+    device: counter(rl.loginPerAccountAddress, (req) => `login:device:${req._loginDevice ?? ''}`),
+  };
+  const loginCountersFor = (req: FastifyRequest) => (req._loginDevice ? [loginCounters.device] : [loginCounters.accountAddress, loginCounters.address, loginCounters.account]);
+  const loginLimit: preHandlerAsyncHookHandler = async (req, reply) => {
+    const email = emailKey(req);
+    const user = email && deviceEntries(req).length > 0 ? await accounts.findByEmail(email) : undefined;
+    req._loginDevice = (user && deviceFor(req, user.id)?.nonce) || undefined;
+    for (const c of loginCountersFor(req)) {
+      const wait = await c.blocked(req);
+      if (wait !== null) {
+        void reply.header('retry-after', wait);
+        const minutes = Math.max(1, Math.ceil(wait / 60));
+        throw new AsloError('RATE_LIMITED', `Too many attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`, { statusCode: 429 });
+      }
+    }
+  };
+  app.decorate('loginFailed', async (req: FastifyRequest) => {
+    for (const c of loginCountersFor(req)) await c.count(req);
+  });
   app.decorate('limits', {
-    login: [byAddress('login', rl.loginPerAddress), byAccount('login', rl.loginPerAccount, emailKey)],
+    login: [loginLimit],
     register: [byAddress('register', rl.registerPerAddress)],
     reset: [byAddress('reset', rl.resetPerAddress), byAccount('reset', rl.resetPerAccount, emailKey)],
     upload: [byAddress('upload', rl.uploadPerAddress), byAccount('upload', rl.uploadPerAccount, userKey)],
@@ -181,6 +238,33 @@ async function resolveViewer(app: FastifyInstance, req: FastifyRequest): Promise
   const token = req.cookies?.[SESSION_COOKIE];
   if (!token) return null;
   return app.accounts.viewerFromSession(token, address);
+}
+
+/** Run the CSRF check inside a handler (its error is thrown, for the route's error handler). */
+export function checkCsrf(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const capture = Object.create(reply) as FastifyReply;
+    capture.send = ((err: unknown) => {
+      reject(err);
+      return capture;
+    }) as FastifyReply['send'];
+    app.csrfProtection.call(app, req, capture, () => resolve());
+  });
+}
+
+/**
+ * The CSRF check of a multipart form (a streamed upload): its token is the form's first field,
+ * `_csrf`, so it is read before the file and never travels in the URL. `fields` are the fields
+ * that came before the file part (@fastify/multipart's part.fields).
+ */
+export async function checkMultipartCsrf(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, fields: Record<string, unknown>): Promise<void> {
+  // First means first: fields that arrive after the file may already be parsed (a small body
+  // is read ahead), but a token after the file is refused, so the form's order is the rule.
+  const first = Object.keys(fields)[0];
+  const f = first === '_csrf' ? fields._csrf : undefined;
+  const value = Array.isArray(f) ? undefined : (f as { value?: unknown } | undefined)?.value;
+  req._multipartCsrf = typeof value === 'string' ? value : '';
+  await checkCsrf(app, req, reply);
 }
 
 export default fp(accountsPlugin, { name: 'aslo-accounts' });

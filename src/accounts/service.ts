@@ -2,10 +2,10 @@
 // password reset, e-mail and password changes, deletion, roles, and personal API tokens.
 // Every public method starts with its access check. Messages about e-mail addresses are the
 // same whether or not an account exists, so nobody can probe who is registered.
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import type { EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
+import type { Database, EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
 import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -15,6 +15,7 @@ import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } fr
 import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
+import { hasBidiOverride } from '../catalog/bundle-ids.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
 export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];
@@ -22,6 +23,12 @@ export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];
 const VERIFY_TTL_MS = 7 * 24 * 3600_000;
 const RESET_TTL_MS = 3600_000;
 const CHANGE_EMAIL_TTL_MS = 24 * 3600_000;
+/** Mails to the owner of an address that someone tries to register again, per 24 hours. */
+export const REGISTER_EXISTING_MAILS_PER_DAY = 3;
+/** Password-reset mails to one account per 24 hours (anyone can ask for them). */
+export const RESET_MAILS_PER_DAY = 5;
+/** Address-change confirmations one account may send per 24 hours. */
+export const EMAIL_CHANGE_MAILS_PER_DAY = 5;
 
 export interface RequestMeta extends SessionMeta {
   address?: string | null;
@@ -40,6 +47,9 @@ export function checkDisplayName(raw: unknown): string {
   // eslint-disable-next-line no-control-regex
   if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new AsloError('DISPLAY_NAME_INVALID', 'Enter a display name of 1 to 100 characters.', { details: { field: 'display_name' } });
+  }
+  if (hasBidiOverride(name)) {
+    throw new AsloError('NAME_BIDI_OVERRIDE', 'The display name contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.', { details: { field: 'display_name' } });
   }
   return name;
 }
@@ -111,7 +121,12 @@ export class AccountService {
     const existing = await this.findByEmail(email);
     if (existing) {
       await burnVerification(password);
-      await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
+      // At most REGISTER_EXISTING_MAILS_PER_DAY such mails a day to one owner, whoever asks
+      // and from wherever: registering someone's address again and again must not bomb them.
+      // The audit log counts them (shared by every process); the row lock orders concurrent
+      // requests for the same account.
+      const mail = await this.takeMailBudget(existing.id, 'user.register_existing', REGISTER_EXISTING_MAILS_PER_DAY, null, { address: meta.address ?? null });
+      if (mail) await this.mailer.send(text.registerExisting(email, this.link('/account/login'), this.link('/account/forgot')));
       return;
     }
     const hash = await hashPassword(password);
@@ -162,7 +177,10 @@ export class AccountService {
     if (typeof emailRaw !== 'string' || typeof passwordRaw !== 'string' || !passwordRaw || passwordRaw.length > 1000) throw failed;
     const user = await this.findByEmail(emailRaw.trim());
     if (!user) {
+      // The same work as for an account: one verification (against a dummy hash of the same
+      // cost) and one audit row, so neither the answer nor its time tells who is registered.
       await burnVerification(passwordRaw);
+      await audit(this.db, { actor: null, actorLabel: `unknown ${emailRaw.trim().slice(0, 254)}`, action: 'user.login_failed', targetType: 'user', targetId: null, details: { address: meta.address ?? null } });
       throw failed;
     }
     const outcome = await verifyPassword(user, passwordRaw);
@@ -196,10 +214,12 @@ export class AccountService {
 
   // --- password reset -----------------------------------------------------------------------
 
-  async requestPasswordReset(emailRaw: unknown): Promise<void> {
+  async requestPasswordReset(emailRaw: unknown, meta: RequestMeta = {}): Promise<void> {
     const email = normalizeEmail(emailRaw);
     const user = await this.findByEmail(email);
     if (!user) return;
+    // Anyone may ask, so the mails an account receives are capped per day (same answer either way).
+    if (!(await this.takeMailBudget(user.id, 'user.password_reset_requested', RESET_MAILS_PER_DAY, null, { address: meta.address ?? null }))) return;
     const token = await this.issueEmailToken(user.id, 'reset', RESET_TTL_MS);
     await this.mailer.send(text.passwordReset(user.email, user.display_name, this.link(`/account/reset?token=${token}`)));
   }
@@ -212,14 +232,19 @@ export class AccountService {
     const password = checkPasswordRules(passwordRaw);
     const row = await this.takeEmailToken(token, 'reset');
     const hash = await hashPassword(password);
+    let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
       const used = await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
       if (Number(used.numUpdatedRows) !== 1) throw new AsloError('LINK_INVALID', 'This link was used already. Ask for a new mail.');
       // Following the link proves the address, so it counts as verified.
       await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, email_verified_at: sql`coalesce(email_verified_at, now())`, updated_at: new Date() }).where('id', '=', row.user_id).execute();
-      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null } });
+      // Whoever knew the old password may have made tokens or sessions: a reset ends them all.
+      revoked = await revokeAllTokens(trx, row.user_id, 'password reset');
+      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null, revoked_tokens: revoked.map((t) => t.id) } });
     });
     await this.sessions.destroyAllFor(row.user_id);
+    const user = await this.getUser(row.user_id);
+    if (user) await this.mailer.send(text.passwordChanged(user.email, user.display_name, 'reset', revoked, true));
   }
 
   // --- changes to one's own account -----------------------------------------------------
@@ -233,16 +258,25 @@ export class AccountService {
     return user;
   }
 
-  async changePassword(viewer: Viewer, current: unknown, next: unknown): Promise<void> {
+  /**
+   * Change the password. With `signOutEverywhere` (the form's checkbox, checked by default) the
+   * account's API tokens are revoked and its other sessions end, as after a reset.
+   */
+  async changePassword(viewer: Viewer, current: unknown, next: unknown, opts: { signOutEverywhere?: boolean } = {}): Promise<{ revoked: RevokedToken[] }> {
     const actor = requireActor(viewer);
     const password = checkPasswordRules(next, 'new password');
-    await this.requirePassword(actor, current);
+    const user = await this.requirePassword(actor, current);
+    const everywhere = opts.signOutEverywhere ?? true;
     const hash = await hashPassword(password);
+    let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
       await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', actor.userId).execute();
-      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId });
+      if (everywhere) revoked = await revokeAllTokens(trx, actor.userId, 'password change');
+      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId, details: { sign_out_everywhere: everywhere, revoked_tokens: revoked.map((t) => t.id) } });
     });
-    await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
+    if (everywhere) await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
+    await this.mailer.send(text.passwordChanged(user.email, user.display_name, 'change', revoked, everywhere));
+    return { revoked };
   }
 
   /**
@@ -269,11 +303,39 @@ export class AccountService {
     const newEmail = normalizeEmail(newEmailRaw);
     const user = await this.requirePassword(actor, password);
     if (newEmail.toLowerCase() === user.email.toLowerCase()) throw new AsloError('EMAIL_UNCHANGED', 'That is already your e-mail address.', { details: { field: 'email' } });
+    // Each request mails an address of the requester's choice: capped per day, so an account
+    // cannot be used to bomb someone else's mailbox.
+    if (!(await this.takeMailBudget(user.id, 'user.email_change_requested', EMAIL_CHANGE_MAILS_PER_DAY, actor, { new_email: newEmail }))) {
+      throw new AsloError('EMAIL_CHANGE_LIMIT', `You asked for ${EMAIL_CHANGE_MAILS_PER_DAY} address changes in the last 24 hours. Open the link of one of those mails, or try again tomorrow.`, { statusCode: 429, details: { field: 'email' } });
+    }
     // Whether the new address is taken is only told at confirmation, to its own owner.
     const token = await this.issueEmailToken(user.id, 'change_email', CHANGE_EMAIL_TTL_MS, newEmail);
     await this.mailer.send(text.confirmNewEmail(newEmail, user.display_name, this.link(`/account/email/confirm?token=${token}`)));
     await this.mailer.send(text.emailChangeRequested(user.email, user.display_name, newEmail));
-    await audit(this.db, { actor, action: 'user.email_change_requested', targetType: 'user', targetId: user.id, details: { new_email: newEmail } });
+  }
+
+  /**
+   * Whether one more mail of this kind may go to the account today (and record the attempt):
+   * at most `perDay` in 24 hours, counted in the audit log (`action` rows with `mailed`), so
+   * every process agrees; the user's row lock orders concurrent requests.
+   */
+  private async takeMailBudget(userId: number, action: string, perDay: number, actor: Actor | null, details: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      const since = new Date(Date.now() - 24 * 3600_000);
+      const sent = await trx
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('action', '=', action)
+        .where('target_type', '=', 'user')
+        .where('target_id', '=', String(userId))
+        .where('at', '>', since)
+        .where(sql<boolean>`coalesce((details::jsonb ->> 'mailed')::boolean, true)`)
+        .executeTakeFirstOrThrow();
+      const mailed = Number(sent.n) < perDay;
+      await audit(trx, { actor, actorLabel: actor ? undefined : 'anonymous', action, targetType: 'user', targetId: userId, details: { ...details, mailed } });
+      return mailed;
+    });
   }
 
   async confirmEmailChange(token: unknown): Promise<void> {
@@ -455,6 +517,25 @@ export class AccountService {
     }
     return out;
   }
+}
+
+export interface RevokedToken {
+  id: number;
+  name: string;
+  prefix: string;
+}
+
+/** Revoke every live API token of a user (inside the caller's transaction); returns them. */
+async function revokeAllTokens(trx: Transaction<Database>, userId: number, reason: string): Promise<RevokedToken[]> {
+  const rows = await trx
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date(), revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .returning(['id', 'name', 'token_prefix'])
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.token_prefix })).sort((a, b) => a.id - b.id);
 }
 
 /** Every API-token-shaped string in a text. */

@@ -123,6 +123,12 @@ export const ISSUE_MESSAGES: Readonly<Record<string, string>> = {
   INGEST_NOT_AUTHOR: "The bundle id {bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.",
   INGEST_ACTIVITY_DISABLED: '{bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.',
   INGEST_VERSION_EXISTS: '{bundle_id} already has version {existing}, and this different file has the same version number ({version}). Raise activity_version in activity/activity.info and build the bundle again.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.bidi': 'The bundle id contains bidirectional control characters ({characters}), which make it display as something else. Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.invisible': 'The bundle id contains invisible characters ({characters}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.feed': 'The bundle id {bundle_id} contains characters that Sugar misreads in update feeds ({characters}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.',
+  BUNDLE_ID_MIXED_SCRIPT: 'The part "{label}" of the bundle id {bundle_id} mixes letters of different scripts (like a Cyrillic "а" among Latin letters), so it can pass for another id. Write each part in one script.',
+  BUNDLE_ID_CONFUSABLE: "The bundle id {bundle_id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.",
+  NAME_BIDI_OVERRIDE: 'The activity name in {where} contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.',
   UPLOAD_TOO_LARGE: 'The file is larger than the upload size limit.',
   TOKEN_IN_BUNDLE_REVOKED: 'An API token was found in this file and has been revoked; its owner was told by mail. Never put tokens in a bundle.',
 };

@@ -21,6 +21,7 @@ import { defaultRangeFor } from './compat.js';
 import { catalogChanged } from '../updates/changes.js';
 import { onFileStatusChanged } from '../downloads/repo.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
+import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
 
 export type IngestOutcome = 'imported' | 'unchanged' | 'rejected';
 
@@ -108,11 +109,20 @@ export class IngestService {
         .where('files.sha256', '=', staged.sha256)
         .executeTakeFirst();
       if (existing) {
+        // "This exact file is here already" tells about the version it belongs to: only its
+        // authors (and editors, admins) may hear that about a version that is not public.
+        // Anyone else gets the answer a different file of the same id would get.
+        if (opts.actorUserId && !(existing.status === 'public' && existing.activityStatus === 'public') && !(await mayKnowVersion(this.ctx, opts.actorUserId, existing.activityId))) {
+          return { ...base, outcome: 'rejected', errors: [issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`, { bundle_id: meta.bundle_id })] };
+        }
         return { ...base, outcome: 'unchanged', errors: [], activityId: existing.activityId, versionId: existing.versionId, fileId: existing.fileId, fileStatus: existing.status, activityStatus: existing.activityStatus };
       }
 
       const rangeError = this.checkRange(opts);
       if (rangeError) return { ...base, outcome: 'rejected', errors: [rangeError] };
+      // A person's upload: names must not reorder on display (src/catalog/bundle-ids.ts).
+      const nameError = opts.actorUserId ? checkBundleNames(meta) : null;
+      if (nameError) return { ...base, outcome: 'rejected', errors: [nameError] };
 
       const storeKeyExisted = await this.ctx.files.has(staged.sha256);
       const result = await this.ctx.db.transaction().execute(async (trx) => {
@@ -184,6 +194,12 @@ export class IngestService {
         return { rejected: issue('INGEST_VERSION_EXISTS', `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`, { bundle_id: meta.bundle_id, existing: clash.version, version: meta.version }) };
       }
     } else {
+      // A new id from a person: no look-alike of another author's id, no unsafe characters.
+      // (The operator's `aslo import` brings ids that laptops already have: taken as they are.)
+      if (opts.actorUserId) {
+        const idError = await checkNewBundleId(trx, meta.bundle_id, opts.actorUserId);
+        if (idError) return { rejected: idError };
+      }
       const status: ActivityStatus = opts.status === 'public' ? 'public' : 'sandbox';
       activity = await trx
         .insertInto('activities')
@@ -363,6 +379,14 @@ function safeUrl(url: string | null | undefined): string | null {
 function stripHeavy(meta: BundleMetadata): Record<string, unknown> {
   const { icon_svg: _icon, ...rest } = meta;
   return rest as unknown as Record<string, unknown>;
+}
+
+/** An author of the activity, or an editor or admin: may know its non-public versions exist. */
+async function mayKnowVersion(ctx: AppContext, userId: number, activityId: number): Promise<boolean> {
+  const user = await ctx.db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
+  if (user && (user.role === 'editor' || user.role === 'admin')) return true;
+  const author = await ctx.db.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', userId).executeTakeFirst();
+  return Boolean(author);
 }
 
 function isUniqueViolation(err: unknown): boolean {

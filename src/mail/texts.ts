@@ -27,6 +27,25 @@ export function passwordReset(to: string, name: string, link: string): Mail {
   };
 }
 
+/**
+ * After a password reset or change: what happened, and which API tokens were revoked (by name),
+ * so the owner knows which programs need a new token, and can act if it was not them.
+ */
+export function passwordChanged(to: string, name: string, how: 'reset' | 'change', revoked: { name: string; prefix: string }[], signedOut: boolean): Mail {
+  const what = how === 'reset' ? 'was reset with a link sent to this address' : 'was changed by someone logged in to it';
+  const tokens = revoked.length
+    ? `These API tokens were revoked; programs that used them need a new token (create one in your account settings):\n\n${revoked.map((t) => `  - "${t.name}" (${t.prefix}...)`).join('\n')}`
+    : signedOut
+      ? 'The account had no live API tokens, so none was revoked.'
+      : 'Your API tokens were kept, as asked.';
+  const sessions = signedOut ? (how === 'reset' ? 'Every browser logged in to the account was logged out.' : 'Every other browser logged in to the account was logged out.') : 'Other browsers stay logged in, as asked.';
+  return {
+    to,
+    subject: how === 'reset' ? 'Your password was reset' : 'Your password was changed',
+    text: `Hello ${name},\n\nThe password of your Sugar activities account ${what}.\n\n${sessions}\n\n${tokens}\n\nIf this was not you, reset your password at once with "Forgot your password?" on the login page.${SIGN}`,
+  };
+}
+
 export function confirmNewEmail(to: string, name: string, link: string): Mail {
   return {
     to,

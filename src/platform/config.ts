@@ -143,7 +143,10 @@ export interface AsloConfig {
     /** Length of every rate-limit window, in seconds. */
     windowSeconds: number;
     loginPerAddress: number;
+    /** The lockout of an account for browsers that never logged in to it (any address). */
     loginPerAccount: number;
+    /** Logins to one account from one address (an IPv6 /64); also per device cookie. */
+    loginPerAccountAddress: number;
     registerPerAddress: number;
     resetPerAddress: number;
     resetPerAccount: number;
@@ -229,6 +232,7 @@ function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir'
       windowSeconds: 900,
       loginPerAddress: 30,
       loginPerAccount: 10,
+      loginPerAccountAddress: 5,
       registerPerAddress: 10,
       resetPerAddress: 10,
       resetPerAccount: 3,
@@ -381,7 +385,11 @@ rateLimits:
   # through Redis when cache.redisUrl is set.
   windowSeconds: 900
   loginPerAddress: 30
+  # Logins: per address (all accounts), per account from one address, and per account for
+  # browsers that never logged in to it (a browser that did carries a signed device cookie and
+  # is held only by loginPerAccountAddress for that cookie). IPv6 addresses count per /64.
   loginPerAccount: 10
+  loginPerAccountAddress: 5
   registerPerAddress: 10
   resetPerAddress: 10
   resetPerAccount: 3

@@ -43,12 +43,19 @@ export function uploadStatus(r: UploadReport): number {
 }
 
 /** The bundle stream and options of an upload request: raw body, or the first file of a multipart form. */
-export async function readUploadRequest(req: FastifyRequest): Promise<{ source: Readable; opts: UploadOptions }> {
+export async function readUploadRequest(req: FastifyRequest, checkFields?: (fields: Record<string, unknown>) => Promise<void>): Promise<{ source: Readable; opts: UploadOptions }> {
   const q = (req.query ?? {}) as Record<string, unknown>;
   if (req.isMultipart()) {
     const part = await req.file();
     if (!part) throw new AsloError('UPLOAD_NO_FILE', 'The form has no file: send the bundle in a field named "file".');
     const f = part.fields as Record<string, unknown>;
+    // The fields before the file (the hub's CSRF token), checked before a byte of it is stored.
+    if (checkFields) {
+      await checkFields(f).catch((err: unknown) => {
+        part.file.resume();
+        throw err;
+      });
+    }
     return {
       source: part.file,
       opts: {

@@ -15,6 +15,7 @@ import { slugify } from '../catalog/ingest.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
 import { audit } from './audit.js';
 import { catalogChanged } from '../updates/changes.js';
+import { hasBidiOverride } from '../catalog/bundle-ids.js';
 
 export const SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024;
 export const SCREENSHOT_MIN = { width: 200, height: 150 };
@@ -72,6 +73,7 @@ export class ListingService {
     const locale = localeRaw === '' || localeRaw === UNDETERMINED ? UNDETERMINED : normalizeLocale(localeRaw);
     if (!locale) throw new AsloError('LISTING_LOCALE_INVALID', `"${localeRaw}" is not a locale (like en, es, pt-BR).`, { details: { field: 'locale' } });
     const name = text(input.name, 'name', 100);
+    if (name && hasBidiOverride(name)) throw new AsloError('NAME_BIDI_OVERRIDE', 'The name contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.', { details: { field: 'name' } });
     const summary = text(input.summary, 'summary', 300);
     const descriptionRaw = text(input.description, 'description', 20_000);
     const description = descriptionRaw ? sanitizeDescription(/<[a-z]/i.test(descriptionRaw) ? descriptionRaw : descriptionRaw.split(/\n\s*\n/).map((p) => `<p>${p.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</p>`).join('')) || null : null;

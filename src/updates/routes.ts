@@ -9,6 +9,7 @@ import { AsloError, isAsloError } from '../platform/errors.js';
 import { EMPTY_RDF } from './rdf.js';
 import { etagMatches } from './query.js';
 import { htmlEscape } from './microformat.js';
+import { canSeeHidden } from '../accounts/access.js';
 
 export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
 
@@ -63,19 +64,24 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       ? await app.ctx.db
           .selectFrom('versions as v')
           .innerJoin('activities as a', 'a.id', 'v.activity_id')
-          .select(['v.version', 'v.release_notes', 'a.bundle_id', 'a.status'])
+          .select((eb) => ['v.version', 'v.release_notes', 'a.bundle_id', 'a.status', 'a.id as activity_id', eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', '=', 'public')).as('published')])
           .where('v.id', '=', id)
           .where('a.status', '<>', 'disabled')
           .where((eb) => eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', 'in', ['public', 'sandbox', 'pending'])))
           .executeTakeFirst()
       : undefined;
-    if (!row) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${raw.slice(0, 20)}.`, { statusCode: 404 });
+    // A version that is not public (sandbox, pending, of a non-public activity) exists only for
+    // its authors, editors and admins: everyone else gets the same 404 as for no version.
+    const visible = row && ((row.status === 'public' && Boolean(row.published)) || (await canSeeHidden(app.ctx.db, await req.viewer(), row.activity_id)));
+    if (!row || !visible) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${raw.slice(0, 20)}.`, { statusCode: 404 });
     const a = updates.index.activity(row.bundle_id);
     const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
     const notes = (row.release_notes ?? '').trim();
     const paragraphs = notes ? notes.split(/\n\s*\n/).map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`).join('') : '<p></p>';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<div xmlns="http://www.w3.org/1999/xhtml"><h1>${htmlEscape(name)} ${htmlEscape(row.version)}</h1>${paragraphs}</div>\n`;
-    void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', updates.cacheControlHeader);
+    // What only the activity's people may see is never kept by a shared cache.
+    const isPublic = row.status === 'public' && Boolean(row.published);
+    void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
     return body;
   });
 

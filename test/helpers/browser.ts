@@ -31,7 +31,7 @@ export class Browser {
       if (!c.value || (c.expires && c.expires.getTime() <= Date.now()) || c.maxAge === 0) this.cookies.delete(c.name);
       else this.cookies.set(c.name, c.value);
     }
-    const m = /name="_csrf" value="([^"]+)"/.exec(res.body) ?? /[?&]_csrf=([^"&]+)/.exec(res.body);
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
     if (m) this.lastCsrf = decodeURIComponent(m[1]!.replace(/&amp;/g, '&'));
     return res;
   }
@@ -62,12 +62,12 @@ export class Browser {
     return this.post(action, form);
   }
 
-  /** POST multipart (an upload form): the CSRF token goes in the query string, as the form does. */
+  /** POST multipart (an upload form): the CSRF token is the first field, as the form sends it. */
   async postMultipart(url: string, fields: Record<string, string>, file: { field: string; name: string; data: Buffer; type?: string } | null, opts: { csrf?: string | null } = {}): Promise<LightMyRequestResponse> {
     const csrf = opts.csrf === undefined ? this.lastCsrf : opts.csrf;
     const boundary = '----aslotest' + Math.random().toString(16).slice(2);
     const parts: Buffer[] = [];
-    for (const [k, v] of Object.entries(fields)) {
+    for (const [k, v] of Object.entries({ ...(csrf ? { _csrf: csrf } : {}), ...fields })) {
       parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
     }
     if (file) {
@@ -75,11 +75,10 @@ export class Browser {
       parts.push(file.data, Buffer.from('\r\n'));
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));
-    const sep = url.includes('?') ? '&' : '?';
     return this.keep(
       await this.app.inject({
         method: 'POST',
-        url: csrf ? `${url}${sep}_csrf=${encodeURIComponent(csrf)}` : url,
+        url,
         remoteAddress: this.address,
         payload: Buffer.concat(parts),
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...(this.cookieHeader() ? { cookie: this.cookieHeader()! } : {}) },

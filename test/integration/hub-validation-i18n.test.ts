@@ -281,13 +281,14 @@ describe('validation messages: the developer sees them in their language', () =>
     const csrf = p.browser.lastCsrf!;
     const boundary = '----i18n' + Date.now();
     const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`),
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="Broken.xo"\r\nContent-Type: application/octet-stream\r\n\r\n`),
       broken,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const res = await t.app.inject({
       method: 'POST',
-      url: `/developers/upload?_csrf=${encodeURIComponent(csrf)}`,
+      url: '/developers/upload',
       payload,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: [...p.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'accept-language': 'es' },
     });

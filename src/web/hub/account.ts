@@ -5,6 +5,7 @@ import { AsloError, isAsloError } from '../../platform/errors.js';
 import { requireActor, requireAdmin } from '../../accounts/access.js';
 import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../../accounts/plugin.js';
 import { ROLES, SCOPES } from '../../accounts/service.js';
+import { rememberDevice } from '../../accounts/devices.js';
 import { MIN_PASSWORD_LENGTH } from '../../accounts/passwords.js';
 import { html, input, page, perLocale, postForm, submit, table, when, type SafeHtml, type Translator } from './layout.js';
 import { LOCALES, matchLocale } from '../i18n.js';
@@ -33,7 +34,7 @@ const T = perLocale((l) => ({
   forgotSent: l.t('If an account uses this address, a mail with a link is on its way. The link works for an hour.'),
   reset: l.t('Choose a new password'),
   newPassword: l.t('New password'),
-  resetDone: l.t('Your password is changed. Log in with it now.'),
+  resetDone: l.t('Your password is changed, every browser was logged out and your API tokens were revoked. Log in with the new password now.'),
   account: l.t('Your account'),
   role: l.t('Role'),
   unverified: l.t('Your e-mail address is not confirmed yet.'),
@@ -44,7 +45,9 @@ const T = perLocale((l) => ({
   emailConfirm: l.t('Confirm your new e-mail address'),
   emailConfirmed: l.t('Your e-mail address is changed.'),
   changePassword: l.t('Change password'),
-  passwordChanged: l.t('Your password is changed. Your other sessions were logged out.'),
+  passwordChanged: l.t('Your password is changed. Your other sessions were logged out and your API tokens revoked; a mail lists them.'),
+  passwordChangedKept: l.t('Your password is changed. Your other sessions and your API tokens were kept.'),
+  signOutEverywhere: l.t('Also log out every other browser and revoke all my API tokens'),
   tokens: l.t('API tokens'),
   tokensIntro: l.t('Tokens let the aslo command (aslo publish, with ASLO_TOKEN) and other programs act for you. A token is shown once, when it is created.'),
   tokenName: l.t('Name (where you use it)'),
@@ -81,6 +84,7 @@ function notices(l: Translator): Record<string, string> {
     'email-sent': t.emailSent,
     'email-confirmed': t.emailConfirmed,
     'password-changed': t.passwordChanged,
+    'password-changed-kept': t.passwordChangedKept,
     'token-revoked': t.tokenRevoked,
     deleted: t.deleted,
     'role-changed': t.roleChanged,
@@ -155,10 +159,20 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   });
   app.post('/account/login', { preHandler: [csrf, ...app.limits.login] }, async (req, reply) =>
     withFormError(req, reply, async () => {
-      const { token, expiresAt } = await accounts.login(field(req.body, 'email'), field(req.body, 'password'), meta(req));
+      let session: Awaited<ReturnType<typeof accounts.login>>;
+      try {
+        session = await accounts.login(field(req.body, 'email'), field(req.body, 'password'), meta(req));
+      } catch (err) {
+        // Only failures count against the login limits (src/accounts/plugin.ts).
+        if (isAsloError(err) && err.code === 'LOGIN_FAILED') await app.loginFailed(req);
+        throw err;
+      }
+      const { token, expiresAt, user } = session;
       const old = req.cookies[SESSION_COOKIE];
       if (old) await accounts.logout(old);
       setSessionCookie(app, reply, token, expiresAt);
+      // This browser may log in to this account even while guesses from elsewhere lock it.
+      rememberDevice(app, req, reply, user.id);
       return redirect(reply, safeNext(field(req.body, 'next')));
     }, (c, e) => loginPage(c, e, null, safeNext(field(req.body, 'next')), field(req.body, 'email'))),
   );
@@ -177,7 +191,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   });
   app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) =>
     withFormError(req, reply, async () => {
-      await accounts.requestPasswordReset(field(req.body, 'email'));
+      await accounts.requestPasswordReset(field(req.body, 'email'), meta(req));
       return redirect(reply, '/account/forgot?done=forgot-sent');
     }, (c, e) => forgotPage(c, e)),
   );
@@ -219,7 +233,7 @@ ${tokens.length ? table([c.l.t('Name'), c.l.t('Token'), T(c.l).tokenScopes, c.l.
 ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { required: true })}<fieldset><legend>${T(c.l).tokenScopes}</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name="scopes" value="${s}"${s === 'publish' ? html` checked` : ''}> ${scopeName(c.l, s)}</label> `)}</fieldset>${input('expires_in_days', T(c.l).tokenDays, { type: 'number', value: '90', extra: `min="1" max="${app.ctx.config.accounts.tokenMaxDays}"` })}${submit(T(c.l).createToken)}`, { label: T(c.l).createToken })}
 </section>
 <section aria-labelledby="email"><h2 id="email">${T(c.l).changeEmail}</h2>${postForm('/account/email', c.csrf, html`${input('email', T(c.l).newEmail, { type: 'email', required: true, autocomplete: 'email' })}${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).changeEmail)}`)}</section>
-<section aria-labelledby="password"><h2 id="password">${T(c.l).changePassword}</h2>${postForm('/account/password', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).changePassword)}`)}</section>
+<section aria-labelledby="password"><h2 id="password">${T(c.l).changePassword}</h2>${postForm('/account/password', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}<input type="hidden" name="sign_out_choice" value="1"><p><label><input type="checkbox" name="sign_out_everywhere" value="1" checked> ${T(c.l).signOutEverywhere}</label></p>${submit(T(c.l).changePassword)}`)}</section>
 <section aria-labelledby="delete"><h2 id="delete">${T(c.l).deleteAccount}</h2><p>${T(c.l).deleteIntro}</p>${postForm('/account/delete', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).deleteButton)}`)}</section>`;
     return page({ title: T(c.l).account, ...c, error: err, notice }, body);
   };
@@ -255,8 +269,11 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
   );
   app.post('/account/password', { preHandler: csrf }, async (req, reply) =>
     withFormError(req, reply, async () => {
-      await accounts.changePassword(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'password'));
-      return redirect(reply, '/account?done=password-changed');
+      // An unchecked box sends nothing: the hidden sign_out_choice tells "unchecked" from a
+      // client that never showed the choice (which gets the safe default, sign out everywhere).
+      const everywhere = field(req.body, 'sign_out_choice') ? field(req.body, 'sign_out_everywhere') === '1' : true;
+      await accounts.changePassword(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'password'), { signOutEverywhere: everywhere });
+      return redirect(reply, everywhere ? '/account?done=password-changed' : '/account?done=password-changed-kept');
     }, (c, e) => accountPage(c, e, null)),
   );
   app.post('/account/delete', { preHandler: csrf }, async (req, reply) =>

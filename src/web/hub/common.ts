@@ -5,6 +5,7 @@ import { isAsloError } from '../../platform/errors.js';
 import type { Viewer } from '../../accounts/access.js';
 import { DEFAULT_LOCALE, matchLocale, negotiateLocale, translator, type Translator } from '../i18n.js';
 import { LOCALE_COOKIE } from '../context.js';
+import { PAGE_CSP } from '../http.js';
 import { html, markup, page, type SafeHtml } from './layout.js';
 
 export interface PageCtx {
@@ -45,8 +46,7 @@ export function sendPage(reply: FastifyReply, body: string, status = 200): Fasti
     .status(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+    .header('content-security-policy', PAGE_CSP)
     .send(body);
 }
 

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, isEditor, requireActor } from '../../accounts/access.js';
+import { checkMultipartCsrf } from '../../accounts/plugin.js';
 import { readUploadRequest, uploadStatus } from '../../review/api.js';
 import type { UploadIssue } from '../../review/publishing.js';
 import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
@@ -119,10 +120,11 @@ export async function developerPages(app: FastifyInstance): Promise<void> {
     return sendPage(reply, page({ title: T(c.l).upload, ...c }, html`<p>${T(c.l).uploadIntro}</p>${uploadForm(c)}`));
   });
 
-  app.post('/developers/upload', { preHandler: [csrf, ...app.limits.upload] }, async (req, reply) => {
+  // Multipart forms: the CSRF token is their first field, checked in the handler before the file is read.
+  app.post('/developers/upload', { preHandler: app.limits.upload }, async (req, reply) => {
     const viewer = await req.viewer();
     app.publishing.checkCanUpload(viewer);
-    const { source, opts } = await readUploadRequest(req);
+    const { source, opts } = await readUploadRequest(req, (fields) => checkMultipartCsrf(app, req, reply, fields));
     const r = await app.publishing.upload(viewer, source, opts);
     const c = await pageCtx(req, reply);
     // Validation messages in the page's language (bundles.po has the same languages).
@@ -186,13 +188,17 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
     await app.listing.updateVersion(await req.viewer(), id, idParam(req, 'vid'), { sugar_min: field(req.body, 'sugar_min'), sugar_max: field(req.body, 'sugar_max'), release_notes: field(req.body, 'release_notes') });
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/screenshots', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/screenshots', async (req, reply) => {
     const id = idParam(req);
     const viewer = await req.viewer();
     requireActor(viewer);
     if (!req.isMultipart()) throw new AsloError('UPLOAD_NO_FILE', 'Send the image in a multipart form field named "screenshot".', { statusCode: 415 });
     const part = await req.file();
     if (!part) throw new AsloError('UPLOAD_NO_FILE', 'Choose an image file.');
+    await checkMultipartCsrf(app, req, reply, part.fields as Record<string, unknown>).catch((err: unknown) => {
+      part.file.resume();
+      throw err;
+    });
     const caption = (part.fields.caption as { value?: string } | undefined)?.value ?? null;
     await app.listing.addScreenshot(viewer, id, part.file, caption);
     return redirect(reply, back(id));

@@ -74,10 +74,10 @@ export function csrfField(token: string): SafeHtml {
 }
 
 export function postForm(action: string, csrf: string, inner: SafeHtml, opts: { multipart?: boolean; label?: string } = {}): SafeHtml {
-  // Multipart bodies are streamed, so their CSRF token travels in the query string.
+  // The CSRF token is always a field, never in the URL (logs, history, Referer). Multipart
+  // bodies are streamed, so there it must come first: the handler reads it before the file.
   if (opts.multipart) {
-    const sep = action.includes('?') ? '&' : '?';
-    return html`<form method="post" action="${action}${sep}_csrf=${encodeURIComponent(csrf)}" enctype="multipart/form-data"${opts.label ? html` aria-label="${opts.label}"` : ''}>${inner}</form>`;
+    return html`<form method="post" action="${action}" enctype="multipart/form-data"${opts.label ? html` aria-label="${opts.label}"` : ''}>${csrfField(csrf)}${inner}</form>`;
   }
   return html`<form method="post" action="${action}"${opts.label ? html` aria-label="${opts.label}"` : ''}>${csrfField(csrf)}${inner}</form>`;
 }
