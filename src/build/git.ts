@@ -173,35 +173,34 @@ export async function openSource(source: string, ref: string | null, limits: Git
 async function openLocal(source: string, ref: string | null, limits: GitLimits): Promise<OpenedSource> {
   const dir = resolve(source);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: no such folder`);
-  try {
-    await runGit(['rev-parse', '--git-dir'], { cwd: dir, timeoutMs: limits.timeoutMs });
-  } catch {
-    throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: not a git repository (the store builds from git commits only)`);
-  }
-  let commit: string | null = null;
+  let found: { commit: string; time: number } | null = null;
   let tag: string | null = null;
-  if (ref === null) commit = await revParse(dir, 'HEAD^{commit}', limits);
+  if (ref === null) found = await resolveCommit(dir, 'HEAD', limits);
   else {
-    commit = await revParse(dir, `refs/tags/${ref}^{commit}`, limits);
-    if (commit) tag = ref;
-    else commit = await revParse(dir, `${ref}^{commit}`, limits);
+    found = await resolveCommit(dir, `refs/tags/${ref}`, limits);
+    if (found) tag = ref;
+    else found = await resolveCommit(dir, ref, limits);
   }
-  if (!commit) throw new BuildError('BUILD_REF_NOT_FOUND', ref === null ? `${source}: the repository has no commit` : `${source}: no tag, branch or commit ${ref}`);
-  return { gitDir: dir, repository: dir, commit, tag, ref, committedAt: await commitTime(dir, commit, limits), close: async () => {} };
+  if (!found) {
+    try {
+      await runGit(['rev-parse', '--git-dir'], { cwd: dir, timeoutMs: limits.timeoutMs });
+    } catch {
+      throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: not a git repository (the store builds from git commits only)`);
+    }
+    throw new BuildError('BUILD_REF_NOT_FOUND', ref === null ? `${source}: the repository has no commit` : `${source}: no tag, branch or commit ${ref}`);
+  }
+  return { gitDir: dir, repository: dir, commit: found.commit, tag, ref, committedAt: found.time, close: async () => {} };
 }
 
-async function revParse(dir: string, what: string, limits: GitLimits): Promise<string | null> {
+/** The commit a revision names and its committer date (`git show -s --format=%H %ct`), or null. */
+async function resolveCommit(dir: string, rev: string, limits: GitLimits): Promise<{ commit: string; time: number } | null> {
   try {
-    const out = (await runGit(['rev-parse', '--verify', '--quiet', what], { cwd: dir, timeoutMs: limits.timeoutMs })).toString('utf8').trim();
-    return /^[0-9a-f]{40,64}$/.test(out) ? out : null;
+    const out = (await runGit(['show', '-s', '--format=%H %ct', `${rev}^{commit}`, '--'], { cwd: dir, timeoutMs: limits.timeoutMs })).toString('utf8').trim();
+    const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(out);
+    return m ? { commit: m[1], time: Number(m[2]) } : null;
   } catch {
     return null;
   }
-}
-
-async function commitTime(dir: string, commit: string, limits: GitLimits): Promise<number> {
-  const out = (await runGit(['show', '-s', '--format=%ct', commit], { cwd: dir, timeoutMs: limits.timeoutMs })).toString('utf8').trim();
-  return Number(out);
 }
 
 async function fetchRemote(url: string, ref: string | null, limits: GitLimits): Promise<OpenedSource> {
@@ -244,12 +243,13 @@ async function fetchRemote(url: string, ref: string | null, limits: GitLimits): 
       }
       throw err;
     }
-    const commit = await revParse(dir, 'FETCH_HEAD^{commit}', limits);
-    if (!commit) throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: ${ref ?? 'HEAD'} is not a commit`);
+    const found = await resolveCommit(dir, 'FETCH_HEAD', limits);
+    const commit = found?.commit;
+    if (!found || !commit) throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: ${ref ?? 'HEAD'} is not a commit`);
     if (expected && expected.length === commit.length && expected !== commit && want !== ref) {
       throw new BuildError('BUILD_GIT_FAILED', `${url}: ${want} moved while it was fetched (${expected} then ${commit}); try again`);
     }
-    return { gitDir: dir, repository: url, commit, tag, ref, committedAt: await commitTime(dir, commit, limits), close };
+    return { gitDir: dir, repository: url, commit, tag, ref, committedAt: found.time, close };
   } catch (err) {
     await close();
     throw err;

@@ -38,25 +38,42 @@ function joinNul(parts: Buffer[]): Buffer {
   return Buffer.concat(out);
 }
 
-const MASK64 = (1n << 64n) - 1n;
-
 /**
  * GNU's hash_string (PJW) with `unsigned long` arithmetic, i.e. 64 bits on Linux: the top nibble
  * of the low 32 bits is folded down and cleared; a carry past bit 31 survives, as it does there.
- * Hashes the key up to its first NUL (for plural entries, the msgid alone).
+ * Hashes the key up to its first NUL (for plural entries, the msgid alone). Kept as two 32-bit
+ * halves (the high half is almost always 0).
  */
 export function hashKey(key: Buffer): bigint {
-  let h = 0n;
-  for (const b of key) {
+  const [hi, lo] = hashHalves(key);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function hashHalves(key: Buffer): [number, number] {
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < key.length; i++) {
+    const b = key[i];
     if (b === 0) break;
-    h = ((h << 4n) + BigInt(b)) & MASK64;
-    const g = h & 0xf0000000n;
-    if (g !== 0n) {
-      h ^= g >> 24n;
-      h ^= g;
+    // lo < 2^28 here (its top nibble was cleared), so lo * 16 + b < 2^32 + 240.
+    const shifted = lo * 16 + b;
+    if (shifted >= 0x100000000 || hi !== 0) {
+      hi = ((hi * 16) % 0x100000000) + (shifted >= 0x100000000 ? 1 : 0);
+      lo = shifted % 0x100000000;
+    } else lo = shifted;
+    const g = lo & 0xf0000000;
+    if (g !== 0) {
+      lo = (lo ^ (g >>> 24)) >>> 0;
+      lo = (lo ^ g) >>> 0;
     }
   }
-  return h;
+  return [hi, lo];
+}
+
+/** hash mod m, with the hash given as two 32-bit halves. */
+function hashMod(h: [number, number], m: number): number {
+  if (h[0] === 0) return h[1] % m;
+  return Number(((BigInt(h[0]) << 32n) | BigInt(h[1])) % BigInt(m));
 }
 
 /** GNU's trial-division test (it calls 3 "not prime"; only odd numbers are asked). */
@@ -109,12 +126,11 @@ export function writeMo(messages: MoMessage[]): Buffer | null {
     stringOffset += m.value.length + 1;
   });
   const table = new Uint32Array(size);
-  const bigSize = BigInt(size);
   messages.forEach((m, i) => {
-    const h = hashKey(m.key);
-    let idx = Number(h % bigSize);
+    const h = hashHalves(m.key);
+    let idx = hashMod(h, size);
     if (table[idx] !== 0) {
-      const incr = 1 + Number(h % (bigSize - 2n));
+      const incr = 1 + hashMod(h, size - 2);
       do {
         if (idx >= size - incr) idx -= size - incr;
         else idx += incr;

@@ -26,12 +26,24 @@ export function decodeAs(bytes: Buffer, charset: string): string | null {
     return bytes.every((b) => b < 0x80) ? bytes.toString('latin1') : null;
   }
   if (name === 'latin-1' || name === 'latin1' || name === 'iso-8859-1' || name === 'iso8859-1' || name === 'l1') return bytes.toString('latin1');
+  let decoder = decoders.get(name);
+  if (decoder === undefined) {
+    try {
+      decoder = new TextDecoder(name, { fatal: true, ignoreBOM: true });
+    } catch {
+      decoder = null;
+    }
+    decoders.set(name, decoder);
+  }
+  if (!decoder) return null;
   try {
-    return new TextDecoder(name, { fatal: true, ignoreBOM: true }).decode(bytes);
+    return decoder.decode(bytes);
   } catch {
     return null;
   }
 }
+
+const decoders = new Map<string, TextDecoder | null>();
 
 interface Lookup {
   /** Python's gettext(text), or null when the catalog cannot say (charset). */
