@@ -56,7 +56,7 @@ function repoFiles(): { files: Record<string, RepoFile>; assetBytes: number } {
     assetBytes += b.length;
   }
   for (let i = 0; i < 60; i++) {
-    const t = Array.from({ length: 170 }, (_, j) => `    def method_${i}_${j}(self, value):\n        return value * ${j} + ${i}  # a line of code\n`).join('');
+    const t = Array.from({ length: 100 }, (_, j) => `    def method_${i}_${j}(self, value):\n        return value * ${j} + ${i}  # a line of code\n`).join('');
     files[`lib/module_${i}.py`] = `class Module${i}:\n${t}`;
     assetBytes += Buffer.byteLength(files[`lib/module_${i}.py`] as string);
   }

@@ -4,8 +4,31 @@
 // commit's date, in UTC), modes (from git), and the deflate stream itself (pako, a JavaScript
 // port of zlib whose output is that of canonical zlib 1.2.x on every machine; Node's own zlib is
 // Chromium's fork, whose output depends on the CPU's instruction set).
+import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { deflateRaw } from 'pako';
+
+// pako's zlib port, used directly so that one stream (and its 300 KB of buffers) serves every
+// file: deflateReset gives the output of a fresh stream, without allocating it again.
+interface PakoStream {
+  state: { window: Uint8Array; prev: Uint16Array } | null;
+  input: Uint8Array | null;
+  next_in: number;
+  avail_in: number;
+  output: Uint8Array | null;
+  next_out: number;
+  avail_out: number;
+}
+interface PakoDeflate {
+  deflateInit2(strm: PakoStream, level: number, method: number, windowBits: number, memLevel: number, strategy: number, legacyHash: boolean): number;
+  deflateReset(strm: PakoStream): number;
+  deflate(strm: PakoStream, flush: number): number;
+}
+const require = createRequire(import.meta.url);
+const pakoDeflate = require('pako/lib/zlib/deflate.js') as PakoDeflate;
+const PakoZStream = require('pako/lib/zlib/zstream.js') as new () => PakoStream;
+const Z_FINISH = 4;
+const Z_STREAM_END = 1;
+const CHUNK = 16384;
 
 export interface ZipInput {
   name: string;
@@ -28,6 +51,44 @@ export function dosDateTime(epochSeconds: number): { date: number; time: number 
   };
 }
 
+/** Raw deflate at DEFLATE_LEVEL, window 2^15, memLevel 8, default strategy: zlib's defaults. */
+export class Deflater {
+  private readonly strm: PakoStream = new PakoZStream();
+
+  constructor() {
+    // legacyHash: zlib's own hash function (pako's default, and what makes its output zlib's).
+    if (pakoDeflate.deflateInit2(this.strm, DEFLATE_LEVEL, 8, -15, 8, 0, true) !== 0) throw new Error('deflateInit2 failed');
+  }
+
+  deflate(data: Uint8Array): Buffer {
+    const strm = this.strm;
+    pakoDeflate.deflateReset(strm);
+    // A fresh stream's window and chains are zeros: deflate can look at window bytes past the
+    // end of the data, so the previous file's bytes must not be left there.
+    strm.state!.window.fill(0);
+    strm.state!.prev.fill(0);
+    // Output in 16 KiB chunks, as pako.deflateRaw (and Python's zlib module) give it: the
+    // stream zlib writes for incompressible data depends on the room it is given.
+    strm.input = data;
+    strm.next_in = 0;
+    strm.avail_in = data.length;
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const out = new Uint8Array(CHUNK);
+      strm.output = out;
+      strm.next_out = 0;
+      strm.avail_out = CHUNK;
+      const status = pakoDeflate.deflate(strm, Z_FINISH);
+      chunks.push(Buffer.from(out.buffer, 0, strm.next_out));
+      if (status === Z_STREAM_END) break;
+      if (status !== 0 || strm.avail_out !== 0) throw new Error(`deflate ended with status ${status}`);
+    }
+    strm.input = null;
+    strm.output = null;
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+}
+
 function isAscii(s: string): boolean {
   return /^[\x00-\x7f]*$/.test(s);
 }
@@ -38,13 +99,14 @@ export function writeZip(entries: ZipInput[], epochSeconds: number): Buffer {
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
+  const deflater = new Deflater();
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
     const flags = isAscii(e.name) ? 0 : 0x800;
     const isDir = e.data === undefined;
     const data = e.data ?? Buffer.alloc(0);
     const method = isDir ? 0 : 8;
-    const payload = isDir ? data : Buffer.from(deflateRaw(data, { level: DEFLATE_LEVEL }));
+    const payload = isDir ? data : deflater.deflate(data);
     const crc = isDir ? 0 : crc32(data) >>> 0;
     const external = ((e.mode & 0xffff) * 0x10000 + (isDir ? 0x10 : 0)) >>> 0;
 

@@ -46,3 +46,15 @@ test('deflate output is canonical zlib level 6, the same on every machine', () =
   assert.equal(records[2].central.readUInt32LE(20), 2);
   assert.equal(records[0].central.readUInt16LE(4), 0x0314);
 });
+
+test('one deflate stream reused for every file gives each file the stream a fresh zlib gives it', async () => {
+  const { deflateRaw } = await import('pako');
+  const { randomBytes } = await import('node:crypto');
+  const files = [randomBytes(70_000), Buffer.from('text '.repeat(30_000)), randomBytes(100), Buffer.alloc(0), Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 1)]), randomBytes(200_000)];
+  const zip = writeZip(files.map((data, i) => ({ name: `R.activity/f${i}`, data, mode: 0o100644 })), 0);
+  const records = readZipRecords(zip)!;
+  records.forEach((r, i) => {
+    const stream = r.local.subarray(30 + r.local.readUInt16LE(26));
+    assert.ok(stream.equals(Buffer.from(deflateRaw(files[i], { level: 6 }))), `file ${i}`);
+  });
+});
