@@ -133,7 +133,7 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   // Translations: top-level po/*.po except pseudo.po, in name order.
   const poFiles: { lang: string; path: string; sha: string }[] = [];
   if (hasPo) {
-    const names = [...tree.byPath.keys()].filter((p) => /^po\/[^/]+\.po$/.test(p) && p !== 'po/pseudo.po').sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = [...tree.byPath.keys()].filter((p) => /^po\/[^/]*\.po$/.test(p) && p !== 'po/pseudo.po').sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const p of names) {
       const lang = p.slice(3, -3);
       if (lang === '' || lang.startsWith('.')) throw new BuildError('BUILD_PO_BAD_NAME', `${p}: not a language name`, { file: p });

@@ -279,6 +279,7 @@ describe('odd layouts', () => {
     await refused(base({}, '[Activity]\nname = Odd\nexec = x\n'), 'BUILD_INFO_INVALID');
     await refused({ 'README': 'no activity here\n' }, 'BUILD_NO_INFO');
     await refused(base({ [PROVENANCE_FILE]: '{}' }), 'BUILD_PROVENANCE_CONFLICT');
+    await refused(base({ 'po/.po': 'msgid "a"\nmsgstr "b"\n' }), 'BUILD_PO_BAD_NAME');
   });
 
   test('a content bundle (library/library.info) builds to .xol', async () => {
