@@ -59,8 +59,20 @@ function fail(file: string, line: number, col: number | null, message: string): 
 
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0c || b === 0x0b;
 
+/** The simple escapes: \n \t \b \r \f \v \a \\ \" (-1: not one). */
+const SIMPLE_ESCAPES = (() => {
+  const t = new Int16Array(256).fill(-1);
+  const pairs: [string, number][] = [['n', 0x0a], ['t', 0x09], ['b', 0x08], ['r', 0x0d], ['f', 0x0c], ['v', 0x0b], ['a', 0x07], ['\\', 0x5c], ['"', 0x22]];
+  for (const [c, v] of pairs) t[c.charCodeAt(0)] = v;
+  return t;
+})();
+
+const isWordByte = (b: number) => (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x5f;
+
 function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | null): Token[] {
   const tokens: Token[] = [];
+  // A string's bytes are never more than its source's: one scratch buffer serves every string.
+  const scratch = Buffer.allocUnsafe(buf.length);
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -97,7 +109,7 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
       continue;
     }
     if (b === 0x22 /* " */) {
-      const out: number[] = [];
+      let n = 0;
       i++;
       for (;;) {
         if (i >= buf.length) fail(file, line, i - lineStart + 1, 'end-of-file within string');
@@ -108,42 +120,42 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
           break;
         }
         if (lead && c >= 0x80 && lead(c) && i + 1 < buf.length && buf[i + 1] !== 0x0a) {
-          out.push(c, buf[i + 1]);
+          scratch[n++] = c;
+          scratch[n++] = buf[i + 1];
           i += 2;
           continue;
         }
         if (c !== 0x5c /* \ */) {
-          out.push(c);
+          scratch[n++] = c;
           i++;
           continue;
         }
         const e = buf[i + 1];
-        const simple: Record<number, number> = { 0x6e: 0x0a, 0x74: 0x09, 0x62: 0x08, 0x72: 0x0d, 0x66: 0x0c, 0x76: 0x0b, 0x61: 0x07, 0x5c: 0x5c, 0x22: 0x22 };
-        if (e !== undefined && simple[e] !== undefined) {
-          out.push(simple[e]);
+        if (e !== undefined && SIMPLE_ESCAPES[e] >= 0) {
+          scratch[n++] = SIMPLE_ESCAPES[e];
           i += 2;
         } else if (e !== undefined && e >= 0x30 && e <= 0x37) {
           let v = 0;
           let k = i + 1;
           for (let n = 0; n < 3 && buf[k] >= 0x30 && buf[k] <= 0x37; n++, k++) v = v * 8 + (buf[k] - 0x30);
-          out.push(v & 0xff);
+          scratch[n++] = v & 0xff;
           i = k;
         } else if (e === 0x78 /* x */ && isHex(buf[i + 2])) {
           let v = 0;
           let k = i + 2;
           while (isHex(buf[k])) v = ((v * 16) + hexValue(buf[k])) & 0xff, k++;
-          out.push(v);
+          scratch[n++] = v;
           i = k;
         } else {
           fail(file, line, i - lineStart + 2, 'invalid control sequence');
         }
       }
-      tokens.push({ kind: 'string', bytes: Buffer.from(out), line, col, obsolete: obsoleteLine });
+      tokens.push({ kind: 'string', bytes: Buffer.from(scratch.subarray(0, n)), line, col, obsolete: obsoleteLine });
       continue;
     }
     // A keyword: letters, digits, underscores and a [N] index.
     let j = i;
-    while (j < buf.length && /[A-Za-z0-9_]/.test(String.fromCharCode(buf[j]))) j++;
+    while (j < buf.length && isWordByte(buf[j])) j++;
     const word = buf.subarray(i, j).toString('latin1');
     if (word === '') fail(file, line, col, 'syntax error');
     if (word === 'msgstr' && buf[j] === 0x5b /* [ */) {

@@ -56,15 +56,25 @@ interface Lookup {
  * form plural(1) of a plural entry whose msgid is t, else t.
  */
 function catalogLookup(messages: MoMessage[], charset: string, pluralIndex: number): Lookup {
+  // Keys are compared as bytes when the text can be encoded in the charset here (UTF-8, ASCII,
+  // Latin-1: nearly every catalog), else decoded one by one.
+  const name = charset.trim().toLowerCase().replace(/_/g, '-');
+  const encoding: BufferEncoding | null = name === 'utf-8' || name === 'utf8' ? 'utf8' : ['ascii', 'us-ascii', 'latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'l1'].includes(name) ? 'latin1' : null;
+  const keyOf = (bytes: Buffer) => (encoding ? bytes.toString('latin1') : decodeAs(bytes, charset));
+  const textKey = (text: string) => {
+    if (!encoding) return text;
+    if (encoding === 'latin1' && /[^\x00-\xff]/.test(text)) return null;
+    return Buffer.from(text, encoding).toString('latin1');
+  };
   const singular = new Map<string, Buffer>();
   const plural = new Map<string, Buffer[]>();
   for (const m of messages) {
     const nul = m.key.indexOf(0);
     if (nul < 0) {
-      const k = decodeAs(m.key, charset);
+      const k = keyOf(m.key);
       if (k !== null) singular.set(k, m.value);
     } else {
-      const k = decodeAs(m.key.subarray(0, nul), charset);
+      const k = keyOf(m.key.subarray(0, nul));
       if (k === null) continue;
       const forms: Buffer[] = [];
       let start = 0;
@@ -79,7 +89,9 @@ function catalogLookup(messages: MoMessage[], charset: string, pluralIndex: numb
   }
   return {
     gettext(text) {
-      const hit = singular.get(text) ?? plural.get(text)?.[pluralIndex];
+      const key = textKey(text);
+      if (key === null) return text;
+      const hit = singular.get(key) ?? plural.get(key)?.[pluralIndex];
       if (hit === undefined) return text;
       return decodeAs(hit, charset);
     },
