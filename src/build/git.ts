@@ -39,7 +39,16 @@ export function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-const CONFIG_ARGS = ['-c', 'credential.helper=', '-c', 'core.askPass=', '-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=30'];
+// No credential helper or askpass program; nothing a local repository's own config names
+// (signature checkers, file system monitors) is started by the read-only commands used here.
+const CONFIG_ARGS = [
+  '-c', 'credential.helper=',
+  '-c', 'core.askPass=',
+  '-c', 'core.fsmonitor=false',
+  '-c', 'log.showSignature=false',
+  '-c', 'http.lowSpeedLimit=1000',
+  '-c', 'http.lowSpeedTime=30',
+];
 
 export interface RunOptions {
   cwd?: string;

@@ -351,6 +351,23 @@ describe('remote sources', () => {
     );
   });
 
+  test('a server that never answers is stopped at the time limit with BUILD_GIT_TIMEOUT', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createTcpServer((sock) => void sockets.push(sock));
+    await new Promise<void>((res) => silent.listen(0, '127.0.0.1', () => res()));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      await assert.rejects(
+        buildFromGit({ source: `http://127.0.0.1:${port}/slow.git`, outDir: dir('out'), limits: { timeoutMs: 1500 } }),
+        (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_TIMEOUT',
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
   test('other transports are refused; limits give codes', async () => {
     for (const s of ['ssh://git@example.org/x.git', 'git@example.org:x.git', 'ext::sh -c touch% /tmp/pwned']) {
       await assert.rejects(buildFromGit({ source: s, outDir: dir('out') }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_SOURCE_UNSUPPORTED', s);

@@ -18,11 +18,11 @@ interface BuildCliOptions {
 export function registerBuild(program: Command): void {
   withCommon(program.command('build'))
     .description('build a .xo (or .xol) bundle from a git repository the way Sugar\'s bundle builder does, reproducibly; or --verify a bundle against its recorded source')
-    .argument('[source]', 'local repository path or https://, http://, git://, file:// URL')
+    .argument('[source]', 'local repository path or https://, http://, git://, file:// URL (with --verify: a copy to read the recorded commit from)')
     .option('--ref <ref>', 'tag, branch or commit to build (default: HEAD)')
     .option('--out <dir>', 'folder to write the bundle to (default: the current folder)')
     .option('--verify <file>', 'rebuild FILE from the source it records and compare the bytes (exit 0 match, 1 mismatch)')
-    .option('--source-url <url>', 'repository URL to record in the bundle instead of SOURCE (with --verify: read the recorded commit from SOURCE instead)')
+    .option('--source-url <url>', 'repository URL to record in the bundle instead of SOURCE (e.g. the public URL of a local mirror)')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'do not print the build log')
     .action(async (source: string | undefined, opts: BuildCliOptions) => {
