@@ -124,7 +124,7 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   }
 
   const hasPo = kind === 'activity' && tree.dirs.has('po');
-  const selection = selectFiles(tree, hasPo, warnings);
+  const selection = selectFiles(tree, hasPo, warnings, kind);
   if (selection.files.some((f) => f.path === PROVENANCE_FILE)) {
     throw new BuildError('BUILD_PROVENANCE_CONFLICT', `the repository has a file named ${PROVENANCE_FILE}, the name the store gives its record of a bundle's source`);
   }

@@ -109,8 +109,9 @@ export interface Selection {
  * The git part of the bundle, in the builder's order (byte order of the paths). `hasPo`: the
  * commit has a po/ folder, so the builder regenerates locale/ (tracked locale files are then
  * dropped: the real builder would zip them twice, or crash on the ones no PO file recreates).
+ * A content bundle's locale/ folder is content like any other.
  */
-export function selectFiles(tree: Tree, hasPo: boolean, warnings: BuildWarning[]): Selection {
+export function selectFiles(tree: Tree, hasPo: boolean, warnings: BuildWarning[], kind: 'activity' | 'content' = 'activity'): Selection {
   const sorted = [...tree.entries].sort((a, b) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8')));
   const files: SelectedFile[] = [];
   const ignored: string[] = [];
@@ -123,7 +124,7 @@ export function selectFiles(tree: Tree, hasPo: boolean, warnings: BuildWarning[]
       ignored.push(e.path);
       continue;
     }
-    if (e.path.startsWith('locale/')) {
+    if (kind === 'activity' && e.path.startsWith('locale/')) {
       trackedLocale.push(e.path);
       if (hasPo) continue;
     }

@@ -288,11 +288,14 @@ describe('odd layouts', () => {
       'library/library.info': readFileSync(oddity),
       'library/pictures.jpg': Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
       'index.en.html': '<!doctype html><title>Forest</title>\n',
+      'locale/en/captions.txt': 'a forest\n',
     });
     assert.equal(r.kind, 'content');
     assert.equal(r.fileName, 'ForestImages-8.xol');
     assert.ok(r.entries.every((e) => e.startsWith('ForestImages/')));
     assert.equal(r.metadata.bundle_id, 'org.example.forest-images');
+    assert.ok(r.entries.includes('ForestImages/locale/en/captions.txt'));
+    assert.deepEqual(r.warnings, [], 'a content bundle\'s locale/ is content');
   });
 });
 
