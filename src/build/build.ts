@@ -2,7 +2,7 @@
 // bundle builder (`setup.py dist_xo`) makes of it, without running anything from the repository,
 // byte for byte the same on every machine, recording its source. verifyBundle: rebuild a bundle
 // from the source it records and compare the bytes. See docs/building.md.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { inflateRawSync } from 'node:zlib';
@@ -190,7 +190,7 @@ export async function buildFromGit(opts: BuildOptions): Promise<BuildResult> {
     const outDir = resolve(opts.outDir);
     await mkdir(outDir, { recursive: true });
     const finalPath = join(outDir, built.fileName);
-    const tmpPath = join(outDir, `.${built.fileName}.${process.pid}.${Date.now()}.tmp`);
+    const tmpPath = join(outDir, `.${built.fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     await writeFile(tmpPath, built.bytes);
     try {
       // Every structural, metadata and hostile-input check of the upload path. Inflating each
