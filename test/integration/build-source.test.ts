@@ -176,6 +176,43 @@ describe('the paint fixture repository', () => {
   });
 });
 
+describe('the metro fixture repository', () => {
+  const METRO_PO = join(FIX, 'repos', 'metro-po');
+  const METRO = join(FIX, 'expected', 'metro');
+  const R = 'MétroVille.activity';
+
+  test('entries, .mo, linfo and activity.info bytes are the documented rules\' output', async () => {
+    const repo = dir('metro');
+    const info = activityInfo({ name: 'Métro  Ville', bundleId: 'org.example.MetroVille', version: '3.1-beta', summary: null });
+    makeRepo(repo, {
+      '.gitattributes': '*.py text eol=lf\n',
+      'activity/activity.info': info,
+      'activity/activity-test.svg': TEST_ICON,
+      'locale/ar/activity.linfo': '[Activity]\nname = stale\n',
+      'locale/de/LC_MESSAGES/org.example.MetroVille.mo': 'stale',
+      'metro.py': 'pass\n',
+      'po/ar.po': readFileSync(join(METRO_PO, 'ar.po')),
+      'po/metro.pot': 'msgid ""\nmsgstr ""\n',
+      'po/ru.po': readFileSync(join(METRO_PO, 'ru.po')),
+      'po/sr@latin.po': readFileSync(join(METRO_PO, 'sr@latin.po')),
+      'setup.py': "#!/usr/bin/env python\nfrom sugar.activity import bundlebuilder\nbundlebuilder.start('Metro')\n",
+    });
+    const r = await buildFromGit({ source: repo, outDir: dir('out') });
+    assert.equal(r.fileName, 'MétroVille-3.1-beta.xo');
+    const entries = unzip(await readFile(r.path));
+    assert.deepEqual([...entries.keys()], readFileSync(join(METRO, 'entries.txt'), 'utf8').trim().split('\n'));
+    for (const lang of ['ar', 'ru', 'sr@latin']) {
+      assert.equal(entries.get(`${R}/locale/${lang}/LC_MESSAGES/org.example.MetroVille.mo`)!.toString('hex'), readFileSync(join(METRO, `${lang}.mo`)).toString('hex'), lang);
+      assert.equal(entries.get(`${R}/locale/${lang}/activity.linfo`)!.toString('utf8'), readFileSync(join(METRO, `${lang}.linfo`), 'utf8'), lang);
+    }
+    assert.equal(entries.get(`${R}/activity/activity.info`)!.toString('utf8'), info);
+    assert.deepEqual(r.warnings.map((w) => w.code).sort(), ['BUILD_GITATTRIBUTES', 'BUILD_TRACKED_LOCALE']);
+    const flags = readZipRecords(await readFile(r.path))!.map((rec) => rec.central.readUInt16LE(8));
+    assert.ok(flags.every((f) => f === 0x800), 'every name is non-ASCII (root folder), so every entry has the UTF-8 flag');
+    assert.equal(r.metadata.locales.ar.name, 'مدينة المترو');
+  });
+});
+
 function runAslo(args: string[], opts: { env?: Record<string, string>; umask?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const cmd = opts.umask ? 'sh' : process.execPath;
