@@ -16,6 +16,7 @@ import { registerRepo } from './commands/repo.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
+import { registerBuild } from './commands/build.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerMirror(program);
   registerBackup(program);
   registerRestore(program);
+  registerBuild(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
