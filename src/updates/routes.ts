@@ -82,8 +82,9 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   // ---- microformat ----
   app.get('/services/micro-format.php', { schema: { hide: true } }, async (req, reply) => {
     try {
-      const page = await updates.microformat(req.query as Record<string, unknown>);
-      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', 'accept-encoding');
+      const page = await updates.microformat(req.query as Record<string, unknown>, req.headers['user-agent']);
+      // Without sugar=, the answer follows the client's User-Agent (Sugar/X.Y).
+      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', page.varies ? 'user-agent, accept-encoding' : 'accept-encoding');
       if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
       return reply.type('text/html; charset=utf-8').send(page.html);
     } catch (err) {

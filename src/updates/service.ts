@@ -15,6 +15,8 @@ import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
 import { EMPTY_RDF, etagOf } from './rdf.js';
 import { repoUrl } from '../downloads/repo.js';
+import { rangeContains } from '../catalog/compat.js';
+import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES } from './sugar-releases.js';
 import { downloadEvents } from '../downloads/events.js';
 
 export interface UpdateResponse {
@@ -322,8 +324,14 @@ export class UpdateService {
 
   // ---- microformat ----
 
-  /** The microformat page of a collection (nickname) or of every public activity (null). */
-  async microformat(raw: Record<string, unknown>): Promise<{ status: number; html: string; etag: string }> {
+  /**
+   * The microformat page of a collection (nickname) or of every public activity (null), for one
+   * Sugar: the `sugar` parameter, else the client's `User-Agent: Sugar/X.Y` (what Sugar's
+   * downloader sends since 0.100), both taken as their release series. With neither, only
+   * versions that run on every Sugar the store supports: a laptop is never offered what it cannot
+   * run. `varies` tells the route the answer depended on the User-Agent.
+   */
+  async microformat(raw: Record<string, unknown>, userAgent?: string | string[]): Promise<{ status: number; html: string; etag: string; varies: boolean }> {
     const str = (name: string): string | null => {
       const v = raw[name];
       if (typeof v === 'string' && v !== '') return v;
@@ -331,8 +339,17 @@ export class UpdateService {
       return null;
     };
     const lang = normalizeLocale((str('lang') ?? 'en').replace('_', '-')) ?? 'en';
-    const sugar = str('sugar');
-    const sugarKey = this.sugarKeyParam(sugar);
+    const asked = str('sugar');
+    let sugar: string | null;
+    if (asked !== null) {
+      sugar = knownSugarRelease(asked);
+      if (sugar === null) throw unknownSugar(asked);
+    } else {
+      sugar = sugarFromUserAgent(userAgent);
+    }
+    const sugarKey = sugar === null ? null : this.index.sugarKey(sugar);
+    const fits = (v: IxVersion) => (sugarKey === null ? runsOnEverySugar(v) : rangeContains(v, sugarKey));
+    const pick = (a: IxActivity): IxVersion | null => a.pub.find(fits) ?? null;
     const nickname = str('collection_nickname');
     const entries: MicroformatEntry[] = [];
     let title: string;
@@ -347,30 +364,40 @@ export class UpdateService {
         if (!a || a.pub.length === 0) continue;
         let v: IxVersion | null;
         if (e.pinnedVersionId !== null) {
-          // A pinned version is served only while it is public and fits the asked Sugar.
+          // A pinned version is served only while it is public and fits the Sugar.
           v = a.pub.find((x) => x.versionId === e.pinnedVersionId) ?? null;
-          if (v && sugarKey !== null && !((v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey))) v = null;
+          if (v && !fits(v)) v = null;
         } else {
-          v = this.index.pick(a, sugarKey);
+          v = pick(a);
         }
         if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: e.optional });
       }
     } else {
       title = 'Sugar activities';
-      description = sugar ? `Every public activity that runs on Sugar ${sugar}.` : 'Every public activity.';
+      description = sugar
+        ? `Every public activity that runs on Sugar ${sugar}.`
+        : `Every public activity that runs on every Sugar from ${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]} (add &sugar=X.Y to the address for one Sugar).`;
       const all = [...this.index.activities()].sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
       for (const a of all) {
-        const v = this.index.pick(a, sugarKey);
+        const v = pick(a);
         if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: false });
       }
     }
     const html = renderMicroformat({ title, description, lang, entries });
-    return { status: 200, html, etag: etagOf(html) };
+    return { status: 200, html, etag: etagOf(html), varies: asked === null };
   }
 
   get cacheControlHeader(): string {
     return this.cacheControl;
   }
+}
+
+/** A `sugar` parameter that is not a release the store knows: 400 with a code. */
+export function unknownSugar(asked: string): AsloError {
+  return new AsloError(
+    'SUGAR_VERSION_UNKNOWN',
+    `sugar must be a Sugar release this store knows (${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]}, like 0.112), got "${asked.slice(0, 40)}".`,
+  );
 }
 
 function localized(names: Record<string, string>, lang: string): string | null {
