@@ -110,9 +110,18 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       },
     },
   };
-  app.get('/services/index.json', { schema: indexSchema }, async (req, reply) => {
+  // A document not built yet is built on a worker thread; when too many wait, 503 and Retry-After.
+  const documentFor = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
-    const doc = updates.indexDocument(q);
+    try {
+      return await updates.indexDocument(q);
+    } catch (err) {
+      if (isAsloError(err) && err.code === 'INDEX_BUSY') void reply.header('retry-after', '5');
+      throw err;
+    }
+  };
+  app.get('/services/index.json', { schema: indexSchema }, async (req, reply) => {
+    const doc = await documentFor(req, reply);
     void reply
       .header('content-type', 'application/json; charset=utf-8')
       .header('cache-control', updates.cacheControlHeader)
@@ -130,8 +139,7 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(req.method === 'HEAD' ? undefined : doc.body);
   });
   app.get('/services/index.json.sig', { schema: { ...indexSchema, summary: 'Detached Ed25519 signature (base64) of index.json with the same parameters' } }, async (req, reply) => {
-    const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
-    const doc = updates.indexDocument(q);
+    const doc = await documentFor(req, reply);
     void reply
       .type('text/plain; charset=utf-8')
       .header('cache-control', updates.cacheControlHeader)
