@@ -9,7 +9,7 @@ import { compressSync, renderIndexBody, sealIndexBody, type IndexQuery, type Ind
 import type { WorkerReply, WorkerRequest } from './index-builder.js';
 
 /** Nice value of the build thread (0 normal, 19 lowest). */
-const BUILD_NICE = 10;
+const BUILD_NICE = 19;
 
 if (process.platform === 'linux') {
   // On Linux the nice value belongs to the thread: this lowers the worker only.
