@@ -121,30 +121,58 @@ function runWrk(url: string, script: string, seconds: number): Promise<Wrk> {
   });
 }
 
-interface Hostile {
-  sent: number;
-  answered: number;
-  skipped: number;
-  errors: number;
-  bytes: number;
-  codes: Record<string, number>;
+/**
+ * The hostile clients: a second wrk (C, cheap on the load generator's CPU), one connection per
+ * client, each waiting 1/RATE s before every request, every request with a new `sugar` and `since`.
+ */
+function hostileScript(now: number): string {
+  return [
+    `math.randomseed(${SEED})`,
+    'local releases = {}',
+    'for m = 82, 122, 2 do releases[#releases + 1] = "0." .. m end',
+    `local now = ${Math.floor(now / 1000)}`,
+    'local function iso(t, ms) return os.date("!%Y-%m-%dT%H:%M:%S", t) .. string.format(".%03dZ", ms) end',
+    'request = function()',
+    '  local q = {}',
+    '  local s = math.random()',
+    '  if s < 0.3 then q[#q + 1] = "sugar=" .. releases[math.random(#releases)]',
+    '  elseif s < 0.5 then q[#q + 1] = "sugar=0." .. (81 + 2 * math.random(0, 20))',
+    '  elseif s < 0.7 then q[#q + 1] = "sugar=" .. releases[math.random(#releases)] .. "." .. math.random(1, 999999)',
+    '  elseif s < 0.8 then q[#q + 1] = "sugar=0." .. math.random(200, 999999) end',
+    '  local t = math.random()',
+    '  if t >= 0.2 then',
+    '    local back = t < 0.6 and math.random(0, 2 * 365 * 86400) or math.random(0, 600)',
+    '    q[#q + 1] = "since=" .. iso(now - back, math.random(0, 999))',
+    '  end',
+    '  local path = "/services/index.json"',
+    '  if #q > 0 then path = path .. "?" .. table.concat(q, "&") end',
+    '  return wrk.format("GET", path, { ["Accept-Encoding"] = "identity" })',
+    'end',
+    `delay = function() return ${Math.round(1000 / RATE)} end`,
+    '',
+  ].join('\n');
 }
 
-function startHostile(url: string, seconds: number): { done: Promise<Hostile>; stop(): void } {
-  const [cmd, ...rest] = pinned(LOAD_CPU, [process.execPath, join(ROOT, 'bench', 'update-service', 'hostile-clients.mjs'), url, String(seconds), String(CLIENTS), String(RATE)]);
-  const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const done = new Promise<Hostile>((resolve, reject) => {
+interface Hostile {
+  requests: number;
+  perSecond: number;
+  non2xx: number;
+}
+
+function startHostile(url: string, script: string, seconds: number): Promise<Hostile> {
+  const [cmd, ...rest] = pinned(LOAD_CPU, ['wrk', '-t1', `-c${CLIENTS}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, url]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
     child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as Hostile);
-      } catch {
-        reject(new Error(`hostile clients printed no result: ${out}`));
-      }
+      const n = /(\d+) requests in/.exec(out);
+      if (!n) return reject(new Error(`hostile wrk failed:\n${out}`));
+      resolve({ requests: Number(n[1]), perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) });
     });
   });
-  return { done, stop: () => child.kill('SIGTERM') };
 }
 
 interface Row {
@@ -155,7 +183,7 @@ interface Row {
   hostileStats: Hostile | null;
 }
 
-async function measureStore(label: string, root: string, env: Record<string, string>, script: string): Promise<{ rows: Row[]; indexBytes: number; indexFirstMs: number }> {
+async function measureStore(label: string, root: string, env: Record<string, string>, script: string, hostileLua: string): Promise<{ rows: Row[]; indexBytes: number; indexFirstMs: number }> {
   log(`${label}: starting the store (${root})...`);
   const store = await startStore(root, env);
   const pid = store.child.pid!;
@@ -171,16 +199,16 @@ async function measureStore(label: string, root: string, env: Record<string, str
     for (let r = 0; r < ROUNDS; r++) {
       for (const hostile of r % 2 === 0 ? [false, true] : [true, false]) {
         log(`${label}: round ${r + 1}/${ROUNDS}, ${hostile ? `with ${CLIENTS} hostile clients at ${RATE} req/s each` : 'updater alone'}, ${DURATION} s...`);
-        const h = hostile ? startHostile(store.url, DURATION + 30) : null;
+        // The hostile clients start a second before the measured load and stop a second after it.
+        const h = hostile ? startHostile(store.url, hostileLua, DURATION + 2) : null;
         if (h) await new Promise((res) => setTimeout(res, 1000));
         const before = cpuMs(pid);
         const w = await runWrk(store.url, script, DURATION);
         const cpu = cpuMs(pid) - before;
-        h?.stop();
-        const hs = h ? await h.done : null;
+        const hs = h ? await h : null;
         const cpuPerK = (cpu / Math.max(1, w.total)) * 1000;
         rows.push({ store: label, hostile, wrk: w, cpuPerK, hostileStats: hs });
-        log(`  ${Math.round(w.rps)} req/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(1)} ms, ${cpuPerK.toFixed(1)} CPU ms per 1000 update checks${hs ? `; index.json ${JSON.stringify(hs.codes)} of ${hs.sent} sent (${hs.skipped} ticks skipped: 32 open)` : ''}`);
+        log(`  ${Math.round(w.rps)} req/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(1)} ms, ${cpuPerK.toFixed(1)} CPU ms per 1000 update checks${hs ? `; index.json ${hs.perSecond.toFixed(1)} req/s answered, ${hs.non2xx} of ${hs.requests} not 2xx` : ''}`);
         // Let what the hostile clients started finish before the next round.
         await new Promise((res) => setTimeout(res, 2000));
       }
@@ -219,9 +247,11 @@ async function main(): Promise<void> {
     if (args['compare-root']) stores.push([args['compare-label']!, args['compare-root']]);
     stores.push(['this branch', ROOT]);
     const results: { label: string; rows: Row[]; indexBytes: number; indexFirstMs: number }[] = [];
-    for (const [label, root] of stores) results.push({ label, ...(await measureStore(label, root, serveEnv, script)) });
+    const hostileLua = join(dir, 'hostile.lua');
+    await writeFile(hostileLua, hostileScript(Date.now()));
+    for (const [label, root] of stores) results.push({ label, ...(await measureStore(label, root, serveEnv, script, hostileLua)) });
 
-    const head = ['store', 'load', 'update checks/s', 'p50 ms', 'p99 ms', 'store CPU ms per 1k checks', 'index.json answers (by status)', 'ratio to updater alone'];
+    const head = ['store', 'load', 'update checks/s', 'p50 ms', 'p99 ms', 'store CPU ms per 1k checks', 'index.json answered', 'ratio to updater alone'];
     const out: (string | number)[][] = [];
     const summary: string[] = [];
     for (const r of results) {
@@ -230,16 +260,15 @@ async function main(): Promise<void> {
       const base = median(alone.map((x) => x.wrk.rps));
       for (const [name, set] of [['updater alone', alone], [`+ ${CLIENTS} clients x ${RATE}/s new sugar/since`, attacked]] as const) {
         const rps = median(set.map((x) => x.wrk.rps));
-        const codes: Record<string, number> = {};
-        for (const x of set) for (const [k, v] of Object.entries(x.hostileStats?.codes ?? {})) codes[k] = (codes[k] ?? 0) + v;
-        const perSecond = Object.entries(codes).map(([k, v]) => `${k}: ${(v / (set.length * DURATION)).toFixed(1)}/s`).join(', ');
+        const hs = set.map((x) => x.hostileStats).filter((x): x is Hostile => x !== null);
+        const perSecond = hs.length ? `${median(hs.map((x) => x.perSecond)).toFixed(1)}/s (${hs.reduce((a, x) => a + x.non2xx, 0)} of ${hs.reduce((a, x) => a + x.requests, 0)} not 2xx)` : '';
         out.push([
           r.label,
           name,
           Math.round(rps),
           Math.max(...set.map((x) => x.wrk.p50)).toFixed(2),
           Math.max(...set.map((x) => x.wrk.p99)).toFixed(1),
-          median(set.map((x) => x.cpuPerK)).toFixed(1),
+          set.every((x) => x.wrk.total === 0) ? '-' : median(set.map((x) => x.cpuPerK)).toFixed(1),
           perSecond || '-',
           (rps / base).toFixed(2),
         ]);
@@ -261,7 +290,7 @@ async function main(): Promise<void> {
         '',
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on embedded PGlite. ` +
           `The updater's load: \`wrk -t1 -c${CONNECTIONS}\` over the same request mix as above (90% known bundle ids, appVersion 0.82-0.122), ${ROUNDS} rounds of ${DURATION} s per case, alternating, after a ${WARMUP} s warm-up (requests/s and CPU: median of the rounds; latencies: the worst round). ` +
-          `The hostile load: ${CLIENTS} anonymous clients, each sending ${RATE} requests/s to \`/services/index.json\` with a new \`sugar\` value (releases, development and point versions, unknown ones) and a new \`since\` (any millisecond of the last two years or of the last ten minutes) on every request, reading each answer whole (at most 32 open requests per client). ` +
+          `The hostile load: ${CLIENTS} anonymous clients (a second wrk, one connection each, waiting ${Math.round(1000 / RATE)} ms before every request: up to ${RATE} requests/s each) asking \`/services/index.json\` with a new \`sugar\` value (releases, development and point versions, unknown ones) and a new \`since\` (any second of the last two years or of the last ten minutes, with milliseconds) on every request, without compression, reading each answer whole. ` +
           (PIN
             ? `The store is pinned to CPU ${SERVER_CPU} (\`taskset\`, all its threads, the index build worker included); wrk and the hostile clients are pinned to CPU ${LOAD_CPU}. `
             : 'One CPU: nothing pinned. ') +

@@ -101,6 +101,8 @@ export class IndexBuildPool {
           if (slot.generation !== generation) {
             slot.worker.postMessage({ type: 'snapshot', snapshot: this.snapshotFor(generation), key: this.opts.key() } satisfies WorkerRequest);
             slot.generation = generation;
+            // Once every worker has it, this thread need not keep it.
+            if (this.slots.length >= this.opts.size && this.slots.every((s) => s.generation === generation)) this.snap = null;
           }
           slot.worker.postMessage({ type: 'build', id: job.id, query: job.request.query } satisfies WorkerRequest);
         } else {

@@ -467,7 +467,7 @@ export class UpdateService {
       title = 'Sugar activities';
       description = sugar
         ? `Every public activity that runs on Sugar ${sugar}.`
-        : `Every public activity that runs on every Sugar from ${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]} (add &sugar=X.Y to the address for one Sugar).`;
+        : `Every public activity that runs on every Sugar from ${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]} (give sugar=X.Y in the address for one Sugar).`;
       const all = [...this.index.activities()].sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
       for (const a of all) {
         const v = pick(a);
