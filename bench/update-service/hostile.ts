@@ -275,7 +275,14 @@ async function main(): Promise<void> {
       }
       const ratio = median(attacked.map((x) => x.wrk.rps)) / base;
       const perRound = attacked.map((x, k) => (x.wrk.rps / alone[k]!.wrk.rps).toFixed(2)).join(', ');
-      summary.push(`${r.label}: ${ratio.toFixed(2)} of its throughput alone (per round ${perRound}); index.json for sugar=0.118 is ${(r.indexBytes / 1e6).toFixed(2)} MB, first build answered in ${r.indexFirstMs} ms`);
+      // CPU the store spent per second beyond what its update checks cost alone: what the hostile
+      // clients cost it (steadier than requests/s on a shared machine).
+      const cpuAlone = median(alone.map((x) => x.cpuPerK));
+      const extra = median(attacked.map((x) => (x.cpuPerK - cpuAlone) * (x.wrk.total / DURATION) / 1000));
+      summary.push(
+        `${r.label}: ${ratio.toFixed(2)} of its throughput alone (per round ${perRound}); the hostile clients cost the store ${Math.max(0, extra).toFixed(0)} ms of CPU per second beyond its update checks; ` +
+          `index.json for sugar=0.118 is ${(r.indexBytes / 1e6).toFixed(2)} MB, first build answered in ${r.indexFirstMs} ms`,
+      );
     }
     const t = table(head, out);
     console.log(`\n${t}\n`);

@@ -92,9 +92,18 @@ export class Doc implements IndexDocument {
   ) {}
 
   encoded(encoding: 'gzip' | 'br'): Promise<Buffer> {
-    // Compressed once per document, off the event loop.
-    if (encoding === 'gzip') return (this.gz ??= this.compress(this.body, 'gzip'));
-    return (this.br ??= this.compress(this.body, 'br'));
+    // Compressed once per document, off the event loop; a failure (the build workers are busy) is
+    // not remembered, the next request tries again.
+    const start = () => {
+      const p = this.compress(this.body, encoding);
+      p.catch(() => {
+        if (encoding === 'gzip' && this.gz === p) this.gz = null;
+        if (encoding === 'br' && this.br === p) this.br = null;
+      });
+      return p;
+    };
+    if (encoding === 'gzip') return (this.gz ??= start());
+    return (this.br ??= start());
   }
 }
 

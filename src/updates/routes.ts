@@ -130,8 +130,9 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       .header('x-aslo-signature', doc.signature);
     if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
     const enc = preferredEncoding(req.headers['accept-encoding']);
-    if (enc) {
-      const buf = await doc.encoded(enc);
+    // Not compressed yet and the build workers busy: the uncompressed body (always acceptable).
+    const buf = enc ? await doc.encoded(enc).catch(() => null) : null;
+    if (enc && buf) {
       void reply.header('content-encoding', enc).header('content-length', buf.length);
       return reply.send(req.method === 'HEAD' ? undefined : buf);
     }

@@ -10,7 +10,7 @@ import { normalizeLocale } from '../catalog/locales.js';
 import { acquireNotifier, onLocalChangesApplied, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter } from './pings.js';
-import { Doc, nextSinceOf, renderIndexBody, sealIndexBody, signingKeysFrom, snapshotOf, zlibCompressor, type IndexDocument, type IndexQuery, type SigningKeys } from './json-index.js';
+import { Doc, nextSinceOf, renderIndexBody, sealIndexBody, signingKeysFrom, snapshotOf, type IndexDocument, type IndexQuery, type SigningKeys } from './json-index.js';
 import { IndexBuildPool } from './index-builder.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
@@ -401,7 +401,9 @@ export class UpdateService {
         const built = await pool.build(query);
         this.indexStats.built++;
         this.indexStats.builtInWorker++;
-        return new Doc(built.body, built.etag, built.signature, (body, enc) => pool.compress(body, enc).catch(() => zlibCompressor(body, enc)));
+        // Compression runs on the same workers and under the same bound (the route sends the
+        // uncompressed body when they are busy).
+        return new Doc(built.body, built.etag, built.signature, (body, enc) => pool.compress(body, enc));
       } catch (err) {
         if (isAsloError(err)) throw err;
         this.log.warn(`index build worker failed (${(err as Error).message}); building in this thread`);
