@@ -307,6 +307,8 @@ async function main(): Promise<void> {
         '',
         ...summary.map((s) => `- ${s}`),
         '',
+        'On a shared machine requests/s follow whatever else runs there (the per-round ratios show the spread); the store\'s CPU per check, and the CPU the hostile clients cost it per second, do not. Each hostile client waits for its answer before the next request, so against a store that answers slowly they send fewer requests (compare the index.json column): the damage before the change is a lower bound of what clients that do not wait would do.',
+        '',
         `Goal: update checks with the hostile clients at least 0.80 of without, same run: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}). Load average at the end ${loadAverage()}.`,
         '',
         'Reproduce: `npm run bench -- update-service --hostile` (needs `wrk` and `taskset`; options `--activities`, `--versions`, `--duration`, `--rounds`, `--clients`, `--rate`, `--compare-root DIR` to measure another checkout in the same run).',
