@@ -50,6 +50,8 @@ export interface IndexBuildPoolOptions {
 }
 
 const WORKER_URL = new URL('./index-worker.mjs', import.meta.url);
+/** After a worker failed, builds run in the caller's thread (the service's fallback) this long. */
+const RESPAWN_AFTER_FAILURE_MS = 30_000;
 
 export class IndexBuildPool {
   private readonly slots: Slot[] = [];
@@ -57,6 +59,7 @@ export class IndexBuildPool {
   private nextId = 1;
   private snap: { generation: number; snapshot: IndexSnapshot } | null = null;
   private closed = false;
+  private lastFailure = 0;
 
   constructor(private readonly opts: IndexBuildPoolOptions) {}
 
@@ -77,6 +80,10 @@ export class IndexBuildPool {
 
   private submit(request: Job['request']): Promise<WorkerReply & { ok: true }> {
     if (this.closed) return Promise.reject(new Error('the index build pool is closed'));
+    // A worker that cannot start is not started again for every request.
+    if (this.slots.length === 0 && Date.now() - this.lastFailure < RESPAWN_AFTER_FAILURE_MS) {
+      return Promise.reject(new Error('the index build worker failed moments ago'));
+    }
     if (this.queue.length >= this.opts.maxQueue) {
       return Promise.reject(
         new AsloError('INDEX_BUSY', 'The index is being built for many other requests; please retry in a few seconds.', { statusCode: 503 }),
@@ -136,18 +143,19 @@ export class IndexBuildPool {
       else job.reject(new Error(`index build failed: ${m.message}`));
       this.dispatch();
     });
-    const gone = (why: string) => {
+    const gone = (why: string, failed: boolean) => {
       const i = this.slots.indexOf(slot);
       if (i < 0) return;
       this.slots.splice(i, 1);
+      if (failed) this.lastFailure = Date.now();
       if (!this.closed) this.opts.log(`index build worker stopped (${why}); a new one starts on the next build`);
       const job = slot.job;
       slot.job = null;
       job?.reject(new Error(`the index build worker stopped (${why})`));
       if (!this.closed) this.dispatch();
     };
-    worker.on('error', (err) => gone(err.message));
-    worker.on('exit', (code) => gone(`exit ${code}`));
+    worker.on('error', (err) => gone(err.message, true));
+    worker.on('exit', (code) => gone(`exit ${code}`, code !== 0));
     return slot;
   }
 
