@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { localePath } from './layout.js';
 import { detectSugar } from './sugar-ua.js';
+import { preferredLocale } from './context.js';
 import type { Localized } from './routes.js';
 
 function moved(reply: FastifyReply, to: string): FastifyReply {
@@ -50,7 +51,7 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
     if (sugar && !pick && versions.length > 0) {
       throw notFound(
         'NO_COMPATIBLE_VERSION',
-        `No version of ${a.bundle_id} runs on Sugar ${sugar.version}. Every version, with the Sugar releases it runs on: ${localePath('en', `/activity/${encodeURIComponent(a.bundle_id)}/versions`)}`,
+        `No version of ${a.bundle_id} runs on Sugar ${sugar.version}. Every version, with the Sugar releases it runs on: ${localePath(preferredLocale(req), `/activity/${encodeURIComponent(a.bundle_id)}/versions`)}`,
       );
     }
     const file = pick?.files[0];
