@@ -6,7 +6,7 @@
 // activities that changed, and the ids to drop. docs/updates.md is the reference for clients.
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { brotliCompress, gzip, constants as zc } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, gzip, gzipSync, constants as zc } from 'node:zlib';
 import type { IxActivity, IxVersion, UpdateIndex } from './update-index.js';
 
 const gzipAsync = promisify(gzip);
@@ -62,21 +62,48 @@ export interface IndexDocument {
   encoded(encoding: 'gzip' | 'br'): Promise<Buffer>;
 }
 
-class Doc implements IndexDocument {
+export type Compressor = (body: Buffer, encoding: 'gzip' | 'br') => Promise<Buffer>;
+
+/** Compression on zlib's thread pool (the fallback when no build worker runs). */
+export const zlibCompressor: Compressor = (body, encoding) =>
+  encoding === 'gzip'
+    ? gzipAsync(body, { level: 9 })
+    : brotliAsync(body, {
+        params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT, [zc.BROTLI_PARAM_SIZE_HINT]: body.length },
+      });
+
+/** The same, synchronously (inside a build worker, which is off the event loop already). */
+export function compressSync(body: Buffer, encoding: 'gzip' | 'br'): Buffer {
+  return encoding === 'gzip'
+    ? gzipSync(body, { level: 9 })
+    : brotliCompressSync(body, {
+        params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT, [zc.BROTLI_PARAM_SIZE_HINT]: body.length },
+      });
+}
+
+export class Doc implements IndexDocument {
   private gz: Promise<Buffer> | null = null;
   private br: Promise<Buffer> | null = null;
   constructor(
     readonly body: Buffer,
     readonly etag: string,
     readonly signature: string,
+    private readonly compress: Compressor = zlibCompressor,
   ) {}
 
   encoded(encoding: 'gzip' | 'br'): Promise<Buffer> {
-    // Compressed once per document, off the event loop (zlib's thread pool).
-    if (encoding === 'gzip') return (this.gz ??= gzipAsync(this.body, { level: 9 }));
-    return (this.br ??= brotliAsync(this.body, {
-      params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT, [zc.BROTLI_PARAM_SIZE_HINT]: this.body.length },
-    }));
+    // Compressed once per document, off the event loop; a failure (the build workers are busy) is
+    // not remembered, the next request tries again.
+    const start = () => {
+      const p = this.compress(this.body, encoding);
+      p.catch(() => {
+        if (encoding === 'gzip' && this.gz === p) this.gz = null;
+        if (encoding === 'br' && this.br === p) this.br = null;
+      });
+      return p;
+    };
+    if (encoding === 'gzip') return (this.gz ??= start());
+    return (this.br ??= start());
   }
 }
 
@@ -107,84 +134,151 @@ function texts(a: IxActivity): TextMaps {
   return { name: sorted(name), summary: sorted(summary) };
 }
 
-export interface IndexOptions {
+// ---- snapshots: what a build needs, as plain data (it crosses to a worker thread) ----
+
+export interface SnapVersion {
+  version: string;
+  sugar_min: string | null;
+  sugar_max: string | null;
+  runtime: string;
+  size: number;
+  sha256: string;
+  url: string;
+  created_at: string;
+  minKey: string | null;
+  maxKey: string | null;
+}
+
+export interface SnapActivity {
+  bundle_id: string;
+  kind: string;
+  name: Record<string, string>;
+  summary: Record<string, string>;
+  /** Public versions, newest first. */
+  versions: SnapVersion[];
+}
+
+export interface SnapChange {
+  bundleId: string;
+  /** ms since the epoch. */
+  at: number;
+  publicSeen: boolean;
+}
+
+export interface IndexSnapshot {
   baseUrl: string;
-  downloadUrl(v: IxVersion, bundleId: string): string;
-  keys: SigningKeys;
+  /** Sorted by bundle id. */
+  activities: SnapActivity[];
+  changes: SnapChange[];
+  /** ms of the latest change, or null. */
+  lastChangeAt: number | null;
 }
 
-export function compatibleVersions(index: UpdateIndex, a: IxActivity, sugarKey: string | null): IxVersion[] {
-  if (sugarKey === null) return a.pub;
-  return a.pub.filter((v) => (v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey));
+export interface IndexQuery {
+  /** The release series asked for (null: every version). */
+  sugar: string | null;
+  sugarKey: string | null;
+  /** The normalized cursor (a change point, or 0 before every change); null for the whole index. */
+  since: number | null;
+  nextSince: number;
 }
 
-function entry(index: UpdateIndex, a: IxActivity, sugarKey: string | null, opts: IndexOptions): Record<string, unknown> | null {
-  const versions = compatibleVersions(index, a, sugarKey);
+const byBundle = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/** The snapshot of an index (main thread; cheap next to the build it feeds). */
+export function snapshotOf(index: UpdateIndex, baseUrl: string, downloadUrl: (v: IxVersion, a: IxActivity) => string): IndexSnapshot {
+  const activities: SnapActivity[] = [];
+  for (const a of index.activities()) {
+    if (a.pub.length === 0) continue;
+    const t = texts(a);
+    activities.push({
+      bundle_id: a.bundleId,
+      kind: a.kind,
+      name: t.name,
+      summary: t.summary,
+      versions: a.pub.map((v) => ({
+        version: v.version,
+        sugar_min: v.sugarMin,
+        sugar_max: v.sugarMax,
+        runtime: v.runtime,
+        size: v.size,
+        sha256: v.sha256,
+        url: downloadUrl(v, a),
+        created_at: v.createdAt,
+        minKey: v.minKey,
+        maxKey: v.maxKey,
+      })),
+    });
+  }
+  activities.sort((x, y) => byBundle(x.bundle_id, y.bundle_id));
+  const changes = [...index.changeLog()].map((c) => ({ bundleId: c.bundleId, at: c.changedAt.getTime(), publicSeen: c.publicSeen }));
+  const last = index.lastChangeAt();
+  return { baseUrl, activities, changes, lastChangeAt: last ? last.getTime() : null };
+}
+
+function entryJson(a: SnapActivity, sugarKey: string | null): string | null {
+  const versions = sugarKey === null ? a.versions : a.versions.filter((v) => (v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey));
   if (versions.length === 0) return null;
-  const t = texts(a);
-  return {
-    bundle_id: a.bundleId,
+  return JSON.stringify({
+    bundle_id: a.bundle_id,
     kind: a.kind,
-    name: t.name,
-    summary: t.summary,
+    name: a.name,
+    summary: a.summary,
     versions: versions.map((v) => ({
       version: v.version,
-      sugar_min: v.sugarMin,
-      sugar_max: v.sugarMax,
+      sugar_min: v.sugar_min,
+      sugar_max: v.sugar_max,
       runtime: v.runtime,
       size: v.size,
       sha256: v.sha256,
-      url: opts.downloadUrl(v, a.bundleId),
-      created_at: v.createdAt,
+      url: v.url,
+      created_at: v.created_at,
     })),
-  };
+  });
 }
 
 /**
- * Build the document for a Sugar version (null: every public version) and, with `since`, the diff
- * since that time. Deterministic: the same catalog gives the same bytes in every process, so ETags
- * and signatures agree behind a load balancer.
+ * The bytes of the document for a Sugar release (null: every public version) and, with `since`,
+ * the diff since that cursor. Deterministic: the same catalog gives the same bytes in every
+ * process, so ETags and signatures agree behind a load balancer.
  */
-export function buildIndexDocument(
-  index: UpdateIndex,
-  query: { sugar: string | null; sugarKey: string | null; since: Date | null; nextSince: Date },
-  opts: IndexOptions,
-): IndexDocument {
-  const last = index.lastChangeAt();
-  const activities: Record<string, unknown>[] = [];
+export function renderIndexBody(snap: IndexSnapshot, q: IndexQuery, byId?: Map<string, SnapActivity>): Buffer {
+  const parts: string[] = [];
   const removed: string[] = [];
-  if (query.since) {
-    const from = query.since.getTime();
-    const changed = [...index.changeLog()]
-      .filter((c) => c.changedAt.getTime() > from)
-      .sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
+  if (q.since !== null) {
+    const from = q.since;
+    const ids = byId ?? new Map(snap.activities.map((a) => [a.bundle_id, a]));
+    const changed = snap.changes.filter((c) => c.at > from).sort((x, y) => byBundle(x.bundleId, y.bundleId));
     for (const c of changed) {
-      const a = index.activity(c.bundleId);
-      const e = a ? entry(index, a, query.sugarKey, opts) : null;
-      if (e) activities.push(e);
+      const a = ids.get(c.bundleId);
+      const e = a ? entryJson(a, q.sugarKey) : null;
+      if (e) parts.push(e);
       // Never name an activity that was only ever in the sandbox.
       else if (c.publicSeen) removed.push(c.bundleId);
     }
   } else {
-    const all = [...index.activities()].sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
-    for (const a of all) {
-      const e = entry(index, a, query.sugarKey, opts);
-      if (e) activities.push(e);
+    for (const a of snap.activities) {
+      const e = entryJson(a, q.sugarKey);
+      if (e) parts.push(e);
     }
   }
-  const doc: Record<string, unknown> = {
+  // The same key order as ever: format, store, sugar, updated_at, since, next_since, activities[, removed].
+  const head = JSON.stringify({
     format: INDEX_FORMAT,
-    store: opts.baseUrl,
-    sugar: query.sugar,
-    updated_at: last ? last.toISOString() : null,
-    since: query.since ? query.since.toISOString() : null,
+    store: snap.baseUrl,
+    sugar: q.sugar,
+    updated_at: snap.lastChangeAt === null ? null : new Date(snap.lastChangeAt).toISOString(),
+    since: q.since === null ? null : new Date(q.since).toISOString(),
     // Ask with this next time to get only what changed after this answer.
-    next_since: query.nextSince.toISOString(),
-    activities,
-  };
-  if (query.since) doc.removed = removed;
-  const body = Buffer.from(JSON.stringify(doc), 'utf8');
+    next_since: new Date(q.nextSince).toISOString(),
+  });
+  const tail = q.since !== null ? `,"removed":${JSON.stringify(removed)}}` : '}';
+  return Buffer.from(`${head.slice(0, -1)},"activities":[${parts.join(',')}]${tail}`, 'utf8');
+}
+
+/** The ETag and signature of a body. */
+export function sealIndexBody(body: Buffer, privateKey: KeyObject): { etag: string; signature: string } {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
-  const signature = sign(null, body, opts.keys.privateKey).toString('base64');
-  return new Doc(body, etag, signature);
+  const signature = sign(null, body, privateKey).toString('base64');
+  return { etag, signature };
 }

@@ -27,31 +27,75 @@ export function localizedName(a: IxActivity, lang: string | null): string {
   return resolveTexts(a.texts.map((t) => ({ ...t, description: null })) as TextRow[], localeChain(lang), a.bundleId).name;
 }
 
+/**
+ * Text content for Sugar's parser: only "&" and "<" are escaped. Python 2's HTMLParser (Sugar
+ * 0.100-0.114) drops every character or entity reference from text (&#39;, &quot;, &gt;, even
+ * &amp;), so "'", '"' and ">" are written as themselves, which HTML allows in text.
+ */
+export function textEscape(s: string): string {
+  return s.replace(/[&<]/g, (c) => (c === '&' ? '&amp;' : '&lt;'));
+}
+
+/** Sugar 0.100-0.114 feed the parser the body in reads of this size (libsoup's block). */
+export const FEED_READ_BLOCK = 8192;
+
+/** The padding that moves text starting at byte `at` (of `len` bytes) off a read boundary, or ''. */
+function padFor(at: number, len: number): string {
+  if (len <= 0 || len > FEED_READ_BLOCK) return '';
+  const first = Math.floor(at / FEED_READ_BLOCK);
+  const last = Math.floor((at + len - 1) / FEED_READ_BLOCK);
+  if (first === last) return '';
+  return ' '.repeat((first + 1) * FEED_READ_BLOCK - at);
+}
+
+/**
+ * The page. Laid out so that no entry's id or version text crosses an 8 KiB boundary of the body:
+ * Sugar 0.100-0.114 hand the parser each network read as it comes, and a text split between two
+ * reads is read as two pieces; for the version only the last piece is kept (1.10 read as 10). Where
+ * a text would straddle a boundary, spaces (ignored by the parser: they are outside any field)
+ * move it to the start of the next block.
+ */
 export function renderMicroformat(page: { title: string; description: string; lang: string; entries: MicroformatEntry[] }): string {
   const out: string[] = [];
-  out.push('<!DOCTYPE html>');
-  out.push(`<html lang="${htmlEscape(page.lang)}">`);
-  out.push('<head>');
-  out.push('<meta charset="utf-8"/>');
-  out.push(`<title>${htmlEscape(oneLine(page.title))}</title>`);
-  out.push('</head>');
-  out.push('<body>');
-  out.push(`<h1 id="olpc-activity-group-name">${htmlEscape(oneLine(page.title))}</h1>`);
-  out.push(`<p id="olpc-activity-group-desc">${htmlEscape(oneLine(page.description))}</p>`);
-  out.push('<table>');
+  let bytes = 0;
+  const put = (s: string) => {
+    out.push(s);
+    bytes += Buffer.byteLength(s, 'utf8');
+  };
+  put('<!DOCTYPE html>\n');
+  put(`<html lang="${htmlEscape(page.lang)}">\n`);
+  put('<head>\n');
+  put('<meta charset="utf-8"/>\n');
+  put(`<title>${textEscape(oneLine(page.title))}</title>\n`);
+  put('</head>\n');
+  put('<body>\n');
+  put(`<h1 id="olpc-activity-group-name">${textEscape(oneLine(page.title))}</h1>\n`);
+  put(`<p id="olpc-activity-group-desc">${textEscape(oneLine(page.description))}</p>\n`);
+  put('<table>\n');
+  const rowStart = '<tr class="olpc-activity-info">\n<td class="olpc-activity-id">';
+  const rowStartBytes = Buffer.byteLength(rowStart);
+  const versionStart = '<td class="olpc-activity-version">';
+  const versionStartBytes = Buffer.byteLength(versionStart);
   for (const e of page.entries) {
-    const name = oneLine(localizedName(e.activity, page.lang));
-    out.push('<tr class="olpc-activity-info">');
-    out.push(`<td class="olpc-activity-id">${htmlEscape(e.activity.bundleId)}</td>`);
-    out.push(`<td class="olpc-activity-name">${htmlEscape(name)}</td>`);
-    out.push(`<td class="olpc-activity-version">${htmlEscape(e.version.version)}</td>`);
-    out.push(`<td class="olpc-activity-size">${e.version.size}</td>`);
-    out.push(`<td class="olpc-activity-url"><a href="${htmlEscape(e.url)}">${htmlEscape(e.version.fileName)}</a></td>`);
-    if (e.optional) out.push('<td class="olpc-activity-optional">1</td>');
-    out.push('</tr>');
+    const id = textEscape(e.activity.bundleId);
+    const idBytes = Buffer.byteLength(id, 'utf8');
+    put(padFor(bytes + rowStartBytes, idBytes));
+    put(rowStart);
+    put(id);
+    put('</td>\n');
+    put(`<td class="olpc-activity-name">${textEscape(oneLine(localizedName(e.activity, page.lang)))}</td>\n`);
+    const version = textEscape(e.version.version);
+    put(padFor(bytes + versionStartBytes, Buffer.byteLength(version, 'utf8')));
+    put(versionStart);
+    put(version);
+    put('</td>\n');
+    put(`<td class="olpc-activity-size">${e.version.size}</td>\n`);
+    put(`<td class="olpc-activity-url"><a href="${htmlEscape(e.url)}">${textEscape(e.version.fileName)}</a></td>\n`);
+    if (e.optional) put('<td class="olpc-activity-optional">1</td>\n');
+    put('</tr>\n');
   }
-  out.push('</table>');
-  out.push('</body>');
-  out.push('</html>');
-  return out.join('\n') + '\n';
+  put('</table>\n');
+  put('</body>\n');
+  put('</html>\n');
+  return out.join('');
 }

@@ -88,8 +88,9 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   // ---- microformat ----
   app.get('/services/micro-format.php', { schema: { hide: true } }, async (req, reply) => {
     try {
-      const page = await updates.microformat(req.query as Record<string, unknown>);
-      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', 'accept-encoding');
+      const page = await updates.microformat(req.query as Record<string, unknown>, req.headers['user-agent']);
+      // Without sugar=, the answer follows the client's User-Agent (Sugar/X.Y).
+      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', page.varies ? 'user-agent, accept-encoding' : 'accept-encoding');
       if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
       return reply.type('text/html; charset=utf-8').send(page.html);
     } catch (err) {
@@ -115,9 +116,18 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       },
     },
   };
-  app.get('/services/index.json', { schema: indexSchema }, async (req, reply) => {
+  // A document not built yet is built on a worker thread; when too many wait, 503 and Retry-After.
+  const documentFor = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
-    const doc = updates.indexDocument(q);
+    try {
+      return await updates.indexDocument(q);
+    } catch (err) {
+      if (isAsloError(err) && err.code === 'INDEX_BUSY') void reply.header('retry-after', '5');
+      throw err;
+    }
+  };
+  app.get('/services/index.json', { schema: indexSchema }, async (req, reply) => {
+    const doc = await documentFor(req, reply);
     void reply
       .header('content-type', 'application/json; charset=utf-8')
       .header('cache-control', updates.cacheControlHeader)
@@ -126,8 +136,9 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       .header('x-aslo-signature', doc.signature);
     if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
     const enc = preferredEncoding(req.headers['accept-encoding']);
-    if (enc) {
-      const buf = await doc.encoded(enc);
+    // Not compressed yet and the build workers busy: the uncompressed body (always acceptable).
+    const buf = enc ? await doc.encoded(enc).catch(() => null) : null;
+    if (enc && buf) {
       void reply.header('content-encoding', enc).header('content-length', buf.length);
       return reply.send(req.method === 'HEAD' ? undefined : buf);
     }
@@ -135,8 +146,7 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
     return reply.send(req.method === 'HEAD' ? undefined : doc.body);
   });
   app.get('/services/index.json.sig', { schema: { ...indexSchema, summary: 'Detached Ed25519 signature (base64) of index.json with the same parameters' } }, async (req, reply) => {
-    const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
-    const doc = updates.indexDocument(q);
+    const doc = await documentFor(req, reply);
     void reply
       .type('text/plain; charset=utf-8')
       .header('cache-control', updates.cacheControlHeader)

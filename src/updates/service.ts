@@ -2,7 +2,7 @@
 // notifications, periodic rebuild), ping counting, the JSON index documents and the microformat
 // pages. Routes (routes.ts) and the raw fast path (fast-path.ts) only translate HTTP to these.
 import type { AppContext } from '../platform/context.js';
-import { AsloError } from '../platform/errors.js';
+import { AsloError, isAsloError } from '../platform/errors.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { CollectionService } from '../collections/service.js';
 import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
@@ -10,11 +10,14 @@ import { normalizeLocale } from '../catalog/locales.js';
 import { acquireNotifier, onLocalChangesApplied, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter } from './pings.js';
-import { buildIndexDocument, nextSinceOf, signingKeysFrom, type IndexDocument, type SigningKeys } from './json-index.js';
+import { Doc, nextSinceOf, renderIndexBody, sealIndexBody, signingKeysFrom, snapshotOf, type IndexDocument, type IndexQuery, type SigningKeys } from './json-index.js';
+import { IndexBuildPool } from './index-builder.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
 import { EMPTY_RDF, etagOf } from './rdf.js';
 import { repoUrl } from '../downloads/repo.js';
+import { rangeContains } from '../catalog/compat.js';
+import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES } from './sugar-releases.js';
 import { downloadEvents } from '../downloads/events.js';
 
 export interface UpdateResponse {
@@ -29,7 +32,12 @@ export interface UpdateServiceOptions {
   timers?: boolean;
 }
 
-const DOC_CACHE_MAX = 48;
+/** Cached JSON index documents: at most this many, and this many bytes (the newest always stays). */
+const DOC_CACHE_MAX = 64;
+const DOC_CACHE_BYTES = 256 * 1024 * 1024;
+/** Worker threads that build JSON index documents, and builds allowed to wait for one. */
+const INDEX_BUILD_WORKERS = 1;
+const INDEX_BUILD_QUEUE = 16;
 
 export class UpdateService {
   readonly index: UpdateIndex;
@@ -47,7 +55,13 @@ export class UpdateService {
   private pendingBundles = new Set<string>();
   private pendingAll = false;
   private patchScheduled = false;
-  private readonly docs = new Map<string, { generation: number; doc: IndexDocument }>();
+  private readonly docs = new Map<string, { doc: IndexDocument; bytes: number }>();
+  private docBytes = 0;
+  private readonly building = new Map<string, Promise<IndexDocument>>();
+  private points: { generation: number; times: number[] } | null = null;
+  private pool: IndexBuildPool | null = null;
+  /** JSON index documents built so far, and how many of them on a worker thread. */
+  readonly indexStats = { built: 0, builtInWorker: 0 };
   private readonly cacheControl: string;
   private readonly rdfHeaders = new WeakMap<object, { ok: Record<string, string | number>; notModified: Record<string, string | number> }>();
   private started = false;
@@ -75,7 +89,10 @@ export class UpdateService {
       flushSeconds: ctx.config.updates.pingFlushSeconds,
       onError: (err) => this.log.warn(`update pings: flush failed, will retry: ${(err as Error).message}`),
     });
-    this.index.onChange(() => this.docs.clear());
+    this.index.onChange(() => {
+      this.docs.clear();
+      this.docBytes = 0;
+    });
   }
 
   private get base(): string {
@@ -154,6 +171,7 @@ export class UpdateService {
     this.offFiles?.();
     await this.release?.().catch(() => {});
     await this.chain.catch(() => {});
+    await this.pool?.close();
     await this.pings.close().catch((err) => this.log.warn(`update pings: final flush failed: ${(err as Error).message}`));
   }
 
@@ -269,15 +287,10 @@ export class UpdateService {
 
   // ---- the JSON index ----
 
-  /** The sort key of a `sugar` parameter (null when it is absent); not a Sugar version is a 400. */
-  private sugarKeyParam(sugar: string | null): string | null {
-    if (sugar === null) return null;
-    const key = this.index.sugarKey(sugar);
-    if (key === null) throw new AsloError('BAD_PARAMETER', `sugar must be a Sugar version like 0.118, got "${sugar.slice(0, 40)}".`);
-    return key;
-  }
-
-  /** Parse index.json parameters; bad ones are a 400 with a code. */
+  /**
+   * Parse index.json parameters; bad ones are a 400 with a code. `sugar` becomes its release series
+   * (0.117 and 0.118.1 are 0.118; a release the store does not know is SUGAR_VERSION_UNKNOWN).
+   */
   parseIndexQuery(raw: Record<string, unknown>): { sugar: string | null; sugarKey: string | null; since: Date | null } {
     const one = (name: string): string | null => {
       const v = raw[name];
@@ -285,8 +298,13 @@ export class UpdateService {
       if (typeof v !== 'string') throw new AsloError('BAD_PARAMETER', `${name} must be given once.`);
       return v;
     };
-    const sugar = one('sugar');
-    const sugarKey = this.sugarKeyParam(sugar);
+    const asked = one('sugar');
+    let sugar: string | null = null;
+    if (asked !== null) {
+      sugar = knownSugarRelease(asked);
+      if (sugar === null) throw unknownSugar(asked);
+    }
+    const sugarKey = sugar === null ? null : this.index.sugarKey(sugar);
     const sinceRaw = one('since');
     let since: Date | null = null;
     if (sinceRaw !== null) {
@@ -299,31 +317,114 @@ export class UpdateService {
     return { sugar, sugarKey, since };
   }
 
-  indexDocument(q: { sugar: string | null; sugarKey: string | null; since: Date | null }): IndexDocument {
-    const nextSince = nextSinceOf(this.index.lastChangeAt(), q.since, this.index.dbNow());
-    const query = { ...q, nextSince };
-    const key = `${query.sugarKey ?? '*'}|${query.since ? query.since.getTime() : ''}|${nextSince.getTime()}`;
+  /**
+   * The change point a cursor stands for: the latest recorded change at or before it (0 when it is
+   * before every change). A diff from any time equals the diff from that point, so every cursor
+   * between two changes shares one document.
+   */
+  private changePoint(since: number): number {
+    if (this.points?.generation !== this.index.generation) {
+      const times = [...new Set([...this.index.changeLog()].map((c) => c.changedAt.getTime()))].sort((a, b) => a - b);
+      this.points = { generation: this.index.generation, times };
+    }
+    const t = this.points.times;
+    let lo = 0;
+    let hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t[mid]! <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : t[lo - 1]!;
+  }
+
+  /**
+   * The document for a (normalized) query: from the cache, or built on a worker thread (at most
+   * one build per key at a time; INDEX_BUSY when too many builds are waiting).
+   */
+  async indexDocument(q: { sugar: string | null; sugarKey: string | null; since: Date | null }): Promise<IndexDocument> {
+    const since = q.since === null ? null : this.changePoint(q.since.getTime());
+    const nextSince = nextSinceOf(this.index.lastChangeAt(), since === null ? null : new Date(since), this.index.dbNow()).getTime();
+    const query: IndexQuery = { sugar: q.sugar, sugarKey: q.sugarKey, since, nextSince };
+    const generation = this.index.generation;
+    const key = `${generation}|${query.sugar ?? '*'}|${since ?? ''}|${nextSince}`;
     const hit = this.docs.get(key);
-    if (hit && hit.generation === this.index.generation) {
+    if (hit) {
       // Refresh its place in the LRU order.
       this.docs.delete(key);
       this.docs.set(key, hit);
       return hit.doc;
     }
-    const doc = buildIndexDocument(this.index, query, {
-      baseUrl: this.base,
-      downloadUrl: (v, bundleId) => this.downloadUrl(v, this.index.activity(bundleId)!),
-      keys: this.keys,
-    });
-    this.docs.set(key, { generation: this.index.generation, doc });
-    while (this.docs.size > DOC_CACHE_MAX) this.docs.delete(this.docs.keys().next().value!);
-    return doc;
+    let pending = this.building.get(key);
+    if (!pending) {
+      pending = this.buildDocument(query)
+        .then((doc) => {
+          if (this.index.generation === generation) this.remember(key, doc);
+          return doc;
+        })
+        .finally(() => this.building.delete(key));
+      this.building.set(key, pending);
+    }
+    return pending;
+  }
+
+  private remember(key: string, doc: IndexDocument): void {
+    this.docs.set(key, { doc, bytes: doc.body.length });
+    this.docBytes += doc.body.length;
+    // Bounded by count and by bytes; the newest always stays.
+    while (this.docs.size > 1 && (this.docs.size > DOC_CACHE_MAX || this.docBytes > DOC_CACHE_BYTES)) {
+      const oldest = this.docs.keys().next().value!;
+      this.docBytes -= this.docs.get(oldest)!.bytes;
+      this.docs.delete(oldest);
+    }
+  }
+
+  private buildPool(): IndexBuildPool {
+    return (this.pool ??= new IndexBuildPool({
+      size: INDEX_BUILD_WORKERS,
+      maxQueue: INDEX_BUILD_QUEUE,
+      generation: () => this.index.generation,
+      snapshot: () => this.snapshot(),
+      key: () => this.keys.privateKey,
+      log: (m) => this.log.warn(m),
+    }));
+  }
+
+  private snapshot() {
+    return snapshotOf(this.index, this.base, (v, a) => this.downloadUrl(v, a));
+  }
+
+  private async buildDocument(query: IndexQuery): Promise<IndexDocument> {
+    if (!this.closed) {
+      const pool = this.buildPool();
+      try {
+        const built = await pool.build(query);
+        this.indexStats.built++;
+        this.indexStats.builtInWorker++;
+        // Compression runs on the same workers and under the same bound (the route sends the
+        // uncompressed body when they are busy).
+        return new Doc(built.body, built.etag, built.signature, (body, enc) => pool.compress(body, enc));
+      } catch (err) {
+        if (isAsloError(err)) throw err;
+        this.log.warn(`index build worker failed (${(err as Error).message}); building in this thread`);
+      }
+    }
+    const body = renderIndexBody(this.snapshot(), query);
+    const seal = sealIndexBody(body, this.keys.privateKey);
+    this.indexStats.built++;
+    return new Doc(body, seal.etag, seal.signature);
   }
 
   // ---- microformat ----
 
-  /** The microformat page of a collection (nickname) or of every public activity (null). */
-  async microformat(raw: Record<string, unknown>): Promise<{ status: number; html: string; etag: string }> {
+  /**
+   * The microformat page of a collection (nickname) or of every public activity (null), for one
+   * Sugar: the `sugar` parameter, else the client's `User-Agent: Sugar/X.Y` (what Sugar's
+   * downloader sends since 0.100), both taken as their release series. With neither, only
+   * versions that run on every Sugar the store supports: a laptop is never offered what it cannot
+   * run. `varies` tells the route the answer depended on the User-Agent.
+   */
+  async microformat(raw: Record<string, unknown>, userAgent?: string | string[]): Promise<{ status: number; html: string; etag: string; varies: boolean }> {
     const str = (name: string): string | null => {
       const v = raw[name];
       if (typeof v === 'string' && v !== '') return v;
@@ -331,8 +432,17 @@ export class UpdateService {
       return null;
     };
     const lang = normalizeLocale((str('lang') ?? 'en').replace('_', '-')) ?? 'en';
-    const sugar = str('sugar');
-    const sugarKey = this.sugarKeyParam(sugar);
+    const asked = str('sugar');
+    let sugar: string | null;
+    if (asked !== null) {
+      sugar = knownSugarRelease(asked);
+      if (sugar === null) throw unknownSugar(asked);
+    } else {
+      sugar = sugarFromUserAgent(userAgent);
+    }
+    const sugarKey = sugar === null ? null : this.index.sugarKey(sugar);
+    const fits = (v: IxVersion) => (sugarKey === null ? runsOnEverySugar(v) : rangeContains(v, sugarKey));
+    const pick = (a: IxActivity): IxVersion | null => a.pub.find(fits) ?? null;
     const nickname = str('collection_nickname');
     const entries: MicroformatEntry[] = [];
     let title: string;
@@ -347,30 +457,40 @@ export class UpdateService {
         if (!a || a.pub.length === 0) continue;
         let v: IxVersion | null;
         if (e.pinnedVersionId !== null) {
-          // A pinned version is served only while it is public and fits the asked Sugar.
+          // A pinned version is served only while it is public and fits the Sugar.
           v = a.pub.find((x) => x.versionId === e.pinnedVersionId) ?? null;
-          if (v && sugarKey !== null && !((v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey))) v = null;
+          if (v && !fits(v)) v = null;
         } else {
-          v = this.index.pick(a, sugarKey);
+          v = pick(a);
         }
         if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: e.optional });
       }
     } else {
       title = 'Sugar activities';
-      description = sugar ? `Every public activity that runs on Sugar ${sugar}.` : 'Every public activity.';
+      description = sugar
+        ? `Every public activity that runs on Sugar ${sugar}.`
+        : `Every public activity that runs on every Sugar from ${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]} (give sugar=X.Y in the address for one Sugar).`;
       const all = [...this.index.activities()].sort((x, y) => (x.bundleId < y.bundleId ? -1 : x.bundleId > y.bundleId ? 1 : 0));
       for (const a of all) {
-        const v = this.index.pick(a, sugarKey);
+        const v = pick(a);
         if (v) entries.push({ activity: a, version: v, url: this.downloadUrl(v, a), optional: false });
       }
     }
     const html = renderMicroformat({ title, description, lang, entries });
-    return { status: 200, html, etag: etagOf(html) };
+    return { status: 200, html, etag: etagOf(html), varies: asked === null };
   }
 
   get cacheControlHeader(): string {
     return this.cacheControl;
   }
+}
+
+/** A `sugar` parameter that is not a release the store knows: 400 with a code. */
+export function unknownSugar(asked: string): AsloError {
+  return new AsloError(
+    'SUGAR_VERSION_UNKNOWN',
+    `sugar must be a Sugar release this store knows (${SUGAR_RELEASES[0]} to ${SUGAR_RELEASES[SUGAR_RELEASES.length - 1]}, like 0.112), got "${asked.slice(0, 40)}".`,
+  );
 }
 
 function localized(names: Record<string, string>, lang: string): string | null {

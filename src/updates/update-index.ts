@@ -127,10 +127,16 @@ export class UpdateIndex {
 
   /** The latest change time known to this index (diff cursors are built from it). */
   lastChangeAt(): Date | null {
-    let max: Date | null = null;
-    for (const c of this.changes.values()) if (!max || c.changedAt > max) max = c.changedAt;
-    return max;
+    // Computed once per generation: every index.json request asks.
+    if (this.lastChange?.generation !== this.generation) {
+      let max: Date | null = null;
+      for (const c of this.changes.values()) if (!max || c.changedAt > max) max = c.changedAt;
+      this.lastChange = { generation: this.generation, at: max };
+    }
+    return this.lastChange.at;
   }
+
+  private lastChange: { generation: number; at: Date | null } | null = null;
 
   /** The database clock's current time, estimated from its offset measured at the last rebuild. */
   dbNow(): number {

@@ -3,13 +3,15 @@
 //   /<locale>/sugar/addons/versions/<id>            -> /<locale>/activity/<bundle_id>/versions
 //   /<locale>/sugar/downloads/file/<file_id>/<name> -> /downloads/file/<id>/<name> (the download route)
 //   /downloads/latest/<id>[/<name>]                 -> the newest public file (for Sugar's browser:
-//                                                      the newest one that runs on its Sugar)
+//                                                      the newest one that runs on its Sugar; a 404
+//                                                      NO_COMPATIBLE_VERSION when none does)
 // <id> is a legacy numeric id kept at import, or a bundle id; <file_id> a legacy file id, else
 // the file's own id. Unknown ids get the store's 404 page.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { localePath } from './layout.js';
 import { detectSugar } from './sugar-ua.js';
+import { preferredLocale } from './context.js';
 import type { Localized } from './routes.js';
 
 function moved(reply: FastifyReply, to: string): FastifyReply {
@@ -43,7 +45,15 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
     if (!a) throw notFound('ACTIVITY_NOT_FOUND', `There is no public activity "${id}" here.`);
     const versions = await app.services.catalog.listVersions(a.bundle_id);
     const sugar = detectSugar(req.headers['user-agent']);
-    const pick = (sugar ? versions.find((v) => app.store.compatibility(v, sugar.version).compatible) : undefined) ?? versions[0];
+    // Sugar's browser gets the newest version that runs on its Sugar (what its updater would be
+    // offered), never one that cannot start there: when there is none, it is told so.
+    const pick = sugar ? versions.find((v) => app.store.compatibility(v, sugar.version).compatible) : versions[0];
+    if (sugar && !pick && versions.length > 0) {
+      throw notFound(
+        'NO_COMPATIBLE_VERSION',
+        `No version of ${a.bundle_id} runs on Sugar ${sugar.version}. Every version, with the Sugar releases it runs on: ${localePath(preferredLocale(req), `/activity/${encodeURIComponent(a.bundle_id)}/versions`)}`,
+      );
+    }
     const file = pick?.files[0];
     if (!file) throw notFound('FILE_NOT_FOUND', `${a.bundle_id} has no public file.`);
     return reply.status(302).header('location', fileUrlPath(file.id, file.file_name)).header('cache-control', 'private, max-age=300').header('vary', 'User-Agent').send();

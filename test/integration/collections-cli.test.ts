@@ -28,7 +28,8 @@ describe('aslo collection and aslo keys', () => {
   it('creates, fills, pins and shows a collection; refuses mistakes with clear errors', async () => {
     const created = await runCli(['collection', 'create', 'school', '--name', 'School set', '--description', 'Our activities', '--localized-name', 'es=Conjunto escolar'], env);
     assert.equal(created.code, 0, created.stderr);
-    assert.match(created.stdout, /micro-format\.php\?collection_nickname=school/);
+    assert.match(created.stdout, /micro-format\.php\?collection_nickname=school&sugar=0\.112$/m);
+    assert.doesNotMatch(created.stdout, /collection_nickname=school$/m, 'every printed feed names its Sugar');
 
     const script = ['collection add school org.col.Maze --pin 1', 'collection add school org.col.Speak --optional'];
     for (const line of script) {

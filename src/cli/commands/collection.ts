@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { say, UsageError, withCommon, withContext } from '../common.js';
 import { CollectionService, type CollectionView } from '../../collections/service.js';
+import { collectionFeedLines } from '../../collections/feeds.js';
 import { normalizeLocale } from '../../catalog/locales.js';
 
 const ACTOR = { label: 'cli:collection' };
@@ -77,7 +78,8 @@ export function registerCollection(program: Command): void {
     .action(async (nickname: string, opts: { name: string; description?: string; localizedName?: string[]; unlisted?: boolean }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const c = await new CollectionService(ctx).create(nickname, { name: opts.name, description: opts.description ?? null, names: localizedNames(opts.localizedName), listed: !opts.unlisted }, ACTOR);
-        say(`Created collection "${c.nickname}". Its feed: ${ctx.config.server.baseUrl}/services/micro-format.php?collection_nickname=${encodeURIComponent(c.nickname)}`);
+        say(`Created collection "${c.nickname}".`);
+        for (const line of collectionFeedLines(ctx.config.server.baseUrl, c.nickname)) say(line);
       });
     });
 
