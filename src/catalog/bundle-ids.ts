@@ -6,7 +6,7 @@
 // - Bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9) and invisible characters (Unicode's
 //   Default_Ignorable_Code_Point and format characters) are refused in a new id:
 //   BUNDLE_ID_UNSAFE_CHARACTERS (variants bidi, invisible).
-// - Characters that Sugar's feed readers misread (see docs/updates.md): variant feed.
+// - Characters that Sugar's feed readers misread (feedMisreadCharacters, docs/updates.md): variant feed.
 // - Mixed scripts inside one dot-separated label (org.example.Саlс: Cyrillic С and а among Latin
 //   letters) are refused: BUNDLE_ID_MIXED_SCRIPT. A label resolves to a single script as in
 //   UTS #39 section 5.1 (Script_Extensions, Common and Inherited fit any script, Han may go with
@@ -21,6 +21,7 @@
 import { createRequire } from 'node:module';
 import { sql, type Transaction } from 'kysely';
 import type { BundleIssue, BundleMetadata } from '../bundles/index.js';
+import { feedMisreadCharacters } from '../bundles/feed-safe-id.js';
 import type { Database } from '../platform/db/schema.js';
 
 const require = createRequire(import.meta.url);
@@ -31,14 +32,6 @@ const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 /** Embeddings, overrides and isolates: they reorder what follows them on display. */
 const BIDI_OVERRIDES = /[\u202A-\u202E\u2066-\u2069]/u;
 
-/**
- * Characters of an id that Sugar's feed readers misread (written as entities in the HTML feed,
- * which Python 2's parser drops). To be replaced by feedMisreadCharacters() of
- * src/bundles/feed-safe-id.ts, which owns the list.
- */
-export function feedUnsafeCharacters(id: string): string[] {
-  return [...new Set([...id].filter((c) => `'&<>"`.includes(c)))];
-}
 
 function issue(code: string, message: string, params: BundleIssue['params']): BundleIssue {
   return { code, message, file: null, line: null, params };
@@ -136,7 +129,7 @@ export function checkNewBundleIdText(id: string): BundleIssue | null {
   if (invisible) {
     return issue('BUNDLE_ID_UNSAFE_CHARACTERS', `The bundle id contains invisible characters (${codePoints(invisible)}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.`, { variant: 'invisible', characters: codePoints(invisible) });
   }
-  const feed = feedUnsafeCharacters(id);
+  const feed = feedMisreadCharacters(id);
   if (feed.length) {
     return issue('BUNDLE_ID_UNSAFE_CHARACTERS', `The bundle id ${id} contains characters that Sugar misreads in update feeds (${feed.join(' ')}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.`, { variant: 'feed', bundle_id: id, characters: feed.join(' ') });
   }
