@@ -322,7 +322,7 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
-export type TokenScope = 'publish' | 'read';
+export type TokenScope = 'publish' | 'read' | 'review';
 
 export interface ApiTokensTable {
   id: Id;
