@@ -11,6 +11,7 @@ import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
 import { createDownloadWorker } from './downloads/worker.js';
 import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './updates/pings.js';
 import { acceptCommands } from './cli/control.js';
+import { startStallWatchdog } from './platform/db/stall.js';
 
 /** After a fatal database error: how long /healthz reports it before the listener closes. */
 export const FATAL_GRACE_MS = 3000;
@@ -59,9 +60,11 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
   }
   let control: { drain(): Promise<void> } | null = null;
+  let stopWatchdog: (() => void) | null = null;
   // The updater's final ping flush needs the database: it goes first.
   app.addHook('onClose', async () => {
     await control?.drain();
+    stopWatchdog?.();
     await worker?.runner.stop(5000);
     await app.services.updates.close();
     await app.downloads.close();
@@ -105,6 +108,10 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     setTimeout(() => void close(), FATAL_GRACE_MS);
   });
   control = acceptCommands(ctx);
+  // A PANIC inside a commit leaves PGlite spinning on the main thread (src/platform/db/stall.ts).
+  if (ctx.database.kind === 'pglite') {
+    stopWatchdog = startStallWatchdog({ what: `embedded database ${ctx.database.location}` });
+  }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       log(`aslo: ${sig} received, closing`);
