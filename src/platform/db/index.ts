@@ -72,6 +72,9 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
+    // Nor one that was just checked out: its query fails (and says so), and pg also emits
+    // 'error' on the client, which without a listener would be an uncaught exception.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const health = new DbHealth();
     const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PostgresDialect({ pool }), health, postgresClassifier(health)), opts.hooks ?? {}) });
     try {
