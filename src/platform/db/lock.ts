@@ -19,7 +19,10 @@
 // (src/cli/control.ts): the folder is made 0700 (PostgreSQL wants that of a data folder anyway)
 // and the socket 0600, so only the owner of the folder can connect (Node cannot read the peer's
 // credentials; the file permissions are the check). It is never a TCP port.
+// On Windows, where a listening path is a named pipe, the lock is a pipe named after the folder:
+// its name cannot be taken twice, and it too goes with the process.
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -94,7 +97,10 @@ export class LineReader {
   }
 }
 
+const WINDOWS = process.platform === 'win32';
+
 export function lockSocketPath(dir: string): string {
+  if (WINDOWS) return `\\\\.\\pipe\\aslo-${createHash('sha256').update(dir.toLowerCase()).digest('hex').slice(0, 32)}`;
   return join(dir, LOCK_SOCKET);
 }
 
@@ -174,10 +180,11 @@ export class DataDirLock {
   /** Take the folder, or throw DATA_DIR_IN_USE naming the live holder. */
   static async acquire(dir: string, opts: { holder: string; willAccept?: boolean }): Promise<DataDirLock> {
     const path = lockSocketPath(dir);
-    if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    if (!WINDOWS && Buffer.byteLength(path) > MAX_SOCKET_PATH) {
       throw new AsloError('DATA_DIR_PATH_TOO_LONG', `The embedded database folder ${dir} has too long a path for its lock socket (${Buffer.byteLength(path)} bytes, at most ${MAX_SOCKET_PATH}). Move it to a shorter path (database.embeddedDir).`);
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (WINDOWS) return DataDirLock.acquirePipe(dir, opts);
     chmodSync(dir, 0o700);
     for (let attempt = 0; attempt < 20; attempt++) {
       const tmp = join(dir, `.aslo-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
@@ -230,6 +237,21 @@ export class DataDirLock {
       unlinkSync(aside);
     }
     throw new AsloError('DATA_DIR_LOCK_FAILED', `Cannot lock ${dir}: the lock changed hands too often. Try again.`);
+  }
+
+  private static async acquirePipe(dir: string, opts: { holder: string; willAccept?: boolean }): Promise<DataDirLock> {
+    const server = net.createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(lockSocketPath(dir), () => resolve());
+      });
+    } catch (err) {
+      const socket = await connectOrNull(lockSocketPath(dir));
+      if (socket) throw inUse(dir, await askWho(socket));
+      throw new AsloError('DATA_DIR_LOCK_FAILED', `Cannot lock ${dir}: ${(err as Error).message}.`, { cause: err });
+    }
+    return new DataDirLock(dir, server, -1, opts.holder, Boolean(opts.willAccept));
   }
 
   /** Start (or stop, with null) running CLI commands for other processes. */
@@ -290,7 +312,7 @@ export class DataDirLock {
     for (const p of this.pending) p.socket.end(JSON.stringify({ t: 'refused', ...this.info() }) + '\n');
     this.pending = [];
     try {
-      if (lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
+      if (this.ino !== -1 && lstatSync(this.path).ino === this.ino) unlinkSync(this.path);
     } catch {
       // already gone
     }
