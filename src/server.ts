@@ -27,7 +27,7 @@ export interface RunningServer {
   readonly fatal: Error | null;
 }
 
-export async function startServer(config: AsloConfig, opts: { role?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: AsloConfig, opts: { role?: string; quiet?: boolean; stallLimitMs?: number } = {}): Promise<RunningServer> {
   const log = (s: string) => {
     if (!opts.quiet) process.stdout.write(s + '\n');
   };
@@ -110,7 +110,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   control = acceptCommands(ctx);
   // A PANIC inside a commit leaves PGlite spinning on the main thread (src/platform/db/stall.ts).
   if (ctx.database.kind === 'pglite') {
-    stopWatchdog = startStallWatchdog({ what: `embedded database ${ctx.database.location}` });
+    stopWatchdog = startStallWatchdog({ what: `embedded database ${ctx.database.location}`, limitMs: opts.stallLimitMs });
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {

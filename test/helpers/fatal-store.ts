@@ -13,7 +13,8 @@ const config = loadConfig({
 });
 config.server.host = '127.0.0.1';
 config.server.port = 0;
-const server = await startServer(config, { quiet: true });
+// The stall watchdog's limit, shortened (the store's is a minute).
+const server = await startServer(config, { quiet: true, stallLimitMs: Number(process.env.FATAL_STORE_STALL_MS ?? 60_000) });
 process.on('message', (m) => {
   if (m !== 'switch-wal') return;
   void sql`select pg_switch_wal()`.execute(server.app.ctx.db).then(
