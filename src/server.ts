@@ -70,7 +70,18 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     await app.downloads.close();
     await ctx.close();
   });
-  const address = await app.listen({ port: config.server.port, host: config.server.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.server.port, host: config.server.host });
+  } catch (err) {
+    // A port in use: give the database (and the folder's lock) back before reporting it.
+    await app.close().catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new AsloError('SERVE_PORT_UNAVAILABLE', `Cannot listen on ${config.server.host}:${config.server.port} (${code}): ${code === 'EADDRINUSE' ? 'another program uses that port' : 'this user may not use that port'}. Choose another with --port or ASLO_PORT.`, { cause: err });
+    }
+    throw err;
+  }
   const port = new URL(address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]')).port;
   const url = `http://localhost:${port}`;
   // Links the store and its CLI print (mails, "aslo user create", "aslo keys show") use the real
