@@ -9,7 +9,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startCliServer } from '../helpers/cli.js';
+import { createCliEnv, runCli, startCliServer } from '../helpers/cli.js';
+import { TEST_DATABASE } from '../helpers/env.js';
 import { buildActivity } from '../helpers/activities.js';
 
 /** A browser on real HTTP: cookies, the CSRF token of the last page, no redirects followed. */
@@ -192,5 +193,27 @@ describe('one writer per embedded database', () => {
     assert.equal(direct.code, 0);
     assert.match(direct.stdout, /editor\s+verified\s+admin@example\.org/);
     assert.equal(existsSync(join(dbDir, 'aslo.sock')), false);
+  });
+});
+
+describe('on PostgreSQL nothing of this applies', { skip: TEST_DATABASE === 'postgres' ? false : 'runs with ASLO_TEST_DATABASE=postgres' }, () => {
+  it('runs commands beside a store directly, and a second store beside the first', async () => {
+    const cli = await createCliEnv('aslo-sw-pg-', { ASLO_PORT: '0', ASLO_SERVER_HOST: '127.0.0.1', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false' });
+    const first = await startCliServer([], cli.env);
+    let second: Awaited<ReturnType<typeof startCliServer>> | null = null;
+    try {
+      second = await startCliServer([], cli.env);
+      const created = await runCli(['user', 'create', '--admin', '--email', 'pg-admin@example.org'], cli.env);
+      assert.equal(created.code, 0, created.stderr);
+      const password = /Password: (\S+)/.exec(created.stdout)![1]!;
+      for (const s of [first, second]) {
+        assert.equal((await new HttpBrowser(s.url.replace('localhost', '127.0.0.1')).login('pg-admin@example.org', password)).status, 303);
+      }
+      assert.equal((await runCli(['migrate'], cli.env)).code, 0);
+    } finally {
+      await second?.stop();
+      await first.stop();
+      await cli.cleanup();
+    }
   });
 });
