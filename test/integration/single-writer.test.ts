@@ -146,6 +146,34 @@ describe('one writer per embedded database', () => {
     assert.equal((await new HttpBrowser(url).login('stdin@example.org', 'a long enough password 123')).status, 303);
   });
 
+  it('runs every other day-to-day command through the store too', async () => {
+    const socketOwnerPid = pidOf(store!);
+    const ok = async (args: string[], expect: RegExp) => {
+      const r = await runCli(args, env);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, expect, args.join(' '));
+      return r;
+    };
+    await ok(['collection', 'create', 'school', '--name', 'School'], /Created collection "school"/);
+    await ok(['collection', 'add', 'school', 'org.test.OneWriter'], /org\.test\.OneWriter/);
+    await ok(['collection', 'list'], /school\s+1 activities/);
+    await ok(['mirror', 'add', 'mirror.example.org', '--http', 'http://mirror.example.org/aslo'], /added mirror mirror\.example\.org/);
+    await ok(['mirror', 'list'], /mirror\.example\.org/);
+    // The tree is not published yet (no job worker in this test): repaired through the store.
+    assert.equal((await runCli(['repo', 'verify'], env)).code, 1);
+    await ok(['repo', 'verify', '--fix'], /repaired 1 difference/);
+    await ok(['repo', 'verify'], /no difference/);
+    await ok(['keys', 'show'], /BEGIN PUBLIC KEY/);
+    await ok(['dev', 'outbox'], /mail|No mail/);
+    await ok(['migrate', '--status'], /applied\s+0001_initial/);
+    const out = join(dir, 'backup-1');
+    await ok(['backup', '--out', out], /Done in/);
+    assert.ok(existsSync(join(out, 'manifest.json')));
+    // It all happened inside the store: still the one holder of the folder.
+    const again = await runCli(['serve'], env);
+    assert.ok(again.stderr.includes(`process ${socketOwnerPid} (aslo serve)`), again.stderr);
+  });
+
   it('refuses what cannot run beside a live store, before touching anything', async () => {
     const pid = pidOf(store!);
     const second = await runCli(['serve'], env);
