@@ -1,6 +1,6 @@
 // Builds the Fastify application of one instance from its config. Only the server entry point
 // (src/server.ts) listens; tests call build() and use app.inject() against the real app.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AsloConfig } from './platform/config.js';
@@ -106,10 +106,16 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `Nothing at ${req.method} ${req.url.split('?')[0]}.` } });
   });
 
+  // Alive unless the database died (src/platform/db/fatal.ts): then the process is on its way out.
+  const healthz = async (_req: unknown, reply: FastifyReply) => {
+    const fatal = ctx.database.health.fatal;
+    if (fatal) return reply.status(503).send({ status: 'fatal', error: { code: 'DB_FATAL', message: fatal.message } });
+    return { status: 'ok' };
+  };
   if (role === 'worker') {
     // The worker role runs the background jobs (src/server.ts); its port answers only the
     // operations endpoints, for the monitoring, and is never behind the balancer.
-    app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    app.get('/healthz', { schema: { hide: true } }, healthz);
     await app.register(opsPlugin);
     return app;
   }
@@ -128,7 +134,7 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(accountsPlugin);
   await app.register(reviewPlugin);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { hide: true } }, healthz);
   // /metrics, /readyz, request metrics and X-Request-Id (src/platform/metrics/plugin.ts).
   await app.register(opsPlugin);
 

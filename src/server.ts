@@ -10,19 +10,29 @@ import { loggerOptions } from './platform/logging/index.js';
 import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
 import { createDownloadWorker } from './downloads/worker.js';
 import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './updates/pings.js';
+import { acceptCommands } from './cli/control.js';
+import { startStallWatchdog } from './platform/db/stall.js';
+
+/** After a fatal database error: how long /healthz reports it before the listener closes. */
+export const FATAL_GRACE_MS = 3000;
+/** The longest a close may take before the process gives up waiting (a dead database may hang). */
+const CLOSE_LIMIT_MS = 15_000;
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   closed: Promise<void>;
   close(): Promise<void>;
+  /** The fatal database error that closed this server, if one did: the process must exit non-zero. */
+  readonly fatal: Error | null;
 }
 
-export async function startServer(config: AsloConfig, opts: { role?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: AsloConfig, opts: { role?: string; quiet?: boolean; stallLimitMs?: number } = {}): Promise<RunningServer> {
   const log = (s: string) => {
     if (!opts.quiet) process.stdout.write(s + '\n');
   };
-  const ctx = await createContext(config);
+  // The embedded database is locked by this process; CLI commands run through it once it is up.
+  const ctx = await createContext(config, { holder: 'aslo serve', acceptCommands: true });
   log(`aslo: instance "${config.instance}"`);
   for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
   if (config.sample.loadOnStart) {
@@ -49,25 +59,70 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     await worker.runner.start();
     log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
   }
+  let control: { drain(): Promise<void> } | null = null;
+  let stopWatchdog: (() => void) | null = null;
   // The updater's final ping flush needs the database: it goes first.
   app.addHook('onClose', async () => {
+    await control?.drain();
+    stopWatchdog?.();
     await worker?.runner.stop(5000);
     await app.services.updates.close();
     await app.downloads.close();
     await ctx.close();
   });
-  const address = await app.listen({ port: config.server.port, host: config.server.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.server.port, host: config.server.host });
+  } catch (err) {
+    // A port in use: give the database (and the folder's lock) back before reporting it.
+    await app.close().catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new AsloError('SERVE_PORT_UNAVAILABLE', `Cannot listen on ${config.server.host}:${config.server.port} (${code}): ${code === 'EADDRINUSE' ? 'another program uses that port' : 'this user may not use that port'}. Choose another with --port or ASLO_PORT.`, { cause: err });
+    }
+    throw err;
+  }
   const port = new URL(address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]')).port;
   const url = `http://localhost:${port}`;
+  // Links the store and its CLI print (mails, "aslo user create", "aslo keys show") use the real
+  // port when the address is not configured (a --port, or port 0 picking a free one).
+  const derived = `http://localhost:${config.server.port}`;
+  if (config.server.baseUrl === derived) {
+    if (config.downloads.baseUrl === derived) config.downloads.baseUrl = url;
+    config.server.baseUrl = url;
+  }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let closing = false;
+  let fatal: Error | null = null;
   const close = async () => {
     if (closing) return closed;
     closing = true;
-    await app.close();
-    resolveClosed();
+    const limit = setTimeout(() => {
+      app.log.error('closing took too long: leaving without waiting further');
+      resolveClosed();
+    }, CLOSE_LIMIT_MS);
+    limit.unref();
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(limit);
+      resolveClosed();
+    }
   };
+  // A dead database (src/platform/db/fatal.ts): /healthz and /readyz fail at once, queries fail
+  // with DB_FATAL instead of hanging; after a moment for the balancer to notice, the process
+  // drains and ends non-zero (src/cli/commands/serve.ts) so its supervisor starts a fresh one.
+  ctx.database.health.onFatal((err) => {
+    fatal = err;
+    app.log.fatal({ err }, `fatal database error: ${err.message}; draining, then exiting`);
+    setTimeout(() => void close(), FATAL_GRACE_MS);
+  });
+  control = acceptCommands(ctx);
+  // A PANIC inside a commit leaves PGlite spinning on the main thread (src/platform/db/stall.ts).
+  if (ctx.database.kind === 'pglite') {
+    stopWatchdog = startStallWatchdog({ what: `embedded database ${ctx.database.location}`, limitMs: opts.stallLimitMs });
+  }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       log(`aslo: ${sig} received, closing`);
@@ -75,5 +130,13 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     });
   }
   log(`  listening ${url}  (API docs: ${url}/api/docs)`);
-  return { app, url, closed, close };
+  return {
+    app,
+    url,
+    closed,
+    close,
+    get fatal() {
+      return fatal;
+    },
+  };
 }

@@ -427,6 +427,17 @@ export class AccountService {
   async createApiToken(viewer: Viewer, input: { name: unknown; scopes: unknown; expiresInDays: unknown }): Promise<{ id: number; token: string; expiresAt: Date }> {
     const actor = requireActor(viewer);
     if (actor.via === 'token') throw new AsloError('TOKEN_CANNOT_CREATE', 'API tokens are created in the web UI, not with another token.', { statusCode: 403 });
+    return this.insertApiToken(actor.userId, actor, null, input);
+  }
+
+  /** `aslo token create`: the operator at the command line (trusted) makes a token for an account. */
+  async createApiTokenForAccount(email: string, input: { name: unknown; scopes: unknown; expiresInDays: unknown }, actorLabel = 'cli:token-create'): Promise<{ id: number; token: string; expiresAt: Date; userId: number }> {
+    const user = await this.findByEmail(normalizeEmail(email));
+    if (!user) throw new AsloError('USER_NOT_FOUND', `No account ${email}.`, { statusCode: 404 });
+    return { ...(await this.insertApiToken(user.id, null, actorLabel, input)), userId: user.id };
+  }
+
+  private async insertApiToken(userId: number, actor: Actor | null, actorLabel: string | null, input: { name: unknown; scopes: unknown; expiresInDays: unknown }): Promise<{ id: number; token: string; expiresAt: Date }> {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!name || name.length > 100) throw new AsloError('TOKEN_NAME_INVALID', 'Give the token a name of 1 to 100 characters (where it is used, for example "laptop CLI").', { details: { field: 'name' } });
     const scopes = (Array.isArray(input.scopes) ? input.scopes : typeof input.scopes === 'string' ? [input.scopes] : []).map(String);
@@ -444,10 +455,10 @@ export class AccountService {
     const id = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('api_tokens')
-        .values({ user_id: actor.userId, name, token_hash: sha256Hex(token), token_prefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], created_at: now, expires_at: expiresAt })
+        .values({ user_id: userId, name, token_hash: sha256Hex(token), token_prefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], created_at: now, expires_at: expiresAt })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await audit(trx, { actor, action: 'token.create', targetType: 'api_token', targetId: row.id, details: { name, scopes, expires_at: expiresAt.toISOString() } });
+      await audit(trx, { actor, actorLabel: actorLabel ?? undefined, action: 'token.create', targetType: 'api_token', targetId: row.id, details: { name, scopes, expires_at: expiresAt.toISOString(), ...(actor ? {} : { user_id: userId }) } });
       return row.id;
     });
     return { id, token, expiresAt };

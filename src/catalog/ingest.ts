@@ -83,6 +83,7 @@ export class IngestService {
       throw err;
     }
     let committedNewFile = false;
+    let raceKey: { bundleId: string; versionNormalized: string } | null = null;
     try {
       const inspected = await inspectBundle(staged.tempPath, {
         fileName: opts.fileName,
@@ -99,6 +100,7 @@ export class IngestService {
         return { outcome: 'rejected', errors: inspected.errors, warnings, sha256: staged.sha256, size: staged.size };
       }
       const meta = inspected.metadata;
+      raceKey = { bundleId: meta.bundle_id, versionNormalized: meta.version_normalized };
       const base = { bundleId: meta.bundle_id, version: meta.version, sha256: staged.sha256, size: staged.size, warnings };
 
       const existing = await this.ctx.db
@@ -141,7 +143,7 @@ export class IngestService {
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
       if (committedNewFile) await this.ctx.files.remove(staged.sha256).catch(() => {});
-      if (isUniqueViolation(err)) {
+      if (isUniqueViolation(err) && (await this.anotherUploadWon(err, staged.sha256, raceKey))) {
         // Another upload of the same bytes or version won a race: report it like a sequential one.
         return { outcome: 'rejected', errors: [issue('INGEST_CONFLICT', 'Another upload of this activity version finished at the same moment. Check the catalog, then retry if it is missing.')], warnings: [] };
       }
@@ -149,6 +151,24 @@ export class IngestService {
     } finally {
       await this.ctx.files.discard(staged);
     }
+  }
+
+  /**
+   * Whether a unique-key error means another upload of the same bytes or version really won:
+   * the key is one two uploads race for, and the winner's row is there now. Anything else (a
+   * sequence behind its table, a damaged index) is a database error, reported as what it is.
+   */
+  private async anotherUploadWon(err: unknown, sha256: string, key: { bundleId: string; versionNormalized: string } | null): Promise<boolean> {
+    const constraint = (err as { constraint?: string }).constraint;
+    if (!constraint || !RACE_CONSTRAINTS.has(constraint) || !key) return false;
+    const db = this.ctx.db;
+    if (constraint === 'files_sha256_key') {
+      return Boolean(await db.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst());
+    }
+    const activity = await db.selectFrom('activities').select('id').where('bundle_id', '=', key.bundleId).executeTakeFirst();
+    if (!activity) return false;
+    if (constraint === 'activities_bundle_id_key') return true;
+    return Boolean(await db.selectFrom('versions').select('id').where('activity_id', '=', activity.id).where('version_normalized', '=', key.versionNormalized).executeTakeFirst());
   }
 
   private checkRange(opts: IngestOptions): BundleIssue | null {
@@ -388,6 +408,9 @@ async function mayKnowVersion(ctx: AppContext, userId: number, activityId: numbe
   const author = await ctx.db.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', userId).executeTakeFirst();
   return Boolean(author);
 }
+
+/** The unique keys two uploads of one activity version can race for, and nothing else. */
+const RACE_CONSTRAINTS = new Set(['activities_bundle_id_key', 'versions_activity_id_version_normalized_key', 'files_sha256_key', 'files_repo_path_key']);
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';

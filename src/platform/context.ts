@@ -32,6 +32,10 @@ export interface ContextOptions {
    * several machines sets them in the environment instead, so every process shares them.
    */
   generateSecrets?: boolean;
+  /** What this process runs, told to others that find the embedded database in use ("aslo serve"). */
+  holder?: string;
+  /** A store: it runs CLI commands for others over its control socket once started (src/cli/control.ts). */
+  acceptCommands?: boolean;
 }
 
 /** Tables whose writes never change what cached pages show (or only counters, see replicas.ts). */
@@ -75,6 +79,11 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     replicas: config.database.replicas,
     maxReplicaLagSeconds: config.database.maxReplicaLagSeconds,
     log: opsLog,
+    holder: opts.holder,
+    acceptCommands: opts.acceptCommands,
+  }).catch(async (err: unknown) => {
+    await cache.close().catch(() => {});
+    throw err;
   });
   try {
     const readOnly = database.replicas ? !database.replicas.primary.up : false;

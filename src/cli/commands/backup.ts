@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { say, warn, withCommon, withContext } from '../common.js';
+import { join } from 'node:path';
+import { absPath, runsThroughStore, say, warn, withCommon, withContext } from '../common.js';
 import { backup } from '../../platform/backup/index.js';
 
 export function registerBackup(program: Command): void {
-  withCommon(program.command('backup'))
+  runsThroughStore(withCommon(program.command('backup')))
     .description('back up the instance: a consistent database snapshot plus the file stores, with a manifest of every file hash')
     .option('--out <dir>', 'new folder to write (default: <data>/backups/<instance>-<time>)')
     .action(async (opts: { out?: string }, cmd: Command) => {
@@ -12,7 +12,7 @@ export function registerBackup(program: Command): void {
         cmd,
         async (ctx) => {
           const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-          const out = resolve(opts.out ?? join(ctx.config.dataDir, 'backups', `${ctx.config.instance}-${stamp}`));
+          const out = absPath(opts.out ?? join(ctx.config.dataDir, 'backups', `${ctx.config.instance}-${stamp}`));
           say(`Backing up instance "${ctx.config.instance}" to ${out}`);
           const started = Date.now();
           const m = await backup(ctx, out, (msg) => warn(`  ${msg}`));

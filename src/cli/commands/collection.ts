@@ -2,7 +2,7 @@
 // feed (/services/micro-format.php?collection_nickname=NICK). The web interface comes with the
 // store; this is the administrators' minimal tool. Every change is audited with the actor "cli".
 import { Command } from 'commander';
-import { say, UsageError, withCommon, withContext } from '../common.js';
+import { runsThroughStore, say, UsageError, withCommon, withContext } from '../common.js';
 import { CollectionService, type CollectionView } from '../../collections/service.js';
 import { collectionFeedLines } from '../../collections/feeds.js';
 import { normalizeLocale } from '../../catalog/locales.js';
@@ -48,7 +48,7 @@ function position(v: string | undefined): number | undefined {
 export function registerCollection(program: Command): void {
   const col = withCommon(program.command('collection')).description('manage collections: curated activity lists served as microformat feeds');
 
-  withCommon(col.command('list'))
+  runsThroughStore(withCommon(col.command('list')))
     .description('list collections')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
@@ -60,7 +60,7 @@ export function registerCollection(program: Command): void {
       });
     });
 
-  withCommon(col.command('show'))
+  runsThroughStore(withCommon(col.command('show')))
     .description('show a collection and its entries')
     .argument('<nickname>')
     .option('--json', 'print JSON')
@@ -68,7 +68,7 @@ export function registerCollection(program: Command): void {
       await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).get(nickname), Boolean(opts.json)));
     });
 
-  withCommon(col.command('create'))
+  runsThroughStore(withCommon(col.command('create')))
     .description('create a collection')
     .argument('<nickname>', 'short name used in the feed URL (letters, digits, - and _)')
     .requiredOption('--name <name>', 'display name (the feed title)')
@@ -83,7 +83,7 @@ export function registerCollection(program: Command): void {
       });
     });
 
-  withCommon(col.command('update'))
+  runsThroughStore(withCommon(col.command('update')))
     .description('change a collection\'s name, description, localized names or listing')
     .argument('<nickname>')
     .option('--name <name>')
@@ -108,7 +108,7 @@ export function registerCollection(program: Command): void {
       });
     });
 
-  withCommon(col.command('delete'))
+  runsThroughStore(withCommon(col.command('delete')))
     .description('delete a collection (its activities stay in the catalog)')
     .argument('<nickname>')
     .action(async (nickname: string, _opts: unknown, cmd: Command) => {
@@ -118,7 +118,7 @@ export function registerCollection(program: Command): void {
       });
     });
 
-  withCommon(col.command('add'))
+  runsThroughStore(withCommon(col.command('add')))
     .description('add activities to a collection (or change their entry)')
     .argument('<nickname>')
     .argument('<bundle_ids...>')
@@ -139,7 +139,7 @@ export function registerCollection(program: Command): void {
       });
     });
 
-  withCommon(col.command('remove'))
+  runsThroughStore(withCommon(col.command('remove')))
     .description('remove an activity from a collection')
     .argument('<nickname>')
     .argument('<bundle_id>')
@@ -147,7 +147,7 @@ export function registerCollection(program: Command): void {
       await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).drop(nickname, bundleId, ACTOR), false));
     });
 
-  withCommon(col.command('pin'))
+  runsThroughStore(withCommon(col.command('pin')))
     .description('pin an entry to one version')
     .argument('<nickname>')
     .argument('<bundle_id>')
@@ -156,7 +156,7 @@ export function registerCollection(program: Command): void {
       await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).pin(nickname, bundleId, version, ACTOR), false));
     });
 
-  withCommon(col.command('unpin'))
+  runsThroughStore(withCommon(col.command('unpin')))
     .description('let an entry follow the newest compatible version again')
     .argument('<nickname>')
     .argument('<bundle_id>')

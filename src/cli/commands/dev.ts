@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { say, withCommon, withContext } from '../common.js';
+import { runsThroughStore, say, withCommon, withContext } from '../common.js';
 import { loadSampleContent } from '../../catalog/sample/load.js';
 import { registerGenerate } from './generate.js';
 import { registerOutbox } from './outbox.js';
@@ -7,7 +7,7 @@ import { registerOutbox } from './outbox.js';
 export function registerDev(program: Command): void {
   const dev = withCommon(program.command('dev')).description('development helpers: sample content, synthetic catalogs');
 
-  withCommon(dev.command('sample'))
+  runsThroughStore(withCommon(dev.command('sample')))
     .description('load the sample activities into the catalog (already-present ones are left as they are)')
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_LOCALES, DEFAULT_SEED, MAX_LOCALES, generateCatalog, generatedPrefix } from '../../catalog/generate.js';
-import { UsageError, say, withCommon, withContext } from '../common.js';
+import { UsageError, runsAlone, say, withCommon, withContext } from '../common.js';
 
 function wholeNumber(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -20,7 +20,7 @@ function duration(ms: number): string {
 }
 
 export function registerGenerate(dev: Command): void {
-  withCommon(dev.command('generate'))
+  runsAlone(withCommon(dev.command('generate')))
     .description(
       'fill the catalog with a synthetic, realistic catalog for benchmarks: public activities under ' +
         'org.example.generated.s<seed>., many locales, realistic version strings, one small real .xo per version',

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { EXIT_FAILED, EXIT_OK, UsageError, say, withCommon, withContext } from '../common.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, absPath, cliErr, runsThroughStore, say, setExitCode, withCommon, withContext } from '../common.js';
 import { CatalogService } from '../../catalog/service.js';
 import type { IngestResult } from '../../catalog/ingest.js';
 
@@ -14,24 +14,25 @@ export function collectBundles(paths: string[]): string[] {
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) walk(join(p, name));
     } else if (/\.(xo|xol)$/i.test(p)) {
-      out.push(resolve(p));
+      out.push(p);
     }
   };
-  for (const p of paths) {
+  for (const given of paths) {
+    const p = absPath(given);
     let st;
     try {
       st = statSync(p);
     } catch {
-      throw new UsageError(`${p}: no such file or folder`);
+      throw new UsageError(`${given}: no such file or folder`);
     }
-    if (st.isFile()) out.push(resolve(p));
+    if (st.isFile()) out.push(p);
     else walk(p);
   }
   return out;
 }
 
 export function registerImport(program: Command): void {
-  withCommon(program.command('import'))
+  runsThroughStore(withCommon(program.command('import')))
     .description('import .xo/.xol bundles (files or folders) into the catalog')
     .argument('<paths...>', 'bundle files or folders holding them')
     .option('--status <status>', 'status of imported activities: sandbox (default) or public (administrators migrating a catalog)', 'sandbox')
@@ -44,7 +45,7 @@ export function registerImport(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const catalog = new CatalogService(ctx);
         const bar = new cliProgress.SingleBar(
-          { format: 'importing [{bar}] {value}/{total} {file}', noTTYOutput: false, stream: process.stderr, hideCursor: true },
+          { format: 'importing [{bar}] {value}/{total} {file}', noTTYOutput: false, stream: cliErr(), hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
         bar.start(files.length, 0, { file: '' });
@@ -54,7 +55,7 @@ export function registerImport(program: Command): void {
           const result = await catalog.ingest.ingestPath(file, { status: opts.status as 'sandbox' | 'public', actorLabel: 'cli:import', sugarMin: opts.sugarMin, sugarMax: opts.sugarMax });
           results.push({ file, result });
           bar.increment();
-          if (!process.stderr.isTTY && results.length % 50 === 0) process.stderr.write(`imported ${results.length}/${files.length}\n`);
+          if (!(cliErr() as { isTTY?: boolean }).isTTY && results.length % 50 === 0) cliErr().write(`imported ${results.length}/${files.length}\n`);
         }
         bar.stop();
         const by = (o: string) => results.filter((r) => r.result.outcome === o);
@@ -68,7 +69,7 @@ export function registerImport(program: Command): void {
           for (const e of r.result.errors) say(`    ${e.code}: ${e.message}${e.file ? ` (${e.file}${e.line ? `:${e.line}` : ''})` : ''}`);
         }
         say(`Summary: ${imported.length} imported, ${unchanged.length} unchanged, ${rejected.length} rejected (of ${files.length}).`);
-        process.exitCode = rejected.length > 0 ? EXIT_FAILED : EXIT_OK;
+        setExitCode(rejected.length > 0 ? EXIT_FAILED : EXIT_OK);
       });
     });
 }

@@ -7,6 +7,15 @@ import { AsloError } from '../../platform/errors.js';
 import { commonOf, say, warn, withCommon } from '../common.js';
 import { createContext } from '../../platform/context.js';
 import { cloneInstance } from '../../platform/backup/index.js';
+import { dataDirInUseError, probeDataDir } from '../../platform/db/lock.js';
+import type { AsloConfig } from '../../platform/config.js';
+
+/** Refuse, before touching anything, to open an embedded database that a live process holds. */
+async function assertNotInUse(cfg: AsloConfig): Promise<void> {
+  if (cfg.database.url || cfg.database.embeddedDir === ':memory:') return;
+  const holder = await probeDataDir(cfg.database.embeddedDir);
+  if (holder) throw dataDirInUseError(cfg.database.embeddedDir, holder);
+}
 
 export function registerInstance(program: Command): void {
   const instance = withCommon(program.command('instance')).description('manage isolated instances (devel, testing, production, ...)');
@@ -78,14 +87,17 @@ export function registerInstance(program: Command): void {
       const src = loadConfig({ configFile: common.config, dataDir: common.data, instance: from, writeDefaults: false });
       if (!existsSync(src.instanceDir)) throw new AsloError('INSTANCE_NOT_FOUND', `There is no instance "${from}" in ${src.dataDir}.`);
       const file = join(instanceDirOf(src.dataDir, to), 'instance.yaml');
+      // Neither side may be open elsewhere: the copy reads one database whole and replaces the other.
+      await assertNotInUse(src);
+      await assertNotInUse(loadConfig({ configFile: common.config, dataDir: common.data, instance: to, writeDefaults: false }));
       if (!existsSync(file)) {
         writeFileAtomic(file, `# Settings of instance "${to}": they override the shared config.yaml.\n` + YAML.stringify({ cache: { prefix: `aslo:${to}:` } }));
         say(`Created instance "${to}" with its own embedded database (give it a PostgreSQL one with "aslo instance create ${to} --database-url ..." first if you prefer).`);
       }
       const dst = loadConfig({ configFile: common.config, dataDir: common.data, instance: to });
-      const a = await createContext(src, { migrate: false });
+      const a = await createContext(src, { migrate: false, holder: 'aslo instance clone' });
       try {
-        const b = await createContext(dst, { migrate: true });
+        const b = await createContext(dst, { migrate: true, holder: 'aslo instance clone' });
         try {
           say(`Copying instance "${from}" into "${to}"${opts.anonymize ? ' (anonymized)' : ''}`);
           const r = await cloneInstance(a, b, { anonymize: opts.anonymize, force: opts.force }, (m) => warn(`  ${m}`));

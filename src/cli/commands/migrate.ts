@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import { say, withCommon, withContext } from '../common.js';
+import { runsThroughStore, say, withCommon, withContext } from '../common.js';
 import { migrateToLatest, migrationStatus } from '../../platform/db/migrate.js';
 
 export function registerMigrate(program: Command): void {
-  withCommon(program.command('migrate'))
+  // Applying migrations needs the database alone; listing them (--status) works through a store.
+  runsThroughStore(withCommon(program.command('migrate')), (cmd) => ((cmd.opts() as { status?: boolean }).status ? 'store' : 'alone'))
     .description('apply pending database migrations (or list them with --status)')
     .option('--status', 'list migrations and whether each is applied, change nothing')
     .action(async (opts: { status?: boolean }, cmd: Command) => {

@@ -1,10 +1,13 @@
 // `aslo mirror`: the mirror registry (src/mirrors/registry.ts). The admin page /admin/mirrors
 // does the same from a browser.
 import { Command } from 'commander';
-import { say, withCommon, withContext } from '../common.js';
+import { runsThroughStore, say, withCommon, withContext } from '../common.js';
 import { MirrorRegistry, type MirrorInput, type MirrorView } from '../../mirrors/registry.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Every mirror command runs through a store that holds the embedded database (src/cli/common.ts). */
+const storeCommand = (cmd: Command): Command => runsThroughStore(withCommon(cmd));
 
 interface MirrorOpts {
   http?: string;
@@ -108,7 +111,7 @@ function printMirror(m: MirrorView): void {
 export function registerMirror(program: Command): void {
   const mirror = withCommon(program.command('mirror')).description('the mirrors downloads are redirected to');
 
-  withFields(withCommon(mirror.command('add').argument('<name>', 'short unique name, like mirror.example.org')), false)
+  withFields(storeCommand(mirror.command('add').argument('<name>', 'short unique name, like mirror.example.org')), false)
     .description('register a mirror; its files are verified before any client is sent there')
     .action(async (name: string, o: MirrorOpts, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
@@ -119,7 +122,7 @@ export function registerMirror(program: Command): void {
       });
     });
 
-  withCommon(mirror.command('list'))
+  storeCommand(mirror.command('list'))
     .description('list mirrors with their health and verified files')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
@@ -134,7 +137,7 @@ export function registerMirror(program: Command): void {
       });
     });
 
-  withCommon(mirror.command('show').argument('<name>', 'mirror name or id'))
+  storeCommand(mirror.command('show').argument('<name>', 'mirror name or id'))
     .description('everything about one mirror, with the files it does not hold yet')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
@@ -148,7 +151,7 @@ export function registerMirror(program: Command): void {
       });
     });
 
-  withFields(withCommon(mirror.command('edit').argument('<name>', 'mirror name or id')), true)
+  withFields(storeCommand(mirror.command('edit').argument('<name>', 'mirror name or id')), true)
     .description('change a mirror (new base URLs mean every file is verified again)')
     .action(async (name: string, o: MirrorOpts, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
@@ -160,7 +163,7 @@ export function registerMirror(program: Command): void {
     });
 
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
-    withCommon(mirror.command(verb).argument('<name>', 'mirror name or id'))
+    storeCommand(mirror.command(verb).argument('<name>', 'mirror name or id'))
       .description(enabled ? 'send clients to it again (once its files are verified)' : 'stop sending clients to it at once')
       .action(async (name: string, _o: unknown, cmd: Command) => {
         await withContext(cmd, async (ctx) => {
@@ -170,7 +173,7 @@ export function registerMirror(program: Command): void {
       });
   }
 
-  withCommon(mirror.command('remove').argument('<name>', 'mirror name or id'))
+  storeCommand(mirror.command('remove').argument('<name>', 'mirror name or id'))
     .description('remove a mirror and everything known about it')
     .action(async (name: string, _o: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {

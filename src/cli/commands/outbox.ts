@@ -1,10 +1,10 @@
 // `aslo dev outbox`: the mails the embedded default wrote instead of sending (no SMTP server).
 import { Command } from 'commander';
-import { configFrom, say, withCommon } from '../common.js';
+import { configFrom, runsThroughStore, say, withCommon } from '../common.js';
 import { readOutbox } from '../../mail/mailer.js';
 
 export function registerOutbox(dev: Command): void {
-  withCommon(dev.command('outbox'))
+  runsThroughStore(withCommon(dev.command('outbox')))
     .description('show the mails written to the outbox folder (when no SMTP server is configured)')
     .option('--last <n>', 'only the newest n mails', (v) => Number.parseInt(v, 10))
     .option('--to <address>', 'only mails to this address')

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import { EXIT_FAILED, EXIT_OK, UsageError, say, warn } from '../common.js';
+import { AsloError } from '../../platform/errors.js';
 
 interface Issue {
   code: string;
@@ -82,7 +83,10 @@ export function registerPublish(program: Command): void {
             ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}),
           },
         });
-        req.on('error', (err) => reject(new Error(`cannot reach ${base.origin}: ${err.message}`)));
+        // One line with a code, never a stack trace: the store is down, the address is wrong, ...
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          reject(new AsloError('PUBLISH_UNREACHABLE', `Cannot reach the store at ${base.origin}: ${err.code ?? err.message}. Check --server (or ASLO_SERVER) and that the store runs.`)),
+        );
         req.on('response', (res) => {
           let buf = '';
           let last: Record<string, unknown> | null = null;

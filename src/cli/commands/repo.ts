@@ -1,13 +1,13 @@
 // `aslo repo`: the public repo tree that mirrors rsync from (src/downloads/repo.ts).
 import { Command } from 'commander';
-import { EXIT_FAILED, say, withCommon, withContext } from '../common.js';
+import { EXIT_FAILED, runsThroughStore, say, setExitCode, withCommon, withContext } from '../common.js';
 import { verifyRepo } from '../../downloads/repo.js';
 import { createDownloadWorker } from '../../downloads/worker.js';
 
 export function registerRepo(program: Command): void {
   const repo = withCommon(program.command('repo')).description('the public repo tree that mirrors copy with rsync');
 
-  withCommon(repo.command('verify'))
+  runsThroughStore(withCommon(repo.command('verify')))
     .description('compare the repo tree with the database and report every difference (exit 1 when there is one)')
     .option('--fix', 'repair every difference: publish missing files, remove what does not belong')
     .option('--deep', 'also compare the sha256 of every file (reads the whole tree)')
@@ -28,6 +28,6 @@ export function registerRepo(program: Command): void {
         }
         return report.problems.length > 0 && !opts.fix ? EXIT_FAILED : 0;
       });
-      if (status) process.exitCode = status;
+      if (status) setExitCode(status);
     });
 }

@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { resolve } from 'node:path';
-import { say, warn, withCommon, withContext } from '../common.js';
+import { absPath, runsAlone, say, warn, withCommon, withContext } from '../common.js';
 import { restore } from '../../platform/backup/index.js';
 
 export function registerRestore(program: Command): void {
-  withCommon(program.command('restore'))
+  runsAlone(withCommon(program.command('restore')))
     .description('replace the instance\'s database and file stores with a backup made by "aslo backup" (every file checked first)')
     .argument('<dir>', 'the backup folder')
     .option('--force', 'replace an instance that already has activities or users')
@@ -12,7 +11,7 @@ export function registerRestore(program: Command): void {
       await withContext(
         cmd,
         async (ctx) => {
-          const from = resolve(dir);
+          const from = absPath(dir);
           say(`Restoring ${from} into instance "${ctx.config.instance}"`);
           const started = Date.now();
           const r = await restore(ctx, from, { force: opts.force }, (msg) => warn(`  ${msg}`));

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { Command } from 'commander';
-import { configFrom, say, withCommon, UsageError } from '../common.js';
+import { configFrom, runsAlone, say, withCommon, UsageError } from '../common.js';
 import { startServer } from '../../server.js';
 import { AsloError } from '../../platform/errors.js';
 import { createLogger } from '../../platform/logging/index.js';
@@ -11,7 +11,7 @@ import { loadSampleContentIfEmpty } from '../../catalog/sample/load.js';
 const ROLES = ['all', 'web', 'download', 'worker'];
 
 export function registerServe(program: Command): void {
-  withCommon(program.command('serve'))
+  runsAlone(withCommon(program.command('serve')))
     .description('run the store (web, API, updater and downloads in one process by default)')
     .option('--port <port>', 'port to listen on (env ASLO_PORT, default 8080)', (v) => Number.parseInt(v, 10))
     .option('--host <host>', 'address to listen on (default 0.0.0.0)')
@@ -46,6 +46,9 @@ export function registerServe(program: Command): void {
       say(`aslo is serving instance "${config.instance}" at ${server.url}`);
       await server.closed;
       // A cluster worker keeps its IPC channel open: leave once the server is closed.
-      if (cluster.isWorker) process.exit(0);
+      if (cluster.isWorker) process.exit(server.fatal ? 1 : 0);
+      // Whatever a dead database left pending must not keep the process from ending.
+      if (server.fatal) setTimeout(() => process.exit(1), 2000).unref();
+      if (server.fatal) throw new AsloError('DB_FATAL', `The store stopped after a fatal database error: ${server.fatal.message}. Its supervisor should start it again.`);
     });
 }

@@ -3,7 +3,7 @@
 // with the actor "cli".
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { say, UsageError, withCommon, withContext } from '../common.js';
+import { readStdin, runsThroughStore, say, UsageError, withCommon, withContext } from '../common.js';
 import { AccountService, ROLES } from '../../accounts/service.js';
 import { DbSessionStore } from '../../accounts/sessions.js';
 import { Mailer } from '../../mail/mailer.js';
@@ -14,16 +14,10 @@ function accountsOf(ctx: AppContext): AccountService {
   return new AccountService(ctx, new Mailer(ctx.config, ctx.secrets), new DbSessionStore(ctx.db, ctx.config.accounts.sessionDays * 86400_000));
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
 export function registerUser(program: Command): void {
   const user = withCommon(program.command('user')).description('manage accounts and roles (user, editor, admin)');
 
-  withCommon(user.command('create'))
+  runsThroughStore(withCommon(user.command('create')))
     .description('create a verified account; prints a generated password unless one is given')
     .requiredOption('--email <address>', 'e-mail address (the login)')
     .option('--name <display name>', 'display name (default: the part of the address before @)')
@@ -42,7 +36,7 @@ export function registerUser(program: Command): void {
       });
     });
 
-  withCommon(user.command('role'))
+  runsThroughStore(withCommon(user.command('role')))
     .description(`set the role of an account (${ROLES.join(', ')})`)
     .argument('<email>', 'e-mail address of the account')
     .argument('<role>', ROLES.join(' | '))
@@ -55,7 +49,7 @@ export function registerUser(program: Command): void {
       });
     });
 
-  withCommon(user.command('list'))
+  runsThroughStore(withCommon(user.command('list')))
     .description('list accounts')
     .option('--role <role>', 'only accounts with this role')
     .action(async (opts: { role?: string }, cmd: Command) => {

@@ -10,6 +10,8 @@ import type { Database } from './schema.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import { ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
 import { AsloError } from '../errors.js';
+import { DataDirLock } from './lock.js';
+import { DbHealth, GuardedDialect, pgliteClassifier, postgresClassifier } from './fatal.js';
 
 export type Db = Kysely<Database>;
 
@@ -26,8 +28,15 @@ export interface DatabaseHandle {
   replicas?: ReplicaSet;
   /** Connection pools by name, for the metrics (PostgreSQL only). */
   pools(): { name: string; total: number; idle: number; waiting: number }[];
+  /** Whether the database is still alive (src/platform/db/fatal.ts). */
+  health: DbHealth;
+  /** The lock on the embedded data folder, which is also the store's control socket. */
+  lock?: DataDirLock;
   close(): Promise<void>;
 }
+
+/** PostgreSQL unreachable this long in a row is fatal (the process exits; its supervisor restarts it). */
+export const GIVE_UP_AFTER_MS = 60_000;
 
 // int8 (ids, counts) and numeric (ratings) as numbers: ids stay far below 2^53; dates stay text.
 const INT8 = 20;
@@ -49,6 +58,12 @@ export interface OpenOptions {
   replicas?: string[];
   maxReplicaLagSeconds?: number;
   log?: { warn(msg: string): void; info(msg: string): void };
+  /** What this process runs, told to others that find the embedded folder locked ("aslo serve"). */
+  holder?: string;
+  /** This process is a store that will run CLI commands for others once it has started. */
+  acceptCommands?: boolean;
+  /** PostgreSQL without replicas: how long unreachable before the database counts as dead. */
+  giveUpAfterMs?: number;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
@@ -57,7 +72,11 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new WatchedDialect(new PostgresDialect({ pool }), opts.hooks ?? {}) });
+    // Nor one that was just checked out: its query fails (and says so), and pg also emits
+    // 'error' on the client, which without a listener would be an uncaught exception.
+    pool.on('connect', (client) => client.on('error', () => {}));
+    const health = new DbHealth();
+    const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PostgresDialect({ pool }), health, postgresClassifier(health)), opts.hooks ?? {}) });
     try {
       await sql`select 1`.execute(db);
     } catch (err) {
@@ -68,21 +87,43 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
         { statusCode: 503, cause: err },
       );
     }
+    // A server that stays away is fatal: checked now and then while it is away, with a query of
+    // its own, so a process that gets no traffic notices too.
+    const giveUp = opts.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
+    const watchdog = setInterval(() => {
+      if (health.downSince === null || health.fatal) return;
+      void sql`select 1`.execute(db).catch(() => {
+        if (health.downSince !== null && Date.now() - health.downSince >= giveUp) {
+          health.declare(new Error(`PostgreSQL at ${safeUrl(opts.url!)} has been unreachable for ${Math.round((Date.now() - health.downSince) / 1000)} s`));
+        }
+      });
+    }, Math.min(5000, Math.max(250, giveUp / 4)));
+    watchdog.unref();
     return {
       db,
       kind: 'postgres',
       location: safeUrl(opts.url),
       async readiness() {
+        health.assertAlive();
         await sql`select 1`.execute(db);
         return { primary: 'up', mode: 'read-write' };
       },
       readDb: () => db,
       pools: () => [{ name: 'primary', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }],
-      close: () => db.destroy(),
+      health,
+      close: async () => {
+        clearInterval(watchdog);
+        await db.destroy();
+      },
     };
   }
   const dir = opts.embeddedDir ?? ':memory:';
-  if (dir !== ':memory:') mkdirSync(dir, { recursive: true });
+  // One process per folder: taken before PGlite reads a byte of it (src/platform/db/lock.ts).
+  let lock: DataDirLock | undefined;
+  if (dir !== ':memory:') {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    lock = await DataDirLock.acquire(dir, { holder: opts.holder ?? 'aslo', willAccept: opts.acceptCommands });
+  }
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(dir === ':memory:' ? undefined : dir, {
@@ -90,24 +131,36 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
       parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Number(v), [DATE]: (v: string) => v },
     });
   } catch (err) {
+    await lock?.release();
     throw new AsloError(
       'DB_EMBEDDED_OPEN_FAILED',
-      `Cannot open the embedded database in ${dir}: ${(err as Error).message}. Is another aslo process using this data folder?`,
+      `Cannot open the embedded database in ${dir}: ${(err as Error).message}.`,
       { statusCode: 503, cause: err },
     );
   }
-  const db = new Kysely<Database>({ dialect: new WatchedDialect(new PgliteDialect(pglite), opts.hooks ?? {}) });
+  const health = new DbHealth();
+  const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PgliteDialect(pglite), health, pgliteClassifier(health)), opts.hooks ?? {}) });
   return {
     db,
     kind: 'pglite',
     location: dir,
     async readiness() {
+      health.assertAlive();
       await sql`select 1`.execute(db);
       return { primary: 'up', mode: 'read-write', embedded: true };
     },
     readDb: () => db,
     pools: () => [],
-    close: () => db.destroy(),
+    health,
+    lock,
+    close: async () => {
+      try {
+        // A database that PANICked cannot close (PGlite would wait forever): the process ends anyway.
+        if (!health.fatal) await db.destroy();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }
 
@@ -125,6 +178,8 @@ async function openReplicated(opts: OpenOptions): Promise<DatabaseHandle> {
     await set.close();
     throw new AsloError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${safeUrl(opts.url!)} nor to any replica: ${set.primary.error}. Check that the servers run and database.url/database.replicas are right.`, { statusCode: 503 });
   }
+  // With replicas a primary that is away means read-only mode (replicas.ts), not a dead database.
+  const health = new DbHealth();
   const db = new Kysely<Database>({ dialect: new WatchedDialect(new ReplicatedDialect(set), opts.hooks ?? {}) });
   return {
     db,
@@ -138,6 +193,7 @@ async function openReplicated(opts: OpenOptions): Promise<DatabaseHandle> {
     },
     readDb: () => db,
     pools: () => [set.primary, ...set.replicas].map((t) => ({ name: t.name, total: t.pool.totalCount, idle: t.pool.idleCount, waiting: t.pool.waitingCount })),
+    health,
     close: () => db.destroy(),
   };
 }
