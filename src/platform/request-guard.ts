@@ -155,6 +155,15 @@ export function installRequestGuard(app: FastifyInstance, opts: { maxBodyBytes: 
 
 /** The largest whole number JavaScript holds exactly; every id column (bigint) holds it too. */
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** The largest value of a PostgreSQL integer column (the old site's legacy ids). */
+export const MAX_INT4 = 2_147_483_647;
+
+/** A row id from a path or a form (digits only, 1 to MAX_ID), or null when it cannot name a row. */
+export function parseId(raw: unknown, max = MAX_ID): number | null {
+  if (typeof raw !== 'string' || !/^[0-9]{1,16}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n >= 1 && n <= max ? n : null;
+}
 
 /**
  * Gives every `integer` of a route's schema (params, querystring, body) the bounds a database

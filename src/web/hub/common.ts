@@ -1,7 +1,8 @@
 // What every hub page handler shares: the viewer, a CSRF token for its forms and the visitor's
 // language, HTML replies, redirects after a POST, and the HTML error page of the hub's routes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '../../platform/errors.js';
+import { AsloError, classifyError } from '../../platform/errors.js';
+import { parseId } from '../../platform/request-guard.js';
 import type { Viewer } from '../../accounts/access.js';
 import { DEFAULT_LOCALE, matchLocale, negotiateLocale, translator, type Translator } from '../i18n.js';
 import { LOCALE_COOKIE } from '../context.js';
@@ -67,6 +68,13 @@ export async function loginOrRedirect(req: FastifyRequest, reply: FastifyReply):
     return undefined;
   }
   return viewer;
+}
+
+/** A numeric id of the path: anything that cannot name a row (not digits, beyond any id) is a 404. */
+export function idParam(req: FastifyRequest, name = 'id'): number {
+  const n = parseId((req.params as Record<string, unknown>)[name]);
+  if (n === null) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
+  return n;
 }
 
 export function field(body: unknown, name: string): string {
