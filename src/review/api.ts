@@ -4,11 +4,11 @@
 //   GET  /api/v1/developer/activities             the token owner's activities and their status
 //   POST /api/v1/developer/activities/:bundle_id/nominate   ask the editors for review
 // docs/api.md describes them, with the NDJSON progress stream of uploads.
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { requireActor, requireScope } from '../accounts/access.js';
-import { AsloError, isAsloError } from '../platform/errors.js';
+import { AsloError, classifyError } from '../platform/errors.js';
 import { issueLanguage, localizeReport, type PublishingService, type UploadOptions, type UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
@@ -112,8 +112,9 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
         cb(null, chunk);
       },
     });
-    source.on('error', (err) => counter.destroy(err));
-    source.pipe(counter);
+    // pipeline, not pipe: an error of the source ends the counter with it, even one raised before
+    // this line (a form cut short fails its file part while the parts are read), so no upload hangs.
+    pipeline(source, counter, () => {});
     void reply.status(200).type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store').send(out);
     line({ event: 'progress', received: 0, total });
     app.publishing
@@ -123,8 +124,11 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
         out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...localizeReport(report, lang) }) + '\n');
       })
       .catch((err: unknown) => {
-        if (!isAsloError(err)) req.log.error({ err }, 'upload failed');
-        const e = isAsloError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'Something went wrong on our side. The error was logged; please try again.' };
+        // Judged as the error handler judges it (a form cut short, a client gone: not our error).
+        const a = classifyError(err, req);
+        if (a.log === 'error') req.log.error({ err }, 'upload failed');
+        else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
+        const e = { code: a.code, message: a.message };
         out.end(JSON.stringify({ event: 'error', error: e }) + '\n');
       });
     return reply;

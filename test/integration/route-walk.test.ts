@@ -387,6 +387,7 @@ describe('hostile input on every route', () => {
         const longB = 'b'.repeat(5000);
         await send(a, route, 'multipart long-boundary', { url: mpUrl, payload: Buffer.concat([part(longB, 'file', 'PK', 'x.xo'), Buffer.from(`--${longB}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${longB}` } });
         await send(a, route, 'multipart unterminated', { url: mpUrl, payload: Buffer.concat([part('walk', 'caption', 'c'), Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        await send(a, route, 'multipart unterminated progress', { url: mpUrl, payload: Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end'), headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' } });
         const fields = Buffer.concat([
           ...own.filter((k) => k !== 'file' && k !== 'screenshot').map((k, i) => part('walk', k, i % 2 ? 'a\u0000b' : Buffer.from([0xff, 0xfe]))),
           part('walk', 'caption', 'x'.repeat(60_000)),
@@ -467,6 +468,12 @@ describe('hostile input on every route', () => {
         assert.match(res.body, /MULTIPART_MALFORMED/, c.what);
       }
     }
+    // With a progress stream (Accept: application/x-ndjson) a form cut short ends the stream with
+    // the same code, and nothing is logged as an error.
+    const errors = errorLogs.length;
+    const res = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: cases[2]!.payload, headers: { authorization: `Bearer ${a.token}`, 'content-type': cases[2]!.type, accept: 'application/x-ndjson' } });
+    assert.match(res.body, /"event":"error","error":\{"code":"MULTIPART_MALFORMED"/, res.body);
+    assert.deepEqual(errorLogs.slice(errors).map(briefLog), []);
   });
 
   // ---- over a real connection ----
