@@ -37,7 +37,7 @@ export const INTERNAL_MESSAGE = 'Something went wrong on our side. The error was
 /** The errors of the multipart parser (busboy) when a form is cut short or does not follow its boundary. */
 const MALFORMED_MULTIPART = /unexpected end of (multipart data|form)|terminated early|malformed part header|multipart: boundary not found|needle cannot have a length/i;
 interface RequestLike {
-  raw?: { destroyed?: boolean; complete?: boolean; readableAborted?: boolean; socket?: { destroyed?: boolean } | null };
+  raw?: { destroyed?: boolean; complete?: boolean; readableAborted?: boolean; socket?: { destroyed?: boolean } | null; headers?: Record<string, string | string[] | undefined> };
 }
 
 /**
@@ -58,7 +58,8 @@ export function isClientGone(err: unknown, req?: RequestLike): boolean {
  * code, a client that went away at info level, and anything else as a logged 500.
  */
 export function classifyError(err: unknown, req?: RequestLike): ErrorAnswer {
-  if (isAsloError(err)) return { status: err.statusCode, code: err.code, message: err.message, details: err.details, log: err.statusCode >= 500 ? 'error' : null };
+  // An AsloError was raised on purpose (a 503 while the database is read-only included): answered as it says, not logged.
+  if (isAsloError(err)) return { status: err.statusCode, code: err.code, message: err.message, details: err.details, log: null };
   const e = (err ?? {}) as { statusCode?: number; code?: string; message?: string; validation?: unknown; validationContext?: string };
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (e.validation) {
@@ -74,7 +75,8 @@ export function classifyError(err: unknown, req?: RequestLike): ErrorAnswer {
     return { status: 413, code: 'REQUEST_TOO_LARGE', message: `The request is larger than this address accepts (${message}).`, log: null };
   }
   if (isClientGone(err, req)) return { status: 400, code: 'CLIENT_CLOSED', message: 'The client closed the connection before the request was read.', log: 'info' };
-  if (MALFORMED_MULTIPART.test(message) || e.code === 'FST_PROTO_VIOLATION' || e.code === 'FST_INVALID_JSON_FIELD_ERROR') {
+  const multipart = /^\s*multipart\//i.test(String(req?.raw?.headers?.['content-type'] ?? ''));
+  if (multipart && (MALFORMED_MULTIPART.test(message) || e.code === 'FST_PROTO_VIOLATION' || e.code === 'FST_INVALID_JSON_FIELD_ERROR')) {
     return { status: 400, code: 'MULTIPART_MALFORMED', message: `The form data is malformed: ${message}.`, log: null };
   }
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message, log: null };
