@@ -8,6 +8,7 @@
 // (src/downloads/fast-path.ts), so they get the same answer however they arrive.
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AsloError } from './errors.js';
 
 export type InputProblem = 'nul' | 'encoding';
 
@@ -66,6 +67,12 @@ export function urlProblem(url: string): InputProblem | null {
     }
   }
   return isUtf8(Uint8Array.from(bytes)) ? null : 'encoding';
+}
+
+/** The AsloError of a text that holds a NUL byte or an unpaired surrogate (400, the guard's codes), or null. */
+export function textError(s: string): AsloError | null {
+  const p = stringProblem(s);
+  return p ? new AsloError(PROBLEMS[p].code, PROBLEMS[p].message) : null;
 }
 
 function stringProblem(s: string): InputProblem | null {
@@ -148,6 +155,24 @@ export function installRequestGuard(app: FastifyInstance, opts: { maxBodyBytes: 
     if (problem) {
       void refuse(reply, 400, PROBLEMS[problem].code, PROBLEMS[problem].message);
       return;
+    }
+    // A multipart form is read by its handler (streamed, never parsed here): the file part it
+    // asks for is checked as it arrives, its file name and the fields before it.
+    const mp = req as unknown as { isMultipart?: () => boolean; file?: (...args: unknown[]) => Promise<unknown> };
+    if (typeof mp.file === 'function' && mp.isMultipart?.()) {
+      const file = mp.file.bind(req);
+      mp.file = async (...args: unknown[]) => {
+        const part = (await file(...args)) as { filename?: unknown; fields?: Record<string, unknown> } | undefined;
+        if (part) {
+          const texts: unknown[] = [part.filename];
+          for (const f of Object.values(part.fields ?? {})) for (const x of [f].flat()) texts.push(typeof x === 'object' && x !== null && 'value' in x ? (x as { value: unknown }).value : undefined);
+          for (const t of texts) {
+            const err = typeof t === 'string' ? textError(t) : null;
+            if (err) throw err;
+          }
+        }
+        return part;
+      };
     }
     done();
   });

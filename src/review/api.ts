@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { requireActor, requireScope } from '../accounts/access.js';
 import { AsloError, classifyError } from '../platform/errors.js';
+import { textError } from '../platform/request-guard.js';
 import { issueLanguage, localizeReport, type PublishingService, type UploadOptions, type UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
@@ -63,10 +64,21 @@ export async function readUploadRequest(req: FastifyRequest): Promise<{ source: 
   if (!body || typeof (body as Readable).pipe !== 'function') {
     throw new AsloError('UPLOAD_NO_FILE', `Send the bundle as the request body (Content-Type ${BUNDLE_CONTENT_TYPES[0]}) or as a multipart form field named "file".`, { statusCode: 415 });
   }
-  const name = str(q.filename) ?? (req.headers['x-file-name'] as string | undefined);
+  // ?filename= is decoded already (the query string); X-File-Name is percent-encoded (headers are ASCII).
+  const header = req.headers['x-file-name'];
+  let name = str(q.filename);
+  if (name === undefined && typeof header === 'string') {
+    try {
+      name = decodeURIComponent(header);
+    } catch {
+      throw new AsloError('REQUEST_BAD_ENCODING', 'X-File-Name must be the file name percent-encoded as UTF-8.');
+    }
+    const bad = textError(name);
+    if (bad) throw bad;
+  }
   return {
     source: body,
-    opts: { fileName: name ? decodeURIComponent(name) : undefined, sugarMin: str(q.sugar_min) ?? null, sugarMax: str(q.sugar_max) ?? null, releaseNotes: str(q.release_notes) ?? null },
+    opts: { fileName: name || undefined, sugarMin: str(q.sugar_min) ?? null, sugarMax: str(q.sugar_max) ?? null, releaseNotes: str(q.release_notes) ?? null },
   };
 }
 

@@ -414,10 +414,10 @@ describe('hostile input on every route', () => {
         await send(a, route, 'multipart long-boundary', { url: mpUrl, payload: Buffer.concat([part(longB, 'file', 'PK', 'x.xo'), Buffer.from(`--${longB}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${longB}` } });
         await send(a, route, 'multipart unterminated', { url: mpUrl, payload: Buffer.concat([part('walk', 'caption', 'c'), Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
         await send(a, route, 'multipart unterminated progress', { url: mpUrl, payload: Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end'), headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' } });
-        const fields = Buffer.concat([
-          ...own.filter((k) => k !== 'file' && k !== 'screenshot').map((k, i) => part('walk', k, i % 2 ? 'a\u0000b' : Buffer.from([0xff, 0xfe]))),
-          part('walk', 'caption', 'x'.repeat(60_000)),
-        ]);
+        // The form fields upload and screenshot forms read, and the route's own (a form takes 10 fields at most).
+        const formKeys = [...new Set(['caption', 'sugar_min', 'sugar_max', 'release_notes', ...own])].filter((k) => k !== 'file' && k !== 'screenshot').slice(0, 8);
+        const fields = Buffer.concat(formKeys.map((k, i) => part('walk', k, [Buffer.from('a\u0000b'), Buffer.from([0xff, 0xfe]), 'x'.repeat(60_000), '\u202e'][(i + ai) % 4]!)));
+        await send(a, route, 'multipart nul-field', { url: mpUrl, payload: Buffer.concat([part('walk', 'caption', 'a\u0000b'), part('walk', 'screenshot', png, 's.png'), part('walk', 'file', png, 'x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
         await send(a, route, 'multipart hostile-fields', { url: mpUrl, payload: Buffer.concat([fields, part('walk', 'file', Buffer.from('PK\u0003\u0004garbage'), 'a\u0000b.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
         await send(a, route, 'multipart image', { url: mpUrl, payload: Buffer.concat([part('walk', 'screenshot', png, '%ff.png'), part('walk', 'file', png, '..\\..\\x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
       }
