@@ -120,8 +120,9 @@ export function multipartProblem(contentType: string): string | null {
   return null;
 }
 
+/** Answered from the guard's hooks, before the later ones (the request id header is set here too). */
 function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.status(status).header('cache-control', 'no-store').send({ error: { code, message } });
+  return reply.status(status).header('cache-control', 'no-store').header('x-request-id', reply.request.id).send({ error: { code, message } });
 }
 
 /** Installs the checks on the whole app; call before any route or plugin is registered. */

@@ -458,6 +458,15 @@ describe('hostile input on every route', () => {
     const json = await app.inject({ method: 'POST', url: '/account/locale', payload: { _csrf: a.csrf, locale: { deep: ['es\u0000'] } }, headers: { cookie } });
     assert.equal(json.statusCode, 400);
     assert.equal((json.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE');
+    // An upload's file name, in X-File-Name (percent-encoded) or in a multipart form.
+    for (const [header, code] of [['x%00.xo', 'REQUEST_NUL_BYTE'], ['x%ff.xo', 'REQUEST_BAD_ENCODING']] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: Buffer.from('PK'), headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/octet-stream', 'x-file-name': header } });
+      assert.equal(res.statusCode, 400, header);
+      assert.equal((res.json() as { error: { code: string } }).error.code, code, header);
+    }
+    const mp = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: '--walk\r\nContent-Disposition: form-data; name="sugar_min"\r\n\r\n0.1\u0000\r\n--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\r\n--walk--\r\n', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=walk' } });
+    assert.equal(mp.statusCode, 400);
+    assert.equal((mp.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE');
   });
 
   it('refuses invalid UTF-8 in a URL with 400 REQUEST_BAD_ENCODING', async () => {
