@@ -162,6 +162,9 @@ function briefLog(line: string): string {
 
 // ---- the walk -------------------------------------------------------------------------------
 
+/** A request still unanswered after a minute is taken as one that never will be. */
+const NO_ANSWER_MS = 60_000;
+
 interface Actor {
   name: 'anonymous' | 'user' | 'admin';
   browser: Browser;
@@ -325,10 +328,20 @@ describe('hostile input on every route', () => {
       if (!isApi && route.method !== 'GET' && route.method !== 'HEAD') headers['x-csrf-token'] ??= a.csrf;
       sent++;
       let res;
+      let watchdog: NodeJS.Timeout | undefined;
       try {
-        res = await app.inject({ ...opts, method: route.method as InjectOptions['method'], headers });
+        // A request that never ends is a failure too (an upload stream that hangs), reported as
+        // such rather than as the whole test running out of time.
+        const hung = new Promise<null>((resolve) => (watchdog = setTimeout(() => resolve(null), NO_ANSWER_MS)));
+        res = await Promise.race([app.inject({ ...opts, method: route.method as InjectOptions['method'], headers }), hung]);
       } catch (err) {
         failures.set(`${route.method} ${route.url} ${what}`, `inject threw: ${(err as Error).message}`);
+        return;
+      } finally {
+        clearTimeout(watchdog);
+      }
+      if (res === null) {
+        failures.set(`${route.method} ${route.url} ${what}`, `as ${a.name}: no answer at all (${String(opts.url).slice(0, 160)})`);
         return;
       }
       if (res.statusCode >= 500) {
