@@ -150,6 +150,82 @@ function jsonValue(k: Kind, allKeys: boolean): unknown {
   return allKeys && k.name === 'long' ? ALL_KEYS_LONG : k.json;
 }
 
+// ---- the app's own forms ----------------------------------------------------------------------
+
+interface FoundForm {
+  method: 'GET' | 'POST';
+  action: string;
+  multipart: boolean;
+  fields: { name: string; type: string; value: string; required: boolean }[];
+}
+
+function unescapeHtml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function attr(attrs: string, name: string): string | null {
+  const m = new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(attrs);
+  return m ? unescapeHtml(m[1]!) : null;
+}
+
+/** The forms of a page, with their fields and the values the page gives them. */
+function formsIn(html: string): FoundForm[] {
+  const out: FoundForm[] = [];
+  for (const f of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const attrs = f[1]!;
+    const inner = f[2]!;
+    const action = attr(attrs, 'action');
+    if (!action || !action.startsWith('/')) continue;
+    const fields: FoundForm['fields'] = [];
+    const seen = new Set<string>();
+    const add = (name: string | null, type: string, value: string, required: boolean) => {
+      if (!name || name === '_csrf' || seen.has(name)) return;
+      seen.add(name);
+      fields.push({ name, type, value, required });
+    };
+    const required = (a: string) => /\srequired\b/i.test(a);
+    for (const m of inner.matchAll(/<input\b([^>]*)>/gi)) {
+      const type = (attr(m[1]!, 'type') ?? 'text').toLowerCase();
+      if (type === 'submit' || type === 'button') continue;
+      // A box or button that is not checked sends nothing.
+      const checkable = type === 'checkbox' || type === 'radio';
+      add(attr(m[1]!, 'name'), type, checkable && !/\schecked\b/i.test(m[1]!) ? '' : attr(m[1]!, 'value') ?? (checkable ? 'on' : ''), required(m[1]!));
+    }
+    for (const m of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) add(attr(m[1]!, 'name'), 'textarea', unescapeHtml(m[2]!), required(m[1]!));
+    for (const m of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) add(attr(m[1]!, 'name'), 'select', attr(/<option\b([^>]*)>/i.exec(m[2]!)?.[1] ?? '', 'value') ?? '', required(m[1]!));
+    out.push({ method: (attr(attrs, 'method') ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET', action, multipart: /multipart\/form-data/i.test(attrs), fields });
+  }
+  return out;
+}
+
+/** The bytes a percent-encoded value stands for (whether or not they are UTF-8). */
+function percentDecoded(s: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(s[i]!));
+  }
+  return Buffer.from(bytes);
+}
+
+let plausibleSeq = 0;
+
+/** A value the form would accept for an empty field, by its type and name. */
+function plausibleField(f: FoundForm['fields'][number]): string {
+  if (f.value) return f.value;
+  // An optional field left empty is what most people send.
+  if (!f.required) return '';
+  if (f.type === 'email' || /email/.test(f.name)) return uniqueEmail('form');
+  // Unique, so that a form that creates something (a mirror, a collection) is not refused as a duplicate.
+  const n = ++plausibleSeq;
+  if (f.type === 'url' || /_url$/.test(f.name)) return `http://127.0.0.1:9/walk${n}`;
+  if (f.type === 'number') return '1';
+  if (f.type === 'password' || /password/.test(f.name)) return PASSWORD;
+  return `walk${n}`;
+}
+
 /** A logged error line, short: what failed, on which request. */
 function briefLog(line: string): string {
   try {
@@ -291,7 +367,7 @@ describe('hostile input on every route', () => {
     if (a.name === 'anonymous') return a;
     const page = await a.browser.get('/account');
     const api = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${a.token}` } });
-    if (page.statusCode === 200 && api.statusCode === 200) return a;
+    if (page.statusCode === 200 && api.statusCode === 200 && (api.json() as { role: string }).role === (a.name === 'admin' ? 'admin' : 'user')) return a;
     return makeActor(a.name);
   }
 
@@ -318,6 +394,8 @@ describe('hostile input on every route', () => {
     const failures = new Map<string, string>();
     let sent = 0;
     let actors: Actor[] = [await makeActor('anonymous'), await makeActor('user'), await makeActor('admin')];
+    /** The forms the app's pages show each actor (filled in below, then walked field by field). */
+    const forms = new Map<string, { actor: Actor['name']; form: FoundForm }>();
 
     const send = async (a: Actor, route: RegisteredRoute, what: string, opts: InjectOptions) => {
       const isApi = route.url.startsWith('/api/');
@@ -376,6 +454,15 @@ describe('hostile input on every route', () => {
           }
         }
         const base = fillPath(route.url, null);
+        if (route.method === 'GET') {
+          const page = await a.browser.get(base);
+          if (String(page.headers['content-type'] ?? '').startsWith('text/html')) {
+            for (const f of formsIn(page.body)) {
+              const key = `${a.name} ${f.method} ${f.action.split('?')[0]} ${f.fields.map((x) => x.name).join(',')}`;
+              if (!forms.has(key)) forms.set(key, { actor: a.name, form: f });
+            }
+          }
+        }
         // 2. every key at once, each kind (the plain user, who reaches less than the administrator
         // and no more than the visitor on public pages, every other kind)
         for (const k of kindsFor(URL_KINDS).filter((_, i) => a.name !== 'user' || i % 2 === ri % 2)) {
@@ -436,6 +523,50 @@ describe('hostile input on every route', () => {
       }
       actors = await Promise.all(actors.map((x) => keepAlive(x)));
     }
+    // The app's own forms, as the page that shows them fills them in, with one field at a time
+    // hostile: the other fields are valid, so the hostile value gets as far as a real one would.
+    const FORM_ALWAYS = URL_KINDS.filter((k) => ['long', 'huge', 'huge-negative', 'int-overflow', 'exponent'].includes(k.name));
+    const FORM_OTHERS = URL_KINDS.filter((k) => !k.name.startsWith('nul') && !FORM_ALWAYS.includes(k));
+    let fi = 0;
+    let formRequests = 0;
+    for (const { actor: who, form } of forms.values()) {
+      fi++;
+      const [path, query = ''] = form.action.split('?');
+      const kept = query.split('&').filter((x) => x && !x.startsWith('_csrf='));
+      const candidates = app.registeredRoutes.filter((r) => r.method === form.method && new RegExp(`^${r.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(path!));
+      const specificity = (r: RegisteredRoute) => (r.url.includes('*') ? 100 : 0) + paramsOf(r.url).length;
+      const route = candidates.sort((x, y) => specificity(x) - specificity(y))[0] ?? { method: form.method, url: path!, handler: null };
+      for (let j = 0; j < form.fields.length; j++) {
+        const field = form.fields[j]!;
+        // Every field gets the long string and the numbers no column holds; three of the others rotate.
+        const sample = [...FORM_ALWAYS, ...[0, 1, 2].map((x) => FORM_OTHERS[(fi * 5 + j * 3 + x * 4) % FORM_OTHERS.length]!)];
+        formRequests += sample.length;
+        for (const k of sample) {
+          const a = actors.find((x) => x.name === who)!;
+          const values = form.fields.map((f) => [f.name, f === field ? k.url : encodeURIComponent(plausibleField(f))] as const);
+          const what = `form ${field.name}=${k.name}`;
+          if (form.method === 'GET') {
+            await send(a, route, what, { url: `${path}?${[...kept, ...values.map(([n, v]) => `${encodeURIComponent(n)}=${v}`)].join('&')}` });
+          } else if (form.multipart) {
+            const b = 'walkform';
+            const parts = form.fields.map((f) => {
+              if (f.type === 'file') {
+                const head = `--${b}\r\nContent-Disposition: form-data; name="${f.name}"; filename="walk${f.name === 'screenshot' ? '.png' : '.xo'}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+                return Buffer.concat([Buffer.from(head), f.name === 'screenshot' ? png : Buffer.from('PK\u0003\u0004walk'), Buffer.from('\r\n')]);
+              }
+              const value = f === field ? percentDecoded(k.url) : Buffer.from(plausibleField(f));
+              return Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${f.name}"\r\n\r\n`), value, Buffer.from('\r\n')]);
+            });
+            const payload = Buffer.concat([...parts, Buffer.from(`--${b}--\r\n`)]);
+            await send(a, route, what, { url: `${path}?${[...kept, `_csrf=${encodeURIComponent(a.csrf)}`].join('&')}`, payload, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
+          } else {
+            await send(a, route, what, { url: query ? `${path}?${kept.join('&')}` : path!, payload: [`_csrf=${encodeURIComponent(a.csrf)}`, ...values.map(([n, v]) => `${encodeURIComponent(n)}=${v}`)].join('&'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          }
+        }
+        actors = await Promise.all(actors.map((x) => keepAlive(x)));
+      }
+    }
+
     // The requests not found by any route: the 404 handler.
     for (const k of PATH_KINDS) {
       await send(actors[0]!, { method: 'GET', url: '/nothing/here', handler: null }, `404 ${k.name}`, { url: `/nothing/${k.url}?x=${k.url}` });
@@ -451,7 +582,7 @@ describe('hostile input on every route', () => {
     const admin = await keepAlive(actors[2]!);
     assert.equal((await admin.browser.get('/developers')).statusCode, 200);
 
-    console.log(`route walk: ${routes.length} routes, ${sent} requests, ${failures.size} failures, ${errorLogs.length} error lines`);
+    console.log(`route walk: ${routes.length} routes, ${forms.size} forms (${formRequests} requests), ${sent} requests, ${failures.size} failures, ${errorLogs.length} error lines`);
     assert.deepEqual({ answered5xx: [...failures].map(([k, v]) => `${k}: ${v}`), loggedErrors: errorLogs.map(briefLog) }, { answered5xx: [], loggedErrors: [] });
   });
 
