@@ -508,19 +508,21 @@ describe('hostile input on every route', () => {
         await send(a, route, 'form invalid-utf8', { url: base, payload: Buffer.concat([Buffer.from(`${csrfBody}&name=`), Buffer.from([0xff, 0xfe])]), headers: formHeaders });
         // 5. multipart: no boundary, a 5,000-character boundary, no closing boundary, hostile fields
         const mpUrl = `${base}${base.includes('?') ? '&' : '?'}_csrf=${encodeURIComponent(a.csrf)}`;
+        // Forms carry their CSRF token as the first field (and, for older forms, in the query).
         const part = (b: string, name: string, value: string | Buffer, filename?: string) =>
           Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n${filename !== undefined ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`), Buffer.isBuffer(value) ? value : Buffer.from(value), Buffer.from('\r\n')]);
+        const csrfPart = part('walk', '_csrf', a.csrf);
         await send(a, route, 'multipart no-boundary', { url: mpUrl, payload: part('b', 'file', 'PK', 'x.xo'), headers: { 'content-type': 'multipart/form-data' } });
         const longB = 'b'.repeat(5000);
         await send(a, route, 'multipart long-boundary', { url: mpUrl, payload: Buffer.concat([part(longB, 'file', 'PK', 'x.xo'), Buffer.from(`--${longB}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${longB}` } });
-        await send(a, route, 'multipart unterminated', { url: mpUrl, payload: Buffer.concat([part('walk', 'caption', 'c'), Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart unterminated progress', { url: mpUrl, payload: Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end'), headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' } });
+        await send(a, route, 'multipart unterminated', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'caption', 'c'), Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        await send(a, route, 'multipart unterminated progress', { url: mpUrl, payload: Buffer.concat([csrfPart, Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' } });
         // The form fields upload and screenshot forms read, and the route's own (a form takes 10 fields at most).
         const formKeys = [...new Set(['caption', 'sugar_min', 'sugar_max', 'release_notes', ...own])].filter((k) => k !== 'file' && k !== 'screenshot').slice(0, 8);
         const fields = Buffer.concat(formKeys.map((k, i) => part('walk', k, [Buffer.from('a\u0000b'), Buffer.from([0xff, 0xfe]), 'x'.repeat(60_000), '\u202e'][(i + ai) % 4]!)));
-        await send(a, route, 'multipart nul-field', { url: mpUrl, payload: Buffer.concat([part('walk', 'caption', 'a\u0000b'), part('walk', 'screenshot', png, 's.png'), part('walk', 'file', png, 'x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart hostile-fields', { url: mpUrl, payload: Buffer.concat([fields, part('walk', 'file', Buffer.from('PK\u0003\u0004garbage'), 'a\u0000b.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart image', { url: mpUrl, payload: Buffer.concat([part('walk', 'screenshot', png, '%ff.png'), part('walk', 'file', png, '..\\..\\x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        await send(a, route, 'multipart nul-field', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'caption', 'a\u0000b'), part('walk', 'screenshot', png, 's.png'), part('walk', 'file', png, 'x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        await send(a, route, 'multipart hostile-fields', { url: mpUrl, payload: Buffer.concat([csrfPart, fields, part('walk', 'file', Buffer.from('PK\u0003\u0004garbage'), 'a\u0000b.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        await send(a, route, 'multipart image', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'screenshot', png, '%ff.png'), part('walk', 'file', png, '..\\..\\x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
       }
       actors = await Promise.all(actors.map((x) => keepAlive(x)));
     }
@@ -558,7 +560,7 @@ describe('hostile input on every route', () => {
               const value = f === field ? percentDecoded(k.url) : Buffer.from(plausibleField(f));
               return Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${f.name}"\r\n\r\n`), value, Buffer.from('\r\n')]);
             });
-            const payload = Buffer.concat([...parts, Buffer.from(`--${b}--\r\n`)]);
+            const payload = Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n`), ...parts, Buffer.from(`--${b}--\r\n`)]);
             await send(a, route, what, { url: `${path}?${[...kept, `_csrf=${encodeURIComponent(a.csrf)}`].join('&')}`, payload, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
           } else {
             await send(a, route, what, { url: query ? `${path}?${kept.join('&')}` : path!, payload: [`_csrf=${encodeURIComponent(a.csrf)}`, ...values.map(([n, v]) => `${encodeURIComponent(n)}=${v}`)].join('&'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -633,16 +635,16 @@ describe('hostile input on every route', () => {
 
   it('refuses malformed multipart with 400 MULTIPART_MALFORMED', async () => {
     const a = await makeActor('user');
-    const url = `/developers/upload?_csrf=${encodeURIComponent(a.csrf)}`;
+    const url = '/developers/upload';
     const cookie = cookieOf(a);
-    const body = (b: string, end: boolean) => `--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\nContent-Type: application/octet-stream\r\n\r\nPK\u0003\u0004 not a zip\r\n${end ? `--${b}--\r\n` : ''}`;
+    const body = (b: string, end: boolean) => `--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\nContent-Type: application/octet-stream\r\n\r\nPK\u0003\u0004 not a zip\r\n${end ? `--${b}--\r\n` : ''}`;
     const cases = [
       { what: 'no boundary', type: 'multipart/form-data', payload: body('x', true) },
       { what: '5,000-character boundary', type: `multipart/form-data; boundary=${'b'.repeat(5000)}`, payload: body('b'.repeat(5000), true) },
       { what: 'no closing boundary', type: 'multipart/form-data; boundary=walk', payload: body('walk', false) },
     ];
     for (const c of cases) {
-      for (const target of [{ url, headers: { cookie } }, { url: '/api/v1/uploads', headers: { authorization: `Bearer ${a.token}` } }]) {
+      for (const target of [{ url, headers: { cookie, 'x-csrf-token': a.csrf } }, { url: '/api/v1/uploads', headers: { authorization: `Bearer ${a.token}` } }]) {
         const res = await app.inject({ method: 'POST', url: target.url, payload: c.payload, headers: { ...target.headers, 'content-type': c.type } });
         assert.equal(res.statusCode, 400, `${c.what} to ${target.url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
         assert.match(res.body, /MULTIPART_MALFORMED/, c.what);
