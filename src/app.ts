@@ -5,7 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AsloConfig } from './platform/config.js';
 import { createContext, type AppContext } from './platform/context.js';
-import { isAsloError } from './platform/errors.js';
+import { classifyError } from './platform/errors.js';
+import { boundIntegers, installRequestGuard, MULTIPART_ALLOWANCE_BYTES, PROBLEMS } from './platform/request-guard.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { downloadRoutes } from './downloads/routes.js';
 import { webRoutes } from './web/routes.js';
@@ -29,7 +30,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
     services: Services;
+    /** Every route of the app with its schema, as registered (the route-walk test tries each). */
+    registeredRoutes: RegisteredRoute[];
   }
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema?: { params?: unknown; querystring?: unknown; body?: unknown };
+  handler: unknown;
 }
 
 export interface Services {
@@ -54,15 +64,35 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   // Published downloads are answered the same way (src/downloads/fast-path.ts).
   const downloadFastPath = new DownloadFastPath();
   const role = opts.role ?? 'all';
+  // The largest body any route takes: an upload, with its form around it.
+  const maxBodyBytes = config.bundles.maxUploadBytes + MULTIPART_ALLOWANCE_BYTES;
   const app = Fastify({
-    serverFactory: fastPathServerFactory([updateFastPath, downloadFastPath]),
+    serverFactory: fastPathServerFactory([updateFastPath, downloadFastPath], { maxBodyBytes }),
     logger: opts.logger ?? false,
     trustProxy: config.server.trustedProxies.length > 0 ? config.server.trustedProxies : false,
     // Sugar sends ids unencoded; bundle ids may hold any character but '/'.
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
     // The balancer's X-Request-Id when well-formed, else a new id (src/platform/logging).
     genReqId: requestIdOf,
+    // What the router refuses before any hook runs: a path it cannot decode (a malformed
+    // percent-escape: the same answer as the request guard's) or a parameter too long.
+    frameworkErrors: (err, _req, r) => {
+      const reply = r as unknown as FastifyReply;
+      const code = (err as { code?: string }).code;
+      if (code === 'FST_ERR_BAD_URL') void reply.status(400).send({ error: { code: PROBLEMS.encoding.code, message: 'The address holds a malformed percent-escape.' } });
+      else if (code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send({ error: { code: 'URL_TOO_LONG', message: 'A part of this address is too long.' } });
+      else void reply.status(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+    },
   });
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (r) => {
+    const schema = r.schema as RegisteredRoute['schema'] | undefined;
+    if (schema) for (const part of [schema.params, schema.querystring, schema.body]) boundIntegers(part);
+    for (const method of [r.method].flat()) registeredRoutes.push({ method: String(method), url: r.url, schema: r.schema as RegisteredRoute['schema'], handler: r.handler });
+  });
+  // NUL bytes, invalid UTF-8, oversized and malformed bodies: refused before any route (src/platform/request-guard.ts).
+  installRequestGuard(app, { maxBodyBytes });
   app.decorate('ctx', ctx);
   const catalog = new CatalogService(ctx);
   const collections = new CollectionService(ctx);
@@ -86,21 +116,10 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   app.addHook('onClose', async () => downloads.close());
 
   app.setErrorHandler((err, req, reply) => {
-    if (isAsloError(err)) {
-      void reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, details: err.details } });
-      return;
-    }
-    const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
-    if (e.validation) {
-      void reply.status(400).send({ error: { code: 'BAD_REQUEST', message: e.message } });
-      return;
-    }
-    if (e.statusCode && e.statusCode < 500) {
-      void reply.status(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message } });
-      return;
-    }
-    req.log.error({ err }, 'unhandled error');
-    void reply.status(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side. The error was logged; please try again.' } });
+    const a = classifyError(err, req);
+    if (a.log === 'error') req.log.error({ err }, 'unhandled error');
+    else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
+    void reply.status(a.status).send({ error: { code: a.code, message: a.message, details: a.details } });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `Nothing at ${req.method} ${req.url.split('?')[0]}.` } });

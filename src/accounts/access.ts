@@ -71,7 +71,12 @@ export async function authorRole(db: Q, activityId: number, userId: number): Pro
 /** The actor must be an author of the activity (an owner when `owner` is set). Admins pass when `orAdmin`. */
 export async function requireAuthor(db: Q, viewer: Viewer, activityId: number, opts: { owner?: boolean; orAdmin?: boolean } = {}): Promise<Actor> {
   const actor = requireActor(viewer);
-  if (opts.orAdmin && isAdmin(actor)) return actor;
+  if (opts.orAdmin && isAdmin(actor)) {
+    // An administrator may act on any activity, but only on one that exists.
+    const exists = await db.selectFrom('activities').select('id').where('id', '=', activityId).executeTakeFirst();
+    if (!exists) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the id ${activityId}.`, { statusCode: 404 });
+    return actor;
+  }
   const role = await authorRole(db, activityId, actor.userId);
   if (!role) throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity may do this.', { statusCode: 403 });
   if (opts.owner && role !== 'owner') throw new AsloError('FORBIDDEN_NOT_OWNER', 'Only an owner of this activity may do this.', { statusCode: 403 });

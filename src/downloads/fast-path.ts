@@ -3,6 +3,7 @@
 // answers from process memory at close to the cost of a bare node:http server.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
+import { urlProblem } from '../platform/request-guard.js';
 
 export interface FastPath {
   /** True when it answered (or started answering) the request. */
@@ -23,9 +24,19 @@ export interface FastPathServer extends http.Server {
   onFastAnswer: ((req: IncomingMessage, res: ServerResponse, startedAt: number) => void) | null;
 }
 
-export function fastPathServerFactory(paths: FastPath[]): NonNullable<FastifyServerOptions['serverFactory']> {
+/**
+ * `maxBodyBytes`: a request that declares a larger body and asks `Expect: 100-continue` is not
+ * told to continue (Fastify answers it 413 without reading it, src/platform/request-guard.ts).
+ */
+export function fastPathServerFactory(paths: FastPath[], opts: { maxBodyBytes?: number } = {}): NonNullable<FastifyServerOptions['serverFactory']> {
   return ((handler: (req: IncomingMessage, res: ServerResponse) => void, options: FastifyServerOptions) => {
     const server = http.createServer((req, res) => {
+      // A URL with a NUL byte or invalid UTF-8 is no fast path's: Fastify refuses it (400) the
+      // same way however it arrives.
+      if (urlProblem(req.url ?? '/') !== null) {
+        handler(req, res);
+        return;
+      }
       const observe = server.onFastAnswer;
       const startedAt = observe === null ? 0 : performance.now();
       for (const p of paths) {
@@ -42,6 +53,11 @@ export function fastPathServerFactory(paths: FastPath[]): NonNullable<FastifySer
       }
       handler(req, res);
     }) as FastPathServer;
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const declared = Number(req.headers['content-length']);
+      if (!(opts.maxBodyBytes !== undefined && declared > opts.maxBodyBytes)) res.writeContinue();
+      server.emit('request', req, res);
+    });
     server.onFastAnswer = null;
     if (options.keepAliveTimeout) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;

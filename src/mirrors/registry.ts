@@ -120,7 +120,7 @@ export function validateMirror(input: MirrorInput, partial: boolean): Partial<Mi
   if (input.countryOnly !== undefined) out.country_only = input.countryOnly;
   if (input.continentOnly !== undefined) out.continent_only = input.continentOnly;
   if (input.asOnly !== undefined) out.as_only = input.asOnly;
-  if (input.maxFileSize !== undefined) out.max_file_size = num(input.maxFileSize, 'largest file size', 'MIRROR_SIZE_INVALID', { min: 1, integer: true });
+  if (input.maxFileSize !== undefined) out.max_file_size = num(input.maxFileSize, 'largest file size', 'MIRROR_SIZE_INVALID', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
   if (input.enabled !== undefined) out.enabled = input.enabled;
   return out;
 }

@@ -4,11 +4,12 @@
 //   GET  /api/v1/developer/activities             the token owner's activities and their status
 //   POST /api/v1/developer/activities/:bundle_id/nominate   ask the editors for review
 // docs/api.md describes them, with the NDJSON progress stream of uploads.
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { requireActor, requireScope } from '../accounts/access.js';
-import { AsloError, isAsloError } from '../platform/errors.js';
+import { AsloError, classifyError } from '../platform/errors.js';
+import { textError } from '../platform/request-guard.js';
 import { issueLanguage, localizeReport, type PublishingService, type UploadOptions, type UploadReport } from './publishing.js';
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
@@ -70,10 +71,21 @@ export async function readUploadRequest(req: FastifyRequest, checkFields?: (fiel
   if (!body || typeof (body as Readable).pipe !== 'function') {
     throw new AsloError('UPLOAD_NO_FILE', `Send the bundle as the request body (Content-Type ${BUNDLE_CONTENT_TYPES[0]}) or as a multipart form field named "file".`, { statusCode: 415 });
   }
-  const name = str(q.filename) ?? (req.headers['x-file-name'] as string | undefined);
+  // ?filename= is decoded already (the query string); X-File-Name is percent-encoded (headers are ASCII).
+  const header = req.headers['x-file-name'];
+  let name = str(q.filename);
+  if (name === undefined && typeof header === 'string') {
+    try {
+      name = decodeURIComponent(header);
+    } catch {
+      throw new AsloError('REQUEST_BAD_ENCODING', 'X-File-Name must be the file name percent-encoded as UTF-8.');
+    }
+    const bad = textError(name);
+    if (bad) throw bad;
+  }
   return {
     source: body,
-    opts: { fileName: name ? decodeURIComponent(name) : undefined, sugarMin: str(q.sugar_min) ?? null, sugarMax: str(q.sugar_max) ?? null, releaseNotes: str(q.release_notes) ?? null },
+    opts: { fileName: name || undefined, sugarMin: str(q.sugar_min) ?? null, sugarMax: str(q.sugar_max) ?? null, releaseNotes: str(q.release_notes) ?? null },
   };
 }
 
@@ -119,8 +131,9 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
         cb(null, chunk);
       },
     });
-    source.on('error', (err) => counter.destroy(err));
-    source.pipe(counter);
+    // pipeline, not pipe: an error of the source ends the counter with it, even one raised before
+    // this line (a form cut short fails its file part while the parts are read), so no upload hangs.
+    pipeline(source, counter, () => {});
     void reply.status(200).type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store').send(out);
     line({ event: 'progress', received: 0, total });
     app.publishing
@@ -130,8 +143,11 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
         out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...localizeReport(report, lang) }) + '\n');
       })
       .catch((err: unknown) => {
-        if (!isAsloError(err)) req.log.error({ err }, 'upload failed');
-        const e = isAsloError(err) ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'Something went wrong on our side. The error was logged; please try again.' };
+        // Judged as the error handler judges it (a form cut short, a client gone: not our error).
+        const a = classifyError(err, req);
+        if (a.log === 'error') req.log.error({ err }, 'upload failed');
+        else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
+        const e = { code: a.code, message: a.message };
         out.end(JSON.stringify({ event: 'error', error: e }) + '\n');
       });
     return reply;

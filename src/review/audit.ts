@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../platform/db/schema.js';
 import type { Actor } from '../accounts/access.js';
+import { parseId } from '../platform/request-guard.js';
 
 export interface AuditEntry {
   actor: Actor | null;
@@ -50,14 +51,14 @@ export interface AuditQuery {
 
 export async function listAudit(db: Kysely<Database>, q: AuditQuery) {
   const perPage = Math.min(Math.max(q.perPage ?? 50, 1), 200);
-  const page = Math.max(q.page ?? 1, 1);
+  const page = Number.isSafeInteger(q.page) ? Math.max(q.page!, 1) : 1;
   let base = db.selectFrom('audit_log');
   if (q.action) base = q.action.endsWith('.') || q.action.endsWith('*')
     ? base.where('action', 'like', q.action.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*$/, '') + '%')
     : base.where('action', '=', q.action);
   if (q.actor) {
-    const n = Number(q.actor);
-    base = Number.isInteger(n) && n > 0 ? base.where('actor_user_id', '=', n) : base.where('actor_label', 'ilike', `%${q.actor.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+    const n = parseId(q.actor);
+    base = n !== null ? base.where('actor_user_id', '=', n) : base.where('actor_label', 'ilike', `%${q.actor.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
   }
   if (q.targetType) base = base.where('target_type', '=', q.targetType);
   if (q.targetId) base = base.where('target_id', '=', q.targetId);

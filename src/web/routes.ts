@@ -3,7 +3,7 @@
 // (/<locale>/sugar/addon/<id>, ...) redirect to their new pages. Handlers are thin: the pages
 // (src/web/pages/) read through the catalog service and src/web/store.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAsloError } from '../platform/errors.js';
+import { classifyError } from '../platform/errors.js';
 import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
 import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Page } from './context.js';
 import { StoreQueries } from './store.js';
@@ -46,21 +46,14 @@ async function storePages(app: FastifyInstance): Promise<void> {
     const first = req.url.split(/[/?#]/)[1] ?? '';
     const locale = matchLocale(first) ?? preferredLocale(req);
     const l = translator(locale);
-    let status = 500;
-    let code = 'INTERNAL';
-    let message = l.t('Something went wrong on our side. Please try again in a moment.');
-    const e = err as { statusCode?: number; code?: string; message: string };
-    if (isAsloError(err)) {
-      status = err.statusCode;
-      code = err.code;
-      message = err.message;
-    } else if (e.statusCode && e.statusCode < 500) {
-      status = e.statusCode;
-      code = e.code ?? 'BAD_REQUEST';
-      message = e.message;
-    } else {
+    // The same answer as the API's (src/platform/errors.ts classifyError), as a page.
+    const a = classifyError(err, req);
+    const { status, code } = a;
+    let message = a.message;
+    if (a.log === 'error') {
       req.log.error({ err }, 'unhandled error');
-    }
+      message = l.t('Something went wrong on our side. Please try again in a moment.');
+    } else if (a.log === 'info') req.log.info({ code }, a.message);
     const p = await pageFor(app, req, reply, locale);
     return errorPage(p, status, code, message);
   });

@@ -8,6 +8,7 @@ import { localeChain } from '../catalog/locales.js';
 import { effectiveRange, rangeContains, runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
 import { sugarVersionSortKey } from '../bundles/index.js';
 import type { VersionView } from '../catalog/service.js';
+import { MAX_INT4 } from '../platform/request-guard.js';
 
 export interface CategoryView {
   slug: string;
@@ -136,7 +137,8 @@ export class StoreQueries {
         .where('f.status', '=', 'public')
         .where('a.status', '=', 'public')
         .executeTakeFirst();
-    return (await q('f.legacy_id')) ?? (await q('f.id')) ?? null;
+    // Legacy ids are PostgreSQL integers: a larger number is no legacy id (and must not be asked as one).
+    return (id <= MAX_INT4 ? await q('f.legacy_id') : undefined) ?? (await q('f.id')) ?? null;
   }
 
   /** What the activity page shows besides the catalog's own data, in one query: authors (with

@@ -11,7 +11,7 @@ import { html, input, page, perLocale, postForm, submit, table, when, type SafeH
 import { LOCALES, matchLocale } from '../i18n.js';
 import { LOCALE_COOKIE } from '../context.js';
 import { roleName, scopeName } from './words.js';
-import { field, fieldList, loginOrRedirect, pageCtx, redirect, safeNext, sendPage, type PageCtx } from './common.js';
+import { field, fieldList, idParam, loginOrRedirect, pageCtx, redirect, safeNext, sendPage, type PageCtx } from './common.js';
 
 const T = perLocale((l) => ({
   register: l.t('Create an account'),
@@ -291,7 +291,7 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
     }, (c, e) => accountPage(c, e, null)),
   );
   app.post('/account/tokens/:id/revoke', { preHandler: csrf }, async (req, reply) => {
-    await accounts.revokeApiToken(await req.viewer(), Number((req.params as { id: string }).id) || 0);
+    await accounts.revokeApiToken(await req.viewer(), idParam(req));
     return redirect(reply, '/account?done=token-revoked');
   });
 
@@ -313,7 +313,7 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
     return sendPage(reply, page({ title: T(c.l).users, ...c, notice: noticeOf(req, c.l) }, body));
   });
   app.post('/admin/users/:id/role', { preHandler: csrf }, async (req, reply) => {
-    await accounts.setRole(await req.viewer(), Number((req.params as { id: string }).id) || 0, field(req.body, 'role'), field(req.body, 'reason') || null);
+    await accounts.setRole(await req.viewer(), idParam(req), field(req.body, 'role'), field(req.body, 'reason') || null);
     return redirect(reply, '/admin/users?done=role-changed');
   });
 }

@@ -1,7 +1,8 @@
 // What every hub page handler shares: the viewer, a CSRF token for its forms and the visitor's
 // language, HTML replies, redirects after a POST, and the HTML error page of the hub's routes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAsloError } from '../../platform/errors.js';
+import { AsloError, classifyError } from '../../platform/errors.js';
+import { parseId } from '../../platform/request-guard.js';
 import type { Viewer } from '../../accounts/access.js';
 import { DEFAULT_LOCALE, matchLocale, negotiateLocale, translator, type Translator } from '../i18n.js';
 import { LOCALE_COOKIE } from '../context.js';
@@ -69,6 +70,13 @@ export async function loginOrRedirect(req: FastifyRequest, reply: FastifyReply):
   return viewer;
 }
 
+/** A numeric id of the path: anything that cannot name a row (not digits, beyond any id) is a 404. */
+export function idParam(req: FastifyRequest, name = 'id'): number {
+  const n = parseId((req.params as Record<string, unknown>)[name]);
+  if (n === null) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
+  return n;
+}
+
 export function field(body: unknown, name: string): string {
   const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
   return typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
@@ -104,29 +112,15 @@ export function installHtmlErrors(app: FastifyInstance): void {
       viewer = null;
     }
     const l = translator(hubLocale(req, viewer));
-    let status = 500;
-    let code = 'INTERNAL';
-    let message = l.t('Something went wrong on our side. The error was logged; please try again.');
-    const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
-    if (isAsloError(err)) {
-      status = err.statusCode;
-      code = err.code;
-      message = err.message;
-    } else if (typeof e.code === 'string' && e.code.startsWith('FST_CSRF')) {
-      status = 403;
-      code = 'CSRF_INVALID';
-      message = l.t('This form has expired or did not come from this site. Go back, reload the page and try again.');
-    } else if (e.validation) {
-      status = 400;
-      code = 'BAD_REQUEST';
-      message = e.message;
-    } else if (e.statusCode && e.statusCode < 500) {
-      status = e.statusCode;
-      code = e.code ?? 'BAD_REQUEST';
-      message = e.message;
-    } else {
+    // The same answer as the API's (src/platform/errors.ts classifyError), as a page in the visitor's language.
+    const a = classifyError(err, req);
+    const { status, code } = a;
+    let message = a.message;
+    if (a.log === 'error') {
       req.log.error({ err }, 'unhandled error');
-    }
+      message = l.t('Something went wrong on our side. The error was logged; please try again.');
+    } else if (a.log === 'info') req.log.info({ code }, a.message);
+    if (code === 'CSRF_INVALID') message = l.t('This form has expired or did not come from this site. Go back, reload the page and try again.');
     if (status === 401 && req.method === 'GET') return redirect(reply, `/account/login?next=${encodeURIComponent(req.url)}`);
     const body: SafeHtml = html`<p>${markup(l.t('Go back to the previous page to try again, or {home}.'), { home: html`<a href="/">${l.t('go home')}</a>` })}</p>`;
     return sendPage(reply, page({ title: errorTitle(l, status), viewer, l, path: pagePath(req), error: { code, message } }, body), status);

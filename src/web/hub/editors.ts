@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { requireAdmin } from '../../accounts/access.js';
-import { listAudit } from '../../review/audit.js';
+import { listAudit, type AuditQuery } from '../../review/audit.js';
+import { parseId } from '../../platform/request-guard.js';
 import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, markup, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
@@ -50,6 +51,13 @@ function idParam(req: FastifyRequest): number {
   const n = Number((req.params as Record<string, string>).id);
   if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
+}
+
+/** The audit log's filters from a query string: each a single string (a key given twice counts once), dates that parse, a page number that is one. */
+function auditQuery(query: unknown): AuditQuery {
+  const s = (name: string) => field(query, name) || undefined;
+  const date = (v: string | undefined) => (v && !Number.isNaN(Date.parse(v)) ? new Date(v) : undefined);
+  return { action: s('action'), actor: s('actor'), targetType: s('target_type'), targetId: s('target_id'), since: date(s('since')), until: date(s('until')), page: parseId(s('page')) ?? 1 };
 }
 
 export async function editorPages(app: FastifyInstance): Promise<void> {
@@ -102,11 +110,10 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     requireAdmin(c.viewer);
-    const q = req.query as Record<string, string | undefined>;
-    const date = (s: string | undefined) => (s && !Number.isNaN(Date.parse(s)) ? new Date(s) : undefined);
-    const res = await listAudit(app.ctx.db, { action: q.action || undefined, actor: q.actor || undefined, targetType: q.target_type || undefined, targetId: q.target_id || undefined, since: date(q.since), until: date(q.until), page: Number(q.page) || 1 });
+    const q = auditQuery(req.query);
+    const res = await listAudit(app.ctx.db, q);
     const rows = res.items.map((e) => [when(e.at), e.actor_label ?? '', e.actor_address ?? '', e.action, `${e.target_type} ${e.target_id ?? ''}`, e.reason ?? '', JSON.stringify(e.details)]);
-    const fieldIn = (name: string, label: string) => html`<label>${label} <input name="${name}" value="${q[name] ?? ''}" size="14"></label> `;
+    const fieldIn = (name: string, label: string) => html`<label>${label} <input name="${name}" value="${field(req.query, name)}" size="14"></label> `;
     const body = html`<form method="get" action="/admin/audit" aria-label="${T(c.l).filter}">${fieldIn('action', c.l.t('Action (prefix with *)'))}${fieldIn('actor', c.l.t('Actor'))}${fieldIn('target_type', c.l.t('Target type'))}${fieldIn('target_id', c.l.t('Target'))}${fieldIn('since', c.l.t('Since'))}${fieldIn('until', c.l.t('Until'))}<button type="submit">${T(c.l).filter}</button></form>
 <p>${c.l.n('{count} entry, page {page}.', '{count} entries, page {page}.', res.total, { page: c.l.number(res.page) })}</p>${table([c.l.t('When'), c.l.t('Who'), c.l.t('Address'), c.l.t('What'), c.l.t('Target'), c.l.t('Why'), c.l.t('Details')], rows)}`;
     return sendPage(reply, page({ title: T(c.l).audit, ...c }, body));
@@ -115,8 +122,8 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
   // JSON for scripts (session only; admins).
   app.get('/admin/audit.json', async (req) => {
     requireAdmin(await req.viewer());
-    const q = req.query as Record<string, string | undefined>;
-    return listAudit(app.ctx.db, { action: q.action || undefined, actor: q.actor || undefined, targetType: q.target_type || undefined, targetId: q.target_id || undefined, page: Number(q.page) || 1 });
+    const { since: _since, until: _until, ...q } = auditQuery(req.query);
+    return listAudit(app.ctx.db, q);
   });
 
 }
