@@ -17,6 +17,7 @@ import { registerMirror } from './commands/mirror.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerBuild } from './commands/build.js';
+import { registerImportGit } from './commands/import-git.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerRestore(program);
   registerBuild(program);
+  registerImportGit(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

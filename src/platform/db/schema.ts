@@ -54,6 +54,8 @@ export interface ActivitiesTable {
   admin_review: Generated<boolean>;
   /** 0003: the authors' message when they nominated the activity. */
   nomination_message: string | null;
+  /** 0007: the git repository the authors publish from (docs/building.md). */
+  source_url: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ActivityAuthorsTable {
@@ -130,6 +132,19 @@ export interface CategoriesTable {
 export interface CategoryTagsTable {
   category_id: number;
   tag_slug: string;
+}
+
+/** 0007: a commit the store built and ingested, and the file it gave (docs/building.md). */
+export interface BuiltSourcesTable {
+  id: Id;
+  repository: string;
+  commit_sha: string;
+  tag: string | null;
+  builder: string;
+  committed_at: TimestampNullable;
+  file_id: number | null;
+  activity_id: number | null;
+  created_at: Generated<Date>;
 }
 
 /** 0004: the full-text document of each activity (kept by triggers; src/search). */
@@ -411,6 +426,7 @@ export interface Database {
   activity_categories: ActivityCategoriesTable;
   category_tags: CategoryTagsTable;
   activity_search: ActivitySearchTable;
+  built_sources: BuiltSourcesTable;
   search_words: SearchWordsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;
