@@ -147,6 +147,24 @@ export interface BuiltSourcesTable {
   created_at: Generated<Date>;
 }
 
+/** 0007: a build of an activity's source asked on the hub, run as a job. */
+export interface SourceBuildsTable {
+  id: Id;
+  activity_id: number;
+  requested_by: number | null;
+  repository: string;
+  state: ColumnType<'queued' | 'running' | 'done', 'queued' | 'running' | 'done' | undefined, 'queued' | 'running' | 'done'>;
+  outcome: 'built' | 'unchanged' | 'refused' | null;
+  codes: ColumnType<string[], string[] | undefined, string[]>;
+  tag: string | null;
+  commit_sha: string | null;
+  version: string | null;
+  file_status: string | null;
+  log: ColumnType<string, string | undefined, string>;
+  created_at: Generated<Date>;
+  finished_at: TimestampNullable;
+}
+
 /** 0004: the full-text document of each activity (kept by triggers; src/search). */
 export interface ActivitySearchTable {
   activity_id: number;
@@ -427,6 +445,7 @@ export interface Database {
   category_tags: CategoryTagsTable;
   activity_search: ActivitySearchTable;
   built_sources: BuiltSourcesTable;
+  source_builds: SourceBuildsTable;
   search_words: SearchWordsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;

@@ -5,6 +5,7 @@
 //   A file without a row was uploaded by its developer.
 // - activities.source_url: the git repository an activity's authors publish from (the hub's
 //   source setting; https or, for deployments and tests, a local path).
+// - source_builds: each "check now" build of an activity's source, with its outcome and log.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -25,11 +26,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index built_sources_activity_idx on built_sources (activity_id);
 
     alter table activities add column source_url text;
+
+    -- Builds from an activity's source asked on the hub ("check now"), run as jobs in the worker.
+    create table source_builds (
+      id bigserial primary key,
+      activity_id bigint not null references activities (id) on delete cascade,
+      requested_by bigint references users (id) on delete set null,
+      repository text not null,
+      -- queued, running, done
+      state text not null default 'queued',
+      -- built, unchanged, refused (when done)
+      outcome text,
+      codes text[] not null default '{}',
+      tag text,
+      commit_sha text,
+      version text,
+      file_status text,
+      log text not null default '',
+      created_at timestamptz not null default now(),
+      finished_at timestamptz
+    );
+    create index source_builds_activity_idx on source_builds (activity_id, id desc);
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop table if exists source_builds;
     alter table activities drop column if exists source_url;
     drop table if exists built_sources;
   `.execute(db);
