@@ -25,11 +25,16 @@ export async function requestSourceBuild(ctx: AppContext, viewer: Viewer, activi
   if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', 'There is no such activity.', { statusCode: 404 });
   if (!a.source_url) throw new AsloError('SOURCE_NOT_SET', 'Set the activity\'s source repository first.', { statusCode: 409 });
   if (a.status === 'disabled') throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
-  const waiting = await ctx.db.selectFrom('source_builds').select('id').where('activity_id', '=', activityId).where('state', '<>', 'done').executeTakeFirst();
+  return queueSourceBuild(ctx, activityId, a.source_url, actor.userId);
+}
+
+/** Queues a build of the source (one waiting build per activity: asking again returns it). */
+export async function queueSourceBuild(ctx: AppContext, activityId: number, repository: string, requestedBy: number | null): Promise<number> {
+  const waiting = await ctx.db.selectFrom('source_builds').select('id').where('activity_id', '=', activityId).where('state', '=', 'queued').executeTakeFirst();
   if (waiting) return Number(waiting.id);
   const row = await ctx.db
     .insertInto('source_builds')
-    .values({ activity_id: activityId, requested_by: actor.userId, repository: a.source_url })
+    .values({ activity_id: activityId, requested_by: requestedBy, repository })
     .returning('id')
     .executeTakeFirstOrThrow();
   const id = Number(row.id);

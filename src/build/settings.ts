@@ -1,5 +1,6 @@
 // Settings of an activity that concern building from git (docs/building.md): its legacy id
 // (administrators) and its source repository (authors).
+import { randomBytes } from 'node:crypto';
 import { resolve, isAbsolute } from 'node:path';
 import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
@@ -62,7 +63,9 @@ export async function setSourceUrl(ctx: AppContext, viewer: Viewer, activityId: 
   const url = checkSourceUrl(value, isAdmin(actor));
   const a = await activityById(ctx, activityId);
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('activities').set({ source_url: url, updated_at: new Date() }).where('id', '=', activityId).execute();
+    // The webhooks' secret is made with the first source and kept (forges are configured with it).
+    const secret = (await trx.selectFrom('activities').select('source_hook_secret').where('id', '=', activityId).executeTakeFirst())?.source_hook_secret ?? randomBytes(24).toString('hex');
+    await trx.updateTable('activities').set({ source_url: url, source_hook_secret: secret, updated_at: new Date() }).where('id', '=', activityId).execute();
     await audit(trx, { actor, action: 'activity.source', targetType: 'activity', targetId: a.bundle_id, details: { from: a.source_url, to: url } });
   });
   return url;

@@ -56,6 +56,8 @@ export interface ActivitiesTable {
   nomination_message: string | null;
   /** 0007: the git repository the authors publish from (docs/building.md). */
   source_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0007: the secret of the activity's release webhooks. */
+  source_hook_secret: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ActivityAuthorsTable {
@@ -163,6 +165,13 @@ export interface SourceBuildsTable {
   log: ColumnType<string, string | undefined, string>;
   created_at: Generated<Date>;
   finished_at: TimestampNullable;
+}
+
+/** 0007: webhook deliveries taken (replays are refused). */
+export interface HookDeliveriesTable {
+  key: string;
+  activity_id: number | null;
+  received_at: Generated<Date>;
 }
 
 /** 0004: the full-text document of each activity (kept by triggers; src/search). */
@@ -446,6 +455,7 @@ export interface Database {
   activity_search: ActivitySearchTable;
   built_sources: BuiltSourcesTable;
   source_builds: SourceBuildsTable;
+  hook_deliveries: HookDeliveriesTable;
   search_words: SearchWordsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;

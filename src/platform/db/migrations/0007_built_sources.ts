@@ -5,6 +5,7 @@
 //   A file without a row was uploaded by its developer.
 // - activities.source_url: the git repository an activity's authors publish from (the hub's
 //   source setting; https or, for deployments and tests, a local path).
+// - hook_deliveries and activities.source_hook_secret: release webhooks from forges.
 // - source_builds: each "check now" build of an activity's source, with its outcome and log.
 import { sql, type Kysely } from 'kysely';
 
@@ -26,6 +27,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index built_sources_activity_idx on built_sources (activity_id);
 
     alter table activities add column source_url text;
+    -- The secret of the activity's release webhooks (HMAC key, or GitLab's token).
+    alter table activities add column source_hook_secret text;
+
+    -- Webhook deliveries already taken (a delivery id, or the body's hash): a replay is refused.
+    create table hook_deliveries (
+      key text primary key,
+      activity_id bigint references activities (id) on delete cascade,
+      received_at timestamptz not null default now()
+    );
 
     -- Builds from an activity's source asked on the hub ("check now"), run as jobs in the worker.
     create table source_builds (
@@ -53,6 +63,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     drop table if exists source_builds;
+    drop table if exists hook_deliveries;
+    alter table activities drop column if exists source_hook_secret;
     alter table activities drop column if exists source_url;
     drop table if exists built_sources;
   `.execute(db);
