@@ -82,6 +82,12 @@ describe('publish from git on the hub', () => {
     const hub = await dev.browser.get(page());
     assert.ok(hub.body.includes('Check now'));
     assert.ok(hub.body.includes(`value="${repo}"`));
+    const secret = (await t.ctx.db.selectFrom('activities').select('source_hook_secret').where('id', '=', activityId).executeTakeFirstOrThrow()).source_hook_secret!;
+    assert.ok(hub.body.includes(`<code>${secret}</code>`), 'the webhook secret is shown to the authors');
+    assert.ok(hub.body.includes('/api/v1/hooks/github</code>'));
+    const stranger = await other.browser.get(page());
+    assert.equal(stranger.statusCode, 403);
+    assert.ok(!stranger.body.includes(secret));
   });
 
   test('check now builds the newest tag in the worker as a new version, pending review; log on the hub; authors mailed', async () => {

@@ -21,12 +21,13 @@ function buildLine(c: PageCtx, b: Builds[number]): string {
 }
 
 /** The section of the activity's hub page; the builds are loaded by the caller. */
-export function sourceSection(c: PageCtx, a: { id: number; source_url: string | null; legacy_id: number | null }, actor: Actor, builds: Builds): SafeHtml {
+export function sourceSection(c: PageCtx, a: { id: number; source_url: string | null; legacy_id: number | null; source_hook_secret: string | null }, actor: Actor, builds: Builds, baseUrl: string): SafeHtml {
   const l = c.l;
   return html`<section aria-labelledby="source"><h2 id="source">${l.t('Source repository')}</h2>
 <p>${l.t('The store can build new versions itself from the newest tag of this git repository, without running anything from it.')}</p>
 ${postForm(`/developers/activities/${a.id}/source`, c.csrf, html`${input('source_url', l.t('Repository URL (https://)'), { value: a.source_url ?? '' })}${submit(l.t('Save'))}`)}
 ${a.source_url ? postForm(`/developers/activities/${a.id}/source/check`, c.csrf, submit(l.t('Check now'))) : ''}
+${a.source_url && a.source_hook_secret ? html`<p>${l.t('Release on tag: add a webhook (push or tag events, JSON) at your forge with the URL for it and this secret.')}</p><ul>${(['github', 'gitlab', 'gitea'] as const).map((f) => html`<li><code>${baseUrl}/api/v1/hooks/${f}</code></li>`)}</ul><p><code>${a.source_hook_secret}</code></p>` : ''}
 ${builds.length ? html`<ol class="builds">${builds.map((b) => html`<li><strong>${buildLine(c, b)}</strong> <small>${when(b.created_at)}</small>${b.log ? html`<pre>${b.log}</pre>` : ''}</li>`)}</ol>` : ''}
 ${isAdmin(actor) ? postForm(`/admin/activities/${a.id}/legacy-id`, c.csrf, html`${input('legacy_id', l.t('Legacy id (the number in links to the old store)'), { value: a.legacy_id === null ? '' : String(a.legacy_id) })}${input('reason', l.t('Reason'), { required: true })}${submit(l.t('Set the legacy id'))}`) : ''}
 </section>`;
