@@ -129,6 +129,15 @@ describe('publish from git on the hub', () => {
     assert.equal((await t.ctx.db.selectFrom('versions').select('id').where('activity_id', '=', activityId).execute()).length, 2);
   });
 
+  test("a trusted activity's built version is public at once", async () => {
+    await t.ctx.db.updateTable('activities').set({ trusted: true }).where('id', '=', activityId).execute();
+    tag('5', 'v5');
+    const b = await checkNow();
+    assert.deepEqual([b.outcome, b.version, b.file_status], ['built', '5', 'public']);
+    const res = await t.app.inject({ method: 'GET', url: `/en/activity/${BUNDLE}` });
+    assert.ok(res.body.includes(`Built from ${repo} at v5`), 'the activity page names the source');
+  });
+
   test('an unreachable source is refused with the git code', async () => {
     await t.ctx.db.updateTable('activities').set({ source_url: join(work, 'gone') }).where('id', '=', activityId).execute();
     const b = await checkNow();
