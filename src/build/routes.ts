@@ -150,6 +150,8 @@ export async function buildRoutes(app: FastifyInstance): Promise<void> {
       const key = `${forge}:${deliveryOf(forge, req.headers) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`}`;
       const fresh = await app.ctx.db.insertInto('hook_deliveries').values({ key, activity_id: matched.id }).onConflict((oc) => oc.column('key').doNothing()).returning('key').executeTakeFirst();
       if (!fresh) throw new AsloError('HOOK_REPLAYED', 'This delivery was received before.', { statusCode: 409 });
+      // Deliveries are remembered for 90 days (a replay after that can only queue a build of the newest tag).
+      await app.ctx.db.deleteFrom('hook_deliveries').where('received_at', '<', new Date(Date.now() - 90 * 86400_000)).execute();
       const event = eventOf(forge, req.headers);
       const tag = pushedTag(forge, event, body);
       if (!tag) return reply.status(200).send({ queued: false, reason: event === 'ping' ? 'ping' : 'not a tag push' });
