@@ -121,6 +121,20 @@ describe('importGit against the catalog', () => {
     assert.deepEqual(rec, [{ tag: null, commit_sha: head }]);
   });
 
+  test('a repository URL is listed with ls-remote, fetched shallow and recorded by its URL', async () => {
+    const repo = dir('remote-activity');
+    const commits = repoWithTags(repo, 'org.test.ImportRemote', 'Remote', ['1', '2']);
+    const url = `file://${repo}`;
+    const r = await importGit(t.ctx, { repositories: [url], select: { kind: 'all' } });
+    assert.deepEqual(r.rows.map((x) => [x.ref, x.outcome]), [['v1', 'built'], ['v2', 'built']]);
+    const rec = await t.ctx.db.selectFrom('built_sources').select(['repository', 'commit_sha']).where('repository', '=', url).orderBy('tag').execute();
+    assert.deepEqual(rec.map((x) => x.commit_sha), commits);
+    const again = await importGit(t.ctx, { repositories: [url], select: { kind: 'all' } });
+    assert.equal(again.unchanged, 2);
+    const gone = await importGit(t.ctx, { repositories: [`file://${join(work, 'nowhere')}`] });
+    assert.deepEqual(gone.rows.map((x) => [x.outcome, x.codes]), [['refused', ['BUILD_GIT_UNREACHABLE']]]);
+  });
+
   test('refusals carry codes and leave the catalog unchanged', async () => {
     const broken = dir('broken');
     makeRepo(broken, { ...files('org.test.ImportBroken', 'Broken', '1'), 'activity/activity.info': '[Activity]\nname = Broken\n' }, { tag: 'v1' });
