@@ -157,6 +157,25 @@ describe('importGit against the catalog', () => {
     assert.equal((await t.ctx.db.selectFrom('built_sources').select('id').where('repository', '=', clash).execute()).length, 0);
   });
 
+  test('legacy ids from --legacy-id or a <number>-activity name; old URLs lead to the activity; a taken id is refused', async () => {
+    const named = dir('4100-activity');
+    repoWithTags(named, 'org.test.ImportLegacy', 'Legacy', ['1']);
+    let r = await importGit(t.ctx, { repositories: [named], status: 'public' });
+    assert.equal(r.built, 1);
+    const id = async (b: string) => (await t.ctx.db.selectFrom('activities').select('legacy_id').where('bundle_id', '=', b).executeTakeFirstOrThrow()).legacy_id;
+    assert.equal(await id('org.test.ImportLegacy'), 4100);
+    const res = await t.app.inject({ method: 'GET', url: '/en/sugar/addon/4100' });
+    assert.deepEqual([res.statusCode, res.headers.location], [301, '/en/activity/org.test.ImportLegacy']);
+
+    const plain = dir('plain');
+    repoWithTags(plain, 'org.test.ImportLegacy2', 'Legacy Two', ['1']);
+    r = await importGit(t.ctx, { repositories: [plain], legacyId: 4100 });
+    assert.deepEqual(r.rows.map((x) => [x.outcome, x.codes]), [['refused', ['IMPORT_LEGACY_ID_TAKEN']]]);
+    r = await importGit(t.ctx, { repositories: [plain], legacyId: 4101 });
+    assert.equal(r.built, 1);
+    assert.equal(await id('org.test.ImportLegacy2'), 4101);
+  });
+
   test('a list file (comments, relative paths) and a folder of repositories', () => {
     const folder = join(work, 'folder');
     makeRepo(join(folder, 'b-activity'), files('org.test.B', 'B', '1'));
