@@ -43,11 +43,21 @@ export function formatSummary(s: ImportSummary): string[] {
   return out;
 }
 
-/** The command's work, given the app context: progress on stderr, the table on stdout; the exit status. */
-export async function runImportGit(ctx: AppContext, args: string[], opts: ImportGitCliOptions): Promise<number> {
+export interface CommandIo {
+  /** A line of the result (stdout). */
+  out(line: string): void;
+  /** A line of progress (stderr). */
+  err(line: string): void;
+}
+
+/**
+ * The command's work, given the app context (however it was opened): progress to io.err, the
+ * table to io.out; returns the exit status.
+ */
+export async function runImportGit(ctx: AppContext, args: string[], opts: ImportGitCliOptions, io: CommandIo = { out: say, err: warn }): Promise<number> {
   const p = parseImportGitArgs(args, opts);
-  const summary = await importGit(ctx, { ...p, actorLabel: 'cli:import-git', onProgress: (line) => warn(line) });
-  for (const line of formatSummary(summary)) say(line);
+  const summary = await importGit(ctx, { ...p, actorLabel: 'cli:import-git', onProgress: (line) => io.err(line) });
+  for (const line of formatSummary(summary)) io.out(line);
   return summary.refused > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
