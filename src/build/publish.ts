@@ -126,9 +126,11 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
       result.codes = [err.code];
       log.push(`refused [${err.code}]: ${err.message}`);
     } else {
-      // Not a refusal: the job is retried; the build stays queued.
-      await ctx.db.updateTable('source_builds').set({ state: 'queued', log: [...log, `error: ${(err as Error).message}`].join('\n') }).where('id', '=', buildId).execute();
-      throw err;
+      // Not a refusal (a bug, or the database failing): recorded as such, so the activity is not
+      // left with a build that never ends; the authors may ask again. If even this write fails,
+      // the job fails and is retried.
+      result.codes = ['BUILD_INTERNAL_ERROR'];
+      log.push(`error [BUILD_INTERNAL_ERROR]: ${(err as Error).message}`);
     }
   } finally {
     await rm(outDir, { recursive: true, force: true });

@@ -138,6 +138,24 @@ describe('publish from git on the hub', () => {
     assert.ok(res.body.includes(`Built from ${repo} at v5`), 'the activity page names the source');
   });
 
+  test('an unexpected failure ends the build with a code instead of leaving it waiting', async () => {
+    tag('6', 'v6');
+    const files = t.ctx.files as unknown as { stage: (...a: unknown[]) => Promise<unknown> };
+    const stage = files.stage;
+    files.stage = async () => {
+      throw new Error('disk gone');
+    };
+    try {
+      const b = await checkNow();
+      assert.deepEqual([b.state, b.outcome, b.codes], ['done', 'refused', ['BUILD_INTERNAL_ERROR']]);
+      assert.match(b.log, /disk gone/);
+    } finally {
+      files.stage = stage;
+    }
+    const b = await checkNow();
+    assert.deepEqual([b.outcome, b.version], ['built', '6']);
+  });
+
   test('an unreachable source is refused with the git code', async () => {
     await t.ctx.db.updateTable('activities').set({ source_url: join(work, 'gone') }).where('id', '=', activityId).execute();
     const b = await checkNow();
