@@ -18,6 +18,7 @@ import { updateRoutes } from './updates/routes.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
+import { buildRoutes } from './build/routes.js';
 import { DownloadService } from './downloads/service.js';
 import { DownloadFastPath, fastPathServerFactory } from './downloads/fast-path.js';
 import { mirrorAdminRoutes } from './mirrors/admin.js';
@@ -168,5 +169,6 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(downloadStatsRoutes);
   await app.register(webRoutes);
   await app.register(hubRoutes);
+  await app.register(buildRoutes); // publishing from git: source API, release webhooks (src/build/routes.ts)
   return app;
 }

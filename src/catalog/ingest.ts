@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import {
   inspectBundle,
   sugarVersionSortKey,
@@ -40,10 +40,23 @@ export interface IngestOptions {
   releaseNotes?: string | null;
   legacy?: { activityId?: number; versionId?: number; fileId?: number };
   /**
+   * The bundle was built by the store from this commit (src/build): recorded in built_sources in
+   * the same transaction as the file, as the provenance the activity page shows.
+   */
+  builtFrom?: BuiltFrom;
+  /**
    * Extra checks on the staged upload (the uploader's scan for API tokens left in the bundle),
    * run on every readable upload, accepted or not; the issues it returns are added as warnings.
    */
   inspectStaged?: (tempPath: string, bundleId: string | null) => Promise<BundleIssue[]>;
+}
+
+export interface BuiltFrom {
+  repository: string;
+  commit: string;
+  tag: string | null;
+  builder: string;
+  committedAt: string | null;
 }
 
 export interface IngestResult {
@@ -117,6 +130,7 @@ export class IngestService {
         if (opts.actorUserId && !(existing.status === 'public' && existing.activityStatus === 'public') && !(await mayKnowVersion(this.ctx, opts.actorUserId, existing.activityId))) {
           return { ...base, outcome: 'rejected', errors: [issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`, { bundle_id: meta.bundle_id })] };
         }
+        if (opts.builtFrom) await recordBuiltSource(this.ctx.db, opts.builtFrom, existing.fileId, existing.activityId);
         return { ...base, outcome: 'unchanged', errors: [], activityId: existing.activityId, versionId: existing.versionId, fileId: existing.fileId, fileStatus: existing.status, activityStatus: existing.activityStatus };
       }
 
@@ -298,6 +312,8 @@ export class IngestService {
       .returning('id')
       .executeTakeFirstOrThrow();
 
+    if (opts.builtFrom) await recordBuiltSource(trx, opts.builtFrom, file.id, activity.id);
+
     // The newest version's bundle texts, tags and icon describe the activity.
     const newest = await trx
       .selectFrom('versions')
@@ -411,6 +427,15 @@ async function mayKnowVersion(ctx: AppContext, userId: number, activityId: numbe
 
 /** The unique keys two uploads of one activity version can race for, and nothing else. */
 const RACE_CONSTRAINTS = new Set(['activities_bundle_id_key', 'versions_activity_id_version_normalized_key', 'files_sha256_key', 'files_repo_path_key']);
+
+/** Remembers that the store built this commit into this file (once per repository and commit). */
+async function recordBuiltSource(db: Kysely<Database>, b: BuiltFrom, fileId: number, activityId: number): Promise<void> {
+  await db
+    .insertInto('built_sources')
+    .values({ repository: b.repository, commit_sha: b.commit, tag: b.tag, builder: b.builder, committed_at: b.committedAt, file_id: fileId, activity_id: activityId })
+    .onConflict((oc) => oc.columns(['repository', 'commit_sha']).doUpdateSet({ tag: b.tag, file_id: fileId, activity_id: activityId }))
+    .execute();
+}
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';

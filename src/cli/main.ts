@@ -20,6 +20,7 @@ import { registerMirror } from './commands/mirror.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerBuild } from './commands/build.js';
+import { registerImportGit } from './commands/import-git.js';
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerBuild(program);
   registerToken(program);
+  registerImportGit(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -5,6 +5,8 @@ import type { AppContext } from '../platform/context.js';
 import { JobRunner, type RunnerOptions } from '../platform/jobs/index.js';
 import { PUBLISH_QUEUE, publishFile, type PublishHooks } from './repo.js';
 import { MirrorChecker } from '../mirrors/checks.js';
+import { registerSourceBuilds } from '../build/publish.js';
+import { Mailer } from '../mail/mailer.js';
 
 export interface DownloadWorker {
   runner: JobRunner;
@@ -30,5 +32,6 @@ export function createDownloadWorker(ctx: AppContext, opts: RunnerOptions = {}):
     await publishFile(ctx, fileId, { hooks });
   });
   checker.register(runner);
+  registerSourceBuilds(ctx, runner, { mailer: new Mailer(ctx.config, ctx.secrets) }); // builds of activities' sources (src/build/publish.ts)
   return { runner, checker, hooks };
 }

@@ -10,6 +10,7 @@ import * as m0004s from './migrations/0004_web_search.js';
 import * as m0004i from './migrations/0004_web_listing_indexes.js';
 import * as m0005 from './migrations/0005_downloads_mirrors.js';
 import * as m0006r from './migrations/0006_review_authorship.js';
+import * as m0007b from './migrations/0007_built_sources.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_web_listing_indexes': m0004i,
   '0005_downloads_mirrors': m0005,
   '0006_review_authorship': m0006r,
+  '0007_built_sources': m0007b,
 };
 
 class StaticProvider implements MigrationProvider {

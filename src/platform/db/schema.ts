@@ -54,6 +54,10 @@ export interface ActivitiesTable {
   admin_review: Generated<boolean>;
   /** 0003: the authors' message when they nominated the activity. */
   nomination_message: string | null;
+  /** 0007: the git repository the authors publish from (docs/building.md). */
+  source_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0007: the secret of the activity's release webhooks. */
+  source_hook_secret: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ActivityAuthorsTable {
@@ -130,6 +134,44 @@ export interface CategoriesTable {
 export interface CategoryTagsTable {
   category_id: number;
   tag_slug: string;
+}
+
+/** 0007: a commit the store built and ingested, and the file it gave (docs/building.md). */
+export interface BuiltSourcesTable {
+  id: Id;
+  repository: string;
+  commit_sha: string;
+  tag: string | null;
+  builder: string;
+  committed_at: TimestampNullable;
+  file_id: number | null;
+  activity_id: number | null;
+  created_at: Generated<Date>;
+}
+
+/** 0007: a build of an activity's source asked on the hub, run as a job. */
+export interface SourceBuildsTable {
+  id: Id;
+  activity_id: number;
+  requested_by: number | null;
+  repository: string;
+  state: ColumnType<'queued' | 'running' | 'done', 'queued' | 'running' | 'done' | undefined, 'queued' | 'running' | 'done'>;
+  outcome: 'built' | 'unchanged' | 'refused' | null;
+  codes: ColumnType<string[], string[] | undefined, string[]>;
+  tag: string | null;
+  commit_sha: string | null;
+  version: string | null;
+  file_status: string | null;
+  log: ColumnType<string, string | undefined, string>;
+  created_at: Generated<Date>;
+  finished_at: TimestampNullable;
+}
+
+/** 0007: webhook deliveries taken (replays are refused). */
+export interface HookDeliveriesTable {
+  key: string;
+  activity_id: number | null;
+  received_at: Generated<Date>;
 }
 
 /** 0004: the full-text document of each activity (kept by triggers; src/search). */
@@ -411,6 +453,9 @@ export interface Database {
   activity_categories: ActivityCategoriesTable;
   category_tags: CategoryTagsTable;
   activity_search: ActivitySearchTable;
+  built_sources: BuiltSourcesTable;
+  source_builds: SourceBuildsTable;
+  hook_deliveries: HookDeliveriesTable;
   search_words: SearchWordsTable;
   tags: TagsTable;
   activity_tags: ActivityTagsTable;

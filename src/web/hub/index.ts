@@ -6,6 +6,7 @@ import { developerPages } from './developers.js';
 import { editorPages } from './editors.js';
 import { ratingPages } from './ratings.js';
 import { statsPages } from './stats.js';
+import { sourcePages } from './sources.js';
 
 export async function hubRoutes(app: FastifyInstance): Promise<void> {
   installHtmlErrors(app);
@@ -14,4 +15,5 @@ export async function hubRoutes(app: FastifyInstance): Promise<void> {
   await app.register(editorPages);
   await app.register(ratingPages);
   await app.register(statsPages);
+  await app.register(sourcePages);
 }

@@ -11,6 +11,7 @@ import type { ActivityDetail, VersionView } from '../../catalog/service.js';
 import type { Translator } from '../i18n.js';
 import { notFound } from '../../platform/errors.js';
 import { slugify } from '../../catalog/ingest.js';
+import { fileSources, provenanceLine, type FileSource } from '../provenance.js';
 
 const DOWNLOAD_ICON = raw('<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 2v11M5 8.5l5 5 5-5M3 17h14" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>');
 
@@ -56,7 +57,7 @@ function downloadBox(p: Page, a: ActivityDetail, all: Offer[]): SafeHtml {
   return html`<div class="get">${button(pick)}<p class="note ok">${l.t('Works with your Sugar {version}.', { version: sugar })}</p>${older}</div>`;
 }
 
-function versionItem(p: Page, o: Offer, headingLevel: 'h2' | 'h3'): SafeHtml {
+function versionItem(p: Page, o: Offer, headingLevel: 'h2' | 'h3', sources: Map<number, FileSource>): SafeHtml {
   const { l } = p;
   const v = o.version;
   const off = o.compat.compatible === false;
@@ -65,20 +66,21 @@ function versionItem(p: Page, o: Offer, headingLevel: 'h2' | 'h3'): SafeHtml {
 ${v.release_notes ? html`<p>${v.release_notes}</p>` : ''}
 <p class="meta"><span>${sugarRangeText(l, o.compat.min, o.compat.max)}</span><span>${runtimeLabel(l, v.runtime)}</span>${v.licenses.length ? html`<span>${v.licenses.join(', ')}</span>` : ''}</p>
 ${off && p.sugar ? html`<p class="note">${incompatibleReason(l, o, p.sugar.version)}</p>` : ''}
-<p>${v.files.map((f) => html`<a href="${fileHref(p, f)}" type="${f.content_type}">${l.t('Download {file}', { file: f.file_name })}</a> <span class="meta">(${formatSize(l, f.size)})</span> `)}</p></li>`;
+<p>${v.files.map((f) => html`<a href="${fileHref(p, f)}" type="${f.content_type}">${l.t('Download {file}', { file: f.file_name })}</a> <span class="meta">(${formatSize(l, f.size)})</span> `)}</p>
+${v.files[0] ? provenanceLine(l, sources.get(v.files[0].id)) : ''}</li>`;
 }
 
 async function load(p: Page, bundleId: string) {
   const row = await p.app.store.activityRow(bundleId);
   if (!row) throw notFound('ACTIVITY_NOT_FOUND', p.l.t('There is no public activity "{id}" here.', { id: bundleId }));
-  const [a, versions] = await Promise.all([p.app.services.catalog.getActivity(bundleId, p.locale), p.app.services.catalog.listVersions(bundleId)]);
+  const [a, versions, sources] = await Promise.all([p.app.services.catalog.getActivity(bundleId, p.locale), p.app.services.catalog.listVersions(bundleId), fileSources(p.app.ctx, row.id)]);
   p.usedUserAgent = true;
-  return { row, a, all: offers(p, versions) };
+  return { row, a, all: offers(p, versions), sources };
 }
 
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
-  const { row, a, all } = await load(p, bundleId);
+  const { row, a, all, sources } = await load(p, bundleId);
   const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([app.store.activityExtras(row.id, p.locale), app.store.categories(p.locale)]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));
@@ -110,7 +112,7 @@ ${shots.length ? html`<section aria-labelledby="shots-h"><h2 id="shots-h" class=
 <section aria-labelledby="about-h" class="prose"><h2 id="about-h">${l.t('About this activity')}</h2>${description}
 ${a.tags.length ? html`<ul class="tags" aria-label="${l.t('Tags')}">${a.tags.map((t) => html`<li><a href="${lp(`/tag/${encodeURIComponent(slugify(t))}`)}">${t}</a></li>`)}</ul>` : ''}</section>
 <section aria-labelledby="versions-h" class="aside-block"><div class="section-head"><h2 id="versions-h">${l.t('Versions')}</h2>${all.length > recent.length ? html`<a href="${lp(`/activity/${encodeURIComponent(a.bundle_id)}/versions`)}">${l.t('All {count} versions', { count: l.number(all.length) })}</a>` : ''}</div>
-<ul class="versions">${recent.map((o) => versionItem(p, o, 'h3'))}</ul></section>
+<ul class="versions">${recent.map((o) => versionItem(p, o, 'h3', sources))}</ul></section>
 </div>
 <aside aria-label="${l.t('Download')}">${downloadBox(p, a, all)}
 <section class="aside-block" aria-labelledby="facts-h"><h2 id="facts-h" class="h3">${l.t('Details')}</h2>${facts}</section>
@@ -121,10 +123,10 @@ ${collections.length ? html`<section class="aside-block" aria-labelledby="coll-h
 
 export async function versionsPage(p: Page, bundleId: string) {
   const { l } = p;
-  const { a, all } = await load(p, bundleId);
+  const { a, all, sources } = await load(p, bundleId);
   const lp = (path: string) => localePath(p.locale, path);
   const main = html`${breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, { label: a.name, href: activityPath(p.locale, a.bundle_id) }, { label: l.t('Versions') }])}
 <div class="head">${iconImg(a, 64, { lazy: false })}<div><h1>${l.t('All versions of {name}', { name: a.name })}</h1>${p.sugar ? html`<p class="byline">${l.t('Versions that do not work with your Sugar {version} are marked.', { version: p.sugar.version })}</p>` : ''}</div></div>
-<ul class="versions">${all.map((o) => versionItem(p, o, 'h2'))}</ul>`;
+<ul class="versions">${all.map((o) => versionItem(p, o, 'h2', sources))}</ul>`;
   return sendPage(p, { title: l.t('All versions of {name}', { name: a.name }), main });
 }

@@ -1,0 +1,62 @@
+// Where each file of an activity came from, for the activity page: "Built from <repository> at
+// <tag> (<commit>)" with a link to that exact source for bundles the store built from git
+// (built_sources, docs/building.md), "Uploaded by the developer" for the others.
+import { html, type SafeHtml } from './html.js';
+import type { Translator } from './i18n.js';
+import type { AppContext } from '../platform/context.js';
+
+export interface FileSource {
+  repository: string;
+  commit: string;
+  tag: string | null;
+}
+
+/** The recorded sources of an activity's built files, by file id (cached with the catalog). */
+export async function fileSources(ctx: AppContext, activityId: number): Promise<Map<number, FileSource>> {
+  const rows = await ctx.cache.getOrLoad('catalog', `sources:${activityId}`, () =>
+    ctx.db
+      .selectFrom('built_sources')
+      .select(['file_id', 'repository', 'commit_sha', 'tag'])
+      .where('activity_id', '=', activityId)
+      .where('file_id', 'is not', null)
+      .execute()
+      .then((r) => r.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }))),
+  );
+  return new Map(rows.map((r) => [r.file_id, { repository: r.repository, commit: r.commit, tag: r.tag }]));
+}
+
+/**
+ * A browsable link to the repository at that commit: the forge's own page for GitHub, GitLab,
+ * Gitea/Forgejo/Codeberg and Bitbucket; the repository URL for other web hosts; none for local
+ * paths and git:// URLs.
+ */
+export function sourceLink(repository: string, commit: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(repository);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  u.username = '';
+  u.password = '';
+  const base = u.toString().replace(/\/+$/, '').replace(/\.git$/, '');
+  const host = u.hostname.toLowerCase();
+  const sha = encodeURIComponent(commit);
+  if (host === 'github.com' || host.endsWith('.github.com')) return `${base}/tree/${sha}`;
+  if (host.includes('gitlab')) return `${base}/-/tree/${sha}`;
+  if (host === 'bitbucket.org') return `${base}/src/${sha}`;
+  if (host === 'codeberg.org' || host.includes('gitea') || host.includes('forgejo')) return `${base}/src/commit/${sha}`;
+  return base;
+}
+
+/** The line under a version: how its file got into the store. */
+export function provenanceLine(l: Translator, source: FileSource | undefined): SafeHtml {
+  if (!source) return html`<p class="meta provenance">${l.t('Uploaded by the developer')}</p>`;
+  const params = { repository: source.repository, tag: source.tag ?? '', commit: source.commit.slice(0, 12) };
+  const text = source.tag ? l.t('Built from {repository} at {tag} ({commit})', params) : l.t('Built from {repository} ({commit})', params);
+  const link = sourceLink(source.repository, source.commit);
+  return link
+    ? html`<p class="meta provenance"><a href="${link}" rel="nofollow noopener" title="${source.commit}">${text}</a></p>`
+    : html`<p class="meta provenance"><span title="${source.commit}">${text}</span></p>`;
+}
