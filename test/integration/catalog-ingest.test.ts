@@ -225,8 +225,12 @@ describe('ingest and catalog read API', () => {
     assert.equal(missing.json().error.code, 'ACTIVITY_NOT_FOUND');
     const noFile = await t.app.inject({ url: '/api/v1/files/999999' });
     assert.equal(noFile.statusCode, 404);
-    const badFile = await t.app.inject({ url: '/api/v1/files/abc' });
-    assert.equal(badFile.statusCode, 400);
+    // A path id that is not a file id (not a number, or out of range) names no file: 404.
+    for (const id of ['abc', '-1', '99999999999999999999']) {
+      const badFile = await t.app.inject({ url: `/api/v1/files/${id}` });
+      assert.equal(badFile.statusCode, 404, id);
+      assert.ok(badFile.json().error.code, id);
+    }
   });
 
   it('hides sandbox activities from the public API', async () => {
