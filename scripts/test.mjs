@@ -27,6 +27,15 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// One migrated template database for the whole run (test/helpers/template.ts), built here before
+// the test processes start, which then copy it instead of migrating a database each.
+if (files.some((f) => f.startsWith('test/integration/') || f.startsWith('test/browser/'))) {
+  const built = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/template.ts'], { stdio: 'inherit', cwd: root, env: process.env });
+  if (built.status !== 0) {
+    console.error('could not build the template test database');
+    process.exit(built.status ?? 1);
+  }
+}
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
