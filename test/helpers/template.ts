@@ -121,7 +121,16 @@ async function buildPgTemplate(serverUrl: string): Promise<string> {
       } finally {
         await database.close();
       }
-      await admin.query(`alter database ${building} rename to ${name}`);
+      // A closed connection's server process may take a moment to leave; the rename needs it gone.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.query(`alter database ${building} rename to ${name}`);
+          break;
+        } catch (err) {
+          if (attempt >= 50 || (err as { code?: string }).code !== '55006') throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     }
     return name;
   } finally {
