@@ -68,6 +68,8 @@ const children = new Set();
 function runFile(file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    // One line when a file starts, so a file that hangs can be named from the log.
+    process.stdout.write(`▷ ${file}\n`);
     const child = spawn(process.execPath, ['--import', 'tsx', '--test-reporter=spec', file], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },
