@@ -77,7 +77,13 @@ export async function requireAuthor(db: Q, viewer: Viewer, activityId: number, o
     if (!exists) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the id ${activityId}.`, { statusCode: 404 });
     return actor;
   }
-  const role = await authorRole(db, activityId, actor.userId);
+  return requireAuthorRole(actor, await authorRole(db, activityId, actor.userId), opts);
+}
+
+/** requireAuthor's decision once the actor's role on the activity (null: not an author) is known. */
+export function requireAuthorRole(viewer: Viewer, role: 'owner' | 'developer' | null, opts: { owner?: boolean; orAdmin?: boolean } = {}): Actor {
+  const actor = requireActor(viewer);
+  if (opts.orAdmin && isAdmin(actor)) return actor;
   if (!role) throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity may do this.', { statusCode: 403 });
   if (opts.owner && role !== 'owner') throw new AsloError('FORBIDDEN_NOT_OWNER', 'Only an owner of this activity may do this.', { statusCode: 403 });
   return actor;
@@ -87,5 +93,11 @@ export async function requireAuthor(db: Q, viewer: Viewer, activityId: number, o
 export async function canSeeHidden(db: Q, viewer: Viewer, activityId: number): Promise<boolean> {
   if (!viewer) return false;
   if (isEditor(viewer)) return true;
-  return (await authorRole(db, activityId, viewer.userId)) !== null;
+  return seesHidden(viewer, await authorRole(db, activityId, viewer.userId));
+}
+
+/** canSeeHidden's decision once the viewer's role on the activity (null: not an author) is known. */
+export function seesHidden(viewer: Viewer, role: 'owner' | 'developer' | null): boolean {
+  if (!viewer) return false;
+  return isEditor(viewer) || role !== null;
 }

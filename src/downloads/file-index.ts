@@ -14,6 +14,7 @@
 // unhealthy: the redirector then lets the origin serve.
 import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
+import type { AsloConfig } from '../platform/config.js';
 import type { MirrorRow } from '../platform/db/schema.js';
 import type { Cidr } from '../geo/ip.js';
 import { mirrorInfo, type MirrorInfo } from '../mirrors/model.js';
@@ -164,12 +165,33 @@ function sameMirror(a: MirrorInfo, b: MirrorInfo): boolean {
   );
 }
 
+/** A file's plan: the mirrors (with a slot) verified to hold it, and its URL on each of their bases. */
+export function planOf(f: { id: number; encodedPath: string }, set: Set<number> | undefined, mirrors: MirrorSlots): Plan | null {
+  if (!set || set.size === 0) return null;
+  const slots = new Int32Array(set.size);
+  const pair = new Int32Array(set.size);
+  const http: (string | null)[] = [];
+  const https: (string | null)[] = [];
+  let n = 0;
+  for (const mirrorId of set) {
+    const s = mirrors.slot(mirrorId);
+    const m = s === undefined ? null : mirrors.mirror[s];
+    if (s === undefined || !m) continue;
+    slots[n] = s;
+    pair[n] = fmix(mirrorId * 31 + f.id);
+    http.push(m.httpUrl ? `${m.httpUrl}/${f.encodedPath}` : null);
+    https.push(m.httpsUrl ? `${m.httpsUrl}/${f.encodedPath}` : null);
+    n++;
+  }
+  return n ? { n, slots, pair, http, https } : null;
+}
+
 const FULL_RELOAD_MS = 30 * 60_000;
 /** Re-read this much before the last look: transactions that committed late. */
 const OVERLAP_MS = 10_000;
 const RETRY_MS = 1000;
 
-type FileRow = {
+export type FileRow = {
   id: number;
   size: number | string;
   sha256: string;
@@ -186,6 +208,37 @@ type FileRow = {
   activity_status: string;
   activity_id: number;
 };
+
+/** What the index holds of a file row: null unless the file and its activity are public and published in the repo tree. */
+export function indexedFileOf(r: FileRow, config: AsloConfig): IndexedFile | null {
+  if (r.status !== 'public' || r.activity_status !== 'public' || !r.repo_path || !r.published_at) return null;
+  const sha256b64 = Buffer.from(r.sha256, 'hex').toString('base64');
+  const encodedPath = r.repo_path.split('/').map(encodeURIComponent).join('/');
+  const f: IndexedFile = {
+    id: r.id,
+    activityId: r.activity_id,
+    size: Number(r.size),
+    sha256: r.sha256,
+    sha1: r.sha1,
+    md5: r.md5,
+    fileName: r.file_name,
+    repoPath: r.repo_path,
+    storageKey: r.storage_key,
+    createdAt: new Date(r.created_at),
+    publishedAt: new Date(r.published_at),
+    pieceLength: r.piece_length,
+    pieceHashes: Buffer.from(r.piece_hashes),
+    etag: `"${r.sha256}"`,
+    reprDigest: `sha-256=:${sha256b64}:`,
+    legacyDigest: `SHA-256=${sha256b64}`,
+    describedBy: `<${repoUrl(config, r.repo_path)}.meta4>; rel=describedby; type="${METALINK_TYPE}"`,
+    encodedPath,
+    requestPath: `/repo/${encodedPath}`,
+    fileMix: fmix(r.id + 0x9e3779b9),
+    plan: null,
+  };
+  return f;
+}
 
 export class DownloadIndex {
   readonly byId = new Map<number, IndexedFile>();
@@ -385,32 +438,8 @@ export class DownloadIndex {
 
   private addFile(r: FileRow): IndexedFile | null {
     this.removeFile(r.id);
-    if (r.status !== 'public' || r.activity_status !== 'public' || !r.repo_path || !r.published_at) return null;
-    const sha256b64 = Buffer.from(r.sha256, 'hex').toString('base64');
-    const encodedPath = r.repo_path.split('/').map(encodeURIComponent).join('/');
-    const f: IndexedFile = {
-      id: r.id,
-      activityId: r.activity_id,
-      size: Number(r.size),
-      sha256: r.sha256,
-      sha1: r.sha1,
-      md5: r.md5,
-      fileName: r.file_name,
-      repoPath: r.repo_path,
-      storageKey: r.storage_key,
-      createdAt: new Date(r.created_at),
-      publishedAt: new Date(r.published_at),
-      pieceLength: r.piece_length,
-      pieceHashes: Buffer.from(r.piece_hashes),
-      etag: `"${r.sha256}"`,
-      reprDigest: `sha-256=:${sha256b64}:`,
-      legacyDigest: `SHA-256=${sha256b64}`,
-      describedBy: `<${repoUrl(this.ctx.config, r.repo_path)}.meta4>; rel=describedby; type="${METALINK_TYPE}"`,
-      encodedPath,
-      requestPath: `/repo/${encodedPath}`,
-      fileMix: fmix(r.id + 0x9e3779b9),
-      plan: null,
-    };
+    const f = indexedFileOf(r, this.ctx.config);
+    if (!f) return null;
     this.byId.set(f.id, f);
     this.byPath.set(f.repoPath, f);
     this.byUrl.set(f.requestPath, f);
@@ -419,27 +448,7 @@ export class DownloadIndex {
 
   /** (Re)build a file's plan from its evidence and the mirrors' bases. */
   buildPlan(f: IndexedFile): void {
-    const set = this.verified.get(f.id);
-    if (!set || set.size === 0) {
-      f.plan = null;
-      return;
-    }
-    const slots = new Int32Array(set.size);
-    const pair = new Int32Array(set.size);
-    const http: (string | null)[] = [];
-    const https: (string | null)[] = [];
-    let n = 0;
-    for (const mirrorId of set) {
-      const s = this.slots.slot(mirrorId);
-      const m = s === undefined ? null : this.slots.mirror[s];
-      if (s === undefined || !m) continue;
-      slots[n] = s;
-      pair[n] = fmix(mirrorId * 31 + f.id);
-      http.push(m.httpUrl ? `${m.httpUrl}/${f.encodedPath}` : null);
-      https.push(m.httpsUrl ? `${m.httpsUrl}/${f.encodedPath}` : null);
-      n++;
-    }
-    f.plan = n ? { n, slots, pair, http, https } : null;
+    f.plan = planOf(f, this.verified.get(f.id), this.slots);
   }
 
   /** New mirror states; returns the mirrors whose evidence no longer holds, and the files whose plans must be built again. */

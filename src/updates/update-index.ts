@@ -208,6 +208,11 @@ export class UpdateIndex {
     this.dbClockOffsetMs = dbNow - Math.round((before + Date.now()) / 2);
     const loaded = await this.load(null);
     const changes = await this.loadChanges(null);
+    this.install(loaded, changes);
+  }
+
+  /** Swap in a whole new content at once (rebuild() does, from the database). */
+  install(loaded: IxActivity[], changes: IxChange[]): void {
     this.byBundle = new Map(loaded.map((a) => [a.bundleId, a]));
     this.byId = new Map(loaded.map((a) => [a.id, a]));
     this.changes = new Map(changes.map((c) => [c.bundleId, c]));
@@ -306,58 +311,7 @@ export class UpdateIndex {
     if (activityIds) tq = tq.where('t.activity_id', 'in', activityIds);
     const texts = await tq.execute();
 
-    const out = new Map<number, IxActivity>();
-    for (const a of activities) {
-      out.set(a.id, { id: a.id, bundleId: a.bundle_id, kind: a.kind, status: a.status, pub: [], exp: [], texts: [] });
-    }
-    // Per activity and version: the newest public file, and the newest file experimental sees.
-    const pubByVersion = new Map<number, IxVersion>();
-    const expByVersion = new Map<number, IxVersion>();
-    for (const r of rows) {
-      const a = out.get(r.activityId);
-      if (!a) continue;
-      const eff = effectiveRange({ min: r.sugarMin, max: r.sugarMax, origin: r.origin }, r.runtime, this.ranges);
-      if (!eff.satisfiable) continue;
-      const v: IxVersion = {
-        versionId: r.versionId,
-        activityId: r.activityId,
-        version: r.version,
-        sortKey: r.sortKey,
-        sugarMin: eff.min,
-        sugarMax: eff.max,
-        minKey: eff.minKey,
-        maxKey: eff.maxKey,
-        rangeOrigin: r.origin,
-        runtime: r.runtime,
-        fileId: r.fileId,
-        fileName: r.fileName,
-        repoPath: r.repoPath ?? null,
-        size: Number(r.size),
-        sha256: r.sha256,
-        fileStatus: r.fileStatus,
-        hasNotes: Boolean(r.notes && r.notes.trim()),
-        createdAt: (r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt)).toISOString(),
-      };
-      if (r.fileStatus === 'public' && a.status === 'public') {
-        const cur = pubByVersion.get(v.versionId);
-        if (!cur || v.fileId > cur.fileId) pubByVersion.set(v.versionId, v);
-      }
-      const cur = expByVersion.get(v.versionId);
-      if (!cur || v.fileId > cur.fileId) expByVersion.set(v.versionId, v);
-    }
-    for (const v of pubByVersion.values()) out.get(v.activityId)!.pub.push(v);
-    // Experimental sees the version's public file when it has one (the same object, so the RDF
-    // built for it is shared), else its newest sandbox or pending file.
-    for (const v of expByVersion.values()) out.get(v.activityId)!.exp.push(pubByVersion.get(v.versionId) ?? v);
-    for (const t of texts) {
-      out.get(t.activityId)?.texts.push({ locale: t.locale, origin: t.origin, name: t.name, summary: t.summary });
-    }
-    const byKey = (x: IxVersion, y: IxVersion) => (x.sortKey < y.sortKey ? 1 : x.sortKey > y.sortKey ? -1 : y.versionId - x.versionId);
-    for (const a of out.values()) {
-      a.pub.sort(byKey);
-      a.exp.sort(byKey);
-    }
-    return [...out.values()];
+    return assembleActivities(activities, rows, texts, this.ranges);
   }
 
   private async loadChanges(bundleIds: string[] | null): Promise<IxChange[]> {
@@ -371,4 +325,96 @@ export class UpdateIndex {
       publicSeen: r.public_seen,
     }));
   }
+}
+
+/** The rows the update index reads of an activity (the activities table). */
+export interface IxActivityRow {
+  id: number;
+  bundle_id: string;
+  kind: 'activity' | 'content';
+  status: string;
+}
+
+/** The rows the update index reads of a version with one of its files. */
+export interface IxVersionRow {
+  versionId: number;
+  activityId: number;
+  version: string;
+  sortKey: string;
+  sugarMin: string | null;
+  sugarMax: string | null;
+  origin: 'uploader' | 'runtime';
+  runtime: Runtime;
+  notes: string | null;
+  createdAt: Date | string;
+  fileId: number;
+  fileName: string;
+  repoPath: string | null;
+  size: number | string;
+  sha256: string;
+  fileStatus: FileStatus;
+}
+
+/**
+ * The index's activities from the rows read (activities not disabled, their versions with a
+ * public, sandbox or pending file, their texts): what each mode offers, newest first.
+ */
+export function assembleActivities(
+  activities: IxActivityRow[],
+  rows: IxVersionRow[],
+  texts: { activityId: number; locale: string; origin: 'bundle' | 'developer'; name: string | null; summary: string | null }[],
+  ranges: RuntimeRangeTable,
+): IxActivity[] {
+  const out = new Map<number, IxActivity>();
+  for (const a of activities) {
+    out.set(a.id, { id: a.id, bundleId: a.bundle_id, kind: a.kind, status: a.status, pub: [], exp: [], texts: [] });
+  }
+  // Per activity and version: the newest public file, and the newest file experimental sees.
+  const pubByVersion = new Map<number, IxVersion>();
+  const expByVersion = new Map<number, IxVersion>();
+  for (const r of rows) {
+    const a = out.get(r.activityId);
+    if (!a) continue;
+    const eff = effectiveRange({ min: r.sugarMin, max: r.sugarMax, origin: r.origin }, r.runtime, ranges);
+    if (!eff.satisfiable) continue;
+    const v: IxVersion = {
+      versionId: r.versionId,
+      activityId: r.activityId,
+      version: r.version,
+      sortKey: r.sortKey,
+      sugarMin: eff.min,
+      sugarMax: eff.max,
+      minKey: eff.minKey,
+      maxKey: eff.maxKey,
+      rangeOrigin: r.origin,
+      runtime: r.runtime,
+      fileId: r.fileId,
+      fileName: r.fileName,
+      repoPath: r.repoPath ?? null,
+      size: Number(r.size),
+      sha256: r.sha256,
+      fileStatus: r.fileStatus,
+      hasNotes: Boolean(r.notes && r.notes.trim()),
+      createdAt: (r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt)).toISOString(),
+    };
+    if (r.fileStatus === 'public' && a.status === 'public') {
+      const cur = pubByVersion.get(v.versionId);
+      if (!cur || v.fileId > cur.fileId) pubByVersion.set(v.versionId, v);
+    }
+    const cur = expByVersion.get(v.versionId);
+    if (!cur || v.fileId > cur.fileId) expByVersion.set(v.versionId, v);
+  }
+  for (const v of pubByVersion.values()) out.get(v.activityId)!.pub.push(v);
+  // Experimental sees the version's public file when it has one (the same object, so the RDF
+  // built for it is shared), else its newest sandbox or pending file.
+  for (const v of expByVersion.values()) out.get(v.activityId)!.exp.push(pubByVersion.get(v.versionId) ?? v);
+  for (const t of texts) {
+    out.get(t.activityId)?.texts.push({ locale: t.locale, origin: t.origin, name: t.name, summary: t.summary });
+  }
+  const byKey = (x: IxVersion, y: IxVersion) => (x.sortKey < y.sortKey ? 1 : x.sortKey > y.sortKey ? -1 : y.versionId - x.versionId);
+  for (const a of out.values()) {
+    a.pub.sort(byKey);
+    a.exp.sort(byKey);
+  }
+  return [...out.values()];
 }

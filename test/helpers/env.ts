@@ -1,6 +1,8 @@
 // Test environments: a fresh instance (own data folder, own database) per call, on the database
 // the run selects: ASLO_TEST_DATABASE=pglite (default, in-memory embedded PostgreSQL) or
 // ASLO_TEST_DATABASE=postgres (a new database on the server at ASLO_TEST_PG_URL, dropped after).
+// Either way the database is a copy of one migrated template per run (test/helpers/template.ts),
+// already migrated: the migrations themselves run from empty in test/integration/db-migrations.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AsloConfig } from '../../src/platform/config.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { build } from '../../src/app.js';
+import { ensurePgTemplate, usePgliteTemplate } from './template.js';
 
 export const TEST_DATABASE = (process.env.ASLO_TEST_DATABASE ?? 'pglite') as 'pglite' | 'postgres';
 export const TEST_PG_URL = process.env.ASLO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -22,12 +25,15 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
-/** Create an empty PostgreSQL database on the test server; returns its URL and a dropper. */
-export async function createPgDatabase(prefix = 'aslo_t'): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * Create a PostgreSQL database on the test server, empty or (template) a copy of another
+ * database; returns its URL and a dropper.
+ */
+export async function createPgDatabase(prefix = 'aslo_t', template?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
   await admin.end();
   const u = new URL(TEST_PG_URL);
   u.pathname = `/${name}`;
@@ -48,9 +54,11 @@ export async function createTestEnv(opts: { instance?: string; env?: Record<stri
   let pgdb: { url: string; drop(): Promise<void> } | null = null;
   const env: Record<string, string> = { ...opts.env };
   if (which === 'postgres') {
-    pgdb = await createPgDatabase();
+    pgdb = await createPgDatabase('aslo_t', await ensurePgTemplate(TEST_PG_URL));
     env.ASLO_DATABASE_URL = pgdb.url;
   } else {
+    // Every ':memory:' database of this process starts from the migrated template.
+    await usePgliteTemplate();
     env.ASLO_DATABASE_EMBEDDED_DIR = ':memory:';
   }
   const config = loadConfig({ dataDir, instance: opts.instance ?? 'test', env: { ...env, ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: env.ASLO_SERVER_BASE_URL ?? 'http://store.test' }, writeDefaults: true });
@@ -70,7 +78,7 @@ export interface TestApp extends TestEnv {
   ctx: AppContext;
 }
 
-/** A real app on a fresh database, migrated. Call cleanup() in after(). */
+/** A real app on a fresh database (a copy of the migrated template). Call cleanup() in after(). */
 export async function createTestApp(opts: Parameters<typeof createTestEnv>[0] = {}): Promise<TestApp> {
   const env = await createTestEnv(opts);
   const ctx = await createContext(env.config, { migrate: true, generateSecrets: true });

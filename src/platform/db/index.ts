@@ -66,6 +66,13 @@ export interface OpenOptions {
   giveUpAfterMs?: number;
 }
 
+// A migrated embedded database that new ':memory:' databases start from (a PGlite dumpDataDir
+// tarball), so a test run migrates once instead of once per database. Unset: they start empty.
+let memoryTemplate: Blob | null = null;
+export function useMemoryTemplate(tarball: Blob | null): void {
+  memoryTemplate = tarball;
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   if (opts.url && opts.replicas && opts.replicas.length > 0) return openReplicated(opts);
   if (opts.url) {
@@ -128,6 +135,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   try {
     pglite = await PGlite.create(dir === ':memory:' ? undefined : dir, {
       extensions: { pg_trgm, unaccent },
+      ...(dir === ':memory:' && memoryTemplate ? { loadDataDir: memoryTemplate } : {}),
       parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Number(v), [DATE]: (v: string) => v },
     });
   } catch (err) {
