@@ -91,3 +91,26 @@ export function median(xs: number[]): number {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 }
+
+/**
+ * The updater's request mix, the same sequence on every run: 90% known ids, 10% unknown ones,
+ * appVersion spread over the Sugar releases 0.82 to 0.122.
+ */
+export function updaterRequestPaths(ids: string[], count = 20_000): string[] {
+  let x = 123456789; // xorshift32: a fixed pseudo-random sequence, so every server gets the same mix
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+  const sugars: string[] = [];
+  for (let m = 82; m <= 122; m += 2) sugars.push(`0.${m}`);
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const known = rnd() < 0.9;
+    const id = known ? ids[Math.floor(rnd() * ids.length)]! : `org.example.unknown.Activity${Math.floor(rnd() * 1e6)}`;
+    paths.push(`/services/update-aslo.php?id=${id}&appVersion=${sugars[Math.floor(rnd() * sugars.length)]!}`);
+  }
+  return paths;
+}

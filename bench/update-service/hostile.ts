@@ -16,7 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareCatalog } from '../lib/catalog.js';
-import { median } from '../lib/load.js';
+import { median, updaterRequestPaths } from '../lib/load.js';
 import { cpuMs, LISTENING, stopper, waitForOutput, type Server } from '../lib/processes.js';
 import { ROOT, loadAverage, log, runLine, table, writeSection } from '../lib/report.js';
 
@@ -54,24 +54,6 @@ function pinned(cpu: string, cmd: string[]): string[] {
   return PIN ? ['taskset', '-c', cpu, ...cmd] : cmd;
 }
 
-function updaterPaths(ids: string[], count = 20_000): string[] {
-  let x = 123456789;
-  const rnd = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-  const sugars: string[] = [];
-  for (let m = 82; m <= 122; m += 2) sugars.push(`0.${m}`);
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const known = rnd() < 0.9;
-    const id = known ? ids[Math.floor(rnd() * ids.length)]! : `org.example.unknown.Activity${Math.floor(rnd() * 1e6)}`;
-    out.push(`/services/update-aslo.php?id=${id}&appVersion=${sugars[Math.floor(rnd() * sugars.length)]!}`);
-  }
-  return out;
-}
 
 async function startStore(root: string, env: Record<string, string>): Promise<Server> {
   const [cmd, ...rest] = pinned(SERVER_CPU, [process.execPath, join(root, 'bin', 'aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1']);
@@ -227,7 +209,7 @@ async function main(): Promise<void> {
     const ids = await prepareCatalog(dir, env, { activities: ACTIVITIES, versions: VERSIONS, seed: SEED, analyze: false });
     const script = join(dir, 'updater.lua');
     const pathsFile = join(dir, 'updater-paths.txt');
-    await writeFile(pathsFile, updaterPaths(ids).join('\n') + '\n');
+    await writeFile(pathsFile, updaterRequestPaths(ids).join('\n') + '\n');
     await writeFile(
       script,
       [

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareCatalog } from '../lib/catalog.js';
-import { inTurn, median, runLoad } from '../lib/load.js';
+import { inTurn, median, runLoad, updaterRequestPaths } from '../lib/load.js';
 import { memoryOf, startAsloServe, startProcess, type Server } from '../lib/processes.js';
 import { DOC, ROOT, loadAverage, log, runLine, table, writeSection } from '../lib/report.js';
 
@@ -43,26 +43,6 @@ const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
 const SEED = 7;
 
-function requestPaths(ids: string[], count = 20_000): string[] {
-  // A fixed pseudo-random sequence (same for both servers).
-  let x = 123456789;
-  const rnd = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-  const sugars: string[] = [];
-  for (let m = 82; m <= 122; m += 2) sugars.push(`0.${m}`);
-  const paths: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const known = rnd() < 0.9;
-    const id = known ? ids[Math.floor(rnd() * ids.length)]! : `org.example.unknown.Activity${Math.floor(rnd() * 1e6)}`;
-    const sugar = sugars[Math.floor(rnd() * sugars.length)]!;
-    paths.push(`/services/update-aslo.php?id=${id}&appVersion=${sugar}`);
-  }
-  return paths;
-}
 
 interface Measure {
   /** CPU milliseconds the server spent per 1,000 requests: robust to other load on the machine. */
@@ -93,7 +73,7 @@ async function main(): Promise<void> {
     log(`catalog: ${ACTIVITIES} activities x ${VERSIONS} versions (${dbKind}) in ${dir}`);
     // Rows only: the update check never opens the files.
     const ids = await prepareCatalog(dir, env, { activities: ACTIVITIES, versions: VERSIONS, seed: SEED, analyze: false });
-    const paths = requestPaths(ids);
+    const paths = updaterRequestPaths(ids);
 
     const serveEnv = { ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' };
     log('starting the store (aslo serve)...');
