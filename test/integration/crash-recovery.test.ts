@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { createCliEnv, runCli, startCliServer, ASLO_BIN, REPO_ROOT, type CliEnv } from '../helpers/cli.js';
@@ -24,6 +24,9 @@ import { createContext, type AppContext } from '../../src/platform/context.js';
 import { newApiToken, sha256Hex } from '../../src/accounts/secrets.js';
 import { DbSessionStore } from '../../src/accounts/sessions.js';
 import { SESSION_COOKIE } from '../../src/accounts/plugin.js';
+import { JobRunner } from '../../src/platform/jobs/index.js';
+import { scheduleTemporarySweep, TEMP_SWEEP_QUEUE } from '../../src/platform/storage/sweep.js';
+import { createTestApp } from '../helpers/env.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -196,6 +199,9 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     const rows = await assertStoreAgrees();
     assert.deepEqual(rows.map((r) => r.sha256).sort(), [...acknowledged.map((a) => a.sha256), sha256Of(big.data)].sort());
     assert.deepEqual(await tmpNames(), []);
+    // The store's worker keeps sweeping: its recurring job is scheduled.
+    const sweeps = await withDatabase((ctx) => ctx.db.selectFrom('jobs').select('id').where('queue', '=', TEMP_SWEEP_QUEUE).where('done_at', 'is', null).execute());
+    assert.equal(sweeps.length, 1);
   });
 
   it('kill -9 in the middle of an import: what it imported before is kept, nothing half-done is, and importing again completes it', async () => {
@@ -265,5 +271,33 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     const rows = await assertStoreAgrees();
     for (const m of [...made, last]) assert.ok(rows.some((r) => r.sha256 === sha256Of(m.data)), 'every bundle of the folder is in the catalog');
     assert.deepEqual(await tmpNames(), []);
+  });
+});
+
+describe('the worker sweeps temporary files', () => {
+  it('its recurring job removes a leftover nobody has touched for over an hour, and stays scheduled', async () => {
+    const t = await createTestApp();
+    const runner = new JobRunner(t.ctx.db, { pollMs: 50 });
+    try {
+      const tmp = join(t.config.storage.filesDir, 'tmp');
+      await mkdir(tmp, { recursive: true });
+      const leftover = join(tmp, '1700000000000-4242-0a0b0c.part');
+      await writeFile(leftover, 'x'.repeat(100));
+      const longAgo = new Date(Date.now() - 2 * 3600_000);
+      await utimes(leftover, longAgo, longAgo);
+      const logged: string[] = [];
+      scheduleTemporarySweep(runner, t.ctx.files, { info: (m) => logged.push(m) });
+      await runner.start();
+      await until('the leftover removed', async () => (await stat(leftover).catch(() => null)) === null);
+      await until('the sweep logged', async () => logged.length > 0);
+      assert.match(logged[0]!, /removed 1 temporary file \(100 bytes\) left by interrupted uploads/);
+      await runner.stop();
+      const pending = await t.ctx.db.selectFrom('jobs').select(['run_at']).where('queue', '=', TEMP_SWEEP_QUEUE).where('done_at', 'is', null).execute();
+      assert.equal(pending.length, 1, 'one pending run');
+      assert.ok(new Date(pending[0]!.run_at).getTime() > Date.now(), 'the next one later');
+    } finally {
+      await runner.stop();
+      await t.cleanup();
+    }
   });
 });

@@ -134,7 +134,8 @@ export class FileStore {
   private readonly live = new Set<string>();
   private toucher: NodeJS.Timeout | null = null;
 
-  constructor(readonly root: string) {}
+  /** `touchEveryMs`: how often held temporary files are touched (default TEMP_TOUCH_MS; tests shorten it). */
+  constructor(readonly root: string, private readonly opts: { touchEveryMs?: number } = {}) {}
 
   pathOf(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new AsloError('STORE_BAD_KEY', `Not a storage key: ${key}`);
@@ -174,7 +175,7 @@ export class FileStore {
     this.toucher = setInterval(() => {
       const now = new Date();
       for (const p of this.live) void utimes(p, now, now).catch(() => {});
-    }, TEMP_TOUCH_MS);
+    }, this.opts.touchEveryMs ?? TEMP_TOUCH_MS);
     this.toucher.unref();
   }
 
