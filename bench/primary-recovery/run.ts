@@ -16,7 +16,7 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startReplicatedCluster } from '../../test/helpers/pg-cluster.js';
+import { canRunCluster, startReplicatedCluster } from '../../test/helpers/pg-cluster.js';
 import { buildActivity } from '../../test/helpers/activities.js';
 import { newApiToken, sha256Hex } from '../../src/accounts/secrets.js';
 import { freePort, startAsloServe, type Server } from '../lib/processes.js';
@@ -179,4 +179,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (!canRunCluster() || spawnSync('redis-server', ['--version']).status !== 0) {
+  log('primary-recovery: skipped (needs the PostgreSQL server binaries and redis-server)');
+} else {
+  await main();
+}
