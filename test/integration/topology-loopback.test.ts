@@ -240,6 +240,8 @@ describe('the scaled topology on loopback', { skip }, () => {
         [sha256Hex(token), token.slice(0, 9)],
       );
       await c.end();
+      // The web processes look tokens up on the replica: the first upload must not outrun it.
+      await cluster.waitReplicated();
     }
     // A new version for every upload, made when it is needed: the uploader never runs out, however
     // long a step takes (a fixed stock of 400 ran out when a step was slow, and the primary-back
@@ -325,11 +327,15 @@ describe('the scaled topology on loopback', { skip }, () => {
       await step('primary down', 'stop the primary', async () => {
         await cluster.primary.stop();
         // Wait until both web processes report read-only mode, then keep the load on a while.
-        for (const port of [ports.web1, ports.web2]) {
-          await until(`read-only mode on port ${port}`, async () => {
-            const r = await request(`http://127.0.0.1:${port}`, 'GET', '/readyz', { timeoutMs: 3000 });
+        for (const name of ['web1', 'web2'] as const) {
+          let seen = '';
+          await until(`read-only mode in ${name}`, async () => {
+            const r = await request(`http://127.0.0.1:${ports[name]}`, 'GET', '/readyz', { timeoutMs: 3000 }).catch((err: Error) => ({ status: 0, body: err.message }));
+            seen = `${r.status} ${r.body}`;
             return (JSON.parse(r.body) as { checks: { database: { mode?: string } } }).checks.database.mode === 'read-only';
-          }, 60_000);
+          }, 60_000).catch((err: Error) => {
+            throw new Error(`${err.message}; its /readyz said: ${seen.slice(0, 600)}\n${name}'s output:\n${procs.get(name)!.out.join('').slice(-3000)}`);
+          });
         }
       }, 5000);
       await step('primary back', 'start the primary', async () => {
