@@ -8,7 +8,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Database } from './schema.js';
 import { PgliteDialect } from './pglite-dialect.js';
-import { ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
+import { guardPool, ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
 import { AsloError } from '../errors.js';
 
 export type Db = Kysely<Database>;
@@ -54,9 +54,8 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   if (opts.url && opts.replicas && opts.replicas.length > 0) return openReplicated(opts);
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
-    // An idle client losing its server must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
+    // A client losing its server (idle or checked out) must not crash the process; the next query reconnects.
+    const pool = guardPool(new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 }));
     const db = new Kysely<Database>({ dialect: new WatchedDialect(new PostgresDialect({ pool }), opts.hooks ?? {}) });
     try {
       await sql`select 1`.execute(db);
