@@ -10,6 +10,7 @@ import { loggerOptions } from './platform/logging/index.js';
 import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
 import { createDownloadWorker } from './downloads/worker.js';
 import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './updates/pings.js';
+import { scheduleTemporarySweep, sweepAtStart } from './platform/storage/sweep.js';
 import { acceptCommands } from './cli/control.js';
 import { startStallWatchdog } from './platform/db/stall.js';
 
@@ -35,6 +36,8 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   const ctx = await createContext(config, { holder: 'aslo serve', acceptCommands: true });
   log(`aslo: instance "${config.instance}"`);
   for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
+  // Temporary files of uploads a crash interrupted; the worker sweeps again every few minutes.
+  await sweepAtStart(ctx.files, log);
   if (config.sample.loadOnStart) {
     const loaded = await loadSampleContentIfEmpty(ctx);
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
@@ -56,6 +59,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     // Average daily users from the updater's pings: a recurring job, so it runs in one worker
     // at a time however many processes there are (it was a timer in every web process).
     worker.runner.every(ROLLUP_QUEUE, ROLLUP_EVERY_SECONDS, async () => rollupAverageDailyUsers(ctx.db));
+    scheduleTemporarySweep(worker.runner, ctx.files, app.log);
     await worker.runner.start();
     log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
   }

@@ -135,7 +135,10 @@ export async function startReplicatedCluster(opts: { dbName?: string } = {}): Pr
         await p.connect();
         await r.connect();
         try {
-          const lsn = (await p.query<{ l: string }>('select pg_current_wal_lsn()::text as l')).rows[0]!.l;
+          // The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit
+          // off a commit just made may not be written yet, and waiting for the write position
+          // returned before the replica had it (the topology test's token was then unknown there).
+          const lsn = (await p.query<{ l: string }>('select pg_current_wal_insert_lsn()::text as l')).rows[0]!.l;
           const end = Date.now() + timeoutMs;
           while (Date.now() < end) {
             const ok = (await r.query<{ ok: boolean }>('select pg_last_wal_replay_lsn() >= $1::pg_lsn as ok', [lsn])).rows[0]!.ok;

@@ -8,7 +8,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Database } from './schema.js';
 import { PgliteDialect } from './pglite-dialect.js';
-import { ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
+import { guardPool, ReplicaSet, ReplicatedDialect, WatchedDialect, type WriteHooks } from './replicas.js';
 import { AsloError } from '../errors.js';
 import { DataDirLock } from './lock.js';
 import { DbHealth, GuardedDialect, pgliteClassifier, postgresClassifier } from './fatal.js';
@@ -76,12 +76,9 @@ export function useMemoryTemplate(tarball: Blob | null): void {
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   if (opts.url && opts.replicas && opts.replicas.length > 0) return openReplicated(opts);
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
-    // An idle client losing its server must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
-    // Nor one that was just checked out: its query fails (and says so), and pg also emits
-    // 'error' on the client, which without a listener would be an uncaught exception.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    // A client losing its server (idle or checked out) must not crash the process: its query
+    // fails (and says so), and the next one reconnects (guardPool listens on every client).
+    const pool = guardPool(new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 }));
     const health = new DbHealth();
     const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PostgresDialect({ pool }), health, postgresClassifier(health)), opts.hooks ?? {}) });
     try {

@@ -235,9 +235,23 @@ export interface ReplicaSetOptions {
   log?: { warn(msg: string): void; info(msg: string): void };
 }
 
-function makeTarget(name: string, url: string, poolSize: number): Target {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, application_name: `aslo-${name}` });
+/**
+ * Keep the process alive when the server closes a pooled connection. node-postgres emits 'error' on
+ * a client whose connection ends; the pool listens only while the client is idle, so a client
+ * checked out at that moment (a transaction open, a ROLLBACK sent after its statement failed)
+ * had no listener, and the event ended the process: a web process holding a connection when the
+ * primary stopped died (the topology test saw one of its two web processes exit). The error
+ * reaches the client's pending queries anyway, and the pool drops a client that lost its
+ * connection when it is released, so these listeners have nothing else to do.
+ */
+export function guardPool(pool: pg.Pool): pg.Pool {
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+function makeTarget(name: string, url: string, poolSize: number): Target {
+  const pool = guardPool(new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, application_name: `aslo-${name}` }));
   return { name, url, pool, driver: new PostgresDriver({ pool }), up: true, lag: null, error: null, statements: 0 };
 }
 

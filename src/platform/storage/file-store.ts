@@ -1,9 +1,18 @@
 // Content-addressed file store: every file lives at <root>/<aa>/<bb>/<sha256>. Writes go to a
-// temporary name in the same folder tree, are fsynced, then renamed, so a reader never sees a
-// half-written file and a crash leaves at most a temporary file that `sweepTemporary` removes.
+// temporary file in <root>/tmp, are fsynced, then renamed, so a reader never sees a half-written
+// file and a crash leaves at most a temporary file, which `sweepTemporary` removes (at start and
+// from the worker's recurring job: src/platform/storage/sweep.ts).
+//
+// Telling a leftover from a file an upload is still writing: a temporary file's name carries its
+// owner (this machine and process namespace, and the pid), and while it exists its owner touches
+// it every few minutes, however slowly its upload arrives (a client may stall for long; nothing
+// else would keep the time fresh) and however long the steps after the last byte take. So a
+// temporary file is a leftover when its owner is known dead (same machine and namespace, pid
+// gone) or when nobody has touched it for longer than the sweep's age limit (an hour).
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, readdir, link } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readFileSync, readlinkSync, type ReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, readdir, link, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +20,48 @@ import { AsloError } from '../errors.js';
 
 /** Piece length of the per-piece hashes kept for mirror verification and metalinks. */
 export const PIECE_LENGTH = 256 * 1024;
+
+/** A temporary file nobody has touched for this long is a leftover (the sweep's default). */
+export const TEMP_MAX_AGE_MS = 3600_000;
+/** How often the owner of a temporary file touches it while it exists: well inside TEMP_MAX_AGE_MS. */
+export const TEMP_TOUCH_MS = 5 * 60_000;
+
+/**
+ * This machine and process namespace, as 12 hex digits, or null where that cannot be known for
+ * sure (then only the age tells a leftover). On Linux: the boot id and the pid namespace, so a pid
+ * in a name means the same process to every process that computes the same tag (containers
+ * sharing a file store have their own namespaces, hence their own tags).
+ */
+function computeOwnerTag(): string | null {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    if (!boot || !pidns) return null;
+    return createHash('sha256').update(`${hostname()}\n${boot}\n${pidns}`).digest('hex').slice(0, 12);
+  } catch {
+    return null;
+  }
+}
+const OWNER_TAG = computeOwnerTag();
+/** `<owner tag or "x">-<pid>-<ms>-<random>.part` */
+const TEMP_NAME = /^([0-9a-f]{12}|x)-(\d+)-\d+-[0-9a-f]+\.part$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is someone else's.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+export interface SweepResult {
+  /** Temporary files removed. */
+  removed: number;
+  /** Their size in bytes. */
+  bytes: number;
+}
 
 export interface StagedFile {
   /** Temporary path holding the bytes; pass to `commit` or `discard`. */
@@ -79,7 +130,12 @@ export class HashingStream extends Transform {
 }
 
 export class FileStore {
-  constructor(readonly root: string) {}
+  /** Temporary files of this process that are still in use (staged, not yet committed or discarded). */
+  private readonly live = new Set<string>();
+  private toucher: NodeJS.Timeout | null = null;
+
+  /** `touchEveryMs`: how often held temporary files are touched (default TEMP_TOUCH_MS; tests shorten it). */
+  constructor(readonly root: string, private readonly opts: { touchEveryMs?: number } = {}) {}
 
   pathOf(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new AsloError('STORE_BAD_KEY', `Not a storage key: ${key}`);
@@ -93,8 +149,9 @@ export class FileStore {
   /** Stream bytes into a temporary file while hashing them. Nothing is visible in the store yet. */
   async stage(source: Readable, opts: { maxBytes?: number } = {}): Promise<StagedFile> {
     await mkdir(this.tmpDir(), { recursive: true });
-    const tempPath = join(this.tmpDir(), `${Date.now()}-${process.pid}-${randomBytes(6).toString('hex')}.part`);
+    const tempPath = join(this.tmpDir(), `${OWNER_TAG ?? 'x'}-${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}.part`);
     const hasher = new HashingStream(opts.maxBytes);
+    this.hold(tempPath);
     try {
       await pipeline(source, hasher, createWriteStream(tempPath, { flags: 'wx' }));
       const fh = await open(tempPath, 'r+');
@@ -105,9 +162,29 @@ export class FileStore {
       }
     } catch (err) {
       await rm(tempPath, { force: true });
+      this.release(tempPath);
       throw err;
     }
     return { tempPath, ...hasher.digests() };
+  }
+
+  /** A temporary file in use: touched every TEMP_TOUCH_MS until released, so no sweep takes it. */
+  private hold(path: string): void {
+    this.live.add(path);
+    if (this.toucher) return;
+    this.toucher = setInterval(() => {
+      const now = new Date();
+      for (const p of this.live) void utimes(p, now, now).catch(() => {});
+    }, this.opts.touchEveryMs ?? TEMP_TOUCH_MS);
+    this.toucher.unref();
+  }
+
+  private release(path: string): void {
+    this.live.delete(path);
+    if (this.live.size === 0 && this.toucher) {
+      clearInterval(this.toucher);
+      this.toucher = null;
+    }
   }
 
   async stageFile(path: string, opts: { maxBytes?: number } = {}): Promise<StagedFile> {
@@ -120,14 +197,17 @@ export class FileStore {
     await mkdir(join(dest, '..'), { recursive: true });
     if (await this.has(staged.sha256)) {
       await rm(staged.tempPath, { force: true });
+      this.release(staged.tempPath);
       return staged.sha256;
     }
     await rename(staged.tempPath, dest);
+    this.release(staged.tempPath);
     return staged.sha256;
   }
 
   async discard(staged: StagedFile): Promise<void> {
     await rm(staged.tempPath, { force: true });
+    this.release(staged.tempPath);
   }
 
   async has(key: string): Promise<boolean> {
@@ -180,23 +260,33 @@ export class FileStore {
     }
   }
 
-  /** Remove temporary files older than `olderThanMs` left by a crash. */
-  async sweepTemporary(olderThanMs = 3600_000): Promise<number> {
-    let removed = 0;
+  /**
+   * Remove the temporary files left by interrupted writes (a crash, a kill -9, a power cut): those
+   * whose owner process is known to be gone, and those nobody has touched for `olderThanMs`. Never
+   * one of this process's files in use, nor one another live process holds (it touches its files
+   * every TEMP_TOUCH_MS). Safe to run from several processes at once.
+   */
+  async sweepTemporary(olderThanMs = TEMP_MAX_AGE_MS): Promise<SweepResult> {
+    const result: SweepResult = { removed: 0, bytes: 0 };
     let names: string[] = [];
     try {
       names = await readdir(this.tmpDir());
     } catch {
-      return 0;
+      return result;
     }
     for (const name of names) {
       const p = join(this.tmpDir(), name);
+      if (this.live.has(p)) continue;
       const st = await stat(p).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > olderThanMs) {
+      if (!st || !st.isFile()) continue;
+      const m = TEMP_NAME.exec(name);
+      const ownerGone = m !== null && OWNER_TAG !== null && m[1] === OWNER_TAG && Number(m[2]) !== process.pid && !processAlive(Number(m[2]));
+      if (ownerGone || Date.now() - st.mtimeMs > olderThanMs) {
         await rm(p, { force: true });
-        removed++;
+        result.removed++;
+        result.bytes += st.size;
       }
     }
-    return removed;
+    return result;
   }
 }
