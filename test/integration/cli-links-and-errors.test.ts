@@ -1,4 +1,4 @@
-// Smaller things a user hit with the command line (issue 11, part 8): `aslo publish` to a store
+// Smaller things a user hit with the command line: `aslo publish` to a store
 // that is not there prints one line with a code, and the links the CLI prints name the store's
 // real address (a store started with --port).
 import { after, before, describe, it } from 'node:test';

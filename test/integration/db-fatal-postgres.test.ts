@@ -1,4 +1,4 @@
-// PostgreSQL that goes away and does not come back is fatal (issue 11, part 1); one that comes
+// PostgreSQL that goes away and does not come back is fatal; one that comes
 // back in time is not. The server is reached through a TCP relay on this machine that the test
 // cuts and restores, so "gone" is real: connections reset, new ones refused.
 import { after, before, describe, it } from 'node:test';

@@ -1,5 +1,5 @@
-// A fatal database error ends the process instead of leaving it up answering 500 to everything
-// (issue 11, part 1). A real PANIC of the embedded database: its WAL folder replaced by a file, so
+// A fatal database error ends the process instead of leaving it up answering 500 to everything.
+// A real PANIC of the embedded database: its WAL folder replaced by a file, so
 // the next WAL segment cannot be opened. The store must report it on /healthz and /readyz, answer
 // DB_FATAL instead of hanging, and exit non-zero after draining. A PANIC inside a commit leaves
 // PGlite spinning on the main thread: the watchdog must end that process.

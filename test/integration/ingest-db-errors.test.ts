@@ -1,5 +1,5 @@
 // A unique-key error during ingest is INGEST_CONFLICT only when another upload really won the
-// race (issue 11, part 1): any other database error is reported as what it is, not as a
+// race: any other database error is reported as what it is, not as a
 // harmless "someone else uploaded it" (a damaged index or a sequence behind its table was hidden
 // that way).
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// The embedded database has exactly one writer (issue 11, part 1). A real store (`aslo serve`, a
+// The embedded database has exactly one writer. A real store (`aslo serve`, a
 // child process) on an embedded data folder; the operator's commands run beside it in other
 // processes, as in the README. Each change must be seen by the running store at once (log in,
 // fetch the page) and still be there after a restart; commands that cannot run beside a store

@@ -3,7 +3,7 @@
 //
 // How the lock works, and why this way. PGlite keeps its pages in the memory of the process that
 // opened the folder and writes them back when it likes: a second process opening the same folder
-// reads stale pages and overwrites the first one's writes (the data loss of issue 11). So the
+// reads stale pages and overwrites the first one's writes. So the
 // folder needs a lock that an OS takes away from a dead process, never a PID file that a crash
 // leaves behind. Node has no flock(2); the npm packages that add it are native addons, and the
 // project installs without a compiler. A Unix socket bound inside the folder is such a lock with
