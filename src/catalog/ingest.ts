@@ -156,7 +156,7 @@ export class IngestService {
       if (result.fileStatus === 'public') await onFileStatusChanged(this.ctx, result.fileId); // into the repo tree (src/downloads/repo.ts)
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
-      if (committedNewFile) await this.ctx.files.remove(staged.sha256).catch(() => {});
+      if (committedNewFile) await this.removeUnlessRecorded(staged.sha256);
       if (isUniqueViolation(err) && (await this.anotherUploadWon(err, staged.sha256, raceKey))) {
         // Another upload of the same bytes or version won a race: report it like a sequential one.
         return { outcome: 'rejected', errors: [issue('INGEST_CONFLICT', 'Another upload of this activity version finished at the same moment. Check the catalog, then retry if it is missing.')], warnings: [] };
@@ -164,6 +164,23 @@ export class IngestService {
       throw err;
     } finally {
       await this.ctx.files.discard(staged);
+    }
+  }
+
+  /**
+   * After a failed transaction whose file was already moved into place. When COMMIT itself failed
+   * (the connection dropped while it ran) the transaction may have committed all the same, so the
+   * file goes only when the primary says that no row holds it. If that cannot be asked, the file
+   * stays: a stored file without a row is harmless (and found by \`aslo repo verify\`), a row
+   * without its file is a broken download.
+   */
+  private async removeUnlessRecorded(sha256: string): Promise<void> {
+    try {
+      // In a transaction: on the primary, never a replica that may not have the row yet.
+      const held = await this.ctx.db.transaction().execute((trx) => trx.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst());
+      if (!held) await this.ctx.files.remove(sha256);
+    } catch {
+      // Outcome unknown: keep the file.
     }
   }
 

@@ -166,6 +166,62 @@ describe('ingest and catalog read API', () => {
     assert.equal(ok.outcome, 'imported');
   });
 
+  it('removes the stored file when COMMIT refuses the transaction', async () => {
+    const path = await buildActivity(dir, { bundleId: 'org.test.CommitRefused', name: 'Commit Refused', version: '1' });
+    // A deferred constraint trigger fails at COMMIT, after the file was moved into place.
+    const { sql } = await import('kysely');
+    await sql`create function test_refuse_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`.execute(t.ctx.db);
+    await sql`create constraint trigger test_refuse_at_commit after insert on versions deferrable initially deferred for each row execute function test_refuse_at_commit()`.execute(t.ctx.db);
+    try {
+      await assert.rejects(ingest(path), /refused at commit/);
+    } finally {
+      await sql`drop trigger test_refuse_at_commit on versions`.execute(t.ctx.db);
+      await sql`drop function test_refuse_at_commit()`.execute(t.ctx.db);
+    }
+    const { createHash } = await import('node:crypto');
+    const { readFile } = await import('node:fs/promises');
+    const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+    assert.equal(await t.ctx.db.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst(), undefined);
+    assert.equal(await t.ctx.files.has(sha256), false, 'no stored file without its row');
+  });
+
+  it('keeps the stored file when COMMIT reports an error although it committed (the outcome was unknown)', async () => {
+    const path = await buildActivity(dir, { bundleId: 'org.test.CommitLost', name: 'Commit Lost', version: '1' });
+    // The connection drops just after the server committed: the client sees an error.
+    const db = t.ctx.db as unknown as { transaction: () => { execute<T>(fn: (trx: unknown) => Promise<T>): Promise<T> } };
+    const real = db.transaction.bind(db);
+    let first = true;
+    db.transaction = () => {
+      const builder = real();
+      if (!first) return builder;
+      first = false;
+      return {
+        async execute<T>(fn: (trx: unknown) => Promise<T>): Promise<T> {
+          await builder.execute(fn);
+          throw new Error('Connection terminated unexpectedly');
+        },
+      };
+    };
+    try {
+      await assert.rejects(ingest(path), /Connection terminated/);
+    } finally {
+      delete (db as { transaction?: unknown }).transaction;
+    }
+    const row = await t.ctx.db
+      .selectFrom('files')
+      .innerJoin('versions', 'versions.id', 'files.version_id')
+      .innerJoin('activities', 'activities.id', 'versions.activity_id')
+      .select(['files.id', 'files.sha256'])
+      .where('activities.bundle_id', '=', 'org.test.CommitLost')
+      .executeTakeFirst();
+    assert.ok(row, 'the transaction committed');
+    assert.equal(await t.ctx.files.has(row.sha256), true, 'its file is still stored');
+    const again = await ingest(path);
+    assert.equal(again.outcome, 'unchanged');
+    const dl = await t.app.inject({ url: `/api/v1/files/${row.id}` });
+    assert.equal(dl.statusCode, 200);
+  });
+
   it('filters by tag, runtime, Sugar version and text; paginates', async () => {
     await ingest(await buildActivity(dir, { bundleId: 'org.test.Old', name: 'Old Python', version: '5', exec: 'sugar-activity old.Old', tags: 'Games' }));
     await ingest(await buildActivity(dir, { bundleId: 'org.test.Web', name: 'Web Thing', version: '1', exec: 'sugar-activity-web', tags: 'Games', summary: 'A browser game' }));
