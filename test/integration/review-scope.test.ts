@@ -342,6 +342,12 @@ describe('review decisions cover exactly what was reviewed', () => {
       assert.ok(post.responses['200'] && post.responses['409']);
       const page = await editor.browser.get('/account');
       assert.match(page.body, /<input type="checkbox" name="scopes" value="review">/);
+      // People who are neither editors nor administrators are not offered a scope they cannot use.
+      const developer = await person(t.app);
+      const theirs = await developer.browser.get('/account');
+      assert.equal(theirs.statusCode, 200);
+      assert.match(theirs.body, /<input type="checkbox" name="scopes" value="publish"/);
+      assert.doesNotMatch(theirs.body, /name="scopes" value="review"/);
     });
   });
 });

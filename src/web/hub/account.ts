@@ -2,7 +2,7 @@
 // (e-mail, password, API tokens, deletion) and the administrators' user list.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AsloError, isAsloError } from '../../platform/errors.js';
-import { requireActor, requireAdmin } from '../../accounts/access.js';
+import { isEditor, requireActor, requireAdmin } from '../../accounts/access.js';
 import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../../accounts/plugin.js';
 import { ROLES, SCOPES } from '../../accounts/service.js';
 import { rememberDevice } from '../../accounts/devices.js';
@@ -230,7 +230,7 @@ ${actor.emailVerified ? '' : html`<p>${T(c.l).unverified}</p>${postForm('/accoun
 ${newToken ? html`<section aria-labelledby="new-token"><h2 id="new-token">${T(c.l).tokenCreated}</h2><p><output><code>${newToken}</code></output></p></section>` : ''}
 <section aria-labelledby="tokens"><h2 id="tokens">${T(c.l).tokens}</h2><p>${T(c.l).tokensIntro}</p>
 ${tokens.length ? table([c.l.t('Name'), c.l.t('Token'), T(c.l).tokenScopes, c.l.t('Created'), c.l.t('Expires'), c.l.t('Last used'), ''], tokenRows) : ''}
-${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { required: true })}<fieldset><legend>${T(c.l).tokenScopes}</legend>${SCOPES.map((s) => html`<label><input type="checkbox" name="scopes" value="${s}"${s === 'publish' ? html` checked` : ''}> ${scopeName(c.l, s)}</label> `)}</fieldset>${input('expires_in_days', T(c.l).tokenDays, { type: 'number', value: '90', extra: `min="1" max="${app.ctx.config.accounts.tokenMaxDays}"` })}${submit(T(c.l).createToken)}`, { label: T(c.l).createToken })}
+${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { required: true })}<fieldset><legend>${T(c.l).tokenScopes}</legend>${SCOPES.filter((s) => s !== 'review' || isEditor(actor)).map((s) => html`<label><input type="checkbox" name="scopes" value="${s}"${s === 'publish' ? html` checked` : ''}> ${scopeName(c.l, s)}</label> `)}</fieldset>${input('expires_in_days', T(c.l).tokenDays, { type: 'number', value: '90', extra: `min="1" max="${app.ctx.config.accounts.tokenMaxDays}"` })}${submit(T(c.l).createToken)}`, { label: T(c.l).createToken })}
 </section>
 <section aria-labelledby="email"><h2 id="email">${T(c.l).changeEmail}</h2>${postForm('/account/email', c.csrf, html`${input('email', T(c.l).newEmail, { type: 'email', required: true, autocomplete: 'email' })}${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).changeEmail)}`)}</section>
 <section aria-labelledby="password"><h2 id="password">${T(c.l).changePassword}</h2>${postForm('/account/password', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}<input type="hidden" name="sign_out_choice" value="1"><p><label><input type="checkbox" name="sign_out_everywhere" value="1" checked> ${T(c.l).signOutEverywhere}</label></p>${submit(T(c.l).changePassword)}`)}</section>
