@@ -14,6 +14,8 @@ import { apiUpload, person, type Person } from '../helpers/people.js';
 import { Browser, PASSWORD, linkInMail, uniqueEmail } from '../helpers/browser.js';
 import { actorFromUser } from '../../src/accounts/service.js';
 import { MirrorRegistry } from '../../src/mirrors/registry.js';
+import { setSourceUrl } from '../../src/build/settings.js';
+import { createHmac, randomUUID } from 'node:crypto';
 
 const ACTORS = ['anonymous', 'user', 'otherAuthor', 'author', 'editor', 'admin'] as const;
 type ActorName = (typeof ACTORS)[number];
@@ -27,7 +29,7 @@ interface Client {
 }
 
 interface Case {
-  method: 'POST';
+  method: 'POST' | 'PUT';
   route: string;
   allowed: ActorName[];
   /** Fresh clients (own session) for routes that change the actor's own account. */
@@ -93,6 +95,12 @@ describe('authorization matrix', () => {
     if (fresh) p = await person(t.app, { role: name === 'editor' || name === 'admin' ? name : 'user', prefix: name });
     await p.browser.get('/account/login');
     return { name, browser: p.browser, token: p.token, person: p };
+  }
+  /** A sandbox activity of the shared author whose source repository is set. */
+  async function withSource() {
+    const a = await activity('sandbox');
+    await setSourceUrl(t.ctx, shared.author.actor, a.id, `https://git.example.org/mx/source-${++n}.git`);
+    return a;
   }
   /** A mirror registered through the same registry as the admin page and the CLI. */
   async function mirror(enabled = true) {
@@ -278,6 +286,31 @@ describe('authorization matrix', () => {
         return csrfPost(c, `/admin/reports/${id}/resolve`, { resolution: 'done' });
       },
     },
+
+    // --- publishing from git (src/build) ------------------------------------------------------
+    {
+      method: 'PUT', route: '/api/v1/developer/activities/:bundle_id/source', allowed: ['author', 'admin'],
+      run: async (c) => t.app.inject({ method: 'PUT', url: `/api/v1/developer/activities/${(await activity('sandbox')).bid}/source`, payload: { source_url: `https://git.example.org/mx/repo-${++n}.git` }, headers: c.token ? { authorization: `Bearer ${c.token}` } : {} }),
+    },
+    { method: 'POST', route: '/api/v1/developer/activities/:bundle_id/source/check', allowed: ['author', 'admin'], run: async (c) => api(c, `/api/v1/developer/activities/${(await withSource()).bid}/source/check`, {}) },
+    { method: 'POST', route: '/developers/activities/:id/source', allowed: ['author', 'admin'], run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/source`, { source_url: `https://git.example.org/mx/repo-${++n}.git` }) },
+    { method: 'POST', route: '/developers/activities/:id/source/check', allowed: ['author', 'admin'], run: async (c) => csrfPost(c, `/developers/activities/${(await withSource()).id}/source/check`, {}) },
+    { method: 'POST', route: '/admin/activities/:id/legacy-id', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/legacy-id`, { legacy_id: String(40000 + ++n), reason: 'matrix' }) },
+    // Webhooks: the signature with the activity's hook secret is the credential, whoever sends it.
+    ...(['github', 'gitlab', 'gitea'] as const).map((forge): Case => ({
+      method: 'POST', route: `/api/v1/hooks/${forge}`, allowed: [...ACTORS],
+      run: async () => {
+        const a = await withSource();
+        const row = await t.ctx.db.selectFrom('activities').select(['source_url', 'source_hook_secret']).where('id', '=', a.id).executeTakeFirstOrThrow();
+        const body = JSON.stringify({ zen: 'matrix', repository: { clone_url: row.source_url, url: row.source_url, git_http_url: row.source_url } });
+        const sig = createHmac('sha256', row.source_hook_secret!).update(body).digest('hex');
+        const headers: Record<string, string> =
+          forge === 'github' ? { 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${sig}` }
+          : forge === 'gitlab' ? { 'x-gitlab-event': 'System Hook', 'x-gitlab-event-uuid': randomUUID(), 'x-gitlab-token': row.source_hook_secret! }
+          : { 'x-gitea-event': 'ping', 'x-gitea-delivery': randomUUID(), 'x-gitea-signature': sig };
+        return t.app.inject({ method: 'POST', url: `/api/v1/hooks/${forge}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+      },
+    })),
 
     // --- mirrors (src/mirrors/admin.ts) ---------------------------------------------------------
     { method: 'POST', route: '/admin/mirrors', allowed: ['admin'], run: (c) => csrfPost(c, '/admin/mirrors', { name: `mx${++n}.example`, http_url: 'http://127.0.0.1:9/sugar', country: 'DE', asn: '64500', latitude: '1', longitude: '1' }) },
