@@ -1,22 +1,19 @@
 // Configuration: one YAML file per data folder, an optional per-instance override file, then
-// environment variables, which override any key. Secrets never live in these files: they come
-// from the environment or from a secrets file inside the data folder (outside the repository).
+// environment variables, which override any key. The keys, their types and defaults are declared
+// once, in config-schema.ts. Secrets never live in these files: they come from the environment
+// or from a secrets file inside the data folder (outside the repository).
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Value from 'typebox/value';
+import type { TSchema } from 'typebox';
 import YAML from 'yaml';
+import { ConfigSchema, configKeys, envName, isSection, renderDefaultConfig, type ConfigSettings } from './config-schema.js';
 import { AsloError } from './errors.js';
 
-export interface BundleLimitsConfig {
-  maxEntries: number;
-  maxUncompressedBytes: number;
-  maxCompressionRatio: number;
-  maxEntryBytes: number;
-  maxUploadBytes: number;
-}
-
-export interface AsloConfig {
+/** The resolved configuration of one instance: every key of the schema, then where it lives. */
+export interface AsloConfig extends ConfigSettings {
   /** Name of the selected instance. */
   instance: string;
   /** Root data folder holding config.yaml, secrets and every instance's folder. */
@@ -25,137 +22,6 @@ export interface AsloConfig {
   instanceDir: string;
   /** The config file that was read (or would be written). */
   configFile: string;
-  server: {
-    host: string;
-    port: number;
-    /** Public base URL of this instance, used in every absolute link (updater RDF, feeds). */
-    baseUrl: string;
-    /** Addresses of reverse proxies whose X-Forwarded-For may be trusted. */
-    trustedProxies: string[];
-    logLevel: string;
-  };
-  database: {
-    /** PostgreSQL URL; empty means the embedded PGlite database in the instance folder. */
-    url: string;
-    /** PGlite data folder; ':memory:' keeps it in memory (tests). */
-    embeddedDir: string;
-    poolSize: number;
-    /** Apply pending migrations when the server starts (always on for the embedded database). */
-    migrateOnStart: boolean;
-    /** PostgreSQL URLs of read replicas of `url` (streaming replication); reads are spread over them. */
-    replicas: string[];
-    /** A replica further behind the primary than this, in seconds, is skipped for reads. */
-    maxReplicaLagSeconds: number;
-    /** After writing, a client reads from the primary for this many seconds (longer than the lag limit). */
-    readYourWritesSeconds: number;
-  };
-  cache: {
-    /** Redis URL; empty means in-process cache only. */
-    redisUrl: string;
-    /** Prefix of every cache key and channel, so instances sharing one Redis never collide. */
-    prefix: string;
-    /** Entries kept in each process's in-process cache (0: none). */
-    lruEntries: number;
-    /** Life of a cached value, in seconds (writes invalidate at once; counters may lag by this). */
-    ttlSeconds: number;
-  };
-  storage: {
-    /** Content-addressed store of every uploaded file. */
-    filesDir: string;
-    /** The public repo tree that mirrors rsync from. */
-    repoDir: string;
-    /** Where mail is written when no SMTP server is configured. */
-    outboxDir: string;
-  };
-  bundles: BundleLimitsConfig;
-  updates: {
-    cacheMaxAge: number;
-    /** Sugar range of each runtime, "MIN-MAX" (either side may be empty): the default range and the hard bound (docs/updates.md). */
-    runtimeRanges: { python2: string; python3: string; web: string; other: string };
-    /** Update pings are counted in memory and written to the database this often, in seconds. */
-    pingFlushSeconds: number;
-    /** Rebuild the in-memory update index from the database this often, in seconds, as a safety net behind change notifications (0: never). */
-    indexRefreshSeconds: number;
-  };
-  sample: {
-    /** Load the project's own sample activities into an empty catalog at start. */
-    loadOnStart: boolean;
-  };
-  mail: {
-    /** SMTP server (smtp://host:587 or smtps://user@host:465); empty: write mail to storage.outboxDir. The password comes from the secret smtpPassword. */
-    smtpUrl: string;
-    /** Sender of every mail. */
-    from: string;
-  };
-  accounts: {
-    /** How long a browser session lasts without activity, in days. */
-    sessionDays: number;
-    /** Longest lifetime of a personal API token, in days. */
-    tokenMaxDays: number;
-    /** Only accounts with a verified e-mail address may upload. */
-    requireVerifiedEmail: boolean;
-  };
-  downloads: {
-    /** Base URL of the download role (repo tree, redirects); empty: server.baseUrl. */
-    baseUrl: string;
-    /** Files smaller than this are always served by the origin itself (bytes). */
-    originThresholdBytes: number;
-    /** Behind the change notifications, each process looks for changes it may have missed this often, in seconds (0: never). */
-    indexRefreshSeconds: number;
-    /** Alternatives listed in Link: rel=duplicate headers and the cap on their total size (bytes). */
-    linkAlternatives: number;
-    linkHeaderMaxBytes: number;
-    /** Download counts are added up in memory and written this often, in seconds. */
-    countFlushSeconds: number;
-  };
-  mirrors: {
-    /** Health check of every mirror (HTTP and HTTPS separately), in seconds. */
-    healthIntervalSeconds: number;
-    /** Retry delays of a file not (yet) verified on a mirror, in seconds; the last one repeats. */
-    verifyBackoffSeconds: string[];
-    /** How often due verifications are looked for, in seconds. */
-    verifySweepSeconds: number;
-    /** Checks run at the same time (all mirrors together). */
-    verifyConcurrency: number;
-    /** Timeout of one request to a mirror, in milliseconds. */
-    requestTimeoutMs: number;
-    /** Every this many health rounds, one verified file per mirror is also range-read and hashed (0: never). */
-    spotCheckEvery: number;
-    /** Verified files HEAD-checked on each mirror per health round. */
-    healthSampleFiles: number;
-  };
-  geo: {
-    /** MaxMind-format city databases (flat ip-location-db records); empty: the npm package's files. */
-    cityIpv4: string;
-    cityIpv6: string;
-    /** ASN ranges as CSV (start,end,asn,name with numeric or textual addresses); empty: the npm package's files. */
-    asnIpv4: string;
-    asnIpv6: string;
-  };
-  jobs: {
-    /** Run the background job worker inside `aslo serve` (roles all and worker). */
-    enabled: boolean;
-    concurrency: number;
-    pollMs: number;
-    leaseSeconds: number;
-  };
-  rateLimits: {
-    /** Length of every rate-limit window, in seconds. */
-    windowSeconds: number;
-    loginPerAddress: number;
-    /** The lockout of an account for browsers that never logged in to it (any address). */
-    loginPerAccount: number;
-    /** Logins to one account from one address (an IPv6 /64); also per device cookie. */
-    loginPerAccountAddress: number;
-    registerPerAddress: number;
-    resetPerAddress: number;
-    resetPerAccount: number;
-    uploadPerAddress: number;
-    uploadPerAccount: number;
-    /** Abuse reports (anyone may send one, logged in or not). */
-    reportPerAddress: number;
-    reportPerAccount: number;
-  };
 }
 
 export interface Secrets {
@@ -193,212 +59,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg, 'aslo');
 }
 
-/** Settings shared by every instance unless it overrides them. Paths are filled in per instance. */
-function baseDefaults(): Omit<AsloConfig, 'instance' | 'dataDir' | 'instanceDir' | 'configFile'> {
-  return {
-    server: { host: '0.0.0.0', port: 8080, baseUrl: '', trustedProxies: ['127.0.0.1', '::1'], logLevel: 'info' },
-    database: { url: '', embeddedDir: '', poolSize: 10, migrateOnStart: true, replicas: [], maxReplicaLagSeconds: 10, readYourWritesSeconds: 15 },
-    cache: { redisUrl: '', prefix: '', lruEntries: 5000, ttlSeconds: 300 },
-    storage: { filesDir: '', repoDir: '', outboxDir: '' },
-    bundles: {
-      maxEntries: 20000,
-      maxUncompressedBytes: 2 * 1024 ** 3,
-      maxCompressionRatio: 200,
-      maxEntryBytes: 1024 ** 3,
-      maxUploadBytes: 512 * 1024 ** 2,
-    },
-    updates: {
-      cacheMaxAge: 3600,
-      runtimeRanges: { python2: '0.82-0.116', python3: '0.116-', web: '0.100-', other: '0.82-' },
-      pingFlushSeconds: 5,
-      indexRefreshSeconds: 300,
-    },
-    sample: { loadOnStart: true },
-    mail: { smtpUrl: '', from: 'Sugar activities <noreply@localhost>' },
-    accounts: { sessionDays: 30, tokenMaxDays: 366, requireVerifiedEmail: true },
-    downloads: { baseUrl: '', originThresholdBytes: 4096, indexRefreshSeconds: 60, linkAlternatives: 4, linkHeaderMaxBytes: 1024, countFlushSeconds: 30 },
-    mirrors: {
-      healthIntervalSeconds: 60,
-      verifyBackoffSeconds: ['120', '300', '900', '1800', '3600'],
-      verifySweepSeconds: 10,
-      verifyConcurrency: 8,
-      requestTimeoutMs: 10000,
-      spotCheckEvery: 10,
-      healthSampleFiles: 5,
-    },
-    geo: { cityIpv4: '', cityIpv6: '', asnIpv4: '', asnIpv6: '' },
-    jobs: { enabled: true, concurrency: 2, pollMs: 1000, leaseSeconds: 120 },
-    rateLimits: {
-      windowSeconds: 900,
-      loginPerAddress: 30,
-      loginPerAccount: 10,
-      loginPerAccountAddress: 5,
-      registerPerAddress: 10,
-      resetPerAddress: 10,
-      resetPerAccount: 3,
-      uploadPerAddress: 60,
-      uploadPerAccount: 30,
-      reportPerAddress: 10,
-      reportPerAccount: 10,
-    },
-  };
-}
-
-export const DEFAULT_CONFIG_TEXT = `# aslo configuration.
-#
-# This file is safe to commit to a deployment repository: it must never hold secrets.
-# Database passwords, the session key and the signing key come from the environment
-# (ASLO_DATABASE_URL, ASLO_SECRET_SESSION_KEY, ASLO_SECRET_SIGNING_KEY) or from the
-# secrets.yaml file that aslo writes, readable by its owner only, in each instance folder.
-#
-# Every key can be overridden by an environment variable: ASLO_ followed by the key path in
-# upper case with underscores, for example server.port -> ASLO_SERVER_PORT,
-# cache.redisUrl -> ASLO_CACHE_REDIS_URL, bundles.maxEntries -> ASLO_BUNDLES_MAX_ENTRIES.
-# Lists take comma-separated values.
-#
-# Each instance (aslo instance create NAME) can override any of these keys in
-# instances/NAME/instance.yaml; paths left empty are filled in inside the instance folder.
-
-server:
-  host: 0.0.0.0
-  port: 8080
-  # Public address of the store; empty means http://localhost:<port>.
-  baseUrl: ""
-  # Reverse proxies whose X-Forwarded-For header is believed.
-  trustedProxies: ["127.0.0.1", "::1"]
-  logLevel: info
-
-database:
-  # A PostgreSQL URL (postgres://user@host:5432/aslo) for a scaled deployment.
-  # Empty: the embedded PostgreSQL (PGlite) in the instance folder, no server needed.
-  url: ""
-  poolSize: 10
-  migrateOnStart: true
-  # Read replicas of that database (streaming replication), e.g. ["postgres://aslo@db2:5432/aslo"].
-  # Reads are spread over them; a replica that is down or further behind than
-  # maxReplicaLagSeconds is skipped; while the primary is down the store is read-only (writes
-  # answer 503 with Retry-After) and recovers by itself. Passwords: PGPASSWORD or ~/.pgpass.
-  replicas: []
-  maxReplicaLagSeconds: 10
-  # A client that wrote reads from the primary for this many seconds (read-your-writes).
-  readYourWritesSeconds: 15
-
-cache:
-  # A Redis URL (redis://127.0.0.1:6379) shared by all processes. Empty: in-process cache only.
-  redisUrl: ""
-  # Empty: "aslo:<instance>:".
-  prefix: ""
-  # Entries kept in each process's in-process cache, in front of Redis (0: none).
-  lruEntries: 5000
-  # Life of a cached value in seconds. Every write invalidates what it changed at once, in every
-  # process; only counters (downloads, users) may lag by up to this.
-  ttlSeconds: 300
-
-bundles:
-  # Limits applied to every uploaded .xo/.xol before anything is stored.
-  maxEntries: 20000
-  maxUncompressedBytes: 2147483648
-  maxCompressionRatio: 200
-  maxEntryBytes: 1073741824
-  maxUploadBytes: 536870912
-
-updates:
-  # Cache-Control max-age of the updater answers, in seconds.
-  cacheMaxAge: 3600
-  # Sugar versions each runtime runs on, MIN-MAX (an empty side means no limit). A version is
-  # never offered outside its runtime's range, whatever its uploader said (docs/updates.md).
-  runtimeRanges:
-    python2: "0.82-0.116"
-    python3: "0.116-"
-    web: "0.100-"
-    other: "0.82-"
-  # Update pings are counted in memory and written to the database every this many seconds.
-  pingFlushSeconds: 5
-  # Full rebuild of the in-memory update index, behind the change notifications (0: never).
-  indexRefreshSeconds: 300
-
-sample:
-  # Load the sample activities into an empty catalog at start.
-  loadOnStart: true
-
-mail:
-  # An SMTP server (smtp://user@host:587, smtps://host:465). Its password comes from the
-  # environment (ASLO_SECRET_SMTP_PASSWORD) or secrets.yaml (smtpPassword).
-  # Empty: every mail is written to the instance's outbox folder; read it with "aslo dev outbox".
-  smtpUrl: ""
-  from: "Sugar activities <noreply@localhost>"
-
-accounts:
-  # Days a browser session lasts without being used.
-  sessionDays: 30
-  # Longest lifetime of a personal API token, in days.
-  tokenMaxDays: 366
-  # Only accounts with a verified e-mail address may upload.
-  requireVerifiedEmail: true
-
-downloads:
-  # Base URL of the download role (the repo tree and redirects); empty: server.baseUrl.
-  baseUrl: ""
-  # Files smaller than this many bytes are served by the store itself, never redirected.
-  originThresholdBytes: 4096
-  # Changes reach every process by notification; behind that, each one looks for changes it
-  # may have missed this often (seconds; 0: never).
-  indexRefreshSeconds: 60
-  # Alternatives sent as Link: rel=duplicate headers, and the cap on their total bytes.
-  linkAlternatives: 4
-  linkHeaderMaxBytes: 1024
-  # Download counts are added up in memory and written this often (seconds): longer means fewer
-  # rows to write (a pair counted many times is one row), at the price of counts appearing later.
-  countFlushSeconds: 30
-
-mirrors:
-  # Health check of every mirror, HTTP and HTTPS separately (seconds).
-  healthIntervalSeconds: 60
-  # Retry delays (seconds) of a file not yet seen with the right bytes on a mirror; the last repeats.
-  verifyBackoffSeconds: ["120", "300", "900", "1800", "3600"]
-  verifySweepSeconds: 10
-  verifyConcurrency: 8
-  requestTimeoutMs: 10000
-  # Every this many health rounds, one verified file per mirror is range-read and hashed.
-  spotCheckEvery: 10
-  # Verified files HEAD-checked on each mirror every health round (one missing: the mirror gets
-  # no clients until all its files are checked again).
-  healthSampleFiles: 5
-
-geo:
-  # Replace the geo databases shipped in the npm packages with newer files (empty: the package's).
-  # City: MaxMind-format files with ip-location-db's flat records; ASN: CSV ranges.
-  cityIpv4: ""
-  cityIpv6: ""
-  asnIpv4: ""
-  asnIpv6: ""
-
-jobs:
-  # The background worker (publishing to the repo tree, mirror checks) inside "aslo serve".
-  enabled: true
-  concurrency: 2
-  pollMs: 1000
-  leaseSeconds: 120
-
-rateLimits:
-  # Requests allowed per window, per client address and per account. Shared by all processes
-  # through Redis when cache.redisUrl is set.
-  windowSeconds: 900
-  loginPerAddress: 30
-  # Logins: per address (all accounts), per account from one address, and per account for
-  # browsers that never logged in to it (a browser that did carries a signed device cookie and
-  # is held only by loginPerAccountAddress for that cookie). IPv6 addresses count per /64.
-  loginPerAccount: 10
-  loginPerAccountAddress: 5
-  registerPerAddress: 10
-  resetPerAddress: 10
-  resetPerAccount: 3
-  uploadPerAddress: 60
-  uploadPerAccount: 30
-  # Abuse reports on activities (anyone may send them, logged in or not).
-  reportPerAddress: 10
-  reportPerAccount: 10
-`;
+/** The documented config.yaml written on first run, from the schema. */
+export const DEFAULT_CONFIG_TEXT = renderDefaultConfig();
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -406,12 +68,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep-merge `over` into `base`, accepting only keys that exist in `base` (typos are errors). */
-function mergeKnown(base: Record<string, unknown>, over: unknown, source: string, path: string[] = []): void {
+/**
+ * Deep-merge `over` into `base`, accepting only keys the schema declares (typos are errors) and
+ * turning each value into the key's type.
+ */
+function mergeKnown(base: Record<string, unknown>, schema: TSchema, over: unknown, source: string, path: string[] = []): void {
   if (over === null || over === undefined) return;
   if (!isObject(over)) {
     throw new AsloError('CONFIG_INVALID', `${source}: ${path.join('.') || 'the file'} must be a mapping.`);
   }
+  const known = (schema as { properties: Record<string, TSchema> }).properties;
   for (const [key, value] of Object.entries(over)) {
     if (path.length === 0 && key === 'secrets') {
       throw new AsloError(
@@ -419,33 +85,36 @@ function mergeKnown(base: Record<string, unknown>, over: unknown, source: string
         `${source}: secrets do not belong in a config file. Move them to the environment (ASLO_SECRET_*) or to the instance's secrets.yaml.`,
       );
     }
-    if (!(key in base)) {
+    // Own keys only: "constructor" or "__proto__" in a file must not reach the object's prototype.
+    if (!Object.hasOwn(known, key)) {
       throw new AsloError('CONFIG_UNKNOWN_KEY', `${source}: unknown key "${[...path, key].join('.')}". Check its spelling against the documented default config.`);
     }
-    const current = base[key];
-    if (isObject(current)) {
-      mergeKnown(current, value, source, [...path, key]);
+    const child = known[key]!;
+    if (isSection(child)) {
+      mergeKnown(base[key] as Record<string, unknown>, child, value, source, [...path, key]);
     } else {
-      base[key] = coerce(current, value, source, [...path, key]);
+      base[key] = coerce(child, value, source, [...path, key]);
     }
   }
 }
 
-function coerce(current: unknown, value: unknown, source: string, path: string[]): unknown {
+/** A value from a file or the environment as the key's type: files may write "8080", variables always do. */
+function coerce(schema: TSchema, value: unknown, source: string, path: string[]): unknown {
   const where = `${source}: ${path.join('.')}`;
-  if (typeof current === 'number') {
+  const type = (schema as { type?: unknown }).type;
+  if (type === 'number' || type === 'integer') {
     const n = typeof value === 'number' ? value : Number(String(value).trim());
     if (!Number.isFinite(n)) throw new AsloError('CONFIG_INVALID', `${where} must be a number, got "${String(value)}".`);
     return n;
   }
-  if (typeof current === 'boolean') {
+  if (type === 'boolean') {
     if (typeof value === 'boolean') return value;
     const s = String(value).trim().toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(s)) return true;
     if (['0', 'false', 'no', 'off'].includes(s)) return false;
     throw new AsloError('CONFIG_INVALID', `${where} must be true or false, got "${String(value)}".`);
   }
-  if (Array.isArray(current)) {
+  if (type === 'array') {
     if (Array.isArray(value)) return value.map(String);
     return String(value).split(',').map((s) => s.trim()).filter(Boolean);
   }
@@ -453,21 +122,27 @@ function coerce(current: unknown, value: unknown, source: string, path: string[]
   return String(value);
 }
 
-function envName(path: string[]): string {
-  return 'ASLO_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+function getSection(cfg: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  return path.reduce((obj, key) => obj[key] as Record<string, unknown>, cfg);
 }
 
-/** Apply ASLO_* variables for every known leaf key. */
-function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv, path: string[] = []): void {
-  for (const [key, current] of Object.entries(base)) {
-    const p = [...path, key];
-    if (isObject(current)) {
-      applyEnv(current, env, p);
-      continue;
-    }
-    const name = envName(p);
+/** Apply the ASLO_* variable of every key (and its alias, when the key's own variable is unset). */
+function applyEnv(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const { path, schema } of configKeys()) {
     // An empty variable counts as unset, as shells and service managers often leave them so.
-    if (env[name] !== undefined && env[name] !== '') base[key] = coerce(current, env[name], `environment ${name}`, p);
+    const names = [envName(path), ...(typeof schema.envAlias === 'string' ? [schema.envAlias] : [])];
+    const name = names.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name) getSection(cfg, path.slice(0, -1))[path.at(-1)!] = coerce(schema, env[name], `environment ${name}`, path);
+  }
+}
+
+/** The schema's own limits (a port number's range), checked once every source has been applied. */
+function validate(cfg: ConfigSettings): void {
+  for (const error of Value.Errors(ConfigSchema, cfg)) {
+    const path = error.instancePath.split('/').filter(Boolean);
+    const key = configKeys().find((k) => k.path.join('/') === path.join('/'));
+    const invalid = typeof key?.schema.invalid === 'string' ? key.schema.invalid : error.message;
+    throw new AsloError('CONFIG_INVALID', `${path.join('.')} ${invalid}, got ${String(getSection(cfg as unknown as Record<string, unknown>, path))}.`);
   }
 }
 
@@ -514,18 +189,16 @@ export function loadConfig(opts: ConfigOptions = {}): AsloConfig {
     if (opts.writeDefaults) writeFileAtomic(configFile, DEFAULT_CONFIG_TEXT);
   }
 
-  const cfg = baseDefaults() as unknown as Record<string, unknown>;
-  if (existsSync(configFile)) mergeKnown(cfg, readYaml(configFile), configFile);
+  const cfg = Value.Create(ConfigSchema) as ConfigSettings;
+  const merge = (file: string) => mergeKnown(cfg as unknown as Record<string, unknown>, ConfigSchema, readYaml(file), file);
+  if (existsSync(configFile)) merge(configFile);
   const instanceFile = join(instanceDir, 'instance.yaml');
-  if (existsSync(instanceFile)) mergeKnown(cfg, readYaml(instanceFile), instanceFile);
-  applyEnv(cfg, env);
-  if (env.ASLO_PORT && !env.ASLO_SERVER_PORT) (cfg.server as Record<string, unknown>).port = coerce(8080, env.ASLO_PORT, 'environment ASLO_PORT', ['server', 'port']);
+  if (existsSync(instanceFile)) merge(instanceFile);
+  applyEnv(cfg as unknown as Record<string, unknown>, env);
+  if (opts.port !== undefined) cfg.server.port = opts.port;
+  validate(cfg);
 
-  const out = cfg as unknown as AsloConfig;
-  if (opts.port !== undefined) out.server.port = opts.port;
-  if (!Number.isInteger(out.server.port) || out.server.port < 0 || out.server.port > 65535) {
-    throw new AsloError('CONFIG_INVALID', `server.port must be a port number (0-65535), got ${out.server.port}.`);
-  }
+  const out = cfg as AsloConfig;
   out.instance = instance;
   out.dataDir = dataDir;
   out.instanceDir = instanceDir;
