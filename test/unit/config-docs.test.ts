@@ -1,13 +1,17 @@
-// docs/configuration.md lists every configuration key with its environment variable: this test
-// walks the built-in defaults (and the documented default config.yaml) so the table cannot fall
-// behind src/platform/config.ts, and checks each documented variable really sets its key.
+// docs/configuration.md lists every configuration key with its environment variable. The table is
+// generated from the schema (scripts/config-docs.ts): this test fails when the committed table is
+// not the generator's output, walks the built-in defaults (and the documented default config.yaml)
+// so the table cannot fall behind src/platform/config-schema.ts, and checks each documented
+// variable really sets its key.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_TEXT, loadConfig } from '../../src/platform/config.js';
+import { configKeys as schemaKeys } from '../../src/platform/config-schema.js';
+import { withConfigTable } from '../../scripts/config-docs.js';
 
 const DOC = new URL('../../docs/configuration.md', import.meta.url);
 // A data folder that does not exist: nothing is read or written, so only the defaults apply.
@@ -73,6 +77,11 @@ describe('docs/configuration.md', () => {
   const keys = configKeys();
   const rows = documentedRows();
 
+  it('holds the table generated from the schema (npm run docs:config writes it)', () => {
+    const doc = readFileSync(DOC, 'utf8');
+    assert.equal(doc, withConfigTable(doc), 'docs/configuration.md is out of date: run npm run docs:config');
+  });
+
   it('finds the configuration keys', () => {
     assert.ok(keys.size > 50, `only ${keys.size} keys found`);
     assert.ok(keys.has('server.port') && keys.has('updates.runtimeRanges.python2') && keys.has('storage.filesDir'));
@@ -105,5 +114,29 @@ describe('docs/configuration.md', () => {
       assert.deepEqual(getPath(cfg, key), want, `${envName(key)}=${raw} should set ${key}`);
     }
     assert.equal(loadConfig({ dataDir: NO_DATA, env: { ASLO_PORT: '9191' } }).server.port, 9191);
+  });
+});
+
+describe('default config.yaml', () => {
+  it('reads back as the built-in defaults, for every key it lists', () => {
+    const written = leaves(YAML.parse(DEFAULT_CONFIG_TEXT) as Record<string, unknown>);
+    const defaults = new Map(schemaKeys().map((k) => [k.path.join('.'), k.schema.default]));
+    for (const [key, value] of written) assert.deepEqual(value, defaults.get(key), key);
+    const left = [...defaults.keys()].filter((k) => !written.has(k)).sort();
+    assert.deepEqual(left, ['database.embeddedDir', 'storage.filesDir', 'storage.outboxDir', 'storage.repoDir']);
+  });
+
+  it('is accepted by the loader as written, and sets nothing but the defaults', () => {
+    const data = join(tmpdir(), `aslo-config-docs-${process.pid}-written`);
+    try {
+      const written = loadConfig({ dataDir: data, env: {}, writeDefaults: true });
+      assert.equal(readFileSync(written.configFile, 'utf8'), DEFAULT_CONFIG_TEXT);
+      const empty = join(data, 'empty.yaml');
+      writeFileSync(empty, '');
+      const defaults = loadConfig({ dataDir: data, env: {}, configFile: empty });
+      assert.deepEqual({ ...written, configFile: '' }, { ...defaults, configFile: '' });
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });

@@ -79,6 +79,32 @@ describe('configuration', () => {
     expectCode('CONFIG_UNREADABLE', () => loadConfig({ dataDir: data, configFile: join(data, 'missing.yaml'), env: {} }));
   });
 
+  it('names the key and the value in its refusals', async () => {
+    const data = join(dir, 'messages');
+    await mkdir(data, { recursive: true });
+    const file = join(data, 'config.yaml');
+    const refusal = (code: string, message: string, fn: () => unknown) =>
+      assert.throws(fn, (err: unknown) => err instanceof AsloError && err.code === code && err.message === message);
+    await writeFile(file, 'server:\n  prot: 1\n');
+    refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "server.prot". Check its spelling against the documented default config.`, () => loadConfig({ dataDir: data, env: {} }));
+    // Names an object has by inheritance are not keys either.
+    for (const name of ['toString', '__proto__', 'constructor']) {
+      await writeFile(file, `${name}:\n  x: 1\n`);
+      refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "${name}". Check its spelling against the documented default config.`, () => loadConfig({ dataDir: data, env: {} }));
+    }
+    await writeFile(file, 'server: 5\n');
+    refusal('CONFIG_INVALID', `${file}: server must be a mapping.`, () => loadConfig({ dataDir: data, env: {} }));
+    await writeFile(file, 'jobs:\n  enabled: maybe\n');
+    refusal('CONFIG_INVALID', `${file}: jobs.enabled must be true or false, got "maybe".`, () => loadConfig({ dataDir: data, env: {} }));
+    await writeFile(file, '');
+    refusal('CONFIG_INVALID', 'environment ASLO_BUNDLES_MAX_ENTRIES: bundles.maxEntries must be a number, got "many".', () =>
+      loadConfig({ dataDir: data, env: { ASLO_BUNDLES_MAX_ENTRIES: 'many' } }));
+    refusal('CONFIG_INVALID', 'server.port must be a port number (0-65535), got 70000.', () => loadConfig({ dataDir: data, env: { ASLO_PORT: '70000' } }));
+    refusal('CONFIG_INVALID', 'server.port must be a port number (0-65535), got 1.5.', () => loadConfig({ dataDir: data, env: {}, port: 1.5 }));
+    assert.equal(loadConfig({ dataDir: data, env: { ASLO_PORT: '7000', ASLO_SERVER_PORT: '7002' } }).server.port, 7002);
+    assert.equal(loadConfig({ dataDir: data, env: { ASLO_PORT: '7000', ASLO_SERVER_PORT: '' } }).server.port, 7000);
+  });
+
   it('generates secrets into a private file, and prefers the environment', async () => {
     const cfg = loadConfig({ dataDir: join(dir, 'secrets'), env: {} });
     await assert.rejects(loadSecrets(cfg, { env: {} }), (err: unknown) => err instanceof AsloError && err.code === 'CONFIG_MISSING_SECRET');
