@@ -28,7 +28,9 @@ function defaultCell({ schema }: ConfigKey): string {
 
 /** The table: one row per key, in the schema's order. */
 export function renderConfigTable(): string {
-  const rows = configKeys().map((key) => `| \`${key.path.join('.')}\` | ${variableCell(key)} | ${defaultCell(key)} | ${String(key.schema.description ?? '')} |`);
+  const rows = configKeys().map(
+    (key) => `| \`${key.path.join('.')}\` | ${variableCell(key)} | ${defaultCell(key)} | ${String(key.schema.description ?? '')} |`,
+  );
   return ['| key | variable | default | what it does |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -8,8 +8,8 @@
 //   description    what the key does, one line (the docs table)
 //   defaultNote    what the default means (docs table): "empty: <note>" for an empty default,
 //                  "`value` (<note>)" otherwise
-//   fileComment    comment lines written above the key in the default config.yaml (under the
-//                  name for a top-level section)
+//   fileComment    the comment written above the key in the default config.yaml (under the
+//                  name for a top-level section): one line, or a list of lines
 //   inDefaultFile  false: left out of the default config.yaml (paths filled in per instance)
 //   envAlias       a second environment variable that sets the key when its own one is unset
 //   invalid        how a value that the schema refuses is described: "<key> <invalid>, got <value>."
@@ -19,7 +19,7 @@ import YAML from 'yaml';
 interface KeyNotes {
   description: string;
   defaultNote?: string;
-  fileComment?: string;
+  fileComment?: string | string[];
   inDefaultFile?: false;
   envAlias?: string;
 }
@@ -30,7 +30,7 @@ const flag = (value: boolean, notes: KeyNotes) => Type.Boolean({ default: value,
 const list = (value: string[], notes: KeyNotes) => Type.Array(Type.String(), { default: value, ...notes });
 
 /** A section of the file: only its own keys are accepted (a misspelt key is an error, not ignored). */
-function section<P extends Parameters<typeof Type.Object>[0]>(properties: P, fileComment?: string) {
+function section<P extends Parameters<typeof Type.Object>[0]>(properties: P, fileComment?: string | string[]) {
   return Type.Object(properties, { additionalProperties: false, ...(fileComment ? { fileComment } : {}) });
 }
 
@@ -60,9 +60,10 @@ export const ConfigSchema = section({
     url: text('', {
       description: 'PostgreSQL URL',
       defaultNote: 'embedded PGlite',
-      fileComment:
-        'A PostgreSQL URL (postgres://user@host:5432/aslo) for a scaled deployment.\n' +
+      fileComment: [
+        'A PostgreSQL URL (postgres://user@host:5432/aslo) for a scaled deployment.',
         'Empty: the embedded PostgreSQL (PGlite) in the instance folder, no server needed.',
+      ],
     }),
     embeddedDir: text('', {
       description: 'PGlite data folder (`:memory:`: in memory)',
@@ -74,11 +75,12 @@ export const ConfigSchema = section({
     replicas: list([], {
       description: 'read replica URLs',
       defaultNote: 'no replicas ([operations.md](operations.md))',
-      fileComment:
-        'Read replicas of that database (streaming replication), e.g. ["postgres://aslo@db2:5432/aslo"].\n' +
-        'Reads are spread over them; a replica that is down or further behind than\n' +
-        'maxReplicaLagSeconds is skipped; while the primary is down the store is read-only (writes\n' +
+      fileComment: [
+        'Read replicas of that database (streaming replication), e.g. ["postgres://aslo@db2:5432/aslo"].',
+        'Reads are spread over them; a replica that is down or further behind than',
+        'maxReplicaLagSeconds is skipped; while the primary is down the store is read-only (writes',
         'answer 503 with Retry-After) and recovers by itself. Passwords: PGPASSWORD or ~/.pgpass.',
+      ],
     }),
     maxReplicaLagSeconds: num(10, { description: 'replica further behind is skipped' }),
     readYourWritesSeconds: num(15, {
@@ -104,9 +106,10 @@ export const ConfigSchema = section({
     }),
     ttlSeconds: num(300, {
       description: 'life of a cached value',
-      fileComment:
-        'Life of a cached value in seconds. Every write invalidates what it changed at once, in every\n' +
+      fileComment: [
+        'Life of a cached value in seconds. Every write invalidates what it changed at once, in every',
         'process; only counters (downloads, users) may lag by up to this.',
+      ],
     }),
   }),
   storage: section({
@@ -136,8 +139,10 @@ export const ConfigSchema = section({
         web: text('0.100-', { description: 'Sugar range of web activities' }),
         other: text('0.82-', { description: 'Sugar range of other activities' }),
       },
-      'Sugar versions each runtime runs on, MIN-MAX (an empty side means no limit). A version is\n' +
+      [
+        'Sugar versions each runtime runs on, MIN-MAX (an empty side means no limit). A version is',
         "never offered outside its runtime's range, whatever its uploader said (docs/updates.md).",
+      ],
     ),
     pingFlushSeconds: num(5, {
       description: 'update pings written this often',
@@ -159,10 +164,11 @@ export const ConfigSchema = section({
     smtpUrl: text('', {
       description: 'SMTP server',
       defaultNote: 'write to `storage.outboxDir`',
-      fileComment:
-        'An SMTP server (smtp://user@host:587, smtps://host:465). Its password comes from the\n' +
-        'environment (ASLO_SECRET_SMTP_PASSWORD) or secrets.yaml (smtpPassword).\n' +
+      fileComment: [
+        'An SMTP server (smtp://user@host:587, smtps://host:465). Its password comes from the',
+        'environment (ASLO_SECRET_SMTP_PASSWORD) or secrets.yaml (smtpPassword).',
         'Empty: every mail is written to the instance\'s outbox folder; read it with "aslo dev outbox".',
+      ],
     }),
     from: text('Sugar activities <noreply@localhost>', { description: 'sender of every mail' }),
   }),
@@ -193,9 +199,10 @@ export const ConfigSchema = section({
     indexRefreshSeconds: num(60, {
       description: 'look for missed changes this often',
       defaultNote: '0: never',
-      fileComment:
-        'Changes reach every process by notification; behind that, each one looks for changes it\n' +
+      fileComment: [
+        'Changes reach every process by notification; behind that, each one looks for changes it',
         'may have missed this often (seconds; 0: never).',
+      ],
     }),
     linkAlternatives: num(4, {
       description: 'Link: rel=duplicate alternatives',
@@ -204,9 +211,10 @@ export const ConfigSchema = section({
     linkHeaderMaxBytes: num(1024, { description: 'cap on their total size' }),
     countFlushSeconds: num(30, {
       description: 'download counts written this often',
-      fileComment:
-        'Download counts are added up in memory and written this often (seconds): longer means fewer\n' +
+      fileComment: [
+        'Download counts are added up in memory and written this often (seconds): longer means fewer',
         'rows to write (a pair counted many times is one row), at the price of counts appearing later.',
+      ],
     }),
   }),
   mirrors: section({
@@ -228,9 +236,10 @@ export const ConfigSchema = section({
     }),
     healthSampleFiles: num(5, {
       description: 'files HEAD-checked per mirror per round',
-      fileComment:
-        'Verified files HEAD-checked on each mirror every health round (one missing: the mirror gets\n' +
+      fileComment: [
+        'Verified files HEAD-checked on each mirror every health round (one missing: the mirror gets',
         'no clients until all its files are checked again).',
+      ],
     }),
   }),
   geo: section(
@@ -240,8 +249,10 @@ export const ConfigSchema = section({
       asnIpv4: text('', { description: 'IPv4 ASN ranges (CSV)', defaultNote: "the npm package's file" }),
       asnIpv6: text('', { description: 'IPv6 ASN ranges (CSV)', defaultNote: "the npm package's file" }),
     },
-    "Replace the geo databases shipped in the npm packages with newer files (empty: the package's).\n" +
+    [
+      "Replace the geo databases shipped in the npm packages with newer files (empty: the package's).",
       "City: MaxMind-format files with ip-location-db's flat records; ASN: CSV ranges.",
+    ],
   ),
   jobs: section(
     {
@@ -260,10 +271,11 @@ export const ConfigSchema = section({
       }),
       loginPerAccount: num(10, {
         description: 'logins per window, per account, from browsers that never logged in to it (a device cookie lets the others past)',
-        fileComment:
-          'Logins: per address (all accounts), per account from one address, and per account for\n' +
-          'browsers that never logged in to it (a browser that did carries a signed device cookie and\n' +
+        fileComment: [
+          'Logins: per address (all accounts), per account from one address, and per account for',
+          'browsers that never logged in to it (a browser that did carries a signed device cookie and',
           'is held only by loginPerAccountAddress for that cookie). IPv6 addresses count per /64.',
+        ],
       }),
       loginPerAccountAddress: num(5, { description: 'logins per window to one account from one address, and per device cookie' }),
       registerPerAddress: num(10, { description: 'registrations per window, per address' }),
@@ -277,8 +289,7 @@ export const ConfigSchema = section({
       }),
       reportPerAccount: num(10, { description: 'abuse reports per window, per account' }),
     },
-    'Requests allowed per window, per client address and per account. Shared by all processes\n' +
-      'through Redis when cache.redisUrl is set.',
+    ['Requests allowed per window, per client address and per account. Shared by all processes', 'through Redis when cache.redisUrl is set.'],
   ),
 });
 
@@ -330,11 +341,8 @@ function yamlValue(value: unknown): string {
 }
 
 function commentLines(comment: unknown, indent: string): string {
-  if (typeof comment !== 'string') return '';
-  return comment
-    .split('\n')
-    .map((line) => `${indent}# ${line}\n`)
-    .join('');
+  const lines = typeof comment === 'string' ? [comment] : Array.isArray(comment) ? comment : [];
+  return lines.map((line) => `${indent}# ${String(line)}\n`).join('');
 }
 
 function entries(schema: TSchema): [string, TSchema & Record<string, unknown>][] {
