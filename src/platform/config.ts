@@ -122,7 +122,8 @@ function coerce(schema: TSchema, value: unknown, source: string, path: string[])
   return String(value);
 }
 
-function getSection(cfg: Record<string, unknown>, path: string[]): Record<string, unknown> {
+/** The section or value at a path of the configuration. */
+function valueAt(cfg: Record<string, unknown>, path: string[]): Record<string, unknown> {
   return path.reduce((obj, key) => obj[key] as Record<string, unknown>, cfg);
 }
 
@@ -132,7 +133,7 @@ function applyEnv(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
     // An empty variable counts as unset, as shells and service managers often leave them so.
     const names = [envName(path), ...(typeof schema.envAlias === 'string' ? [schema.envAlias] : [])];
     const name = names.find((n) => env[n] !== undefined && env[n] !== '');
-    if (name) getSection(cfg, path.slice(0, -1))[path.at(-1)!] = coerce(schema, env[name], `environment ${name}`, path);
+    if (name) valueAt(cfg, path.slice(0, -1))[path.at(-1)!] = coerce(schema, env[name], `environment ${name}`, path);
   }
 }
 
@@ -142,7 +143,7 @@ function validate(cfg: ConfigSettings): void {
     const path = error.instancePath.split('/').filter(Boolean);
     const key = configKeys().find((k) => k.path.join('/') === path.join('/'));
     const invalid = typeof key?.schema.invalid === 'string' ? key.schema.invalid : error.message;
-    throw new AsloError('CONFIG_INVALID', `${path.join('.')} ${invalid}, got ${String(getSection(cfg as unknown as Record<string, unknown>, path))}.`);
+    throw new AsloError('CONFIG_INVALID', `${path.join('.')} ${invalid}, got ${String(valueAt(cfg as unknown as Record<string, unknown>, path))}.`);
   }
 }
 
