@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AsloConfig } from './platform/config.js';
 import { createContext, type AppContext } from './platform/context.js';
-import { classifyError } from './platform/errors.js';
+import { answerError, errorBody } from './platform/errors.js';
 import { boundIntegers, installRequestGuard, MULTIPART_ALLOWANCE_BYTES, PROBLEMS } from './platform/request-guard.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { downloadRoutes } from './downloads/routes.js';
@@ -80,9 +80,9 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
     frameworkErrors: (err, _req, r) => {
       const reply = r as unknown as FastifyReply;
       const code = (err as { code?: string }).code;
-      if (code === 'FST_ERR_BAD_URL') void reply.status(400).send({ error: { code: PROBLEMS.encoding.code, message: 'The address holds a malformed percent-escape.' } });
-      else if (code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send({ error: { code: 'URL_TOO_LONG', message: 'A part of this address is too long.' } });
-      else void reply.status(400).send({ error: { code: 'BAD_REQUEST', message: err.message } });
+      if (code === 'FST_ERR_BAD_URL') void reply.status(400).send(errorBody(PROBLEMS.encoding.code, 'The address holds a malformed percent-escape.'));
+      else if (code === 'FST_ERR_MAX_PARAM_LENGTH') void reply.status(414).send(errorBody('URL_TOO_LONG', 'A part of this address is too long.'));
+      else void reply.status(400).send(errorBody('BAD_REQUEST', err.message));
     },
   });
   const registeredRoutes: RegisteredRoute[] = [];
@@ -116,14 +116,13 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   }
   app.addHook('onClose', async () => downloads.close());
 
+  // JSON errors for the API, the updater and the operations endpoints; the store and the hub set
+  // their own handlers, which answer the same way as pages (src/platform/errors.ts answerError).
   app.setErrorHandler((err, req, reply) => {
-    const a = classifyError(err, req);
-    if (a.log === 'error') req.log.error({ err }, 'unhandled error');
-    else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
-    void reply.status(a.status).send({ error: { code: a.code, message: a.message, details: a.details } });
+    void answerError(err, req, reply);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `Nothing at ${req.method} ${req.url.split('?')[0]}.` } });
+    void reply.status(404).send(errorBody('NOT_FOUND', `Nothing at ${req.method} ${req.url.split('?')[0]}.`));
   });
 
   // Alive unless the database died (src/platform/db/fatal.ts): then the process is on its way out.

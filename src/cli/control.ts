@@ -16,7 +16,7 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import type { AppContext } from '../platform/context.js';
-import { AsloError } from '../platform/errors.js';
+import { AsloError, type ErrorCode } from '../platform/errors.js';
 import { dataDirInUseError, lockSocketPath, LineReader, type ControlRequest } from '../platform/db/lock.js';
 import { runInStoreScope, type StoreScope } from './common.js';
 
@@ -127,7 +127,7 @@ export async function runThroughStore(dir: string, argv: string[]): Promise<numb
         send(socket, { t: 'stdin', d: Buffer.concat(chunks).toString('utf8') });
       } else if (m.t === 'exit') return typeof m.code === 'number' ? m.code : 1;
       else if (m.t === 'refused') throw dataDirInUseError(dir, { pid: m.pid ?? 0, holder: m.holder ?? 'unknown', accepting: false });
-      else if (m.t === 'error') throw new AsloError(String(m.code ?? 'CONTROL_ERROR'), m.message ?? 'The store refused the command.');
+      else if (m.t === 'error') throw new AsloError(String(m.code ?? 'CONTROL_ERROR') as ErrorCode, m.message ?? 'The store refused the command.');
     }
   } finally {
     socket.destroy();

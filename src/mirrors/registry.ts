@@ -5,7 +5,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { AppContext } from '../platform/context.js';
 import type { Continent, MirrorRow } from '../platform/db/schema.js';
-import { AsloError } from '../platform/errors.js';
+import { AsloError, type ErrorCode } from '../platform/errors.js';
 import type { Actor } from '../accounts/access.js';
 import { audit } from '../review/audit.js';
 import { GeoService } from '../geo/index.js';
@@ -43,7 +43,7 @@ export interface MirrorStats {
 
 export type MirrorView = MirrorRow & { stats: MirrorStats };
 
-function bad(code: string, message: string, field: string): AsloError {
+function bad(code: ErrorCode, message: string, field: string): AsloError {
   return new AsloError(code, message, { statusCode: 400, details: { field } });
 }
 
@@ -61,7 +61,7 @@ function url(v: string | null | undefined, scheme: 'http:' | 'https:' | 'rsync:'
   return u.toString().replace(/\/+$/, '');
 }
 
-function num(v: number | string | null | undefined, field: string, code: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
+function num(v: number | string | null | undefined, field: string, code: ErrorCode, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
   const n = typeof v === 'number' ? v : Number(v.trim());
   if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {

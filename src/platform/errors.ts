@@ -1,20 +1,26 @@
-// Every error a user or client can see carries a stable code they can search for.
+// Every error a user or client can see carries a stable code they can search for: the codes, their
+// statuses and meanings are listed in ./error-codes.ts (docs/errors.md is generated from it).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, statusOf } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
 
 export class AsloError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly statusCode: number;
   readonly details?: unknown;
 
-  constructor(code: string, message: string, opts: { statusCode?: number; details?: unknown; cause?: unknown } = {}) {
+  /** The status is the code's (./error-codes.ts) unless the call gives another. */
+  constructor(code: ErrorCode, message: string, opts: { statusCode?: number; details?: unknown; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AsloError';
     this.code = code;
-    this.statusCode = opts.statusCode ?? 400;
+    this.statusCode = opts.statusCode ?? statusOf(code);
     this.details = opts.details;
   }
 }
 
-export function notFound(code: string, message: string): AsloError {
+export function notFound(code: ErrorCode, message: string): AsloError {
   return new AsloError(code, message, { statusCode: 404 });
 }
 
@@ -84,4 +90,28 @@ export function classifyError(err: unknown, req?: RequestLike): ErrorAnswer {
     return { status: e.statusCode, code: e.code ?? 'BAD_REQUEST', message, log: null };
   }
   return { status: 500, code: 'INTERNAL', message: INTERNAL_MESSAGE, log: 'error' };
+}
+
+/** The JSON body of every error answer: `{"error": {"code", "message"}}` (and `details` when there are some). */
+export function errorBody(code: string, message: string, details?: unknown): { error: { code: string; message: string; details?: unknown } } {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Renders a failed request as a page (the store's and the hub's HTML error pages, in src/web):
+ * given the answer already classified and logged, it sends the reply.
+ */
+export type ErrorPageRenderer = (answer: ErrorAnswer, req: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * The one way a failed request is answered, by every error handler: classified (classifyError),
+ * logged as loudly as it deserves, then sent as the JSON error body, or as a page by the renderer
+ * an HTML part of the site gives.
+ */
+export function answerError(err: unknown, req: FastifyRequest, reply: FastifyReply, renderPage?: ErrorPageRenderer): unknown {
+  const answer = classifyError(err, req);
+  if (answer.log === 'error') req.log.error({ err }, 'unhandled error');
+  else if (answer.log === 'info') req.log.info({ code: answer.code }, answer.message);
+  if (renderPage) return renderPage(answer, req, reply);
+  return reply.status(answer.status).send(errorBody(answer.code, answer.message, answer.details));
 }

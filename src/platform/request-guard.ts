@@ -8,12 +8,12 @@
 // (src/downloads/fast-path.ts), so they get the same answer however they arrive.
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AsloError } from './errors.js';
+import { AsloError, type ErrorCode } from './errors.js';
 
 export type InputProblem = 'nul' | 'encoding';
 
 /** What the request of each problem is answered: 400 and a stable code. */
-export const PROBLEMS: Record<InputProblem, { code: string; message: string }> = {
+export const PROBLEMS: Record<InputProblem, { code: ErrorCode; message: string }> = {
   nul: { code: 'REQUEST_NUL_BYTE', message: 'The request holds a NUL byte (%00), which no address, parameter or field may contain.' },
   encoding: { code: 'REQUEST_BAD_ENCODING', message: 'The request is not valid UTF-8 (a percent-escape or a byte that is not part of a UTF-8 character).' },
 };

@@ -3,7 +3,7 @@
 // (/<locale>/sugar/addon/<id>, ...) redirect to their new pages. Handlers are thin: the pages
 // (src/web/pages/) read through the catalog service and src/web/store.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { classifyError } from '../platform/errors.js';
+import { answerError, type ErrorPageRenderer } from '../platform/errors.js';
 import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
 import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Page } from './context.js';
 import { StoreQueries } from './store.js';
@@ -42,21 +42,16 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
 }
 
 async function storePages(app: FastifyInstance): Promise<void> {
-  app.setErrorHandler(async (err, req, reply) => {
+  // The same answer as the API's (src/platform/errors.ts answerError), as a page in the address's language.
+  const renderErrorPage: ErrorPageRenderer = async (a, req, reply) => {
     const first = req.url.split(/[/?#]/)[1] ?? '';
     const locale = matchLocale(first) ?? preferredLocale(req);
     const l = translator(locale);
-    // The same answer as the API's (src/platform/errors.ts classifyError), as a page.
-    const a = classifyError(err, req);
-    const { status, code } = a;
-    let message = a.message;
-    if (a.log === 'error') {
-      req.log.error({ err }, 'unhandled error');
-      message = l.t('Something went wrong on our side. Please try again in a moment.');
-    } else if (a.log === 'info') req.log.info({ code }, a.message);
+    const message = a.log === 'error' ? l.t('Something went wrong on our side. Please try again in a moment.') : a.message;
     const p = await pageFor(app, req, reply, locale);
-    return errorPage(p, status, code, message);
-  });
+    return errorPage(p, a.status, a.code, message);
+  };
+  app.setErrorHandler((err, req, reply) => answerError(err, req, reply, renderErrorPage));
 
   app.get('/', { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), '/')));
 

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { boundIntegers, bodyProblem, MAX_ID, multipartProblem, parseId, urlProblem } from '../../src/platform/request-guard.js';
-import { AsloError, classifyError } from '../../src/platform/errors.js';
+import { AsloError, classifyError, type ErrorCode } from '../../src/platform/errors.js';
 
 describe('urlProblem', () => {
   it('passes clean URLs, valid escapes and raw UTF-8 bytes', () => {
@@ -68,7 +68,7 @@ describe('ids', () => {
 describe('classifyError', () => {
   const multipartReq = { raw: { headers: { 'content-type': 'multipart/form-data; boundary=x' }, complete: true } };
   it('answers AsloErrors as they say and logs nothing', () => {
-    assert.deepEqual(classifyError(new AsloError('X_GONE', 'gone', { statusCode: 410 })), { status: 410, code: 'X_GONE', message: 'gone', details: undefined, log: null });
+    assert.deepEqual(classifyError(new AsloError('X_GONE' as ErrorCode, 'gone', { statusCode: 410 })), { status: 410, code: 'X_GONE', message: 'gone', details: undefined, log: null });
   });
   it('makes a path that does not fit its parameters a 404, other validation a 400', () => {
     assert.equal(classifyError(Object.assign(new Error('params/id must be <= 9007199254740991'), { validation: [{}], validationContext: 'params' })).status, 404);

@@ -1,7 +1,7 @@
 // What every hub page handler shares: the viewer, a CSRF token for its forms and the visitor's
 // language, HTML replies, redirects after a POST, and the HTML error page of the hub's routes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AsloError, classifyError } from '../../platform/errors.js';
+import { AsloError, answerError, type ErrorPageRenderer } from '../../platform/errors.js';
 import { parseId } from '../../platform/request-guard.js';
 import type { Viewer } from '../../accounts/access.js';
 import { DEFAULT_LOCALE, matchLocale, negotiateLocale, translator, type Translator } from '../i18n.js';
@@ -104,25 +104,22 @@ function errorTitle(l: Translator, status: number): string {
 
 /** The hub's error handler: the same codes as the API, on an HTML page in the visitor's language. */
 export function installHtmlErrors(app: FastifyInstance): void {
-  app.setErrorHandler(async (err, req, reply) => {
-    let viewer: Viewer = null;
-    try {
-      viewer = await req.viewer();
-    } catch {
-      viewer = null;
-    }
-    const l = translator(hubLocale(req, viewer));
-    // The same answer as the API's (src/platform/errors.ts classifyError), as a page in the visitor's language.
-    const a = classifyError(err, req);
-    const { status, code } = a;
-    let message = a.message;
-    if (a.log === 'error') {
-      req.log.error({ err }, 'unhandled error');
-      message = l.t('Something went wrong on our side. The error was logged; please try again.');
-    } else if (a.log === 'info') req.log.info({ code }, a.message);
-    if (code === 'CSRF_INVALID') message = l.t('This form has expired or did not come from this site. Go back, reload the page and try again.');
-    if (status === 401 && req.method === 'GET') return redirect(reply, `/account/login?next=${encodeURIComponent(req.url)}`);
-    const body: SafeHtml = html`<p>${markup(l.t('Go back to the previous page to try again, or {home}.'), { home: html`<a href="/">${l.t('go home')}</a>` })}</p>`;
-    return sendPage(reply, page({ title: errorTitle(l, status), viewer, l, path: pagePath(req), error: { code, message } }, body), status);
-  });
+  app.setErrorHandler((err, req, reply) => answerError(err, req, reply, renderHubErrorPage));
 }
+
+/** The same answer as the API's (src/platform/errors.ts answerError), as a page in the visitor's language. */
+const renderHubErrorPage: ErrorPageRenderer = async (a, req, reply) => {
+  const { status, code } = a;
+  let viewer: Viewer = null;
+  try {
+    viewer = await req.viewer();
+  } catch {
+    viewer = null;
+  }
+  const l = translator(hubLocale(req, viewer));
+  let message = a.log === 'error' ? l.t('Something went wrong on our side. The error was logged; please try again.') : a.message;
+  if (code === 'CSRF_INVALID') message = l.t('This form has expired or did not come from this site. Go back, reload the page and try again.');
+  if (status === 401 && req.method === 'GET') return redirect(reply, `/account/login?next=${encodeURIComponent(req.url)}`);
+  const body: SafeHtml = html`<p>${markup(l.t('Go back to the previous page to try again, or {home}.'), { home: html`<a href="/">${l.t('go home')}</a>` })}</p>`;
+  return sendPage(reply, page({ title: errorTitle(l, status), viewer, l, path: pagePath(req), error: { code, message } }, body), status);
+};
