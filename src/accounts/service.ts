@@ -9,7 +9,7 @@ import type { Database, EmailTokenPurpose, Role, TokenScope, User } from '../pla
 import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 import { requireActor, requireAdmin, type Actor, type Viewer } from './access.js';
 import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } from './passwords.js';
 import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';

@@ -7,7 +7,7 @@ import type { AppContext } from '../platform/context.js';
 import type { Continent, MirrorRow } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
 import type { Actor } from '../accounts/access.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 import { GeoService } from '../geo/index.js';
 import { parseCidr, parseIp } from '../geo/ip.js';
 import { CONTINENTS, continentOf } from '../geo/continents.js';

@@ -13,7 +13,7 @@ import { parseSugarVersion, sanitizeDescription, sugarVersionSortKey } from '../
 import { normalizeLocale, UNDETERMINED } from '../catalog/locales.js';
 import { slugify } from '../catalog/ingest.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
-import { audit } from './audit.js';
+import { audit } from '../platform/audit/index.js';
 import { catalogChanged } from '../updates/changes.js';
 import { hasBidiOverride } from '../catalog/bundle-ids.js';
 
