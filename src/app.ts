@@ -15,6 +15,8 @@ import { CollectionService } from './collections/service.js';
 import { UpdateService } from './updates/service.js';
 import { UpdateFastPath } from './updates/fast-path.js';
 import { updateRoutes } from './updates/routes.js';
+import { listenForCatalogChanges } from './updates/changes.js';
+import { events } from './platform/events.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
@@ -56,6 +58,9 @@ export interface BuildOptions {
   /** Which part of the store this process serves (aslo serve --role): all (default), web, download, worker. */
   role?: 'all' | 'web' | 'download' | 'worker';
 }
+
+// Catalog changes emitted anywhere in this process are recorded and reach every process.
+listenForCatalogChanges(events);
 
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = opts.context ?? (await createContext(config));

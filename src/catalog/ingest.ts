@@ -18,7 +18,7 @@ import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema
 import type { StagedFile } from '../platform/storage/file-store.js';
 import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
-import { catalogChanged } from '../updates/changes.js';
+import { events } from '../platform/events.js';
 import { onFileStatusChanged } from '../downloads/repo.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
@@ -152,7 +152,7 @@ export class IngestService {
       });
       if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
       // Committed: tell the updater's in-memory index in every process (never throws).
-      await catalogChanged(this.ctx, { activityIds: [result.activityId] });
+      await events.emit('catalog.changed', { ctx: this.ctx, activityIds: [result.activityId] });
       if (result.fileStatus === 'public') await onFileStatusChanged(this.ctx, result.fileId); // into the repo tree (src/downloads/repo.ts)
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
