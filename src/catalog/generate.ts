@@ -28,7 +28,8 @@ import type { Database } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
 import { HashingStream, PIECE_LENGTH } from '../platform/storage/file-store.js';
 import { defaultRangeFor } from './compat.js';
-import { downloadName, slugify } from './ingest.js';
+import { downloadName } from './ingest.js';
+import { slugify } from '../platform/slug.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 
 export const GENERATED_PREFIX = 'org.example.generated.';

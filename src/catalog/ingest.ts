@@ -19,6 +19,7 @@ import type { StagedFile } from '../platform/storage/file-store.js';
 import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
 import { events } from '../platform/events.js';
+import { slugify } from '../platform/slug.js';
 import { onFileStatusChanged } from '../downloads/repo.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
@@ -399,16 +400,6 @@ export class IngestService {
       await trx.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
     }
   }
-}
-
-export function slugify(s: string): string {
-  return s
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
 }
 
 /** `<Name>-<version>.xo`, with only characters that are safe in a URL path and a file name. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIRM_PARAM, CONFIRM_VALUE, downloadableFile } from '../review/downloads.js';
-import { contentTypeFor } from '../catalog/service.js';
+import { contentTypeFor } from '../bundles/index.js';
 import { notFound } from '../platform/errors.js';
 import { hashLine, metalink, splitSuffix } from './representations.js';
 import { sendFile } from './send.js';
@@ -17,7 +17,6 @@ import { METALINK_TYPE } from './service.js';
 import { mirrorlistPage } from './mirrorlist.js';
 import { TRACE_FILE } from './repo.js';
 
-export { parseRange } from './send.js';
 
 export async function downloadRoutes(app: FastifyInstance): Promise<void> {
   const svc = app.downloads;

@@ -11,7 +11,7 @@ import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { parseSugarVersion, sanitizeDescription, sugarVersionSortKey } from '../bundles/index.js';
 import { normalizeLocale, UNDETERMINED } from '../catalog/locales.js';
-import { slugify } from '../catalog/ingest.js';
+import { slugify } from '../platform/slug.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
 import { audit } from '../platform/audit/index.js';
 import { events } from '../platform/events.js';
