@@ -24,7 +24,8 @@ import { buildRoutes } from './build/routes.js';
 import { DownloadService } from './downloads/service.js';
 import { DownloadFastPath } from './downloads/fast-path.js';
 import { fastPathServerFactory } from './platform/http/fast-path-server.js';
-import { mirrorAdminRoutes } from './mirrors/admin.js';
+import { mirrorAdminRoutes } from './web/mirrors/admin.js';
+import { mirrorlistPage } from './web/downloads/mirrorlist.js';
 import { downloadStatsRoutes } from './downloads/stats.js';
 import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
@@ -165,12 +166,12 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(opsPlugin);
 
   if (role === 'download') {
-    await app.register(downloadRoutes);
+    await app.register(downloadRoutes, { mirrorlistPage });
     return app;
   }
   await app.register(catalogRoutes);
   await app.register(updateRoutes);
-  await app.register(downloadRoutes);
+  await app.register(downloadRoutes, { mirrorlistPage });
   await app.register(mirrorAdminRoutes);
   await app.register(downloadStatsRoutes);
   await app.register(webRoutes);

@@ -14,12 +14,19 @@ import { notFound } from '../platform/errors.js';
 import { hashLine, metalink, splitSuffix } from './representations.js';
 import { sendFile } from './send.js';
 import { METALINK_TYPE } from './service.js';
-import { mirrorlistPage } from './mirrorlist.js';
 import { TRACE_FILE } from './repo.js';
+import type { IndexedFile } from './file-index.js';
 
+/** Renders a published file's `.mirrorlist` page (the HTML lives with the other pages, in src/web). */
+export type MirrorlistPage = (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile) => Promise<FastifyReply>;
 
-export async function downloadRoutes(app: FastifyInstance): Promise<void> {
+export interface DownloadRoutesOptions {
+  mirrorlistPage: MirrorlistPage;
+}
+
+export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesOptions): Promise<void> {
   const svc = app.downloads;
+  const { mirrorlistPage } = opts;
 
   const fileHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const { id, name } = req.params as { id: number; name: string };
