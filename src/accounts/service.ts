@@ -15,7 +15,7 @@ import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } fr
 import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
-import { hasBidiOverride } from '../catalog/bundle-ids.js';
+import { hasBidiOverride } from '../platform/text.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
 export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];

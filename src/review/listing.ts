@@ -15,7 +15,7 @@ import { slugify } from '../platform/slug.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
 import { audit } from '../platform/audit/index.js';
 import { events } from '../platform/events.js';
-import { hasBidiOverride } from '../catalog/bundle-ids.js';
+import { hasBidiOverride } from '../platform/text.js';
 
 export const SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024;
 export const SCREENSHOT_MIN = { width: 200, height: 150 };
