@@ -16,6 +16,7 @@ import { UpdateService } from './updates/service.js';
 import { UpdateFastPath } from './updates/fast-path.js';
 import { updateRoutes } from './updates/routes.js';
 import { listenForCatalogChanges } from './updates/changes.js';
+import { listenForDownloadEvents } from './downloads/subscriptions.js';
 import { events } from './platform/events.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
@@ -61,8 +62,9 @@ export interface BuildOptions {
   role?: 'all' | 'web' | 'download' | 'worker';
 }
 
-// Catalog changes emitted anywhere in this process are recorded and reach every process.
+// Changes emitted anywhere in this process are recorded and reach every process.
 listenForCatalogChanges(events);
+listenForDownloadEvents(events);
 
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = opts.context ?? (await createContext(config));

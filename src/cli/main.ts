@@ -23,9 +23,11 @@ import { registerBuild } from './commands/build.js';
 import { registerImportGit } from './commands/import-git.js';
 import { events } from '../platform/events.js';
 import { listenForCatalogChanges } from '../updates/changes.js';
+import { listenForDownloadEvents } from '../downloads/subscriptions.js';
 
-// Catalog changes made by a command are recorded and reach the running servers.
+// Changes made by a command are recorded and reach the running servers.
 listenForCatalogChanges(events);
+listenForDownloadEvents(events);
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))

@@ -16,9 +16,10 @@ import { AsloError } from '../platform/errors.js';
 import { enqueue } from '../platform/jobs/index.js';
 import { events } from '../platform/events.js';
 import { downloadsChanged } from './events.js';
+import { TRACE_FILE } from '../mirrors/model.js';
 
 export const PUBLISH_QUEUE = 'repo.publish';
-export const TRACE_FILE = 'TRACE';
+export { TRACE_FILE };
 const TEMP_MARK = '.aslo-tmp-';
 
 /** Where a file sits in the repo tree, relative to its top. */

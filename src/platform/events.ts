@@ -22,6 +22,22 @@ export interface EventMap {
     /** Ids of activities whose rows are gone. */
     bundleIds?: string[];
   };
+  /** Review changed the status of activities (approved, disabled, ...): their files enter or leave the repo tree. */
+  'activity.statusChanged': {
+    ctx: AppContext;
+    activityIds: number[];
+  };
+  /**
+   * Files or mirrors changed for the download index: files whose mirror evidence changed, mirrors
+   * added, edited or whose health changed (`evidence`: what was verified on them was dropped).
+   */
+  'downloads.changed': {
+    ctx: AppContext;
+    files?: number[];
+    /** An empty list means "reload every mirror". */
+    mirrors?: number[];
+    evidence?: boolean;
+  };
 }
 
 export type EventName = keyof EventMap;
