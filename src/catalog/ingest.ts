@@ -20,7 +20,6 @@ import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
 import { events } from '../platform/events.js';
 import { slugify } from '../platform/slug.js';
-import { onFileStatusChanged } from '../downloads/repo.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
 
@@ -154,7 +153,13 @@ export class IngestService {
       if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
       // Committed: tell the updater's in-memory index in every process (never throws).
       await events.emit('catalog.changed', { ctx: this.ctx, activityIds: [result.activityId] });
-      if (result.fileStatus === 'public') await onFileStatusChanged(this.ctx, result.fileId); // into the repo tree (src/downloads/repo.ts)
+      if (result.fileStatus === 'public') {
+        // Into the repo tree (src/downloads/repo.ts). A failure to queue that fails the upload,
+        // as it always has: the caller hears of it and can retry.
+        const failures: unknown[] = [];
+        await events.emit('file.statusChanged', { ctx: this.ctx, fileIds: [result.fileId] }, { onError: (err) => failures.push(err) });
+        if (failures.length > 0) throw failures[0];
+      }
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
       if (committedNewFile) await this.removeUnlessRecorded(staged.sha256);

@@ -22,6 +22,11 @@ export interface EventMap {
     /** Ids of activities whose rows are gone. */
     bundleIds?: string[];
   };
+  /** Files became public or stopped being public (an upload published at once, ...): the repo tree follows. */
+  'file.statusChanged': {
+    ctx: AppContext;
+    fileIds: number[];
+  };
   /** Review changed the status of activities (approved, disabled, ...): their files enter or leave the repo tree. */
   'activity.statusChanged': {
     ctx: AppContext;
