@@ -2,8 +2,8 @@
 //   npx tsx scripts/extract-strings.ts           collect every t('...') and n('...', '...', count)
 //                                                of the page code (src/web, the hub in src/web/hub,
 //                                                and any other module that renders pages through
-//                                                the hub's layout or the translator, such as
-//                                                src/mirrors/admin.ts) into locales/aslo.pot, and merge it
+//                                                the hub's layout or the translator, should one
+//                                                appear) into locales/aslo.pot, and merge it
 //                                                into each locales/<lang>.po (new messages get an
 //                                                empty translation, gone ones become obsolete #~)
 //   npx tsx scripts/extract-strings.ts --check   change nothing; exit 1 when the template is out of

@@ -15,13 +15,18 @@ import { CollectionService } from './collections/service.js';
 import { UpdateService } from './updates/service.js';
 import { UpdateFastPath } from './updates/fast-path.js';
 import { updateRoutes } from './updates/routes.js';
+import { listenForCatalogChanges } from './updates/changes.js';
+import { listenForDownloadEvents } from './downloads/subscriptions.js';
+import { events } from './platform/events.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
 import { buildRoutes } from './build/routes.js';
 import { DownloadService } from './downloads/service.js';
-import { DownloadFastPath, fastPathServerFactory } from './downloads/fast-path.js';
-import { mirrorAdminRoutes } from './mirrors/admin.js';
+import { DownloadFastPath } from './downloads/fast-path.js';
+import { fastPathServerFactory } from './platform/http/fast-path-server.js';
+import { mirrorAdminRoutes } from './web/mirrors/admin.js';
+import { mirrorlistPage } from './web/downloads/mirrorlist.js';
 import { downloadStatsRoutes } from './downloads/stats.js';
 import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
@@ -56,6 +61,10 @@ export interface BuildOptions {
   /** Which part of the store this process serves (aslo serve --role): all (default), web, download, worker. */
   role?: 'all' | 'web' | 'download' | 'worker';
 }
+
+// Changes emitted anywhere in this process are recorded and reach every process.
+listenForCatalogChanges(events);
+listenForDownloadEvents(events);
 
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const ctx = opts.context ?? (await createContext(config));
@@ -158,12 +167,12 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(opsPlugin);
 
   if (role === 'download') {
-    await app.register(downloadRoutes);
+    await app.register(downloadRoutes, { mirrorlistPage });
     return app;
   }
   await app.register(catalogRoutes);
   await app.register(updateRoutes);
-  await app.register(downloadRoutes);
+  await app.register(downloadRoutes, { mirrorlistPage });
   await app.register(mirrorAdminRoutes);
   await app.register(downloadStatsRoutes);
   await app.register(webRoutes);

@@ -9,13 +9,13 @@ import type { Database, EmailTokenPurpose, Role, TokenScope, User } from '../pla
 import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 import { requireActor, requireAdmin, type Actor, type Viewer } from './access.js';
 import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } from './passwords.js';
 import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
-import { hasBidiOverride } from '../catalog/bundle-ids.js';
+import { hasBidiOverride } from '../platform/text.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
 export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];

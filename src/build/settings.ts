@@ -5,7 +5,7 @@ import { resolve, isAbsolute } from 'node:path';
 import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
 import { isAdmin, requireAdmin, requireAuthor, type Viewer } from '../accounts/access.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 
 async function activityById(ctx: AppContext, activityId: number) {
   const a = await ctx.db.selectFrom('activities').select(['id', 'bundle_id', 'legacy_id', 'source_url']).where('id', '=', activityId).executeTakeFirst();

@@ -14,6 +14,7 @@ export type { ParsedSugarVersion } from './version.js';
 export { parseSugarVersion, compareSugarVersions, sugarVersionSortKey, normalizeSugarVersion, isGtk2Suffix } from './version.js';
 export type { Runtime } from './runtime.js';
 export { runtimeFromExec } from './runtime.js';
+export { contentTypeFor } from './content-type.js';
 export { resolveIconColors, DEFAULT_STROKE_COLOR, DEFAULT_FILL_COLOR } from './icon.js';
 export { sanitizeDescription } from './sanitize.js';
 export { sanitizeSvg } from './svg.js';

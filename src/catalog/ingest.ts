@@ -18,8 +18,8 @@ import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema
 import type { StagedFile } from '../platform/storage/file-store.js';
 import { AsloError } from '../platform/errors.js';
 import { defaultRangeFor } from './compat.js';
-import { catalogChanged } from '../updates/changes.js';
-import { onFileStatusChanged } from '../downloads/repo.js';
+import { events } from '../platform/events.js';
+import { slugify } from '../platform/slug.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
 
@@ -152,8 +152,14 @@ export class IngestService {
       });
       if ('rejected' in result) return { ...base, outcome: 'rejected', errors: [result.rejected] };
       // Committed: tell the updater's in-memory index in every process (never throws).
-      await catalogChanged(this.ctx, { activityIds: [result.activityId] });
-      if (result.fileStatus === 'public') await onFileStatusChanged(this.ctx, result.fileId); // into the repo tree (src/downloads/repo.ts)
+      await events.emit('catalog.changed', { ctx: this.ctx, activityIds: [result.activityId] });
+      if (result.fileStatus === 'public') {
+        // Into the repo tree (src/downloads/repo.ts). A failure to queue that fails the upload,
+        // as it always has: the caller hears of it and can retry.
+        const failures: unknown[] = [];
+        await events.emit('file.statusChanged', { ctx: this.ctx, fileIds: [result.fileId] }, { onError: (err) => failures.push(err) });
+        if (failures.length > 0) throw failures[0];
+      }
       return { ...base, outcome: 'imported', errors: [], ...result };
     } catch (err) {
       if (committedNewFile) await this.removeUnlessRecorded(staged.sha256);
@@ -399,16 +405,6 @@ export class IngestService {
       await trx.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
     }
   }
-}
-
-export function slugify(s: string): string {
-  return s
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
 }
 
 /** `<Name>-<version>.xo`, with only characters that are safe in a URL path and a file name. */

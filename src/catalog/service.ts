@@ -4,7 +4,7 @@
 // of it, uncached: sandbox, nominated and disabled activities, and non-public versions and files,
 // each with its status.
 import { sql } from 'kysely';
-import { normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
+import { contentTypeFor, normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
@@ -84,12 +84,6 @@ export interface ActivityDetail extends ActivitySummary {
   categories: string[];
   created_at: string;
   current: VersionView | null;
-}
-
-const CONTENT_TYPES = { xo: 'application/vnd.olpc-sugar', xol: 'application/vnd.olpc-content' } as const;
-
-export function contentTypeFor(fileName: string): string {
-  return fileName.endsWith('.xol') ? CONTENT_TYPES.xol : CONTENT_TYPES.xo;
 }
 
 /** A file (any status) with its version and activity, as the download paths need it; undefined if none. */

@@ -21,6 +21,13 @@ import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerBuild } from './commands/build.js';
 import { registerImportGit } from './commands/import-git.js';
+import { events } from '../platform/events.js';
+import { listenForCatalogChanges } from '../updates/changes.js';
+import { listenForDownloadEvents } from '../downloads/subscriptions.js';
+
+// Changes made by a command are recorded and reach the running servers.
+listenForCatalogChanges(events);
+listenForDownloadEvents(events);
 
 export function buildProgram(): Command {
   const program = withCommon(new Command('aslo'))

@@ -2,7 +2,7 @@
 // release. The Sugar is part of the address because the feed must only offer what that Sugar can
 // run, and a laptop that sends no User-Agent would otherwise get only what runs on every Sugar
 // (docs/updates.md).
-import { MICROFORMAT_RELEASES } from '../updates/sugar-releases.js';
+import { MICROFORMAT_RELEASES } from '../bundles/sugar-releases.js';
 
 /** The feed of a collection for one Sugar release. */
 export function collectionFeedUrl(baseUrl: string, nickname: string, sugar: string): string {

@@ -14,11 +14,12 @@ import type { AsloConfig } from '../platform/config.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { enqueue } from '../platform/jobs/index.js';
-import { catalogChanged } from '../updates/changes.js';
+import { events } from '../platform/events.js';
 import { downloadsChanged } from './events.js';
+import { TRACE_FILE } from '../mirrors/model.js';
 
 export const PUBLISH_QUEUE = 'repo.publish';
-export const TRACE_FILE = 'TRACE';
+export { TRACE_FILE };
 const TEMP_MARK = '.aslo-tmp-';
 
 /** Where a file sits in the repo tree, relative to its top. */
@@ -127,7 +128,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
       await writeTrace(repoDir);
       await downloadsChanged(ctx, { files: [f.id] });
       // The updater links to the repo tree once a file is there: every process's index switches now.
-      if (changed) await catalogChanged(ctx, { activityIds: [f.activity_id] });
+      if (changed) await events.emit('catalog.changed', { ctx, activityIds: [f.activity_id] });
       await opts.hooks?.published?.(ctx, f.id);
       return { fileId, action: 'published', repoPath: path };
     }
@@ -140,7 +141,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
     await trx.deleteFrom('mirror_files').where('file_id', '=', f.id).execute();
   });
   await downloadsChanged(ctx, { files: [f.id] });
-  await catalogChanged(ctx, { activityIds: [f.activity_id] });
+  await events.emit('catalog.changed', { ctx, activityIds: [f.activity_id] });
   await removeFromTree(repoDir, f.repo_path);
   await writeTrace(repoDir);
   await opts.hooks?.unpublished?.(ctx, f.id);

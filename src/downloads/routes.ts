@@ -9,18 +9,24 @@ import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIRM_PARAM, CONFIRM_VALUE, downloadableFile } from '../review/downloads.js';
-import { contentTypeFor } from '../catalog/service.js';
+import { contentTypeFor } from '../bundles/index.js';
 import { notFound } from '../platform/errors.js';
 import { hashLine, metalink, splitSuffix } from './representations.js';
 import { sendFile } from './send.js';
 import { METALINK_TYPE } from './service.js';
-import { mirrorlistPage } from './mirrorlist.js';
 import { TRACE_FILE } from './repo.js';
+import type { IndexedFile } from './file-index.js';
 
-export { parseRange } from './send.js';
+/** Renders a published file's `.mirrorlist` page (the HTML lives with the other pages, in src/web). */
+export type MirrorlistPage = (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile) => Promise<FastifyReply>;
 
-export async function downloadRoutes(app: FastifyInstance): Promise<void> {
+export interface DownloadRoutesOptions {
+  mirrorlistPage: MirrorlistPage;
+}
+
+export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesOptions): Promise<void> {
   const svc = app.downloads;
+  const { mirrorlistPage } = opts;
 
   const fileHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const { id, name } = req.params as { id: number; name: string };

@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { parseRange } from '../platform/http/range.js';
 
 export interface SendableFile {
   /** Absolute path of the bytes. */
@@ -17,28 +18,6 @@ export interface SendableFile {
   cacheControl: string;
   /** Extra headers (Digest, Link...). */
   headers?: Record<string, string>;
-}
-
-/** One byte range (`bytes=a-b`, `a-`, `-n`). Several ranges, or a malformed header: null (whole file). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'invalid' {
-  if (!header) return null;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return null;
-  const [, a, b] = m;
-  let start: number;
-  let end: number;
-  if (a === '' && b === '') return 'invalid';
-  if (a === '') {
-    const n = Number(b);
-    if (n === 0) return 'invalid';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  }
-  if (start >= size || start > end) return 'invalid';
-  return { start, end };
 }
 
 function etagMatches(header: string, etag: string): boolean {

@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AppContext } from '../platform/context.js';
-import { contentTypeFor } from '../catalog/service.js';
+import { contentTypeFor } from '../bundles/index.js';
 import { GeoService } from '../geo/index.js';
 import { clientAddress, networkHash, ProxyList, type ParsedIp } from '../geo/ip.js';
 import { rankMirrors, type ClientInfo, type Ranked } from '../mirrors/select.js';

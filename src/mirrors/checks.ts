@@ -16,9 +16,8 @@ import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { JobRunner } from '../platform/jobs/index.js';
 import { enqueue } from '../platform/jobs/index.js';
-import { downloadsChanged } from '../downloads/events.js';
-import { TRACE_FILE } from '../downloads/repo.js';
-import { baseUrl, mirrorFileUrl } from './model.js';
+import { events } from '../platform/events.js';
+import { baseUrl, mirrorFileUrl, TRACE_FILE } from './model.js';
 
 export const VERIFY_QUEUE = 'mirror.verify';
 export const HEALTH_QUEUE = 'mirror.health';
@@ -40,6 +39,8 @@ export interface CheckerOptions {
 export class MirrorChecker {
   private round = 0;
   private readonly log: (msg: string) => void;
+  /** A change the other processes could not be told of (they catch up at their periodic check). */
+  private readonly notifyFailed = (err: unknown) => this.log((err as Error).message);
 
   constructor(private readonly ctx: AppContext, opts: CheckerOptions = {}) {
     this.log = opts.log ?? (() => {});
@@ -82,7 +83,7 @@ export class MirrorChecker {
       on conflict (mirror_id, file_id) do update set next_check_at = least(mirror_files.next_check_at, now()), updated_at = now()
         where mirror_files.state <> 'verified'
     `.execute(this.ctx.db);
-    await downloadsChanged(this.ctx, { mirrors: [mirrorId] });
+    await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [mirrorId] });
     await this.wake();
   }
 
@@ -210,7 +211,7 @@ export class MirrorChecker {
         .where('mirror_id', '=', mirrorId)
         .where('file_id', '=', fileId)
         .execute();
-      if (previous !== 'verified') await downloadsChanged(this.ctx, { files: [fileId] }, this.log);
+      if (previous !== 'verified') await events.emit('downloads.changed', { ctx: this.ctx, files: [fileId] }, { onError: this.notifyFailed });
       return;
     }
     const n = attempts + 1;
@@ -229,7 +230,7 @@ export class MirrorChecker {
       .where('file_id', '=', fileId)
       .execute();
     if (lost) {
-      await downloadsChanged(this.ctx, { files: [fileId] }, this.log);
+      await events.emit('downloads.changed', { ctx: this.ctx, files: [fileId] }, { onError: this.notifyFailed });
       this.log(`mirror ${mirrorId} lost file ${fileId}: ${result.error}`);
     }
     if (lost && result.wrongBytes && opts.recheck !== false) await this.recheckMirror(mirrorId);
@@ -335,7 +336,7 @@ export class MirrorChecker {
     }
     if (changed) {
       await this.ctx.db.updateTable('mirrors').set({ updated_at: new Date() }).where('id', '=', m.id).execute();
-      await downloadsChanged(this.ctx, { mirrors: [m.id] }, this.log);
+      await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [m.id] }, { onError: this.notifyFailed });
     }
   }
 

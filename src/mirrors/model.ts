@@ -2,6 +2,9 @@
 import type { MirrorRow } from '../platform/db/schema.js';
 import { parseCidr, type Cidr } from '../geo/ip.js';
 
+/** The file at the top of the repo tree whose text changes at every publish: a mirror that has it synced. */
+export const TRACE_FILE = 'TRACE';
+
 export interface MirrorInfo {
   id: number;
   name: string;

@@ -7,11 +7,11 @@ import type { AppContext } from '../platform/context.js';
 import type { Continent, MirrorRow } from '../platform/db/schema.js';
 import { AsloError, type ErrorCode } from '../platform/errors.js';
 import type { Actor } from '../accounts/access.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 import { GeoService } from '../geo/index.js';
 import { parseCidr, parseIp } from '../geo/ip.js';
 import { CONTINENTS, continentOf } from '../geo/continents.js';
-import { downloadsChanged } from '../downloads/events.js';
+import { events } from '../platform/events.js';
 import { MirrorChecker } from './checks.js';
 
 export interface MirrorInput {
@@ -233,7 +233,7 @@ export class MirrorRegistry {
       return Number(r.id);
     });
     if (row.enabled !== false) await this.checker.mirrorChanged(inserted);
-    await downloadsChanged(this.ctx, { mirrors: [inserted] });
+    await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [inserted] });
     return this.get(inserted);
   }
 
@@ -257,7 +257,7 @@ export class MirrorRegistry {
       await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.edit', targetType: 'mirror', targetId: current.name, details: values as Record<string, unknown> });
     });
     if (merged.enabled && (urlChanged || (values.enabled === true && !current.enabled))) await this.checker.mirrorChanged(current.id);
-    await downloadsChanged(this.ctx, { mirrors: [current.id], evidence: urlChanged });
+    await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [current.id], evidence: urlChanged });
     return this.get(current.id);
   }
 
@@ -271,6 +271,6 @@ export class MirrorRegistry {
       await trx.deleteFrom('mirrors').where('id', '=', current.id).execute();
       await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.remove', targetType: 'mirror', targetId: current.name, details: { http_url: current.http_url, https_url: current.https_url } });
     });
-    await downloadsChanged(this.ctx, { mirrors: [current.id], evidence: true });
+    await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [current.id], evidence: true });
   }
 }

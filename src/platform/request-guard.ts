@@ -5,7 +5,7 @@
 //   - a multipart body must name a boundary RFC 2046 allows (1 to 70 characters);
 //   - a parsed body (JSON, form, text): no NUL byte and no unpaired surrogate in any key or value.
 // The app's HTTP server sends requests whose URL fails the check past its fast paths, to Fastify
-// (src/downloads/fast-path.ts), so they get the same answer however they arrive.
+// (src/platform/http/fast-path-server.ts), so they get the same answer however they arrive.
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AsloError, type ErrorCode } from './errors.js';

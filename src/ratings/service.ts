@@ -9,7 +9,7 @@ import type { Database } from '../platform/db/schema.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isEditor, requireActor, requireAdmin, requireAuthor, requireEditor, type Viewer } from '../accounts/access.js';
-import { audit } from '../review/audit.js';
+import { audit } from '../platform/audit/index.js';
 
 /** Weight of the prior in the Bayesian rating: how many "average" votes a new activity starts with. */
 export const BAYES_PRIOR_VOTES = 5;

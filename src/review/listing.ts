@@ -11,11 +11,11 @@ import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { parseSugarVersion, sanitizeDescription, sugarVersionSortKey } from '../bundles/index.js';
 import { normalizeLocale, UNDETERMINED } from '../catalog/locales.js';
-import { slugify } from '../catalog/ingest.js';
+import { slugify } from '../platform/slug.js';
 import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js';
-import { audit } from './audit.js';
-import { catalogChanged } from '../updates/changes.js';
-import { hasBidiOverride } from '../catalog/bundle-ids.js';
+import { audit } from '../platform/audit/index.js';
+import { events } from '../platform/events.js';
+import { hasBidiOverride } from '../platform/text.js';
 
 export const SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024;
 export const SCREENSHOT_MIN = { width: 200, height: 150 };
@@ -103,7 +103,7 @@ export class ListingService {
       await audit(trx, { actor, action: 'listing.update', targetType: 'activity', targetId: a.bundle_id, details: { locale, name, summary, homepage, support, tags: tags.map(([s]) => s), categories: wanted } });
     });
     // Names and summaries appear in the updater's feeds and index: tell every process.
-    await catalogChanged(this.ctx, { activityIds: [activityId] });
+    await events.emit('catalog.changed', { ctx: this.ctx, activityIds: [activityId] });
   }
 
   async updateVersion(viewer: Viewer, activityId: number, versionId: number, input: { sugar_min?: string; sugar_max?: string; release_notes?: string }): Promise<void> {
@@ -127,7 +127,7 @@ export class ListingService {
       await audit(trx, { actor, action: 'version.update', targetType: 'activity', targetId: a.bundle_id, details: { version: v.version, sugar_min: min, sugar_max: max } });
     });
     // A new Sugar range changes which laptops are offered this version: tell every process.
-    await catalogChanged(this.ctx, { activityIds: [activityId] });
+    await events.emit('catalog.changed', { ctx: this.ctx, activityIds: [activityId] });
   }
 
   async addScreenshot(viewer: Viewer, activityId: number, source: Readable, caption: string | null): Promise<number> {

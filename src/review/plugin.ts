@@ -7,8 +7,7 @@ import { ListingService } from './listing.js';
 import { RatingsService } from '../ratings/service.js';
 import { publishingApi } from './api.js';
 import { reviewApi } from './review-api.js';
-import { catalogChanged } from '../updates/changes.js';
-import { onActivityStatusChanged } from '../downloads/repo.js';
+import { events } from '../platform/events.js';
 import { loadIssueCatalogs } from '../bundles/index.js';
 
 async function reviewPlugin(app: FastifyInstance): Promise<void> {
@@ -18,8 +17,8 @@ async function reviewPlugin(app: FastifyInstance): Promise<void> {
   // Status changes reach the updater's index in every process, like new uploads do, and the
   // repo tree: its publish jobs put the activity's files in or take them out (src/downloads/repo.ts).
   const onStatusChange = async (activityIds: number[]) => {
-    await onActivityStatusChanged(app.ctx, activityIds).catch((err: unknown) => app.log.warn({ err }, 'could not queue repo tree updates'));
-    await catalogChanged(app.ctx, { activityIds }, (err) => app.log.warn({ err }, 'could not record a catalog change'));
+    await events.emit('activity.statusChanged', { ctx: app.ctx, activityIds }, { onError: (err) => app.log.warn({ err }, 'could not queue repo tree updates') });
+    await events.emit('catalog.changed', { ctx: app.ctx, activityIds }, { onError: (err) => app.log.warn({ err }, 'could not record a catalog change') });
   };
   app.decorate('review', new ReviewService(app.ctx, app.mailer, onStatusChange));
   app.decorate('listing', new ListingService(app.ctx));

@@ -14,7 +14,7 @@ import type { AccountService } from '../accounts/service.js';
 import { findTokensInZip } from '../accounts/token-scan.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
-import { audit } from './audit.js';
+import { audit } from '../platform/audit/index.js';
 
 export interface UploadOptions {
   fileName?: string;

@@ -15,7 +15,7 @@ import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
-import { audit } from './audit.js';
+import { audit } from '../platform/audit/index.js';
 import { activityNames } from './publishing.js';
 import { normalizeSugarVersion } from '../bundles/version.js';
 

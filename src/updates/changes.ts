@@ -2,9 +2,11 @@
 // face of an activity changed (a version published or withdrawn, a status or text change), so its
 // in-memory update index can be patched without a database query per request.
 //
-// Anything that changes what the updater, the feeds or the JSON index would answer calls
-// `catalogChanged(ctx, { activityIds })` after its transaction commits. That records the change in
-// catalog_changes (the log behind index.json?since=) and publishes it:
+// Anything that changes what the updater, the feeds or the JSON index would answer emits
+// `catalog.changed` on the process's event bus (src/platform/events.ts) after its transaction
+// commits; this module listens (listenForCatalogChanges, subscribed where the process is composed)
+// and catalogChanged records the change in catalog_changes (the log behind index.json?since=)
+// and publishes it:
 //   - on PostgreSQL: NOTIFY on the channel `aslo_catalog`; every `aslo serve` process holds one
 //     dedicated connection that LISTENs (src/updates/changes.ts PgChangeNotifier). NOTIFY is
 //     delivered to every session of the same database, needs no other service, and is already
@@ -19,6 +21,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { MAX_NOTIFY_PAYLOAD, newOrigin, PgListener } from '../platform/db/listen.js';
+import type { EventBus } from '../platform/events.js';
 
 export const CHANGE_CHANNEL = 'aslo_catalog';
 
@@ -266,4 +269,16 @@ export async function recordChanges(db: Db, activityIds: number[], bundleIds: st
         activity_id = (select id from activities where bundle_id = ${bundleId})
     `.execute(db);
   }
+}
+
+const subscribedBuses = new WeakSet<EventBus>();
+
+/**
+ * Subscribe the change log to the bus: every `catalog.changed` is recorded and propagated by
+ * catalogChanged. Called where a process is composed (app.ts, the CLI); calling it again is a no-op.
+ */
+export function listenForCatalogChanges(bus: EventBus): void {
+  if (subscribedBuses.has(bus)) return;
+  subscribedBuses.add(bus);
+  bus.on('catalog.changed', ({ ctx, activityIds, bundleIds }, onError) => catalogChanged(ctx, { activityIds, bundleIds }, onError));
 }

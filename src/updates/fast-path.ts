@@ -4,7 +4,7 @@
 // Fastify route (both call UpdateService.answerUpdate), at close to the cost of a bare node:http
 // server (bench/update-service). Everything else goes to Fastify unchanged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastPath } from '../downloads/fast-path.js';
+import type { FastPath } from '../platform/http/fast-path-server.js';
 import type { UpdateService } from './service.js';
 import { UPDATE_PATHS } from './routes.js';
 
@@ -20,7 +20,7 @@ function ifNoneMatchOf(raw: string[]): string | undefined {
   return found;
 }
 
-/** Offered every request first by the app's server (src/downloads/fast-path.ts fastPathServerFactory). */
+/** Offered every request first by the app's server (src/platform/http/fast-path-server.ts fastPathServerFactory). */
 export class UpdateFastPath implements FastPath {
   service: UpdateService | null = null;
 

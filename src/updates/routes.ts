@@ -3,8 +3,8 @@
 // Fastify's router by the fast path (fast-path.ts) when the app listens; both call the same
 // UpdateService.answerUpdate.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { contentTypeFor } from '../catalog/service.js';
-import { parseRange } from '../downloads/routes.js';
+import { contentTypeFor } from '../bundles/index.js';
+import { parseRange } from '../platform/http/range.js';
 import { AsloError, isAsloError } from '../platform/errors.js';
 import { EMPTY_RDF } from './rdf.js';
 import { etagMatches } from './query.js';

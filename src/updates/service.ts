@@ -17,7 +17,7 @@ import { parseUpdateQuery, etagMatches } from './query.js';
 import { EMPTY_RDF, etagOf } from './rdf.js';
 import { repoUrl } from '../downloads/repo.js';
 import { rangeContains } from '../catalog/compat.js';
-import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES } from './sugar-releases.js';
+import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES } from '../bundles/sugar-releases.js';
 import { downloadEvents } from '../downloads/events.js';
 
 export interface UpdateResponse {

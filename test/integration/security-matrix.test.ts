@@ -312,7 +312,7 @@ describe('authorization matrix', () => {
       },
     })),
 
-    // --- mirrors (src/mirrors/admin.ts) ---------------------------------------------------------
+    // --- mirrors (src/web/mirrors/admin.ts) -----------------------------------------------------
     { method: 'POST', route: '/admin/mirrors', allowed: ['admin'], run: (c) => csrfPost(c, '/admin/mirrors', { name: `mx${++n}.example`, http_url: 'http://127.0.0.1:9/sugar', country: 'DE', asn: '64500', latitude: '1', longitude: '1' }) },
     { method: 'POST', route: '/admin/mirrors/:id', allowed: ['admin'], run: async (c) => { const m = await mirror(); return csrfPost(c, `/admin/mirrors/${m.id}`, { name: m.name, http_url: 'http://127.0.0.1:9/other', country: 'FR', weight: '5' }); } },
     { method: 'POST', route: '/admin/mirrors/:id/enable', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror(false)).id}/enable`, {}) },

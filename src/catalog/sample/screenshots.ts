@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import type { AppContext } from '../../platform/context.js';
-import { audit } from '../../review/audit.js';
+import { audit } from '../../platform/audit/index.js';
 
 export const SAMPLE_SCREENSHOT_SIZE = { width: 800, height: 600 };
 

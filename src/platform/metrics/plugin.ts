@@ -3,7 +3,7 @@
 // metrics for Fastify routes and for the fast paths that answer before Fastify (the updater's
 // RDF, published downloads), and the X-Request-Id answer header.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastPathServer } from '../../downloads/fast-path.js';
+import type { FastPathServer } from '../http/fast-path-server.js';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
@@ -48,7 +48,7 @@ function statusOf(code: number): string {
 
 /**
  * Counts and times the requests a fast path answered (Fastify's are measured by the hooks below).
- * The app's server (src/downloads/fast-path.ts) says which requests its fast paths took: most (a
+ * The app's server (src/platform/http/fast-path-server.ts) says which requests its fast paths took: most (a
  * redirect, an update check from memory) are answered before the call returns and are recorded at
  * once, without a listener per request; the others when their answer is finished.
  */

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { requireAdmin } from '../../accounts/access.js';
-import { listAudit, type AuditQuery } from '../../review/audit.js';
+import { listAudit, type AuditQuery } from '../../platform/audit/index.js';
 import { parseId } from '../../platform/request-guard.js';
 import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';

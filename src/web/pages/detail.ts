@@ -10,7 +10,7 @@ import { sanitizeDescription } from '../../bundles/sanitize.js';
 import type { ActivityDetail, VersionView } from '../../catalog/service.js';
 import type { Translator } from '../i18n.js';
 import { notFound } from '../../platform/errors.js';
-import { slugify } from '../../catalog/ingest.js';
+import { slugify } from '../../platform/slug.js';
 import { fileSources, provenanceLine, type FileSource } from '../provenance.js';
 
 const DOWNLOAD_ICON = raw('<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 2v11M5 8.5l5 5 5-5M3 17h14" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>');

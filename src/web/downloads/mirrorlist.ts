@@ -2,12 +2,13 @@
 // be sent to (in order, with the proximity bucket that decided), and for administrators every
 // excluded mirror with the reason, plus a preview for another address (?fromip=).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAdmin } from '../accounts/access.js';
-import { html, page } from '../web/hub/layout.js';
-import { sendPage } from '../web/hub/common.js';
-import { parseIp, networkText } from '../geo/ip.js';
-import { AsloError } from '../platform/errors.js';
-import type { IndexedFile } from './file-index.js';
+import { isAdmin } from '../../accounts/access.js';
+import { html, page } from '../hub/layout.js';
+import { sendPage } from '../hub/common.js';
+import { parseIp, networkText } from '../../geo/ip.js';
+import { AsloError } from '../../platform/errors.js';
+import type { IndexedFile } from '../../downloads/file-index.js';
+import type { MirrorlistPage } from '../../downloads/routes.js';
 
 const BUCKET_TEXT: Record<string, string> = {
   prefix: 'same network',
@@ -17,7 +18,7 @@ const BUCKET_TEXT: Record<string, string> = {
   anywhere: 'elsewhere',
 };
 
-export async function mirrorlistPage(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile): Promise<FastifyReply> {
+export const mirrorlistPage: MirrorlistPage = async (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile): Promise<FastifyReply> => {
   const svc = app.downloads;
   const viewer = await req.viewer().catch(() => null);
   const admin = isAdmin(viewer);
@@ -51,4 +52,4 @@ ${d.excluded.length ? html`<ul>${d.excluded.map((e) => html`<li>${e.mirror.name}
 <form method="get" action=""><label>Preview for the address <input name="fromip" value="${typeof fromip === 'string' ? fromip : ''}"></label> <button type="submit">Show</button></form>`
     : ''}`;
   return sendPage(reply, page({ title: `Mirrors of ${file.fileName}`, viewer }, body));
-}
+};

@@ -5,7 +5,7 @@
 // rounded up to even (Sugar 0.121 asks with appVersion=0.122, 0.99 with 0.100). The feeds and the
 // JSON index do the same with a `sugar` parameter or a `User-Agent: Sugar/X.Y`, so a handful of
 // release series is all they ever answer for (and cache).
-import { parseSugarVersion, sugarVersionSortKey } from '../bundles/index.js';
+import { parseSugarVersion, sugarVersionSortKey } from './version.js';
 
 /** Every Sugar release series the store supports, oldest first. Add the next one when it ships. */
 export const SUGAR_RELEASES: readonly string[] = [

@@ -5,12 +5,12 @@
 // the same validation and error codes, the audit log, and the redirector and verifier learn of
 // each change at once. Administrators only; every form carries a CSRF token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AsloError, isAsloError } from '../platform/errors.js';
-import { requireAdmin, type Actor } from '../accounts/access.js';
-import { html, page, perLocale, postForm, submit, when, type SafeHtml, type Translator } from '../web/hub/layout.js';
-import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../web/hub/common.js';
-import { CONTINENTS } from '../geo/continents.js';
-import { MirrorRegistry, type MirrorInput, type MirrorView } from './registry.js';
+import { AsloError, isAsloError } from '../../platform/errors.js';
+import { requireAdmin, type Actor } from '../../accounts/access.js';
+import { html, page, perLocale, postForm, submit, when, type SafeHtml, type Translator } from '../hub/layout.js';
+import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../hub/common.js';
+import { CONTINENTS } from '../../geo/continents.js';
+import { MirrorRegistry, type MirrorInput, type MirrorView } from '../../mirrors/registry.js';
 
 const T = perLocale((l) => ({
   title: l.t('Mirrors'),
