@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, Role, TokenScope } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
+import { activityExists, authorRoleOf } from './queries.js';
 
 export interface Actor {
   userId: number;
@@ -64,8 +65,7 @@ export function requireVerified(actor: Actor, required: boolean): void {
 }
 
 export async function authorRole(db: Q, activityId: number, userId: number): Promise<'owner' | 'developer' | null> {
-  const row = await db.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', userId).executeTakeFirst();
-  return row?.role ?? null;
+  return authorRoleOf(db, activityId, userId);
 }
 
 /** The actor must be an author of the activity (an owner when `owner` is set). Admins pass when `orAdmin`. */
@@ -73,8 +73,7 @@ export async function requireAuthor(db: Q, viewer: Viewer, activityId: number, o
   const actor = requireActor(viewer);
   if (opts.orAdmin && isAdmin(actor)) {
     // An administrator may act on any activity, but only on one that exists.
-    const exists = await db.selectFrom('activities').select('id').where('id', '=', activityId).executeTakeFirst();
-    if (!exists) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the id ${activityId}.`, { statusCode: 404 });
+    if (!(await activityExists(db, activityId))) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the id ${activityId}.`, { statusCode: 404 });
     return actor;
   }
   return requireAuthorRole(actor, await authorRole(db, activityId, actor.userId), opts);

@@ -2,10 +2,9 @@
 // password reset, e-mail and password changes, deletion, roles, and personal API tokens.
 // Every public method starts with its access check. Messages about e-mail addresses are the
 // same whether or not an account exists, so nobody can probe who is registered.
-import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import type { Database, EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
+import type { EmailTokenPurpose, Role, TokenScope, User } from '../platform/db/schema.js';
 import { ignoreReadOnly } from '../platform/db/replicas.js';
 import { AsloError } from '../platform/errors.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -16,6 +15,7 @@ import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secret
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
 import { hasBidiOverride } from '../platform/text.js';
+import * as q from './queries.js';
 
 export const ROLES: Role[] = ['user', 'editor', 'admin'];
 export const SCOPES: TokenScope[] = ['publish', 'read', 'review'];
@@ -85,11 +85,11 @@ export class AccountService {
   }
 
   async findByEmail(email: string) {
-    return this.db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.toLowerCase()).where('deleted_at', 'is', null).executeTakeFirst();
+    return q.userByEmail(this.db, email);
   }
 
   async getUser(id: number) {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return q.userById(this.db, id);
   }
 
   private async issueEmailToken(userId: number, purpose: EmailTokenPurpose, ttlMs: number, newEmail: string | null = null): Promise<string> {
@@ -97,8 +97,7 @@ export class AccountService {
     const now = new Date();
     await this.db.transaction().execute(async (trx) => {
       // One live link per purpose: a new one replaces the old.
-      await trx.deleteFrom('email_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
-      await trx.insertInto('email_tokens').values({ token_hash: sha256Hex(token), user_id: userId, purpose, new_email: newEmail, created_at: now, expires_at: new Date(now.getTime() + ttlMs) }).execute();
+      await q.replaceEmailToken(trx, { tokenHash: sha256Hex(token), userId, purpose, newEmail, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) });
     });
     return token;
   }
@@ -107,7 +106,7 @@ export class AccountService {
   private async takeEmailToken(token: unknown, purpose: EmailTokenPurpose) {
     const bad = new AsloError('LINK_INVALID', 'This link is not valid any more: it was used already, has expired, or was replaced by a newer one. Ask for a new mail.', { statusCode: 400 });
     if (typeof token !== 'string' || token.length < 20 || token.length > 100) throw bad;
-    const row = await this.db.selectFrom('email_tokens').selectAll().where('token_hash', '=', sha256Hex(token)).where('purpose', '=', purpose).executeTakeFirst();
+    const row = await q.emailToken(this.db, sha256Hex(token), purpose);
     if (!row || row.used_at || row.expires_at.getTime() < Date.now()) throw bad;
     return row;
   }
@@ -134,13 +133,9 @@ export class AccountService {
     let userId: number;
     try {
       userId = await this.db.transaction().execute(async (trx) => {
-        const user = await trx
-          .insertInto('users')
-          .values({ email, display_name: displayName, password_hash: hash, legacy_hash: null, email_verified_at: null, locale: input.locale ?? null, homepage: null, bio: null, legacy_id: null, created_at: now, updated_at: now })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await audit(trx, { actor: null, actorLabel: `user:${user.id} ${email}`, action: 'user.register', targetType: 'user', targetId: user.id, details: { address: meta.address ?? null } });
-        return user.id;
+        const id = await q.insertUser(trx, { email, displayName, passwordHash: hash, emailVerifiedAt: null, locale: input.locale ?? null, at: now });
+        await audit(trx, { actor: null, actorLabel: `user:${id} ${email}`, action: 'user.register', targetType: 'user', targetId: id, details: { address: meta.address ?? null } });
+        return id;
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') {
@@ -164,8 +159,8 @@ export class AccountService {
   async verifyEmail(token: unknown): Promise<void> {
     const row = await this.takeEmailToken(token, 'verify');
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).execute();
-      await trx.updateTable('users').set({ email_verified_at: new Date(), updated_at: new Date() }).where('id', '=', row.user_id).where('email_verified_at', 'is', null).execute();
+      await q.markEmailTokenUsed(trx, row.token_hash);
+      await q.markEmailVerified(trx, row.user_id);
       await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.verify_email', targetType: 'user', targetId: row.user_id });
     });
   }
@@ -191,7 +186,7 @@ export class AccountService {
     if (outcome === 'upgrade') {
       const hash = await hashPassword(passwordRaw);
       await this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', user.id).execute();
+        await q.setPasswordHash(trx, user.id, hash);
         await audit(trx, { actor: null, actorLabel: `user:${user.id} ${user.email}`, action: 'user.password_upgrade', targetType: 'user', targetId: user.id, reason: 'legacy hash replaced by argon2id at login' });
       });
     }
@@ -234,10 +229,9 @@ export class AccountService {
     const hash = await hashPassword(password);
     let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
-      const used = await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(used.numUpdatedRows) !== 1) throw new AsloError('LINK_INVALID', 'This link was used already. Ask for a new mail.');
+      if (!(await q.useEmailTokenOnce(trx, row.token_hash))) throw new AsloError('LINK_INVALID', 'This link was used already. Ask for a new mail.');
       // Following the link proves the address, so it counts as verified.
-      await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, email_verified_at: sql`coalesce(email_verified_at, now())`, updated_at: new Date() }).where('id', '=', row.user_id).execute();
+      await q.setPasswordHash(trx, row.user_id, hash, { verifyEmail: true });
       // Whoever knew the old password may have made tokens or sessions: a reset ends them all.
       revoked = await revokeAllTokens(trx, row.user_id, 'password reset');
       await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null, revoked_tokens: revoked.map((t) => t.id) } });
@@ -270,7 +264,7 @@ export class AccountService {
     const hash = await hashPassword(password);
     let revoked: RevokedToken[] = [];
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set({ password_hash: hash, legacy_hash: null, updated_at: new Date() }).where('id', '=', actor.userId).execute();
+      await q.setPasswordHash(trx, actor.userId, hash);
       if (everywhere) revoked = await revokeAllTokens(trx, actor.userId, 'password change');
       await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId, details: { sign_out_everywhere: everywhere, revoked_tokens: revoked.map((t) => t.id) } });
     });
@@ -292,7 +286,7 @@ export class AccountService {
     const [lang, ...rest] = raw.split('-');
     const locale = raw ? [lang!.toLowerCase(), ...rest.map((r) => (r.length === 2 ? r.toUpperCase() : r))].join('-') : null;
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set({ locale, updated_at: new Date() }).where('id', '=', actor.userId).execute();
+      await q.setUserLocale(trx, actor.userId, locale);
       await audit(trx, { actor, action: 'user.locale_change', targetType: 'user', targetId: actor.userId, details: { locale } });
     });
     return locale;
@@ -321,18 +315,9 @@ export class AccountService {
    */
   private async takeMailBudget(userId: number, action: string, perDay: number, actor: Actor | null, details: Record<string, unknown>): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      await q.lockUser(trx, userId);
       const since = new Date(Date.now() - 24 * 3600_000);
-      const sent = await trx
-        .selectFrom('audit_log')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('action', '=', action)
-        .where('target_type', '=', 'user')
-        .where('target_id', '=', String(userId))
-        .where('at', '>', since)
-        .where(sql<boolean>`coalesce((details::jsonb ->> 'mailed')::boolean, true)`)
-        .executeTakeFirstOrThrow();
-      const mailed = Number(sent.n) < perDay;
+      const mailed = (await q.mailsSentSince(trx, userId, action, since)) < perDay;
       await audit(trx, { actor, actorLabel: actor ? undefined : 'anonymous', action, targetType: 'user', targetId: userId, details: { ...details, mailed } });
       return mailed;
     });
@@ -348,8 +333,8 @@ export class AccountService {
     const old = await this.getUser(row.user_id);
     if (!old) throw new AsloError('LINK_INVALID', 'This link is not valid any more.');
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', row.token_hash).execute();
-      await trx.updateTable('users').set({ email: newEmail, email_verified_at: new Date(), updated_at: new Date() }).where('id', '=', row.user_id).execute();
+      await q.markEmailTokenUsed(trx, row.token_hash);
+      await q.setUserEmail(trx, row.user_id, newEmail);
       await audit(trx, { actor: null, actorLabel: `user:${row.user_id} ${old.email}`, action: 'user.email_change', targetType: 'user', targetId: row.user_id, details: { from: old.email, to: newEmail } });
     });
   }
@@ -358,15 +343,7 @@ export class AccountService {
     const actor = requireActor(viewer);
     const user = await this.requirePassword(actor, password);
     await this.db.transaction().execute(async (trx) => {
-      const now = new Date();
-      await trx.deleteFrom('activity_authors').where('user_id', '=', user.id).execute();
-      await trx.updateTable('api_tokens').set({ revoked_at: now, revoked_reason: 'account deleted' }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
-      await trx.deleteFrom('email_tokens').where('user_id', '=', user.id).execute();
-      await trx
-        .updateTable('users')
-        .set({ email: `deleted-${user.id}@invalid`, display_name: 'Deleted user', password_hash: null, legacy_hash: null, homepage: null, bio: null, deleted_at: now, updated_at: now })
-        .where('id', '=', user.id)
-        .execute();
+      await q.deleteUser(trx, user.id, new Date());
       await audit(trx, { actor, action: 'user.delete', targetType: 'user', targetId: user.id });
     });
     await this.sessions.destroyAllFor(user.id);
@@ -385,11 +362,7 @@ export class AccountService {
     const hash = await hashPassword(password);
     const now = new Date();
     return this.db.transaction().execute(async (trx) => {
-      const user = await trx
-        .insertInto('users')
-        .values({ email, display_name: displayName, password_hash: hash, legacy_hash: null, role, email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: null, created_at: now, updated_at: now })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const user = await q.insertUserReturningRow(trx, { email, displayName, passwordHash: hash, role, emailVerifiedAt: now, locale: null, at: now });
       await audit(trx, { actor: null, actorLabel: input.actorLabel ?? 'cli', action: 'user.create', targetType: 'user', targetId: user.id, details: { email, role } });
       return user;
     });
@@ -406,20 +379,15 @@ export class AccountService {
       throw new AsloError('ROLE_SELF_DEMOTION', 'Administrators cannot remove their own administrator role; ask another administrator.', { statusCode: 409 });
     }
     return this.db.transaction().execute(async (trx) => {
-      const updated = await trx.updateTable('users').set({ role, updated_at: new Date() }).where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
+      const updated = await q.setUserRole(trx, user.id, role);
       await audit(trx, { actor, actorLabel: actor ? undefined : 'cli', action: 'user.role', targetType: 'user', targetId: user.id, reason, details: { from: user.role, to: role } });
       return updated;
     });
   }
 
-  async listUsers(viewer: Viewer, q: { search?: string; page?: number } = {}) {
+  async listUsers(viewer: Viewer, filter: { search?: string; page?: number } = {}) {
     requireAdmin(viewer);
-    let base = this.db.selectFrom('users').where('deleted_at', 'is', null);
-    if (q.search) {
-      const p = `%${q.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      base = base.where((eb) => eb.or([eb('email', 'ilike', p), eb('display_name', 'ilike', p)]));
-    }
-    return base.select(['id', 'email', 'display_name', 'role', 'email_verified_at', 'created_at']).orderBy('id').limit(100).offset(((q.page ?? 1) - 1) * 100).execute();
+    return q.listUsers(this.db, filter);
   }
 
   // --- personal API tokens --------------------------------------------------------------------
@@ -453,51 +421,37 @@ export class AccountService {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + days * 24 * 3600_000);
     const id = await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('api_tokens')
-        .values({ user_id: userId, name, token_hash: sha256Hex(token), token_prefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], created_at: now, expires_at: expiresAt })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await audit(trx, { actor, actorLabel: actorLabel ?? undefined, action: 'token.create', targetType: 'api_token', targetId: row.id, details: { name, scopes, expires_at: expiresAt.toISOString(), ...(actor ? {} : { user_id: userId }) } });
-      return row.id;
+      const tokenId = await q.insertApiToken(trx, { userId, name, tokenHash: sha256Hex(token), tokenPrefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], createdAt: now, expiresAt });
+      await audit(trx, { actor, actorLabel: actorLabel ?? undefined, action: 'token.create', targetType: 'api_token', targetId: tokenId, details: { name, scopes, expires_at: expiresAt.toISOString(), ...(actor ? {} : { user_id: userId }) } });
+      return tokenId;
     });
     return { id, token, expiresAt };
   }
 
   async listApiTokens(viewer: Viewer) {
     const actor = requireActor(viewer);
-    return this.db
-      .selectFrom('api_tokens')
-      .select(['id', 'name', 'token_prefix', 'scopes', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'revoked_reason'])
-      .where('user_id', '=', actor.userId)
-      .orderBy('id', 'desc')
-      .execute();
+    return q.apiTokensOf(this.db, actor.userId);
   }
 
   async revokeApiToken(viewer: Viewer, id: number): Promise<void> {
     const actor = requireActor(viewer);
-    const row = await this.db.selectFrom('api_tokens').select(['id', 'user_id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+    const row = await q.apiTokenOwner(this.db, id);
     // Someone else's token is "not found", not "forbidden": ids of others' tokens are not told.
     if (!row || row.user_id !== actor.userId) throw new AsloError('TOKEN_NOT_FOUND', `You have no API token #${id}.`, { statusCode: 404 });
     if (row.revoked_at) return;
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_reason: 'revoked by its owner' }).where('id', '=', id).execute();
+      await q.revokeApiToken(trx, id, 'revoked by its owner');
       await audit(trx, { actor, action: 'token.revoke', targetType: 'api_token', targetId: id });
     });
   }
 
   async viewerFromApiToken(token: string, address: string | null): Promise<Actor | null> {
     if (!/^aslo_[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const row = await this.db
-      .selectFrom('api_tokens as t')
-      .innerJoin('users as u', 'u.id', 't.user_id')
-      .select(['t.id as tokenId', 't.scopes', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id', 'u.email', 'u.display_name', 'u.role', 'u.email_verified_at', 'u.deleted_at', 'u.locale'])
-      .where('t.token_hash', '=', sha256Hex(token))
-      .executeTakeFirst();
+    const row = await q.apiTokenCredentials(this.db, sha256Hex(token));
     if (!row || row.revoked_at || row.deleted_at || row.expires_at.getTime() <= Date.now()) return null;
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
       // Bookkeeping: skipped while the store is read-only (the primary down), so API reads go on.
-      await this.db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', row.tokenId).execute().catch(ignoreReadOnly);
+      await q.touchApiToken(this.db, row.tokenId).catch(ignoreReadOnly);
     }
     return actorFromUser(row, 'token', { scopes: row.scopes, address, credentialId: row.tokenId });
   }
@@ -512,15 +466,10 @@ export class AccountService {
     for (const { token, file } of found) {
       if (seen.has(token)) continue;
       seen.add(token);
-      const row = await this.db
-        .selectFrom('api_tokens as t')
-        .innerJoin('users as u', 'u.id', 't.user_id')
-        .select(['t.id', 't.name', 't.token_prefix', 't.revoked_at', 'u.id as userId', 'u.email', 'u.display_name'])
-        .where('t.token_hash', '=', sha256Hex(token))
-        .executeTakeFirst();
+      const row = await q.apiTokenWithOwner(this.db, sha256Hex(token));
       if (!row || row.revoked_at) continue;
       await this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('api_tokens').set({ revoked_at: new Date(), revoked_reason: `found in an uploaded bundle (${file})` }).where('id', '=', row.id).execute();
+        await q.revokeApiToken(trx, row.id, `found in an uploaded bundle (${file})`);
         await audit(trx, { actor: null, actorLabel: 'system:token-scan', action: 'token.revoke_leaked', targetType: 'api_token', targetId: row.id, reason: 'token found inside an uploaded bundle', details: { file, bundle_id: context.bundleId, uploader: context.uploader } });
       });
       await this.mailer.send(text.tokenLeaked(row.email, row.display_name, row.name, row.token_prefix, file, context.bundleId));
@@ -537,15 +486,8 @@ export interface RevokedToken {
 }
 
 /** Revoke every live API token of a user (inside the caller's transaction); returns them. */
-async function revokeAllTokens(trx: Transaction<Database>, userId: number, reason: string): Promise<RevokedToken[]> {
-  const rows = await trx
-    .updateTable('api_tokens')
-    .set({ revoked_at: new Date(), revoked_reason: reason })
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', new Date())
-    .returning(['id', 'name', 'token_prefix'])
-    .execute();
+async function revokeAllTokens(trx: Db, userId: number, reason: string): Promise<RevokedToken[]> {
+  const rows = await q.revokeLiveApiTokens(trx, userId, reason);
   return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.token_prefix })).sort((a, b) => a.id - b.id);
 }
 

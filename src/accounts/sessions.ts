@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from '../platform/db/index.js';
 import { randomToken, sha256Hex } from './secrets.js';
 import { ignoreReadOnly } from '../platform/db/replicas.js';
+import * as q from './queries.js';
 
 export interface SessionInfo {
   id: string;
@@ -39,41 +40,36 @@ export class DbSessionStore implements SessionStore {
     const id = sha256Hex(token);
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.ttlMs);
-    await this.db
-      .insertInto('sessions')
-      .values({ id, user_id: userId, created_at: now, expires_at: expiresAt, last_seen_at: now, address: meta.address ?? null, user_agent: meta.userAgent?.slice(0, 300) ?? null })
-      .execute();
+    await q.insertSession(this.db, { id, userId, now, expiresAt, address: meta.address ?? null, userAgent: meta.userAgent?.slice(0, 300) ?? null });
     // Opportunistic clean-up of expired rows.
-    await this.db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+    await q.deleteSessionsExpiredBefore(this.db, now);
     return { token, id, expiresAt };
   }
 
   async get(token: string): Promise<SessionInfo | null> {
     const id = sha256Hex(token);
-    const row = await this.db.selectFrom('sessions').select(['id', 'user_id', 'expires_at', 'last_seen_at']).where('id', '=', id).executeTakeFirst();
+    const row = await q.sessionById(this.db, id);
     if (!row) return null;
     const now = Date.now();
     if (row.expires_at.getTime() <= now) {
-      await this.db.deleteFrom('sessions').where('id', '=', id).execute();
+      await q.deleteSession(this.db, id);
       return null;
     }
     let expiresAt = row.expires_at;
     if (now - row.last_seen_at.getTime() > SLIDE_AFTER_MS) {
       expiresAt = new Date(now + this.ttlMs);
       // Skipped while the store is read-only (the primary down): the visitor stays signed in.
-      await this.db.updateTable('sessions').set({ last_seen_at: new Date(now), expires_at: expiresAt }).where('id', '=', id).execute().catch(ignoreReadOnly);
+      await q.slideSession(this.db, id, new Date(now), expiresAt).catch(ignoreReadOnly);
     }
     return { id, userId: row.user_id, expiresAt };
   }
 
   async destroy(token: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('id', '=', sha256Hex(token)).execute();
+    await q.deleteSession(this.db, sha256Hex(token));
   }
 
   async destroyAllFor(userId: number, exceptId?: string): Promise<void> {
-    let q = this.db.deleteFrom('sessions').where('user_id', '=', userId);
-    if (exceptId) q = q.where('id', '!=', exceptId);
-    await q.execute();
+    await q.deleteSessionsOf(this.db, userId, exceptId);
   }
 }
 

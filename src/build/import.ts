@@ -13,6 +13,7 @@ import { IngestService, type IngestResult } from '../catalog/ingest.js';
 import { BUILDER_ID, buildFromGit, type BuildResult } from './build.js';
 import { BuildError } from './errors.js';
 import { DEFAULT_GIT_LIMITS, isUrl, runGit, type GitLimits } from './git.js';
+import * as q from './queries.js';
 
 export type TagSelection = { kind: 'newest' } | { kind: 'all' } | { kind: 'since'; version: string };
 
@@ -227,15 +228,7 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
       // Commits built before (by an earlier run, or twice among the chosen tags) are not rebuilt.
       const known = new Map(
         (
-          await ctx.db
-            .selectFrom('built_sources')
-            .leftJoin('files', 'files.id', 'built_sources.file_id')
-            .leftJoin('versions', 'versions.id', 'files.version_id')
-            .leftJoin('activities', 'activities.id', 'built_sources.activity_id')
-            .select(['built_sources.commit_sha', 'versions.version', 'activities.bundle_id', 'files.status'])
-            .where('built_sources.repository', '=', repository)
-            .where('built_sources.commit_sha', 'in', candidates.map((c) => c.commit))
-            .execute()
+          await q.builtCommits(ctx.db, repository, candidates.map((c) => c.commit))
         ).map((r) => [r.commit_sha, r]),
       );
       const seen = new Set<string>();
@@ -267,7 +260,7 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
         const refName = cand.ref ?? 'HEAD';
         const base = { repository: source, ref: refName, commit: cand.commit, bundleId: result.metadata.bundle_id, version: result.metadata.version };
         if (legacyId !== null) {
-          const holder = await ctx.db.selectFrom('activities').select('bundle_id').where('legacy_id', '=', legacyId).executeTakeFirst();
+          const holder = await q.legacyIdHolder(ctx.db, legacyId);
           if (holder && holder.bundle_id !== result.metadata.bundle_id) {
             rows.push({ ...base, outcome: 'refused', codes: ['IMPORT_LEGACY_ID_TAKEN'], message: `legacy id ${legacyId} belongs to ${holder.bundle_id}`, fileStatus: null });
             progress(`${prefix}: ${refName} refused [IMPORT_LEGACY_ID_TAKEN] legacy id ${legacyId} belongs to ${holder.bundle_id}`);
@@ -282,7 +275,7 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
           builtFrom: { repository: result.source.repository, commit: result.source.commit, tag: result.source.tag, builder: BUILDER_ID, committedAt: result.source.committed_at },
         });
         if (r.outcome !== 'rejected' && legacyId !== null && r.activityId) {
-          await ctx.db.updateTable('activities').set({ legacy_id: legacyId }).where('id', '=', r.activityId).where('legacy_id', 'is', null).execute();
+          await q.setLegacyIdIfNone(ctx.db, r.activityId, legacyId);
         }
         const row: ImportRow = {
           ...base,

@@ -15,13 +15,14 @@ import type { Mailer } from '../mail/mailer.js';
 import { BUILDER_ID, buildFromGit } from './build.js';
 import { chooseRefs, listRefs, recordedRepository } from './import.js';
 import { DEFAULT_GIT_LIMITS, type GitLimits } from './git.js';
+import * as q from './queries.js';
 
 export const SOURCE_BUILD_QUEUE = 'source-build';
 
 /** An author (or an administrator) asks for a build of the activity's source. Returns the build's id. */
 export async function requestSourceBuild(ctx: AppContext, viewer: Viewer, activityId: number): Promise<number> {
   const actor = await requireAuthor(ctx.db, viewer, activityId, { orAdmin: true });
-  const a = await ctx.db.selectFrom('activities').select(['id', 'source_url', 'status']).where('id', '=', activityId).executeTakeFirst();
+  const a = await q.activitySource(ctx.db, activityId);
   if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', 'There is no such activity.', { statusCode: 404 });
   if (!a.source_url) throw new AsloError('SOURCE_NOT_SET', 'Set the activity\'s source repository first.', { statusCode: 409 });
   if (a.status === 'disabled') throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
@@ -30,21 +31,16 @@ export async function requestSourceBuild(ctx: AppContext, viewer: Viewer, activi
 
 /** Queues a build of the source (one waiting build per activity: asking again returns it). */
 export async function queueSourceBuild(ctx: AppContext, activityId: number, repository: string, requestedBy: number | null): Promise<number> {
-  const waiting = await ctx.db.selectFrom('source_builds').select('id').where('activity_id', '=', activityId).where('state', '=', 'queued').executeTakeFirst();
+  const waiting = await q.queuedBuild(ctx.db, activityId);
   if (waiting) return Number(waiting.id);
-  const row = await ctx.db
-    .insertInto('source_builds')
-    .values({ activity_id: activityId, requested_by: requestedBy, repository })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const id = Number(row.id);
+  const id = await q.insertSourceBuild(ctx.db, activityId, requestedBy, repository);
   await enqueue(ctx.db, SOURCE_BUILD_QUEUE, { buildId: id }, { dedupeKey: `build:${id}`, maxAttempts: 3 });
   return id;
 }
 
 /** The newest builds of an activity, for its hub page. */
 export async function recentSourceBuilds(ctx: AppContext, activityId: number, limit = 5) {
-  return ctx.db.selectFrom('source_builds').selectAll().where('activity_id', '=', activityId).orderBy('id', 'desc').limit(limit).execute();
+  return q.recentBuilds(ctx.db, activityId, limit);
 }
 
 export interface SourceBuildDeps {
@@ -71,11 +67,11 @@ class Refusal extends Error {
 
 /** Runs one requested build to its end (an outcome is always recorded; it never throws for a refusal). */
 export async function runSourceBuild(ctx: AppContext, buildId: number, deps: SourceBuildDeps = {}): Promise<void> {
-  const b = await ctx.db.selectFrom('source_builds').selectAll().where('id', '=', buildId).executeTakeFirst();
+  const b = await q.sourceBuild(ctx.db, buildId);
   if (!b || b.state === 'done') return;
-  const a = await ctx.db.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('id', '=', b.activity_id).executeTakeFirst();
+  const a = await q.activityForBuild(ctx.db, b.activity_id);
   if (!a) return;
-  await ctx.db.updateTable('source_builds').set({ state: 'running' }).where('id', '=', buildId).execute();
+  await q.markBuildRunning(ctx.db, buildId);
   const log: string[] = [];
   const limits: GitLimits = { ...DEFAULT_GIT_LIMITS, ...deps.limits };
   const result: { outcome: 'built' | 'unchanged' | 'refused'; codes: string[]; tag: string | null; commit: string | null; version: string | null; fileStatus: string | null } = {
@@ -94,14 +90,13 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
     result.tag = cand.ref;
     result.commit = cand.commit;
     log.push(`newest ${cand.ref ? `tag: ${cand.ref}` : 'commit (no tags): HEAD'} -> ${cand.commit}`);
-    const known = await ctx.db.selectFrom('built_sources').select('id').where('repository', '=', recordedRepository(b.repository)).where('commit_sha', '=', cand.commit).executeTakeFirst();
-    if (known) throw new Unchanged();
+    if (await q.builtBefore(ctx.db, recordedRepository(b.repository), cand.commit)) throw new Unchanged();
     const built = await buildFromGit({ source: b.repository, ref: cand.ref ?? cand.commit, outDir, limits, onLog: (l) => log.push(l) });
     result.version = built.metadata.version;
     if (built.metadata.bundle_id !== a.bundle_id) {
       throw new Refusal(['BUILD_BUNDLE_ID_MISMATCH'], `the repository builds ${built.metadata.bundle_id}, not this activity (${a.bundle_id})`);
     }
-    const newest = await ctx.db.selectFrom('versions').select(['version', 'sort_key']).where('activity_id', '=', a.id).orderBy('sort_key', 'desc').limit(1).executeTakeFirst();
+    const newest = await q.newestVersion(ctx.db, a.id);
     if (newest && built.metadata.version_sort_key <= newest.sort_key) {
       throw new Refusal(['BUILD_VERSION_NOT_NEWER'], `activity.info says version ${built.metadata.version}, which is not newer than version ${newest.version}, already published; raise activity_version and tag again`);
     }
@@ -135,11 +130,7 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
-  await ctx.db
-    .updateTable('source_builds')
-    .set({ state: 'done', outcome: result.outcome, codes: result.codes, tag: result.tag, commit_sha: result.commit, version: result.version, file_status: result.fileStatus, log: log.join('\n'), finished_at: new Date() })
-    .where('id', '=', buildId)
-    .execute();
+  await q.finishBuild(ctx.db, buildId, { ...result, log: log.join('\n') });
   if (deps.mailer) await mailAuthors(ctx, deps.mailer, a, { ...result, repository: b.repository, log });
 }
 
@@ -149,7 +140,7 @@ async function mailAuthors(
   a: { id: number; bundle_id: string },
   r: { outcome: string; codes: string[]; tag: string | null; commit: string | null; version: string | null; fileStatus: string | null; repository: string; log: string[] },
 ): Promise<void> {
-  const authors = await ctx.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', a.id).where('u.deleted_at', 'is', null).execute();
+  const authors = await q.authorAddresses(ctx.db, a.id);
   const what = r.outcome === 'built' ? `version ${r.version} was built and added (status: ${r.fileStatus})` : r.outcome === 'unchanged' ? 'nothing new to build' : `the build was refused (${r.codes.join(', ')})`;
   const subject = `${a.bundle_id}: ${r.outcome === 'built' ? `version ${r.version} built from ${r.tag ?? 'HEAD'}` : r.outcome === 'unchanged' ? 'nothing new to build' : 'build refused'}`;
   const link = `${ctx.config.server.baseUrl}/developers/activities/${a.id}`;

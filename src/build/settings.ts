@@ -6,9 +6,10 @@ import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
 import { isAdmin, requireAdmin, requireAuthor, type Viewer } from '../accounts/access.js';
 import { audit } from '../platform/audit/index.js';
+import * as q from './queries.js';
 
 async function activityById(ctx: AppContext, activityId: number) {
-  const a = await ctx.db.selectFrom('activities').select(['id', 'bundle_id', 'legacy_id', 'source_url']).where('id', '=', activityId).executeTakeFirst();
+  const a = await q.activitySettings(ctx.db, activityId);
   if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', 'There is no such activity.', { statusCode: 404 });
   return a;
 }
@@ -26,10 +27,10 @@ export async function setLegacyId(ctx: AppContext, viewer: Viewer, activityId: n
   const a = await activityById(ctx, activityId);
   await ctx.db.transaction().execute(async (trx) => {
     if (legacyId !== null) {
-      const holder = await trx.selectFrom('activities').select('bundle_id').where('legacy_id', '=', legacyId).where('id', '<>', activityId).executeTakeFirst();
+      const holder = await q.legacyIdHolder(trx, legacyId, activityId);
       if (holder) throw new AsloError('LEGACY_ID_TAKEN', `The legacy id ${legacyId} belongs to ${holder.bundle_id}.`, { statusCode: 409, details: { field: 'legacy_id' } });
     }
-    await trx.updateTable('activities').set({ legacy_id: legacyId, updated_at: new Date() }).where('id', '=', activityId).execute();
+    await q.setLegacyId(trx, activityId, legacyId);
     await audit(trx, { actor, action: 'activity.legacy_id', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim(), details: { from: a.legacy_id, to: legacyId } });
   });
 }
@@ -64,8 +65,8 @@ export async function setSourceUrl(ctx: AppContext, viewer: Viewer, activityId: 
   const a = await activityById(ctx, activityId);
   await ctx.db.transaction().execute(async (trx) => {
     // The webhooks' secret is made with the first source and kept (forges are configured with it).
-    const secret = (await trx.selectFrom('activities').select('source_hook_secret').where('id', '=', activityId).executeTakeFirst())?.source_hook_secret ?? randomBytes(24).toString('hex');
-    await trx.updateTable('activities').set({ source_url: url, source_hook_secret: secret, updated_at: new Date() }).where('id', '=', activityId).execute();
+    const secret = (await q.sourceHookSecret(trx, activityId)) ?? randomBytes(24).toString('hex');
+    await q.setSource(trx, activityId, url, secret);
     await audit(trx, { actor, action: 'activity.source', targetType: 'activity', targetId: a.bundle_id, details: { from: a.source_url, to: url } });
   });
   return url;

@@ -2,10 +2,10 @@
 // following the newest compatible public version or pinned to one version. The microformat feed
 // (/services/micro-format.php?collection_nickname=...) serves them to Sugar. Every change is
 // written to the audit log.
-import { sql } from 'kysely';
 import { parseSugarVersion } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
+import * as q from './queries.js';
 
 const NICKNAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
@@ -60,47 +60,30 @@ export class CollectionService {
   }
 
   private async audit(action: string, nickname: string, actor: Actor, details: Record<string, unknown>): Promise<void> {
-    await this.db
-      .insertInto('audit_log')
-      .values({
-        at: new Date(),
-        actor_user_id: actor.userId ?? null,
-        actor_label: actor.label ?? null,
-        actor_address: null,
-        action,
-        target_type: 'collection',
-        target_id: nickname,
-        reason: null,
-        details: JSON.stringify(details),
-      })
-      .execute();
+    await q.insertCollectionAudit(this.db, { action, nickname, actorUserId: actor.userId ?? null, actorLabel: actor.label ?? null, details });
   }
 
   private async collectionId(nickname: string): Promise<number> {
-    const row = await this.db.selectFrom('collections').select('id').where('nickname', '=', nickname).executeTakeFirst();
-    if (!row) throw notFound('COLLECTION_NOT_FOUND', `No collection has the nickname "${nickname}". List them with "aslo collection list".`);
-    return row.id;
+    const id = await q.collectionIdByNickname(this.db, nickname);
+    if (id === undefined) throw notFound('COLLECTION_NOT_FOUND', `No collection has the nickname "${nickname}". List them with "aslo collection list".`);
+    return id;
   }
 
   async create(nickname: string, input: CollectionInput & { name: string }, actor: Actor = {}): Promise<CollectionView> {
     this.checkNickname(nickname);
     if (!input.name?.trim()) throw new AsloError('COLLECTION_NAME_REQUIRED', 'A collection needs a name (--name).');
-    const exists = await this.db.selectFrom('collections').select('id').where('nickname', '=', nickname).executeTakeFirst();
-    if (exists) throw new AsloError('COLLECTION_EXISTS', `A collection with the nickname "${nickname}" already exists.`, { statusCode: 409 });
+    const exists = await q.collectionIdByNickname(this.db, nickname);
+    if (exists !== undefined) throw new AsloError('COLLECTION_EXISTS', `A collection with the nickname "${nickname}" already exists.`, { statusCode: 409 });
     const now = new Date();
-    await this.db
-      .insertInto('collections')
-      .values({
-        nickname,
-        name: input.name.trim(),
-        description: input.description ?? null,
-        names: JSON.stringify(input.names ?? {}),
-        owner_id: actor.userId ?? null,
-        listed: input.listed ?? true,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await q.insertCollection(this.db, {
+      nickname,
+      name: input.name.trim(),
+      description: input.description ?? null,
+      names: input.names ?? {},
+      ownerId: actor.userId ?? null,
+      listed: input.listed ?? true,
+      at: now,
+    });
     await this.audit('collection.create', nickname, actor, { name: input.name });
     return this.get(nickname);
   }
@@ -115,45 +98,31 @@ export class CollectionService {
     if (input.description !== undefined) set.description = input.description;
     if (input.listed !== undefined) set.listed = input.listed;
     if (input.names !== undefined) {
-      const row = await this.db.selectFrom('collections').select('names').where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await q.collectionNames(this.db, id);
       const merged = { ...(row.names ?? {}), ...input.names };
       for (const [k, v] of Object.entries(merged)) if (!v) delete merged[k];
       set.names = JSON.stringify(merged);
     }
-    await this.db.updateTable('collections').set(set).where('id', '=', id).execute();
+    await q.updateCollection(this.db, id, set);
     await this.audit('collection.update', nickname, actor, { fields: Object.keys(set).filter((k) => k !== 'updated_at') });
     return this.get(nickname);
   }
 
   async remove(nickname: string, actor: Actor = {}): Promise<void> {
     const id = await this.collectionId(nickname);
-    await this.db.deleteFrom('collections').where('id', '=', id).execute();
+    await q.deleteCollection(this.db, id);
     await this.audit('collection.delete', nickname, actor, {});
   }
 
   async list(): Promise<{ nickname: string; name: string; listed: boolean; entries: number }[]> {
-    const rows = await this.db
-      .selectFrom('collections as c')
-      .leftJoin('collection_activities as ca', 'ca.collection_id', 'c.id')
-      .select(['c.nickname', 'c.name', 'c.listed', (eb) => eb.fn.count<number>('ca.activity_id').as('entries')])
-      .groupBy(['c.id', 'c.nickname', 'c.name', 'c.listed'])
-      .orderBy('c.nickname')
-      .execute();
+    const rows = await q.listCollections(this.db);
     return rows.map((r) => ({ nickname: r.nickname, name: r.name, listed: r.listed, entries: Number(r.entries) }));
   }
 
   async get(nickname: string): Promise<CollectionView> {
-    const c = await this.db.selectFrom('collections').selectAll().where('nickname', '=', nickname).executeTakeFirst();
+    const c = await q.collectionByNickname(this.db, nickname);
     if (!c) throw notFound('COLLECTION_NOT_FOUND', `No collection has the nickname "${nickname}". List them with "aslo collection list".`);
-    const entries = await this.db
-      .selectFrom('collection_activities as ca')
-      .innerJoin('activities as a', 'a.id', 'ca.activity_id')
-      .leftJoin('versions as v', 'v.id', 'ca.pinned_version_id')
-      .select(['a.bundle_id', 'a.status', 'v.version as pinned', 'ca.optional', 'ca.position'])
-      .where('ca.collection_id', '=', c.id)
-      .orderBy('ca.position')
-      .orderBy('a.bundle_id')
-      .execute();
+    const entries = await q.collectionEntries(this.db, c.id);
     return {
       nickname: c.nickname,
       name: c.name,
@@ -168,15 +137,9 @@ export class CollectionService {
 
   /** Entries as the feeds need them: activity ids, pinned version ids, flags, in order. */
   async feedEntries(nickname: string): Promise<{ collection: { name: string; description: string | null; names: Record<string, string> }; entries: { activityId: number; pinnedVersionId: number | null; optional: boolean }[] } | null> {
-    const c = await this.db.selectFrom('collections').select(['id', 'name', 'description', 'names']).where('nickname', '=', nickname).executeTakeFirst();
+    const c = await q.feedCollection(this.db, nickname);
     if (!c) return null;
-    const entries = await this.db
-      .selectFrom('collection_activities')
-      .select(['activity_id', 'pinned_version_id', 'optional'])
-      .where('collection_id', '=', c.id)
-      .orderBy('position')
-      .orderBy('activity_id')
-      .execute();
+    const entries = await q.feedCollectionEntries(this.db, c.id);
     return {
       collection: { name: c.name, description: c.description, names: (c.names ?? {}) as Record<string, string> },
       entries: entries.map((e) => ({ activityId: Number(e.activity_id), pinnedVersionId: e.pinned_version_id === null ? null : Number(e.pinned_version_id), optional: e.optional })),
@@ -184,21 +147,16 @@ export class CollectionService {
   }
 
   private async activityId(bundleId: string): Promise<number> {
-    const a = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst();
-    if (!a) throw notFound('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`);
-    return a.id;
+    const id = await q.activityIdByBundleId(this.db, bundleId);
+    if (id === undefined) throw notFound('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`);
+    return id;
   }
 
   private async versionId(activityId: number, bundleId: string, version: string): Promise<number> {
     const norm = normalizedOf(version);
-    const row = await this.db
-      .selectFrom('versions')
-      .select('id')
-      .where('activity_id', '=', activityId)
-      .where((eb) => (norm ? eb.or([eb('version', '=', version), eb('version_normalized', '=', norm)]) : eb('version', '=', version)))
-      .executeTakeFirst();
-    if (!row) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no version ${version}.`);
-    return row.id;
+    const id = await q.versionIdOf(this.db, activityId, version, norm);
+    if (id === undefined) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no version ${version}.`);
+    return id;
   }
 
   /** Add an activity (or change its entry when already there). */
@@ -206,42 +164,19 @@ export class CollectionService {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
     const pinned = opts.pin ? await this.versionId(activityId, bundleId, opts.pin) : null;
-    const position =
-      opts.position ??
-      Number(
-        (
-          await this.db
-            .selectFrom('collection_activities')
-            .select(sql<number>`coalesce(max(position), -1) + 1`.as('next'))
-            .where('collection_id', '=', collectionId)
-            .executeTakeFirstOrThrow()
-        ).next,
-      );
+    const position = opts.position ?? (await q.nextEntryPosition(this.db, collectionId));
     await this.db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('collection_activities')
-        .select(['position', 'pinned_version_id', 'optional'])
-        .where('collection_id', '=', collectionId)
-        .where('activity_id', '=', activityId)
-        .executeTakeFirst();
+      const existing = await q.findEntry(trx, collectionId, activityId);
       if (existing) {
-        await trx
-          .updateTable('collection_activities')
-          .set({
-            ...(opts.pin !== undefined ? { pinned_version_id: pinned } : {}),
-            ...(opts.optional !== undefined ? { optional: opts.optional } : {}),
-            ...(opts.position !== undefined ? { position: opts.position } : {}),
-          })
-          .where('collection_id', '=', collectionId)
-          .where('activity_id', '=', activityId)
-          .execute();
+        await q.updateEntry(trx, collectionId, activityId, {
+          ...(opts.pin !== undefined ? { pinned_version_id: pinned } : {}),
+          ...(opts.optional !== undefined ? { optional: opts.optional } : {}),
+          ...(opts.position !== undefined ? { position: opts.position } : {}),
+        });
       } else {
-        await trx
-          .insertInto('collection_activities')
-          .values({ collection_id: collectionId, activity_id: activityId, pinned_version_id: pinned, optional: opts.optional ?? false, position })
-          .execute();
+        await q.insertEntry(trx, { collectionId, activityId, pinnedVersionId: pinned, optional: opts.optional ?? false, position });
       }
-      await trx.updateTable('collections').set({ updated_at: new Date() }).where('id', '=', collectionId).execute();
+      await q.touchCollection(trx, collectionId);
     });
     await this.audit('collection.add', nickname, actor, { bundle_id: bundleId, pin: opts.pin ?? null, optional: opts.optional ?? null });
     return this.get(nickname);
@@ -250,9 +185,8 @@ export class CollectionService {
   async drop(nickname: string, bundleId: string, actor: Actor = {}): Promise<CollectionView> {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
-    const res = await this.db.deleteFrom('collection_activities').where('collection_id', '=', collectionId).where('activity_id', '=', activityId).executeTakeFirst();
-    if (Number(res.numDeletedRows) === 0) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}".`);
-    await this.db.updateTable('collections').set({ updated_at: new Date() }).where('id', '=', collectionId).execute();
+    if (!(await q.deleteEntry(this.db, collectionId, activityId))) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}".`);
+    await q.touchCollection(this.db, collectionId);
     await this.audit('collection.remove', nickname, actor, { bundle_id: bundleId });
     return this.get(nickname);
   }
@@ -262,14 +196,8 @@ export class CollectionService {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
     const pinned = version ? await this.versionId(activityId, bundleId, version) : null;
-    const res = await this.db
-      .updateTable('collection_activities')
-      .set({ pinned_version_id: pinned })
-      .where('collection_id', '=', collectionId)
-      .where('activity_id', '=', activityId)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}"; add it first.`);
-    await this.db.updateTable('collections').set({ updated_at: new Date() }).where('id', '=', collectionId).execute();
+    if (!(await q.setEntryPin(this.db, collectionId, activityId, pinned))) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}"; add it first.`);
+    await q.touchCollection(this.db, collectionId);
     await this.audit(version ? 'collection.pin' : 'collection.unpin', nickname, actor, { bundle_id: bundleId, version });
     return this.get(nickname);
   }

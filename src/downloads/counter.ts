@@ -2,8 +2,8 @@
 // of the origin's answer), written to download_counts every downloads.countFlushSeconds with an
 // upsert, and added to the activity's total. No address or client identifier is kept anywhere:
 // a resumed download (a range that does not start at byte 0) is simply not a new download.
-import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import { addDownloadCounts } from './queries.js';
 
 export function isNewDownload(method: string | undefined, range: string | undefined): boolean {
   if (method !== 'GET') return false;
@@ -141,21 +141,7 @@ export class DownloadCounter {
               const fileIds = rows.fileIds.slice(i, i + 5000);
               const mirrorIds = rows.mirrorIds.slice(i, i + 5000);
               const ns = rows.counts.slice(i, i + 5000);
-              await sql`
-                with v as (
-                  select u.file_id, u.mirror_id, u.n, ver.activity_id
-                  from unnest(${fileIds}::bigint[], ${mirrorIds}::bigint[], ${ns}::bigint[]) as u (file_id, mirror_id, n)
-                  join files f on f.id = u.file_id
-                  join versions ver on ver.id = f.version_id
-                ), counted as (
-                  insert into download_counts (file_id, day, mirror_id, count)
-                  select file_id, ${day}::date, mirror_id, n from v
-                  on conflict (file_id, day, mirror_id) do update set count = download_counts.count + excluded.count
-                )
-                update activities a set download_count = a.download_count + t.n
-                from (select activity_id, sum(n) as n from v group by activity_id) as t
-                where a.id = t.activity_id
-              `.execute(trx);
+              await addDownloadCounts(trx, day, fileIds, mirrorIds, ns);
             }
           }
         });

@@ -12,15 +12,14 @@
 // look), rebuilds wholly every 30 minutes and after its notification connection came back.
 // When the database cannot be reached the index keeps what it has and reports itself
 // unhealthy: the redirector then lets the origin serve.
-import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { AsloConfig } from '../platform/config.js';
-import type { MirrorRow } from '../platform/db/schema.js';
 import type { Cidr } from '../geo/ip.js';
 import { mirrorInfo, type MirrorInfo } from '../mirrors/model.js';
 import { fmix } from '../mirrors/select.js';
 import { downloadEvents, DownloadNotifications, originOf, type DownloadChange } from './events.js';
 import { repoUrl } from './repo.js';
+import * as q from './queries.js';
 
 export const METALINK_TYPE = 'application/metalink4+xml';
 
@@ -408,19 +407,8 @@ export class DownloadIndex {
     }
   }
 
-  private fileQuery() {
-    return this.ctx.db
-      .selectFrom('files as f')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select([
-        'f.id', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.file_name', 'f.repo_path', 'f.storage_key', 'f.created_at', 'f.published_at',
-        'f.piece_length', 'f.piece_hashes', 'f.status', 'a.status as activity_status', 'v.activity_id',
-      ]);
-  }
-
   private async mirrorRows(): Promise<Map<number, MirrorInfo>> {
-    const rows = (await this.ctx.db.selectFrom('mirrors').selectAll().execute()) as MirrorRow[];
+    const rows = await q.allMirrorRows(this.ctx.db);
     const mirrors = new Map<number, MirrorInfo>();
     for (const r of rows) mirrors.set(Number(r.id), mirrorInfo(r));
     return mirrors;
@@ -483,7 +471,7 @@ export class DownloadIndex {
     const reverified = new Map<number, number[]>();
     for (let i = 0; i < evidence.length; i += 500) {
       const part = evidence.slice(i, i + 500);
-      const rows = await this.ctx.db.selectFrom('mirror_files').select(['mirror_id', 'file_id']).where('mirror_id', 'in', part).where('state', '=', 'verified').execute();
+      const rows = await q.verifiedOnMirrors(this.ctx.db, part);
       for (const r of rows) {
         const list = reverified.get(Number(r.mirror_id)) ?? [];
         list.push(Number(r.file_id));
@@ -510,8 +498,8 @@ export class DownloadIndex {
   private async patchFiles(ids: number[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
-      const rows = (await this.fileQuery().where('f.id', 'in', part).execute()) as FileRow[];
-      const mf = await this.ctx.db.selectFrom('mirror_files').select(['mirror_id', 'file_id']).where('file_id', 'in', part).where('state', '=', 'verified').execute();
+      const rows = (await q.indexFilesById(this.ctx.db, part)) as FileRow[];
+      const mf = await q.verifiedForFiles(this.ctx.db, part);
       for (const id of part) {
         this.removeFile(id);
         this.verified.delete(id);
@@ -546,20 +534,11 @@ export class DownloadIndex {
 
   private async loadInner(full: boolean): Promise<void> {
     const db = this.ctx.db;
-    const now = (await sql<{ now: Date }>`select now() as now`.execute(db)).rows[0]!.now;
+    const now = await q.databaseNow(db);
     const since = !full && this.watermark ? new Date(new Date(this.watermark).getTime() - OVERLAP_MS) : null;
     const mirrors = await this.mirrorRows();
-    let q = this.fileQuery();
-    if (since) {
-      q = q.where((eb) => eb.or([eb('f.status_changed_at', '>', since), eb('a.status_changed_at', '>', since), eb('f.published_at', '>', since)]));
-    } else {
-      q = q.where('f.repo_path', 'is not', null);
-    }
-    const rows = (await q.execute()) as FileRow[];
-    let mfQuery = db.selectFrom('mirror_files').select(['mirror_id', 'file_id', 'state']);
-    if (since) mfQuery = mfQuery.where('updated_at', '>', since);
-    else mfQuery = mfQuery.where('state', '=', 'verified');
-    const mf = await mfQuery.execute();
+    const rows = (await q.indexFilesSince(db, since)) as FileRow[];
+    const mf = await q.mirrorFilesSince(db, since);
 
     // Apply.
     if (!since) {

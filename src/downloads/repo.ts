@@ -17,6 +17,7 @@ import { enqueue } from '../platform/jobs/index.js';
 import { events } from '../platform/events.js';
 import { downloadsChanged } from './events.js';
 import { TRACE_FILE } from '../mirrors/model.js';
+import * as q from './queries.js';
 
 export const PUBLISH_QUEUE = 'repo.publish';
 export { TRACE_FILE };
@@ -58,7 +59,7 @@ export async function onFileStatusChanged(ctx: Pick<AppContext, 'db'> & { databa
 export async function onActivityStatusChanged(ctx: Pick<AppContext, 'db'> & { database?: { kind: string } }, activityIds: number | number[]): Promise<void> {
   const ids = Array.isArray(activityIds) ? activityIds : [activityIds];
   if (ids.length === 0) return;
-  const files = await ctx.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select('f.id').where('v.activity_id', 'in', ids).execute();
+  const files = await q.fileIdsOfActivities(ctx.db, ids);
   await onFileStatusChanged(ctx, files.map((f) => f.id));
 }
 
@@ -76,13 +77,7 @@ interface FileForRepo {
 }
 
 async function fileForRepo(db: Db, fileId: number): Promise<FileForRepo | undefined> {
-  return db
-    .selectFrom('files as f')
-    .innerJoin('versions as v', 'v.id', 'f.version_id')
-    .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.storage_key', 'f.size', 'f.sha256', 'f.file_name', 'f.status', 'f.repo_path', 'f.created_at', 'v.activity_id', 'a.status as activity_status'])
-    .where('f.id', '=', fileId)
-    .executeTakeFirst() as Promise<FileForRepo | undefined>;
+  return q.fileForRepo(db, fileId) as Promise<FileForRepo | undefined>;
 }
 
 export function shouldBePublished(f: { status: string; activity_status: string }): boolean {
@@ -108,7 +103,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
   if (!f) return { fileId, action: 'gone', repoPath: null };
   if (shouldBePublished(f)) {
     const path = repoPathOf(f.activity_id, f.file_name);
-    const owner = await ctx.db.selectFrom('files').select('id').where('repo_path', '=', path).where('id', '!=', f.id).executeTakeFirst();
+    const owner = await q.otherFileAtRepoPath(ctx.db, path, f.id);
     if (owner) {
       throw new AsloError('REPO_PATH_TAKEN', `The repo tree path ${path} already belongs to file ${owner.id}; file ${f.id} cannot be published there.`, { statusCode: 409 });
     }
@@ -122,7 +117,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
     const changed = f.repo_path !== path;
     if (changed && f.repo_path) await removeFromTree(repoDir, f.repo_path);
     if (changed) {
-      await ctx.db.updateTable('files').set({ repo_path: path, published_at: new Date() }).where('id', '=', f.id).execute();
+      await q.setRepoPath(ctx.db, f.id, path);
     }
     if (wrote || changed) {
       await writeTrace(repoDir);
@@ -137,8 +132,7 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
   if (!f.repo_path) return { fileId, action: 'unchanged', repoPath: null };
   // Out of the database first: from now on no process redirects to it.
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('files').set({ repo_path: null, published_at: null }).where('id', '=', f.id).execute();
-    await trx.deleteFrom('mirror_files').where('file_id', '=', f.id).execute();
+    await q.clearRepoPath(trx, f.id);
   });
   await downloadsChanged(ctx, { files: [f.id] });
   await events.emit('catalog.changed', { ctx, activityIds: [f.activity_id] });
@@ -217,13 +211,7 @@ export interface RepoReport {
 /** Compare the tree with the database; with `fix`, repair every difference. */
 export async function verifyRepo(ctx: AppContext, opts: { fix?: boolean; deep?: boolean; hooks?: PublishHooks } = {}): Promise<RepoReport> {
   const repoDir = ctx.config.storage.repoDir;
-  const rows = await ctx.db
-    .selectFrom('files as f')
-    .innerJoin('versions as v', 'v.id', 'f.version_id')
-    .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.repo_path', 'v.activity_id', 'a.status as activity_status'])
-    .where((eb) => eb.or([eb.and([eb('f.status', '=', 'public'), eb('a.status', '=', 'public')]), eb('f.repo_path', 'is not', null)]))
-    .execute();
+  const rows = await q.filesForRepoCheck(ctx.db);
   const expected = new Map<string, (typeof rows)[number]>();
   const problems: RepoProblem[] = [];
   const toPublish = new Set<number>();

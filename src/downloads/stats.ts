@@ -8,11 +8,11 @@
 //
 // API: GET /api/v1/activities/:bundle_id/stats/downloads?from=YYYY-MM-DD&to=YYYY-MM-DD and
 // GET /api/v1/stats/downloads (administrators). Pages: src/web/hub/stats.ts.
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireActor, requireAdmin, requireScope, type Actor, type Viewer } from '../accounts/access.js';
+import * as q from './queries.js';
 
 /** The longest range one request may ask for. */
 export const MAX_DAYS = 366;
@@ -110,11 +110,10 @@ export class DownloadStatsService {
    * else gets 404 when the activity is not public (its existence is not theirs to know), else 403.
    */
   async authorize(viewer: Viewer, activity: { id: number; bundle_id: string } | string | number): Promise<{ id: number; bundle_id: string; status: string; download_count: number; actor: Actor }> {
-    const q = this.db.selectFrom('activities').select(['id', 'bundle_id', 'status', 'download_count']);
-    const a = await (typeof activity === 'number' ? q.where('id', '=', activity) : q.where('bundle_id', '=', typeof activity === 'string' ? activity : activity.bundle_id)).executeTakeFirst();
-    if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity ${typeof activity === 'number' ? `#${activity}` : `has the bundle id "${typeof activity === 'string' ? activity : activity.bundle_id}"`}.`, { statusCode: 404 });
     const actor = requireActor(viewer);
     if (actor.scopes) requireScope(actor, 'read');
+    const a = await q.activityForStats(this.db, typeof activity === 'number' ? { id: activity } : { bundleId: typeof activity === 'string' ? activity : activity.bundle_id });
+    if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity ${typeof activity === 'number' ? `#${activity}` : `has the bundle id "${typeof activity === 'string' ? activity : activity.bundle_id}"`}.`, { statusCode: 404 });
     if (!isAdmin(actor) && !(await authorRole(this.db, a.id, actor.userId))) {
       if (a.status !== 'public') throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${a.bundle_id}".`, { statusCode: 404 });
       throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity (and administrators) see its download counts.', { statusCode: 403 });
@@ -126,7 +125,7 @@ export class DownloadStatsService {
     const out = new Map<number, string>([[0, 'origin']]);
     const others = ids.filter((id) => id !== 0);
     if (others.length) {
-      for (const r of await this.db.selectFrom('mirrors').select(['id', 'name']).where('id', 'in', others).execute()) out.set(Number(r.id), r.name);
+      for (const r of await q.mirrorNamesById(this.db, others)) out.set(Number(r.id), r.name);
     }
     for (const id of ids) if (!out.has(id)) out.set(id, `removed mirror #${id}`);
     return out;
@@ -153,27 +152,9 @@ export class DownloadStatsService {
   /** One activity's counts (call authorize first). */
   async forActivity(activity: { id: number; bundle_id: string; download_count: number }, range: DayRange): Promise<ActivityDownloadStats> {
     const rows = (
-      await this.db
-        .selectFrom('download_counts as dc')
-        .innerJoin('files as f', 'f.id', 'dc.file_id')
-        .innerJoin('versions as v', 'v.id', 'f.version_id')
-        .select(['dc.day', 'dc.file_id', 'dc.mirror_id', 'dc.count'])
-        .where('v.activity_id', '=', activity.id)
-        .where('dc.day', '>=', range.from)
-        .where('dc.day', '<=', range.to)
-        .orderBy('dc.day')
-        .orderBy('dc.file_id')
-        .orderBy('dc.mirror_id')
-        .execute()
+      await q.activityCounts(this.db, activity.id, range.from, range.to)
     ).map((r) => ({ day: String(r.day).slice(0, 10), file_id: Number(r.file_id), mirror_id: Number(r.mirror_id), count: Number(r.count) }));
-    const files = await this.db
-      .selectFrom('files as f')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .select(['f.id', 'f.file_name', 'v.version', 'v.sort_key'])
-      .where('v.activity_id', '=', activity.id)
-      .orderBy('v.sort_key', 'desc')
-      .orderBy('f.id', 'desc')
-      .execute();
+    const files = await q.activityFilesNewestFirst(this.db, activity.id);
     const perFile = new Map<number, number>();
     for (const r of rows) perFile.set(r.file_id, (perFile.get(r.file_id) ?? 0) + r.count);
     const name = (await this.names([activity.id])).get(activity.id) ?? activity.bundle_id;
@@ -197,27 +178,9 @@ export class DownloadStatsService {
     const actor = requireAdmin(viewer);
     if (actor.scopes) requireScope(actor, 'read');
     const perDayMirror = (
-      await this.db
-        .selectFrom('download_counts')
-        .select(['day', 'mirror_id', (eb) => eb.fn.sum<number>('count').as('n')])
-        .where('day', '>=', range.from)
-        .where('day', '<=', range.to)
-        .groupBy(['day', 'mirror_id'])
-        .execute()
+      await q.countsPerDayAndMirror(this.db, range.from, range.to)
     ).map((r) => ({ day: String(r.day).slice(0, 10), mirror_id: Number(r.mirror_id), count: Number(r.n) }));
-    const topRows = await this.db
-      .selectFrom('download_counts as dc')
-      .innerJoin('files as f', 'f.id', 'dc.file_id')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select(['a.id', 'a.bundle_id', sql<number>`sum(dc.count)`.as('n')])
-      .where('dc.day', '>=', range.from)
-      .where('dc.day', '<=', range.to)
-      .groupBy(['a.id', 'a.bundle_id'])
-      .orderBy(sql`sum(dc.count)`, 'desc')
-      .orderBy('a.id')
-      .limit(top)
-      .execute();
+    const topRows = await q.topActivities(this.db, range.from, range.to, top);
     const names = await this.names(topRows.map((r) => r.id));
     const total = perDayMirror.reduce((s, r) => s + r.count, 0);
     const origin = perDayMirror.reduce((s, r) => s + (r.mirror_id === 0 ? r.count : 0), 0);

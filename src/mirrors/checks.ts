@@ -12,12 +12,12 @@
 // and is checked again next round. A mirror found serving wrong bytes (or a wrong size) for a
 // verified file loses that file, and its other verified files are rechecked right away.
 import { createHash, randomInt } from 'node:crypto';
-import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { JobRunner } from '../platform/jobs/index.js';
 import { enqueue } from '../platform/jobs/index.js';
 import { events } from '../platform/events.js';
 import { baseUrl, mirrorFileUrl, TRACE_FILE } from './model.js';
+import * as q from './queries.js';
 
 export const VERIFY_QUEUE = 'mirror.verify';
 export const HEALTH_QUEUE = 'mirror.health';
@@ -67,22 +67,13 @@ export class MirrorChecker {
 
   /** A file was published (or republished): check it on every enabled mirror now. */
   async fileChanged(fileId: number): Promise<void> {
-    await sql`
-      insert into mirror_files (mirror_id, file_id, state, next_check_at, updated_at)
-      select m.id, ${fileId}, 'pending', now(), now() from mirrors m where m.enabled
-      on conflict (mirror_id, file_id) do update set next_check_at = now(), attempts = 0, updated_at = now()
-    `.execute(this.ctx.db);
+    await q.queueFileOnMirrors(this.ctx.db, fileId);
     await this.wake();
   }
 
   /** A mirror was added or enabled: check every published file on it. */
   async mirrorChanged(mirrorId: number): Promise<void> {
-    await sql`
-      insert into mirror_files (mirror_id, file_id, state, next_check_at, updated_at)
-      select ${mirrorId}, f.id, 'pending', now(), now() from files f where f.repo_path is not null
-      on conflict (mirror_id, file_id) do update set next_check_at = least(mirror_files.next_check_at, now()), updated_at = now()
-        where mirror_files.state <> 'verified'
-    `.execute(this.ctx.db);
+    await q.queueFilesOnMirror(this.ctx.db, mirrorId);
     await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [mirrorId] });
     await this.wake();
   }
@@ -99,17 +90,7 @@ export class MirrorChecker {
     const deadline = Date.now() + 5 * 60_000;
     for (;;) {
       if (signal?.aborted || Date.now() > deadline) break;
-      const due = await this.ctx.db
-        .selectFrom('mirror_files as mf')
-        .innerJoin('mirrors as m', 'm.id', 'mf.mirror_id')
-        .innerJoin('files as f', 'f.id', 'mf.file_id')
-        .select(['mf.mirror_id', 'mf.file_id', 'mf.state', 'mf.attempts', 'm.http_url', 'm.https_url', 'f.repo_path', 'f.size', 'f.piece_length', 'f.piece_hashes'])
-        .where('mf.next_check_at', '<=', new Date())
-        .where('m.enabled', '=', true)
-        .where('f.repo_path', 'is not', null)
-        .orderBy('mf.next_check_at')
-        .limit(200)
-        .execute();
+      const due = await q.dueChecks(this.ctx.db, 200);
       if (due.length === 0) break;
       let i = 0;
       const workers = Array.from({ length: Math.max(1, this.cfg.verifyConcurrency) }, async () => {
@@ -205,30 +186,18 @@ export class MirrorChecker {
   private async record(mirrorId: number, fileId: number, previous: string, attempts: number, result: CheckResult, opts: { recheck?: boolean } = {}): Promise<void> {
     const db = this.ctx.db;
     if (result.ok) {
-      await db
-        .updateTable('mirror_files')
-        .set({ state: 'verified', attempts: 0, next_check_at: null, checked_at: new Date(), verified_at: new Date(), last_error: null, updated_at: new Date() })
-        .where('mirror_id', '=', mirrorId)
-        .where('file_id', '=', fileId)
-        .execute();
+      await q.markFileVerified(db, mirrorId, fileId);
       if (previous !== 'verified') await events.emit('downloads.changed', { ctx: this.ctx, files: [fileId] }, { onError: this.notifyFailed });
       return;
     }
     const n = attempts + 1;
     const lost = previous === 'verified';
-    await db
-      .updateTable('mirror_files')
-      .set({
-        state: lost || result.wrongBytes ? 'failed' : 'pending',
-        attempts: n,
-        next_check_at: new Date(Date.now() + this.backoffSeconds(n) * 1000),
-        checked_at: new Date(),
-        last_error: result.error.slice(0, 500),
-        updated_at: new Date(),
-      })
-      .where('mirror_id', '=', mirrorId)
-      .where('file_id', '=', fileId)
-      .execute();
+    await q.markFileUnverified(db, mirrorId, fileId, {
+      state: lost || result.wrongBytes ? 'failed' : 'pending',
+      attempts: n,
+      nextCheckAt: new Date(Date.now() + this.backoffSeconds(n) * 1000),
+      lastError: result.error.slice(0, 500),
+    });
     if (lost) {
       await events.emit('downloads.changed', { ctx: this.ctx, files: [fileId] }, { onError: this.notifyFailed });
       this.log(`mirror ${mirrorId} lost file ${fileId}: ${result.error}`);
@@ -238,7 +207,7 @@ export class MirrorChecker {
 
   /** Re-verify every file verified on a mirror (it was caught with wrong bytes). */
   async recheckMirror(mirrorId: number): Promise<void> {
-    await this.ctx.db.updateTable('mirror_files').set({ next_check_at: new Date() }).where('mirror_id', '=', mirrorId).where('state', '=', 'verified').execute();
+    await q.recheckVerifiedFiles(this.ctx.db, mirrorId);
     await this.wake();
   }
 
@@ -247,7 +216,7 @@ export class MirrorChecker {
   async healthRound(signal?: AbortSignal): Promise<void> {
     this.round++;
     const spot = this.cfg.spotCheckEvery > 0 && this.round % this.cfg.spotCheckEvery === 0;
-    const mirrors = await this.ctx.db.selectFrom('mirrors').selectAll().where('enabled', '=', true).execute();
+    const mirrors = await q.enabledMirrors(this.ctx.db);
     await Promise.all(mirrors.map((m) => this.checkMirror(m, spot, signal).catch((err) => this.log(`health check of ${m.name}: ${describeError(err)}`))));
   }
 
@@ -257,16 +226,7 @@ export class MirrorChecker {
   private readonly traces = new Map<number, string>();
 
   async checkMirror(m: { id: number; name: string; http_url: string | null; https_url: string | null; http_ok: boolean | null; https_ok: boolean | null }, spot = false, signal?: AbortSignal): Promise<void> {
-    const rows = await this.ctx.db
-      .selectFrom('mirror_files as mf')
-      .innerJoin('files as f', 'f.id', 'mf.file_id')
-      .select(['f.id', 'f.repo_path', 'f.size', 'f.piece_length', 'f.piece_hashes'])
-      .where('mf.mirror_id', '=', m.id)
-      .where('mf.state', '=', 'verified')
-      .where('f.repo_path', 'is not', null)
-      .orderBy(sql`random()`)
-      .limit(Math.max(1, this.cfg.healthSampleFiles))
-      .execute();
+    const rows = await q.randomVerifiedFiles(this.ctx.db, m.id, Math.max(1, this.cfg.healthSampleFiles));
     const picks: CheckFile[] = rows.map((r) => ({ id: r.id, repoPath: r.repo_path!, size: Number(r.size), pieceLength: r.piece_length, pieceHashes: Buffer.from(r.piece_hashes as Uint8Array) }));
     const file = picks[0] ?? null;
     const lost = new Map<number, { error: string; wrongBytes: boolean }>();
@@ -315,8 +275,7 @@ export class MirrorChecker {
       await this.recheckMirror(m.id);
       this.suspect.add(m.id);
     } else if (this.suspect.has(m.id)) {
-      const due = await this.ctx.db.selectFrom('mirror_files').select('file_id').where('mirror_id', '=', m.id).where('state', '=', 'verified').where('next_check_at', 'is not', null).limit(1).executeTakeFirst();
-      if (!due) this.suspect.delete(m.id);
+      if (!(await q.hasRecheckDue(this.ctx.db, m.id))) this.suspect.delete(m.id);
     }
     const rechecking = this.suspect.has(m.id);
     let changed = false;
@@ -324,18 +283,14 @@ export class MirrorChecker {
       const error = reachError ?? (rechecking ? `lost ${lost.size ? [...lost.values()].map((l) => l.error).join('; ') : 'files'}: re-verifying its files` : null);
       const wasOk = scheme === 'http' ? m.http_ok : m.https_ok;
       const ok = error === null;
-      await this.ctx.db
-        .updateTable('mirrors')
-        .set(scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error?.slice(0, 500) ?? null } : { https_ok: ok, https_checked_at: new Date(), https_error: error?.slice(0, 500) ?? null })
-        .where('id', '=', m.id)
-        .execute();
+      await q.recordMirrorHealth(this.ctx.db, m.id, scheme, ok, error?.slice(0, 500) ?? null);
       if (wasOk !== ok) {
         changed = true;
         if (!ok) this.log(`mirror ${m.name} ${scheme.toUpperCase()} is down: ${error}`);
       }
     }
     if (changed) {
-      await this.ctx.db.updateTable('mirrors').set({ updated_at: new Date() }).where('id', '=', m.id).execute();
+      await q.touchMirror(this.ctx.db, m.id);
       await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [m.id] }, { onError: this.notifyFailed });
     }
   }
@@ -358,14 +313,7 @@ export class MirrorChecker {
     const before = this.traces.get(mirrorId);
     this.traces.set(mirrorId, text);
     if (before === undefined || before === text) return;
-    const r = await this.ctx.db
-      .updateTable('mirror_files')
-      .set({ next_check_at: new Date() })
-      .where('mirror_id', '=', mirrorId)
-      .where('state', '<>', 'verified')
-      .where('next_check_at', '>', new Date())
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) > 0) await this.wake();
+    if (await q.hurryPendingFiles(this.ctx.db, mirrorId)) await this.wake();
   }
 }
 

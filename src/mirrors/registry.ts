@@ -13,6 +13,7 @@ import { parseCidr, parseIp } from '../geo/ip.js';
 import { CONTINENTS, continentOf } from '../geo/continents.js';
 import { events } from '../platform/events.js';
 import { MirrorChecker } from './checks.js';
+import * as q from './queries.js';
 
 export interface MirrorInput {
   name?: string;
@@ -146,14 +147,8 @@ export class MirrorRegistry {
   }
 
   async list(): Promise<MirrorView[]> {
-    const rows = (await this.ctx.db.selectFrom('mirrors').selectAll().orderBy('name').execute()) as MirrorRow[];
-    const stats = await this.ctx.db
-      .selectFrom('mirror_files as mf')
-      .innerJoin('files as f', 'f.id', 'mf.file_id')
-      .select(['mf.mirror_id', 'mf.state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('f.repo_path', 'is not', null)
-      .groupBy(['mf.mirror_id', 'mf.state'])
-      .execute();
+    const rows = await q.allMirrors(this.ctx.db);
+    const stats = await q.mirrorFileCounts(this.ctx.db);
     return rows.map((r) => {
       const s: MirrorStats = { verified: 0, pending: 0, failed: 0 };
       for (const x of stats) if (Number(x.mirror_id) === Number(r.id)) s[x.state] = Number(x.n);
@@ -172,16 +167,7 @@ export class MirrorRegistry {
 
   /** Files a mirror does not hold (yet), with the reason, for `show` and the admin page. */
   async problems(mirrorId: number, limit = 20) {
-    return this.ctx.db
-      .selectFrom('mirror_files as mf')
-      .innerJoin('files as f', 'f.id', 'mf.file_id')
-      .select(['f.id', 'f.repo_path', 'mf.state', 'mf.attempts', 'mf.last_error', 'mf.next_check_at'])
-      .where('mf.mirror_id', '=', mirrorId)
-      .where('mf.state', '<>', 'verified')
-      .where('f.repo_path', 'is not', null)
-      .orderBy('f.id')
-      .limit(limit)
-      .execute();
+    return q.unverifiedFiles(this.ctx.db, mirrorId, limit);
   }
 
   /** Where a host is, from the geo database (IP literal, or the first address it resolves to). */
@@ -220,17 +206,13 @@ export class MirrorRegistry {
     if (values.continent === undefined && values.country) values.continent = continentOf(values.country) as Continent | null;
     const row = { http_url: null, https_url: null, latitude: null, longitude: null, ...values };
     checkWhole(row);
-    const exists = await this.ctx.db.selectFrom('mirrors').select('id').where('name', '=', row.name!).executeTakeFirst();
+    const exists = await q.mirrorNamed(this.ctx.db, row.name!);
     if (exists) throw new AsloError('MIRROR_EXISTS', `A mirror named "${row.name}" exists already (edit it with: aslo mirror edit ${row.name}).`, { statusCode: 409, details: { field: 'name' } });
     const now = new Date();
     const inserted = await this.ctx.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .insertInto('mirrors')
-        .values({ ...(row as Required<Pick<MirrorRow, 'name'>>), prefixes: row.prefixes ?? [], created_at: now, updated_at: now } as never)
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const id = await q.insertMirror(trx, { ...(row as Required<Pick<MirrorRow, 'name'>>), prefixes: row.prefixes ?? [], created_at: now, updated_at: now });
       await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.add', targetType: 'mirror', targetId: row.name!, details: { ...row, filled } as Record<string, unknown> });
-      return Number(r.id);
+      return id;
     });
     if (row.enabled !== false) await this.checker.mirrorChanged(inserted);
     await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [inserted] });
@@ -244,7 +226,7 @@ export class MirrorRegistry {
     const merged = { ...current, ...values };
     checkWhole(merged);
     if (values.name && values.name !== current.name) {
-      const clash = await this.ctx.db.selectFrom('mirrors').select('id').where('name', '=', values.name).executeTakeFirst();
+      const clash = await q.mirrorNamed(this.ctx.db, values.name);
       if (clash) throw new AsloError('MIRROR_EXISTS', `A mirror named "${values.name}" exists already.`, { statusCode: 409, details: { field: 'name' } });
     }
     const urlChanged = (values.http_url !== undefined && values.http_url !== current.http_url) || (values.https_url !== undefined && values.https_url !== current.https_url);
@@ -252,8 +234,8 @@ export class MirrorRegistry {
       const set: Record<string, unknown> = { ...values, updated_at: new Date() };
       // New base URLs: earlier evidence is about another place. Check everything again.
       if (urlChanged) Object.assign(set, { http_ok: null, https_ok: null, http_error: null, https_error: null });
-      await trx.updateTable('mirrors').set(set as never).where('id', '=', current.id).execute();
-      if (urlChanged) await trx.deleteFrom('mirror_files').where('mirror_id', '=', current.id).execute();
+      await q.updateMirror(trx, current.id, set);
+      if (urlChanged) await q.deleteMirrorFiles(trx, current.id);
       await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.edit', targetType: 'mirror', targetId: current.name, details: values as Record<string, unknown> });
     });
     if (merged.enabled && (urlChanged || (values.enabled === true && !current.enabled))) await this.checker.mirrorChanged(current.id);
@@ -268,7 +250,7 @@ export class MirrorRegistry {
   async remove(nameOrId: string | number, by: ChangeActor = { actor: null, label: 'cli' }): Promise<void> {
     const current = await this.get(nameOrId);
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('mirrors').where('id', '=', current.id).execute();
+      await q.deleteMirror(trx, current.id);
       await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.remove', targetType: 'mirror', targetId: current.name, details: { http_url: current.http_url, https_url: current.https_url } });
     });
     await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [current.id], evidence: true });

@@ -4,8 +4,6 @@
 // checked, resized). Authors only (administrators too); every change is audited.
 import { Readable } from 'node:stream';
 import sharp, { type Metadata } from 'sharp';
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../platform/db/schema.js';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
@@ -16,6 +14,7 @@ import { canSeeHidden, requireAuthor, type Viewer } from '../accounts/access.js'
 import { audit } from '../platform/audit/index.js';
 import { events } from '../platform/events.js';
 import { hasBidiOverride } from '../platform/text.js';
+import * as q from './queries/listing.js';
 
 export const SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024;
 export const SCREENSHOT_MIN = { width: 200, height: 150 };
@@ -55,11 +54,6 @@ function link(v: unknown, field: string): string | null {
   throw new AsloError('LISTING_LINK_INVALID', `${field} must be an http:// or https:// address.`, { details: { field } });
 }
 
-/** A transaction-scoped advisory lock on one storage key. */
-async function lockStorageKey(trx: Transaction<Database>, key: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`store:${key}`}, 0))`.execute(trx);
-}
-
 export class ListingService {
   constructor(private readonly ctx: AppContext) {}
 
@@ -82,24 +76,12 @@ export class ListingService {
     const tags = [...new Map((input.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => [slugify(t), t.slice(0, 60)] as const)).entries()].filter(([slug]) => slug);
     if (tags.length > 20) throw new AsloError('LISTING_TOO_MANY_TAGS', 'At most 20 tags.', { details: { field: 'tags' } });
     const wanted = [...new Set(input.categories ?? [])];
-    const cats = wanted.length ? await this.db.selectFrom('categories').select(['id', 'slug']).where('slug', 'in', wanted).execute() : [];
+    const cats = wanted.length ? await q.categoriesBySlug(this.db, wanted) : [];
     if (cats.length !== wanted.length) throw new AsloError('LISTING_CATEGORY_UNKNOWN', `Unknown category: ${wanted.filter((w) => !cats.some((c) => c.slug === w)).join(', ')}.`, { details: { field: 'categories' } });
-    const a = await this.db.selectFrom('activities').select(['bundle_id']).where('id', '=', activityId).executeTakeFirstOrThrow();
+    const a = await q.bundleIdOf(this.db, activityId);
     await this.db.transaction().execute(async (trx) => {
       const now = new Date();
-      await trx.deleteFrom('activity_texts').where('activity_id', '=', activityId).where('locale', '=', locale).where('origin', '=', 'developer').execute();
-      if (name || summary || description) {
-        await trx.insertInto('activity_texts').values({ activity_id: activityId, locale, origin: 'developer', name, summary, description, updated_at: now }).execute();
-      }
-      await trx.updateTable('activities').set({ homepage_url: homepage, support_url: support, updated_at: now }).where('id', '=', activityId).execute();
-      await trx.deleteFrom('activity_tags').where('activity_id', '=', activityId).execute();
-      if (tags.length) {
-        await trx.insertInto('tags').values(tags.map(([slug, n]) => ({ slug, name: n }))).onConflict((oc) => oc.column('slug').doNothing()).execute();
-        const ids = await trx.selectFrom('tags').select('id').where('slug', 'in', tags.map(([s]) => s)).execute();
-        await trx.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
-      }
-      await trx.deleteFrom('activity_categories').where('activity_id', '=', activityId).execute();
-      if (cats.length) await trx.insertInto('activity_categories').values(cats.map((c) => ({ activity_id: activityId, category_id: c.id }))).execute();
+      await q.replaceListing(trx, activityId, { locale, name, summary, description, homepage, support, tags, categoryIds: cats.map((c) => c.id) }, now);
       await audit(trx, { actor, action: 'listing.update', targetType: 'activity', targetId: a.bundle_id, details: { locale, name, summary, homepage, support, tags: tags.map(([s]) => s), categories: wanted } });
     });
     // Names and summaries appear in the updater's feeds and index: tell every process.
@@ -108,7 +90,7 @@ export class ListingService {
 
   async updateVersion(viewer: Viewer, activityId: number, versionId: number, input: { sugar_min?: string; sugar_max?: string; release_notes?: string }): Promise<void> {
     const actor = await requireAuthor(this.db, viewer, activityId, { orAdmin: true });
-    const v = await this.db.selectFrom('versions').select(['id', 'version']).where('id', '=', versionId).where('activity_id', '=', activityId).executeTakeFirst();
+    const v = await q.versionOf(this.db, activityId, versionId);
     if (!v) throw new AsloError('VERSION_NOT_FOUND', `This activity has no version #${versionId}.`, { statusCode: 404 });
     const min = (input.sugar_min ?? '').trim() || null;
     const max = (input.sugar_max ?? '').trim() || null;
@@ -117,13 +99,9 @@ export class ListingService {
     }
     if (min && max && sugarVersionSortKey(min) > sugarVersionSortKey(max)) throw new AsloError('VERSION_BAD_SUGAR_RANGE', `The range ${min}-${max} is empty.`, { details: { field: 'sugar_max' } });
     const notes = text(input.release_notes, 'release_notes', 20_000);
-    const a = await this.db.selectFrom('activities').select('bundle_id').where('id', '=', activityId).executeTakeFirstOrThrow();
+    const a = await q.bundleIdOf(this.db, activityId);
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('versions')
-        .set({ sugar_min: min, sugar_max: max, sugar_min_key: min ? sugarVersionSortKey(min) : null, sugar_max_key: max ? sugarVersionSortKey(max) : null, sugar_range_origin: 'uploader', release_notes: notes })
-        .where('id', '=', versionId)
-        .execute();
+      await q.setVersionRange(trx, versionId, { sugarMin: min, sugarMax: max, sugarMinKey: min ? sugarVersionSortKey(min) : null, sugarMaxKey: max ? sugarVersionSortKey(max) : null, releaseNotes: notes });
       await audit(trx, { actor, action: 'version.update', targetType: 'activity', targetId: a.bundle_id, details: { version: v.version, sugar_min: min, sugar_max: max } });
     });
     // A new Sugar range changes which laptops are offered this version: tell every process.
@@ -132,7 +110,7 @@ export class ListingService {
 
   async addScreenshot(viewer: Viewer, activityId: number, source: Readable, caption: string | null): Promise<number> {
     const actor = await requireAuthor(this.db, viewer, activityId, { orAdmin: true });
-    const count = await this.db.selectFrom('screenshots').select((eb) => eb.fn.countAll<number>().as('n')).where('activity_id', '=', activityId).executeTakeFirstOrThrow();
+    const count = await q.screenshotCount(this.db, activityId);
     if (Number(count.n) >= MAX_SCREENSHOTS) throw new AsloError('SCREENSHOT_TOO_MANY', `An activity has at most ${MAX_SCREENSHOTS} screenshots: delete one first.`, { statusCode: 409 });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -162,19 +140,15 @@ export class ListingService {
     const pipeline = sharp(input).rotate().resize({ width: SCREENSHOT_BOX.width, height: SCREENSHOT_BOX.height, fit: 'inside', withoutEnlargement: true });
     const out = await (format === 'jpeg' ? pipeline.jpeg({ quality: 85 }) : format === 'webp' ? pipeline.webp({ quality: 85 }) : pipeline.png()).toBuffer({ resolveWithObject: true });
     const staged = await this.ctx.files.stage(Readable.from([out.data]));
-    const a = await this.db.selectFrom('activities').select('bundle_id').where('id', '=', activityId).executeTakeFirstOrThrow();
+    const a = await q.bundleIdOf(this.db, activityId);
     try {
       return await this.db.transaction().execute(async (trx) => {
         // Serialized with the clean-up of a deleted screenshot with the same bytes (releaseStored).
-        await lockStorageKey(trx, staged.sha256);
-        const row = await trx
-          .insertInto('screenshots')
-          .values({ activity_id: activityId, position: Number(count.n), storage_key: staged.sha256, content_type: FORMATS[format]!, width: out.info.width, height: out.info.height, captions: JSON.stringify(caption ? { und: caption.slice(0, 300) } : {}), created_at: new Date() })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await audit(trx, { actor, action: 'screenshot.add', targetType: 'activity', targetId: a.bundle_id, details: { screenshot: row.id, width: out.info.width, height: out.info.height } });
+        await q.lockStorageKey(trx, staged.sha256);
+        const id = await q.insertScreenshot(trx, { activityId, position: Number(count.n), storageKey: staged.sha256, contentType: FORMATS[format]!, width: out.info.width, height: out.info.height, captions: caption ? { und: caption.slice(0, 300) } : {} });
+        await audit(trx, { actor, action: 'screenshot.add', targetType: 'activity', targetId: a.bundle_id, details: { screenshot: id, width: out.info.width, height: out.info.height } });
         await this.ctx.files.commit(staged);
-        return row.id;
+        return id;
       });
     } finally {
       await this.ctx.files.discard(staged);
@@ -183,12 +157,12 @@ export class ListingService {
 
   async deleteScreenshot(viewer: Viewer, activityId: number, screenshotId: number): Promise<void> {
     const actor = await requireAuthor(this.db, viewer, activityId, { orAdmin: true });
-    const a = await this.db.selectFrom('activities').select('bundle_id').where('id', '=', activityId).executeTakeFirstOrThrow();
+    const a = await q.bundleIdOf(this.db, activityId);
     const key = await this.db.transaction().execute(async (trx) => {
-      const del = await trx.deleteFrom('screenshots').where('id', '=', screenshotId).where('activity_id', '=', activityId).returning('storage_key').executeTakeFirst();
-      if (!del) throw new AsloError('SCREENSHOT_NOT_FOUND', `This activity has no screenshot #${screenshotId}.`, { statusCode: 404 });
+      const storageKey = await q.deleteScreenshot(trx, activityId, screenshotId);
+      if (storageKey === undefined) throw new AsloError('SCREENSHOT_NOT_FOUND', `This activity has no screenshot #${screenshotId}.`, { statusCode: 404 });
       await audit(trx, { actor, action: 'screenshot.delete', targetType: 'activity', targetId: a.bundle_id, details: { screenshot: screenshotId } });
-      return del.storage_key;
+      return storageKey;
     });
     // Only once the row is gone for good: the bytes, unless another row still uses them.
     await this.releaseStored(key);
@@ -203,15 +177,8 @@ export class ListingService {
   private async releaseStored(key: string): Promise<void> {
     try {
       await this.db.transaction().execute(async (trx) => {
-        await lockStorageKey(trx, key);
-        const used = await trx
-          .selectFrom('screenshots')
-          .select('id')
-          .where('storage_key', '=', key)
-          .union(trx.selectFrom('files').select('id').where('storage_key', '=', key))
-          .limit(1)
-          .executeTakeFirst();
-        if (!used) await this.ctx.files.remove(key);
+        await q.lockStorageKey(trx, key);
+        if (!(await q.storageKeyInUse(trx, key))) await this.ctx.files.remove(key);
       });
     } catch (err) {
       process.emitWarning(`aslo: could not remove the stored file ${key}: ${(err as Error).message}`);
@@ -220,7 +187,7 @@ export class ListingService {
 
   /** A screenshot's bytes: public when its activity is public, otherwise for authors and editors. */
   async screenshot(viewer: () => Promise<Viewer>, id: number) {
-    const s = await this.db.selectFrom('screenshots as s').innerJoin('activities as a', 'a.id', 's.activity_id').select(['s.id', 's.storage_key', 's.content_type', 'a.id as activity_id', 'a.status']).where('s.id', '=', id).executeTakeFirst();
+    const s = await q.screenshotWithActivity(this.db, id);
     if (!s || (s.status !== 'public' && !(await canSeeHidden(this.db, await viewer(), s.activity_id)))) throw new AsloError('SCREENSHOT_NOT_FOUND', `No screenshot #${id}.`, { statusCode: 404 });
     return { ...s, public: s.status === 'public' };
   }

@@ -2,7 +2,6 @@
 // ingest service), nominations, authors and ownership, listing and version edits. Every public
 // method starts with its access check.
 import type { Readable } from 'node:stream';
-import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
@@ -15,6 +14,7 @@ import { findTokensInZip } from '../accounts/token-scan.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
 import { audit } from '../platform/audit/index.js';
+import * as q from './queries/publishing.js';
 
 export interface UploadOptions {
   fileName?: string;
@@ -71,14 +71,7 @@ export function localizeReport(report: UploadReport, locale: string): LocalizedU
 export async function activityNames(db: Db, ids: number[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (ids.length === 0) return out;
-  const rows = await db
-    .selectFrom('activity_texts')
-    .select(['activity_id', 'name', 'origin', 'locale'])
-    .where('activity_id', 'in', ids)
-    .where('name', 'is not', null)
-    .orderBy(sql`case when origin = 'developer' then 0 else 1 end`)
-    .orderBy(sql`case when locale = 'und' then 0 when locale = 'en' then 1 else 2 end`)
-    .execute();
+  const rows = await q.activityNameRows(db, ids);
   for (const r of rows) if (!out.has(r.activity_id) && r.name) out.set(r.activity_id, r.name);
   return out;
 }
@@ -143,13 +136,7 @@ export class PublishingService {
 
   async myActivities(viewer: Viewer) {
     const actor = requireActor(viewer);
-    const rows = await this.db
-      .selectFrom('activity_authors as aa')
-      .innerJoin('activities as a', 'a.id', 'aa.activity_id')
-      .select(['a.id', 'a.bundle_id', 'a.status', 'a.trusted', 'a.updated_at', 'aa.role'])
-      .where('aa.user_id', '=', actor.userId)
-      .orderBy('a.updated_at', 'desc')
-      .execute();
+    const rows = await q.activitiesOfAuthor(this.db, actor.userId);
     const names = await this.names(rows.map((r) => r.id));
     return rows.map((r) => ({ ...r, name: names.get(r.id) ?? r.bundle_id }));
   }
@@ -160,13 +147,13 @@ export class PublishingService {
   }
 
   async activityByBundleId(bundleId: string) {
-    const a = await this.db.selectFrom('activities').selectAll().where('bundle_id', '=', bundleId).executeTakeFirst();
+    const a = await q.activityByBundleId(this.db, bundleId);
     if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     return a;
   }
 
   async activityById(id: number) {
-    const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirst();
+    const a = await q.activityById(this.db, id);
     if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${id}.`, { statusCode: 404 });
     return a;
   }
@@ -175,24 +162,9 @@ export class PublishingService {
   async developerView(viewer: Viewer, activityId: number) {
     const actor = requireActor(viewer);
     const a = await this.activityById(activityId);
-    const isAuthor = (await this.db.selectFrom('activity_authors').select('role').where('activity_id', '=', a.id).where('user_id', '=', actor.userId).executeTakeFirst())?.role ?? null;
+    const isAuthor = (await q.authorEntry(this.db, a.id, actor.userId))?.role ?? null;
     if (!isAuthor && !isEditor(actor)) throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity (and editors) may see this page.', { statusCode: 403 });
-    const [authors, versions, history, texts, tags, categories, allCategories, screenshots] = await Promise.all([
-      this.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.id', 'u.display_name', 'u.email', 'aa.role']).where('aa.activity_id', '=', a.id).orderBy('aa.position').orderBy('aa.created_at').execute(),
-      this.db
-        .selectFrom('versions as v')
-        .innerJoin('files as f', 'f.version_id', 'v.id')
-        .select(['v.id', 'v.version', 'v.sugar_min', 'v.sugar_max', 'v.sugar_range_origin', 'v.release_notes', 'v.created_at', 'v.runtime', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.validation', 'f.admin_review'])
-        .where('v.activity_id', '=', a.id)
-        .orderBy('v.sort_key', 'desc')
-        .execute(),
-      this.db.selectFrom('review_history as h').leftJoin('users as u', 'u.id', 'h.actor_user_id').select(['h.id', 'h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor']).where('h.activity_id', '=', a.id).orderBy('h.id', 'desc').execute(),
-      this.db.selectFrom('activity_texts').selectAll().where('activity_id', '=', a.id).orderBy('locale').execute(),
-      this.db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['t.slug', 't.name']).where('at.activity_id', '=', a.id).orderBy('t.name').execute(),
-      this.db.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(['c.slug']).where('ac.activity_id', '=', a.id).execute(),
-      this.db.selectFrom('categories').select(['slug', 'names']).orderBy('position').execute(),
-      this.db.selectFrom('screenshots').select(['id', 'width', 'height', 'content_type', 'captions', 'position']).where('activity_id', '=', a.id).orderBy('position').orderBy('id').execute(),
-    ]);
+    const [authors, versions, history, texts, tags, categories, allCategories, screenshots] = await q.developerViewRows(this.db, a.id);
     const name = (await this.names([a.id])).get(a.id) ?? a.bundle_id;
     return { activity: a, name, myRole: isAuthor, authors, versions, history, texts, tags, categories: categories.map((c) => c.slug), allCategories, screenshots };
   }
@@ -207,10 +179,10 @@ export class PublishingService {
     if (!user) throw new AsloError('USER_NOT_FOUND', 'No account uses this e-mail address. Ask the person to register first.', { statusCode: 404, details: { field: 'email' } });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', user.id).executeTakeFirst();
+      const existing = await q.authorEntry(trx, activityId, user.id);
       if (existing) throw new AsloError('AUTHOR_EXISTS', `${user.display_name} is already an author (${existing.role}).`, { statusCode: 409 });
-      const pos = await trx.selectFrom('activity_authors').select((eb) => eb.fn.max('position').as('p')).where('activity_id', '=', activityId).executeTakeFirst();
-      await trx.insertInto('activity_authors').values({ activity_id: activityId, user_id: user.id, role, position: Number(pos?.p ?? 0) + 1, created_at: new Date() }).execute();
+      const pos = await q.lastAuthorPosition(trx, activityId);
+      await q.insertAuthor(trx, activityId, user.id, role, Number(pos?.p ?? 0) + 1);
       await audit(trx, { actor, action: 'author.add', targetType: 'activity', targetId: a.bundle_id, details: { user_id: user.id, email: user.email, role } });
     });
     const name = (await this.names([a.id])).get(a.id) ?? a.bundle_id;
@@ -224,13 +196,13 @@ export class PublishingService {
     await requireAuthor(this.db, actor, activityId, { owner: !self });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
-      const authors = await trx.selectFrom('activity_authors').select(['user_id', 'role']).where('activity_id', '=', activityId).forUpdate().execute();
+      const authors = await q.lockAuthors(trx, activityId);
       const target = authors.find((x) => x.user_id === userId);
       if (!target) throw new AsloError('AUTHOR_NOT_FOUND', 'This person is not an author of the activity.', { statusCode: 404 });
       if (target.role === 'owner' && authors.filter((x) => x.role === 'owner').length === 1) {
         throw new AsloError('LAST_OWNER', 'An activity keeps at least one owner: make someone else an owner first (or transfer ownership).', { statusCode: 409 });
       }
-      await trx.deleteFrom('activity_authors').where('activity_id', '=', activityId).where('user_id', '=', userId).execute();
+      await q.deleteAuthor(trx, activityId, userId);
       await audit(trx, { actor, action: 'author.remove', targetType: 'activity', targetId: a.bundle_id, details: { user_id: userId, role: target.role } });
     });
   }
@@ -240,11 +212,11 @@ export class PublishingService {
     const actor = await requireAuthor(this.db, viewer, activityId, { owner: true });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
-      const to = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', toUserId).executeTakeFirst();
+      const to = await q.authorEntry(trx, activityId, toUserId);
       if (!to) throw new AsloError('AUTHOR_NOT_FOUND', 'Ownership goes to an existing author: add the person as an author first.', { statusCode: 404 });
       if (toUserId === actor.userId) throw new AsloError('TRANSFER_TO_SELF', 'You own this activity already.', { statusCode: 409 });
-      await trx.updateTable('activity_authors').set({ role: 'owner' }).where('activity_id', '=', activityId).where('user_id', '=', toUserId).execute();
-      await trx.updateTable('activity_authors').set({ role: 'developer' }).where('activity_id', '=', activityId).where('user_id', '=', actor.userId).execute();
+      await q.setAuthorRole(trx, activityId, toUserId, 'owner');
+      await q.setAuthorRole(trx, activityId, actor.userId, 'developer');
       await audit(trx, { actor, action: 'author.transfer', targetType: 'activity', targetId: a.bundle_id, details: { from: actor.userId, to: toUserId } });
     });
   }
@@ -257,13 +229,9 @@ export class PublishingService {
     if (!user) throw new AsloError('USER_NOT_FOUND', 'No account uses this e-mail address.', { statusCode: 404 });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
-      const before = await trx.selectFrom('activity_authors').select(['user_id', 'role']).where('activity_id', '=', activityId).execute();
-      if (replace) await trx.deleteFrom('activity_authors').where('activity_id', '=', activityId).execute();
-      await trx
-        .insertInto('activity_authors')
-        .values({ activity_id: activityId, user_id: user.id, role: 'owner', position: 0, created_at: new Date() })
-        .onConflict((oc) => oc.columns(['activity_id', 'user_id']).doUpdateSet({ role: 'owner' }))
-        .execute();
+      const before = await q.authorsOf(trx, activityId);
+      if (replace) await q.deleteAllAuthors(trx, activityId);
+      await q.upsertOwner(trx, activityId, user.id);
       await audit(trx, { actor, action: 'activity.reassign', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim(), details: { to: user.id, replace, before } });
     });
   }
@@ -274,7 +242,7 @@ export class PublishingService {
     if (!reason?.trim()) throw new AsloError('REASON_REQUIRED', 'Say why (kept in the audit log).', { details: { field: 'reason' } });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('activities').set({ trusted, updated_at: new Date() }).where('id', '=', activityId).execute();
+      await q.setActivityTrusted(trx, activityId, trusted);
       await audit(trx, { actor, action: trusted ? 'activity.trust' : 'activity.untrust', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim() });
     });
   }

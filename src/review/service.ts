@@ -7,10 +7,9 @@
 // been an author of since the versions under review were uploaded (activity_author_periods).
 // Every decision is recorded in the review history (shown to the authors), in the audit log,
 // and mailed to every author.
-import { sql, type Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import type { ActivityStatus, Database, FileStatus, ReviewAction } from '../platform/db/schema.js';
+import type { ActivityStatus, FileStatus, ReviewAction } from '../platform/db/schema.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -18,6 +17,7 @@ import * as texts from '../mail/texts.js';
 import { audit } from '../platform/audit/index.js';
 import { activityNames } from './publishing.js';
 import { normalizeSugarVersion } from '../bundles/version.js';
+import * as q from './queries/workflow.js';
 
 export const DECISIONS = ['approve', 'return', 'escalate', 'disable'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -74,9 +74,6 @@ export function isAwaiting(activityStatus: ActivityStatus, fileStatus: FileStatu
   return fileStatus === 'pending' || (activityStatus === 'nominated' && fileStatus === 'sandbox');
 }
 
-/** Whether some decision named the version of file `f` (aliases f and v in the query). */
-const namedInDecision = sql<boolean>`exists (select 1 from review_history h where h.activity_id = v.activity_id and h.action in ('approve', 'return', 'escalate', 'disable') and (h.file_id = f.id or v.version = any(h.versions)))`;
-
 const MAX_VERSIONS = 200;
 
 /** The versions a decision names: a form's repeated field or a JSON array of strings; null when none. */
@@ -98,9 +95,9 @@ function normalizedOrNull(v: string): string | null {
   }
 }
 
-async function setFiles(trx: Transaction<Database>, files: { id: number }[], values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean }): Promise<void> {
+async function setFiles(trx: Db, files: { id: number }[], values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean }): Promise<void> {
   if (files.length === 0) return;
-  await trx.updateTable('files').set(values).where('id', 'in', files.map((f) => f.id)).execute();
+  await q.setFilesReview(trx, files.map((f) => f.id), values);
 }
 
 export class ReviewService {
@@ -120,15 +117,15 @@ export class ReviewService {
     const actor = await requireAuthor(this.db, viewer, activityId);
     const message = checkComment(messageRaw, 'nomination message');
     await this.db.transaction().execute(async (trx) => {
-      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('id', '=', activityId).forUpdate().executeTakeFirstOrThrow();
+      const a = await q.lockExistingActivity(trx, activityId);
       if (a.status !== 'sandbox') {
         throw new AsloError('NOMINATE_BAD_STATUS', a.status === 'nominated' ? 'This activity is nominated already; the editors will review it.' : `Only a sandbox activity can be nominated; this one is ${a.status}.`, { statusCode: 409 });
       }
-      const files = await trx.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select('f.id').where('v.activity_id', '=', activityId).where('f.status', '=', 'sandbox').execute();
+      const files = await q.sandboxFiles(trx, activityId);
       if (files.length === 0) throw new AsloError('NOMINATE_NO_FILE', 'Upload a version first: there is nothing for the editors to review.', { statusCode: 409 });
       const now = new Date();
-      await trx.updateTable('activities').set({ status: 'nominated', status_changed_at: now, nomination_message: message, admin_review: false, updated_at: now }).where('id', '=', activityId).execute();
-      await trx.insertInto('review_history').values({ activity_id: activityId, file_id: null, version: null, actor_user_id: actor.userId, action: 'nominate', comment: message, from_status: 'sandbox', to_status: 'nominated', created_at: now }).execute();
+      await q.setActivityNominated(trx, activityId, message, now);
+      await q.insertReviewHistory(trx, { activityId, fileId: null, version: null, actorUserId: actor.userId, action: 'nominate', comment: message, fromStatus: 'sandbox', toStatus: 'nominated', at: now });
       await audit(trx, { actor, action: 'activity.nominate', targetType: 'activity', targetId: a.bundle_id, reason: message, details: { from: 'sandbox', to: 'nominated' } });
     });
   }
@@ -136,41 +133,15 @@ export class ReviewService {
   async history(viewer: Viewer, activityId: number) {
     const actor = requireEditorOrAuthorSync(viewer);
     if (!isAdmin(actor) && actor.role !== 'editor') await requireAuthor(this.db, actor, activityId);
-    return this.db
-      .selectFrom('review_history as h')
-      .leftJoin('users as u', 'u.id', 'h.actor_user_id')
-      .select(['h.id', 'h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor'])
-      .where('h.activity_id', '=', activityId)
-      .orderBy('h.id', 'desc')
-      .execute();
+    return q.reviewHistory(this.db, activityId);
   }
 
   // --- editors --------------------------------------------------------------------------------
 
   async queue(viewer: Viewer) {
     const actor = requireEditor(viewer);
-    const nominated = await this.db
-      .selectFrom('activities as a')
-      .select(['a.id', 'a.bundle_id', 'a.status_changed_at as since', 'a.admin_review', 'a.nomination_message'])
-      // Own: an author now, or since the versions awaiting review were uploaded (as decide() checks).
-      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= (select min(f.created_at) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))))`.as('was_author'))
-      .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
-      .where('a.status', '=', 'nominated')
-      .orderBy('a.status_changed_at', 'asc')
-      .orderBy('a.id')
-      .execute();
-    const pending = await this.db
-      .selectFrom('files as f')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'f.status_changed_at as since', 'f.admin_review'])
-      .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${actor.userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as('was_author'))
-      .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', actor.userId)).as('own'))
-      .select(namedInDecision.as('decided'))
-      .where('f.status', '=', 'pending')
-      .orderBy('f.status_changed_at', 'asc')
-      .orderBy('f.id')
-      .execute();
+    const nominated = await q.nominatedForEditor(this.db, actor.userId);
+    const pending = await q.pendingForEditor(this.db, actor.userId);
     const now = Date.now();
     const mark = <T extends { own: unknown; was_author: unknown; admin_review: boolean; since: Date }>({ was_author, ...r }: T) => {
       const own = Boolean(r.own) || Boolean(was_author);
@@ -196,16 +167,8 @@ export class ReviewService {
    */
   async reviewQueue(viewer: Viewer): Promise<{ items: QueueItem[] }> {
     requireEditor(viewer);
-    const rows = await this.db
-      .selectFrom('files as f')
-      .innerJoin('versions as v', 'v.id', 'f.version_id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select(['a.id as activity_id', 'a.bundle_id', 'a.status as activity_status', 'a.status_changed_at as activity_since', 'v.version', 'f.id as file_id', 'f.status', 'f.created_at', 'f.status_changed_at'])
-      .where((eb) => eb.or([eb('f.status', '=', 'pending'), eb.and([eb('a.status', '=', 'nominated'), eb('f.status', '=', 'sandbox')])]))
-      .orderBy('v.sort_key', 'asc')
-      .orderBy('f.id')
-      .execute();
-    const nominated = await this.db.selectFrom('activities').select(['id as activity_id', 'bundle_id', 'status as activity_status', 'status_changed_at as activity_since']).where('status', '=', 'nominated').execute();
+    const rows = await q.awaitingFiles(this.db);
+    const nominated = await q.nominatedActivities(this.db);
     const byActivity = new Map<number, { bundle_id: string; status: string; since: number; versions: QueueItem['versions'] }>();
     const entry = (r: { activity_id: number; bundle_id: string; activity_status: string; activity_since: Date }) => {
       let e = byActivity.get(r.activity_id);
@@ -234,23 +197,16 @@ export class ReviewService {
     let activityId: number;
     let fileId: number | null = null;
     if (kind === 'file') {
-      const f = await this.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select(['f.id', 'v.activity_id']).where('f.id', '=', id).executeTakeFirst();
+      const f = await q.fileActivity(this.db, id);
       if (!f) throw new AsloError('FILE_NOT_FOUND', `No file #${id}.`, { statusCode: 404 });
       activityId = f.activity_id;
       fileId = f.id;
     } else {
       activityId = id;
     }
-    const a = await this.db.selectFrom('activities').selectAll().where('id', '=', activityId).executeTakeFirst();
+    const a = await q.activityRow(this.db, activityId);
     if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
-    const versions = await this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.version', 'v.metadata', 'v.sort_key', 'v.sugar_min', 'v.sugar_max', 'v.release_notes', 'v.created_at', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.sha256', 'f.validation', 'f.admin_review', 'f.created_at as uploaded_at'])
-      .select(namedInDecision.as('decided'))
-      .where('v.activity_id', '=', activityId)
-      .orderBy('v.sort_key', 'desc')
-      .execute();
+    const versions = await q.versionsForReview(this.db, activityId);
     if (versions.length === 0) throw new AsloError('NOTHING_TO_REVIEW', 'This activity has no version.', { statusCode: 404 });
     // The versions under review, which the decision form carries (and covers, exactly): a
     // nominated activity's sandbox and pending versions, or the one pending version asked for.
@@ -288,8 +244,8 @@ export class ReviewService {
         }
       : null;
     const validation = (current.validation ?? {}) as { warnings?: { code: string; message: string; file: string | null; line: number | null; params?: Record<string, string | number> }[] };
-    const authors = await this.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.id', 'u.display_name', 'aa.role']).where('aa.activity_id', '=', activityId).execute();
-    const history = await this.db.selectFrom('review_history as h').leftJoin('users as u', 'u.id', 'h.actor_user_id').select(['h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor']).where('h.activity_id', '=', activityId).orderBy('h.id', 'desc').execute();
+    const authors = await q.authorsWithRoles(this.db, activityId);
+    const history = await q.reviewPageHistory(this.db, activityId);
     return {
       kind,
       activity: a,
@@ -320,7 +276,7 @@ export class ReviewService {
   async decide(viewer: Viewer, kind: TargetKind, id: number, actionRaw: string, commentRaw: unknown, versionsRaw?: unknown): Promise<{ from: string; to: string }> {
     const actor = requireEditor(viewer);
     if (kind === 'file') {
-      const f = await this.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select(['f.id', 'v.activity_id']).where('f.id', '=', id).executeTakeFirst();
+      const f = await q.fileActivity(this.db, id);
       if (!f) throw new AsloError('FILE_NOT_FOUND', `No file #${id}.`, { statusCode: 404 });
       const r = await this.decideOn(actor, f.activity_id, { target: 'versions', action: actionRaw, comment: commentRaw, fileIds: [f.id] });
       return { from: r.from, to: r.to };
@@ -341,7 +297,7 @@ export class ReviewService {
     if (typeof b.action !== 'string') throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
     if (b.comment !== undefined && typeof b.comment !== 'string') throw new AsloError('REVIEW_BODY_INVALID', 'The comment is a string.', { details: { field: 'comment' } });
     const versions = parseVersions(b.versions, true);
-    const a = bundleId.length <= 255 && !bundleId.includes('\u0000') ? await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst() : undefined;
+    const a = bundleId.length <= 255 && !bundleId.includes('\u0000') ? await q.activityIdByBundleId(this.db, bundleId) : undefined;
     if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     return this.decideOn(actor, a.id, { target: 'auto', action: b.action, comment: b.comment, versions });
   }
@@ -358,17 +314,10 @@ export class ReviewService {
     }
     const result = await this.db.transaction().execute(async (trx) => {
       // The activity's row lock orders every decision on it (and on its versions).
-      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status', 'admin_review']).where('id', '=', activityId).forUpdate().executeTakeFirst();
+      const a = await q.lockActivity(trx, activityId);
       if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
       const onActivity = input.target === 'activity' || (input.target === 'auto' && (a.status === 'nominated' || (action === 'disable' && !names)));
-      const all = await trx
-        .selectFrom('files as f')
-        .innerJoin('versions as v', 'v.id', 'f.version_id')
-        .select(['f.id', 'v.version', 'v.version_normalized', 'v.sort_key', 'f.status', 'f.created_at', 'f.admin_review'])
-        .where('v.activity_id', '=', activityId)
-        .orderBy('v.sort_key', 'asc')
-        .orderBy('f.id')
-        .execute();
+      const all = await q.activityFiles(trx, activityId);
       // A decision on the activity covers its versions awaiting review; one on versions, pending ones.
       const awaiting = (s: FileStatus) => (onActivity ? isAwaiting(a.status, s) : s === 'pending');
       let named: typeof all = [];
@@ -386,14 +335,7 @@ export class ReviewService {
       // An editor never decides on an activity they have been an author of at any time since
       // the versions under review were uploaded (leaving the authors for the decision does not help).
       const since = underReview.reduce<Date | null>((m, f) => (m === null || f.created_at < m ? f.created_at : m), null);
-      const author = await trx
-        .selectFrom('activity_author_periods')
-        .select('ended_at')
-        .where('activity_id', '=', activityId)
-        .where('user_id', '=', actor.userId)
-        .where((eb) => (since ? eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)]) : eb('ended_at', 'is', null)))
-        .orderBy('ended_at', 'desc')
-        .executeTakeFirst();
+      const author = await q.authorshipSince(trx, activityId, actor.userId, since);
       if (author || (await authorRole(trx, activityId, actor.userId))) {
         throw new AsloError(
           'REVIEW_OWN_ACTIVITY',
@@ -424,11 +366,7 @@ export class ReviewService {
         if (action === 'escalate' && a.admin_review) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
         const status: ActivityStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : action === 'disable' ? 'disabled' : a.status;
         to = status;
-        await trx
-          .updateTable('activities')
-          .set({ status, admin_review: action === 'escalate', updated_at: now, ...(status !== a.status ? { status_changed_at: now } : {}), ...(action === 'approve' ? { last_published_at: now } : {}) })
-          .where('id', '=', activityId)
-          .execute();
+        await q.updateActivityReview(trx, activityId, { status, admin_review: action === 'escalate', updated_at: now, ...(status !== a.status ? { status_changed_at: now } : {}), ...(action === 'approve' ? { last_published_at: now } : {}) });
         if (action === 'approve') {
           // Exactly the versions reviewed become public; any other awaiting version (one
           // uploaded while the editor looked at these) waits for review as a pending version.
@@ -452,16 +390,13 @@ export class ReviewService {
           const status: FileStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : 'disabled';
           to = status;
           await setFiles(trx, named, { status, status_changed_at: now, admin_review: false });
-          if (action === 'approve') await trx.updateTable('activities').set({ last_published_at: now, updated_at: now }).where('id', '=', activityId).execute();
+          if (action === 'approve') await q.updateActivityReview(trx, activityId, { last_published_at: now, updated_at: now });
         }
       }
       const decided = named.map((f) => f.version);
       const label = decided.length ? decided.join(', ') : null;
       const single = !onActivity && named.length === 1 ? named[0]! : null;
-      await trx
-        .insertInto('review_history')
-        .values({ activity_id: activityId, file_id: single?.id ?? null, version: label, versions: decided.length ? decided : null, actor_user_id: actor.userId, action: action as ReviewAction, comment, from_status: from, to_status: to, created_at: now })
-        .execute();
+      await q.insertReviewHistory(trx, { activityId, fileId: single?.id ?? null, version: label, versions: decided.length ? decided : null, actorUserId: actor.userId, action: action as ReviewAction, comment, fromStatus: from, toStatus: to, at: now });
       await audit(trx, {
         actor,
         action: `review.${action}`,
@@ -470,9 +405,9 @@ export class ReviewService {
         reason: comment,
         details: { activity: a.bundle_id, version: label, versions: decided, from, to, ...(waiting.length ? { still_waiting: waiting } : {}) },
       });
-      const after = await trx.selectFrom('activities').select('status').where('id', '=', activityId).executeTakeFirstOrThrow();
+      const after = await q.activityStatus(trx, activityId);
       const statuses = named.length
-        ? new Map((await trx.selectFrom('files').select(['id', 'status']).where('id', 'in', named.map((f) => f.id)).execute()).map((r) => [r.id, r.status]))
+        ? new Map((await q.fileStatuses(trx, named.map((f) => f.id))).map((r) => [r.id, r.status]))
         : new Map<number, FileStatus>();
       return {
         from,
@@ -502,25 +437,15 @@ export class ReviewService {
       throw new AsloError('REVIEW_ACTION_INVALID', `An activity is enabled into one of ${ENABLE_TARGETS.join(', ')} (or its status before it was disabled).`, { details: { field: 'to' } });
     }
     const result = await this.db.transaction().execute(async (trx) => {
-      const a = await trx.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('id', '=', activityId).forUpdate().executeTakeFirst();
+      const a = await q.lockActivityStatus(trx, activityId);
       if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
       if (a.status !== 'disabled') throw new AsloError('REVIEW_BAD_STATUS', `Only a disabled activity can be enabled again; this one is ${a.status}.`, { statusCode: 409 });
-      const before = await trx
-        .selectFrom('review_history')
-        .select('from_status')
-        .where('activity_id', '=', activityId)
-        .where('file_id', 'is', null)
-        .where('to_status', '=', 'disabled')
-        .orderBy('id', 'desc')
-        .executeTakeFirst();
+      const before = await q.statusBeforeDisabled(trx, activityId);
       const previous = before && ENABLE_TARGETS.includes(before.from_status as EnableTarget) ? (before.from_status as EnableTarget) : 'sandbox';
       const to: ActivityStatus = (wanted as EnableTarget | null) ?? previous;
       const now = new Date();
-      await trx.updateTable('activities').set({ status: to, status_changed_at: now, admin_review: false, updated_at: now }).where('id', '=', activityId).execute();
-      await trx
-        .insertInto('review_history')
-        .values({ activity_id: activityId, file_id: null, version: null, actor_user_id: actor.userId, action: 'enable', comment, from_status: 'disabled', to_status: to, created_at: now })
-        .execute();
+      await q.setActivityEnabled(trx, activityId, to, now);
+      await q.insertReviewHistory(trx, { activityId, fileId: null, version: null, actorUserId: actor.userId, action: 'enable', comment, fromStatus: 'disabled', toStatus: to, at: now });
       await audit(trx, { actor, action: 'review.enable', targetType: 'activity', targetId: a.bundle_id, reason: comment, details: { activity: a.bundle_id, from: 'disabled', to, previous } });
       return { from: 'disabled', to };
     });
@@ -530,9 +455,9 @@ export class ReviewService {
   }
 
   private async notifyAuthors(activityId: number, actor: Actor, action: string, version: string | null, from: string, to: string, comment: string, extra: { versions?: string[]; waiting?: string[] } = {}): Promise<void> {
-    const a = await this.db.selectFrom('activities').select(['bundle_id']).where('id', '=', activityId).executeTakeFirstOrThrow();
-    const name = (await this.db.selectFrom('activity_texts').select('name').where('activity_id', '=', activityId).where('name', 'is not', null).orderBy(sql`case when origin = 'developer' then 0 else 1 end`).orderBy(sql`case when locale = 'und' then 0 else 1 end`).executeTakeFirst())?.name ?? a.bundle_id;
-    const authors = await this.db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', activityId).where('u.deleted_at', 'is', null).execute();
+    const a = await q.bundleIdOf(this.db, activityId);
+    const name = (await q.mailActivityName(this.db, activityId)) ?? a.bundle_id;
+    const authors = await q.authorAddresses(this.db, activityId);
     for (const u of authors) {
       await this.mailer.send(
         texts.reviewDecision({ to: u.email, name: u.display_name, activityName: name, bundleId: a.bundle_id, version, action, fromStatus: from, toStatus: to, comment, reviewer: `${actor.displayName} (${actor.role})`, link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}`, ...extra }),

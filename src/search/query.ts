@@ -4,8 +4,8 @@
 // to it by trigrams ("pendlum", "contr", "estrelas" still find what was meant). Words are
 // combined with AND. The ranking favours documents that match the words as typed, then the
 // weights (name, tags, summary, description).
-import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import { wordsWithCorrections } from './queries.js';
 
 export interface SearchQuery {
   /** tsquery text (simple configuration) with typo corrections: what filters. */
@@ -24,21 +24,9 @@ function lexeme(word: string): string {
 
 /** Build the tsqueries for `q`, or null when it holds no word to look for. */
 export async function buildSearchQuery(db: Db, q: string): Promise<SearchQuery | null> {
-  const rows = await sql<{ w: string; i: number; word: string | null }>`
-    with q as (
-      select w, i from unnest(regexp_split_to_array(aslo_fold(${q}), '[\\s[:punct:]]+')) with ordinality as x(w, i)
-      where length(w) > 0 and i <= ${MAX_WORDS}
-    )
-    select q.w, q.i::int as i, c.word from q
-    left join lateral (
-      select word from search_words
-      where length(q.w) >= 3 and word % q.w and word <> q.w
-      order by similarity(word, q.w) desc, word
-      limit ${CORRECTIONS}
-    ) c on true
-    order by q.i`.execute(db);
+  const rows = await wordsWithCorrections(db, q, MAX_WORDS, CORRECTIONS);
   const words = new Map<number, { w: string; corrections: string[] }>();
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const w = r.w.replace(/[&|!():*<>'\\]/g, '');
     if (!w) continue;
     const entry = words.get(r.i) ?? { w, corrections: [] };
@@ -52,12 +40,5 @@ export async function buildSearchQuery(db: Db, q: string): Promise<SearchQuery |
   return { exact, fuzzy };
 }
 
-/** SQL: the activity ids whose document matches. */
-export function matchingIds(s: SearchQuery): RawBuilder<number> {
-  return sql<number>`(select activity_id from activity_search where doc @@ to_tsquery('simple', ${s.fuzzy}))`;
-}
-
-/** SQL: the rank of activity `a.id` (higher first). */
-export function rankOf(s: SearchQuery): RawBuilder<number> {
-  return sql<number>`(select ts_rank_cd(doc, to_tsquery('simple', ${s.fuzzy}), 1) + case when doc @@ to_tsquery('simple', ${s.exact}) then 1 else 0 end from activity_search where activity_id = a.id)`;
-}
+// The SQL fragments the catalog's listing embeds live with the other search SQL.
+export { matchingIds, rankOf } from './queries.js';
