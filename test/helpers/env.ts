@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AsloConfig } from '../../src/platform/config.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { build } from '../../src/app.js';
-import { ensurePgTemplate, usePgliteTemplate } from './template.js';
+import { ensurePgTemplate, useSharedGeoCache, usePgliteTemplate } from './template.js';
 
 export const TEST_DATABASE = (process.env.ASLO_TEST_DATABASE ?? 'pglite') as 'pglite' | 'postgres';
 export const TEST_PG_URL = process.env.ASLO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -62,6 +62,7 @@ export async function createTestEnv(opts: { instance?: string; env?: Record<stri
     env.ASLO_DATABASE_EMBEDDED_DIR = ':memory:';
   }
   const config = loadConfig({ dataDir, instance: opts.instance ?? 'test', env: { ...env, ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: env.ASLO_SERVER_BASE_URL ?? 'http://store.test' }, writeDefaults: true });
+  await useSharedGeoCache(config);
   return {
     config,
     dataDir,

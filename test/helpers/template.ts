@@ -21,6 +21,8 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { PgliteDialect } from '../../src/platform/db/pglite-dialect.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { openDatabase, useMemoryTemplate } from '../../src/platform/db/index.js';
+import type { AsloConfig } from '../../src/platform/config.js';
+import { GeoService, geoPaths } from '../../src/geo/index.js';
 import type { Database } from '../../src/platform/db/schema.js';
 
 const DB_DIR = fileURLToPath(new URL('../../src/platform/db/', import.meta.url));
@@ -87,6 +89,19 @@ export function usePgliteTemplate(): Promise<void> {
     useMemoryTemplate(new Blob([new Uint8Array(bytes)]));
   })();
   return pgliteReady;
+}
+
+let geoReady: Promise<unknown> | null = null;
+
+/**
+ * Load the geo database once per process, with its AS number table cached for the whole run: a
+ * fresh data folder would otherwise parse the 32 MB of CSV again (half a second of CPU) in every
+ * test process. The app's own load of the same files then finds it loaded (GeoService shares one
+ * load per set of files per process).
+ */
+export function useSharedGeoCache(config: AsloConfig): Promise<unknown> {
+  geoReady ??= new GeoService({ ...geoPaths(config), cacheDir: join(tmpdir(), 'aslo-test-templates', 'geo') }).load();
+  return geoReady;
 }
 
 export function pgTemplateName(): string {
