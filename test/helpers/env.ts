@@ -17,6 +17,12 @@ import { ensurePgTemplate, useSharedGeoCache, usePgliteTemplate } from './templa
 export const TEST_DATABASE = (process.env.ASLO_TEST_DATABASE ?? 'pglite') as 'pglite' | 'postgres';
 export const TEST_PG_URL = process.env.ASLO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/**
+ * Test options for tests of the embedded database alone (they open it themselves, whatever the
+ * run's database): the PGlite run covers them, a PostgreSQL run would repeat them unchanged.
+ */
+export const EMBEDDED_ONLY: { skip: string | false } = { skip: TEST_DATABASE === 'postgres' ? 'the embedded database alone: the PGlite run covers it' : false };
+
 export interface TestEnv {
   config: AsloConfig;
   dataDir: string;
