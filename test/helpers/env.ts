@@ -12,10 +12,16 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AsloConfig } from '../../src/platform/config.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { build } from '../../src/app.js';
-import { ensurePgTemplate, usePgliteTemplate } from './template.js';
+import { ensurePgTemplate, useSharedGeoCache, usePgliteTemplate } from './template.js';
 
 export const TEST_DATABASE = (process.env.ASLO_TEST_DATABASE ?? 'pglite') as 'pglite' | 'postgres';
 export const TEST_PG_URL = process.env.ASLO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Test options for tests of the embedded database alone (they open it themselves, whatever the
+ * run's database): the PGlite run covers them, a PostgreSQL run would repeat them unchanged.
+ */
+export const EMBEDDED_ONLY: { skip: string | false } = { skip: TEST_DATABASE === 'postgres' ? 'the embedded database alone: the PGlite run covers it' : false };
 
 export interface TestEnv {
   config: AsloConfig;
@@ -62,6 +68,7 @@ export async function createTestEnv(opts: { instance?: string; env?: Record<stri
     env.ASLO_DATABASE_EMBEDDED_DIR = ':memory:';
   }
   const config = loadConfig({ dataDir, instance: opts.instance ?? 'test', env: { ...env, ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: env.ASLO_SERVER_BASE_URL ?? 'http://store.test' }, writeDefaults: true });
+  await useSharedGeoCache(config);
   return {
     config,
     dataDir,

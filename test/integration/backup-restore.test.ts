@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile, mkdtemp } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { sql } from 'kysely';
-import { createTestApp, createTestEnv, type TestApp, type TestEnv } from '../helpers/env.js';
+import { createTestApp, createTestEnv, EMBEDDED_ONLY, type TestApp, type TestEnv } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { runCli } from '../helpers/cli.js';
 import { backup, cloneInstance, databaseFingerprint, readManifest, restore } from '../../src/platform/backup/index.js';
@@ -166,7 +166,7 @@ describe('instance clone', () => {
   });
 });
 
-describe('aslo backup and aslo restore commands', () => {
+describe('aslo backup and aslo restore commands', EMBEDDED_ONLY, () => {
   it('round-trips an embedded instance through the command line', async () => {
     const data = await mkdtemp(join(tmpdir(), 'aslo-backup-cli-'));
     try {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import pg from 'pg';
-import { createPgDatabase, TEST_DATABASE } from '../helpers/env.js';
+import { createPgDatabase, EMBEDDED_ONLY, TEST_DATABASE } from '../helpers/env.js';
 import { runCli, startCliServer } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -25,7 +25,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('serve --workers on the embedded database', () => {
+describe('serve --workers on the embedded database', EMBEDDED_ONLY, () => {
   it('is refused with a clear message (the data folder belongs to one process)', async () => {
     const data = await mkdtemp(join(tmpdir(), 'aslo-cluster-'));
     try {

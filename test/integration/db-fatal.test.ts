@@ -10,6 +10,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { EMBEDDED_ONLY } from '../helpers/env.js';
 
 function startFatalStore(dir: string, env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/helpers/fatal-store.ts'), dir], {
@@ -50,7 +51,7 @@ async function breakWal(dbDir: string, store: ReturnType<typeof startFatalStore>
   assert.equal(await store.nextMessage(), 'switched');
 }
 
-describe('a fatal database error', () => {
+describe('a fatal database error', EMBEDDED_ONLY, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'aslo-fatal-'));

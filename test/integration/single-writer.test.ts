@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCliEnv, runCli, startCliServer } from '../helpers/cli.js';
-import { TEST_DATABASE } from '../helpers/env.js';
+import { EMBEDDED_ONLY, TEST_DATABASE } from '../helpers/env.js';
 import { buildActivity } from '../helpers/activities.js';
 
 /** A browser on real HTTP: cookies, the CSRF token of the last page, no redirects followed. */
@@ -56,7 +56,7 @@ class HttpBrowser {
   }
 }
 
-describe('one writer per embedded database', () => {
+describe('one writer per embedded database', EMBEDDED_ONLY, () => {
   let dir: string;
   let env: Record<string, string>;
   let dbDir: string;
