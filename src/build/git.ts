@@ -66,7 +66,7 @@ export function runGit(args: string[], opts: RunOptions): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
     let child;
     try {
-      child = spawn('git', [...CONFIG_ARGS, ...args], { cwd: opts.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      child = spawn('git', [...CONFIG_ARGS, ...args], { cwd: opts.cwd, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, detached: true });
     } catch (err) {
       reject(new BuildError('BUILD_GIT_MISSING', `cannot run git: ${(err as Error).message}`));
       return;
@@ -75,10 +75,22 @@ export function runGit(args: string[], opts: RunOptions): Promise<Buffer> {
     let outBytes = 0;
     const errChunks: Buffer[] = [];
     let stopped: BuildError | null = null;
+    // git runs in a process group of its own (detached) so a stop kills the helpers it started
+    // too (remote-https and the like): they hold its output open, and waiting for them would
+    // stretch a time limit into theirs. The promise settles at once, not when the pipes close.
     const stop = (e: BuildError) => {
       if (stopped) return;
       stopped = e;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      clearTimeout(timer);
+      if (watcher) clearInterval(watcher);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(e);
     };
     const timer = setTimeout(() => stop(new BuildError('BUILD_GIT_TIMEOUT', `git ${args[0]} took longer than ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
     let watching = false;
