@@ -49,10 +49,6 @@ export function parseRangeSpec(spec: string): SugarRange {
   return { min, max };
 }
 
-export function formatRangeSpec(r: SugarRange): string {
-  return `${r.min ?? ''}-${r.max ?? ''}`;
-}
-
 /** The table from configuration (updates.runtimeRanges), checked. */
 export function runtimeRangesFromConfig(specs: Partial<Record<Runtime, string>> | undefined): RuntimeRangeTable {
   const table: RuntimeRangeTable = { ...DEFAULT_RUNTIME_RANGES };
