@@ -51,7 +51,10 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   // PGlite runs no autovacuum, so nothing else gathers planner statistics: without them a
   // listing after a bulk load (samples, an import, dev generate) may hash-join whole tables.
   // Cheap on any catalog this embedded database holds.
-  if (ctx.database.kind === 'pglite') await sql`analyze`.execute(ctx.db);
+  if (ctx.database.kind === 'pglite') {
+    log('  analyze   gathering planner statistics');
+    await sql`analyze`.execute(ctx.db);
+  }
   const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
   if (!['all', 'web', 'download', 'worker'].includes(role)) {
     await ctx.close();
