@@ -38,6 +38,13 @@ if (files.length === 0) {
 const concurrency = Math.max(1, Number(process.env.ASLO_TEST_CONCURRENCY) || 2);
 const started = Date.now();
 
+// Tests that run the `aslo` command run the compiled one (bin/aslo.mjs runs dist/), as users do:
+// bring dist/ up to date first (incremental, a second or two when nothing changed).
+if (files.some((f) => f.startsWith('test/integration/') || f.startsWith('test/browser/'))) {
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit', cwd: root });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
 // One migrated template database for the whole run, built before the test processes start,
 // which then copy it instead of migrating a database each.
 if (files.some((f) => f.startsWith('test/integration/') || f.startsWith('test/browser/'))) {

@@ -33,24 +33,34 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     if (!opts.quiet) process.stdout.write(s + '\n');
   };
   // The embedded database is locked by this process; CLI commands run through it once it is up.
-  const ctx = await createContext(config, { holder: 'aslo serve', acceptCommands: true });
+  // What takes a while on a first start (migrations, samples) is printed as it happens.
+  log(`aslo: opening instance "${config.instance}": database ${describeConfig(config).database}`);
+  const ctx = await createContext(config, {
+    holder: 'aslo serve',
+    acceptCommands: true,
+    onMigration: (done, total, name) => log(done === 0 ? `  migrate   database open, applying ${total} migrations` : `  migrate   ${done}/${total} ${name}`),
+  });
   log(`aslo: instance "${config.instance}"`);
   for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
   // Temporary files of uploads a crash interrupted; the worker sweeps again every few minutes.
   await sweepAtStart(ctx.files, log);
   if (config.sample.loadOnStart) {
-    const loaded = await loadSampleContentIfEmpty(ctx);
+    const loaded = await loadSampleContentIfEmpty(ctx, (step) => log(`  sample    ${step}`));
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
   }
   // PGlite runs no autovacuum, so nothing else gathers planner statistics: without them a
   // listing after a bulk load (samples, an import, dev generate) may hash-join whole tables.
   // Cheap on any catalog this embedded database holds.
-  if (ctx.database.kind === 'pglite') await sql`analyze`.execute(ctx.db);
+  if (ctx.database.kind === 'pglite') {
+    log('  analyze   gathering planner statistics');
+    await sql`analyze`.execute(ctx.db);
+  }
   const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
   if (!['all', 'web', 'download', 'worker'].includes(role)) {
     await ctx.close();
     throw new AsloError('SERVE_BAD_ROLE', `Unknown role "${role}": use all, web, download or worker.`);
   }
+  log(`  starting  ${role === 'all' ? 'the web store, API, updater and downloads' : `the ${role} role`}`);
   const app = await build(config, { context: ctx, logger: loggerOptions(config, role), role });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.

@@ -1,7 +1,7 @@
 // Shared by the benchmarks that need a big catalog: `aslo dev generate`'s rows (no files on disk:
 // the benchmarks never open them), with progress on stderr.
 import { sql } from 'kysely';
-import { generateCatalog } from '../../src/catalog/generate.js';
+import { generateCatalog } from '../../tools/catalog-generator/generate.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createContext, type AppContext } from '../../src/platform/context.js';
 import { log } from './report.js';

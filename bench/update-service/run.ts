@@ -5,7 +5,7 @@
 //   npm run bench -- update-service [--activities 10000] [--versions 10] [--duration 15]
 //                                   [--connections 64] [--rounds 2] [--database-url URL] [--keep DIR]
 //
-// The catalog comes from `aslo dev generate` (src/catalog/generate.ts): N activities x M
+// The catalog comes from `aslo dev generate` (tools/catalog-generator/generate.ts): N activities x M
 // versions. Requests: 90% known bundle ids, 10% unknown ones, appVersion drawn from the Sugar
 // series 0.82..0.122. Prints a table (requests/s, p50/p99 latency, memory, ratio to the bare
 // server) and rewrites the updater's section of docs/benchmarks.md.

@@ -71,10 +71,6 @@ export function verifyLegacyHash(legacy: string, password: string): boolean {
   return false;
 }
 
-export function isLegacyHashFormat(legacy: string): boolean {
-  return /^[0-9a-f]{32}$/i.test(legacy) || /^sha512\$[^$]*\$[0-9a-f]{128}$/i.test(legacy);
-}
-
 export interface StoredCredentials {
   password_hash: string | null;
   legacy_hash: string | null;

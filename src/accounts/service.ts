@@ -11,7 +11,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { audit } from '../platform/audit/index.js';
 import { requireActor, requireAdmin, type Actor, type Viewer } from './access.js';
 import { burnVerification, checkPasswordRules, hashPassword, verifyPassword } from './passwords.js';
-import { newApiToken, randomToken, sha256Hex, API_TOKEN_PATTERN } from './secrets.js';
+import { newApiToken, randomToken, sha256Hex } from './secrets.js';
 import type { SessionMeta, SessionStore } from './sessions.js';
 import * as text from '../mail/texts.js';
 import { hasBidiOverride } from '../platform/text.js';
@@ -489,9 +489,4 @@ export interface RevokedToken {
 async function revokeAllTokens(trx: Db, userId: number, reason: string): Promise<RevokedToken[]> {
   const rows = await q.revokeLiveApiTokens(trx, userId, reason);
   return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.token_prefix })).sort((a, b) => a.id - b.id);
-}
-
-/** Every API-token-shaped string in a text. */
-export function findTokenStrings(s: string): string[] {
-  return [...s.matchAll(API_TOKEN_PATTERN)].map((m) => m[0]);
 }

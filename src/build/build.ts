@@ -3,8 +3,7 @@
 // byte for byte the same on every machine, recording its source. verifyBundle: rebuild a bundle
 // from the source it records and compare the bytes. See docs/building.md.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import { basename, join, resolve } from 'node:path';
 import { inspectBundle, type BundleMetadata } from '../bundles/index.js';
@@ -325,8 +324,3 @@ export function firstDifference(a: Buffer, b: Buffer): { entry: string; what: st
   return { entry: '(end of archive)', what: 'the archives differ after their entries' };
 }
 
-
-/** A temporary folder for callers that build only to compare (e.g. tests and benchmarks). */
-export function tempBuildDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'aslo-build-out-'));
-}

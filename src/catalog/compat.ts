@@ -49,6 +49,7 @@ export function parseRangeSpec(spec: string): SugarRange {
   return { min, max };
 }
 
+/** The spec text of a range, as configuration writes it (the inverse of parseRangeSpec). */
 export function formatRangeSpec(r: SugarRange): string {
   return `${r.min ?? ''}-${r.max ?? ''}`;
 }

@@ -14,8 +14,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Writable } from 'node:stream';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type AsloConfig } from '../platform/config.js';
-import { createContext, type AppContext, type ContextOptions } from '../platform/context.js';
+import type { AsloConfig } from '../platform/config.js';
+import type { AppContext, ContextOptions } from '../platform/context.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -92,10 +92,12 @@ export function commonOf(cmd: Command): CommonOptions {
 }
 
 /** The instance's config; inside the store, the store's own (its real address included). */
-export function configFrom(cmd: Command, extra: { port?: number; writeDefaults?: boolean } = {}): AsloConfig {
+export async function configFrom(cmd: Command, extra: { port?: number; writeDefaults?: boolean } = {}): Promise<AsloConfig> {
   const scope = storeScope();
   if (scope) return scope.ctx.config;
   const o = commonOf(cmd);
+  // Loaded here, not at the top: `aslo --help` and the commands without an instance start without it.
+  const { loadConfig } = await import('../platform/config.js');
   return loadConfig({ configFile: o.config, instance: o.instance, dataDir: o.data, port: extra.port, writeDefaults: extra.writeDefaults ?? true });
 }
 
@@ -113,7 +115,9 @@ export function commandName(cmd: Command): string {
 export async function withContext<T>(cmd: Command, fn: (ctx: AppContext) => Promise<T>, opts: ContextOptions = {}): Promise<T> {
   const scope = storeScope();
   if (scope) return fn(scope.ctx);
-  const ctx = await createContext(configFrom(cmd), { holder: commandName(cmd), ...opts });
+  // Loaded here, not at the top: a command that never opens the instance starts without it.
+  const { createContext } = await import('../platform/context.js');
+  const ctx = await createContext(await configFrom(cmd), { holder: commandName(cmd), ...opts });
   try {
     return await fn(ctx);
   } finally {

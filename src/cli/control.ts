@@ -20,13 +20,6 @@ import { AsloError, type ErrorCode } from '../platform/errors.js';
 import { dataDirInUseError, lockSocketPath, LineReader, type ControlRequest } from '../platform/db/lock.js';
 import { runInStoreScope, type StoreScope } from './common.js';
 
-/** Raised by the caller's side when the command ran in the store: main() exits with its status. */
-export class RanInStore extends Error {
-  constructor(readonly exitCode: number) {
-    super(`ran in the store, exit ${exitCode}`);
-  }
-}
-
 function send(socket: net.Socket, message: Record<string, unknown>): void {
   if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(message) + '\n');
 }

@@ -5,7 +5,7 @@
 // (enqueued by onFileStatusChanged), so a crash or restart never leaves the tree and the
 // database disagreeing for long, and `aslo repo verify --fix` repairs whatever else happened.
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -336,10 +336,4 @@ async function sha256Of(path: string): Promise<string> {
   const h = createHash('sha256');
   await pipeline(createReadStream(path), h);
   return h.digest('hex');
-}
-
-/** Size and mtime of a tree file, or null. */
-export async function statInTree(repoDir: string, repoPath: string): Promise<{ size: number; mtime: Date } | null> {
-  const st = await stat(join(repoDir, repoPath)).catch(() => null);
-  return st && st.isFile() ? { size: st.size, mtime: st.mtime } : null;
 }

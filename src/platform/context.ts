@@ -1,8 +1,7 @@
 // The services of one running instance, built once from its config and shared by the web app,
 // the CLI and the workers. Everything that does I/O is reached through here.
-import { join } from 'node:path';
 import { openDatabase, type DatabaseHandle, type Db } from './db/index.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, type MigrationProgress } from './db/migrate.js';
 import { FileStore } from './storage/file-store.js';
 import pino from 'pino';
 import { Metrics } from './metrics/index.js';
@@ -36,6 +35,8 @@ export interface ContextOptions {
   holder?: string;
   /** A store: it runs CLI commands for others over its control socket once started (src/cli/control.ts). */
   acceptCommands?: boolean;
+  /** Told as each pending migration is applied (the store's first start prints it). */
+  onMigration?: MigrationProgress;
 }
 
 /** Tables whose writes never change what cached pages show (or only counters, see replicas.ts). */
@@ -89,7 +90,7 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
     const readOnly = database.replicas ? !database.replicas.primary.up : false;
     if (readOnly) process.stderr.write('aslo: the primary database is unreachable: starting read-only, migrations not checked\n');
     else if (opts.migrate ?? (database.kind === 'pglite' || config.database.migrateOnStart)) {
-      await migrateToLatest(database.db);
+      await migrateToLatest(database.db, opts.onMigration);
     }
   } catch (err) {
     await database.close();
@@ -125,8 +126,4 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
       await database.close();
     },
   };
-}
-
-export function tmpDirOf(config: AsloConfig): string {
-  return join(config.instanceDir, 'tmp');
 }

@@ -49,7 +49,9 @@ export interface IndexBuildPoolOptions {
   log(msg: string): void;
 }
 
-const WORKER_URL = new URL('./index-worker.mjs', import.meta.url);
+// Run from the TypeScript sources (tsx), the worker needs the loader registered first
+// (index-worker.mjs); compiled (dist/), it is plain JavaScript.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './index-worker.mjs' : './index-worker.js', import.meta.url);
 /** After a worker failed, builds run in the caller's thread (the service's fallback) this long. */
 const RESPAWN_AFTER_FAILURE_MS = 30_000;
 

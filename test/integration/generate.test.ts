@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectBundle, parseSugarVersion } from '../../src/bundles/index.js';
 import { defaultRangeFor } from '../../src/catalog/compat.js';
-import { generateCatalog, generatedPrefix, planActivity, userCountFor, type PlannedActivity } from '../../src/catalog/generate.js';
+import { generateCatalog, generatedPrefix, planActivity, userCountFor, type PlannedActivity } from '../../tools/catalog-generator/generate.js';
 import { normalizeLocale } from '../../src/catalog/locales.js';
 import { AsloError } from '../../src/platform/errors.js';
 import { createCliEnv, runCli } from '../helpers/cli.js';

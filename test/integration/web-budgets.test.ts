@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { loadSampleContent } from '../../src/catalog/sample/load.js';
-import { generateCatalog } from '../../src/catalog/generate.js';
+import { generateCatalog } from '../../tools/catalog-generator/generate.js';
 import { assets } from '../../src/web/assets.js';
 
 export const BUDGETS = { htmlGzip: 60 * 1024, css: 20 * 1024, js: 30 * 1024 };

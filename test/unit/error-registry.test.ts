@@ -14,6 +14,8 @@ import { ERRORS_DOC, renderErrorDocs } from '../../scripts/error-docs.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const REGISTRY = join(SRC, 'platform', 'error-codes.ts');
+/** The development tools (aslo dev) throw registered codes too. */
+const TOOLS = fileURLToPath(new URL('../../tools/', import.meta.url));
 
 /** Code-shaped strings of the source that are not error codes: names of other things. */
 const NOT_ERROR_CODES = new Set([
@@ -45,7 +47,7 @@ function sourceFiles(dir = SRC): string[] {
   return out;
 }
 
-const files = sourceFiles().map((path) => ({ path, rel: relative(SRC, path), text: readFileSync(path, 'utf8') }));
+const files = [...sourceFiles(), ...sourceFiles(TOOLS)].map((path) => ({ path, rel: relative(SRC, path), text: readFileSync(path, 'utf8') }));
 const codeFiles = files.filter((f) => f.path !== REGISTRY);
 
 /** Every quoted string of the source shaped like a code (upper case words joined by underscores). */

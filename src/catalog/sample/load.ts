@@ -10,19 +10,23 @@ import { buildAllSamples } from './build.js';
 import { AsloError } from '../../platform/errors.js';
 import { addSampleScreenshots } from './screenshots.js';
 
-export async function loadSampleContentIfEmpty(ctx: AppContext): Promise<number> {
+/** Told what loading the samples is doing (a first start prints it): one short line per step. */
+export type SampleProgress = (step: string) => void;
+
+export async function loadSampleContentIfEmpty(ctx: AppContext, progress?: SampleProgress): Promise<number> {
   const any = await ctx.db.selectFrom('activities').select('id').limit(1).executeTakeFirst();
   if (any) return 0;
-  return loadSampleContent(ctx);
+  return loadSampleContent(ctx, progress);
 }
 
-export async function loadSampleContent(ctx: AppContext): Promise<number> {
+export async function loadSampleContent(ctx: AppContext, progress?: SampleProgress): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'aslo-samples-'));
   try {
     const ingest = new IngestService(ctx);
     const built = await buildAllSamples(SAMPLE_ACTIVITIES, dir);
     const ids = new Set<string>();
-    for (const b of built) {
+    for (const [i, b] of built.entries()) {
+      progress?.(`adding sample bundle ${i + 1}/${built.length}: ${b.activity.name} ${b.version.version}`);
       const res = await ingest.ingestPath(b.path, { status: 'public', actorLabel: 'sample-content', releaseNotes: b.version.releaseNotes ?? null });
       if (res.outcome === 'rejected') {
         throw new AsloError('SAMPLE_REJECTED', `Sample bundle ${b.path} was rejected: ${res.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`);
@@ -30,6 +34,7 @@ export async function loadSampleContent(ctx: AppContext): Promise<number> {
       ids.add(b.activity.bundleId);
     }
     // A screenshot each, drawn and rendered here (src/catalog/sample/screenshots.ts).
+    progress?.(`rendering ${ids.size} sample screenshots`);
     await addSampleScreenshots(ctx, ids);
     return ids.size;
   } finally {

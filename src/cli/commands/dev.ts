@@ -1,10 +1,14 @@
 import { Command } from 'commander';
 import { runsThroughStore, say, withCommon, withContext } from '../common.js';
 import { loadSampleContent } from '../../catalog/sample/load.js';
-import { registerGenerate } from './generate.js';
 import { registerOutbox } from './outbox.js';
 
-export function registerDev(program: Command): void {
+/**
+ * `aslo dev`: the development helpers. `generate` is a development tool that lives outside the
+ * store's code (tools/catalog-generator/): its registration is handed in by the command table
+ * (src/cli/main.ts), which loads it only for `aslo dev`.
+ */
+export function registerDev(program: Command, registerGenerate: (dev: Command) => void): void {
   const dev = withCommon(program.command('dev')).description('development helpers: sample content, synthetic catalogs');
 
   runsThroughStore(withCommon(dev.command('sample')))

@@ -15,7 +15,7 @@ export function registerKeys(program: Command): void {
     .description('print the public key (PEM) that verifies index.json signatures, and its fingerprint')
     .option('--pem', 'print only the PEM')
     .action(async (opts: { pem?: boolean }, cmd: Command) => {
-      const config = configFrom(cmd);
+      const config = await configFrom(cmd);
       ensureInstanceFolders(config);
       const secrets = await loadSecrets(config, { generate: true });
       let k;

@@ -9,8 +9,8 @@ export function registerOutbox(dev: Command): void {
     .option('--last <n>', 'only the newest n mails', (v) => Number.parseInt(v, 10))
     .option('--to <address>', 'only mails to this address')
     .option('--full', 'print each mail in full (default: the newest in full, others one line each)')
-    .action((opts: { last?: number; to?: string; full?: boolean }, cmd: Command) => {
-      const config = configFrom(cmd);
+    .action(async (opts: { last?: number; to?: string; full?: boolean }, cmd: Command) => {
+      const config = await configFrom(cmd);
       let mails = readOutbox(config.storage.outboxDir);
       if (opts.to) mails = mails.filter((m) => m.to.toLowerCase() === opts.to!.toLowerCase());
       if (opts.last && opts.last > 0) mails = mails.slice(-opts.last);

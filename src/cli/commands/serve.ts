@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
       if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 256) throw new UsageError('--workers must be a whole number from 1 to 256');
       // Every log line of this process names its role (src/platform/logging).
       process.env.ASLO_ROLE ??= opts.role;
-      const config = configFrom(cmd, { port: opts.port, writeDefaults: true });
+      const config = await configFrom(cmd, { port: opts.port, writeDefaults: true });
       if (opts.host) config.server.host = opts.host;
       if (opts.workers > 1 && cluster.isPrimary) {
         if (!config.database.url) {

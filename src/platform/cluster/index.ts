@@ -15,10 +15,6 @@ import { setClusterMetricsSource } from '../metrics/plugin.js';
 const METRICS_REQ = 'aslo:metrics-req';
 const METRICS_RES = 'aslo:metrics-res';
 
-export function isClusterWorker(): boolean {
-  return cluster.isWorker;
-}
-
 export interface PrimaryOptions {
   workers: number;
   role: string;

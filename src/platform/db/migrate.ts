@@ -25,13 +25,14 @@ export const MIGRATIONS: Record<string, Migration> = {
 };
 
 class StaticProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration> = MIGRATIONS) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return MIGRATIONS;
+    return this.migrations;
   }
 }
 
-export function migrator(db: Db): Migrator {
-  return new Migrator({ db, provider: new StaticProvider(), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock', allowUnorderedMigrations: true });
+export function migrator(db: Db, migrations?: Record<string, Migration>): Migrator {
+  return new Migrator({ db, provider: new StaticProvider(migrations), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock', allowUnorderedMigrations: true });
 }
 
 export interface MigrateReport {
@@ -39,8 +40,30 @@ export interface MigrateReport {
   pending: string[];
 }
 
-export async function migrateToLatest(db: Db): Promise<MigrateReport> {
-  const result: MigrationResultSet = await migrator(db).migrateToLatest();
+/** Told before the first pending migration (done 0, no name) and after each one is applied. */
+export type MigrationProgress = (done: number, total: number, name: string) => void;
+
+export async function migrateToLatest(db: Db, onApplied?: MigrationProgress): Promise<MigrateReport> {
+  let migrations = MIGRATIONS;
+  if (onApplied) {
+    // A first start applies every migration, which takes a while: say so as each one is done.
+    const pending = (await migrator(db).getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+    let done = 0;
+    if (pending.length > 0) onApplied(0, pending.length, '');
+    migrations = Object.fromEntries(
+      Object.entries(MIGRATIONS).map(([name, m]) => [
+        name,
+        {
+          ...m,
+          up: async (trx: Parameters<Migration['up']>[0]) => {
+            await m.up(trx);
+            onApplied(++done, pending.length, name);
+          },
+        },
+      ]),
+    );
+  }
+  const result: MigrationResultSet = await migrator(db, migrations).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const msg = result.error instanceof Error ? result.error.message : String(result.error);

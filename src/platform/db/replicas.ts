@@ -183,10 +183,6 @@ export function onPrimary<T>(fn: () => Promise<T>): Promise<T> {
   return scopes.run({ replicaOk: false, wrote: cur?.wrote ?? false }, fn);
 }
 
-export function currentReadScope(): ReadScope | undefined {
-  return scopes.getStore();
-}
-
 export const READ_ONLY_RETRY_SECONDS = 30;
 
 export function readOnlyError(cause?: unknown): AsloError {

@@ -66,12 +66,6 @@ export function instrumentServer(server: Pick<FastPathServer, 'onFastAnswer'>, m
   };
 }
 
-export interface ReadinessCheck {
-  name: string;
-  /** Resolves with details when fine; throws (or rejects) when this process cannot serve. */
-  check(): Promise<Record<string, unknown> | void>;
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));

@@ -1,8 +1,8 @@
-// `aslo dev generate`: a synthetic catalog of realistic size (see src/catalog/generate.ts).
+// `aslo dev generate`: a synthetic catalog of realistic size (see generate.ts beside this file).
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { DEFAULT_LOCALES, DEFAULT_SEED, MAX_LOCALES, generateCatalog, generatedPrefix } from '../../catalog/generate.js';
-import { UsageError, runsAlone, say, withCommon, withContext } from '../common.js';
+import { DEFAULT_LOCALES, DEFAULT_SEED, MAX_LOCALES, generateCatalog, generatedPrefix } from './generate.js';
+import { UsageError, runsAlone, say, withCommon, withContext } from '../../src/cli/common.js';
 
 function wholeNumber(name: string, min: number, max: number) {
   return (v: string): number => {

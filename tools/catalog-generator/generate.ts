@@ -15,22 +15,22 @@
 // rows are written with multi-row inserts, a batch of activities per transaction, which is what
 // makes 10,000 x 10 take minutes. The bundles are consistent with the rows by construction; the
 // integration test checks that the bundle library reads them back to the same metadata.
-import { events } from '../platform/events.js';
+import { events } from '../../src/platform/events.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sql, type Insertable, type Transaction } from 'kysely';
 import yazl from 'yazl';
-import { isGtk2Suffix, parseSugarVersion, resolveIconColors, sugarVersionSortKey, type BundleIssue, type Runtime } from '../bundles/index.js';
-import type { AppContext } from '../platform/context.js';
-import type { Database } from '../platform/db/schema.js';
-import { AsloError } from '../platform/errors.js';
-import { HashingStream, PIECE_LENGTH } from '../platform/storage/file-store.js';
-import { defaultRangeFor } from './compat.js';
-import { downloadName } from './ingest.js';
-import { slugify } from '../platform/slug.js';
-import { UNDETERMINED, normalizeLocale } from './locales.js';
+import { isGtk2Suffix, parseSugarVersion, resolveIconColors, sugarVersionSortKey, type BundleIssue, type Runtime } from '../../src/bundles/index.js';
+import type { AppContext } from '../../src/platform/context.js';
+import type { Database } from '../../src/platform/db/schema.js';
+import { AsloError } from '../../src/platform/errors.js';
+import { HashingStream, PIECE_LENGTH } from '../../src/platform/storage/file-store.js';
+import { defaultRangeFor } from '../../src/catalog/compat.js';
+import { downloadName } from '../../src/catalog/ingest.js';
+import { slugify } from '../../src/platform/slug.js';
+import { UNDETERMINED, normalizeLocale } from '../../src/catalog/locales.js';
 
 export const GENERATED_PREFIX = 'org.example.generated.';
 export const DEFAULT_SEED = 1;
