@@ -18,6 +18,9 @@ declare module 'fastify' {
   }
 }
 
+/** Wraps a page handler: the locale prefix is checked (and redirected when not canonical) first. */
+export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
 export interface Page {
   app: FastifyInstance;
   req: FastifyRequest;

@@ -6,8 +6,7 @@ import { esc as x } from './html.js';
 import { sendBody } from './http.js';
 import { localePath } from './layout.js';
 import { activityPath } from './components.js';
-import type { Localized } from './routes.js';
-import type { Page } from './context.js';
+import type { Localized, Page } from './context.js';
 
 const ENTRIES = 30;
 

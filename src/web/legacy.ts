@@ -11,8 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { localePath } from './layout.js';
 import { detectSugar } from './sugar-ua.js';
-import { preferredLocale } from './context.js';
-import type { Localized } from './routes.js';
+import { preferredLocale, type Localized } from './context.js';
 
 function moved(reply: FastifyReply, to: string): FastifyReply {
   return reply.status(301).header('location', to).header('cache-control', 'public, max-age=86400').send();

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError } from '../platform/errors.js';
 import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
-import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Page } from './context.js';
+import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Localized, type Page } from './context.js';
 import { StoreQueries } from './store.js';
 import { assetRoutes } from './assets.js';
 import { html } from './html.js';
@@ -76,7 +76,7 @@ async function storePages(app: FastifyInstance): Promise<void> {
   }
 
   // Every localized page goes through here: unsupported or non-canonical locales redirect.
-  const localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const localized: Localized = (handler) => async (req: FastifyRequest, reply: FastifyReply) => {
     const params = req.params as Record<string, string>;
     const raw = params.locale ?? '';
     if (!LOCALE_TAGS.includes(raw)) {
@@ -112,5 +112,3 @@ export async function errorPage(p: Page, status: number, code: string, message: 
 <form role="search" method="get" action="${localePath(p.locale, '/search')}"><label for="e-q">${l.t('Or search for an activity:')}</label> <input id="e-q" type="search" name="q"> <button class="btn" type="submit">${l.t('Search')}</button></form></div>`;
   return sendPage(p, { title, main, send: { status, maxAge: 0 } });
 }
-
-export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
