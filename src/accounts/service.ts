@@ -528,6 +528,15 @@ export class AccountService {
     }
     return out;
   }
+
+  // ---- the operator's command line (aslo user list): trusted, no viewer ----
+
+  /** Every account that is not deleted, oldest first (no page limit); only those with `role` when given. */
+  async allUsers(role?: Role) {
+    let q = this.db.selectFrom('users').select(['id', 'email', 'display_name', 'role', 'email_verified_at']).where('deleted_at', 'is', null).orderBy('id');
+    if (role) q = q.where('role', '=', role);
+    return q.execute();
+  }
 }
 
 export interface RevokedToken {
