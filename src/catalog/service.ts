@@ -8,10 +8,12 @@ import { normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Run
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
-import { localeChain, resolveTexts, type TextRow } from './locales.js';
+import { localeChain, localizedName, resolveTexts, type TextRow } from './locales.js';
 import { IngestService } from './ingest.js';
 import { buildSearchQuery, matchingIds, rankOf } from '../search/query.js';
 import { canSeeHidden, type Viewer } from '../accounts/access.js';
+import { effectiveRange, rangeContains, runtimeRangesFromConfig, type RuntimeRangeTable } from './compat.js';
+import * as q from './queries.js';
 
 export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -86,6 +88,24 @@ export interface ActivityDetail extends ActivitySummary {
   current: VersionView | null;
 }
 
+export interface CategoryView {
+  slug: string;
+  name: string;
+  count: number;
+}
+
+export interface ActivityExtras {
+  authors: { id: number; name: string; role: string }[];
+  screenshots: { id: number; width: number; height: number; caption: string }[];
+  collections: { nickname: string; name: string }[];
+}
+
+export interface FileSource {
+  repository: string;
+  commit: string;
+  tag: string | null;
+}
+
 const CONTENT_TYPES = { xo: 'application/vnd.olpc-sugar', xol: 'application/vnd.olpc-content' } as const;
 
 export function contentTypeFor(fileName: string): string {
@@ -105,9 +125,15 @@ export function fileWithActivity(db: Db, id: number) {
 
 export class CatalogService {
   readonly ingest: IngestService;
+  private rangeTable: RuntimeRangeTable | null = null;
 
   constructor(private readonly ctx: AppContext) {
     this.ingest = new IngestService(ctx);
+  }
+
+  /** The default Sugar range of each runtime (updates.runtimeRanges), read at first use. */
+  get ranges(): RuntimeRangeTable {
+    return (this.rangeTable ??= runtimeRangesFromConfig(this.ctx.config.updates.runtimeRanges));
   }
 
   private get db(): Db {
@@ -486,5 +512,91 @@ export class CatalogService {
       this.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
+  }
+  // ---- what the store's pages read besides the listings: public data only, so no viewer. The
+  // hot reads (categories with their counts, activity rows and extras, sources, the count) are cache-aside in the shared cache: a committed write invalidates them everywhere. ----
+
+  /** Categories in their order, with the number of public activities in each. */
+  async categories(locale: string): Promise<CategoryView[]> {
+    const rows = await this.ctx.cache.getOrLoad('catalog', 'categories', () => q.categoriesWithCounts(this.db));
+    return rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+  }
+
+  async category(slug: string, locale: string): Promise<CategoryView | null> {
+    return (await this.categories(locale)).find((c) => c.slug === slug) ?? null;
+  }
+
+  tagName(slug: string): Promise<string | null> {
+    return q.tagName(this.db, slug);
+  }
+
+  publicCount(): Promise<number> {
+    return this.ctx.cache.getOrLoad('catalog', 'public-count', () => q.publicCount(this.db));
+  }
+
+  activityRow(bundleId: string) {
+    return this.ctx.cache.getOrLoad('catalog', `row:${bundleId}`, () => q.publicActivityRow(this.db, bundleId));
+  }
+
+  /** A public activity by a legacy numeric id (kept at import) or by its bundle id. */
+  resolveActivity(id: string): Promise<{ id: number; bundle_id: string } | null> {
+    return q.resolvePublicActivity(this.db, id);
+  }
+
+  /** A public file by a legacy file id first (old links carry those), else by its own id. */
+  resolveFile(id: number): Promise<{ id: number; file_name: string } | null> {
+    return q.resolvePublicFile(this.db, id);
+  }
+
+  /** What the activity page shows besides the catalog's own data: authors (with their ids, for
+   *  profile links), screenshots, and the listed collections that hold it. */
+  activityExtras(activityId: number, locale: string): Promise<ActivityExtras> {
+    return this.ctx.cache.getOrLoad('catalog', `extras:${activityId}:${locale}`, async () => {
+      const r = await q.activityExtras(this.db, activityId);
+      return {
+        authors: (r.authors ?? []).map((a) => ({ id: Number(a.id), name: a.name, role: a.role })),
+        screenshots: (r.shots ?? []).map((x) => ({ id: Number(x.id), width: x.width, height: x.height, caption: localizedName(x.captions ?? {}, locale, '') })),
+        collections: (r.colls ?? []).map((c) => ({ nickname: c.nickname, name: localizedName(c.names ?? {}, locale, c.name) })),
+      };
+    });
+  }
+
+  /** An author's public profile and public activities; null when there is no such account. */
+  async author(userId: number) {
+    const user = await q.authorProfile(this.db, userId);
+    if (!user) return null;
+    return { user, activityIds: await q.authorActivityIds(this.db, userId) };
+  }
+
+  /** Listed collections, with how many public activities each holds. */
+  async listedCollections(locale: string) {
+    const rows = await q.listedCollections(this.db);
+    return rows.map((r) => ({ nickname: r.nickname, name: localizedName(r.names, locale, r.name), description: r.description, count: r.count }));
+  }
+
+  /** Keep only the ids of public activities, in the given order. */
+  async publicOnly(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const ok = await q.publicIdsAmong(this.db, ids);
+    return ids.filter((id) => ok.has(id));
+  }
+
+  /** When each activity was added and last published, by bundle id (the feeds' dates). */
+  async activityDates(bundleIds: string[]): Promise<Map<string, { created_at: Date; last_published_at: Date | null }>> {
+    const rows = bundleIds.length ? await q.activityDates(this.db, bundleIds) : [];
+    return new Map(rows.map((r) => [r.bundle_id, r]));
+  }
+
+  /** The recorded sources of an activity's built files, by file id (docs/building.md). */
+  async fileSources(activityId: number): Promise<Map<number, FileSource>> {
+    const rows = await this.ctx.cache.getOrLoad('catalog', `sources:${activityId}`, () => q.builtSources(this.db, activityId));
+    return new Map(rows.map((r) => [r.file_id, { repository: r.repository, commit: r.commit, tag: r.tag }]));
+  }
+
+  /** The range a version is offered for (runtime bound applied), and whether a Sugar runs it. */
+  compatibility(v: VersionView, sugar: string | null): { min: string | null; max: string | null; compatible: boolean | null } {
+    const r = effectiveRange(v.sugar, v.runtime, this.ranges);
+    if (!sugar) return { min: r.min, max: r.max, compatible: null };
+    return { min: r.min, max: r.max, compatible: r.satisfiable && rangeContains(r, sugarVersionSortKey(sugar)) };
   }
 }

@@ -1,12 +1,11 @@
 // The web store's routes. Every page lives under a locale prefix (/es/activity/<bundle_id>);
 // requests without one are redirected by the locale cookie, else Accept-Language. Old-site URLs
 // (/<locale>/sugar/addon/<id>, ...) redirect to their new pages. Handlers are thin: the pages
-// (src/web/pages/) read through the catalog service and src/web/store.ts.
+// (src/web/pages/) read through the catalog service.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyError } from '../platform/errors.js';
 import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
 import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Localized, type Page } from './context.js';
-import { StoreQueries } from './store.js';
 import { assetRoutes } from './assets.js';
 import { html } from './html.js';
 import { localePath } from './layout.js';
@@ -35,7 +34,6 @@ function safeRest(next: unknown): string {
 
 export async function webRoutes(app: FastifyInstance): Promise<void> {
   loadTranslations();
-  app.decorate('store', new StoreQueries(app.ctx));
   await app.register(assetRoutes);
   await app.register(mediaRoutes);
   await app.register(storePages);

@@ -13,7 +13,7 @@ import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, input, markup, page, perLocale, postForm, submit, table, textarea, when, type SafeHtml, type Translator } from './layout.js';
 import { reviewActionName, roleName, statusName } from './words.js';
-import { localizedName } from '../store.js';
+import { localizedName } from '../../catalog/locales.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
 import { sourceSection } from './sources.js';
 import { recentSourceBuilds } from '../../build/publish.js';
