@@ -10,6 +10,7 @@ import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isEditor, requireActor, requireAdmin, requireAuthor, requireEditor, type Viewer } from '../accounts/access.js';
 import { audit } from '../review/audit.js';
+import { bundleIdOfReview } from './queries.js';
 
 /** Weight of the prior in the Bayesian rating: how many "average" votes a new activity starts with. */
 export const BAYES_PRIOR_VOTES = 5;
@@ -186,5 +187,19 @@ export class RatingsService {
       if (Number(upd.numUpdatedRows) !== 1) throw new AsloError('REPORT_NOT_FOUND', `No open report #${reportId}.`, { statusCode: 404 });
       await audit(trx, { actor, action: 'report.resolve', targetType: 'abuse_report', targetId: reportId, reason: resolution });
     });
+  }
+
+  // --- what the reviews page shows ------------------------------------------------------------
+
+  /** The reviews of a public activity, and whether the viewer is one of its authors (who reply instead of rating). */
+  async reviewsPage(viewer: Viewer, bundleId: string) {
+    const { activity, reviews } = await this.list(bundleId);
+    const viewerIsAuthor = viewer ? (await authorRole(this.db, activity.id, viewer.userId)) !== null : false;
+    return { activity, reviews, viewerIsAuthor };
+  }
+
+  /** The bundle id of the activity a review is about ('' when there is no such review), for the way back to its page. */
+  async bundleIdOfReview(reviewId: number): Promise<string> {
+    return (await bundleIdOfReview(this.db, reviewId)) ?? '';
   }
 }
