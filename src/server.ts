@@ -55,7 +55,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   const app = await build(config, { context: ctx, ownsContext: true, logger: loggerOptions(config, role), role });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.
-  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { log: { warn: (m) => app.log.warn(m) } }) : null;
+  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { mailer: app.mailer, log: { warn: (m) => app.log.warn(m) } }) : null;
   if (worker) {
     // Average daily users from the updater's pings: a recurring job, so it runs in one worker
     // at a time however many processes there are (it was a timer in every web process).
