@@ -3,14 +3,13 @@
 // (its authors, editors and administrators; an API token needs the read scope) gets every status
 // of it, uncached: sandbox, nominated and disabled activities, and non-public versions and files,
 // each with its status.
-import { sql } from 'kysely';
 import { normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
-import { localeChain, localizedName, resolveTexts, type TextRow } from './locales.js';
+import { localeChain, localizedName, resolveTexts } from './locales.js';
 import { IngestService } from './ingest.js';
-import { buildSearchQuery, matchingIds, rankOf } from '../search/query.js';
+import { buildSearchQuery } from '../search/query.js';
 import { canSeeHidden, type Viewer } from '../accounts/access.js';
 import { effectiveRange, rangeContains, runtimeRangesFromConfig, type RuntimeRangeTable } from './compat.js';
 import * as q from './queries.js';
@@ -112,16 +111,8 @@ export function contentTypeFor(fileName: string): string {
   return fileName.endsWith('.xol') ? CONTENT_TYPES.xol : CONTENT_TYPES.xo;
 }
 
-/** A file (any status) with its version and activity, as the download paths need it; undefined if none. */
-export function fileWithActivity(db: Db, id: number) {
-  return db
-    .selectFrom('files as f')
-    .innerJoin('versions as v', 'v.id', 'f.version_id')
-    .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
-    .where('f.id', '=', id)
-    .executeTakeFirst();
-}
+// The download paths read a file with its activity through the catalog's queries.
+export { fileWithActivity } from './queries.js';
 
 export class CatalogService {
   readonly ingest: IngestService;
@@ -207,82 +198,20 @@ export class CatalogService {
     const perPage = query.perPage ?? 20;
     const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
 
-    let base = this.db.selectFrom('activities as a').where('a.status', '=', 'public');
-    if (query.featured) base = base.where('a.featured', '=', true);
-    base = base.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('versions as v')
-          .innerJoin('files as f', 'f.version_id', 'v.id')
-          .select(sql.lit(1).as('one'))
-          .whereRef('v.activity_id', '=', 'a.id')
-          .where('f.status', '=', 'public')
-          .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
-          .$if(sugarKey !== null, (qb) =>
-            qb
-              .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-              .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-          ),
-      ),
-    );
-    if (query.tag) {
-      const tag = query.tag;
-      base = base.where((eb) =>
-        eb.exists(
-          eb.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(sql.lit(1).as('one')).whereRef('at.activity_id', '=', 'a.id').where('t.slug', '=', tag.toLowerCase()),
-        ),
-      );
-    }
-    if (query.category) {
-      const cat = query.category;
-      base = base.where((eb) =>
-        eb.exists(
-          eb.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(sql.lit(1).as('one')).whereRef('ac.activity_id', '=', 'a.id').where('c.slug', '=', cat),
-        ),
-      );
-    }
     // Full-text search with typo tolerance (src/search); a query without words matches bundle ids.
     const search = query.q ? await buildSearchQuery(this.db, query.q) : null;
-    if (search) {
-      base = base.where('a.id', 'in', matchingIds(search));
-    } else if (query.q) {
-      const pattern = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      base = base.where('a.bundle_id', 'ilike', pattern);
-    }
-
-    const totalRow = query.withTotal === false ? { n: -1 } : await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    let ordered = base.select(['a.id']);
-    switch (query.sort ?? 'updated') {
-      case 'popular':
-        ordered = ordered.orderBy('a.download_count', 'desc');
-        break;
-      case 'newest':
-        ordered = ordered.orderBy('a.created_at', 'desc');
-        break;
-      case 'rated':
-        ordered = ordered.orderBy(sql`a.rating_bayesian desc nulls last`);
-        break;
-      case 'name':
-        ordered = ordered.orderBy('a.bundle_id', 'asc');
-        break;
-      case 'relevance':
-        ordered = search ? ordered.orderBy(sql`${rankOf(search)} desc`).orderBy('a.download_count', 'desc') : ordered.orderBy('a.download_count', 'desc');
-        break;
-      default:
-        ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
-    }
-    const ids = (await ordered.orderBy('a.id', 'asc').limit(perPage).offset((page - 1) * perPage).execute()).map((r) => r.id);
+    const { ids, total } = await q.listPublicActivityIds(this.db, query, { page, perPage, sugarKey, search });
     const items = await this.summaries(ids, query.lang ?? null, sugarKey);
-    return { items, page, per_page: perPage, total: Number(totalRow.n) };
+    return { items, page, per_page: perPage, total };
   }
 
   /** Summaries for a set of activity ids, in the given order, with a few batched queries. */
   async summaries(ids: number[], lang: string | null, sugarKey: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
     if (ids.length === 0) return [];
     const [activities, texts, tags, current] = await Promise.all([
-      this.db.selectFrom('activities').selectAll().where('id', 'in', ids).execute(),
-      this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute(),
-      this.db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute(),
+      q.activitiesByIds(this.db, ids),
+      q.textsOf(this.db, ids),
+      q.tagNamesOf(this.db, ids),
       this.currentVersions(ids, sugarKey, opts.anyStatus ?? false),
     ]);
     const chain = localeChain(lang);
@@ -291,7 +220,7 @@ export class CatalogService {
       .map((id) => byId.get(id))
       .filter((a): a is NonNullable<typeof a> => Boolean(a))
       .map((a) => {
-        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id) as TextRow[], chain, a.bundle_id);
+        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id), chain, a.bundle_id);
         const cur = current.get(a.id);
         return {
           bundle_id: a.bundle_id,
@@ -315,27 +244,14 @@ export class CatalogService {
 
   /** The newest version with a public file (any file when anyStatus) of each activity (compatible with sugarKey if given). */
   private async currentVersions(ids: number[], sugarKey: string | null, anyStatus = false) {
-    const rows = await this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
-      .where('v.activity_id', 'in', ids)
-      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
-      .$if(sugarKey !== null, (qb) =>
-        qb
-          .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-          .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-      )
-      .orderBy('v.activity_id')
-      .orderBy('v.sort_key', 'desc')
-      .execute();
+    const rows = await q.versionsWithFiles(this.db, ids, sugarKey, anyStatus);
     const out = new Map<number, (typeof rows)[number]>();
     for (const r of rows) if (!out.has(r.activity_id)) out.set(r.activity_id, r);
     return out;
   }
 
   private async publicActivityId(bundleId: string): Promise<number> {
-    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).where('status', '=', 'public').executeTakeFirst();
+    const row = await q.activityId(this.db, bundleId, { publicOnly: true });
     if (!row) throw notFound('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`);
     return row.id;
   }
@@ -347,7 +263,7 @@ export class CatalogService {
    */
   async hiddenAccess(bundleId: string, viewer: Viewer | undefined): Promise<number | null> {
     if (!viewer || (viewer.scopes && !viewer.scopes.includes('read'))) return null;
-    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst();
+    const row = await q.activityId(this.db, bundleId, { publicOnly: false });
     if (!row) return null;
     return (await canSeeHidden(this.db, viewer, row.id)) ? row.id : null;
   }
@@ -369,24 +285,11 @@ export class CatalogService {
 
   private async activityDetail(id: number, lang: string | null, anyStatus: boolean): Promise<ActivityDetail> {
     const [summary] = await this.summaries([id], lang, null, { anyStatus });
-    const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const texts = (await this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', '=', id).execute()) as TextRow[];
+    const a = await q.activityById(this.db, id);
+    const texts = await q.textsOf(this.db, [id]);
     const t = resolveTexts(texts, localeChain(lang), a.bundle_id);
-    const authors = await this.db
-      .selectFrom('activity_authors as aa')
-      .innerJoin('users as u', 'u.id', 'aa.user_id')
-      .select(['u.display_name as name', 'aa.role'])
-      .where('aa.activity_id', '=', id)
-      .where('u.deleted_at', 'is', null)
-      .orderBy('aa.position')
-      .execute();
-    const categories = await this.db
-      .selectFrom('activity_categories as ac')
-      .innerJoin('categories as c', 'c.id', 'ac.category_id')
-      .select('c.slug')
-      .where('ac.activity_id', '=', id)
-      .orderBy('c.position')
-      .execute();
+    const authors = await q.authorsOf(this.db, id);
+    const categories = await q.categorySlugsOf(this.db, id);
     const versions = await this.versionViews(id, anyStatus);
     return {
       ...summary!,
@@ -422,19 +325,7 @@ export class CatalogService {
 
   /** Versions with at least one public file (any file when anyStatus), newest first. */
   private async versionViews(activityId: number, anyStatus = false): Promise<VersionView[]> {
-    const rows = await this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select([
-        'v.id as versionId', 'v.version', 'v.version_normalized', 'v.runtime', 'v.exec', 'v.licenses', 'v.sugar_min', 'v.sugar_max',
-        'v.sugar_range_origin', 'v.release_notes', 'v.created_at as versionCreated', 'v.sort_key',
-        'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
-      ])
-      .where('v.activity_id', '=', activityId)
-      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
-      .orderBy('v.sort_key', 'desc')
-      .orderBy('f.id')
-      .execute();
+    const rows = await q.versionFiles(this.db, activityId, anyStatus);
     const out: VersionView[] = [];
     const byVersion = new Map<number, VersionView>();
     for (const r of rows) {
@@ -470,7 +361,7 @@ export class CatalogService {
 
   /** A public file of a public activity; any file of the activity for its authors, editors and admins. */
   async getFile(id: number, viewer?: Viewer) {
-    const row = await fileWithActivity(this.db, id);
+    const row = await q.fileWithActivity(this.db, id);
     if (!row || ((row.status !== 'public' || row.activity_status !== 'public') && !(await this.canSeeHiddenOf(row.activity_id, viewer)))) {
       throw notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
     }
@@ -500,18 +391,13 @@ export class CatalogService {
 
   async iconSvg(bundleId: string, viewer?: Viewer): Promise<string> {
     const hidden = await this.hiddenAccess(bundleId, viewer);
-    const row = await this.db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).$if(hidden === null, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+    const row = await q.iconSvg(this.db, bundleId, { publicOnly: hidden === null });
     if (!row?.icon_svg) throw notFound('ICON_NOT_FOUND', `No icon for "${bundleId}".`);
     return row.icon_svg;
   }
 
   async counts(): Promise<{ activities: number; versions: number; files: number }> {
-    const [a, v, f] = await Promise.all([
-      this.db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      this.db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      this.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
+    return q.rowCounts(this.db);
   }
   // ---- what the store's pages read besides the listings: public data only, so no viewer. The
   // hot reads (categories with their counts, activity rows and extras, sources, the count) are cache-aside in the shared cache: a committed write invalidates them everywhere. ----
