@@ -19,6 +19,7 @@ import { ReviewService } from './review/service.js';
 import { ListingService } from './review/listing.js';
 import { RatingsService } from './ratings/service.js';
 import { SourceService } from './build/service.js';
+import { MirrorRegistry } from './mirrors/registry.js';
 import { catalogChanged } from './updates/changes.js';
 import { onActivityStatusChanged } from './downloads/repo.js';
 
@@ -34,6 +35,7 @@ export interface Services {
   listing: ListingService;
   ratings: RatingsService;
   sources: SourceService;
+  mirrors: MirrorRegistry;
 }
 
 export interface CompositionLog {
@@ -145,6 +147,9 @@ function createServices(ctx: AppContext, redis: Redis | null, mailer: Mailer, lo
     get sources() {
       return once('sources', () => new SourceService(ctx));
     },
+    get mirrors() {
+      return once('mirrors', () => new MirrorRegistry(ctx));
+    },
   };
   return { services, made: () => new Set(made.keys()) };
 }
@@ -154,7 +159,7 @@ function createAll(services: Services): void {
   for (const name of SERVICE_ORDER) void services[name];
 }
 
-const SERVICE_ORDER: (keyof Services)[] = ['accounts', 'catalog', 'collections', 'updates', 'downloads', 'publishing', 'review', 'listing', 'ratings', 'downloadStats', 'sources'];
+const SERVICE_ORDER: (keyof Services)[] = ['accounts', 'catalog', 'collections', 'updates', 'downloads', 'publishing', 'review', 'listing', 'ratings', 'downloadStats', 'sources', 'mirrors'];
 
 export async function compose(config: AsloConfig, opts: ComposeOptions = {}): Promise<Composition> {
   const log = opts.log ?? SILENT;

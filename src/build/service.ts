@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
 import { requireActor, requireAuthor, requireScope, type Viewer } from '../accounts/access.js';
-import { setSourceUrl } from './settings.js';
+import { setLegacyId, setSourceUrl } from './settings.js';
 import { queueSourceBuild, recentSourceBuilds, requestSourceBuild } from './publish.js';
 import { deliveryOf, eventOf, normalizeRepoUrl, payloadRepositories, pushedTag, verifySignature, type Forge } from './hooks.js';
 import { activitiesWithSource, activitySource, forgetHookDeliveriesBefore, recordHookDelivery } from './queries.js';
@@ -86,5 +86,26 @@ export class SourceService {
     if (matched.status === 'disabled') throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
     const id = await queueSourceBuild(this.ctx, matched.id, matched.source_url!, null);
     return { queued: true, build_id: id, tag };
+  }
+
+  // ---- the hub's forms, by activity id (settings.ts and publish.ts check the viewer) ----
+
+  /** The recent builds of an activity's source (its authors and administrators). */
+  async recentBuilds(viewer: Viewer, activityId: number) {
+    await requireAuthor(this.ctx.db, viewer, activityId, { orAdmin: true });
+    return recentSourceBuilds(this.ctx, activityId);
+  }
+
+  setSourceOf(viewer: Viewer, activityId: number, sourceUrl: string): Promise<string | null> {
+    return setSourceUrl(this.ctx, viewer, activityId, sourceUrl);
+  }
+
+  checkSourceOf(viewer: Viewer, activityId: number): Promise<number> {
+    return requestSourceBuild(this.ctx, viewer, activityId);
+  }
+
+  /** The old store's numeric id of an activity (administrators). */
+  setLegacyId(viewer: Viewer, activityId: number, value: string, reason: string): Promise<void> {
+    return setLegacyId(this.ctx, viewer, activityId, value, reason);
   }
 }
