@@ -3,10 +3,8 @@
 //   PUT  /api/v1/developer/activities/:bundle_id/source        { "source_url": "https://..." } (authors)
 //   POST /api/v1/developer/activities/:bundle_id/source/check  queue a build of the newest tag (202)
 //   POST /api/v1/hooks/github | gitlab | gitea                 release webhooks: a pushed tag queues a build
-// Webhooks are verified the way each forge signs: GitHub `X-Hub-Signature-256: sha256=<HMAC-SHA256
-// of the body>`, Gitea/Forgejo `X-Gitea-Signature` / `X-Forgejo-Signature: <hex HMAC>`, GitLab
-// `X-Gitlab-Token: <secret>`, with the activity's hook secret. A delivery is taken once.
-// HTTP only: the checks and the work are in SourceService (service.ts), the forges' formats in hooks.ts.
+// Webhooks are verified with the activity's hook secret the way each forge signs (hooks.ts); a
+// delivery is taken once. HTTP only: the access checks and the work are SourceService's (service.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AsloError } from '../platform/errors.js';
 
