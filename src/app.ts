@@ -104,7 +104,13 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   decorateServices(app, composition);
   // Built from the database now: the updater's index (roles all and web), the repo tree with the
   // verified mirrors and download counts (roles all and download, src/downloads).
-  await composition.start(role);
+  try {
+    await composition.start(role);
+  } catch (err) {
+    // No app to close yet: give back what was opened (Redis, and the context when it is ours).
+    await composition.close().catch(() => {});
+    throw err;
+  }
   if (role === 'all' || role === 'web') updateFastPath.service = composition.services.updates;
   if (role === 'all' || role === 'download') downloadFastPath.service = composition.services.downloads;
 
