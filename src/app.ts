@@ -4,25 +4,18 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AsloConfig } from './platform/config.js';
-import { createContext, type AppContext } from './platform/context.js';
-import { answerError, errorBody } from './platform/errors.js';
+import type { AppContext } from './platform/context.js';
+import { answerError, classifyError, errorBody } from './platform/errors.js';
 import { boundIntegers, installRequestGuard, MULTIPART_ALLOWANCE_BYTES, PROBLEMS } from './platform/request-guard.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { downloadRoutes } from './downloads/routes.js';
 import { webRoutes } from './web/routes.js';
-import { CatalogService } from './catalog/service.js';
-import { CollectionService } from './collections/service.js';
-import { UpdateService } from './updates/service.js';
 import { UpdateFastPath } from './updates/fast-path.js';
 import { updateRoutes } from './updates/routes.js';
-import { listenForCatalogChanges } from './updates/changes.js';
-import { listenForDownloadEvents } from './downloads/subscriptions.js';
-import { events } from './platform/events.js';
 import accountsPlugin from './accounts/plugin.js';
 import reviewPlugin from './review/plugin.js';
 import { hubRoutes } from './web/hub/index.js';
 import { buildRoutes } from './build/routes.js';
-import { DownloadService } from './downloads/service.js';
 import { DownloadFastPath } from './downloads/fast-path.js';
 import { fastPathServerFactory } from './platform/http/fast-path-server.js';
 import { mirrorAdminRoutes } from './web/mirrors/admin.js';
@@ -31,10 +24,12 @@ import { downloadStatsRoutes } from './downloads/stats.js';
 import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
 import securityHeadersPlugin from './web/security-headers.js';
+import { compose, type Composition, type Services } from './composition.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Every service of this instance, made once by the composition root (src/composition.ts). */
     services: Services;
     /** Every route of the app with its schema, as registered (the route-walk test tries each). */
     registeredRoutes: RegisteredRoute[];
@@ -48,27 +43,19 @@ export interface RegisteredRoute {
   handler: unknown;
 }
 
-export interface Services {
-  catalog: CatalogService;
-  collections: CollectionService;
-  updates: UpdateService;
-}
+export type { Services } from './composition.js';
 
 export interface BuildOptions {
   /** Reuse an existing context (tests, or a CLI that already opened the database). */
   context?: AppContext;
+  /** Close that context when the app closes (the server hands its context over; default: only a context the app created). */
+  ownsContext?: boolean;
   logger?: FastifyServerOptions['logger'];
   /** Which part of the store this process serves (aslo serve --role): all (default), web, download, worker. */
   role?: 'all' | 'web' | 'download' | 'worker';
 }
 
-// Changes emitted anywhere in this process are recorded and reach every process.
-listenForCatalogChanges(events);
-listenForDownloadEvents(events);
-
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const ctx = opts.context ?? (await createContext(config));
-  const ownsContext = !opts.context;
   // The legacy update check is answered by the HTTP server itself, before Fastify (src/updates/fast-path.ts).
   const updateFastPath = new UpdateFastPath();
   // Published downloads are answered the same way (src/downloads/fast-path.ts).
@@ -103,27 +90,31 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   });
   // NUL bytes, invalid UTF-8, oversized and malformed bodies: refused before any route (src/platform/request-guard.ts).
   installRequestGuard(app, { maxBodyBytes });
+  // Every connection and service, made once (src/composition.ts). Its close is the first onClose
+  // hook, so it runs last (Fastify runs them in reverse): after everything that still uses them.
+  const composition = await compose(config, {
+    context: opts.context,
+    ownsContext: opts.ownsContext,
+    // Sessions and rate limits are shared through Redis by the processes that serve requests.
+    redis: role !== 'worker',
+    log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), warnWithError: (err, m) => app.log.warn({ err }, m) },
+  });
+  app.addHook('onClose', async () => composition.close());
+  const ctx = composition.ctx;
   app.decorate('ctx', ctx);
-  const catalog = new CatalogService(ctx);
-  const collections = new CollectionService(ctx);
-  const updates = new UpdateService(ctx, catalog, collections, { log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) } });
-  app.decorate('services', { catalog, collections, updates });
-  if (ownsContext) app.addHook('onClose', async () => ctx.close());
-  // Built from the database now; closed (final ping flush) before the context closes. The
-  // download and worker roles answer no update checks: they skip the index and its memory.
-  if (role === 'all' || role === 'web') {
-    await updates.start();
-    updateFastPath.service = updates;
+  app.decorate('services', composition.services);
+  decorateServices(app, composition);
+  // Built from the database now: the updater's index (roles all and web), the repo tree with the
+  // verified mirrors and download counts (roles all and download, src/downloads).
+  try {
+    await composition.start(role);
+  } catch (err) {
+    // No app to close yet: give back what was opened (Redis, and the context when it is ours).
+    await composition.close().catch(() => {});
+    throw err;
   }
-  app.addHook('onClose', async () => updates.close());
-  // The download role: the repo tree, redirects to verified mirrors, counts (src/downloads).
-  const downloads = new DownloadService(ctx, { cacheReady: () => !app.redis || app.redis.status === 'ready', log: (m) => app.log.warn(m) });
-  app.decorate('downloads', downloads);
-  if (role === 'all' || role === 'download') {
-    await downloads.start();
-    downloadFastPath.service = downloads;
-  }
-  app.addHook('onClose', async () => downloads.close());
+  if (role === 'all' || role === 'web') updateFastPath.service = composition.services.updates;
+  if (role === 'all' || role === 'download') downloadFastPath.service = composition.services.downloads;
 
   // JSON errors for the API, the updater and the operations endpoints; the store and the hub set
   // their own handlers, which answer the same way as pages (src/platform/errors.ts answerError).
@@ -179,4 +170,17 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(hubRoutes);
   await app.register(buildRoutes); // publishing from git: source API, release webhooks (src/build/routes.ts)
   return app;
+}
+
+/** The services under their own names too (`app.accounts`, `app.review`, ...): the same objects as `app.services`. */
+function decorateServices(app: FastifyInstance, c: Composition): void {
+  const s = c.services;
+  app.decorate('redis', c.redis);
+  app.decorate('mailer', c.mailer);
+  app.decorate('accounts', s.accounts);
+  app.decorate('downloads', s.downloads);
+  app.decorate('publishing', s.publishing);
+  app.decorate('review', s.review);
+  app.decorate('listing', s.listing);
+  app.decorate('ratings', s.ratings);
 }

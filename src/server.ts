@@ -61,10 +61,11 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     throw new AsloError('SERVE_BAD_ROLE', `Unknown role "${role}": use all, web, download or worker.`);
   }
   log(`  starting  ${role === 'all' ? 'the web store, API, updater and downloads' : `the ${role} role`}`);
-  const app = await build(config, { context: ctx, logger: loggerOptions(config, role), role });
+  // The app owns the context from here: its composition root closes it, last (src/composition.ts).
+  const app = await build(config, { context: ctx, ownsContext: true, logger: loggerOptions(config, role), role });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.
-  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { log: { warn: (m) => app.log.warn(m) } }) : null;
+  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { mailer: app.mailer, log: { warn: (m) => app.log.warn(m) } }) : null;
   if (worker) {
     // Average daily users from the updater's pings: a recurring job, so it runs in one worker
     // at a time however many processes there are (it was a timer in every web process).
@@ -75,14 +76,12 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   }
   let control: { drain(): Promise<void> } | null = null;
   let stopWatchdog: (() => void) | null = null;
-  // The updater's final ping flush needs the database: it goes first.
+  // Added after the app's own onClose (which closes the services and the context), so it runs
+  // before it: commands and jobs end while the database is still there.
   app.addHook('onClose', async () => {
     await control?.drain();
     stopWatchdog?.();
     await worker?.runner.stop(5000);
-    await app.services.updates.close();
-    await app.downloads.close();
-    await ctx.close();
   });
   let address: string;
   try {

@@ -1,4 +1,5 @@
-// The request-level side of accounts, registered once for the whole app: cookies, form bodies,
+// The request-level side of accounts, registered once for the whole app (the services it uses
+// are made by the composition root, src/composition.ts): cookies, form bodies,
 // CSRF tokens (double submit: a signed secret cookie and a token in every form), rate limits
 // (in Redis when configured, so every process shares them), and `req.viewer()`, which resolves
 // the user from the session cookie (web pages, downloads) or from an API token (/api/ routes).
@@ -7,14 +8,12 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import csrf from '@fastify/csrf-protection';
 import rateLimit from '@fastify/rate-limit';
-import { Redis } from 'ioredis';
-import { OnceLogger } from '../platform/logging/index.js';
+import type { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AsloError } from '../platform/errors.js';
 import type { Viewer } from './access.js';
-import { AccountService } from './service.js';
-import { DbSessionStore, RedisSessionStore, type SessionStore } from './sessions.js';
-import { Mailer } from '../mail/mailer.js';
+import type { AccountService } from './service.js';
+import type { Mailer } from '../mail/mailer.js';
 import { addressKey } from './addresses.js';
 import { prepareDummyHash } from './passwords.js';
 import { deviceEntries, deviceFor } from './devices.js';
@@ -83,31 +82,10 @@ function bodyField(req: FastifyRequest, name: string): string | undefined {
 async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const ctx = app.ctx;
   const config = ctx.config;
-  // Redis gone: a command fails at once while the connection is down (no offline queue: a
-  // request must not wait a second for each rate-limit or session lookup), within a second on
-  // a connection that hangs; the outage is logged once (src/platform/logging OnceLogger) and
-  // ioredis reconnects by itself.
-  const redis = config.cache.redisUrl ? new Redis(config.cache.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) }) : null;
-  if (redis) {
-    // Connected before the first request (commands sent earlier would fail, not wait); when
-    // Redis is down at start the process serves anyway and the retry strategy keeps trying.
-    await redis.connect().catch(() => {});
-    const once = new OnceLogger({ warn: (m) => app.log.warn(m), info: (m) => app.log.info(m) });
-    redis.on('error', (err) => once.failing('redis', `sessions and rate limits: Redis unreachable (${err.message}); sign-ins fail until it returns`));
-    redis.on('ready', () => once.recovered('redis', 'sessions and rate limits: Redis reachable again'));
-    app.addHook('onClose', async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    });
-  }
-  const ttlMs = config.accounts.sessionDays * 24 * 3600_000;
-  const sessions: SessionStore = redis ? new RedisSessionStore(redis, config.cache.prefix, ttlMs) : new DbSessionStore(ctx.db, ttlMs);
+  // Redis, the mailer and the account service come from the composition root (src/composition.ts).
+  const { redis, accounts } = app;
   // Made now, so the first login for an unknown address is not the slow one (src/accounts/passwords.ts).
   void prepareDummyHash().catch(() => {});
-  const mailer = new Mailer(config, ctx.secrets);
-  const accounts = new AccountService(ctx, mailer, sessions);
-  app.decorate('redis', redis);
-  app.decorate('mailer', mailer);
-  app.decorate('accounts', accounts);
   const routeTable: { method: string; url: string }[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {

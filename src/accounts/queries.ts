@@ -112,6 +112,13 @@ export async function listUsers(db: Db, q: { search?: string; page?: number }) {
 }
 
 /** How many audit rows of `action` about the user since `since` sent a mail (rows without `mailed` count). */
+/** Every account that is not deleted, oldest first; only those with `role` when given. */
+export async function allUsers(db: Db, role?: Role) {
+  let q = db.selectFrom('users').select(['id', 'email', 'display_name', 'role', 'email_verified_at']).where('deleted_at', 'is', null).orderBy('id');
+  if (role) q = q.where('role', '=', role);
+  return q.execute();
+}
+
 export async function mailsSentSince(db: Db, userId: number, action: string, since: Date): Promise<number> {
   const sent = await db
     .selectFrom('audit_log')

@@ -477,6 +477,13 @@ export class AccountService {
     }
     return out;
   }
+
+  // ---- the operator's command line (aslo user list): trusted, no viewer ----
+
+  /** Every account that is not deleted, oldest first (no page limit); only those with `role` when given. */
+  async allUsers(role?: Role) {
+    return q.allUsers(this.db, role);
+  }
 }
 
 export interface RevokedToken {

@@ -1,6 +1,6 @@
 // The build domain's SQL: source builds, what was built from which commit, and the activity
-// settings that concern building (pattern: search/queries.ts). The webhook routes' own SQL is
-// still in build/routes.ts.
+// settings that concern building (pattern: search/queries.ts), and the release webhooks'
+// deliveries.
 import type { Db } from '../platform/db/index.js';
 
 // --- activity settings -------------------------------------------------------------------------
@@ -109,4 +109,26 @@ export async function newestVersion(db: Db, activityId: number) {
 /** The live accounts of an activity's authors. */
 export async function authorAddresses(db: Db, activityId: number) {
   return db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', activityId).where('u.deleted_at', 'is', null).execute();
+}
+
+// --- release webhooks ----------------------------------------------------------------------------
+
+/** An activity's source repository and hook secret, by bundle id (any status). */
+export function activitySourceByBundleId(db: Db, bundleId: string) {
+  return db.selectFrom('activities').select(['id', 'bundle_id', 'source_url', 'source_hook_secret']).where('bundle_id', '=', bundleId).executeTakeFirst();
+}
+
+/** Every activity built from a repository, with its hook secret and status. */
+export function activitiesWithSource(db: Db) {
+  return db.selectFrom('activities').select(['id', 'source_url', 'source_hook_secret', 'status']).where('source_url', 'is not', null).execute();
+}
+
+/** Records a delivery; false when its key was recorded before (a replay). */
+export async function recordHookDelivery(db: Db, key: string, activityId: number): Promise<boolean> {
+  const fresh = await db.insertInto('hook_deliveries').values({ key, activity_id: activityId }).onConflict((oc) => oc.column('key').doNothing()).returning('key').executeTakeFirst();
+  return fresh !== undefined;
+}
+
+export async function forgetHookDeliveriesBefore(db: Db, before: Date): Promise<void> {
+  await db.deleteFrom('hook_deliveries').where('received_at', '<', before).execute();
 }

@@ -89,3 +89,9 @@ export function resolveTexts(rows: TextRow[], chain: string[], fallbackName: str
     locale: name.locale,
   };
 }
+
+/** A name from a per-locale map (categories, collections, captions): the locale's chain, then English, then the fallback. */
+export function localizedName(names: Record<string, string>, locale: string, fallback: string): string {
+  for (const tag of localeChain(locale)) if (names[tag]) return names[tag]!;
+  return names.en ?? fallback;
+}

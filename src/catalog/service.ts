@@ -3,15 +3,16 @@
 // (its authors, editors and administrators; an API token needs the read scope) gets every status
 // of it, uncached: sandbox, nominated and disabled activities, and non-public versions and files,
 // each with its status.
-import { sql } from 'kysely';
 import { contentTypeFor, normalizeSugarVersion, parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError, notFound } from '../platform/errors.js';
 import type { Db } from '../platform/db/index.js';
-import { localeChain, resolveTexts, type TextRow } from './locales.js';
+import { localeChain, localizedName, resolveTexts } from './locales.js';
 import { IngestService } from './ingest.js';
-import { buildSearchQuery, matchingIds, rankOf } from '../search/query.js';
+import { buildSearchQuery } from '../search/query.js';
 import { canSeeHidden, type Viewer } from '../accounts/access.js';
+import { effectiveRange, rangeContains, runtimeRangesFromConfig, type RuntimeRangeTable } from './compat.js';
+import * as q from './queries.js';
 
 export const SORTS = ['popular', 'updated', 'newest', 'rated', 'name', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -86,22 +87,38 @@ export interface ActivityDetail extends ActivitySummary {
   current: VersionView | null;
 }
 
-/** A file (any status) with its version and activity, as the download paths need it; undefined if none. */
-export function fileWithActivity(db: Db, id: number) {
-  return db
-    .selectFrom('files as f')
-    .innerJoin('versions as v', 'v.id', 'f.version_id')
-    .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
-    .where('f.id', '=', id)
-    .executeTakeFirst();
+export interface CategoryView {
+  slug: string;
+  name: string;
+  count: number;
 }
+
+export interface ActivityExtras {
+  authors: { id: number; name: string; role: string }[];
+  screenshots: { id: number; width: number; height: number; caption: string }[];
+  collections: { nickname: string; name: string }[];
+}
+
+export interface FileSource {
+  repository: string;
+  commit: string;
+  tag: string | null;
+}
+
+// The download paths read a file with its activity through the catalog's queries.
+export { fileWithActivity } from './queries.js';
 
 export class CatalogService {
   readonly ingest: IngestService;
+  private rangeTable: RuntimeRangeTable | null = null;
 
   constructor(private readonly ctx: AppContext) {
     this.ingest = new IngestService(ctx);
+  }
+
+  /** The default Sugar range of each runtime (updates.runtimeRanges), read at first use. */
+  get ranges(): RuntimeRangeTable {
+    return (this.rangeTable ??= runtimeRangesFromConfig(this.ctx.config.updates.runtimeRanges));
   }
 
   private get db(): Db {
@@ -175,82 +192,20 @@ export class CatalogService {
     const perPage = query.perPage ?? 20;
     const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
 
-    let base = this.db.selectFrom('activities as a').where('a.status', '=', 'public');
-    if (query.featured) base = base.where('a.featured', '=', true);
-    base = base.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('versions as v')
-          .innerJoin('files as f', 'f.version_id', 'v.id')
-          .select(sql.lit(1).as('one'))
-          .whereRef('v.activity_id', '=', 'a.id')
-          .where('f.status', '=', 'public')
-          .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
-          .$if(sugarKey !== null, (qb) =>
-            qb
-              .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-              .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-          ),
-      ),
-    );
-    if (query.tag) {
-      const tag = query.tag;
-      base = base.where((eb) =>
-        eb.exists(
-          eb.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(sql.lit(1).as('one')).whereRef('at.activity_id', '=', 'a.id').where('t.slug', '=', tag.toLowerCase()),
-        ),
-      );
-    }
-    if (query.category) {
-      const cat = query.category;
-      base = base.where((eb) =>
-        eb.exists(
-          eb.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(sql.lit(1).as('one')).whereRef('ac.activity_id', '=', 'a.id').where('c.slug', '=', cat),
-        ),
-      );
-    }
     // Full-text search with typo tolerance (src/search); a query without words matches bundle ids.
     const search = query.q ? await buildSearchQuery(this.db, query.q) : null;
-    if (search) {
-      base = base.where('a.id', 'in', matchingIds(search));
-    } else if (query.q) {
-      const pattern = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      base = base.where('a.bundle_id', 'ilike', pattern);
-    }
-
-    const totalRow = query.withTotal === false ? { n: -1 } : await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    let ordered = base.select(['a.id']);
-    switch (query.sort ?? 'updated') {
-      case 'popular':
-        ordered = ordered.orderBy('a.download_count', 'desc');
-        break;
-      case 'newest':
-        ordered = ordered.orderBy('a.created_at', 'desc');
-        break;
-      case 'rated':
-        ordered = ordered.orderBy(sql`a.rating_bayesian desc nulls last`);
-        break;
-      case 'name':
-        ordered = ordered.orderBy('a.bundle_id', 'asc');
-        break;
-      case 'relevance':
-        ordered = search ? ordered.orderBy(sql`${rankOf(search)} desc`).orderBy('a.download_count', 'desc') : ordered.orderBy('a.download_count', 'desc');
-        break;
-      default:
-        ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
-    }
-    const ids = (await ordered.orderBy('a.id', 'asc').limit(perPage).offset((page - 1) * perPage).execute()).map((r) => r.id);
+    const { ids, total } = await q.listPublicActivityIds(this.db, query, { page, perPage, sugarKey, search });
     const items = await this.summaries(ids, query.lang ?? null, sugarKey);
-    return { items, page, per_page: perPage, total: Number(totalRow.n) };
+    return { items, page, per_page: perPage, total };
   }
 
   /** Summaries for a set of activity ids, in the given order, with a few batched queries. */
   async summaries(ids: number[], lang: string | null, sugarKey: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
     if (ids.length === 0) return [];
     const [activities, texts, tags, current] = await Promise.all([
-      this.db.selectFrom('activities').selectAll().where('id', 'in', ids).execute(),
-      this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute(),
-      this.db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute(),
+      q.activitiesByIds(this.db, ids),
+      q.textsOf(this.db, ids),
+      q.tagNamesOf(this.db, ids),
       this.currentVersions(ids, sugarKey, opts.anyStatus ?? false),
     ]);
     const chain = localeChain(lang);
@@ -259,7 +214,7 @@ export class CatalogService {
       .map((id) => byId.get(id))
       .filter((a): a is NonNullable<typeof a> => Boolean(a))
       .map((a) => {
-        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id) as TextRow[], chain, a.bundle_id);
+        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id), chain, a.bundle_id);
         const cur = current.get(a.id);
         return {
           bundle_id: a.bundle_id,
@@ -283,27 +238,14 @@ export class CatalogService {
 
   /** The newest version with a public file (any file when anyStatus) of each activity (compatible with sugarKey if given). */
   private async currentVersions(ids: number[], sugarKey: string | null, anyStatus = false) {
-    const rows = await this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
-      .where('v.activity_id', 'in', ids)
-      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
-      .$if(sugarKey !== null, (qb) =>
-        qb
-          .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-          .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-      )
-      .orderBy('v.activity_id')
-      .orderBy('v.sort_key', 'desc')
-      .execute();
+    const rows = await q.versionsWithFiles(this.db, ids, sugarKey, anyStatus);
     const out = new Map<number, (typeof rows)[number]>();
     for (const r of rows) if (!out.has(r.activity_id)) out.set(r.activity_id, r);
     return out;
   }
 
   private async publicActivityId(bundleId: string): Promise<number> {
-    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).where('status', '=', 'public').executeTakeFirst();
+    const row = await q.activityId(this.db, bundleId, { publicOnly: true });
     if (!row) throw notFound('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`);
     return row.id;
   }
@@ -315,7 +257,7 @@ export class CatalogService {
    */
   async hiddenAccess(bundleId: string, viewer: Viewer | undefined): Promise<number | null> {
     if (!viewer || (viewer.scopes && !viewer.scopes.includes('read'))) return null;
-    const row = await this.db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst();
+    const row = await q.activityId(this.db, bundleId, { publicOnly: false });
     if (!row) return null;
     return (await canSeeHidden(this.db, viewer, row.id)) ? row.id : null;
   }
@@ -337,24 +279,11 @@ export class CatalogService {
 
   private async activityDetail(id: number, lang: string | null, anyStatus: boolean): Promise<ActivityDetail> {
     const [summary] = await this.summaries([id], lang, null, { anyStatus });
-    const a = await this.db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const texts = (await this.db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', '=', id).execute()) as TextRow[];
+    const a = await q.activityById(this.db, id);
+    const texts = await q.textsOf(this.db, [id]);
     const t = resolveTexts(texts, localeChain(lang), a.bundle_id);
-    const authors = await this.db
-      .selectFrom('activity_authors as aa')
-      .innerJoin('users as u', 'u.id', 'aa.user_id')
-      .select(['u.display_name as name', 'aa.role'])
-      .where('aa.activity_id', '=', id)
-      .where('u.deleted_at', 'is', null)
-      .orderBy('aa.position')
-      .execute();
-    const categories = await this.db
-      .selectFrom('activity_categories as ac')
-      .innerJoin('categories as c', 'c.id', 'ac.category_id')
-      .select('c.slug')
-      .where('ac.activity_id', '=', id)
-      .orderBy('c.position')
-      .execute();
+    const authors = await q.authorsOf(this.db, id);
+    const categories = await q.categorySlugsOf(this.db, id);
     const versions = await this.versionViews(id, anyStatus);
     return {
       ...summary!,
@@ -390,19 +319,7 @@ export class CatalogService {
 
   /** Versions with at least one public file (any file when anyStatus), newest first. */
   private async versionViews(activityId: number, anyStatus = false): Promise<VersionView[]> {
-    const rows = await this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select([
-        'v.id as versionId', 'v.version', 'v.version_normalized', 'v.runtime', 'v.exec', 'v.licenses', 'v.sugar_min', 'v.sugar_max',
-        'v.sugar_range_origin', 'v.release_notes', 'v.created_at as versionCreated', 'v.sort_key',
-        'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
-      ])
-      .where('v.activity_id', '=', activityId)
-      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
-      .orderBy('v.sort_key', 'desc')
-      .orderBy('f.id')
-      .execute();
+    const rows = await q.versionFiles(this.db, activityId, anyStatus);
     const out: VersionView[] = [];
     const byVersion = new Map<number, VersionView>();
     for (const r of rows) {
@@ -438,7 +355,7 @@ export class CatalogService {
 
   /** A public file of a public activity; any file of the activity for its authors, editors and admins. */
   async getFile(id: number, viewer?: Viewer) {
-    const row = await fileWithActivity(this.db, id);
+    const row = await q.fileWithActivity(this.db, id);
     if (!row || ((row.status !== 'public' || row.activity_status !== 'public') && !(await this.canSeeHiddenOf(row.activity_id, viewer)))) {
       throw notFound('FILE_NOT_FOUND', `No public file has the id ${id}.`);
     }
@@ -468,17 +385,98 @@ export class CatalogService {
 
   async iconSvg(bundleId: string, viewer?: Viewer): Promise<string> {
     const hidden = await this.hiddenAccess(bundleId, viewer);
-    const row = await this.db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).$if(hidden === null, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+    const row = await q.iconSvg(this.db, bundleId, { publicOnly: hidden === null });
     if (!row?.icon_svg) throw notFound('ICON_NOT_FOUND', `No icon for "${bundleId}".`);
     return row.icon_svg;
   }
 
   async counts(): Promise<{ activities: number; versions: number; files: number }> {
-    const [a, v, f] = await Promise.all([
-      this.db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      this.db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      this.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
+    return q.rowCounts(this.db);
+  }
+  // ---- what the store's pages read besides the listings: public data only, so no viewer. The
+  // hot reads (categories with their counts, activity rows and extras, sources, the count) are cache-aside in the shared cache: a committed write invalidates them everywhere. ----
+
+  /** Categories in their order, with the number of public activities in each. */
+  async categories(locale: string): Promise<CategoryView[]> {
+    const rows = await this.ctx.cache.getOrLoad('catalog', 'categories', () => q.categoriesWithCounts(this.db));
+    return rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+  }
+
+  async category(slug: string, locale: string): Promise<CategoryView | null> {
+    return (await this.categories(locale)).find((c) => c.slug === slug) ?? null;
+  }
+
+  tagName(slug: string): Promise<string | null> {
+    return q.tagName(this.db, slug);
+  }
+
+  publicCount(): Promise<number> {
+    return this.ctx.cache.getOrLoad('catalog', 'public-count', () => q.publicCount(this.db));
+  }
+
+  activityRow(bundleId: string) {
+    return this.ctx.cache.getOrLoad('catalog', `row:${bundleId}`, () => q.publicActivityRow(this.db, bundleId));
+  }
+
+  /** A public activity by a legacy numeric id (kept at import) or by its bundle id. */
+  resolveActivity(id: string): Promise<{ id: number; bundle_id: string } | null> {
+    return q.resolvePublicActivity(this.db, id);
+  }
+
+  /** A public file by a legacy file id first (old links carry those), else by its own id. */
+  resolveFile(id: number): Promise<{ id: number; file_name: string } | null> {
+    return q.resolvePublicFile(this.db, id);
+  }
+
+  /** What the activity page shows besides the catalog's own data: authors (with their ids, for
+   *  profile links), screenshots, and the listed collections that hold it. */
+  activityExtras(activityId: number, locale: string): Promise<ActivityExtras> {
+    return this.ctx.cache.getOrLoad('catalog', `extras:${activityId}:${locale}`, async () => {
+      const r = await q.activityExtras(this.db, activityId);
+      return {
+        authors: (r.authors ?? []).map((a) => ({ id: Number(a.id), name: a.name, role: a.role })),
+        screenshots: (r.shots ?? []).map((x) => ({ id: Number(x.id), width: x.width, height: x.height, caption: localizedName(x.captions ?? {}, locale, '') })),
+        collections: (r.colls ?? []).map((c) => ({ nickname: c.nickname, name: localizedName(c.names ?? {}, locale, c.name) })),
+      };
+    });
+  }
+
+  /** An author's public profile and public activities; null when there is no such account. */
+  async author(userId: number) {
+    const user = await q.authorProfile(this.db, userId);
+    if (!user) return null;
+    return { user, activityIds: await q.authorActivityIds(this.db, userId) };
+  }
+
+  /** Listed collections, with how many public activities each holds. */
+  async listedCollections(locale: string) {
+    const rows = await q.listedCollections(this.db);
+    return rows.map((r) => ({ nickname: r.nickname, name: localizedName(r.names, locale, r.name), description: r.description, count: r.count }));
+  }
+
+  /** Keep only the ids of public activities, in the given order. */
+  async publicOnly(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const ok = await q.publicIdsAmong(this.db, ids);
+    return ids.filter((id) => ok.has(id));
+  }
+
+  /** When each activity was added and last published, by bundle id (the feeds' dates). */
+  async activityDates(bundleIds: string[]): Promise<Map<string, { created_at: Date; last_published_at: Date | null }>> {
+    const rows = bundleIds.length ? await q.activityDates(this.db, bundleIds) : [];
+    return new Map(rows.map((r) => [r.bundle_id, r]));
+  }
+
+  /** The recorded sources of an activity's built files, by file id (docs/building.md). */
+  async fileSources(activityId: number): Promise<Map<number, FileSource>> {
+    const rows = await this.ctx.cache.getOrLoad('catalog', `sources:${activityId}`, () => q.builtSources(this.db, activityId));
+    return new Map(rows.map((r) => [r.file_id, { repository: r.repository, commit: r.commit, tag: r.tag }]));
+  }
+
+  /** The range a version is offered for (runtime bound applied), and whether a Sugar runs it. */
+  compatibility(v: VersionView, sugar: string | null): { min: string | null; max: string | null; compatible: boolean | null } {
+    const r = effectiveRange(v.sugar, v.runtime, this.ranges);
+    if (!sugar) return { min: r.min, max: r.max, compatible: null };
+    return { min: r.min, max: r.max, compatible: r.satisfiable && rangeContains(r, sugarVersionSortKey(sugar)) };
   }
 }

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { AsloConfig } from '../platform/config.js';
 import type { AppContext, ContextOptions } from '../platform/context.js';
+import type { Services } from '../composition.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -123,6 +124,23 @@ export async function withContext<T>(cmd: Command, fn: (ctx: AppContext) => Prom
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * Run `fn` with the instance's services from the composition root (src/composition.ts), over
+ * withContext's context: only the services the command uses are made, and closed after it.
+ */
+export async function withServices<T>(cmd: Command, fn: (services: Services, ctx: AppContext) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: commands that need no service do not load them all.
+  const { compose } = await import('../composition.js');
+  return withContext(cmd, async (ctx) => {
+    const composition = await compose(ctx.config, { context: ctx, ownsContext: false, createAll: false });
+    try {
+      return await fn(composition.services, ctx);
+    } finally {
+      await composition.close();
+    }
+  });
 }
 
 export class UsageError extends Error {}

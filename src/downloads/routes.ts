@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CONFIRM_PARAM, CONFIRM_VALUE, downloadableFile } from '../review/downloads.js';
+import { CONFIRM_PARAM, CONFIRM_VALUE } from '../review/downloads.js';
 import { contentTypeFor } from '../bundles/index.js';
 import { notFound } from '../platform/errors.js';
 import { hashLine, metalink, splitSuffix } from './representations.js';
@@ -41,7 +41,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesO
     }
     // Not published: the access rules of experimental and disabled files; always the origin.
     const confirmed = (req.query as Record<string, unknown> | undefined)?.[CONFIRM_PARAM] === CONFIRM_VALUE;
-    const file = await downloadableFile(app.ctx.db, id, () => req.viewer(), confirmed);
+    const file = await svc.unpublishedFile(id, () => req.viewer(), confirmed);
     const info = { sha256: file.sha256, sha1: file.sha1, md5: file.md5, fileName: file.file_name };
     const cacheControl = file.isPublic ? 'public, max-age=86400, immutable' : 'private, no-store';
     if (suffix === '.sha256' || suffix === '.sha1' || suffix === '.md5') {

@@ -24,6 +24,8 @@ import { FastRedirector } from './redirect.js';
 import { hashLine, metalink, splitSuffix, type Suffix } from './representations.js';
 import { sendFile } from './send.js';
 import { repoUrl } from './repo.js';
+import { downloadableFile } from '../review/downloads.js';
+import type { Viewer } from '../accounts/access.js';
 
 export { METALINK_TYPE };
 
@@ -356,6 +358,13 @@ export class DownloadService {
       else res.destroy();
     });
     return true;
+  }
+
+  // ---- files that are not published: their access rules (src/review/downloads.ts), from the origin ----
+
+  /** A file that is not in the repo tree, if this viewer may download it (asked only when needed). */
+  unpublishedFile(id: number, viewer: () => Promise<Viewer>, confirmed: boolean) {
+    return downloadableFile(this.ctx.db, id, viewer, confirmed);
   }
 }
 

@@ -207,7 +207,7 @@ const rangeQuery = {
 
 /** The API routes (the pages are in src/web/hub/stats.ts). */
 export async function downloadStatsRoutes(app: FastifyInstance): Promise<void> {
-  const stats = new DownloadStatsService(app.ctx, (ids) => app.publishing.names(ids));
+  const stats = app.services.downloadStats;
 
   app.get('/api/v1/activities/:bundle_id/stats/downloads', {
     schema: {

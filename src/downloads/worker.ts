@@ -14,7 +14,8 @@ export interface DownloadWorker {
   hooks: PublishHooks;
 }
 
-export function createDownloadWorker(ctx: AppContext, opts: RunnerOptions = {}): DownloadWorker {
+/** `mailer`: the instance's (src/composition.ts); without one (tests), a mailer of its own. */
+export function createDownloadWorker(ctx: AppContext, { mailer, ...opts }: RunnerOptions & { mailer?: Mailer } = {}): DownloadWorker {
   const cfg = ctx.config;
   const runner = new JobRunner(ctx.db, {
     concurrency: cfg.jobs.concurrency,
@@ -32,6 +33,6 @@ export function createDownloadWorker(ctx: AppContext, opts: RunnerOptions = {}):
     await publishFile(ctx, fileId, { hooks });
   });
   checker.register(runner);
-  registerSourceBuilds(ctx, runner, { mailer: new Mailer(ctx.config, ctx.secrets) }); // builds of activities' sources (src/build/publish.ts)
+  registerSourceBuilds(ctx, runner, { mailer: mailer ?? new Mailer(ctx.config, ctx.secrets) }); // builds of activities' sources (src/build/publish.ts)
   return { runner, checker, hooks };
 }

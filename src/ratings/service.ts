@@ -3,13 +3,14 @@
 // logged in may flag a review; editors moderate flags. The activity's average and Bayesian
 // rating are recomputed in the same transaction as every change. Anyone may report an activity
 // for abuse; reports wait in the administrators' queue.
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Database } from '../platform/db/schema.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isEditor, requireActor, requireAdmin, requireAuthor, requireEditor, type Viewer } from '../accounts/access.js';
 import { audit } from '../platform/audit/index.js';
+import * as q from './queries.js';
 
 /** Weight of the prior in the Bayesian rating: how many "average" votes a new activity starts with. */
 export const BAYES_PRIOR_VOTES = 5;
@@ -32,35 +33,23 @@ export class RatingsService {
   }
 
   async publicActivity(bundleId: string) {
-    const a = await this.db.selectFrom('activities').select(['id', 'bundle_id', 'status', 'rating_average', 'rating_bayesian', 'rating_count']).where('bundle_id', '=', bundleId).executeTakeFirst();
+    const a = await q.activityWithRatings(this.db, bundleId);
     if (!a || a.status !== 'public') throw new AsloError('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     return a;
   }
 
   private async refresh(trx: Transaction<Database>, activityId: number): Promise<void> {
-    const mine = await trx.selectFrom('reviews').select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.sum<number>('rating').as('s')]).where('activity_id', '=', activityId).where('hidden', '=', false).executeTakeFirstOrThrow();
-    const all = await trx.selectFrom('reviews').select((eb) => eb.fn.avg<number>('rating').as('m')).where('hidden', '=', false).executeTakeFirstOrThrow();
+    const mine = await q.ratingTotals(trx, activityId);
+    const all = await q.storeMeanRating(trx);
     const n = Number(mine.n);
     const sum = Number(mine.s ?? 0);
     const m = all.m === null ? 3 : Number(all.m);
-    await trx
-      .updateTable('activities')
-      .set({ rating_count: n, rating_average: n ? Math.round((sum / n) * 1000) / 1000 : null, rating_bayesian: n ? Math.round(((BAYES_PRIOR_VOTES * m + sum) / (BAYES_PRIOR_VOTES + n)) * 1000) / 1000 : null })
-      .where('id', '=', activityId)
-      .execute();
+    await q.setActivityRatings(trx, activityId, { count: n, average: n ? Math.round((sum / n) * 1000) / 1000 : null, bayesian: n ? Math.round(((BAYES_PRIOR_VOTES * m + sum) / (BAYES_PRIOR_VOTES + n)) * 1000) / 1000 : null });
   }
 
   async list(bundleId: string) {
     const a = await this.publicActivity(bundleId);
-    const reviews = await this.db
-      .selectFrom('reviews as r')
-      .innerJoin('users as u', 'u.id', 'r.user_id')
-      .leftJoin('users as ru', 'ru.id', 'r.reply_user_id')
-      .select(['r.id', 'r.rating', 'r.body', 'r.reply_body', 'r.replied_at', 'r.created_at', 'r.updated_at', 'r.user_id', 'u.display_name as author', 'ru.display_name as replier'])
-      .where('r.activity_id', '=', a.id)
-      .where('r.hidden', '=', false)
-      .orderBy('r.updated_at', 'desc')
-      .execute();
+    const reviews = await q.visibleReviews(this.db, a.id);
     return { activity: a, reviews };
   }
 
@@ -71,31 +60,24 @@ export class RatingsService {
     const rating = Number(ratingRaw);
     if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new AsloError('RATING_INVALID', 'A rating is a whole number from 1 to 5.', { details: { field: 'rating' } });
     const body = bodyText(bodyRaw, 'review', 5000, false);
-    const version = await this.db.selectFrom('versions as v').innerJoin('files as f', 'f.version_id', 'v.id').select('v.id').where('v.activity_id', '=', a.id).where('f.status', '=', 'public').orderBy('v.sort_key', 'desc').executeTakeFirst();
+    const version = await q.newestPublicVersion(this.db, a.id);
     return this.db.transaction().execute(async (trx) => {
-      const now = new Date();
-      const row = await trx
-        .insertInto('reviews')
-        .values({ activity_id: a.id, user_id: actor.userId, version_id: version?.id ?? null, rating, body, reply_body: null, reply_user_id: null, replied_at: null, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['activity_id', 'user_id']).doUpdateSet({ rating, body, version_id: version?.id ?? null, updated_at: now, hidden: false, flag_count: 0 }))
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const id = await q.upsertReview(trx, { activityId: a.id, userId: actor.userId, versionId: version?.id ?? null, rating, body, at: new Date() });
       // An edited review starts again without the flags of its old text.
-      await trx.deleteFrom('review_flags').where('review_id', '=', row.id).where('resolved_at', 'is', null).execute();
+      await q.deleteOpenFlags(trx, id);
       await this.refresh(trx, a.id);
-      await audit(trx, { actor, action: 'rating.save', targetType: 'review', targetId: row.id, details: { activity: a.bundle_id, rating } });
-      return row.id;
+      await audit(trx, { actor, action: 'rating.save', targetType: 'review', targetId: id, details: { activity: a.bundle_id, rating } });
+      return id;
     });
   }
 
   async reply(viewer: Viewer, reviewId: number, bodyRaw: unknown): Promise<void> {
-    const r = await this.db.selectFrom('reviews').select(['id', 'activity_id', 'reply_body']).where('id', '=', reviewId).executeTakeFirst();
+    const r = await q.reviewById(this.db, reviewId);
     if (!r) throw new AsloError('REVIEW_NOT_FOUND', `No review #${reviewId}.`, { statusCode: 404 });
     const actor = await requireAuthor(this.db, viewer, r.activity_id);
     const body = bodyText(bodyRaw, 'reply', 5000, true)!;
     await this.db.transaction().execute(async (trx) => {
-      const upd = await trx.updateTable('reviews').set({ reply_body: body, reply_user_id: actor.userId, replied_at: new Date() }).where('id', '=', reviewId).where('reply_body', 'is', null).executeTakeFirst();
-      if (Number(upd.numUpdatedRows) !== 1) throw new AsloError('REPLY_EXISTS', 'The authors have replied to this review already (one reply per review).', { statusCode: 409 });
+      if (!(await q.setReplyOnce(trx, reviewId, actor.userId, body))) throw new AsloError('REPLY_EXISTS', 'The authors have replied to this review already (one reply per review).', { statusCode: 409 });
       await audit(trx, { actor, action: 'rating.reply', targetType: 'review', targetId: reviewId });
     });
   }
@@ -105,29 +87,18 @@ export class RatingsService {
     const reason = String(reasonRaw ?? '');
     if (!FLAG_REASONS.includes(reason as (typeof FLAG_REASONS)[number])) throw new AsloError('FLAG_REASON_INVALID', `The reason is one of ${FLAG_REASONS.join(', ')}.`, { details: { field: 'reason' } });
     const message = bodyText(messageRaw, 'message', 2000, false);
-    const r = await this.db.selectFrom('reviews').select(['id', 'user_id', 'hidden']).where('id', '=', reviewId).executeTakeFirst();
+    const r = await q.reviewById(this.db, reviewId);
     if (!r || r.hidden) throw new AsloError('REVIEW_NOT_FOUND', `No review #${reviewId}.`, { statusCode: 404 });
     if (r.user_id === actor.userId) throw new AsloError('FLAG_OWN_REVIEW', 'You cannot flag your own review; edit it instead.', { statusCode: 403 });
     await this.db.transaction().execute(async (trx) => {
-      const ins = await trx.insertInto('review_flags').values({ review_id: reviewId, user_id: actor.userId, reason, message, created_at: new Date() }).onConflict((oc) => oc.columns(['review_id', 'user_id']).doNothing()).returning('review_id').executeTakeFirst();
-      if (!ins) throw new AsloError('FLAG_EXISTS', 'You flagged this review already.', { statusCode: 409 });
-      await trx.updateTable('reviews').set({ flag_count: sql`flag_count + 1` }).where('id', '=', reviewId).execute();
+      if (!(await q.addFlag(trx, { reviewId, userId: actor.userId, reason, message }))) throw new AsloError('FLAG_EXISTS', 'You flagged this review already.', { statusCode: 409 });
       await audit(trx, { actor, action: 'rating.flag', targetType: 'review', targetId: reviewId, reason });
     });
   }
 
   async flagQueue(viewer: Viewer) {
     requireEditor(viewer);
-    return this.db
-      .selectFrom('reviews as r')
-      .innerJoin('activities as a', 'a.id', 'r.activity_id')
-      .innerJoin('users as u', 'u.id', 'r.user_id')
-      .select(['r.id', 'r.rating', 'r.body', 'r.flag_count', 'a.bundle_id', 'u.display_name as author'])
-      .select((eb) => eb.selectFrom('review_flags as f').select((e) => sql<string>`string_agg(${e.ref('f.reason')}, ', ')`.as('x')).whereRef('f.review_id', '=', 'r.id').where('f.resolved_at', 'is', null).as('reasons'))
-      .select((eb) => eb.selectFrom('review_flags as f').select((e) => e.fn.min('f.created_at').as('x')).whereRef('f.review_id', '=', 'r.id').where('f.resolved_at', 'is', null).as('since'))
-      .where((eb) => eb.exists(eb.selectFrom('review_flags as f').select(sql.lit(1).as('one')).whereRef('f.review_id', '=', 'r.id').where('f.resolved_at', 'is', null)))
-      .orderBy('since', 'asc')
-      .execute();
+    return q.flaggedReviews(this.db);
   }
 
   async moderate(viewer: Viewer, reviewId: number, actionRaw: unknown, commentRaw: unknown): Promise<void> {
@@ -135,14 +106,13 @@ export class RatingsService {
     const action = String(actionRaw ?? '');
     if (!MODERATIONS.includes(action as (typeof MODERATIONS)[number])) throw new AsloError('MODERATION_INVALID', `The action is one of ${MODERATIONS.join(', ')}.`, { details: { field: 'action' } });
     const comment = bodyText(commentRaw, 'comment', 5000, true)!;
-    const r = await this.db.selectFrom('reviews').select(['id', 'activity_id', 'user_id', 'rating', 'body']).where('id', '=', reviewId).executeTakeFirst();
+    const r = await q.reviewById(this.db, reviewId);
     if (!r) throw new AsloError('REVIEW_NOT_FOUND', `No review #${reviewId}.`, { statusCode: 404 });
     await this.db.transaction().execute(async (trx) => {
-      const now = new Date();
-      await trx.updateTable('review_flags').set({ resolved_at: now, resolved_by: actor.userId }).where('review_id', '=', reviewId).where('resolved_at', 'is', null).execute();
-      if (action === 'hide') await trx.updateTable('reviews').set({ hidden: true }).where('id', '=', reviewId).execute();
-      if (action === 'delete') await trx.deleteFrom('reviews').where('id', '=', reviewId).execute();
-      if (action === 'keep') await trx.updateTable('reviews').set({ flag_count: 0 }).where('id', '=', reviewId).execute();
+      await q.resolveOpenFlags(trx, reviewId, actor.userId, new Date());
+      if (action === 'hide') await q.hideReview(trx, reviewId);
+      if (action === 'delete') await q.deleteReview(trx, reviewId);
+      if (action === 'keep') await q.resetFlagCount(trx, reviewId);
       await this.refresh(trx, r.activity_id);
       await audit(trx, { actor, action: `rating.moderate.${action}`, targetType: 'review', targetId: reviewId, reason: comment, details: { user_id: r.user_id, rating: r.rating, body: r.body } });
     });
@@ -153,38 +123,44 @@ export class RatingsService {
   async report(viewer: Viewer, bundleId: string, reasonRaw: unknown, messageRaw: unknown, address: string | null): Promise<number> {
     // Anyone may report, logged in or not; rate-limited per address and per account at the route
     // (rateLimits.reportPerAddress, reportPerAccount).
-    const a = await this.db.selectFrom('activities').select(['id', 'bundle_id', 'status']).where('bundle_id', '=', bundleId).executeTakeFirst();
+    const a = await q.activityForReport(this.db, bundleId);
     const visible = a && (a.status === 'public' || (viewer && (isEditor(viewer) || (await authorRole(this.db, a.id, viewer.userId)))));
     if (!a || !visible) throw new AsloError('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     const reason = String(reasonRaw ?? '');
     if (!REPORT_REASONS.includes(reason as (typeof REPORT_REASONS)[number])) throw new AsloError('REPORT_REASON_INVALID', `The reason is one of ${REPORT_REASONS.join(', ')}.`, { details: { field: 'reason' } });
     const message = bodyText(messageRaw, 'message', 5000, true)!;
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx.insertInto('abuse_reports').values({ activity_id: a.id, reporter_user_id: viewer?.userId ?? null, reporter_address: address, reason, message, created_at: new Date() }).returning('id').executeTakeFirstOrThrow();
-      await audit(trx, { actor: viewer, actorLabel: viewer ? undefined : `anonymous ${address ?? ''}`.trim(), action: 'report.create', targetType: 'activity', targetId: a.bundle_id, reason, details: { report: row.id } });
-      return row.id;
+      const id = await q.insertReport(trx, { activityId: a.id, userId: viewer?.userId ?? null, address, reason, message });
+      await audit(trx, { actor: viewer, actorLabel: viewer ? undefined : `anonymous ${address ?? ''}`.trim(), action: 'report.create', targetType: 'activity', targetId: a.bundle_id, reason, details: { report: id } });
+      return id;
     });
   }
 
   async reportQueue(viewer: Viewer, opts: { resolved?: boolean } = {}) {
     requireAdmin(viewer);
-    return this.db
-      .selectFrom('abuse_reports as r')
-      .innerJoin('activities as a', 'a.id', 'r.activity_id')
-      .leftJoin('users as u', 'u.id', 'r.reporter_user_id')
-      .select(['r.id', 'r.reason', 'r.message', 'r.created_at', 'r.reporter_address', 'r.resolved_at', 'r.resolution', 'a.id as activity_id', 'a.bundle_id', 'a.status', 'u.display_name as reporter'])
-      .where('r.resolved_at', opts.resolved ? 'is not' : 'is', null)
-      .orderBy('r.created_at', 'asc')
-      .execute();
+    return q.abuseReports(this.db, opts.resolved ?? false);
   }
 
   async resolveReport(viewer: Viewer, reportId: number, resolutionRaw: unknown): Promise<void> {
     const actor = requireAdmin(viewer);
     const resolution = bodyText(resolutionRaw, 'resolution', 5000, true)!;
     await this.db.transaction().execute(async (trx) => {
-      const upd = await trx.updateTable('abuse_reports').set({ resolved_at: new Date(), resolved_by: actor.userId, resolution }).where('id', '=', reportId).where('resolved_at', 'is', null).executeTakeFirst();
-      if (Number(upd.numUpdatedRows) !== 1) throw new AsloError('REPORT_NOT_FOUND', `No open report #${reportId}.`, { statusCode: 404 });
+      if (!(await q.resolveReport(trx, reportId, actor.userId, resolution))) throw new AsloError('REPORT_NOT_FOUND', `No open report #${reportId}.`, { statusCode: 404 });
       await audit(trx, { actor, action: 'report.resolve', targetType: 'abuse_report', targetId: reportId, reason: resolution });
     });
+  }
+
+  // --- what the reviews page shows ------------------------------------------------------------
+
+  /** The reviews of a public activity, and whether the viewer is one of its authors (who reply instead of rating). */
+  async reviewsPage(viewer: Viewer, bundleId: string) {
+    const { activity, reviews } = await this.list(bundleId);
+    const viewerIsAuthor = viewer ? (await authorRole(this.db, activity.id, viewer.userId)) !== null : false;
+    return { activity, reviews, viewerIsAuthor };
+  }
+
+  /** The bundle id of the activity a review is about ('' when there is no such review), for the way back to its page. */
+  async bundleIdOfReview(reviewId: number): Promise<string> {
+    return (await q.bundleIdOfReview(this.db, reviewId)) ?? '';
   }
 }

@@ -14,7 +14,7 @@ import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireAdmin, requireAuthor, requireEditor, type Actor, type Viewer } from '../accounts/access.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as texts from '../mail/texts.js';
-import { audit } from '../platform/audit/index.js';
+import { audit, listAudit, type AuditQuery } from '../platform/audit/index.js';
 import { activityNames } from './publishing.js';
 import { normalizeSugarVersion } from '../bundles/version.js';
 import * as q from './queries/workflow.js';
@@ -463,6 +463,13 @@ export class ReviewService {
         texts.reviewDecision({ to: u.email, name: u.display_name, activityName: name, bundleId: a.bundle_id, version, action, fromStatus: from, toStatus: to, comment, reviewer: `${actor.displayName} (${actor.role})`, link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}`, ...extra }),
       );
     }
+  }
+
+  // ---- the audit log, for administrators (the hub's /admin/audit and /admin/audit.json) ----
+
+  async auditLog(viewer: Viewer, q: AuditQuery) {
+    requireAdmin(viewer);
+    return listAudit(this.db, q);
   }
 }
 

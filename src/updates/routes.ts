@@ -5,11 +5,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../bundles/index.js';
 import { parseRange } from '../platform/http/range.js';
-import { AsloError, isAsloError } from '../platform/errors.js';
+import { isAsloError } from '../platform/errors.js';
 import { EMPTY_RDF } from './rdf.js';
 import { etagMatches } from './query.js';
 import { htmlEscape } from './microformat.js';
-import { canSeeHidden } from '../accounts/access.js';
 
 export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
 
@@ -58,29 +57,8 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
 
   // ---- release notes (em:updateInfoURL) ----
   app.get('/services/update-info/:versionId', { schema: { hide: true } }, async (req, reply) => {
-    const raw = (req.params as { versionId: string }).versionId;
-    const id = /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
-    const row = id
-      ? await app.ctx.db
-          .selectFrom('versions as v')
-          .innerJoin('activities as a', 'a.id', 'v.activity_id')
-          .select((eb) => ['v.version', 'v.release_notes', 'a.bundle_id', 'a.status', 'a.id as activity_id', eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', '=', 'public')).as('published')])
-          .where('v.id', '=', id)
-          .where('a.status', '<>', 'disabled')
-          .where((eb) => eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', 'in', ['public', 'sandbox', 'pending'])))
-          .executeTakeFirst()
-      : undefined;
-    // A version that is not public (sandbox, pending, of a non-public activity) exists only for
-    // its authors, editors and admins: everyone else gets the same 404 as for no version.
-    const visible = row && ((row.status === 'public' && Boolean(row.published)) || (await canSeeHidden(app.ctx.db, await req.viewer(), row.activity_id)));
-    if (!row || !visible) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${raw.slice(0, 20)}.`, { statusCode: 404 });
-    const a = updates.index.activity(row.bundle_id);
-    const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
-    const notes = (row.release_notes ?? '').trim();
-    const paragraphs = notes ? notes.split(/\n\s*\n/).map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`).join('') : '<p></p>';
-    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<div xmlns="http://www.w3.org/1999/xhtml"><h1>${htmlEscape(name)} ${htmlEscape(row.version)}</h1>${paragraphs}</div>\n`;
+    const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), (req.params as { versionId: string }).versionId);
     // What only the activity's people may see is never kept by a shared cache.
-    const isPublic = row.status === 'public' && Boolean(row.published);
     void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
     return body;
   });
@@ -164,19 +142,7 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   // ---- downloads experimental clients are sent to (sandbox and pending files) ----
   const expDownload = async (req: FastifyRequest, reply: FastifyReply) => {
     const { id } = req.params as { id: string; name: string };
-    const fileId = /^\d{1,15}$/.test(id) ? Number(id) : 0;
-    const file = fileId
-      ? await app.ctx.db
-          .selectFrom('files as f')
-          .innerJoin('versions as v', 'v.id', 'f.version_id')
-          .innerJoin('activities as a', 'a.id', 'v.activity_id')
-          .select(['f.file_name', 'f.size', 'f.sha256', 'f.storage_key'])
-          .where('f.id', '=', fileId)
-          .where('f.status', 'in', ['public', 'sandbox', 'pending'])
-          .where('a.status', '<>', 'disabled')
-          .executeTakeFirst()
-      : undefined;
-    if (!file) throw new AsloError('FILE_NOT_FOUND', `No downloadable file has the id ${id.slice(0, 20)}.`, { statusCode: 404 });
+    const file = await updates.experimentalFile(id);
     const size = Number(file.size);
     void reply
       .header('content-type', contentTypeFor(file.file_name))

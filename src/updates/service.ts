@@ -19,6 +19,9 @@ import { repoUrl } from '../downloads/repo.js';
 import { rangeContains } from '../catalog/compat.js';
 import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES } from '../bundles/sugar-releases.js';
 import { downloadEvents } from '../downloads/events.js';
+import { canSeeHidden, type Viewer } from '../accounts/access.js';
+import { htmlEscape } from './microformat.js';
+import { experimentalFile, releaseNotesVersion } from './queries.js';
 
 export interface UpdateResponse {
   status: 200 | 304;
@@ -482,6 +485,36 @@ export class UpdateService {
 
   get cacheControlHeader(): string {
     return this.cacheControl;
+  }
+
+  // ---- release notes (em:updateInfoURL) and the downloads experimental clients are sent to ----
+
+  /**
+   * The release notes of a version as the XHTML fragment Sugar shows. A version that is not
+   * public (sandbox, pending, of a non-public activity) exists only for its authors, editors and
+   * admins: everyone else gets the same 404 as for no version. The viewer is asked for only
+   * then. `isPublic` tells whether a shared cache may keep the answer.
+   */
+  async releaseNotes(viewer: () => Promise<Viewer>, rawId: string): Promise<{ body: string; isPublic: boolean }> {
+    const id = /^\d{1,15}$/.test(rawId) ? Number(rawId) : 0;
+    const row = id ? await releaseNotesVersion(this.ctx.db, id) : undefined;
+    const isPublic = Boolean(row && row.status === 'public' && row.published);
+    const visible = row && (isPublic || (await canSeeHidden(this.ctx.db, await viewer(), row.activity_id)));
+    if (!row || !visible) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${rawId.slice(0, 20)}.`, { statusCode: 404 });
+    const a = this.index.activity(row.bundle_id);
+    const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
+    const notes = (row.release_notes ?? '').trim();
+    const paragraphs = notes ? notes.split(/\n\s*\n/).map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`).join('') : '<p></p>';
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<div xmlns="http://www.w3.org/1999/xhtml"><h1>${htmlEscape(name)} ${htmlEscape(row.version)}</h1>${paragraphs}</div>\n`;
+    return { body, isPublic };
+  }
+
+  /** A file experimental clients may download (public, sandbox or pending, of an activity that is not disabled). */
+  async experimentalFile(rawId: string) {
+    const fileId = /^\d{1,15}$/.test(rawId) ? Number(rawId) : 0;
+    const file = fileId ? await experimentalFile(this.ctx.db, fileId) : undefined;
+    if (!file) throw new AsloError('FILE_NOT_FOUND', `No downloadable file has the id ${rawId.slice(0, 20)}.`, { statusCode: 404 });
+    return file;
   }
 }
 

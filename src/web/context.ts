@@ -8,15 +8,11 @@ import { detectSugar, type SugarClient } from './sugar-ua.js';
 import { html, type SafeHtml } from './html.js';
 import { renderShell, type ShellOptions } from './layout.js';
 import { sendBody, type SendOptions } from './http.js';
-import type { StoreQueries } from './store.js';
 
 export const LOCALE_COOKIE = 'aslo_lang';
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    store: StoreQueries;
-  }
-}
+/** Wraps a page handler: the locale prefix is checked (and redirected when not canonical) first. */
+export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface Page {
   app: FastifyInstance;
@@ -72,7 +68,7 @@ export function accountNav(l: Translator, viewer: Viewer): SafeHtml {
 export type PageOptions = Omit<ShellOptions, 'l' | 'rest' | 'categories' | 'nav'> & { send?: SendOptions };
 
 export async function sendPage(p: Page, o: PageOptions): Promise<FastifyReply> {
-  const categories = await p.app.store.categories(p.locale);
+  const categories = await p.app.services.catalog.categories(p.locale);
   const body = renderShell({ ...o, l: p.l, rest: p.rest, categories, nav: accountNav(p.l, p.viewer) });
   return sendBody(p.req, p.reply, body, { varyUserAgent: p.usedUserAgent, personal: Boolean(p.viewer), ...o.send });
 }

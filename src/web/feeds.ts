@@ -6,8 +6,7 @@ import { esc as x } from './html.js';
 import { sendBody } from './http.js';
 import { localePath } from './layout.js';
 import { activityPath } from './components.js';
-import type { Localized } from './routes.js';
-import type { Page } from './context.js';
+import type { Localized, Page } from './context.js';
 
 const ENTRIES = 30;
 
@@ -32,9 +31,7 @@ export async function feedRoutes(app: FastifyInstance, opts: { localized: Locali
     const { l } = p;
     const catalog = app.services.catalog;
     const list = await catalog.listActivities({ perPage: ENTRIES, sort: kind === 'new' ? 'newest' : 'updated', lang: p.locale });
-    const ids = list.items.map((a) => a.bundle_id);
-    const rows = ids.length ? await app.ctx.db.selectFrom('activities').select(['bundle_id', 'created_at', 'last_published_at']).where('bundle_id', 'in', ids).execute() : [];
-    const dates = new Map(rows.map((r) => [r.bundle_id, r]));
+    const dates = await catalog.activityDates(list.items.map((a) => a.bundle_id));
     const files = new Map<string, { url: string; size: number; type: string } | null>();
     await Promise.all(
       list.items.map(async (a) => {

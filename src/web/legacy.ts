@@ -11,8 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { localePath } from './layout.js';
 import { detectSugar } from './sugar-ua.js';
-import { preferredLocale } from './context.js';
-import type { Localized } from './routes.js';
+import { preferredLocale, type Localized } from './context.js';
 
 function moved(reply: FastifyReply, to: string): FastifyReply {
   return reply.status(301).header('location', to).header('cache-control', 'public, max-age=86400').send();
@@ -26,7 +25,7 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
   const { localized } = opts;
   const page = (path: string, handler: Parameters<Localized>[0]) => app.get(path, { schema: { hide: true } }, localized(handler));
   const activity = async (locale: string, id: string, l: { t(s: string, p?: Record<string, string>): string }) => {
-    const a = await app.store.resolveActivity(id);
+    const a = await app.services.catalog.resolveActivity(id);
     if (!a) throw notFound('ACTIVITY_NOT_FOUND', l.t('There is no public activity "{id}" here.', { id }));
     return localePath(locale, `/activity/${encodeURIComponent(a.bundle_id)}`);
   };
@@ -34,20 +33,20 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
   page('/:locale/sugar/addon/:id', async (p, x) => moved(p.reply, await activity(p.locale, x.id!, p.l)));
   page('/:locale/sugar/addons/versions/:id', async (p, x) => moved(p.reply, (await activity(p.locale, x.id!, p.l)) + '/versions'));
   page('/:locale/sugar/downloads/file/:fileId/:name', async (p, x) => {
-    const file = /^\d{1,12}$/.test(x.fileId!) ? await app.store.resolveFile(Number(x.fileId)) : null;
+    const file = /^\d{1,12}$/.test(x.fileId!) ? await app.services.catalog.resolveFile(Number(x.fileId)) : null;
     if (!file) throw notFound('FILE_NOT_FOUND', p.l.t('There is no public file with the id {id}.', { id: x.fileId! }));
     return moved(p.reply, fileUrlPath(file.id, file.file_name));
   });
 
   const latest = async (req: import('fastify').FastifyRequest, reply: FastifyReply) => {
     const { id } = req.params as { id: string };
-    const a = await app.store.resolveActivity(id);
+    const a = await app.services.catalog.resolveActivity(id);
     if (!a) throw notFound('ACTIVITY_NOT_FOUND', `There is no public activity "${id}" here.`);
     const versions = await app.services.catalog.listVersions(a.bundle_id);
     const sugar = detectSugar(req.headers['user-agent']);
     // Sugar's browser gets the newest version that runs on its Sugar (what its updater would be
     // offered), never one that cannot start there: when there is none, it is told so.
-    const pick = sugar ? versions.find((v) => app.store.compatibility(v, sugar.version).compatible) : versions[0];
+    const pick = sugar ? versions.find((v) => app.services.catalog.compatibility(v, sugar.version).compatible) : versions[0];
     if (sugar && !pick && versions.length > 0) {
       throw notFound(
         'NO_COMPATIBLE_VERSION',

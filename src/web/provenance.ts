@@ -1,29 +1,10 @@
 // Where each file of an activity came from, for the activity page: "Built from <repository> at
 // <tag> (<commit>)" with a link to that exact source for bundles the store built from git
-// (built_sources, docs/building.md), "Uploaded by the developer" for the others.
+// (built_sources, docs/building.md), "Uploaded by the developer" for the others. The sources
+// themselves are read by CatalogService.fileSources.
 import { html, type SafeHtml } from './html.js';
 import type { Translator } from './i18n.js';
-import type { AppContext } from '../platform/context.js';
-
-export interface FileSource {
-  repository: string;
-  commit: string;
-  tag: string | null;
-}
-
-/** The recorded sources of an activity's built files, by file id (cached with the catalog). */
-export async function fileSources(ctx: AppContext, activityId: number): Promise<Map<number, FileSource>> {
-  const rows = await ctx.cache.getOrLoad('catalog', `sources:${activityId}`, () =>
-    ctx.db
-      .selectFrom('built_sources')
-      .select(['file_id', 'repository', 'commit_sha', 'tag'])
-      .where('activity_id', '=', activityId)
-      .where('file_id', 'is not', null)
-      .execute()
-      .then((r) => r.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }))),
-  );
-  return new Map(rows.map((r) => [r.file_id, { repository: r.repository, commit: r.commit, tag: r.tag }]));
-}
+import type { FileSource } from '../catalog/service.js';
 
 /**
  * A browsable link to the repository at that commit: the forge's own page for GitHub, GitLab,

@@ -1,12 +1,11 @@
 // The web store's routes. Every page lives under a locale prefix (/es/activity/<bundle_id>);
 // requests without one are redirected by the locale cookie, else Accept-Language. Old-site URLs
 // (/<locale>/sugar/addon/<id>, ...) redirect to their new pages. Handlers are thin: the pages
-// (src/web/pages/) read through the catalog service and src/web/store.ts.
+// (src/web/pages/) read through the catalog service.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerError, type ErrorPageRenderer } from '../platform/errors.js';
 import { LOCALE_TAGS, loadTranslations, matchLocale, translator } from './i18n.js';
-import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Page } from './context.js';
-import { StoreQueries } from './store.js';
+import { LOCALE_COOKIE, pageFor, preferredLocale, sendPage, type Localized, type Page } from './context.js';
 import { assetRoutes } from './assets.js';
 import { html } from './html.js';
 import { localePath } from './layout.js';
@@ -35,7 +34,6 @@ function safeRest(next: unknown): string {
 
 export async function webRoutes(app: FastifyInstance): Promise<void> {
   loadTranslations();
-  app.decorate('store', new StoreQueries(app.ctx));
   await app.register(assetRoutes);
   await app.register(mediaRoutes);
   await app.register(storePages);
@@ -71,7 +69,7 @@ async function storePages(app: FastifyInstance): Promise<void> {
   }
 
   // Every localized page goes through here: unsupported or non-canonical locales redirect.
-  const localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const localized: Localized = (handler) => async (req: FastifyRequest, reply: FastifyReply) => {
     const params = req.params as Record<string, string>;
     const raw = params.locale ?? '';
     if (!LOCALE_TAGS.includes(raw)) {
@@ -107,5 +105,3 @@ export async function errorPage(p: Page, status: number, code: string, message: 
 <form role="search" method="get" action="${localePath(p.locale, '/search')}"><label for="e-q">${l.t('Or search for an activity:')}</label> <input id="e-q" type="search" name="q"> <button class="btn" type="submit">${l.t('Search')}</button></form></div>`;
   return sendPage(p, { title, main, send: { status, maxAge: 0 } });
 }
-
-export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

@@ -2,8 +2,8 @@
 // feed (/services/micro-format.php?collection_nickname=NICK). The web interface comes with the
 // store; this is the administrators' minimal tool. Every change is audited with the actor "cli".
 import { Command } from 'commander';
-import { runsThroughStore, say, UsageError, withCommon, withContext } from '../common.js';
-import { CollectionService, type CollectionView } from '../../collections/service.js';
+import { runsThroughStore, say, UsageError, withCommon, withServices } from '../common.js';
+import type { CollectionView } from '../../collections/service.js';
 import { collectionFeedLines } from '../../collections/feeds.js';
 import { normalizeLocale } from '../../catalog/locales.js';
 
@@ -52,8 +52,8 @@ export function registerCollection(program: Command): void {
     .description('list collections')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const list = await new CollectionService(ctx).list();
+      await withServices(cmd, async ({ collections }) => {
+        const list = await collections.list();
         if (opts.json) return say(JSON.stringify(list, null, 2));
         if (list.length === 0) return say('No collections. Create one with: aslo collection create NICKNAME --name "Name"');
         for (const c of list) say(`${c.nickname.padEnd(24)} ${String(c.entries).padStart(4)} activities  ${c.name}${c.listed ? '' : ' (unlisted)'}`);
@@ -65,7 +65,7 @@ export function registerCollection(program: Command): void {
     .argument('<nickname>')
     .option('--json', 'print JSON')
     .action(async (nickname: string, opts: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).get(nickname), Boolean(opts.json)));
+      await withServices(cmd, async ({ collections }) => printCollection(await collections.get(nickname), Boolean(opts.json)));
     });
 
   runsThroughStore(withCommon(col.command('create')))
@@ -76,8 +76,8 @@ export function registerCollection(program: Command): void {
     .option('--localized-name <locale=name>', 'name in another language (repeatable)', collect)
     .option('--unlisted', 'do not list it publicly')
     .action(async (nickname: string, opts: { name: string; description?: string; localizedName?: string[]; unlisted?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const c = await new CollectionService(ctx).create(nickname, { name: opts.name, description: opts.description ?? null, names: localizedNames(opts.localizedName), listed: !opts.unlisted }, ACTOR);
+      await withServices(cmd, async ({ collections }, ctx) => {
+        const c = await collections.create(nickname, { name: opts.name, description: opts.description ?? null, names: localizedNames(opts.localizedName), listed: !opts.unlisted }, ACTOR);
         say(`Created collection "${c.nickname}".`);
         for (const line of collectionFeedLines(ctx.config.server.baseUrl, c.nickname)) say(line);
       });
@@ -93,8 +93,8 @@ export function registerCollection(program: Command): void {
     .option('--unlisted', 'do not list it publicly')
     .action(async (nickname: string, opts: { name?: string; description?: string; localizedName?: string[]; listed?: boolean; unlisted?: boolean }, cmd: Command) => {
       if (opts.listed && opts.unlisted) throw new UsageError('choose --listed or --unlisted, not both');
-      await withContext(cmd, async (ctx) => {
-        const c = await new CollectionService(ctx).update(
+      await withServices(cmd, async ({ collections }) => {
+        const c = await collections.update(
           nickname,
           {
             name: opts.name,
@@ -112,8 +112,8 @@ export function registerCollection(program: Command): void {
     .description('delete a collection (its activities stay in the catalog)')
     .argument('<nickname>')
     .action(async (nickname: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        await new CollectionService(ctx).remove(nickname, ACTOR);
+      await withServices(cmd, async ({ collections }) => {
+        await collections.remove(nickname, ACTOR);
         say(`Deleted collection "${nickname}".`);
       });
     });
@@ -129,11 +129,10 @@ export function registerCollection(program: Command): void {
     .action(async (nickname: string, bundleIds: string[], opts: { pin?: string; optional?: boolean; required?: boolean; position?: string }, cmd: Command) => {
       if (opts.optional && opts.required) throw new UsageError('choose --optional or --required, not both');
       if (opts.pin && bundleIds.length > 1) throw new UsageError('--pin applies to one activity at a time');
-      await withContext(cmd, async (ctx) => {
-        const service = new CollectionService(ctx);
+      await withServices(cmd, async ({ collections }) => {
         let c: CollectionView | null = null;
         for (const bundleId of bundleIds) {
-          c = await service.add(nickname, bundleId, { pin: opts.pin, optional: opts.optional ? true : opts.required ? false : undefined, position: position(opts.position) }, ACTOR);
+          c = await collections.add(nickname, bundleId, { pin: opts.pin, optional: opts.optional ? true : opts.required ? false : undefined, position: position(opts.position) }, ACTOR);
         }
         printCollection(c!, false);
       });
@@ -144,7 +143,7 @@ export function registerCollection(program: Command): void {
     .argument('<nickname>')
     .argument('<bundle_id>')
     .action(async (nickname: string, bundleId: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).drop(nickname, bundleId, ACTOR), false));
+      await withServices(cmd, async ({ collections }) => printCollection(await collections.drop(nickname, bundleId, ACTOR), false));
     });
 
   runsThroughStore(withCommon(col.command('pin')))
@@ -153,7 +152,7 @@ export function registerCollection(program: Command): void {
     .argument('<bundle_id>')
     .argument('<version>')
     .action(async (nickname: string, bundleId: string, version: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).pin(nickname, bundleId, version, ACTOR), false));
+      await withServices(cmd, async ({ collections }) => printCollection(await collections.pin(nickname, bundleId, version, ACTOR), false));
     });
 
   runsThroughStore(withCommon(col.command('unpin')))
@@ -161,6 +160,6 @@ export function registerCollection(program: Command): void {
     .argument('<nickname>')
     .argument('<bundle_id>')
     .action(async (nickname: string, bundleId: string, _opts: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => printCollection(await new CollectionService(ctx).pin(nickname, bundleId, null, ACTOR), false));
+      await withServices(cmd, async ({ collections }) => printCollection(await collections.pin(nickname, bundleId, null, ACTOR), false));
     });
 }

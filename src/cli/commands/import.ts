@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { EXIT_FAILED, EXIT_OK, UsageError, absPath, cliErr, runsThroughStore, say, setExitCode, withCommon, withContext } from '../common.js';
-import { CatalogService } from '../../catalog/service.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, absPath, cliErr, runsThroughStore, say, setExitCode, withCommon, withServices } from '../common.js';
 import type { IngestResult } from '../../catalog/ingest.js';
 
 /** Every .xo/.xol file under the given files and folders, in a stable order. */
@@ -42,8 +41,7 @@ export function registerImport(program: Command): void {
       if (opts.status !== 'sandbox' && opts.status !== 'public') throw new UsageError('--status must be sandbox or public');
       const files = collectBundles(paths);
       if (files.length === 0) throw new UsageError('no .xo or .xol files found in the given paths');
-      await withContext(cmd, async (ctx) => {
-        const catalog = new CatalogService(ctx);
+      await withServices(cmd, async ({ catalog }) => {
         const bar = new cliProgress.SingleBar(
           { format: 'importing [{bar}] {value}/{total} {file}', noTTYOutput: false, stream: cliErr(), hideCursor: true },
           cliProgress.Presets.shades_classic,

@@ -1,8 +1,8 @@
 // `aslo mirror`: the mirror registry (src/mirrors/registry.ts). The admin page /admin/mirrors
 // does the same from a browser.
 import { Command } from 'commander';
-import { runsThroughStore, say, withCommon, withContext } from '../common.js';
-import { MirrorRegistry, type MirrorInput, type MirrorView } from '../../mirrors/registry.js';
+import { runsThroughStore, say, withCommon, withServices } from '../common.js';
+import type { MirrorInput, MirrorView } from '../../mirrors/registry.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -114,8 +114,8 @@ export function registerMirror(program: Command): void {
   withFields(storeCommand(mirror.command('add').argument('<name>', 'short unique name, like mirror.example.org')), false)
     .description('register a mirror; its files are verified before any client is sent there')
     .action(async (name: string, o: MirrorOpts, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const m = await new MirrorRegistry(ctx).add({ ...inputOf(o, cmd), name });
+      await withServices(cmd, async ({ mirrors }) => {
+        const m = await mirrors.add({ ...inputOf(o, cmd), name });
         if (o.json) return say(JSON.stringify(m, null, 2));
         say(`added mirror ${m.name} (#${m.id}); every published file will be checked on it before clients are sent there`);
         printMirror(m);
@@ -126,8 +126,8 @@ export function registerMirror(program: Command): void {
     .description('list mirrors with their health and verified files')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const list = await new MirrorRegistry(ctx).list();
+      await withServices(cmd, async ({ mirrors }) => {
+        const list = await mirrors.list();
         if (o.json) return say(JSON.stringify(list, null, 2));
         if (list.length === 0) return say('No mirrors. Add one with: aslo mirror add NAME --http http://host/path');
         for (const m of list) {
@@ -141,10 +141,9 @@ export function registerMirror(program: Command): void {
     .description('everything about one mirror, with the files it does not hold yet')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const reg = new MirrorRegistry(ctx);
-        const m = await reg.get(name);
-        const problems = await reg.problems(m.id);
+      await withServices(cmd, async ({ mirrors }) => {
+        const m = await mirrors.get(name);
+        const problems = await mirrors.problems(m.id);
         if (o.json) return say(JSON.stringify({ ...m, problems }, null, 2));
         printMirror(m);
         for (const p of problems) say(`  ${p.state.padEnd(8)} ${p.repo_path}: ${p.last_error ?? 'not checked yet'}${p.next_check_at ? ` (next check ${new Date(p.next_check_at).toISOString()})` : ''}`);
@@ -154,8 +153,8 @@ export function registerMirror(program: Command): void {
   withFields(storeCommand(mirror.command('edit').argument('<name>', 'mirror name or id')), true)
     .description('change a mirror (new base URLs mean every file is verified again)')
     .action(async (name: string, o: MirrorOpts, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const m = await new MirrorRegistry(ctx).edit(name, inputOf(o, cmd));
+      await withServices(cmd, async ({ mirrors }) => {
+        const m = await mirrors.edit(name, inputOf(o, cmd));
         if (o.json) return say(JSON.stringify(m, null, 2));
         say(`changed mirror ${m.name}`);
         printMirror(m);
@@ -166,8 +165,8 @@ export function registerMirror(program: Command): void {
     storeCommand(mirror.command(verb).argument('<name>', 'mirror name or id'))
       .description(enabled ? 'send clients to it again (once its files are verified)' : 'stop sending clients to it at once')
       .action(async (name: string, _o: unknown, cmd: Command) => {
-        await withContext(cmd, async (ctx) => {
-          const m = await new MirrorRegistry(ctx).setEnabled(name, enabled);
+        await withServices(cmd, async ({ mirrors }) => {
+          const m = await mirrors.setEnabled(name, enabled);
           say(`mirror ${m.name} ${enabled ? 'enabled' : 'disabled'}`);
         });
       });
@@ -176,10 +175,9 @@ export function registerMirror(program: Command): void {
   storeCommand(mirror.command('remove').argument('<name>', 'mirror name or id'))
     .description('remove a mirror and everything known about it')
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const reg = new MirrorRegistry(ctx);
-        const m = await reg.get(name);
-        await reg.remove(m.id);
+      await withServices(cmd, async ({ mirrors }) => {
+        const m = await mirrors.get(name);
+        await mirrors.remove(m.id);
         say(`removed mirror ${m.name}`);
       });
     });

@@ -2,10 +2,8 @@
 // line (CI, scripts, the editors' review API). The token is shown once, alone on the last line of
 // standard output, so `TOKEN=$(aslo token create ... | tail -n 1)` works. Audited as "cli".
 import { Command } from 'commander';
-import { runsThroughStore, say, UsageError, withCommon, withContext } from '../common.js';
-import { AccountService, SCOPES } from '../../accounts/service.js';
-import { DbSessionStore } from '../../accounts/sessions.js';
-import { Mailer } from '../../mail/mailer.js';
+import { runsThroughStore, say, UsageError, withCommon, withServices } from '../common.js';
+import { SCOPES } from '../../accounts/service.js';
 
 export function registerToken(program: Command): void {
   const token = withCommon(program.command('token')).description('personal API tokens');
@@ -24,8 +22,7 @@ export function registerToken(program: Command): void {
         if (!/^\d+$/.test(opts.days.trim())) throw new UsageError('--days must be a whole number of days');
         days = Number(opts.days);
       }
-      await withContext(cmd, async (ctx) => {
-        const accounts = new AccountService(ctx, new Mailer(ctx.config, ctx.secrets), new DbSessionStore(ctx.db, ctx.config.accounts.sessionDays * 86400_000));
+      await withServices(cmd, async ({ accounts }) => {
         const created = await accounts.createApiTokenForAccount(opts.email, { name: opts.name ?? 'cli', scopes, expiresInDays: days });
         say(`Created API token #${created.id} for ${opts.email} (scopes ${[...new Set(scopes)].join(', ')}), valid until ${created.expiresAt.toISOString()}. It is shown only now:`);
         say(created.token);

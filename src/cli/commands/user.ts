@@ -3,16 +3,9 @@
 // with the actor "cli".
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { readStdin, runsThroughStore, say, UsageError, withCommon, withContext } from '../common.js';
-import { AccountService, ROLES } from '../../accounts/service.js';
-import { DbSessionStore } from '../../accounts/sessions.js';
-import { Mailer } from '../../mail/mailer.js';
-import type { AppContext } from '../../platform/context.js';
+import { readStdin, runsThroughStore, say, UsageError, withCommon, withServices } from '../common.js';
+import { ROLES } from '../../accounts/service.js';
 import type { Role } from '../../platform/db/schema.js';
-
-function accountsOf(ctx: AppContext): AccountService {
-  return new AccountService(ctx, new Mailer(ctx.config, ctx.secrets), new DbSessionStore(ctx.db, ctx.config.accounts.sessionDays * 86400_000));
-}
 
 export function registerUser(program: Command): void {
   const user = withCommon(program.command('user')).description('manage accounts and roles (user, editor, admin)');
@@ -29,8 +22,8 @@ export function registerUser(program: Command): void {
       const role: Role = opts.admin ? 'admin' : opts.editor ? 'editor' : 'user';
       const generated = !opts.passwordStdin;
       const password = generated ? randomBytes(12).toString('base64url') : await readStdin();
-      await withContext(cmd, async (ctx) => {
-        const created = await accountsOf(ctx).createUser({ email: opts.email, displayName: opts.name ?? opts.email.split('@')[0]!, password, role, actorLabel: 'cli:user-create' });
+      await withServices(cmd, async ({ accounts }, ctx) => {
+        const created = await accounts.createUser({ email: opts.email, displayName: opts.name ?? opts.email.split('@')[0]!, password, role, actorLabel: 'cli:user-create' });
         say(`Created ${created.role} #${created.id} ${created.email} (e-mail verified).`);
         if (generated) say(`Password: ${password}\nLog in at ${ctx.config.server.baseUrl}/account/login and change it in your account settings.`);
       });
@@ -43,8 +36,8 @@ export function registerUser(program: Command): void {
     .option('--reason <text>', 'why (kept in the audit log)')
     .action(async (email: string, role: string, opts: { reason?: string }, cmd: Command) => {
       if (!ROLES.includes(role as Role)) throw new UsageError(`role must be one of ${ROLES.join(', ')}`);
-      await withContext(cmd, async (ctx) => {
-        const updated = await accountsOf(ctx).setRole('cli', email, role, opts.reason ?? null);
+      await withServices(cmd, async ({ accounts }) => {
+        const updated = await accounts.setRole('cli', email, role, opts.reason ?? null);
         say(`${updated.email} is now ${updated.role}.`);
       });
     });
@@ -53,10 +46,8 @@ export function registerUser(program: Command): void {
     .description('list accounts')
     .option('--role <role>', 'only accounts with this role')
     .action(async (opts: { role?: string }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        let q = ctx.db.selectFrom('users').select(['id', 'email', 'display_name', 'role', 'email_verified_at']).where('deleted_at', 'is', null).orderBy('id');
-        if (opts.role) q = q.where('role', '=', opts.role as Role);
-        for (const u of await q.execute()) say(`${String(u.id).padStart(5)}  ${u.role.padEnd(6)}  ${u.email_verified_at ? 'verified  ' : 'unverified'}  ${u.email}  (${u.display_name})`);
+      await withServices(cmd, async ({ accounts }) => {
+        for (const u of await accounts.allUsers(opts.role as Role | undefined)) say(`${String(u.id).padStart(5)}  ${u.role.padEnd(6)}  ${u.email_verified_at ? 'verified  ' : 'unverified'}  ${u.email}  (${u.display_name})`);
       });
     });
 }

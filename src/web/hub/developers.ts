@@ -13,10 +13,9 @@ import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, input, markup, page, perLocale, postForm, submit, table, textarea, when, type SafeHtml, type Translator } from './layout.js';
 import { reviewActionName, roleName, statusName } from './words.js';
-import { localizedName } from '../store.js';
+import { localizedName } from '../../catalog/locales.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
 import { sourceSection } from './sources.js';
-import { recentSourceBuilds } from '../../build/publish.js';
 
 const T = perLocale((l) => ({
   hub: l.t('Developer hub'),
@@ -149,7 +148,7 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
     const owner = v.myRole === 'owner';
     const author = v.myRole !== null;
     const devText = v.texts.find((t) => t.origin === 'developer' && t.locale === 'und');
-    const builds = author || isAdmin(actor) ? await recentSourceBuilds(app.ctx, a.id) : [];
+    const builds = author || isAdmin(actor) ? await app.services.sources.recentBuilds(actor, a.id) : [];
     const versionRows = v.versions.map((x) => [
       x.version,
       statusName(c.l, x.file_status) + (x.admin_review ? ` (${c.l.t('administrator review asked')})` : ''),

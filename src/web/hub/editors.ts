@@ -2,8 +2,7 @@
 // and abuse-report queue.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
-import { requireAdmin } from '../../accounts/access.js';
-import { listAudit, type AuditQuery } from '../../platform/audit/index.js';
+import type { AuditQuery } from '../../platform/audit/index.js';
 import { parseId } from '../../platform/request-guard.js';
 import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
@@ -109,9 +108,7 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
   app.get('/admin/audit', async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
-    requireAdmin(c.viewer);
-    const q = auditQuery(req.query);
-    const res = await listAudit(app.ctx.db, q);
+    const res = await app.review.auditLog(c.viewer, auditQuery(req.query));
     const rows = res.items.map((e) => [when(e.at), e.actor_label ?? '', e.actor_address ?? '', e.action, `${e.target_type} ${e.target_id ?? ''}`, e.reason ?? '', JSON.stringify(e.details)]);
     const fieldIn = (name: string, label: string) => html`<label>${label} <input name="${name}" value="${field(req.query, name)}" size="14"></label> `;
     const body = html`<form method="get" action="/admin/audit" aria-label="${T(c.l).filter}">${fieldIn('action', c.l.t('Action (prefix with *)'))}${fieldIn('actor', c.l.t('Actor'))}${fieldIn('target_type', c.l.t('Target type'))}${fieldIn('target_id', c.l.t('Target'))}${fieldIn('since', c.l.t('Since'))}${fieldIn('until', c.l.t('Until'))}<button type="submit">${T(c.l).filter}</button></form>
@@ -121,9 +118,8 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
 
   // JSON for scripts (session only; admins).
   app.get('/admin/audit.json', async (req) => {
-    requireAdmin(await req.viewer());
     const { since: _since, until: _until, ...q } = auditQuery(req.query);
-    return listAudit(app.ctx.db, q);
+    return app.review.auditLog(await req.viewer(), q);
   });
 
 }

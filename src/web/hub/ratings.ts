@@ -2,7 +2,6 @@
 // reports (anyone) and the administrators' report queue.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
-import { authorRole } from '../../accounts/access.js';
 import { FLAG_REASONS, MODERATIONS, REPORT_REASONS } from '../../ratings/service.js';
 import { html, input, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
 import { moderationName, reasonName, statusName } from './words.js';
@@ -47,8 +46,7 @@ export async function ratingPages(app: FastifyInstance): Promise<void> {
   app.get('/ratings/:bundle_id', async (req, reply) => {
     const c = await pageCtx(req, reply);
     const bundleId = (req.params as { bundle_id: string }).bundle_id;
-    const { activity, reviews } = await ratings.list(bundleId);
-    const author = c.viewer ? (await authorRole(app.ctx.db, activity.id, c.viewer.userId)) !== null : false;
+    const { activity, reviews, viewerIsAuthor: author } = await ratings.reviewsPage(c.viewer, bundleId);
     const mine = c.viewer ? reviews.find((r) => r.user_id === c.viewer!.userId) : undefined;
     const enc = encodeURIComponent(bundleId);
     const items = reviews.map(
@@ -66,7 +64,6 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c
   });
 
   const back = (bundleId: string, done = 'saved') => `/ratings/${encodeURIComponent(bundleId)}?done=${done}`;
-  const bundleOfReview = async (id: number) => (await app.ctx.db.selectFrom('reviews as r').innerJoin('activities as a', 'a.id', 'r.activity_id').select('a.bundle_id').where('r.id', '=', id).executeTakeFirst())?.bundle_id;
 
   app.post('/ratings/:bundle_id', { preHandler: csrf }, async (req, reply) => {
     const bundleId = (req.params as { bundle_id: string }).bundle_id;
@@ -76,12 +73,12 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c
   app.post('/ratings/review/:id/reply', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
     await ratings.reply(await req.viewer(), id, field(req.body, 'body'));
-    return redirect(reply, back((await bundleOfReview(id)) ?? ''));
+    return redirect(reply, back(await ratings.bundleIdOfReview(id)));
   });
   app.post('/ratings/review/:id/flag', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
     await ratings.flag(await req.viewer(), id, field(req.body, 'reason'), field(req.body, 'message'));
-    return redirect(reply, back((await bundleOfReview(id)) ?? ''));
+    return redirect(reply, back(await ratings.bundleIdOfReview(id)));
   });
   app.post('/report/:bundle_id', { preHandler: [csrf, ...app.limits.report] }, async (req, reply) => {
     const bundleId = (req.params as { bundle_id: string }).bundle_id;

@@ -4,12 +4,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, type Actor } from '../../accounts/access.js';
-import { setLegacyId, setSourceUrl } from '../../build/settings.js';
-import { recentSourceBuilds, requestSourceBuild } from '../../build/publish.js';
+import type { SourceService } from '../../build/service.js';
 import { html, input, postForm, submit, when, type SafeHtml } from './layout.js';
 import { field, redirect, type PageCtx } from './common.js';
 
-type Builds = Awaited<ReturnType<typeof recentSourceBuilds>>;
+type Builds = Awaited<ReturnType<SourceService['recentBuilds']>>;
 
 function buildLine(c: PageCtx, b: Builds[number]): string {
   const l = c.l;
@@ -44,17 +43,17 @@ export async function sourcePages(app: FastifyInstance): Promise<void> {
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}#source`;
   app.post('/developers/activities/:id/source', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
-    await setSourceUrl(app.ctx, await req.viewer(), id, field(req.body, 'source_url'));
+    await app.services.sources.setSourceOf(await req.viewer(), id, field(req.body, 'source_url'));
     return redirect(reply, back(id));
   });
   app.post('/developers/activities/:id/source/check', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
-    await requestSourceBuild(app.ctx, await req.viewer(), id);
+    await app.services.sources.checkSourceOf(await req.viewer(), id);
     return redirect(reply, back(id));
   });
   app.post('/admin/activities/:id/legacy-id', { preHandler: csrf }, async (req, reply) => {
     const id = idParam(req);
-    await setLegacyId(app.ctx, await req.viewer(), id, field(req.body, 'legacy_id'), field(req.body, 'reason'));
+    await app.services.sources.setLegacyId(await req.viewer(), id, field(req.body, 'legacy_id'), field(req.body, 'reason'));
     return redirect(reply, back(id));
   });
 }

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { requireAdmin } from '../../accounts/access.js';
-import { DownloadStatsService, dayRange, MAX_DAYS, type DayCount, type DayRange, type MirrorCount } from '../../downloads/stats.js';
+import { dayRange, MAX_DAYS, type DayCount, type DayRange, type MirrorCount } from '../../downloads/stats.js';
 import { html, page, percent, perLocale, table, type SafeHtml, type Translator } from './layout.js';
 import { loginOrRedirect, pageCtx, sendPage } from './common.js';
 
@@ -47,7 +47,7 @@ function rangeOf(req: FastifyRequest): DayRange {
 }
 
 export async function statsPages(app: FastifyInstance): Promise<void> {
-  const stats = new DownloadStatsService(app.ctx, (ids) => app.publishing.names(ids));
+  const stats = app.services.downloadStats;
 
   app.get('/developers/activities/:id/stats', async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;

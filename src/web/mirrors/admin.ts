@@ -10,7 +10,7 @@ import { requireAdmin, type Actor } from '../../accounts/access.js';
 import { html, page, perLocale, postForm, submit, when, type SafeHtml, type Translator } from '../hub/layout.js';
 import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../hub/common.js';
 import { CONTINENTS } from '../../geo/continents.js';
-import { MirrorRegistry, type MirrorInput, type MirrorView } from '../../mirrors/registry.js';
+import type { MirrorInput, MirrorView } from '../../mirrors/registry.js';
 
 const T = perLocale((l) => ({
   title: l.t('Mirrors'),
@@ -207,7 +207,7 @@ ${mirrors.map(
 export async function mirrorAdminRoutes(app: FastifyInstance): Promise<void> {
   installHtmlErrors(app);
   const csrf = app.csrfProtection;
-  const registry = new MirrorRegistry(app.ctx);
+  const registry = app.services.mirrors;
   const by = (actor: Actor) => ({ actor });
 
   /** For GET pages: anonymous visitors go to the login page, others must be administrators. */

@@ -7,11 +7,11 @@ import { html, raw, type SafeHtml } from '../html.js';
 import { activityPath, breadcrumbs, formatSize, iconImg, runtimeLabel, stars, sugarRangeText } from '../components.js';
 import { localePath } from '../layout.js';
 import { sanitizeDescription } from '../../bundles/sanitize.js';
-import type { ActivityDetail, VersionView } from '../../catalog/service.js';
+import type { ActivityDetail, FileSource, VersionView } from '../../catalog/service.js';
 import type { Translator } from '../i18n.js';
 import { notFound } from '../../platform/errors.js';
 import { slugify } from '../../platform/slug.js';
-import { fileSources, provenanceLine, type FileSource } from '../provenance.js';
+import { provenanceLine } from '../provenance.js';
 
 const DOWNLOAD_ICON = raw('<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 2v11M5 8.5l5 5 5-5M3 17h14" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>');
 
@@ -26,7 +26,7 @@ function fileHref(p: Page, f: { id: number; file_name: string }): string {
 
 /** Each version with its effective Sugar range and (for Sugar's browser) whether it runs. */
 function offers(p: Page, versions: VersionView[]): Offer[] {
-  return versions.map((v) => ({ version: v, compat: p.app.store.compatibility(v, p.sugar?.version ?? null) }));
+  return versions.map((v) => ({ version: v, compat: p.app.services.catalog.compatibility(v, p.sugar?.version ?? null) }));
 }
 
 function incompatibleReason(l: Translator, o: Offer, sugar: string): string {
@@ -71,9 +71,9 @@ ${v.files[0] ? provenanceLine(l, sources.get(v.files[0].id)) : ''}</li>`;
 }
 
 async function load(p: Page, bundleId: string) {
-  const row = await p.app.store.activityRow(bundleId);
+  const row = await p.app.services.catalog.activityRow(bundleId);
   if (!row) throw notFound('ACTIVITY_NOT_FOUND', p.l.t('There is no public activity "{id}" here.', { id: bundleId }));
-  const [a, versions, sources] = await Promise.all([p.app.services.catalog.getActivity(bundleId, p.locale), p.app.services.catalog.listVersions(bundleId), fileSources(p.app.ctx, row.id)]);
+  const [a, versions, sources] = await Promise.all([p.app.services.catalog.getActivity(bundleId, p.locale), p.app.services.catalog.listVersions(bundleId), p.app.services.catalog.fileSources(row.id)]);
   p.usedUserAgent = true;
   return { row, a, all: offers(p, versions), sources };
 }
@@ -81,7 +81,7 @@ async function load(p: Page, bundleId: string) {
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
   const { row, a, all, sources } = await load(p, bundleId);
-  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([app.store.activityExtras(row.id, p.locale), app.store.categories(p.locale)]);
+  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([app.services.catalog.activityExtras(row.id, p.locale), app.services.catalog.categories(p.locale)]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));
   const crumbs = breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, ...(cat ? [{ label: cat.name, href: lp(`/category/${cat.slug}`) }] : []), { label: a.name }]);

@@ -17,8 +17,8 @@ export async function homePage(p: Page) {
     catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar, featured: true, withTotal: false }),
     catalog.listActivities({ perPage: SECTION_SIZE, sort: 'popular', lang: p.locale, sugar, withTotal: false }),
     catalog.listActivities({ perPage: SECTION_SIZE, sort: 'updated', lang: p.locale, sugar, withTotal: false }),
-    app.store.categories(p.locale),
-    app.store.publicCount(),
+    catalog.categories(p.locale),
+    catalog.publicCount(),
   ]);
   const featured = featuredList.items;
   const lp = (path: string) => localePath(p.locale, path);

@@ -38,14 +38,14 @@ export async function listingPage(p: Page, what: ListingKind) {
   let basePath: string;
   let currentCategory: string | undefined;
   if (what.kind === 'category') {
-    const cat = await app.store.category(what.slug, p.locale);
+    const cat = await app.services.catalog.category(what.slug, p.locale);
     if (!cat) throw notFound('CATEGORY_NOT_FOUND', l.t('There is no category "{slug}".', { slug: what.slug }));
     query.category = what.slug;
     title = cat.name;
     currentCategory = cat.slug;
     basePath = localePath(p.locale, `/category/${what.slug}`);
   } else if (what.kind === 'tag') {
-    const name = await app.store.tagName(what.slug);
+    const name = await app.services.catalog.tagName(what.slug);
     if (!name) throw notFound('TAG_NOT_FOUND', l.t('No activity has the tag "{slug}".', { slug: what.slug }));
     query.tag = what.slug;
     title = l.t('Tagged “{tag}”', { tag: name });
@@ -59,7 +59,7 @@ export async function listingPage(p: Page, what: ListingKind) {
   }
   crumbs = [...crumbs, { label: title }];
   const result = await app.services.catalog.listActivities(query);
-  const categories = await app.store.categories(p.locale);
+  const categories = await app.services.catalog.categories(p.locale);
 
   const keep: Record<string, string | undefined> = {
     q: query.q,

@@ -4,12 +4,12 @@ import { sendPage } from '../context.js';
 import { html } from '../html.js';
 import { activityGrid, breadcrumbs } from '../components.js';
 import { localePath } from '../layout.js';
-import { localizedName, publicOnly } from '../store.js';
+import { localizedName } from '../../catalog/locales.js';
 import { notFound } from '../../platform/errors.js';
 
 export async function authorPage(p: Page, id: string) {
   const { l, app } = p;
-  const found = /^\d{1,12}$/.test(id) ? await app.store.author(Number(id)) : null;
+  const found = /^\d{1,12}$/.test(id) ? await app.services.catalog.author(Number(id)) : null;
   if (!found) throw notFound('AUTHOR_NOT_FOUND', l.t('There is no author with the id {id}.', { id }));
   const { user, activityIds } = found;
   const items = await app.services.catalog.summaries(activityIds, p.locale);
@@ -33,7 +33,7 @@ ${items.length ? activityGrid(l, items) : html`<p class="empty">${l.t('No public
 export async function collectionsPage(p: Page) {
   const { l, app } = p;
   const lp = (path: string) => localePath(p.locale, path);
-  const rows = await app.store.collections(p.locale);
+  const rows = await app.services.catalog.listedCollections(p.locale);
   const main = html`${breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, { label: l.t('Collections') }])}
 <h1>${l.t('Collections')}</h1>
 <p>${l.t('Sets of activities chosen by teachers, schools and deployments.')}</p>
@@ -47,7 +47,7 @@ export async function collectionPage(p: Page, nickname: string) {
   const { l, app } = p;
   const feed = await app.services.collections.feedEntries(nickname);
   if (!feed) throw notFound('COLLECTION_NOT_FOUND', l.t('There is no collection "{name}".', { name: nickname }));
-  const ids = await publicOnly(app.ctx, feed.entries.map((e) => e.activityId));
+  const ids = await app.services.catalog.publicOnly(feed.entries.map((e) => e.activityId));
   const items = await app.services.catalog.summaries(ids, p.locale);
   const name = localizedName(feed.collection.names, p.locale, feed.collection.name);
   const lp = (path: string) => localePath(p.locale, path);

@@ -1,0 +1,328 @@
+// SQL of the catalog's reads: listings, activities, versions and files for the API and the
+// store's pages, and what the pages show besides (categories, authors, collections, legacy ids,
+// the activity page's extras, feeds, provenance). Plain functions over the database handle: no
+// caching, no access checks (CatalogService does both).
+import { sql } from 'kysely';
+import type { Db } from '../platform/db/index.js';
+import { MAX_INT4 } from '../platform/request-guard.js';
+import { matchingIds, rankOf, type SearchQuery } from '../search/query.js';
+import type { TextRow } from './locales.js';
+import type { Runtime } from '../bundles/index.js';
+
+export interface CategoryRow {
+  id: number;
+  slug: string;
+  names: Record<string, string>;
+  count: number;
+}
+
+/** Categories in their order, with the number of public activities in each. */
+export async function categoriesWithCounts(db: Db): Promise<CategoryRow[]> {
+  const rows = await db
+    .selectFrom('categories as c')
+    .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
+    .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on('a.status', '=', 'public'))
+    .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
+    .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
+    .orderBy('c.position')
+    .orderBy('c.slug')
+    .execute();
+  return rows.map((r) => ({ id: r.id, slug: r.slug, names: (r.names ?? {}) as Record<string, string>, count: Number(r.count) }));
+}
+
+export async function tagName(db: Db, slug: string): Promise<string | null> {
+  const row = await db.selectFrom('tags').select('name').where('slug', '=', slug).executeTakeFirst();
+  return row?.name ?? null;
+}
+
+export async function publicCount(db: Db): Promise<number> {
+  const row = await db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'public').executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The row of a public activity, as the activity page shows it. */
+export function publicActivityRow(db: Db, bundleId: string) {
+  return db
+    .selectFrom('activities')
+    .select(['id', 'bundle_id', 'legacy_id', 'icon_svg', 'download_count', 'average_daily_users', 'featured', 'last_published_at', 'created_at'])
+    .where('bundle_id', '=', bundleId)
+    .where('status', '=', 'public')
+    .executeTakeFirst();
+}
+
+/** A public activity by a legacy numeric id (kept at import) or by its bundle id. */
+export async function resolvePublicActivity(db: Db, id: string): Promise<{ id: number; bundle_id: string } | null> {
+  if (/^\d{1,9}$/.test(id)) {
+    const byLegacy = await db.selectFrom('activities').select(['id', 'bundle_id']).where('legacy_id', '=', Number(id)).where('status', '=', 'public').executeTakeFirst();
+    if (byLegacy) return byLegacy;
+  }
+  const row = await db.selectFrom('activities').select(['id', 'bundle_id']).where('bundle_id', '=', id).where('status', '=', 'public').executeTakeFirst();
+  return row ?? null;
+}
+
+/** A public file by a legacy file id first (old links carry those), else by its own id. */
+export async function resolvePublicFile(db: Db, id: number): Promise<{ id: number; file_name: string } | null> {
+  const q = (col: 'f.legacy_id' | 'f.id') =>
+    db
+      .selectFrom('files as f')
+      .innerJoin('versions as v', 'v.id', 'f.version_id')
+      .innerJoin('activities as a', 'a.id', 'v.activity_id')
+      .select(['f.id', 'f.file_name'])
+      .where(col, '=', id)
+      .where('f.status', '=', 'public')
+      .where('a.status', '=', 'public')
+      .executeTakeFirst();
+  // Legacy ids are PostgreSQL integers: a larger number is no legacy id (and must not be asked as one).
+  return (id <= MAX_INT4 ? await q('f.legacy_id') : undefined) ?? (await q('f.id')) ?? null;
+}
+
+export interface ExtrasRow {
+  authors: { id: number; name: string; role: string }[] | null;
+  shots: { id: number; width: number; height: number; captions: Record<string, string> }[] | null;
+  colls: { nickname: string; name: string; names: Record<string, string> }[] | null;
+}
+
+/** Authors (with their ids), screenshots and the listed collections that hold an activity, in one query. */
+export async function activityExtras(db: Db, activityId: number): Promise<ExtrasRow> {
+  const row = await sql<ExtrasRow>`
+      select
+        (select json_agg(json_build_object('id', u.id, 'name', u.display_name, 'role', aa.role) order by aa.position, u.id)
+           from activity_authors aa join users u on u.id = aa.user_id where aa.activity_id = ${activityId} and u.deleted_at is null) as authors,
+        (select json_agg(json_build_object('id', s.id, 'width', s.width, 'height', s.height, 'captions', s.captions) order by s.position, s.id)
+           from screenshots s where s.activity_id = ${activityId}) as shots,
+        (select json_agg(json_build_object('nickname', c.nickname, 'name', c.name, 'names', c.names) order by c.name)
+           from collection_activities ca join collections c on c.id = ca.collection_id where ca.activity_id = ${activityId} and c.listed) as colls`.execute(db);
+  return row.rows[0]!;
+}
+
+export function authorProfile(db: Db, userId: number) {
+  return db.selectFrom('users').select(['id', 'display_name', 'homepage', 'bio', 'created_at']).where('id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/** The public activities of an author, last published first (at most 200). */
+export async function authorActivityIds(db: Db, userId: number): Promise<number[]> {
+  const ids = await db
+    .selectFrom('activity_authors as aa')
+    .innerJoin('activities as a', 'a.id', 'aa.activity_id')
+    .select('a.id')
+    .where('aa.user_id', '=', userId)
+    .where('a.status', '=', 'public')
+    .orderBy(sql`a.last_published_at desc nulls last`)
+    .orderBy('a.id')
+    .limit(200)
+    .execute();
+  return ids.map((r) => r.id);
+}
+
+/** Listed collections, with how many public activities each holds. */
+export async function listedCollections(db: Db) {
+  const rows = await db
+    .selectFrom('collections as c')
+    .leftJoin('collection_activities as ca', 'ca.collection_id', 'c.id')
+    .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ca.activity_id').on('a.status', '=', 'public'))
+    .select(['c.nickname', 'c.name', 'c.names', 'c.description', (eb) => eb.fn.count<number>('a.id').as('count')])
+    .where('c.listed', '=', true)
+    .groupBy(['c.id', 'c.nickname', 'c.name', 'c.names', 'c.description'])
+    .orderBy('c.name')
+    .execute();
+  return rows.map((r) => ({ nickname: r.nickname, name: r.name, names: (r.names ?? {}) as Record<string, string>, description: r.description, count: Number(r.count) }));
+}
+
+/** Which of these activity ids are public (in no particular order). */
+export async function publicIdsAmong(db: Db, ids: number[]): Promise<Set<number>> {
+  const rows = await db.selectFrom('activities').select('id').where('id', 'in', ids).where('status', '=', 'public').execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** When each activity was added and last published, by bundle id (the feeds' dates). */
+export function activityDates(db: Db, bundleIds: string[]) {
+  return db.selectFrom('activities').select(['bundle_id', 'created_at', 'last_published_at']).where('bundle_id', 'in', bundleIds).execute();
+}
+
+/** The recorded sources (repository, commit, tag) of an activity's built files. */
+export async function builtSources(db: Db, activityId: number) {
+  const rows = await db.selectFrom('built_sources').select(['file_id', 'repository', 'commit_sha', 'tag']).where('activity_id', '=', activityId).where('file_id', 'is not', null).execute();
+  return rows.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }));
+}
+
+/** What a listing is filtered and ordered by (CatalogService's ListQuery). */
+export interface ListFilter {
+  featured?: boolean;
+  runtime?: Runtime;
+  tag?: string;
+  category?: string;
+  q?: string;
+  sort?: string;
+  withTotal?: boolean;
+}
+
+/**
+ * One page of public activity ids matching a listing query (with a public file, of the runtime,
+ * for the Sugar, tag, category, search), in the asked order; the number of matches unless
+ * `withTotal` is false (then -1).
+ */
+export async function listPublicActivityIds(db: Db, query: ListFilter, o: { page: number; perPage: number; sugarKey: string | null; search: SearchQuery | null }): Promise<{ ids: number[]; total: number }> {
+  const { page, perPage, sugarKey, search } = o;
+  let base = db.selectFrom('activities as a').where('a.status', '=', 'public');
+  if (query.featured) base = base.where('a.featured', '=', true);
+  base = base.where((eb) =>
+    eb.exists(
+      eb
+        .selectFrom('versions as v')
+        .innerJoin('files as f', 'f.version_id', 'v.id')
+        .select(sql.lit(1).as('one'))
+        .whereRef('v.activity_id', '=', 'a.id')
+        .where('f.status', '=', 'public')
+        .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
+        .$if(sugarKey !== null, (qb) =>
+          qb
+            .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
+            .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
+        ),
+    ),
+  );
+  if (query.tag) {
+    const tag = query.tag;
+    base = base.where((eb) =>
+      eb.exists(
+        eb.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(sql.lit(1).as('one')).whereRef('at.activity_id', '=', 'a.id').where('t.slug', '=', tag.toLowerCase()),
+      ),
+    );
+  }
+  if (query.category) {
+    const cat = query.category;
+    base = base.where((eb) =>
+      eb.exists(
+        eb.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(sql.lit(1).as('one')).whereRef('ac.activity_id', '=', 'a.id').where('c.slug', '=', cat),
+      ),
+    );
+  }
+  if (search) {
+    base = base.where('a.id', 'in', matchingIds(search));
+  } else if (query.q) {
+    const pattern = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    base = base.where('a.bundle_id', 'ilike', pattern);
+  }
+
+  const totalRow = query.withTotal === false ? { n: -1 } : await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  let ordered = base.select(['a.id']);
+  switch (query.sort ?? 'updated') {
+    case 'popular':
+      ordered = ordered.orderBy('a.download_count', 'desc');
+      break;
+    case 'newest':
+      ordered = ordered.orderBy('a.created_at', 'desc');
+      break;
+    case 'rated':
+      ordered = ordered.orderBy(sql`a.rating_bayesian desc nulls last`);
+      break;
+    case 'name':
+      ordered = ordered.orderBy('a.bundle_id', 'asc');
+      break;
+    case 'relevance':
+      ordered = search ? ordered.orderBy(sql`${rankOf(search)} desc`).orderBy('a.download_count', 'desc') : ordered.orderBy('a.download_count', 'desc');
+      break;
+    default:
+      ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
+  }
+  const ids = (await ordered.orderBy('a.id', 'asc').limit(perPage).offset((page - 1) * perPage).execute()).map((r) => r.id);
+  return { ids, total: Number(totalRow.n) };
+}
+
+export function activitiesByIds(db: Db, ids: number[]) {
+  return db.selectFrom('activities').selectAll().where('id', 'in', ids).execute();
+}
+
+/** Every localized text (all locales and origins) of these activities. */
+export async function textsOf(db: Db, ids: number[]): Promise<(TextRow & { activity_id: number })[]> {
+  return (await db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute()) as (TextRow & { activity_id: number })[];
+}
+
+/** The tags of these activities, by name. */
+export function tagNamesOf(db: Db, ids: number[]) {
+  return db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute();
+}
+
+/** Versions of these activities with a public file (any file when anyStatus), runnable on sugarKey if given: by activity, newest first. */
+export function versionsWithFiles(db: Db, ids: number[], sugarKey: string | null, anyStatus: boolean) {
+  return db
+    .selectFrom('versions as v')
+    .innerJoin('files as f', 'f.version_id', 'v.id')
+    .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
+    .where('v.activity_id', 'in', ids)
+    .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
+    .$if(sugarKey !== null, (qb) =>
+      qb
+        .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
+        .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
+    )
+    .orderBy('v.activity_id')
+    .orderBy('v.sort_key', 'desc')
+    .execute();
+}
+
+/** An activity's id by bundle id (only a public one when publicOnly). */
+export function activityId(db: Db, bundleId: string, o: { publicOnly: boolean }) {
+  return db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).$if(o.publicOnly, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+}
+
+export function activityById(db: Db, id: number) {
+  return db.selectFrom('activities').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** The authors of an activity (accounts not deleted), in their order. */
+export function authorsOf(db: Db, activityId: number) {
+  return db
+    .selectFrom('activity_authors as aa')
+    .innerJoin('users as u', 'u.id', 'aa.user_id')
+    .select(['u.display_name as name', 'aa.role'])
+    .where('aa.activity_id', '=', activityId)
+    .where('u.deleted_at', 'is', null)
+    .orderBy('aa.position')
+    .execute();
+}
+
+export function categorySlugsOf(db: Db, activityId: number) {
+  return db.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select('c.slug').where('ac.activity_id', '=', activityId).orderBy('c.position').execute();
+}
+
+/** The files of an activity's versions (public files only unless anyStatus), newest version first. */
+export function versionFiles(db: Db, activityId: number, anyStatus: boolean) {
+  return db
+    .selectFrom('versions as v')
+    .innerJoin('files as f', 'f.version_id', 'v.id')
+    .select([
+      'v.id as versionId', 'v.version', 'v.version_normalized', 'v.runtime', 'v.exec', 'v.licenses', 'v.sugar_min', 'v.sugar_max',
+      'v.sugar_range_origin', 'v.release_notes', 'v.created_at as versionCreated', 'v.sort_key',
+      'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
+    ])
+    .where('v.activity_id', '=', activityId)
+    .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
+    .orderBy('v.sort_key', 'desc')
+    .orderBy('f.id')
+    .execute();
+}
+
+export function iconSvg(db: Db, bundleId: string, o: { publicOnly: boolean }) {
+  return db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).$if(o.publicOnly, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+}
+
+export async function rowCounts(db: Db): Promise<{ activities: number; versions: number; files: number }> {
+  const [a, v, f] = await Promise.all([
+    db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
+}
+
+/** A file (any status) with its version and activity, as the download paths need it; undefined if none. */
+export function fileWithActivity(db: Db, id: number) {
+  return db
+    .selectFrom('files as f')
+    .innerJoin('versions as v', 'v.id', 'f.version_id')
+    .innerJoin('activities as a', 'a.id', 'v.activity_id')
+    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
+    .where('f.id', '=', id)
+    .executeTakeFirst();
+}
