@@ -7,11 +7,14 @@
 // of the body>`, Gitea/Forgejo `X-Gitea-Signature` / `X-Forgejo-Signature: <hex HMAC>`, GitLab
 // `X-Gitlab-Token: <secret>`, with the activity's hook secret. A delivery is taken once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { AsloError } from '../platform/errors.js';
 import { requireActor, requireAuthor, requireScope } from '../accounts/access.js';
 import { setSourceUrl } from './settings.js';
 import { queueSourceBuild, recentSourceBuilds, requestSourceBuild } from './publish.js';
+import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
+
+const bundleParams = Type.Object({ bundle_id: BundleId });
 
 export type Forge = 'github' | 'gitlab' | 'gitea';
 
@@ -81,7 +84,7 @@ function deliveryOf(forge: Forge, headers: Record<string, string | string[] | un
   return typeof s === 'string' && s.length > 0 && s.length <= 200 ? s : null;
 }
 
-export async function buildRoutes(app: FastifyInstance): Promise<void> {
+export async function buildRoutes(app: TypedApp): Promise<void> {
   // Webhook bodies are read as bytes: the signature is over the exact body.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (req, body, done) => {
     (req as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
@@ -105,35 +108,37 @@ export async function buildRoutes(app: FastifyInstance): Promise<void> {
   const builds = async (activityId: number) =>
     (await recentSourceBuilds(app.ctx, activityId)).map((b) => ({ id: Number(b.id), state: b.state, outcome: b.outcome, codes: b.codes, tag: b.tag, commit: b.commit_sha, version: b.version, file_status: b.file_status, log: b.log, created_at: b.created_at, finished_at: b.finished_at }));
 
-  app.get('/api/v1/developer/activities/:bundle_id/source', { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'] } }, async (req) => {
+  app.get('/api/v1/developer/activities/:bundle_id/source', { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'], params: bundleParams } }, async (req) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'read');
-    const a = await activityOf((req.params as { bundle_id: string }).bundle_id);
+    const a = await activityOf(req.params.bundle_id);
     await requireAuthor(app.ctx.db, actor, a.id, { orAdmin: true });
     return { bundle_id: a.bundle_id, source_url: a.source_url, hooks: { ...hookUrls(), secret: a.source_hook_secret }, builds: await builds(a.id) };
   });
 
   app.put('/api/v1/developer/activities/:bundle_id/source', {
-    schema: { summary: "Set the activity's source repository (https URL; empty to clear)", tags: ['publishing'], body: { type: 'object', required: ['source_url'], properties: { source_url: { type: 'string' } } } },
+    schema: { summary: "Set the activity's source repository (https URL; empty to clear)", tags: ['publishing'], params: bundleParams, body: Type.Object({ source_url: Type.String({ description: 'https URL of the git repository; empty to clear' }) }) },
   }, async (req) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'publish');
-    const a = await activityOf((req.params as { bundle_id: string }).bundle_id);
-    const url = await setSourceUrl(app.ctx, actor, a.id, (req.body as { source_url: string }).source_url);
+    const a = await activityOf(req.params.bundle_id);
+    const url = await setSourceUrl(app.ctx, actor, a.id, req.body.source_url);
     const secret = (await activityOf(a.bundle_id)).source_hook_secret;
     return { bundle_id: a.bundle_id, source_url: url, hooks: { ...hookUrls(), secret } };
   });
 
-  app.post('/api/v1/developer/activities/:bundle_id/source/check', { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'] } }, async (req, reply: FastifyReply) => {
+  app.post('/api/v1/developer/activities/:bundle_id/source/check', { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'], params: bundleParams } }, async (req, reply) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'publish');
-    const a = await activityOf((req.params as { bundle_id: string }).bundle_id);
+    const a = await activityOf(req.params.bundle_id);
     const id = await requestSourceBuild(app.ctx, actor, a.id);
     return reply.status(202).send({ bundle_id: a.bundle_id, build_id: id, state: 'queued' });
   });
 
+  // The forge's delivery as it sends it: read defensively, whatever its shape (an unknown one names no repository).
+  const hookPayload = Type.Unknown({ description: 'The JSON payload of a push or tag event, as the forge sends it' });
   for (const forge of ['github', 'gitlab', 'gitea'] as const) {
-    app.post(`/api/v1/hooks/${forge}`, { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'] } }, async (req, reply) => {
+    app.post(`/api/v1/hooks/${forge}`, { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'], body: hookPayload } }, async (req, reply) => {
       const raw = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
       const body = (req.body ?? {}) as Record<string, any>;
       if (!raw) throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json).', { statusCode: 400 });
