@@ -108,8 +108,11 @@ export function textParams<const K extends string>(...names: K[]) {
   return Type.Unsafe<{ [P in K]: string }>(Type.Object(Object.fromEntries(names.map((n) => [n, Text]))));
 }
 
-/** The options of an HTML page or form route: not in /api/docs. */
-export const FORM_ROUTE = { hide: true } as const;
+/** The path parameters of a route address (its :names and a trailing *), all text. */
+export function pathParams(url: string) {
+  const names = [...url.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)|\*/g)].map((m) => m[1] ?? '*');
+  return textParams(...names);
+}
 
 /** The error answer of the JSON API (src/app.ts error handler). */
 export const ErrorBody = Type.Object({
