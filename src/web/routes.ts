@@ -17,6 +17,7 @@ import { authorPage, collectionPage, collectionsPage } from './pages/people.js';
 import { mediaRoutes } from './media.js';
 import { legacyRoutes } from './legacy.js';
 import { feedRoutes } from './feeds.js';
+import { formQuery, pathParams, type TypedApp } from '../platform/schemas.js';
 
 /** A first path segment that looks like a locale (en, es-ES, pt-BR): old links carry many. */
 const LOCALE_SHAPE = /^[a-zA-Z]{2}(?:[-_][a-zA-Z]{2})?$/;
@@ -41,7 +42,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(storePages);
 }
 
-async function storePages(app: FastifyInstance): Promise<void> {
+async function storePages(app: TypedApp): Promise<void> {
   app.setErrorHandler(async (err, req, reply) => {
     const first = req.url.split(/[/?#]/)[1] ?? '';
     const locale = matchLocale(first) ?? preferredLocale(req);
@@ -61,9 +62,9 @@ async function storePages(app: FastifyInstance): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), '/')));
 
   // The language menu: remember the choice in a cookie and go to the same page in that language.
-  app.get('/lang/:tag', { schema: { hide: true } }, async (req, reply) => {
-    const { tag } = req.params as { tag: string };
-    const q = req.query as Record<string, unknown>;
+  app.get('/lang/:tag', { schema: { hide: true, params: pathParams('/lang/:tag'), querystring: formQuery('next', 'stay') } }, async (req, reply) => {
+    const { tag } = req.params;
+    const q = req.query;
     const locale = matchLocale(tag);
     if (!locale) return reply.callNotFound();
     void reply.setCookie(LOCALE_COOKIE, locale, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
@@ -72,12 +73,12 @@ async function storePages(app: FastifyInstance): Promise<void> {
   });
 
   for (const prefix of PAGE_PREFIXES) {
-    app.get(prefix, { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), req.url)));
+    app.get(prefix, { schema: { hide: true, params: pathParams(prefix) } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), req.url)));
   }
 
   // Every localized page goes through here: unsupported or non-canonical locales redirect.
-  const localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const params = req.params as Record<string, string>;
+  const localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => async (req: FastifyRequest & { params: Record<string, string> }, reply: FastifyReply) => {
+    const params = req.params;
     const raw = params.locale ?? '';
     if (!LOCALE_TAGS.includes(raw)) {
       if (!LOCALE_SHAPE.test(raw)) return reply.callNotFound();
@@ -86,7 +87,7 @@ async function storePages(app: FastifyInstance): Promise<void> {
     }
     return handler(await pageFor(app, req, reply, raw), params);
   };
-  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => app.get(path, { schema: { hide: true } }, localized(handler));
+  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => app.get(path, { schema: { hide: true, params: pathParams(path) } }, localized(handler));
 
   page('/:locale', (p) => homePage(p));
   page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }));
@@ -113,4 +114,4 @@ export async function errorPage(p: Page, status: number, code: string, message: 
   return sendPage(p, { title, main, send: { status, maxAge: 0 } });
 }
 
-export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest & { params: Record<string, string> }, reply: FastifyReply) => Promise<unknown>;
