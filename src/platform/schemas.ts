@@ -95,12 +95,14 @@ export function formQuery<const K extends string>(...names: K[]) {
 }
 
 /**
- * The fields of an HTML form post (urlencoded or multipart): named, never refused. No `type`:
- * a post without a body (or with a body that is no form) reaches the handler as it did, which
- * reads every field with field()/fieldList() (src/web/hub/common.ts).
+ * The fields of an HTML form post (urlencoded or multipart): named, never refused. A post without
+ * a body (a multipart form is read by its handler; a client may send nothing) or with a body that
+ * is no form reaches the handler as before, which reads every field with field()/fieldList()
+ * (src/web/hub/common.ts).
  */
 export function formBody<const K extends string>(...names: K[]) {
-  return Type.Unsafe<Fields<K>>({ properties: Object.fromEntries(names.map((n) => [n, {}])) });
+  const form = Type.Object(Object.fromEntries(names.map((n) => [n, Type.Optional(FormField)])));
+  return Type.Unsafe<Fields<K>>({ anyOf: [form, { not: { type: 'object' } }] });
 }
 
 /** Path parameters that are all text (see Text). */
