@@ -22,6 +22,9 @@ import { formQuery, pathParams, type TypedApp } from '../platform/schemas.js';
 /** A first path segment that looks like a locale (en, es-ES, pt-BR): old links carry many. */
 const LOCALE_SHAPE = /^[a-zA-Z]{2}(?:[-_][a-zA-Z]{2})?$/;
 
+/** A page that reads no query parameter (any sent are kept and ignored). */
+const noQuery = formQuery();
+
 /** Paths (without a locale) that are pages: redirected to /<locale><path>. */
 const PAGE_PREFIXES = ['/browse', '/search', '/category/*', '/tag/*', '/activity/*', '/author/*', '/collections', '/collection/*', '/feeds/*', '/sugar', '/sugar/*'];
 
@@ -87,13 +90,15 @@ async function storePages(app: TypedApp): Promise<void> {
     }
     return handler(await pageFor(app, req, reply, raw), params);
   };
-  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => app.get(path, { schema: { hide: true, params: pathParams(path) } }, localized(handler));
+  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>, querystring = noQuery) => app.get(path, { schema: { hide: true, params: pathParams(path), querystring } }, localized(handler));
+  // The filters of the listings (src/web/pages/listing.ts), checked there as the API checks them.
+  const listingQuery = formQuery('q', 'sort', 'page', 'tag', 'category', 'runtime', 'sugar');
 
   page('/:locale', (p) => homePage(p));
-  page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }));
-  page('/:locale/search', (p) => listingPage(p, { kind: 'search' }));
-  page('/:locale/category/:slug', (p, x) => listingPage(p, { kind: 'category', slug: x.slug! }));
-  page('/:locale/tag/:slug', (p, x) => listingPage(p, { kind: 'tag', slug: x.slug! }));
+  page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }), listingQuery);
+  page('/:locale/search', (p) => listingPage(p, { kind: 'search' }), listingQuery);
+  page('/:locale/category/:slug', (p, x) => listingPage(p, { kind: 'category', slug: x.slug! }), listingQuery);
+  page('/:locale/tag/:slug', (p, x) => listingPage(p, { kind: 'tag', slug: x.slug! }), listingQuery);
   page('/:locale/activity/:bundle', (p, x) => detailPage(p, x.bundle!));
   page('/:locale/activity/:bundle/versions', (p, x) => versionsPage(p, x.bundle!));
   page('/:locale/author/:id', (p, x) => authorPage(p, x.id!));
