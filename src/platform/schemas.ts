@@ -45,7 +45,6 @@ export const API_TAGS = [
   { name: 'review', description: 'For editors: the review queue and decisions.' },
   { name: 'updates', description: "Sugar's updater: the update checks of the old site (update-aslo.php, update.php), the update microformat page and the signed JSON index." },
 ] as const;
-export type ApiTag = (typeof API_TAGS)[number]['name'];
 
 // ---- values -----------------------------------------------------------------------------------
 
@@ -57,12 +56,6 @@ export const VersionString = Type.String({ description: 'Version as declared by 
 
 /** A row id in a path: a whole number from 1; anything else names nothing (404). */
 export const RowId = Type.Integer({ minimum: 1, description: 'Numeric id' });
-
-/**
- * A numeric id in the path of an HTML page or form: declared as the text it is, because the
- * handler answers anything that is not an id with its own "not found" page.
- */
-export const IdSegment = Type.String({ description: 'Numeric id' });
 
 /** A path segment or parameter taken as text whatever it holds (the handler judges it). */
 export const Text = Type.String();
@@ -115,8 +108,3 @@ export function pathParams(url: string) {
   const names = [...url.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)|\*/g)].map((m) => m[1] ?? '*');
   return textParams(...names);
 }
-
-/** The error answer of the JSON API (src/app.ts error handler). */
-export const ErrorBody = Type.Object({
-  error: Type.Optional(Type.Object({ code: Type.Optional(Type.String()), message: Type.Optional(Type.String()) })),
-});
