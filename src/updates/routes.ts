@@ -51,7 +51,7 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
       logLevel: 'warn',
       // Read from the raw address by the handler (as the fast path does): documented here, never refused.
       schema: {
-        summary: 'Update check of Sugar and the old site (install.rdf-style RDF)',
+        summary: 'Update check of Sugar and the old site (Mozilla update RDF)',
         description: 'The newest version of an activity that runs on the Sugar asking, as the update RDF Sugar\'s updater reads. Any problem (an unknown activity, a bad parameter) answers an empty RDF root with 200, never an error page.',
         tags: ['updates'],
         querystring: Type.Object({
