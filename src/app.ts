@@ -25,6 +25,8 @@ import { requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
 import securityHeadersPlugin from './web/security-headers.js';
 import { compose, type Composition, type Services } from './composition.js';
+import { API_TAGS } from './platform/schemas.js';
+
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -145,6 +147,8 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
       openapi: '3.0.3',
       info: { title: 'aslo API', description: 'The Sugar activity library: catalog read API.', version: '1' },
       servers: [{ url: config.server.baseUrl }],
+      // The groups of /api/docs (src/platform/schemas.ts); HTML pages and forms are hidden from it.
+      tags: [...API_TAGS],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

@@ -5,10 +5,14 @@
 //   POST /api/v1/hooks/github | gitlab | gitea                 release webhooks: a pushed tag queues a build
 // Webhooks are verified with the activity's hook secret the way each forge signs (hooks.ts); a
 // delivery is taken once. HTTP only: the access checks and the work are SourceService's (service.ts).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { AsloError } from '../platform/errors.js';
+import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
-export async function buildRoutes(app: FastifyInstance): Promise<void> {
+const bundleParams = Type.Object({ bundle_id: BundleId });
+
+
+export async function buildRoutes(app: TypedApp): Promise<void> {
   // Webhook bodies are read as bytes: the signature is over the exact body.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (req, body, done) => {
     (req as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
@@ -21,22 +25,23 @@ export async function buildRoutes(app: FastifyInstance): Promise<void> {
 
   const sources = app.services.sources;
 
-  app.get('/api/v1/developer/activities/:bundle_id/source', { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'] } }, async (req) => {
-    return sources.describe(await req.viewer(), (req.params as { bundle_id: string }).bundle_id);
+  app.get('/api/v1/developer/activities/:bundle_id/source', { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'], params: bundleParams } }, async (req) => {
+    return sources.describe(await req.viewer(), req.params.bundle_id);
   });
 
   app.put('/api/v1/developer/activities/:bundle_id/source', {
-    schema: { summary: "Set the activity's source repository (https URL; empty to clear)", tags: ['publishing'], body: { type: 'object', required: ['source_url'], properties: { source_url: { type: 'string' } } } },
+    schema: { summary: "Set the activity's source repository (https URL; empty to clear)", tags: ['publishing'], params: bundleParams, body: Type.Object({ source_url: Type.String({ description: 'https URL of the git repository; empty to clear' }) }) },
   }, async (req) => {
-    return sources.setSource(await req.viewer(), (req.params as { bundle_id: string }).bundle_id, (req.body as { source_url: string }).source_url);
+    return sources.setSource(await req.viewer(), req.params.bundle_id, req.body.source_url);
   });
 
-  app.post('/api/v1/developer/activities/:bundle_id/source/check', { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'] } }, async (req, reply: FastifyReply) => {
-    return reply.status(202).send(await sources.check(await req.viewer(), (req.params as { bundle_id: string }).bundle_id));
+  app.post('/api/v1/developer/activities/:bundle_id/source/check', { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'], params: bundleParams } }, async (req, reply) => {
+    return reply.status(202).send(await sources.check(await req.viewer(), req.params.bundle_id));
   });
 
+  const hookPayload = Type.Unknown({ description: 'The JSON payload of a push or tag event, as the forge sends it' });
   for (const forge of ['github', 'gitlab', 'gitea'] as const) {
-    app.post(`/api/v1/hooks/${forge}`, { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'] } }, async (req, reply) => {
+    app.post(`/api/v1/hooks/${forge}`, { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'], body: hookPayload } }, async (req, reply) => {
       const raw = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
       const body = (req.body ?? {}) as Record<string, unknown>;
       if (!raw) throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json).', { statusCode: 400 });

@@ -10,26 +10,38 @@ import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../review/downloads.js';
 import { contentTypeFor } from '../bundles/index.js';
+
 import { notFound } from '../platform/errors.js';
 import { hashLine, metalink, splitSuffix } from './representations.js';
 import { sendFile } from './send.js';
 import { METALINK_TYPE } from './service.js';
 import { TRACE_FILE } from './repo.js';
 import type { IndexedFile } from './file-index.js';
+import { looseParam, RowId, Text, Type, type TypedApp, type TypedRequest } from '../platform/schemas.js';
+
 
 /** Renders a published file's `.mirrorlist` page (the HTML lives with the other pages, in src/web). */
-export type MirrorlistPage = (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile) => Promise<FastifyReply>;
+export type MirrorlistPage = (app: FastifyInstance, req: FastifyRequest & { query: { fromip?: unknown } }, reply: FastifyReply, file: IndexedFile) => Promise<FastifyReply>;
 
 export interface DownloadRoutesOptions {
   mirrorlistPage: MirrorlistPage;
 }
 
-export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesOptions): Promise<void> {
+/** What an administrator adds to a .mirrorlist address to see the list another client would get. */
+const mirrorlistQuery = { fromip: looseParam('Administrators: the mirror list as this IPv4 or IPv6 address would get it') };
+const fileSchema = {
+  params: Type.Object({ id: RowId, name: Type.String({ description: 'File name, with .meta4, .sha256, .sha1, .md5 or .mirrorlist for those answers' }) }),
+  querystring: Type.Object({ [CONFIRM_PARAM]: looseParam(`"${CONFIRM_VALUE}": a logged-in user confirms downloading a file not yet reviewed`), ...mirrorlistQuery }),
+  hide: true,
+};
+const repoSchema = { params: Type.Object({ '*': Text }), querystring: Type.Object(mirrorlistQuery), hide: true };
+
+export async function downloadRoutes(app: TypedApp, opts: DownloadRoutesOptions): Promise<void> {
   const svc = app.downloads;
   const { mirrorlistPage } = opts;
 
-  const fileHandler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const { id, name } = req.params as { id: number; name: string };
+  const fileHandler = async (req: TypedRequest<typeof fileSchema>, reply: FastifyReply) => {
+    const { id, name } = req.params;
     const path = req.url.split('?')[0]!;
     const { suffix } = splitSuffix(name);
     const target = svc.match(path);
@@ -40,7 +52,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesO
       return;
     }
     // Not published: the access rules of experimental and disabled files; always the origin.
-    const confirmed = (req.query as Record<string, unknown> | undefined)?.[CONFIRM_PARAM] === CONFIRM_VALUE;
+    const confirmed = req.query[CONFIRM_PARAM] === CONFIRM_VALUE;
     const file = await svc.unpublishedFile(id, () => req.viewer(), confirmed);
     const info = { sha256: file.sha256, sha1: file.sha1, md5: file.md5, fileName: file.file_name };
     const cacheControl = file.isPublic ? 'public, max-age=86400, immutable' : 'private, no-store';
@@ -77,7 +89,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesO
     }
   };
 
-  const repoHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+  const repoHandler = async (req: TypedRequest<typeof repoSchema>, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
     const target = svc.match(path);
     if (target) {
@@ -114,8 +126,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRoutesO
     throw notFound('FILE_NOT_FOUND', 'No published file has this path.');
   };
 
-  const schema = { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, name: { type: 'string' } } }, hide: true };
   // GET and HEAD in one route (Fastify would otherwise add its own HEAD route for the GET).
-  app.route({ method: ['GET', 'HEAD'], url: '/downloads/file/:id/:name', schema, handler: fileHandler });
-  app.route({ method: ['GET', 'HEAD'], url: '/repo/*', schema: { hide: true }, handler: repoHandler });
+  app.route({ method: ['GET', 'HEAD'], url: '/downloads/file/:id/:name', schema: fileSchema, handler: fileHandler });
+  app.route({ method: ['GET', 'HEAD'], url: '/repo/*', schema: repoSchema, handler: repoHandler });
 }

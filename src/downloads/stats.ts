@@ -8,7 +8,7 @@
 //
 // API: GET /api/v1/activities/:bundle_id/stats/downloads?from=YYYY-MM-DD&to=YYYY-MM-DD and
 // GET /api/v1/stats/downloads (administrators). Pages: src/web/hub/stats.ts.
-import type { FastifyInstance } from 'fastify';
+import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 import type { AppContext } from '../platform/context.js';
 import { AsloError } from '../platform/errors.js';
 import { authorRole, isAdmin, requireActor, requireAdmin, requireScope, type Actor, type Viewer } from '../accounts/access.js';
@@ -197,16 +197,13 @@ export class DownloadStatsService {
 }
 
 const errorSchema = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } };
-const rangeQuery = {
-  type: 'object',
-  properties: {
-    from: { type: 'string', description: 'First day, YYYY-MM-DD (UTC; default 29 days before `to`)' },
-    to: { type: 'string', description: 'Last day, YYYY-MM-DD (UTC; default today)' },
-  },
-};
+const rangeQuery = Type.Object({
+  from: Type.Optional(Type.String({ description: 'First day, YYYY-MM-DD (UTC; default 29 days before `to`)' })),
+  to: Type.Optional(Type.String({ description: 'Last day, YYYY-MM-DD (UTC; default today)' })),
+});
 
 /** The API routes (the pages are in src/web/hub/stats.ts). */
-export async function downloadStatsRoutes(app: FastifyInstance): Promise<void> {
+export async function downloadStatsRoutes(app: TypedApp): Promise<void> {
   const stats = app.services.downloadStats;
 
   app.get('/api/v1/activities/:bundle_id/stats/downloads', {
@@ -214,14 +211,14 @@ export async function downloadStatsRoutes(app: FastifyInstance): Promise<void> {
       summary: "An activity's downloads per day, per file and per mirror (its authors and administrators)",
       description: `Counted when a download is redirected to a mirror or served by this store (mirror_id 0, "origin"); a resumed download (a range not starting at byte 0) is not counted again. Days are UTC; at most ${MAX_DAYS} days per request. Needs an API token with the read scope (or a logged-in session) of an author of the activity or an administrator; others get 403 (404 when the activity is not public).`,
       tags: ['publishing'],
-      params: { type: 'object', properties: { bundle_id: { type: 'string' } } },
+      params: Type.Object({ bundle_id: BundleId }),
       querystring: rangeQuery,
       response: { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
     },
   }, async (req, reply) => {
-    const { bundle_id } = req.params as { bundle_id: string };
+    const { bundle_id } = req.params;
     const a = await stats.authorize(await req.viewer(), bundle_id);
-    const range = dayRange(req.query as Record<string, unknown>);
+    const range = dayRange(req.query);
     void reply.header('cache-control', 'private, no-store');
     return stats.forActivity(a, range);
   });
@@ -236,7 +233,7 @@ export async function downloadStatsRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const viewer = await req.viewer();
     requireAdmin(viewer);
-    const result = await stats.overview(viewer, dayRange(req.query as Record<string, unknown>));
+    const result = await stats.overview(viewer, dayRange(req.query));
     void reply.header('cache-control', 'private, no-store');
     return result;
   });

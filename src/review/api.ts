@@ -5,7 +5,7 @@
 //   POST /api/v1/developer/activities/:bundle_id/nominate   ask the editors for review
 // docs/api.md describes them, with the NDJSON progress stream of uploads.
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { requireActor, requireScope } from '../accounts/access.js';
 import { AsloError, classifyError } from '../platform/errors.js';
@@ -14,6 +14,7 @@ import { issueLanguage, localizeReport, type PublishingService, type UploadOptio
 import type { ReviewService } from './service.js';
 import type { ListingService } from './listing.js';
 import type { RatingsService } from '../ratings/service.js';
+import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
 export const BUNDLE_CONTENT_TYPES = ['application/octet-stream', 'application/vnd.olpc-sugar', 'application/vnd.olpc-content', 'application/zip', 'application/x-zip-compressed'];
 const PROGRESS_STEP = 256 * 1024;
@@ -89,7 +90,7 @@ export async function readUploadRequest(req: FastifyRequest, checkFields?: (fiel
   };
 }
 
-export async function publishingApi(app: FastifyInstance): Promise<void> {
+export async function publishingApi(app: TypedApp): Promise<void> {
   const max = app.ctx.config.bundles.maxUploadBytes;
   // Bundles are streamed to the file store, never buffered: the body parser hands the stream on.
   app.addContentTypeParser(BUNDLE_CONTENT_TYPES, (_req, payload, done) => done(null, payload));
@@ -102,7 +103,12 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
       summary: 'Upload a bundle (new activity or new version)',
       description: 'Body: the .xo/.xol bytes (Content-Type application/octet-stream, file name in X-File-Name or ?filename=), or multipart/form-data with a "file" field. Authorization: Bearer token with the publish scope. With Accept: application/x-ndjson the answer is a stream of progress events then the result (docs/api.md).',
       tags: ['publishing'],
-      querystring: { type: 'object', properties: { filename: { type: 'string' }, sugar_min: { type: 'string' }, sugar_max: { type: 'string' }, release_notes: { type: 'string' } } },
+      querystring: Type.Object({
+        filename: Type.Optional(Type.String({ description: 'File name of the bundle (or X-File-Name, percent-encoded)' })),
+        sugar_min: Type.Optional(Type.String({ description: 'Oldest Sugar version the upload runs on, when the bundle does not say' })),
+        sugar_max: Type.Optional(Type.String({ description: 'Newest Sugar version the upload runs on' })),
+        release_notes: Type.Optional(Type.String({ description: 'Release notes of the new version' })),
+      }),
     },
   }, async (req, reply) => {
     const viewer = await req.viewer();
@@ -167,12 +173,12 @@ export async function publishingApi(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/api/v1/developer/activities/:bundle_id/nominate', {
-    schema: { summary: 'Nominate a sandbox activity for review', tags: ['publishing'], body: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } } },
-  }, async (req: FastifyRequest, reply: FastifyReply) => {
+    schema: { summary: 'Nominate a sandbox activity for review', tags: ['publishing'], params: Type.Object({ bundle_id: BundleId }), body: Type.Object({ message: Type.String({ description: 'What the editors should know' }) }) },
+  }, async (req, reply) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'publish');
-    const a = await app.publishing.activityByBundleId((req.params as { bundle_id: string }).bundle_id);
-    await app.review.nominate(actor, a.id, (req.body as { message: string }).message);
+    const a = await app.publishing.activityByBundleId(req.params.bundle_id);
+    await app.review.nominate(actor, a.id, req.body.message);
     return reply.status(200).send({ bundle_id: a.bundle_id, status: 'nominated' });
   });
 }

@@ -2,9 +2,10 @@
 //   GET  /api/v1/review/queue                                  what awaits review
 //   POST /api/v1/review/activities/:bundle_id/decision         approve, return, escalate, disable
 // A decision covers exactly the versions it names; docs/api.md describes both.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { requireActor, requireEditor, requireScope, type Actor } from '../accounts/access.js';
 import { DECISIONS } from './service.js';
+import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
 const errorSchema = {
   type: 'object',
@@ -64,7 +65,7 @@ async function editorOf(req: FastifyRequest): Promise<Actor> {
   return requireEditor(actor);
 }
 
-export async function reviewApi(app: FastifyInstance): Promise<void> {
+export async function reviewApi(app: TypedApp): Promise<void> {
   app.get('/api/v1/review/queue', {
     schema: {
       summary: "The editors' queue: activities with versions awaiting review, the longest waiting first",
@@ -85,13 +86,13 @@ export async function reviewApi(app: FastifyInstance): Promise<void> {
       summary: 'Decide on an activity or its pending versions; covers exactly the versions named',
       description: 'Authorization: Bearer token with the review scope, of an editor or administrator. On a nominated activity the decision is on the activity: approve makes it and exactly the versions named public (any other version awaiting review stays pending, in the queue). On another activity it is on the pending versions named; disable without versions disables the activity. Errors: 400 (bad body; REVIEW_VERSIONS_REQUIRED, REVIEW_VERSION_UNKNOWN, COMMENT_REQUIRED), 401, 403 (TOKEN_SCOPE_MISSING, FORBIDDEN_NOT_EDITOR, REVIEW_OWN_ACTIVITY, REVIEW_ADMIN_ONLY), 404 ACTIVITY_NOT_FOUND, 409 REVIEW_STALE (a version named no longer awaits review) or REVIEW_BAD_STATUS.',
       tags: ['review'],
-      params: { type: 'object', required: ['bundle_id'], properties: { bundle_id: { type: 'string' } } },
+      params: Type.Object({ bundle_id: BundleId }),
       body: decisionBody,
       response: { 200: decisionResult, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema },
     },
   }, async (req) => {
     const actor = await editorOf(req);
-    const r = await app.review.decideByBundleId(actor, (req.params as { bundle_id: string }).bundle_id, req.body);
+    const r = await app.review.decideByBundleId(actor, req.params.bundle_id, req.body);
     return { activity: r.activity, versions: r.versions };
   });
 }

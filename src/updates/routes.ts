@@ -9,6 +9,7 @@ import { isAsloError } from '../platform/errors.js';
 import { EMPTY_RDF } from './rdf.js';
 import { etagMatches } from './query.js';
 import { htmlEscape } from './microformat.js';
+import { looseParam, textParams, Type, type TypedApp } from '../platform/schemas.js';
 
 export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
 
@@ -26,7 +27,7 @@ function preferredEncoding(header: string | string[] | undefined): 'br' | 'gzip'
   return null;
 }
 
-export async function updateRoutes(app: FastifyInstance): Promise<void> {
+export async function updateRoutes(app: TypedApp): Promise<void> {
   const updates = app.services.updates;
 
   // ---- legacy RDF ----
@@ -47,7 +48,17 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
       url,
       // No request logging on the hottest path of the store.
       logLevel: 'warn',
-      schema: { hide: true },
+      // Read from the raw address by the handler (as the fast path does): documented here, never refused.
+      schema: {
+        summary: 'Update check of Sugar and the old site (Mozilla update RDF)',
+        description: 'The newest version of an activity that runs on the Sugar asking, as the update RDF Sugar\'s updater reads. Any problem (an unknown activity, a bad parameter) answers an empty RDF root with 200, never an error page.',
+        tags: ['updates'],
+        querystring: Type.Object({
+          id: looseParam('Bundle id of the activity'),
+          appVersion: looseParam('Sugar version of the client, like 0.118'),
+          experimental: looseParam('1, true, yes or on: also versions not yet reviewed'),
+        }),
+      },
       handler: rdfHandler,
       errorHandler: (_err, req, reply) => {
         void reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', etag: EMPTY_RDF.etag }).send(req.method === 'HEAD' ? undefined : EMPTY_RDF.body);
@@ -56,17 +67,30 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   }
 
   // ---- release notes (em:updateInfoURL) ----
-  app.get('/services/update-info/:versionId', { schema: { hide: true } }, async (req, reply) => {
-    const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), (req.params as { versionId: string }).versionId);
+  app.get('/services/update-info/:versionId', {
+    schema: { summary: 'Release notes of a version (em:updateInfoURL of the update RDF), as XHTML', tags: ['updates'], params: textParams('versionId') },
+  }, async (req, reply) => {
+    const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), req.params.versionId);
     // What only the activity's people may see is never kept by a shared cache.
     void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
     return body;
   });
 
   // ---- microformat ----
-  app.get('/services/micro-format.php', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/services/micro-format.php', {
+    schema: {
+      summary: "Update microformat page (an HTML list of activities and their newest versions), as Sugar's updater reads it",
+      description: 'Errors are answered as a small HTML page with the message and its code.',
+      tags: ['updates'],
+      querystring: Type.Object({
+        lang: looseParam('Locale of the names (default en)'),
+        sugar: looseParam('Sugar release, like 0.118 (else the one in the User-Agent)'),
+        collection_nickname: looseParam('Only the activities of this collection'),
+      }),
+    },
+  }, async (req, reply) => {
     try {
-      const page = await updates.microformat(req.query as Record<string, unknown>, req.headers['user-agent']);
+      const page = await updates.microformat(req.query, req.headers['user-agent']);
       // Without sugar=, the answer follows the client's User-Agent (Sugar/X.Y).
       void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', page.varies ? 'user-agent, accept-encoding' : 'accept-encoding');
       if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
@@ -86,17 +110,14 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   const indexSchema = {
     summary: 'Signed JSON index of public activities for a Sugar version',
     tags: ['updates'],
-    querystring: {
-      type: 'object',
-      properties: {
-        sugar: { type: 'string', description: 'Sugar version (like 0.118): only versions that run on it' },
-        since: { type: 'string', description: 'next_since of a previous answer: only what changed after it (a diff)' },
-      },
-    },
+    querystring: Type.Object({
+      sugar: Type.Optional(Type.String({ description: 'Sugar version (like 0.118): only versions that run on it' })),
+      since: Type.Optional(Type.String({ description: 'next_since of a previous answer: only what changed after it (a diff)' })),
+    }),
   };
   // A document not built yet is built on a worker thread; when too many wait, 503 and Retry-After.
-  const documentFor = async (req: FastifyRequest, reply: FastifyReply) => {
-    const q = updates.parseIndexQuery(req.query as Record<string, unknown>);
+  const documentFor = async (req: FastifyRequest & { query: { sugar?: string; since?: string } }, reply: FastifyReply) => {
+    const q = updates.parseIndexQuery(req.query);
     try {
       return await updates.indexDocument(q);
     } catch (err) {
@@ -140,8 +161,8 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // ---- downloads experimental clients are sent to (sandbox and pending files) ----
-  const expDownload = async (req: FastifyRequest, reply: FastifyReply) => {
-    const { id } = req.params as { id: string; name: string };
+  const expDownload = async (req: FastifyRequest & { params: { id: string; name: string } }, reply: FastifyReply) => {
+    const { id } = req.params;
     const file = await updates.experimentalFile(id);
     const size = Number(file.size);
     void reply
@@ -160,5 +181,5 @@ export async function updateRoutes(app: FastifyInstance): Promise<void> {
     void reply.header('content-length', size);
     return reply.send(req.method === 'HEAD' ? undefined : app.ctx.files.read(file.storage_key));
   };
-  app.route({ method: ['GET', 'HEAD'], url: '/services/experimental/file/:id/:name', schema: { hide: true }, handler: expDownload });
+  app.route({ method: ['GET', 'HEAD'], url: '/services/experimental/file/:id/:name', schema: { hide: true, params: textParams('id', 'name') }, handler: expDownload });
 }

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { textParams, type TypedApp } from '../platform/schemas.js';
 
 export const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
 
@@ -90,13 +91,13 @@ function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset, immutable
   return reply.send(a.body);
 }
 
-export async function assetRoutes(app: FastifyInstance): Promise<void> {
+export async function assetRoutes(app: TypedApp): Promise<void> {
   const byUrl = new Map([...assets().values()].map((a) => [a.url, a]));
-  app.get('/assets/:file', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/assets/:file', { schema: { hide: true, params: textParams('file') } }, async (req, reply) => {
     const a = byUrl.get(req.url.split('?')[0]!);
     if (a) return sendAsset(req, reply, a, true);
     // An old fingerprint (a page cached before a deploy): serve the current file, briefly cached.
-    const { file } = req.params as { file: string };
+    const { file } = req.params;
     const m = /^([\w-]+)\.[0-9a-f]{10}(\.\w+)$/.exec(file);
     const current = m ? assets().get(m[1]! + m[2]!) : undefined;
     if (current) return sendAsset(req, reply, current, false);

@@ -1,16 +1,16 @@
 // Atom feeds (RFC 4287) in the visitor's language: /<locale>/feeds/new.atom (newly added
 // activities) and /<locale>/feeds/updated.atom (recently updated: one entry per new version).
 // Each entry links to the activity page and carries the file as an enclosure.
-import type { FastifyInstance } from 'fastify';
 import { esc as x } from './html.js';
 import { sendBody } from './http.js';
 import { localePath } from './layout.js';
 import { activityPath } from './components.js';
 import type { Localized, Page } from './context.js';
+import { pathParams, type TypedApp } from '../platform/schemas.js';
 
 const ENTRIES = 30;
 
-export async function feedRoutes(app: FastifyInstance, opts: { localized: Localized }): Promise<void> {
+export async function feedRoutes(app: TypedApp, opts: { localized: Localized }): Promise<void> {
   const base = app.ctx.config.server.baseUrl;
   const host = (() => {
     try {
@@ -77,6 +77,6 @@ ${entries.join('\n')}
 `;
     return body;
   };
-  app.get('/:locale/feeds/new.atom', { schema: { hide: true } }, opts.localized((p) => feed(p, 'new')));
-  app.get('/:locale/feeds/updated.atom', { schema: { hide: true } }, opts.localized((p) => feed(p, 'updated')));
+  app.get('/:locale/feeds/new.atom', { schema: { hide: true, params: pathParams('/:locale/feeds/new.atom') } }, opts.localized((p) => feed(p, 'new')));
+  app.get('/:locale/feeds/updated.atom', { schema: { hide: true, params: pathParams('/:locale/feeds/updated.atom') } }, opts.localized((p) => feed(p, 'updated')));
 }

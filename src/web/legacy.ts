@@ -7,11 +7,12 @@
 //                                                      NO_COMPATIBLE_VERSION when none does)
 // <id> is a legacy numeric id kept at import, or a bundle id; <file_id> a legacy file id, else
 // the file's own id. Unknown ids get the store's 404 page.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { notFound } from '../platform/errors.js';
 import { localePath } from './layout.js';
 import { detectSugar } from './sugar-ua.js';
 import { preferredLocale, type Localized } from './context.js';
+import { pathParams, textParams, type TypedApp } from '../platform/schemas.js';
 
 function moved(reply: FastifyReply, to: string): FastifyReply {
   return reply.status(301).header('location', to).header('cache-control', 'public, max-age=86400').send();
@@ -21,9 +22,9 @@ export function fileUrlPath(id: number, fileName: string): string {
   return `/downloads/file/${id}/${encodeURIComponent(fileName)}`;
 }
 
-export async function legacyRoutes(app: FastifyInstance, opts: { localized: Localized }): Promise<void> {
+export async function legacyRoutes(app: TypedApp, opts: { localized: Localized }): Promise<void> {
   const { localized } = opts;
-  const page = (path: string, handler: Parameters<Localized>[0]) => app.get(path, { schema: { hide: true } }, localized(handler));
+  const page = (path: string, handler: Parameters<Localized>[0]) => app.get(path, { schema: { hide: true, params: pathParams(path) } }, localized(handler));
   const activity = async (locale: string, id: string, l: { t(s: string, p?: Record<string, string>): string }) => {
     const a = await app.services.catalog.resolveActivity(id);
     if (!a) throw notFound('ACTIVITY_NOT_FOUND', l.t('There is no public activity "{id}" here.', { id }));
@@ -38,8 +39,8 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
     return moved(p.reply, fileUrlPath(file.id, file.file_name));
   });
 
-  const latest = async (req: import('fastify').FastifyRequest, reply: FastifyReply) => {
-    const { id } = req.params as { id: string };
+  const latest = async (req: import('fastify').FastifyRequest & { params: { id: string } }, reply: FastifyReply) => {
+    const { id } = req.params;
     const a = await app.services.catalog.resolveActivity(id);
     if (!a) throw notFound('ACTIVITY_NOT_FOUND', `There is no public activity "${id}" here.`);
     const versions = await app.services.catalog.listVersions(a.bundle_id);
@@ -57,6 +58,6 @@ export async function legacyRoutes(app: FastifyInstance, opts: { localized: Loca
     if (!file) throw notFound('FILE_NOT_FOUND', `${a.bundle_id} has no public file.`);
     return reply.status(302).header('location', fileUrlPath(file.id, file.file_name)).header('cache-control', 'private, max-age=300').header('vary', 'User-Agent').send();
   };
-  app.get('/downloads/latest/:id', { schema: { hide: true } }, latest);
-  app.get('/downloads/latest/:id/:name', { schema: { hide: true } }, latest);
+  app.get('/downloads/latest/:id', { schema: { hide: true, params: textParams('id') } }, latest);
+  app.get('/downloads/latest/:id/:name', { schema: { hide: true, params: textParams('id', 'name') } }, latest);
 }

@@ -1,17 +1,17 @@
 // Activity icons in Sugar colours. (Screenshots are served by the hub: /screenshots/<id>.)
-import type { FastifyInstance } from 'fastify';
 import { etagOf } from './http.js';
 import { xoColorsFor } from './components.js';
+import { textParams, type TypedApp } from '../platform/schemas.js';
 
 /** Put an XO colour pair on an icon whose colours were resolved to Sugar's defaults. */
 export function colorIcon(svg: string, stroke: string, fill: string): string {
   return svg.replace(/#010101|#000000|#FFFFFF|#FFF\b/gi, (c) => (/^#0/.test(c) ? stroke : fill));
 }
 
-export async function mediaRoutes(app: FastifyInstance): Promise<void> {
+export async function mediaRoutes(app: TypedApp): Promise<void> {
   // /icon/<bundle_id>/<version>.svg: the version in the path only makes the URL change with it.
-  app.get('/icon/:bundle/:file', { schema: { hide: true } }, async (req, reply) => {
-    const { bundle } = req.params as { bundle: string; file: string };
+  app.get('/icon/:bundle/:file', { schema: { hide: true, params: textParams('bundle', 'file') } }, async (req, reply) => {
+    const { bundle } = req.params;
     const svg = await app.services.catalog.iconSvg(bundle).catch(() => null);
     if (!svg) return reply.callNotFound();
     const [stroke, fill] = xoColorsFor(bundle);

@@ -16,9 +16,13 @@ import { authorPage, collectionPage, collectionsPage } from './pages/people.js';
 import { mediaRoutes } from './media.js';
 import { legacyRoutes } from './legacy.js';
 import { feedRoutes } from './feeds.js';
+import { formQuery, pathParams, type TypedApp } from '../platform/schemas.js';
 
 /** A first path segment that looks like a locale (en, es-ES, pt-BR): old links carry many. */
 const LOCALE_SHAPE = /^[a-zA-Z]{2}(?:[-_][a-zA-Z]{2})?$/;
+
+/** A page that reads no query parameter (any sent are kept and ignored). */
+const noQuery = formQuery();
 
 /** Paths (without a locale) that are pages: redirected to /<locale><path>. */
 const PAGE_PREFIXES = ['/browse', '/search', '/category/*', '/tag/*', '/activity/*', '/author/*', '/collections', '/collection/*', '/feeds/*', '/sugar', '/sugar/*'];
@@ -39,7 +43,7 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
   await app.register(storePages);
 }
 
-async function storePages(app: FastifyInstance): Promise<void> {
+async function storePages(app: TypedApp): Promise<void> {
   // The same answer as the API's (src/platform/errors.ts answerError), as a page in the address's language.
   const renderErrorPage: ErrorPageRenderer = async (a, req, reply) => {
     const first = req.url.split(/[/?#]/)[1] ?? '';
@@ -54,9 +58,9 @@ async function storePages(app: FastifyInstance): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), '/')));
 
   // The language menu: remember the choice in a cookie and go to the same page in that language.
-  app.get('/lang/:tag', { schema: { hide: true } }, async (req, reply) => {
-    const { tag } = req.params as { tag: string };
-    const q = req.query as Record<string, unknown>;
+  app.get('/lang/:tag', { schema: { hide: true, params: pathParams('/lang/:tag'), querystring: formQuery('next', 'stay') } }, async (req, reply) => {
+    const { tag } = req.params;
+    const q = req.query;
     const locale = matchLocale(tag);
     if (!locale) return reply.callNotFound();
     void reply.setCookie(LOCALE_COOKIE, locale, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
@@ -65,12 +69,12 @@ async function storePages(app: FastifyInstance): Promise<void> {
   });
 
   for (const prefix of PAGE_PREFIXES) {
-    app.get(prefix, { schema: { hide: true } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), req.url)));
+    app.get(prefix, { schema: { hide: true, params: pathParams(prefix) } }, async (req, reply) => redirect(reply, localePath(preferredLocale(req), req.url)));
   }
 
   // Every localized page goes through here: unsupported or non-canonical locales redirect.
-  const localized: Localized = (handler) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const params = req.params as Record<string, string>;
+  const localized: Localized = (handler) => async (req, reply) => {
+    const params = req.params;
     const raw = params.locale ?? '';
     if (!LOCALE_TAGS.includes(raw)) {
       if (!LOCALE_SHAPE.test(raw)) return reply.callNotFound();
@@ -79,13 +83,15 @@ async function storePages(app: FastifyInstance): Promise<void> {
     }
     return handler(await pageFor(app, req, reply, raw), params);
   };
-  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => app.get(path, { schema: { hide: true } }, localized(handler));
+  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>, querystring = noQuery) => app.get(path, { schema: { hide: true, params: pathParams(path), querystring } }, localized(handler));
+  // The filters of the listings (src/web/pages/listing.ts), checked there as the API checks them.
+  const listingQuery = formQuery('q', 'sort', 'page', 'tag', 'category', 'runtime', 'sugar');
 
   page('/:locale', (p) => homePage(p));
-  page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }));
-  page('/:locale/search', (p) => listingPage(p, { kind: 'search' }));
-  page('/:locale/category/:slug', (p, x) => listingPage(p, { kind: 'category', slug: x.slug! }));
-  page('/:locale/tag/:slug', (p, x) => listingPage(p, { kind: 'tag', slug: x.slug! }));
+  page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }), listingQuery);
+  page('/:locale/search', (p) => listingPage(p, { kind: 'search' }), listingQuery);
+  page('/:locale/category/:slug', (p, x) => listingPage(p, { kind: 'category', slug: x.slug! }), listingQuery);
+  page('/:locale/tag/:slug', (p, x) => listingPage(p, { kind: 'tag', slug: x.slug! }), listingQuery);
   page('/:locale/activity/:bundle', (p, x) => detailPage(p, x.bundle!));
   page('/:locale/activity/:bundle/versions', (p, x) => versionsPage(p, x.bundle!));
   page('/:locale/author/:id', (p, x) => authorPage(p, x.id!));

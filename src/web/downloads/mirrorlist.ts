@@ -18,11 +18,11 @@ const BUCKET_TEXT: Record<string, string> = {
   anywhere: 'elsewhere',
 };
 
-export const mirrorlistPage: MirrorlistPage = async (app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, file: IndexedFile): Promise<FastifyReply> => {
+export const mirrorlistPage: MirrorlistPage = async (app: FastifyInstance, req: FastifyRequest & { query: { fromip?: unknown } }, reply: FastifyReply, file: IndexedFile): Promise<FastifyReply> => {
   const svc = app.downloads;
   const viewer = await req.viewer().catch(() => null);
   const admin = isAdmin(viewer);
-  const fromip = (req.query as Record<string, unknown> | undefined)?.fromip;
+  const fromip = req.query.fromip;
   let ip = svc.clientOf(req.raw);
   if (typeof fromip === 'string' && fromip) {
     if (!admin) throw new AsloError('FORBIDDEN_NOT_ADMIN', 'Only administrators may preview the mirror list for another address.', { statusCode: 403 });

@@ -1,6 +1,6 @@
 // Account pages: register, verify, log in and out, forgotten password, the account settings
 // (e-mail, password, API tokens, deletion) and the administrators' user list.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AsloError, isAsloError } from '../../platform/errors.js';
 import { isEditor, requireActor, requireAdmin } from '../../accounts/access.js';
 import { clearSessionCookie, setSessionCookie, SESSION_COOKIE } from '../../accounts/plugin.js';
@@ -11,6 +11,7 @@ import { html, input, page, perLocale, postForm, submit, table, when, type SafeH
 import { LOCALES, matchLocale } from '../i18n.js';
 import { LOCALE_COOKIE } from '../context.js';
 import { roleName, scopeName } from './words.js';
+import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 import { field, fieldList, idParam, loginOrRedirect, pageCtx, redirect, safeNext, sendPage, type PageCtx } from './common.js';
 
 const T = perLocale((l) => ({
@@ -92,8 +93,8 @@ function notices(l: Translator): Record<string, string> {
   };
 }
 
-export function noticeOf(req: FastifyRequest, l: Translator): string | null {
-  const d = (req.query as Record<string, unknown>)?.done;
+export function noticeOf(req: { query: { done?: unknown } }, l: Translator): string | null {
+  const d = req.query.done;
   return typeof d === 'string' ? notices(l)[d] ?? null : null;
 }
 
@@ -114,7 +115,7 @@ async function withFormError(req: FastifyRequest, reply: FastifyReply, action: (
   }
 }
 
-export async function accountPages(app: FastifyInstance): Promise<void> {
+export async function accountPages(app: TypedApp): Promise<void> {
   const accounts = app.accounts;
   const csrf = app.csrfProtection;
 
@@ -124,8 +125,8 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
       { title: T(c.l).register, ...c, error: err },
       html`<p>${T(c.l).registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T(c.l).displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).register)}`)}`,
     );
-  app.get('/account/register', async (req, reply) => sendPage(reply, registerPage(await pageCtx(req, reply), null)));
-  app.post('/account/register', { preHandler: [csrf, ...app.limits.register] }, async (req, reply) =>
+  app.get('/account/register', { schema: { hide: true } }, async (req, reply) => sendPage(reply, registerPage(await pageCtx(req, reply), null)));
+  app.post('/account/register', { preHandler: [csrf, ...app.limits.register], schema: { hide: true, body: formBody('email', 'display_name', 'password') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.register({ email: field(req.body, 'email'), displayName: field(req.body, 'display_name'), password: field(req.body, 'password') }, meta(req));
       return redirect(reply, '/account/login?done=registered');
@@ -133,16 +134,16 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   );
 
   // --- verify ---
-  app.get('/account/verify', async (req, reply) => {
+  app.get('/account/verify', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
-    const token = String((req.query as Record<string, unknown>).token ?? '');
+    const token = String(req.query.token ?? '');
     return sendPage(reply, page({ title: T(c.l).verify, ...c }, postForm('/account/verify', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).verifyButton)}`)));
   });
-  app.post('/account/verify', { preHandler: csrf }, async (req, reply) => {
+  app.post('/account/verify', { preHandler: csrf, schema: { hide: true, body: formBody('token') } }, async (req, reply) => {
     await accounts.verifyEmail(field(req.body, 'token'));
     return redirect(reply, (await req.viewer()) ? '/account?done=verified' : '/account/login?done=verified');
   });
-  app.post('/account/verify/resend', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) => {
+  app.post('/account/verify/resend', { preHandler: [csrf, ...app.limits.reset], schema: { hide: true, body: formBody() } }, async (req, reply) => {
     await accounts.resendVerification(await req.viewer());
     return redirect(reply, '/account?done=resent');
   });
@@ -153,11 +154,11 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
       { title: T(c.l).login, ...c, error: err, notice },
       html`${postForm('/account/login', c.csrf, html`<input type="hidden" name="next" value="${next}">${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'username', value: email })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).login)}`)}<p><a href="/account/forgot">${T(c.l).forgotLink}</a> · ${T(c.l).noAccount} <a href="/account/register">${T(c.l).register}</a></p>`,
     );
-  app.get('/account/login', async (req, reply) => {
+  app.get('/account/login', { schema: { hide: true, querystring: formQuery('next', 'done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
-    return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), safeNext((req.query as Record<string, unknown>).next)));
+    return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), safeNext(req.query.next)));
   });
-  app.post('/account/login', { preHandler: [csrf, ...app.limits.login] }, async (req, reply) =>
+  app.post('/account/login', { preHandler: [csrf, ...app.limits.login], schema: { hide: true, body: formBody('email', 'password', 'next') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       let session: Awaited<ReturnType<typeof accounts.login>>;
       try {
@@ -176,7 +177,7 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
       return redirect(reply, safeNext(field(req.body, 'next')));
     }, (c, e) => loginPage(c, e, null, safeNext(field(req.body, 'next')), field(req.body, 'email'))),
   );
-  app.post('/account/logout', { preHandler: csrf }, async (req, reply) => {
+  app.post('/account/logout', { preHandler: csrf, schema: { hide: true, body: formBody() } }, async (req, reply) => {
     await accounts.logout(req.cookies[SESSION_COOKIE]);
     clearSessionCookie(app, reply);
     return redirect(reply, '/');
@@ -185,11 +186,11 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   // --- forgotten password ---
   const forgotPage = (c: PageCtx, err: AsloError | null, notice: string | null = null) =>
     page({ title: T(c.l).forgot, ...c, error: err, notice }, html`<p>${T(c.l).forgotIntro}</p>${postForm('/account/forgot', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email' })}${submit(T(c.l).forgot)}`)}`);
-  app.get('/account/forgot', async (req, reply) => {
+  app.get('/account/forgot', { schema: { hide: true, querystring: formQuery('done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
     return sendPage(reply, forgotPage(c, null, noticeOf(req, c.l)));
   });
-  app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) =>
+  app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset], schema: { hide: true, body: formBody('email') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.requestPasswordReset(field(req.body, 'email'), meta(req));
       return redirect(reply, '/account/forgot?done=forgot-sent');
@@ -197,12 +198,12 @@ export async function accountPages(app: FastifyInstance): Promise<void> {
   );
   const resetPage = (c: PageCtx, err: AsloError | null, token: string) =>
     page({ title: T(c.l).reset, ...c, error: err }, postForm('/account/reset', c.csrf, html`<input type="hidden" name="token" value="${token}">${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).reset)}`));
-  app.get('/account/reset', async (req, reply) => {
-    const token = String((req.query as Record<string, unknown>).token ?? '');
+  app.get('/account/reset', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
+    const token = String(req.query.token ?? '');
     await accounts.checkResetToken(token);
     return sendPage(reply, resetPage(await pageCtx(req, reply), null, token));
   });
-  app.post('/account/reset', { preHandler: [csrf, ...app.limits.reset] }, async (req, reply) =>
+  app.post('/account/reset', { preHandler: [csrf, ...app.limits.reset], schema: { hide: true, body: formBody('token', 'password') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.resetPassword(field(req.body, 'token'), field(req.body, 'password'), meta(req));
       return redirect(reply, '/account/login?done=reset-done');
@@ -237,27 +238,27 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
 <section aria-labelledby="delete"><h2 id="delete">${T(c.l).deleteAccount}</h2><p>${T(c.l).deleteIntro}</p>${postForm('/account/delete', c.csrf, html`${input('current_password', T(c.l).currentPassword, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).deleteButton)}`)}</section>`;
     return page({ title: T(c.l).account, ...c, error: err, notice }, body);
   };
-  app.get('/account', async (req, reply) => {
+  app.get('/account', { schema: { hide: true, querystring: formQuery('done') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     return sendPage(reply, await accountPage(c, null, noticeOf(req, c.l)));
   });
-  app.post('/account/email', { preHandler: csrf }, async (req, reply) =>
+  app.post('/account/email', { preHandler: csrf, schema: { hide: true, body: formBody('current_password', 'email') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.requestEmailChange(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'email'));
       return redirect(reply, '/account?done=email-sent');
     }, (c, e) => accountPage(c, e, null)),
   );
-  app.get('/account/email/confirm', async (req, reply) => {
+  app.get('/account/email/confirm', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
-    const token = String((req.query as Record<string, unknown>).token ?? '');
+    const token = String(req.query.token ?? '');
     return sendPage(reply, page({ title: T(c.l).emailConfirm, ...c }, postForm('/account/email/confirm', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).emailConfirm)}`)));
   });
-  app.post('/account/email/confirm', { preHandler: csrf }, async (req, reply) => {
+  app.post('/account/email/confirm', { preHandler: csrf, schema: { hide: true, body: formBody('token') } }, async (req, reply) => {
     await accounts.confirmEmailChange(field(req.body, 'token'));
     return redirect(reply, (await req.viewer()) ? '/account?done=email-confirmed' : '/account/login?done=email-confirmed');
   });
-  app.post('/account/locale', { preHandler: csrf }, async (req, reply) =>
+  app.post('/account/locale', { preHandler: csrf, schema: { hide: true, body: formBody('locale') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       const locale = await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
       // The pages follow at once in this browser, even after an earlier choice in the language menu.
@@ -267,7 +268,7 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
       return redirect(reply, '/account?done=locale-saved');
     }, (c, e) => accountPage(c, e, null)),
   );
-  app.post('/account/password', { preHandler: csrf }, async (req, reply) =>
+  app.post('/account/password', { preHandler: csrf, schema: { hide: true, body: formBody('sign_out_choice', 'sign_out_everywhere', 'current_password', 'password') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       // An unchecked box sends nothing: the hidden sign_out_choice tells "unchecked" from a
       // client that never showed the choice (which gets the safe default, sign out everywhere).
@@ -276,31 +277,31 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
       return redirect(reply, everywhere ? '/account?done=password-changed' : '/account?done=password-changed-kept');
     }, (c, e) => accountPage(c, e, null)),
   );
-  app.post('/account/delete', { preHandler: csrf }, async (req, reply) =>
+  app.post('/account/delete', { preHandler: csrf, schema: { hide: true, body: formBody('current_password') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       await accounts.deleteAccount(await req.viewer(), field(req.body, 'current_password'));
       clearSessionCookie(app, reply);
       return redirect(reply, '/account/login?done=deleted');
     }, (c, e) => accountPage(c, e, null)),
   );
-  app.post('/account/tokens', { preHandler: csrf }, async (req, reply) =>
+  app.post('/account/tokens', { preHandler: csrf, schema: { hide: true, body: formBody('name', 'scopes', 'expires_in_days') } }, async (req, reply) =>
     withFormError(req, reply, async () => {
       const created = await accounts.createApiToken(await req.viewer(), { name: field(req.body, 'name'), scopes: fieldList(req.body, 'scopes'), expiresInDays: field(req.body, 'expires_in_days') || undefined });
       // Shown once, on this response; never stored in clear.
       return sendPage(reply, await accountPage(await pageCtx(req, reply), null, null, created.token), 201);
     }, (c, e) => accountPage(c, e, null)),
   );
-  app.post('/account/tokens/:id/revoke', { preHandler: csrf }, async (req, reply) => {
+  app.post('/account/tokens/:id/revoke', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody() } }, async (req, reply) => {
     await accounts.revokeApiToken(await req.viewer(), idParam(req));
     return redirect(reply, '/account?done=token-revoked');
   });
 
   // --- administrators: users and roles ---
-  app.get('/admin/users', async (req, reply) => {
+  app.get('/admin/users', { schema: { hide: true, querystring: formQuery('q', 'done') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     requireAdmin(c.viewer);
-    const search = String((req.query as Record<string, unknown>).q ?? '');
+    const search = String(req.query.q ?? '');
     const users = await accounts.listUsers(c.viewer, { search });
     const rows = users.map((u) => [
       u.id,
@@ -312,7 +313,7 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
     const body = html`<form method="get" action="/admin/users"><label>${T(c.l).search} <input name="q" value="${search}"></label> <button type="submit">${T(c.l).search}</button></form>${table(['#', T(c.l).email, T(c.l).displayName, c.l.t('Verified'), T(c.l).role], rows)}`;
     return sendPage(reply, page({ title: T(c.l).users, ...c, notice: noticeOf(req, c.l) }, body));
   });
-  app.post('/admin/users/:id/role', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/users/:id/role', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'reason') } }, async (req, reply) => {
     await accounts.setRole(await req.viewer(), idParam(req), field(req.body, 'role'), field(req.body, 'reason') || null);
     return redirect(reply, '/admin/users?done=role-changed');
   });

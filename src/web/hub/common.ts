@@ -71,8 +71,8 @@ export async function loginOrRedirect(req: FastifyRequest, reply: FastifyReply):
 }
 
 /** A numeric id of the path: anything that cannot name a row (not digits, beyond any id) is a 404. */
-export function idParam(req: FastifyRequest, name = 'id'): number {
-  const n = parseId((req.params as Record<string, unknown>)[name]);
+export function idParam(req: { params: Record<string, string> }, name = 'id'): number {
+  const n = parseId(req.params[name]);
   if (n === null) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
 }

@@ -2,7 +2,6 @@
 // activity's page: status and nomination, versions (Sugar range, release notes), listing
 // texts, links, tags and categories, screenshots, authors and ownership, review history;
 // administrators also mark activities trusted and reassign abandoned ones.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, isEditor, requireActor } from '../../accounts/access.js';
@@ -16,6 +15,7 @@ import { reviewActionName, roleName, statusName } from './words.js';
 import { localizedName } from '../../catalog/locales.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
 import { sourceSection } from './sources.js';
+import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
   hub: l.t('Developer hub'),
@@ -78,15 +78,15 @@ const T = perLocale((l) => ({
   enabled: l.t('The activity is enabled again; its authors were told by mail.'),
 }));
 
-function notice(req: FastifyRequest, l: Translator): string | null {
-  const d = (req.query as Record<string, unknown>)?.done;
+function notice(req: { query: { done?: unknown } }, l: Translator): string | null {
+  const d = req.query.done;
   const t = T(l);
   const notices: Record<string, string> = { nominated: t.nominated, saved: t.saved, enabled: t.enabled };
   return typeof d === 'string' ? notices[d] ?? null : null;
 }
 
-function idParam(req: FastifyRequest, name = 'id'): number {
-  const n = Number((req.params as Record<string, string>)[name]);
+function idParam(req: { params: Record<string, string> }, name = 'id'): number {
+  const n = Number(req.params[name]);
   if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
 }
@@ -101,12 +101,12 @@ function uploadForm(c: PageCtx, action = '/developers/upload'): SafeHtml {
   return postForm(action, c.csrf, html`${input('file', T(c.l).file, { type: 'file', required: true, extra: 'accept=".xo,.xol"' })}${input('sugar_min', T(c.l).sugarMin)}${input('sugar_max', T(c.l).sugarMax)}${textarea('release_notes', T(c.l).releaseNotes, { rows: 3 })}${submit(T(c.l).uploadButton)}`, { multipart: true, label: T(c.l).upload });
 }
 
-export async function developerPages(app: FastifyInstance): Promise<void> {
+export async function developerPages(app: TypedApp): Promise<void> {
   const csrf = app.csrfProtection;
   // Uploads are streamed: multipart is parsed by the handler, not buffered.
   await app.register(multipart, { limits: { fileSize: app.ctx.config.bundles.maxUploadBytes * 2, files: 1, fields: 10, fieldSize: 64 * 1024 } });
 
-  app.get('/developers', async (req, reply) => {
+  app.get('/developers', { schema: { hide: true } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const mine = await app.publishing.myActivities(c.viewer);
@@ -115,14 +115,14 @@ export async function developerPages(app: FastifyInstance): Promise<void> {
     return sendPage(reply, page({ title: T(c.l).hub, ...c }, body));
   });
 
-  app.get('/developers/upload', async (req, reply) => {
+  app.get('/developers/upload', { schema: { hide: true } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     return sendPage(reply, page({ title: T(c.l).upload, ...c }, html`<p>${T(c.l).uploadIntro}</p>${uploadForm(c)}`));
   });
 
   // Multipart forms: the CSRF token is their first field, checked in the handler before the file is read.
-  app.post('/developers/upload', { preHandler: app.limits.upload }, async (req, reply) => {
+  app.post('/developers/upload', { preHandler: app.limits.upload, schema: { hide: true, body: formBody('file', 'sugar_min', 'sugar_max', 'release_notes') } }, async (req, reply) => {
     const viewer = await req.viewer();
     app.publishing.checkCanUpload(viewer);
     const { source, opts } = await readUploadRequest(req, (fields) => checkMultipartCsrf(app, req, reply, fields));
@@ -138,7 +138,7 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
     return sendPage(reply, page({ title: r.ok ? T(c.l).uploaded : T(c.l).rejected, ...c }, body), uploadStatus(r));
   });
 
-  app.get('/developers/activities/:id', async (req, reply) => {
+  app.get('/developers/activities/:id', { schema: { hide: true, params: textParams('id'), querystring: formQuery('done') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const id = idParam(req);
@@ -175,23 +175,23 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
 
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}`;
 
-  app.post('/developers/activities/:id/nominate', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/nominate', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('message') } }, async (req, reply) => {
     const id = idParam(req);
     await app.review.nominate(await req.viewer(), id, field(req.body, 'message'));
     return redirect(reply, back(id, 'nominated'));
   });
-  app.post('/developers/activities/:id/listing', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/listing', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('locale', 'name', 'summary', 'description', 'homepage_url', 'support_url', 'tags', 'categories') } }, async (req, reply) => {
     const id = idParam(req);
     const b = req.body;
     await app.listing.update(await req.viewer(), id, { locale: field(b, 'locale'), name: field(b, 'name'), summary: field(b, 'summary'), description: field(b, 'description'), homepage_url: field(b, 'homepage_url'), support_url: field(b, 'support_url'), tags: field(b, 'tags'), categories: fieldList(b, 'categories') });
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/versions/:vid', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/versions/:vid', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'vid'), body: formBody('sugar_min', 'sugar_max', 'release_notes') } }, async (req, reply) => {
     const id = idParam(req);
     await app.listing.updateVersion(await req.viewer(), id, idParam(req, 'vid'), { sugar_min: field(req.body, 'sugar_min'), sugar_max: field(req.body, 'sugar_max'), release_notes: field(req.body, 'release_notes') });
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/screenshots', async (req, reply) => {
+  app.post('/developers/activities/:id/screenshots', { schema: { hide: true, params: textParams('id'), body: formBody('screenshot', 'caption') } }, async (req, reply) => {
     const id = idParam(req);
     const viewer = await req.viewer();
     requireActor(viewer);
@@ -206,46 +206,46 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
     await app.listing.addScreenshot(viewer, id, part.file, caption);
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/screenshots/:sid/delete', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/screenshots/:sid/delete', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'sid'), body: formBody() } }, async (req, reply) => {
     const id = idParam(req);
     await app.listing.deleteScreenshot(await req.viewer(), id, idParam(req, 'sid'));
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/authors', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/authors', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'email') } }, async (req, reply) => {
     const id = idParam(req);
     const role = field(req.body, 'role') === 'owner' ? 'owner' : 'developer';
     await app.publishing.addAuthor(await req.viewer(), id, field(req.body, 'email'), role);
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/authors/:uid/remove', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/authors/:uid/remove', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } }, async (req, reply) => {
     const id = idParam(req);
     const viewer = await req.viewer();
     const uid = idParam(req, 'uid');
     await app.publishing.removeAuthor(viewer, id, uid);
     return redirect(reply, viewer && viewer.userId === uid ? '/developers' : back(id));
   });
-  app.post('/developers/activities/:id/authors/:uid/transfer', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/authors/:uid/transfer', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } }, async (req, reply) => {
     const id = idParam(req);
     await app.publishing.transferOwnership(await req.viewer(), id, idParam(req, 'uid'));
     return redirect(reply, back(id));
   });
-  app.post('/admin/activities/:id/trusted', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/activities/:id/trusted', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('trusted', 'reason') } }, async (req, reply) => {
     const id = idParam(req);
     await app.publishing.setTrusted(await req.viewer(), id, field(req.body, 'trusted') === '1', field(req.body, 'reason'));
     return redirect(reply, back(id));
   });
-  app.post('/admin/activities/:id/enable', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/activities/:id/enable', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('comment', 'to') } }, async (req, reply) => {
     const id = idParam(req);
     await app.review.enable(await req.viewer(), id, field(req.body, 'comment'), field(req.body, 'to') || null);
     return redirect(reply, back(id, 'enabled'));
   });
-  app.post('/admin/activities/:id/reassign', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/activities/:id/reassign', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('email', 'reason', 'replace') } }, async (req, reply) => {
     const id = idParam(req);
     await app.publishing.reassign(await req.viewer(), id, field(req.body, 'email'), field(req.body, 'reason'), field(req.body, 'replace') === '1');
     return redirect(reply, back(id));
   });
 
-  app.get('/screenshots/:id', async (req, reply) => {
+  app.get('/screenshots/:id', { schema: { hide: true, params: textParams('id') } }, async (req, reply) => {
     const s = await app.listing.screenshot(() => req.viewer(), idParam(req));
     return reply
       .type(s.content_type)

@@ -1,6 +1,5 @@
 // The editors' queue and review pages, flagged user reviews, and the administrators' audit log
 // and abuse-report queue.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import type { AuditQuery } from '../../platform/audit/index.js';
 import { parseId } from '../../platform/request-guard.js';
@@ -10,6 +9,7 @@ import { html, markup, page, perLocale, postForm, submit, table, textarea, waite
 import { decisionName, reviewActionName, roleName, statusName } from './words.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
 import { issueList } from './developers.js';
+import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
   queue: l.t('Editors\' queue'),
@@ -40,14 +40,14 @@ const T = perLocale((l) => ({
   filter: l.t('Filter'),
 }));
 
-function kindParam(req: FastifyRequest): TargetKind {
-  const k = (req.params as Record<string, string>).kind;
+function kindParam(req: { params: { kind: string } }): TargetKind {
+  const k = req.params.kind;
   if (k !== 'activity' && k !== 'file') throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return k;
 }
 
-function idParam(req: FastifyRequest): number {
-  const n = Number((req.params as Record<string, string>).id);
+function idParam(req: { params: { id: string } }): number {
+  const n = Number(req.params.id);
   if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
 }
@@ -59,10 +59,10 @@ function auditQuery(query: unknown): AuditQuery {
   return { action: s('action'), actor: s('actor'), targetType: s('target_type'), targetId: s('target_id'), since: date(s('since')), until: date(s('until')), page: parseId(s('page')) ?? 1 };
 }
 
-export async function editorPages(app: FastifyInstance): Promise<void> {
+export async function editorPages(app: TypedApp): Promise<void> {
   const csrf = app.csrfProtection;
 
-  app.get('/editors/queue', async (req, reply) => {
+  app.get('/editors/queue', { schema: { hide: true, querystring: formQuery('done') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const q = await app.review.queue(c.viewer);
@@ -72,10 +72,10 @@ export async function editorPages(app: FastifyInstance): Promise<void> {
 ${q.nominated.length ? table([c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')], q.nominated.map((x) => [html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`, waited(c.l, x.since), html`<bdi>${x.nomination_message ?? ''}</bdi>`])) : html`<p>${T(c.l).empty}</p>`}</section>
 <section aria-labelledby="pending"><h2 id="pending">${T(c.l).pending} (${q.pending.length})</h2>
 ${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting], q.pending.map((x) => [html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`, html`${x.version}${x.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`, waited(c.l, x.since)])) : html`<p>${T(c.l).empty}</p>`}</section>`;
-    return sendPage(reply, page({ title: T(c.l).queue, ...c, notice: (req.query as Record<string, unknown>).done === 'decided' ? T(c.l).decided : null }, body));
+    return sendPage(reply, page({ title: T(c.l).queue, ...c, notice: req.query.done === 'decided' ? T(c.l).decided : null }, body));
   });
 
-  app.get('/editors/review/:kind/:id', async (req, reply) => {
+  app.get('/editors/review/:kind/:id', { schema: { hide: true, params: textParams('kind', 'id') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const kind = kindParam(req);
@@ -99,13 +99,13 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
     return sendPage(reply, page({ title: c.l.t('Review: {name} {version}', { name: show(m.name), version: r.version.version }), ...c }, body));
   });
 
-  app.post('/editors/review/:kind/:id', { preHandler: csrf }, async (req, reply) => {
+  app.post('/editors/review/:kind/:id', { preHandler: csrf, schema: { hide: true, params: textParams('kind', 'id'), body: formBody('action', 'comment', 'versions') } }, async (req, reply) => {
     // The form carries the versions the page showed: the decision covers exactly those.
     await app.review.decide(await req.viewer(), kindParam(req), idParam(req), field(req.body, 'action'), field(req.body, 'comment'), fieldList(req.body, 'versions'));
     return redirect(reply, '/editors/queue?done=decided');
   });
 
-  app.get('/admin/audit', async (req, reply) => {
+  app.get('/admin/audit', { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const res = await app.review.auditLog(c.viewer, auditQuery(req.query));
@@ -117,7 +117,7 @@ ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd
   });
 
   // JSON for scripts (session only; admins).
-  app.get('/admin/audit.json', async (req) => {
+  app.get('/admin/audit.json', { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } }, async (req) => {
     const { since: _since, until: _until, ...q } = auditQuery(req.query);
     return app.review.auditLog(await req.viewer(), q);
   });

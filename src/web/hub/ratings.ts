@@ -1,11 +1,11 @@
 // Ratings and reviews of an activity (list, rate, reply, flag), the editors' flag queue, abuse
 // reports (anyone) and the administrators' report queue.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { FLAG_REASONS, MODERATIONS, REPORT_REASONS } from '../../ratings/service.js';
 import { html, input, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
 import { moderationName, reasonName, statusName } from './words.js';
 import { field, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
+import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
   reviews: l.t('Reviews'),
@@ -33,19 +33,19 @@ const T = perLocale((l) => ({
   resolution: l.t('What was done (required)'),
 }));
 
-function idParam(req: FastifyRequest, name = 'id'): number {
-  const n = Number((req.params as Record<string, string>)[name]);
+function idParam(req: { params: Record<string, string> }, name = 'id'): number {
+  const n = Number(req.params[name]);
   if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
 }
 
-export async function ratingPages(app: FastifyInstance): Promise<void> {
+export async function ratingPages(app: TypedApp): Promise<void> {
   const csrf = app.csrfProtection;
   const ratings = app.ratings;
 
-  app.get('/ratings/:bundle_id', async (req, reply) => {
+  app.get('/ratings/:bundle_id', { schema: { hide: true, params: textParams('bundle_id'), querystring: formQuery('done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
-    const bundleId = (req.params as { bundle_id: string }).bundle_id;
+    const bundleId = req.params.bundle_id;
     const { activity, reviews, viewerIsAuthor: author } = await ratings.reviewsPage(c.viewer, bundleId);
     const mine = c.viewer ? reviews.find((r) => r.user_id === c.viewer!.userId) : undefined;
     const enc = encodeURIComponent(bundleId);
@@ -59,34 +59,34 @@ ${c.viewer && c.viewer.userId !== r.user_id ? html`<details><summary>${T(c.l).fl
 ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c.l).rate}</h2>${postForm(`/ratings/${enc}`, c.csrf, html`<p><label>${T(c.l).rating} <select name="rating">${[5, 4, 3, 2, 1].map((n) => html`<option value="${n}"${mine?.rating === n ? html` selected` : ''}>${c.l.number(n)}</option>`)}</select></label></p>${textarea('body', T(c.l).review, { value: mine?.body ?? '' })}${submit(T(c.l).save)}`)}</section>` : c.viewer ? '' : html`<p><a href="/account/login?next=${encodeURIComponent(req.url)}">${T(c.l).loginToRate}</a></p>`}
 <section aria-labelledby="list"><h2 id="list">${T(c.l).reviews}</h2>${items.length ? items : html`<p>${T(c.l).none}</p>`}</section>
 <section aria-labelledby="report"><h2 id="report">${T(c.l).report}</h2><p>${T(c.l).reportIntro}</p>${postForm(`/report/${enc}`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${REPORT_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).report)}`)}</section>`;
-    const done = (req.query as Record<string, unknown>).done;
+    const done = req.query.done;
     return sendPage(reply, page({ title: c.l.t('Reviews: {name}', { name: bundleId }), ...c, notice: done === 'reported' ? T(c.l).reported : done === 'saved' ? T(c.l).saved : null }, body));
   });
 
   const back = (bundleId: string, done = 'saved') => `/ratings/${encodeURIComponent(bundleId)}?done=${done}`;
 
-  app.post('/ratings/:bundle_id', { preHandler: csrf }, async (req, reply) => {
-    const bundleId = (req.params as { bundle_id: string }).bundle_id;
+  app.post('/ratings/:bundle_id', { preHandler: csrf, schema: { hide: true, params: textParams('bundle_id'), body: formBody('rating', 'body') } }, async (req, reply) => {
+    const bundleId = req.params.bundle_id;
     await ratings.rate(await req.viewer(), bundleId, field(req.body, 'rating'), field(req.body, 'body'));
     return redirect(reply, back(bundleId));
   });
-  app.post('/ratings/review/:id/reply', { preHandler: csrf }, async (req, reply) => {
+  app.post('/ratings/review/:id/reply', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('body') } }, async (req, reply) => {
     const id = idParam(req);
     await ratings.reply(await req.viewer(), id, field(req.body, 'body'));
     return redirect(reply, back(await ratings.bundleIdOfReview(id)));
   });
-  app.post('/ratings/review/:id/flag', { preHandler: csrf }, async (req, reply) => {
+  app.post('/ratings/review/:id/flag', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('reason', 'message') } }, async (req, reply) => {
     const id = idParam(req);
     await ratings.flag(await req.viewer(), id, field(req.body, 'reason'), field(req.body, 'message'));
     return redirect(reply, back(await ratings.bundleIdOfReview(id)));
   });
-  app.post('/report/:bundle_id', { preHandler: [csrf, ...app.limits.report] }, async (req, reply) => {
-    const bundleId = (req.params as { bundle_id: string }).bundle_id;
+  app.post('/report/:bundle_id', { preHandler: [csrf, ...app.limits.report], schema: { hide: true, params: textParams('bundle_id'), body: formBody('reason', 'message') } }, async (req, reply) => {
+    const bundleId = req.params.bundle_id;
     await ratings.report(await req.viewer(), bundleId, field(req.body, 'reason'), field(req.body, 'message'), req.ip);
     return redirect(reply, back(bundleId, 'reported'));
   });
 
-  app.get('/editors/flags', async (req, reply) => {
+  app.get('/editors/flags', { schema: { hide: true } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const q = await ratings.flagQueue(c.viewer);
@@ -100,12 +100,12 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c
     ]);
     return sendPage(reply, page({ title: T(c.l).flags, ...c }, rows.length ? table([c.l.t('Activity'), c.l.t('Rating'), c.l.t('Text'), c.l.t('Flags'), c.l.t('Waiting'), ''], rows) : html`<p>${T(c.l).noFlags}</p>`));
   });
-  app.post('/editors/flags/:id', { preHandler: csrf }, async (req, reply) => {
+  app.post('/editors/flags/:id', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('action', 'comment') } }, async (req, reply) => {
     await ratings.moderate(await req.viewer(), idParam(req), field(req.body, 'action'), field(req.body, 'comment'));
     return redirect(reply, '/editors/flags');
   });
 
-  app.get('/admin/reports', async (req, reply) => {
+  app.get('/admin/reports', { schema: { hide: true } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const q = await ratings.reportQueue(c.viewer);
@@ -119,7 +119,7 @@ ${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c
     ]);
     return sendPage(reply, page({ title: T(c.l).reports, ...c }, rows.length ? table([c.l.t('Activity'), T(c.l).reason, T(c.l).message, c.l.t('Reported by'), c.l.t('When'), ''], rows) : html`<p>${T(c.l).noReports}</p>`));
   });
-  app.post('/admin/reports/:id/resolve', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/reports/:id/resolve', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('resolution') } }, async (req, reply) => {
     await ratings.resolveReport(await req.viewer(), idParam(req), field(req.body, 'resolution'));
     return redirect(reply, '/admin/reports');
   });

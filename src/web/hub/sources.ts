@@ -1,12 +1,12 @@
 // The hub's part of publishing from git (docs/building.md): the activity's source repository
 // (authors), "check now" (a build run as a job in the worker), the recent builds with their
 // logs, and the legacy id (administrators).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { isAdmin, type Actor } from '../../accounts/access.js';
 import type { SourceService } from '../../build/service.js';
 import { html, input, postForm, submit, when, type SafeHtml } from './layout.js';
 import { field, redirect, type PageCtx } from './common.js';
+import { formBody, textParams, type TypedApp } from '../../platform/schemas.js';
 
 type Builds = Awaited<ReturnType<SourceService['recentBuilds']>>;
 
@@ -32,26 +32,26 @@ ${isAdmin(actor) ? postForm(`/admin/activities/${a.id}/legacy-id`, c.csrf, html`
 </section>`;
 }
 
-function idParam(req: FastifyRequest): number {
-  const n = Number((req.params as { id?: string }).id);
+function idParam(req: { params: { id: string } }): number {
+  const n = Number(req.params.id);
   if (!Number.isSafeInteger(n) || n <= 0) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
   return n;
 }
 
-export async function sourcePages(app: FastifyInstance): Promise<void> {
+export async function sourcePages(app: TypedApp): Promise<void> {
   const csrf = app.csrfProtection;
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}#source`;
-  app.post('/developers/activities/:id/source', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/source', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('source_url') } }, async (req, reply) => {
     const id = idParam(req);
     await app.services.sources.setSourceOf(await req.viewer(), id, field(req.body, 'source_url'));
     return redirect(reply, back(id));
   });
-  app.post('/developers/activities/:id/source/check', { preHandler: csrf }, async (req, reply) => {
+  app.post('/developers/activities/:id/source/check', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody() } }, async (req, reply) => {
     const id = idParam(req);
     await app.services.sources.checkSourceOf(await req.viewer(), id);
     return redirect(reply, back(id));
   });
-  app.post('/admin/activities/:id/legacy-id', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/activities/:id/legacy-id', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('legacy_id', 'reason') } }, async (req, reply) => {
     const id = idParam(req);
     await app.services.sources.setLegacyId(await req.viewer(), id, field(req.body, 'legacy_id'), field(req.body, 'reason'));
     return redirect(reply, back(id));

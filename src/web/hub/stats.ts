@@ -2,12 +2,12 @@
 // day, per version's file and per mirror; the administrators' overview of the whole store (per
 // day, per mirror, the share the mirrors took, the most downloaded activities). Same service and
 // access rules as the API (src/downloads/stats.ts); read-only pages, so no forms to protect.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AsloError } from '../../platform/errors.js';
 import { requireAdmin } from '../../accounts/access.js';
 import { dayRange, MAX_DAYS, type DayCount, type DayRange, type MirrorCount } from '../../downloads/stats.js';
 import { html, page, percent, perLocale, table, type SafeHtml, type Translator } from './layout.js';
 import { loginOrRedirect, pageCtx, sendPage } from './common.js';
+import { formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
   overview: l.t('Downloads of the store'),
@@ -42,17 +42,17 @@ function mirrorTable(l: Translator, rows: MirrorCount[], total: number): SafeHtm
   return table([l.t('Served by'), l.t('Downloads'), l.t('Share')], rows.map((m) => [m.mirror_id === 0 ? l.t('this store (origin)') : m.name, l.number(m.count), total ? percent(l, (100 * m.count) / total) : '']));
 }
 
-function rangeOf(req: FastifyRequest): DayRange {
-  return dayRange(req.query as Record<string, unknown>);
+function rangeOf(req: { query: { from?: unknown; to?: unknown } }): DayRange {
+  return dayRange(req.query);
 }
 
-export async function statsPages(app: FastifyInstance): Promise<void> {
+export async function statsPages(app: TypedApp): Promise<void> {
   const stats = app.services.downloadStats;
 
-  app.get('/developers/activities/:id/stats', async (req, reply) => {
+  app.get('/developers/activities/:id/stats', { schema: { hide: true, params: textParams('id'), querystring: formQuery('from', 'to') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
-    const id = Number((req.params as Record<string, string>).id);
+    const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id < 1) throw new AsloError('NOT_FOUND', 'No such page.', { statusCode: 404 });
     const a = await stats.authorize(c.viewer, id);
     const range = rangeOf(req);
@@ -71,7 +71,7 @@ ${s.total === 0
     return sendPage(reply, page({ title: c.l.t('Downloads: {name}', { name: s.name }), ...c }, body));
   });
 
-  app.get('/admin/stats/downloads', async (req, reply) => {
+  app.get('/admin/stats/downloads', { schema: { hide: true, querystring: formQuery('from', 'to') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     requireAdmin(c.viewer);

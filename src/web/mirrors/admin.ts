@@ -11,6 +11,7 @@ import { html, page, perLocale, postForm, submit, when, type SafeHtml, type Tran
 import { field, installHtmlErrors, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from '../hub/common.js';
 import { CONTINENTS } from '../../geo/continents.js';
 import type { MirrorInput, MirrorView } from '../../mirrors/registry.js';
+import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
   title: l.t('Mirrors'),
@@ -43,8 +44,8 @@ function notice(req: FastifyRequest, l: Translator): string | null {
   return typeof d === 'string' ? notices[d] ?? null : null;
 }
 
-function idParam(req: FastifyRequest): number {
-  const n = Number((req.params as Record<string, string>).id);
+function idParam(req: { params: { id: string } }): number {
+  const n = Number(req.params.id);
   if (!Number.isSafeInteger(n) || n < 1) throw new AsloError('MIRROR_NOT_FOUND', 'No such mirror.', { statusCode: 404 });
   return n;
 }
@@ -204,7 +205,11 @@ ${mirrors.map(
 </tbody></table>`;
 }
 
-export async function mirrorAdminRoutes(app: FastifyInstance): Promise<void> {
+/** The fields of the add and edit forms (valuesFromBody keeps what was typed when a form is refused). */
+const mirrorFormFields = formBody('name', 'http_url', 'https_url', 'rsync_url', 'operator', 'contact', 'country', 'continent', 'asn', 'prefixes', 'latitude', 'longitude', 'weight', 'max_file_size', 'country_only', 'continent_only', 'as_only', 'disabled');
+const mirrorParams = textParams('id');
+
+export async function mirrorAdminRoutes(app: TypedApp): Promise<void> {
   installHtmlErrors(app);
   const csrf = app.csrfProtection;
   const registry = app.services.mirrors;
@@ -256,19 +261,19 @@ ${listTable(c, mirrors)}
     throw err;
   };
 
-  app.get('/admin/mirrors', async (req, reply) => {
+  app.get('/admin/mirrors', { schema: { hide: true, querystring: formQuery('done') } }, async (req, reply) => {
     const c = await adminPage(req, reply);
     if (!c) return reply;
     return listPage(req, reply, c, null);
   });
 
-  app.get('/admin/mirrors/:id', async (req, reply) => {
+  app.get('/admin/mirrors/:id', { schema: { hide: true, params: mirrorParams, querystring: formQuery('done') } }, async (req, reply) => {
     const c = await adminPage(req, reply);
     if (!c) return reply;
     return mirrorPage(req, reply, c, await registry.get(idParam(req)), null);
   });
 
-  app.post('/admin/mirrors', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/mirrors', { preHandler: csrf, schema: { hide: true, body: mirrorFormFields } }, async (req, reply) => {
     const actor = requireAdmin(await req.viewer());
     try {
       const m = await registry.add(inputOf(req.body, true), by(actor));
@@ -279,7 +284,7 @@ ${listTable(c, mirrors)}
     }
   });
 
-  app.post('/admin/mirrors/:id', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/mirrors/:id', { preHandler: csrf, schema: { hide: true, params: mirrorParams, body: mirrorFormFields } }, async (req, reply) => {
     const actor = requireAdmin(await req.viewer());
     const id = idParam(req);
     try {
@@ -292,14 +297,14 @@ ${listTable(c, mirrors)}
   });
 
   for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
-    app.post(`/admin/mirrors/:id/${verb}`, { preHandler: csrf }, async (req, reply) => {
+    app.post(`/admin/mirrors/:id/${verb}`, { preHandler: csrf, schema: { hide: true, params: mirrorParams, body: formBody() } }, async (req, reply) => {
       const actor = requireAdmin(await req.viewer());
       const m = await registry.setEnabled(idParam(req), enabled, by(actor));
       return redirect(reply, `/admin/mirrors/${m.id}?done=${enabled ? 'enabled' : 'disabled'}`);
     });
   }
 
-  app.post('/admin/mirrors/:id/remove', { preHandler: csrf }, async (req, reply) => {
+  app.post('/admin/mirrors/:id/remove', { preHandler: csrf, schema: { hide: true, params: mirrorParams, body: formBody('confirm') } }, async (req, reply) => {
     const actor = requireAdmin(await req.viewer());
     const m = await registry.get(idParam(req));
     if (field(req.body, 'confirm').trim().toLowerCase() !== m.name) {
