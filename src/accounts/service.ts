@@ -44,7 +44,6 @@ export function normalizeEmail(raw: unknown): string {
 
 export function checkDisplayName(raw: unknown): string {
   const name = typeof raw === 'string' ? raw.trim().replace(/\s+/g, ' ') : '';
-  // eslint-disable-next-line no-control-regex
   if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new AsloError('DISPLAY_NAME_INVALID', 'Enter a display name of 1 to 100 characters.', { details: { field: 'display_name' } });
   }

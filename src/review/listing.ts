@@ -37,7 +37,6 @@ export interface ListingInput {
 function text(v: unknown, field: string, max: number): string | null {
   const s = typeof v === 'string' ? v.trim() : '';
   if (s.length > max) throw new AsloError('LISTING_FIELD_TOO_LONG', `${field} may have at most ${max} characters.`, { details: { field } });
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)) throw new AsloError('LISTING_FIELD_INVALID', `${field} contains control characters.`, { details: { field } });
   return s || null;
 }

@@ -30,7 +30,6 @@ const MAX_COMMENT = 10_000;
 
 function checkComment(comment: unknown, what = 'comment'): string {
   const c = typeof comment === 'string' ? comment.trim() : '';
-  // eslint-disable-next-line no-control-regex
   if (/\u0000/.test(c)) throw new AsloError('COMMENT_INVALID', `The ${what} contains a NUL character.`, { details: { field: 'comment' } });
   if (!c) throw new AsloError('COMMENT_REQUIRED', `A ${what} is required: tell the authors what you decided and why.`, { details: { field: 'comment' } });
   if (c.length > MAX_COMMENT) throw new AsloError('COMMENT_TOO_LONG', `Keep the ${what} under ${MAX_COMMENT} characters.`, { details: { field: 'comment' } });

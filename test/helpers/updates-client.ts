@@ -121,7 +121,7 @@ export interface MicroformatReading {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'" };
-const unescape = (s: string) => s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : m));
+const unescapeEntities = (s: string) => s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : m));
 
 /** jarabe's _UpdateHTMLParser, step for step (start/end/data events from a simple tokenizer). */
 export function readMicroformatLikeSugar(html: string, baseHref: string): MicroformatReading {
@@ -181,7 +181,7 @@ export function readMicroformatLikeSugar(html: string, baseHref: string): Microf
     }
   };
   const data = (raw: string) => {
-    const d = unescape(raw);
+    const d = unescapeEntities(raw);
     if (st.inGroupName) st.groupName = d.trim();
     if (st.inGroupDesc) st.groupDesc = d.trim();
     if (st.inId > 0) st.lastId = (st.lastId ?? '') + d.trim();
@@ -207,7 +207,7 @@ export function readMicroformatLikeSugar(html: string, baseHref: string): Microf
     if (m[1]) end();
     else if (m[2]) {
       const attrs: [string, string][] = [];
-      for (const a of (m[3] ?? '').matchAll(/([a-zA-Z-:]+)(?:\s*=\s*"([^"]*)")?/g)) attrs.push([a[1]!.toLowerCase(), unescape(a[2] ?? '')]);
+      for (const a of (m[3] ?? '').matchAll(/([a-zA-Z-:]+)(?:\s*=\s*"([^"]*)")?/g)) attrs.push([a[1]!.toLowerCase(), unescapeEntities(a[2] ?? '')]);
       start(attrs);
       if (m[4] === '/') end();
     } else if (m[5]) data(m[5]);
@@ -235,7 +235,7 @@ export function readMicroformatInChunks(body: Buffer, baseHref: string, mode: 'p
   const ENTITYREF = /&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]/y;
   const CHARREF = /&#(?:[0-9]+|[xX][0-9a-fA-F]+)[^0-9a-fA-F]/y;
   const INCOMPLETE = /&[a-zA-Z#]/y;
-  const decodeText = (s: string) => (mode === 'py3' ? unescape(s) : s);
+  const decodeText = (s: string) => (mode === 'py3' ? unescapeEntities(s) : s);
   // Index just past the '>' that closes the tag starting at i (quotes respected), or -1.
   const tagEnd = (i: number): number => {
     let q: string | null = null;
@@ -252,7 +252,7 @@ export function readMicroformatInChunks(body: Buffer, baseHref: string, mode: 'p
     const m = /^<([a-zA-Z][-.a-zA-Z0-9:_]*)([\s\S]*?)(\/?)>$/.exec(text)!;
     const attrs: [string, string][] = [];
     for (const a of m[2]!.matchAll(/([a-zA-Z_:][-.:a-zA-Z0-9_]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g)) {
-      attrs.push([a[1]!.toLowerCase(), unescape(a[2] ?? a[3] ?? a[4] ?? '')]);
+      attrs.push([a[1]!.toLowerCase(), unescapeEntities(a[2] ?? a[3] ?? a[4] ?? '')]);
     }
     sink.start(attrs);
     if (m[3] === '/') sink.end();

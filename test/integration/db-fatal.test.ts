@@ -26,12 +26,12 @@ function startFatalStore(dir: string, env: Record<string, string>) {
   const waiters: (() => void)[] = [];
   child.on('message', (m) => {
     messages.push(m);
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   let gone = false;
   void exited.then(() => {
     gone = true;
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   const nextMessage = async (): Promise<unknown> => {
     while (messages.length === 0) {

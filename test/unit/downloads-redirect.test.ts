@@ -161,7 +161,7 @@ describe('the fast redirect', () => {
       const links = got.headers.link!;
       const dup = links.slice(0, -1);
       assert.deepEqual(dup.map((l) => /^<([^>]+)>/.exec(l)![1]), want.slice(0, 3).map((r) => r.url), address);
-      dup.forEach((l, i) => assert.match(l, new RegExp(`; rel=duplicate; pri=${i + 1}`)));
+      for (const [i, l] of dup.entries()) assert.match(l, new RegExp(`; rel=duplicate; pri=${i + 1}`));
       assert.equal(links.at(-1), t.file.describedBy);
       assert.equal(got.headers['repr-digest'], t.file.reprDigest);
       assert.equal(got.headers.digest, t.file.legacyDigest);

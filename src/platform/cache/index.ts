@@ -195,7 +195,7 @@ export class Cache {
     const scopes = [...this.gens.keys()];
     if (scopes.length === 0 || !this.redis) return;
     const vals = await this.redis.mget(...scopes.map((s) => this.genKey(s)));
-    scopes.forEach((s, i) => this.gens.set(s, Number(vals[i] ?? 0)));
+    for (const [i, s] of scopes.entries()) this.gens.set(s, Number(vals[i] ?? 0));
   }
 
   private ackChannel(origin: string): string {

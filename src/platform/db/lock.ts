@@ -295,7 +295,10 @@ export class DataDirLock {
 
   private dispatch(req: ControlRequest, socket: net.Socket, reader: LineReader): void {
     if (socket.destroyed) return;
-    if (this.handler) return this.handler(req, socket, reader);
+    if (this.handler) {
+      this.handler(req, socket, reader);
+      return;
+    }
     if (this.willAccept && !this.released) {
       this.pending.push({ req, socket, reader });
       return;
