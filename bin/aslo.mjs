@@ -20,7 +20,8 @@ if (process.env.ASLO_FROM_SOURCE === '1') {
   }
   // A checkout whose sources changed since the build would run the old code without a word.
   const changed = newestChange(['src', 'tools']);
-  if (changed > statSync(built).mtimeMs) process.stderr.write(`aslo: src/ changed since dist/ was built; this runs the previous build (npm run build updates it)\n`);
+  if (changed > statSync(built).mtimeMs)
+    process.stderr.write(`aslo: src/ changed since dist/ was built; this runs the previous build (npm run build updates it)\n`);
   const { main } = await import('../dist/src/cli/main.js');
   process.exitCode = await main(process.argv);
 }

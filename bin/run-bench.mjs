@@ -22,7 +22,7 @@ const firstOption = args.findIndex((a) => a.startsWith('-'));
 const names = firstOption < 0 ? args : args.slice(0, firstOption);
 const passOn = firstOption < 0 ? [] : args.slice(firstOption);
 
-if (names.includes('help') || passOn.includes('--help') && names.length === 0) {
+if (names.includes('help') || (passOn.includes('--help') && names.length === 0)) {
   console.log(`usage: npm run bench [-- NAME... [OPTIONS]]\nbenchmarks: ${available.join(', ') || '(none)'}`);
   process.exit(0);
 }

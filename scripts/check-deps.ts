@@ -41,7 +41,8 @@ export function readModules(srcDir: string): Module[] {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(ts|mts|mjs)$/.test(name) && !name.endsWith('.d.ts')) out.push({ path: relative(srcDir, p).split(sep).join('/'), source: readFileSync(p, 'utf8') });
+      else if (/\.(ts|mts|mjs)$/.test(name) && !name.endsWith('.d.ts'))
+        out.push({ path: relative(srcDir, p).split(sep).join('/'), source: readFileSync(p, 'utf8') });
     }
   };
   walk(srcDir);
@@ -60,7 +61,12 @@ export function importsOf(mod: Module): string[] {
       if (!spec.startsWith('.')) continue;
       const absolute = resolve('/src', dirname(mod.path), spec);
       if (!absolute.startsWith('/src/')) continue;
-      found.add(absolute.slice('/src/'.length).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts'));
+      found.add(
+        absolute
+          .slice('/src/'.length)
+          .replace(/\.js$/, '.ts')
+          .replace(/\.mjs$/, '.mts'),
+      );
     }
   }
   return [...found];
@@ -127,7 +133,11 @@ export function check(modules: Module[], sqlAllowlist: string[]): Violation[] {
     for (const target of importsOf(mod)) {
       const to = folderOf(target);
       if (from === 'platform' && to !== 'platform') {
-        violations.push({ rule: 'platform-imports-domain', file: mod.path, message: `platform must not import ${target} (platform is the bottom layer; move the shared piece down or emit an event)` });
+        violations.push({
+          rule: 'platform-imports-domain',
+          file: mod.path,
+          message: `platform must not import ${target} (platform is the bottom layer; move the shared piece down or emit an event)`,
+        });
       }
       if (from === 'bundles' && to !== 'bundles' && !PURE_HELPERS.includes(target)) {
         violations.push({ rule: 'bundles-not-pure', file: mod.path, message: `bundles may import only bundles and ${PURE_HELPERS.join(', ')}, not ${target}` });
@@ -143,19 +153,30 @@ export function check(modules: Module[], sqlAllowlist: string[]): Violation[] {
   const folders = [...new Set(modules.map((m) => folderOf(m.path)).filter((f): f is string => f !== null))].sort();
   for (const scc of cycles(folders, folderEdges)) {
     const inCycle = new Set(scc);
-    const links = scc.flatMap((a) => [...(folderEdges.get(a) ?? [])].filter((b) => inCycle.has(b)).sort().map((b) => example.get(`${a}>${b}`)!));
+    const links = scc.flatMap((a) =>
+      [...(folderEdges.get(a) ?? [])]
+        .filter((b) => inCycle.has(b))
+        .sort()
+        .map((b) => example.get(`${a}>${b}`)!),
+    );
     violations.push({ rule: 'folder-cycle', file: scc.join(', '), message: `these folders import each other: ${links.join('; ')}` });
   }
   const allowed = new Set(sqlAllowlist);
   const present = new Set(modules.map((m) => m.path));
   for (const mod of modules) {
     if (isQueryModule(mod.path) || !holdsSql(mod.source)) continue;
-    if (!allowed.has(mod.path)) violations.push({ rule: 'sql-outside-queries', file: mod.path, message: 'SQL belongs in a query module (queries.ts or queries/*.ts of its domain)' });
+    if (!allowed.has(mod.path))
+      violations.push({ rule: 'sql-outside-queries', file: mod.path, message: 'SQL belongs in a query module (queries.ts or queries/*.ts of its domain)' });
   }
   for (const path of sqlAllowlist) {
-    if (!present.has(path)) violations.push({ rule: 'sql-allowlist-stale', file: path, message: 'listed in scripts/sql-allowlist.txt but no longer exists: remove the line' });
+    if (!present.has(path))
+      violations.push({ rule: 'sql-allowlist-stale', file: path, message: 'listed in scripts/sql-allowlist.txt but no longer exists: remove the line' });
     else if (isQueryModule(path) || !holdsSql(modules.find((m) => m.path === path)!.source)) {
-      violations.push({ rule: 'sql-allowlist-stale', file: path, message: 'listed in scripts/sql-allowlist.txt but holds no SQL outside a query module any more: remove the line' });
+      violations.push({
+        rule: 'sql-allowlist-stale',
+        file: path,
+        message: 'listed in scripts/sql-allowlist.txt but holds no SQL outside a query module any more: remove the line',
+      });
     }
   }
   return violations;
@@ -164,7 +185,10 @@ export function check(modules: Module[], sqlAllowlist: string[]): Violation[] {
 /** The allowlist file: one path relative to src/ per line; # starts a comment. */
 export function readAllowlist(file: string): string[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

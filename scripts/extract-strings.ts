@@ -104,7 +104,13 @@ function potTable(messages: Message[]): GetTextTranslations {
   const translations: Record<string, Record<string, GetTextTranslation>> = { '': { '': { msgid: '', msgstr: [''] } } };
   for (const m of messages) {
     const ctx = m.context ?? '';
-    (translations[ctx] ??= {})[m.msgid] = { ...(ctx ? { msgctxt: ctx } : {}), msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr: m.plural ? ['', ''] : [''], comments: { reference: m.refs.join('\n') } };
+    (translations[ctx] ??= {})[m.msgid] = {
+      ...(ctx ? { msgctxt: ctx } : {}),
+      msgid: m.msgid,
+      ...(m.plural ? { msgid_plural: m.plural } : {}),
+      msgstr: m.plural ? ['', ''] : [''],
+      comments: { reference: m.refs.join('\n') },
+    };
   }
   return { charset: 'utf-8', headers: header(null, 'nplurals=2; plural=(n != 1);'), translations };
 }
@@ -124,7 +130,13 @@ export function merge(existing: GetTextTranslations, messages: Message[]): { tab
     const prev = existing.translations[ctx]?.[m.msgid] ?? existing.obsolete?.[ctx]?.[m.msgid];
     const msgstr = prev && (m.plural ? prev.msgid_plural : !prev.msgid_plural) ? prev.msgstr : m.plural ? Array(np).fill('') : [''];
     if (msgstr.some((s) => !s)) missing.push(ctx ? `${ctx}: ${m.msgid}` : m.msgid);
-    (translations[ctx] ??= {})[m.msgid] = { ...(ctx ? { msgctxt: ctx } : {}), msgid: m.msgid, ...(m.plural ? { msgid_plural: m.plural } : {}), msgstr, comments: { ...(prev?.comments?.translator ? { translator: prev.comments.translator } : {}), reference: m.refs.join('\n') } };
+    (translations[ctx] ??= {})[m.msgid] = {
+      ...(ctx ? { msgctxt: ctx } : {}),
+      msgid: m.msgid,
+      ...(m.plural ? { msgid_plural: m.plural } : {}),
+      msgstr,
+      comments: { ...(prev?.comments?.translator ? { translator: prev.comments.translator } : {}), reference: m.refs.join('\n') },
+    };
   }
   const obsolete: Record<string, Record<string, GetTextTranslation>> = {};
   for (const [ctx, table] of Object.entries(existing.translations)) {
@@ -151,12 +163,15 @@ function main(): void {
   for (const info of LOCALES) {
     if (!info.po) continue;
     const file = join(LOCALES_DIR, info.po);
-    const existing = existsSync(file) ? po.parse(readFileSync(file)) : { charset: 'utf-8', headers: header(info.tag, 'nplurals=2; plural=(n != 1);'), translations: { '': {} } };
+    const existing = existsSync(file)
+      ? po.parse(readFileSync(file))
+      : { charset: 'utf-8', headers: header(info.tag, 'nplurals=2; plural=(n != 1);'), translations: { '': {} } };
     const { table, missing } = merge(existing, messages);
     for (const id of missing) problems.push(`locales/${info.po}: no translation for ${JSON.stringify(id)}`);
     const text = compile(table);
     if (check) {
-      if (!existsSync(file) || readFileSync(file, 'utf8') !== text) problems.push(`locales/${info.po} is not merged with the template: run "npx tsx scripts/extract-strings.ts"`);
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== text)
+        problems.push(`locales/${info.po} is not merged with the template: run "npx tsx scripts/extract-strings.ts"`);
     } else writeFileSync(file, text);
   }
   console.log(`${messages.length} messages, ${LOCALES.filter((l) => l.po).length} catalogs`);

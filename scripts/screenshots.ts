@@ -35,7 +35,11 @@ try {
     }
     if (process.env.SUGAR !== '0') {
       await context.close();
-      const sugar = await browser.newContext({ viewport, userAgent: 'Mozilla/5.0 (X11; Linux i686) AppleWebKit/537.36 (KHTML, like Gecko) SugarLabs/0.112', deviceScaleFactor: 1 });
+      const sugar = await browser.newContext({
+        viewport,
+        userAgent: 'Mozilla/5.0 (X11; Linux i686) AppleWebKit/537.36 (KHTML, like Gecko) SugarLabs/0.112',
+        deviceScaleFactor: 1,
+      });
       const sp = await sugar.newPage();
       for (const path of ['/activity/org.aslo.sample.CountingStars', '/activity/org.aslo.sample.PendulumLab']) {
         await sp.goto(`${server.url}/en${path}`, { waitUntil: 'load' });

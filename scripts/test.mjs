@@ -57,7 +57,10 @@ if (files.some((f) => f.startsWith('test/integration/') || f.startsWith('test/br
 
 // How long each file took last time (per checkout and database), to start the longest first.
 const timesDir = join(tmpdir(), 'aslo-test-templates');
-const timesFile = join(timesDir, `durations-${createHash('sha256').update(root).digest('hex').slice(0, 12)}-${process.env.ASLO_TEST_DATABASE ?? 'pglite'}.json`);
+const timesFile = join(
+  timesDir,
+  `durations-${createHash('sha256').update(root).digest('hex').slice(0, 12)}-${process.env.ASLO_TEST_DATABASE ?? 'pglite'}.json`,
+);
 let lastTimes = {};
 try {
   if (existsSync(timesFile)) lastTimes = JSON.parse(readFileSync(timesFile, 'utf8'));
@@ -124,9 +127,15 @@ try {
 }
 
 const wall = ((Date.now() - started) / 1000).toFixed(1);
-const slowest = Object.entries(durations).sort((a, b) => b[1] - a[1]).slice(0, 10);
+const slowest = Object.entries(durations)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 10);
 console.log(`\n══ ${files.length} files, concurrency ${concurrency}, ${wall} s`);
-console.log(Object.entries(totals).map(([k, v]) => `${k} ${v}`).join(', '));
+console.log(
+  Object.entries(totals)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', '),
+);
 if (slowest.length > 1) console.log(`slowest: ${slowest.map(([f, ms]) => `${f.replace(/^test\//, '')} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
 if (failed.length) {
   console.log(`FAILED: ${failed.join(', ')}`);

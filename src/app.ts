@@ -27,7 +27,6 @@ import securityHeadersPlugin from './web/security-headers.js';
 import { compose, type Composition, type Services } from './composition.js';
 import { API_TAGS } from './platform/schemas.js';
 
-
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
@@ -88,7 +87,8 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   app.addHook('onRoute', (r) => {
     const schema = r.schema as RegisteredRoute['schema'] | undefined;
     if (schema) for (const part of [schema.params, schema.querystring, schema.body]) boundIntegers(part);
-    for (const method of [r.method].flat()) registeredRoutes.push({ method: String(method), url: r.url, schema: r.schema as RegisteredRoute['schema'], handler: r.handler });
+    for (const method of [r.method].flat())
+      registeredRoutes.push({ method: String(method), url: r.url, schema: r.schema as RegisteredRoute['schema'], handler: r.handler });
   });
   // NUL bytes, invalid UTF-8, oversized and malformed bodies: refused before any route (src/platform/request-guard.ts).
   installRequestGuard(app, { maxBodyBytes });

@@ -80,7 +80,14 @@ const SILENT: CompositionLog = { info: () => {}, warn: () => {}, warnWithError: 
  * that hangs; the outage is logged once and ioredis reconnects by itself.
  */
 async function openRedis(url: string, log: CompositionLog): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000) });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    retryStrategy: (n: number) => Math.min(100 * 2 ** Math.min(n, 5), 2000),
+  });
   // Connected before the first request (commands sent earlier would fail, not wait); when
   // Redis is down at start the process serves anyway and the retry strategy keeps trying.
   await redis.connect().catch(() => {});
@@ -160,7 +167,20 @@ function createAll(services: Services): void {
   for (const name of SERVICE_ORDER) void services[name];
 }
 
-const SERVICE_ORDER: (keyof Services)[] = ['accounts', 'catalog', 'collections', 'updates', 'downloads', 'publishing', 'review', 'listing', 'ratings', 'downloadStats', 'sources', 'mirrors'];
+const SERVICE_ORDER: (keyof Services)[] = [
+  'accounts',
+  'catalog',
+  'collections',
+  'updates',
+  'downloads',
+  'publishing',
+  'review',
+  'listing',
+  'ratings',
+  'downloadStats',
+  'sources',
+  'mirrors',
+];
 
 export async function compose(config: AsloConfig, opts: ComposeOptions = {}): Promise<Composition> {
   const log = opts.log ?? SILENT;

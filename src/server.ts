@@ -65,7 +65,10 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   const app = await build(config, { context: ctx, ownsContext: true, logger: loggerOptions(config, role), role });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.
-  const worker = config.jobs.enabled && (role === 'all' || role === 'worker') ? createDownloadWorker(ctx, { mailer: app.mailer, log: { warn: (m) => app.log.warn(m) } }) : null;
+  const worker =
+    config.jobs.enabled && (role === 'all' || role === 'worker')
+      ? createDownloadWorker(ctx, { mailer: app.mailer, log: { warn: (m) => app.log.warn(m) } })
+      : null;
   if (worker) {
     // Average daily users from the updater's pings: a recurring job, so it runs in one worker
     // at a time however many processes there are (it was a timer in every web process).
@@ -91,7 +94,11 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     await app.close().catch(() => {});
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new AsloError('SERVE_PORT_UNAVAILABLE', `Cannot listen on ${config.server.host}:${config.server.port} (${code}): ${code === 'EADDRINUSE' ? 'another program uses that port' : 'this user may not use that port'}. Choose another with --port or ASLO_PORT.`, { cause: err });
+      throw new AsloError(
+        'SERVE_PORT_UNAVAILABLE',
+        `Cannot listen on ${config.server.host}:${config.server.port} (${code}): ${code === 'EADDRINUSE' ? 'another program uses that port' : 'this user may not use that port'}. Choose another with --port or ASLO_PORT.`,
+        { cause: err },
+      );
     }
     throw err;
   }

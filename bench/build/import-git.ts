@@ -71,16 +71,26 @@ async function main(): Promise<void> {
       const first = await importGit(ctx, { repositories: repos, select: { kind: 'all' }, status: 'public' });
       const firstMs = performance.now() - t1;
       const cpu1 = process.cpuUsage(cpu0);
-      if (first.built !== REPOS * TAGS || first.refused !== 0) throw new Error(`unexpected first run: ${JSON.stringify({ built: first.built, refused: first.refused })}`);
+      if (first.built !== REPOS * TAGS || first.refused !== 0)
+        throw new Error(`unexpected first run: ${JSON.stringify({ built: first.built, refused: first.refused })}`);
       log(`first run: ${first.built} built in ${(firstMs / 1000).toFixed(1)} s`);
       const t2 = performance.now();
       const again = await importGit(ctx, { repositories: repos, select: { kind: 'all' }, status: 'public' });
       const againMs = performance.now() - t2;
-      if (again.built !== 0 || again.unchanged !== REPOS * TAGS) throw new Error(`unexpected re-run: ${JSON.stringify({ built: again.built, unchanged: again.unchanged })}`);
+      if (again.built !== 0 || again.unchanged !== REPOS * TAGS)
+        throw new Error(`unexpected re-run: ${JSON.stringify({ built: again.built, unchanged: again.unchanged })}`);
       log(`re-run: ${again.unchanged} unchanged in ${(againMs / 1000).toFixed(1)} s`);
       const n = REPOS * TAGS;
       const rows = [
-        ['first run (--all-tags)', REPOS, n, first.built, (firstMs / 1000).toFixed(1), (firstMs / n).toFixed(0), ((cpu1.user + cpu1.system) / 1000 / n).toFixed(0)],
+        [
+          'first run (--all-tags)',
+          REPOS,
+          n,
+          first.built,
+          (firstMs / 1000).toFixed(1),
+          (firstMs / n).toFixed(0),
+          ((cpu1.user + cpu1.system) / 1000 / n).toFixed(0),
+        ],
         ['re-run (nothing new)', REPOS, n, again.built, (againMs / 1000).toFixed(1), (againMs / REPOS).toFixed(0) + ' per repository', '-'],
       ];
       const body = [

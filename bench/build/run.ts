@@ -53,7 +53,8 @@ function poFile(lang: string, n: number): string {
   const lines = ['msgid ""', 'msgstr ""', '"Content-Type: text/plain; charset=UTF-8\\n"', '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"', ''];
   lines.push('msgid "Bench Paint"', `msgstr "Bench Paint ${lang}"`, '', 'msgid "Draw and paint"', `msgstr "Draw and paint (${lang})"`, '');
   for (let i = 0; i < n; i++) {
-    if (i % 10 === 0) lines.push(`msgid "%d item ${i}"`, `msgid_plural "%d items ${i}"`, `msgstr[0] "%d elemento ${i} ${lang}"`, `msgstr[1] "%d elementos ${i} ${lang}"`, '');
+    if (i % 10 === 0)
+      lines.push(`msgid "%d item ${i}"`, `msgid_plural "%d items ${i}"`, `msgstr[0] "%d elemento ${i} ${lang}"`, `msgstr[1] "%d elementos ${i} ${lang}"`, '');
     else lines.push(`msgid "Message number ${i} of the activity"`, `msgstr "Mensaje número ${i} de la actividad (${lang})"`, '');
   }
   return lines.join('\n');
@@ -115,13 +116,27 @@ async function main(): Promise<void> {
       for (let k = 0; k < inner; k++) built = await buildFromGit({ source: repo, ref: 'v12', outDir: out });
       times.build.push((performance.now() - t) / inner);
       cpu.build.push((childrenCpuMs() + selfCpuMs() - c) / inner);
-      log(`rep ${i + 1}/${REPS}: build ${times.build[i].toFixed(0)} ms (CPU ${cpu.build[i].toFixed(0)}), git archive zip ${times.zip[i].toFixed(0)} ms (CPU ${cpu.zip[i].toFixed(0)}), tar ${times.tar[i].toFixed(0)} ms`);
+      log(
+        `rep ${i + 1}/${REPS}: build ${times.build[i].toFixed(0)} ms (CPU ${cpu.build[i].toFixed(0)}), git archive zip ${times.zip[i].toFixed(0)} ms (CPU ${cpu.zip[i].toFixed(0)}), tar ${times.tar[i].toFixed(0)} ms`,
+      );
     }
-    const zipBytes = Number(execFileSync('stat', ['-c', '%s', archiveOut + '.zip']).toString().trim());
+    const zipBytes = Number(
+      execFileSync('stat', ['-c', '%s', archiveOut + '.zip'])
+        .toString()
+        .trim(),
+    );
     const m = { build: median(times.build), zip: median(times.zip), tar: median(times.tar) };
     const c = { build: median(cpu.build), zip: median(cpu.zip), tar: median(cpu.tar) };
     const rows = [
-      ['aslo build (buildFromGit)', m.build.toFixed(0), c.build.toFixed(0), built.bytes, built.entries.length, (m.build / m.zip).toFixed(2), (c.build / c.zip).toFixed(2)],
+      [
+        'aslo build (buildFromGit)',
+        m.build.toFixed(0),
+        c.build.toFixed(0),
+        built.bytes,
+        built.entries.length,
+        (m.build / m.zip).toFixed(2),
+        (c.build / c.zip).toFixed(2),
+      ],
       ['git archive --format=zip', m.zip.toFixed(0), c.zip.toFixed(0), zipBytes, '-', '1.00', '1.00'],
       ['git archive --format=tar', m.tar.toFixed(0), c.tar.toFixed(0), '-', '-', (m.tar / m.zip).toFixed(2), (c.tar / c.zip).toFixed(2)],
     ];

@@ -78,7 +78,11 @@ async function bigCatalog(): Promise<string> {
   mkdirSync(dir, { recursive: true });
   log(`generating ${ACTIVITIES} activities x ${VERSIONS} versions (rows only) into ${dir}: once, kept for later runs`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [ASLO, '--data', dir, 'dev', 'generate', '--activities', String(ACTIVITIES), '--versions', String(VERSIONS), '--no-files'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [ASLO, '--data', dir, 'dev', 'generate', '--activities', String(ACTIVITIES), '--versions', String(VERSIONS), '--no-files'],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('aslo dev generate failed');
   // A first start (writes what a first start writes) so that every measured one is a restart.
   await timed([ASLO, '--data', dir, 'serve', '--port', '0', '--host', '127.0.0.1'], {}, /listening/);
@@ -122,7 +126,9 @@ async function firstStart(env: Record<string, string>): Promise<{ listening: num
 }
 const first = await firstStart({});
 const firstSource = await firstStart(FROM_SOURCE);
-log(`  first start: listening ${first.listening.toFixed(1)} s (first line ${first.firstLine.toFixed(2)} s), from source ${firstSource.listening.toFixed(1)} s (first line ${firstSource.firstLine.toFixed(2)} s)`);
+log(
+  `  first start: listening ${first.listening.toFixed(1)} s (first line ${first.firstLine.toFixed(2)} s), from source ${firstSource.listening.toFixed(1)} s (first line ${firstSource.firstLine.toFixed(2)} s)`,
+);
 rows.push({ what: 'first start to listening (migrations, samples)', target: null, compiled: first.listening, source: firstSource.listening });
 rows.push({ what: 'first start: its first line of output', target: null, compiled: first.firstLine, source: firstSource.firstLine });
 
@@ -131,8 +137,15 @@ const body = [
   `${runLine()} Load average at the start: ${load}.`,
   '',
   table(
-    ['', 'compiled (dist/)', '× node -e \'\'', 'from source (tsx)', 'target', ''],
-    rows.map((r) => [r.what, s(r.compiled), `${(r.compiled / bare).toFixed(1)}×`, s(r.source), r.target === null ? '' : `< ${r.target} s`, r.target === null ? '' : r.compiled < r.target ? 'met' : 'MISSED']),
+    ['', 'compiled (dist/)', "× node -e ''", 'from source (tsx)', 'target', ''],
+    rows.map((r) => [
+      r.what,
+      s(r.compiled),
+      `${(r.compiled / bare).toFixed(1)}×`,
+      s(r.source),
+      r.target === null ? '' : `< ${r.target} s`,
+      r.target === null ? '' : r.compiled < r.target ? 'met' : 'MISSED',
+    ]),
   ),
   '',
   `A bare \`node -e ''\` took ${s(bare)} (median of ${REPS}); the ratio column divides by it. Medians of ${REPS} runs (${restartReps} for the restart, one first start each).`,

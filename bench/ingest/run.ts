@@ -70,7 +70,17 @@ async function buildBundle(dir: string, name: string, payload: number): Promise<
   const text = (path: string, s: string) => zip.addBuffer(Buffer.from(s), `${root}/${path}`);
   text(
     'activity/activity.info',
-    ['[Activity]', `name = ${name}`, `bundle_id = org.example.bench.${name}`, `exec = sugar-activity3 bench.${name}Activity`, 'icon = activity-bench', 'activity_version = 1', 'license = MIT', 'summary = A bundle made to measure ingestion.', ''].join('\n'),
+    [
+      '[Activity]',
+      `name = ${name}`,
+      `bundle_id = org.example.bench.${name}`,
+      `exec = sugar-activity3 bench.${name}Activity`,
+      'icon = activity-bench',
+      'activity_version = 1',
+      'license = MIT',
+      'summary = A bundle made to measure ingestion.',
+      '',
+    ].join('\n'),
   );
   text('activity/activity-bench.svg', ICON);
   text('bench.py', `from sugar3.activity import activity\n\n\nclass ${name}Activity(activity.Activity):\n    pass\n`);
@@ -239,7 +249,16 @@ async function main(): Promise<void> {
       bundles.map((b) => {
         const ref = stat(b.size, 'sha256');
         const ing = stat(b.size, 'ingest');
-        return [mib(ref.bytes), rate(ref.bytes, ref.seconds), rate(ing.bytes, ing.seconds), `${(ref.seconds / ing.seconds).toFixed(2)}×`, mib(ref.growth), mib(ing.growth), mib(ref.live), mib(ing.live)];
+        return [
+          mib(ref.bytes),
+          rate(ref.bytes, ref.seconds),
+          rate(ing.bytes, ing.seconds),
+          `${(ref.seconds / ing.seconds).toFixed(2)}×`,
+          mib(ref.growth),
+          mib(ing.growth),
+          mib(ref.live),
+          mib(ing.live),
+        ];
       }),
     );
     const parts = table(
@@ -248,15 +267,25 @@ async function main(): Promise<void> {
         const st = stat(b.size, 'stage');
         const va = stat(b.size, 'validate');
         const ing = stat(b.size, 'ingest');
-        return [mib(st.bytes), rate(st.bytes, st.seconds), rate(va.bytes, va.seconds), st.seconds.toFixed(3), va.seconds.toFixed(3), ing.seconds.toFixed(3), mib(st.live), mib(va.live)];
+        return [
+          mib(st.bytes),
+          rate(st.bytes, st.seconds),
+          rate(va.bytes, va.seconds),
+          st.seconds.toFixed(3),
+          va.seconds.toFixed(3),
+          ing.seconds.toFixed(3),
+          mib(st.live),
+          mib(va.live),
+        ];
       }),
     );
     const small = stat(sizes[0]!, 'ingest');
     const large = stat(sizes[sizes.length - 1]!, 'ingest');
     const flat = large.live - small.live < 8 * MiB && large.growth - small.growth < 64 * MiB;
-    const verdict = sizes.length < 2
-      ? 'One size only: nothing to compare.'
-      : `From the ${sizes[0]} MiB to the ${sizes[sizes.length - 1]} MiB bundle, ingest's live memory growth goes from ${mib(small.live)} to ${mib(large.live)} and its peak RSS growth from ${mib(small.growth)} to ${mib(large.growth)}: ${flat ? 'flat, the path streams (live growth within 8 MiB; RSS within the few tens of MiB of uncollected garbage V8 allows).' : 'NOT flat: something holds bundle data in memory.'}`;
+    const verdict =
+      sizes.length < 2
+        ? 'One size only: nothing to compare.'
+        : `From the ${sizes[0]} MiB to the ${sizes[sizes.length - 1]} MiB bundle, ingest's live memory growth goes from ${mib(small.live)} to ${mib(large.live)} and its peak RSS growth from ${mib(small.growth)} to ${mib(large.growth)}: ${flat ? 'flat, the path streams (live growth within 8 MiB; RSS within the few tens of MiB of uncollected garbage V8 allows).' : 'NOT flat: something holds bundle data in memory.'}`;
 
     process.stdout.write(`\nIngest throughput and memory (${machineLine()})\n\n${main}\n\nBreakdown\n\n${parts}\n\n${verdict}\n`);
 

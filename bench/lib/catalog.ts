@@ -29,7 +29,11 @@ export async function generateRows(ctx: AppContext, opts: { activities: number; 
  * folder is reused). `analyze`: gather planner statistics after generating, as PostgreSQL's
  * autovacuum would (PGlite runs no autovacuum).
  */
-export async function prepareCatalog(dataDir: string, env: Record<string, string>, opts: { activities: number; versions: number; seed: number; analyze: boolean }): Promise<string[]> {
+export async function prepareCatalog(
+  dataDir: string,
+  env: Record<string, string>,
+  opts: { activities: number; versions: number; seed: number; analyze: boolean },
+): Promise<string[]> {
   const config = loadConfig({ dataDir, instance: 'bench', env, writeDefaults: true });
   const ctx = await createContext(config, { migrate: true });
   try {

@@ -50,7 +50,9 @@ export function runLine(): string {
 
 /** The load averages (1, 5, 15 minutes), e.g. "1.3 1.4 1.5". */
 export function loadAverage(): string {
-  return loadavg().map((x) => x.toFixed(1)).join(' ');
+  return loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 }
 
 /** A progress line on stderr (stdout is for the tables). */

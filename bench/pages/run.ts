@@ -66,8 +66,48 @@ async function load(url: string, paths: string[], seconds: number, pid: number):
   return { rps: r.rps, p50: r.p50, p99: r.p99, cpuPerK: r.cpuPerK, bad: r.non2xx + r.errors + r.timeouts, total: r.total };
 }
 
-const WORDS = ['math', 'music', 'paint', 'garden', 'stars', 'space', 'words', 'read', 'maps', 'chess', 'piano', 'draw', 'robot', 'turtle', 'physics', 'colors', 'numbers', 'juego', 'música', 'lectura', 'ciencia', 'étoiles', 'jardin', 'mapas', 'explorer', 'puzzle', 'ocean', 'animals', 'clock', 'story',
-  /* misspelt */ 'mahts', 'musci', 'gardn', 'physcis', 'numbres', 'pianno', 'expolrer', 'puzle', 'anmals', 'stroy'];
+const WORDS = [
+  'math',
+  'music',
+  'paint',
+  'garden',
+  'stars',
+  'space',
+  'words',
+  'read',
+  'maps',
+  'chess',
+  'piano',
+  'draw',
+  'robot',
+  'turtle',
+  'physics',
+  'colors',
+  'numbers',
+  'juego',
+  'música',
+  'lectura',
+  'ciencia',
+  'étoiles',
+  'jardin',
+  'mapas',
+  'explorer',
+  'puzzle',
+  'ocean',
+  'animals',
+  'clock',
+  'story',
+  /* misspelt */ 'mahts',
+  'musci',
+  'gardn',
+  'physcis',
+  'numbres',
+  'pianno',
+  'expolrer',
+  'puzle',
+  'anmals',
+  'stroy',
+];
 
 async function main(): Promise<void> {
   const dir = args.keep ?? (await mkdtemp(join(tmpdir(), 'aslo-bench-pages-')));
@@ -84,7 +124,10 @@ async function main(): Promise<void> {
       home: ['en', 'es', 'fr', 'pt-BR', 'ar'].map((l) => `/${l}/`),
       search: WORDS.map((w, k) => `/${['en', 'es', 'fr'][k % 3]}/search?q=${encodeURIComponent(w)}`),
       'activity (20 pages, warm)': Array.from({ length: 60 }, (_, k) => `/${['en', 'es', 'ar'][k % 3]}/activity/${encodeURIComponent(ids[k % 20]!)}`),
-      'activity (2,000 random)': Array.from({ length: 2000 }, () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`),
+      'activity (2,000 random)': Array.from(
+        { length: 2000 },
+        () => `/${['en', 'es', 'ar'][Math.floor(r() * 3)]}/activity/${encodeURIComponent(ids[Math.floor(r() * ids.length)]!)}`,
+      ),
     };
     log('starting the store (aslo serve)...');
     const server = await startAsloServe({ ...env, ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'bench' });
@@ -114,7 +157,16 @@ async function main(): Promise<void> {
     const floor = median(results['/healthz (floor)']!.map((m) => m.rps));
     const rows = Object.entries(results).map(([name, ms]) => {
       const rps = median(ms.map((m) => m.rps));
-      return [name, Math.round(rps), Math.max(...ms.map((m) => m.p50)), Math.max(...ms.map((m) => m.p99)), median(ms.map((m) => m.cpuPerK)).toFixed(0), (rps / floor).toFixed(3), sizes[name] || '-', ms.reduce((a, m) => a + m.bad, 0)];
+      return [
+        name,
+        Math.round(rps),
+        Math.max(...ms.map((m) => m.p50)),
+        Math.max(...ms.map((m) => m.p99)),
+        median(ms.map((m) => m.cpuPerK)).toFixed(0),
+        (rps / floor).toFixed(3),
+        sizes[name] || '-',
+        ms.reduce((a, m) => a + m.bad, 0),
+      ];
     });
     const out = table(['requests', 'requests/s', 'p50 ms', 'p99 ms', 'CPU ms/1k req', 'ratio to /healthz', 'page KB (raw / gzip)', 'errors'], rows);
     console.log(`\n${out}\n`);
@@ -125,8 +177,8 @@ async function main(): Promise<void> {
         `Catalog: ${ACTIVITIES.toLocaleString('en')} activities x ${VERSIONS} versions from \`aslo dev generate\` on ${dbKind}. ` +
           `One \`aslo serve\` process; autocannon in another, ${CONNECTIONS} connections, gzip accepted; ${ROUNDS} rounds of ${DURATION} s per kind after a ${WARMUP} s warm-up ` +
           '(requests/s and CPU: median of the rounds; latencies: the worst round). Home in the five languages; search for 40 words in en/es/fr, a quarter of them misspelt (typo correction on); ' +
-          'activity pages of 20 activities (warm: what popular pages cost) and of 2,000 random activities in en/es/ar (mostly first views in the run: the cost of building a page from the database). The floor is the same server\'s `/healthz` (Fastify and the network path, no database), measured in the same run. ' +
-          'The HTML is rendered for every request from the catalog\'s cache-aside data (src/platform/cache): there is no cache of finished pages (browsers and proxies revalidate with the ETag and get a 304). The machine was shared with other work (see the load average), so compare the ratios, not the absolute numbers.',
+          "activity pages of 20 activities (warm: what popular pages cost) and of 2,000 random activities in en/es/ar (mostly first views in the run: the cost of building a page from the database). The floor is the same server's `/healthz` (Fastify and the network path, no database), measured in the same run. " +
+          "The HTML is rendered for every request from the catalog's cache-aside data (src/platform/cache): there is no cache of finished pages (browsers and proxies revalidate with the ETag and get a 304). The machine was shared with other work (see the load average), so compare the ratios, not the absolute numbers.",
         '',
         out,
         '',

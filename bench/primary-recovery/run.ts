@@ -47,9 +47,19 @@ async function main(): Promise<void> {
     const cluster = await startReplicatedCluster();
     cleanups.push(() => cluster.destroy());
     const redisPort = await freePort();
-    const redis: ChildProcess = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const redis: ChildProcess = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     cleanups.push(async () => redis.kill('SIGKILL'));
-    for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(redisPort), 'ping']).stdout?.toString().trim() !== 'PONG'; i++) await sleep(100);
+    for (
+      let i = 0;
+      i < 100 &&
+      spawnSync('redis-cli', ['-p', String(redisPort), 'ping'])
+        .stdout?.toString()
+        .trim() !== 'PONG';
+      i++
+    )
+      await sleep(100);
 
     const env: Record<string, string> = {
       ASLO_DATA_DIR: join(root, 'data'),
@@ -93,7 +103,8 @@ async function main(): Promise<void> {
     // Bundles: one per acknowledged upload (a refused one is sent again).
     const bdir = join(root, 'bundles');
     let version = 0;
-    const nextBundle = async () => readFile(await buildActivity(bdir, { bundleId: 'org.bench.Recovery', name: 'Recovery', version: String(++version), payload: `v${version}` }));
+    const nextBundle = async () =>
+      readFile(await buildActivity(bdir, { bundleId: 'org.bench.Recovery', name: 'Recovery', version: String(++version), payload: `v${version}` }));
     let bundle = await nextBundle();
     let turn = 0;
     const upload = async (): Promise<{ status: number; code: string }> => {
@@ -120,7 +131,9 @@ async function main(): Promise<void> {
     };
     const readOnlyEverywhere = async () => {
       for (const w of webs) {
-        const r = await fetch(`${w.url}/readyz`).then((x) => x.json() as Promise<{ checks: { database: { mode?: string } } }>).catch(() => null);
+        const r = await fetch(`${w.url}/readyz`)
+          .then((x) => x.json() as Promise<{ checks: { database: { mode?: string } } }>)
+          .catch(() => null);
         if (r?.checks.database.mode !== 'read-only') return false;
       }
       return true;
@@ -165,13 +178,23 @@ async function main(): Promise<void> {
       await uploader;
     }
 
-    const times = results.map((r) => r.ms).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const times = results
+      .map((r) => r.ms)
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
     const median = times.length ? (times.length % 2 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2) : NaN;
     const worst = times.length ? times[times.length - 1]! : NaN;
     const failed = results.filter((r) => r.ms === null).length;
-    console.log(`\nPrimary back → first acknowledged upload, ${TRIALS} trials, ${WEB} web process(es), primary down ${DOWN_MS} ms after read-only mode, uploads every ${PAUSE_MS} ms.`);
+    console.log(
+      `\nPrimary back → first acknowledged upload, ${TRIALS} trials, ${WEB} web process(es), primary down ${DOWN_MS} ms after read-only mode, uploads every ${PAUSE_MS} ms.`,
+    );
     console.log(`${machineLine()}; load average ${loadAverage()}.\n`);
-    console.log(plainTable(['trial', 'recovery ms', 'refused after back', 'answers'], results.map((r) => [r.trial, r.ms ?? `none in ${GIVE_UP_MS}`, r.refused, r.codes || '-'])));
+    console.log(
+      plainTable(
+        ['trial', 'recovery ms', 'refused after back', 'answers'],
+        results.map((r) => [r.trial, r.ms ?? `none in ${GIVE_UP_MS}`, r.refused, r.codes || '-']),
+      ),
+    );
     console.log(`\nmedian ${median} ms, worst ${worst} ms${failed ? `, ${failed} trial(s) never recovered` : ''}`);
     if (failed) process.exitCode = 1;
   } finally {

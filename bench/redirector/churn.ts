@@ -88,17 +88,27 @@ async function main(): Promise<void> {
     // The store, with its job worker on the real schedule (config defaults).
     server = await startCliServer(['--host', '127.0.0.1', '--port', '0'], env);
     const base = server.url.replace('localhost', '127.0.0.1');
-    log(`store at ${base}; mirrors sync every ${args['sync-seconds']} s; health every ${config.mirrors.healthIntervalSeconds} s; verification backoff ${config.mirrors.verifyBackoffSeconds.join(', ')} s`);
+    log(
+      `store at ${base}; mirrors sync every ${args['sync-seconds']} s; health every ${config.mirrors.healthIntervalSeconds} s; verification backoff ${config.mirrors.verifyBackoffSeconds.join(', ')} s`,
+    );
     for (let i = 0; i < Number(args.mirrors); i++) {
       const m = await startMirror(undefined, { host: `127.0.0.${i + 2}` });
       mirrors.push(m);
-      await reg.add({ name: `m${i + 1}`, httpUrl: m.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null }, { actor: null, label: 'bench' });
+      await reg.add(
+        { name: `m${i + 1}`, httpUrl: m.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null },
+        { actor: null, label: 'bench' },
+      );
     }
     const published: Published[] = [];
     let seq = 0;
     const publish = async (): Promise<Published> => {
       const n = ++seq;
-      const path = await buildActivity(bundles, { bundleId: `org.bench.churn.a${n}`, name: `Churn ${n}`, version: '1', payload: randomBytes(12_000).toString('base64') });
+      const path = await buildActivity(bundles, {
+        bundleId: `org.bench.churn.a${n}`,
+        name: `Churn ${n}`,
+        version: '1',
+        payload: randomBytes(12_000).toString('base64'),
+      });
       const publishedAt = Date.now();
       const r = await catalog.ingest.ingestPath(path, { status: 'public' });
       if (!r.fileId) throw new Error(`ingest: ${JSON.stringify(r)}`);
@@ -121,10 +131,13 @@ async function main(): Promise<void> {
       syncing[i] = rsync(config.storage.repoDir, mirrors[i]!.root).catch((e: Error) => void log(`rsync m${i + 1}: ${e.message}`));
     };
     mirrors.forEach((_, i) => {
-      setTimeout(() => {
-        sync(i);
-        timers.push(setInterval(() => sync(i), SYNC_MS));
-      }, (SYNC_MS * i) / mirrors.length);
+      setTimeout(
+        () => {
+          sync(i);
+          timers.push(setInterval(() => sync(i), SYNC_MS));
+        },
+        (SYNC_MS * i) / mirrors.length,
+      );
     });
 
     // The catalog: every file published, then verified on every mirror (on the real schedule).
@@ -132,7 +145,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < Number(args.files); i++) await publish();
     const startWait = Date.now();
     for (;;) {
-      const n = await ctx.db.selectFrom('mirror_files').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'verified').executeTakeFirstOrThrow();
+      const n = await ctx.db
+        .selectFrom('mirror_files')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'verified')
+        .executeTakeFirstOrThrow();
       if (Number(n.n) >= published.length * mirrors.length) break;
       if (Date.now() - startWait > 15 * 60_000) throw new Error('files were not verified on every mirror within 15 minutes');
       await sleep(2000);
@@ -221,7 +238,13 @@ async function main(): Promise<void> {
         await syncing[0];
         const lost = some(0.2);
         for (const p of lost) await rm(join(mirrors[0]!.root, p.repoPath), { force: true });
-        churn.push({ at: Date.now(), mirror: 0, kind: 'lost files', detail: `${lost.length} of ${published.length} files deleted, no sync for 4 min`, files: new Set(lost.map((p) => p.repoPath)) });
+        churn.push({
+          at: Date.now(),
+          mirror: 0,
+          kind: 'lost files',
+          detail: `${lost.length} of ${published.length} files deleted, no sync for 4 min`,
+          files: new Set(lost.map((p) => p.repoPath)),
+        });
         log(`m1 lost ${lost.length} files`);
       });
       at(150, async () => {
@@ -236,7 +259,13 @@ async function main(): Promise<void> {
           await fh.write(Buffer.from('corrupted!'), 0, 10, Math.floor(size / 2));
           await fh.close();
         }
-        churn.push({ at: Date.now(), mirror: 1, kind: 'corrupted files', detail: `${bad.length} files with other bytes (same size), no sync for 4 min`, files: new Set(bad.map((p) => p.repoPath)) });
+        churn.push({
+          at: Date.now(),
+          mirror: 1,
+          kind: 'corrupted files',
+          detail: `${bad.length} files with other bytes (same size), no sync for 4 min`,
+          files: new Set(bad.map((p) => p.repoPath)),
+        });
         log(`m2 has ${bad.length} corrupted files`);
       });
       at(240, async () => {
@@ -269,7 +298,10 @@ async function main(): Promise<void> {
       return [`m${c.mirror + 1}: ${c.kind}`, c.detail, toMirror, after.length, last];
     });
     const newFiles = published.filter((p) => p.firstRedirect !== -1);
-    const times = newFiles.filter((p) => p.firstRedirect).map((p) => (p.firstRedirect! - p.publishedAt) / 1000).sort((a, b) => a - b);
+    const times = newFiles
+      .filter((p) => p.firstRedirect)
+      .map((p) => (p.firstRedirect! - p.publishedAt) / 1000)
+      .sort((a, b) => a - b);
     const q = (f: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(f * times.length))]!.toFixed(0) : '-');
     const md = [
       `The store as \`aslo serve\` on PostgreSQL with its job worker on the default schedule (health round every ${config.mirrors.healthIntervalSeconds} s sampling ${config.mirrors.healthSampleFiles} verified files per mirror, a piece read every ${config.mirrors.spotCheckEvery} rounds, verification sweep every ${config.mirrors.verifySweepSeconds} s, backoff ${config.mirrors.verifyBackoffSeconds.join('/')} s); ${mirrors.length} loopback mirrors filled with \`rsync -a --delete\` from the repo tree every ${args['sync-seconds']} s each (staggered); ${args.files} published files of about 16 KB, then one more every ${args['publish-every']} s; ${args.concurrency} clients downloading for ${args.duration} s from 5,000 addresses, each redirect followed at once and the bytes hashed against its Repr-Digest. Bench: \`node --import tsx bench/redirector/churn.ts\`.`,
@@ -278,7 +310,10 @@ async function main(): Promise<void> {
       '',
       '**(a) Redirects that would have hit a missing or wrong file under mirror churn**',
       '',
-      plainTable(['redirects checked', 'right bytes', 'missing file', 'wrong bytes', 'mirror not answering', 'served by the origin'], [[total, total - bad.length, byKind('missing'), byKind('wrong bytes'), byKind('unreachable'), origin]]),
+      plainTable(
+        ['redirects checked', 'right bytes', 'missing file', 'wrong bytes', 'mirror not answering', 'served by the origin'],
+        [[total, total - bad.length, byKind('missing'), byKind('wrong bytes'), byKind('unreachable'), origin]],
+      ),
       '',
       plainTable(['event', 'what', 'redirects to that mirror until its next event', 'of them bad', 'last bad one, s after the event'], eventRows),
       '',

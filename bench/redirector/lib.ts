@@ -20,7 +20,33 @@ export const FIXED = 'http://m1.mirrors.invalid/sugar/1/activity-1.xo';
 export { prng } from '../../test/helpers/mirrors.js';
 import { prng } from '../../test/helpers/mirrors.js';
 
-export const COUNTRIES = ['US', 'DE', 'GB', 'FR', 'BR', 'PE', 'UY', 'AR', 'IN', 'JP', 'CN', 'AU', 'NZ', 'ZA', 'KE', 'NG', 'CA', 'MX', 'ES', 'IT', 'NL', 'SE', 'RU', 'KR', 'SG'];
+export const COUNTRIES = [
+  'US',
+  'DE',
+  'GB',
+  'FR',
+  'BR',
+  'PE',
+  'UY',
+  'AR',
+  'IN',
+  'JP',
+  'CN',
+  'AU',
+  'NZ',
+  'ZA',
+  'KE',
+  'NG',
+  'CA',
+  'MX',
+  'ES',
+  'IT',
+  'NL',
+  'SE',
+  'RU',
+  'KR',
+  'SG',
+];
 
 /** Random public IPv4 client addresses (1.0.0.0 - 223.255.255.255), deterministic. */
 export function clientAddresses(n: number, seed = 99): string[] {
@@ -37,12 +63,19 @@ export function clientAddresses(n: number, seed = 99): string[] {
  * each verified for about 60 % of the files; every file is on at least one unrestricted mirror.
  */
 export async function seed(dataDir: string, files: number, mirrors: number, databaseUrl?: string): Promise<{ paths: string[] }> {
-  const config = loadConfig({ dataDir, instance: 'bench', env: { ASLO_SAMPLE_LOAD_ON_START: 'false', ...(databaseUrl ? { ASLO_DATABASE_URL: databaseUrl } : {}) }, writeDefaults: true });
+  const config = loadConfig({
+    dataDir,
+    instance: 'bench',
+    env: { ASLO_SAMPLE_LOAD_ON_START: 'false', ...(databaseUrl ? { ASLO_DATABASE_URL: databaseUrl } : {}) },
+    writeDefaults: true,
+  });
   const ctx = await createContext(config, { migrate: true });
   const db = ctx.db;
   const perActivity = 10;
   const activities = Math.ceil(files / perActivity);
-  await sql`insert into activities (bundle_id, kind, status) select 'org.bench.a' || i, 'activity', 'public' from generate_series(1, ${activities}) i`.execute(db);
+  await sql`insert into activities (bundle_id, kind, status) select 'org.bench.a' || i, 'activity', 'public' from generate_series(1, ${activities}) i`.execute(
+    db,
+  );
   await sql`insert into versions (activity_id, version, version_normalized, sort_key, runtime, metadata)
     select a.id, v::text, v::text, lpad(v::text, 8, '0'), 'python3', '{}'::jsonb from activities a, generate_series(1, ${perActivity}) v`.execute(db);
   await sql`insert into files (version_id, sha256, size, storage_key, file_name, status, piece_length, piece_hashes, sha1, md5, repo_path, published_at)
@@ -111,10 +144,22 @@ export interface Target {
 /** `aslo serve --role download` on the seeded data folder (optionally with extra node flags). */
 export async function startAslo(dataDir: string, opts: { nodeArgs?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(opts.root ?? ROOT, 'bin', 'aslo.mjs'), 'serve', '--role', 'download', '--port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, ASLO_DATA_DIR: dataDir, ASLO_INSTANCE: 'bench', ASLO_SERVER_LOG_LEVEL: 'warn', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), join(opts.root ?? ROOT, 'bin', 'aslo.mjs'), 'serve', '--role', 'download', '--port', String(port), '--host', '127.0.0.1'],
+    {
+      env: {
+        ...process.env,
+        ASLO_DATA_DIR: dataDir,
+        ASLO_INSTANCE: 'bench',
+        ASLO_SERVER_LOG_LEVEL: 'warn',
+        ASLO_SAMPLE_LOAD_ON_START: 'false',
+        ASLO_JOBS_ENABLED: 'false',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await waitForOutput(child, /listening/, 'aslo', 120_000);
   return { name: 'aslo (--role download)', url: `http://127.0.0.1:${port}`, child };
 }
@@ -137,11 +182,15 @@ export async function startBareSameHeaders(rawHead: string): Promise<Target> {
   const lines = rawHead.split('\r\n').filter(Boolean);
   const status = Number(lines[0]!.split(' ')[1]);
   // Node adds its own Date and Connection headers, as it does for aslo.
-  const headers = lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]).filter(([k]) => !/^(date|connection|keep-alive)$/i.test(k!)).flat();
+  const headers = lines
+    .slice(1)
+    .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()])
+    .filter(([k]) => !/^(date|connection|keep-alive)$/i.test(k!))
+    .flat();
   const code = `const h=${JSON.stringify(headers)};require('http').createServer((q,s)=>{s.writeHead(${status},h);s.end()}).listen(${port},'127.0.0.1',()=>console.log('ready'))`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitForOutput(child, /ready/, 'bare node (same headers)', 120_000);
-  return { name: 'bare node:http, fixed 302 with aslo\'s headers', url: `http://127.0.0.1:${port}`, child };
+  return { name: "bare node:http, fixed 302 with aslo's headers", url: `http://127.0.0.1:${port}`, child };
 }
 
 export async function startNginx(dir: string): Promise<Target | null> {
@@ -157,7 +206,9 @@ export async function startNginx(dir: string): Promise<Target | null> {
   );
   const child = spawn(bin, ['-p', prefix, '-c', conf, '-g', 'daemon off; master_process off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' }).then((r) => r.status === 302).catch(() => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' })
+      .then((r) => r.status === 302)
+      .catch(() => false);
     if (ok) return { name: 'nginx, fixed 302 (1 worker)', url: `http://127.0.0.1:${port}`, child };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -196,7 +247,9 @@ export async function load(target: { url: string }, paths: string[], ips: string
 export async function responseSize(url: string, path: string, ip: string): Promise<{ bytes: number; head: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const s = connect(Number(u.port), u.hostname, () => s.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nX-Forwarded-For: ${ip}\r\nConnection: close\r\n\r\n`));
+    const s = connect(Number(u.port), u.hostname, () =>
+      s.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nX-Forwarded-For: ${ip}\r\nConnection: close\r\n\r\n`),
+    );
     let buf = Buffer.alloc(0);
     s.on('data', (d) => (buf = Buffer.concat([buf, d])));
     s.on('end', () => resolve({ bytes: buf.length, head: buf.toString('latin1') }));

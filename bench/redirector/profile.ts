@@ -34,7 +34,10 @@ interface Node {
 }
 
 function frameName(n: Node): string {
-  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules\/)/, '$1').replace(/^.*\/work\/[^/]+\//, '');
+  const url = n.callFrame.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/(node_modules\/)/, '$1')
+    .replace(/^.*\/work\/[^/]+\//, '');
   return `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
 }
 
@@ -67,7 +70,20 @@ async function report(file: string, top: number, window?: { from: number; to: nu
     const name = frameName(n);
     self.set(name, (self.get(name) ?? 0) + count);
     const u = n.callFrame.url;
-    const group = /pglite/.test(u) || u.startsWith('wasm') ? 'PGlite (database)' : /prom-client/.test(u) ? 'prom-client (metrics)' : /mmdb|maxmind|lru-cache/.test(u) ? 'maxmind (geo)' : /\/src\//.test(u) ? 'aslo (src/)' : u.startsWith('node:') ? 'Node (JavaScript)' : !u ? `native ${['(idle)', '(garbage collector)', '(program)'].includes(n.callFrame.functionName) ? n.callFrame.functionName : '(C++: syscalls, HTTP parser, string writes)'}` : 'other';
+    const group =
+      /pglite/.test(u) || u.startsWith('wasm')
+        ? 'PGlite (database)'
+        : /prom-client/.test(u)
+          ? 'prom-client (metrics)'
+          : /mmdb|maxmind|lru-cache/.test(u)
+            ? 'maxmind (geo)'
+            : /\/src\//.test(u)
+              ? 'aslo (src/)'
+              : u.startsWith('node:')
+                ? 'Node (JavaScript)'
+                : !u
+                  ? `native ${['(idle)', '(garbage collector)', '(program)'].includes(n.callFrame.functionName) ? n.callFrame.functionName : '(C++: syscalls, HTTP parser, string writes)'}`
+                  : 'other';
     groups.set(group, (groups.get(group) ?? 0) + count);
     // Inclusive: count once per distinct frame name on the stack.
     const seen = new Set<string>();
@@ -84,7 +100,11 @@ async function report(file: string, top: number, window?: { from: number; to: nu
   process.stdout.write('\nTop frames by self time:\n');
   for (const [name, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(n)}  ${name}\n`);
   process.stdout.write('\nInclusive (frames of this repository and node:http):\n');
-  for (const [name, n] of [...inclusive].filter(([k]) => /src\/|_http_|net:|stream/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(n)}  ${name}\n`);
+  for (const [name, n] of [...inclusive]
+    .filter(([k]) => /src\/|_http_|net:|stream/.test(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    process.stdout.write(`${pct(n)}  ${name}\n`);
 }
 
 async function main(): Promise<void> {

@@ -22,7 +22,21 @@ import { parseArgs } from 'node:util';
 import { median } from '../lib/load.js';
 import { cpuMs, memoryOf } from '../lib/processes.js';
 import { loadAverage, plainTable, shortMachineLine, today, writeSection } from '../lib/report.js';
-import { clientAddresses, createDatabase, load, responseSize, seed, startAslo, startBare, startBareSameHeaders, startNginx, stopAll, untilRedirecting, type Result, type Target } from './lib.js';
+import {
+  clientAddresses,
+  createDatabase,
+  load,
+  responseSize,
+  seed,
+  startAslo,
+  startBare,
+  startBareSameHeaders,
+  startNginx,
+  stopAll,
+  untilRedirecting,
+  type Result,
+  type Target,
+} from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,7 +66,10 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   const drops: (() => Promise<void>)[] = [];
   const targets: Target[] = [];
-  const kinds = args.databases.split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = args.databases
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const load0 = loadAverage();
   try {
     let paths: string[] = [];
@@ -77,7 +94,10 @@ async function main(): Promise<void> {
       targets.push(t);
       if (args['compare-root'] && kind === kinds[0]) {
         // Its own config file (written with that version's defaults): the keys differ between versions.
-        const b = await startAslo(dir, { env: { ...(url ? { ASLO_DATABASE_URL: url } : {}), ASLO_CONFIG: join(dir, 'compare-config.yaml') }, root: args['compare-root'] });
+        const b = await startAslo(dir, {
+          env: { ...(url ? { ASLO_DATABASE_URL: url } : {}), ASLO_CONFIG: join(dir, 'compare-config.yaml') },
+          root: args['compare-root'],
+        });
         b.name = `${args['compare-label']}: aslo --role download (${kind === 'postgres' ? 'PostgreSQL' : 'PGlite, in-process'})`;
         targets.push(b);
       }
@@ -102,7 +122,9 @@ async function main(): Promise<void> {
         const total = Object.values(r.codes).reduce((a, b) => a + b, 0);
         const cpuUs = total ? ((cpuMs(t.child.pid) - c0) * 1000) / total : 0;
         inRound.set(t.name, { ...r, cpuUs });
-        process.stderr.write(`round ${round + 1} ${t.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, ${cpuUs.toFixed(1)} µs CPU/request, codes ${JSON.stringify(r.codes)}\n`);
+        process.stderr.write(
+          `round ${round + 1} ${t.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, ${cpuUs.toFixed(1)} µs CPU/request, codes ${JSON.stringify(r.codes)}\n`,
+        );
       }
       // Ratios within the round: the same minutes of a shared machine for every server.
       const bareNow = [...inRound].find(([k]) => k.startsWith('bare'))![1].rps;
@@ -119,10 +141,15 @@ async function main(): Promise<void> {
     const bareCpu = median(results.get(bareName)!.map((r) => r.cpuUs));
     const rows = targets.map((t) => {
       const rs = results.get(t.name)!;
-      const codes = rs.map((r) => r.codes).reduce((acc, c) => {
-        for (const [k, v] of Object.entries(c)) acc[k] = (acc[k] ?? 0) + v;
-        return acc;
-      }, {} as Record<string, number>);
+      const codes = rs
+        .map((r) => r.codes)
+        .reduce(
+          (acc, c) => {
+            for (const [k, v] of Object.entries(c)) acc[k] = (acc[k] ?? 0) + v;
+            return acc;
+          },
+          {} as Record<string, number>,
+        );
       const cpu = median(rs.map((r) => r.cpuUs));
       return [
         t.name,
@@ -134,7 +161,9 @@ async function main(): Promise<void> {
         `${Math.min(...rs.map((r) => r.ratio)).toFixed(2)}-${Math.max(...rs.map((r) => r.ratio)).toFixed(2)}`,
         cpu.toFixed(1),
         (bareCpu / cpu).toFixed(2),
-        Object.entries(codes).map(([k, v]) => `${k}: ${v}`).join(', '),
+        Object.entries(codes)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', '),
       ];
     });
     const md = [
@@ -142,7 +171,21 @@ async function main(): Promise<void> {
       '',
       `Machine: ${shortMachineLine()}. Load average when the run started: ${load0} (2 cores shared with other work: compare the ratios, not the absolute numbers). Run ${today()} with \`npm run bench -- redirector\`.`,
       '',
-      plainTable(['server', 'requests/s', 'p50 ms', 'p99 ms', 'response bytes', 'ratio to bare node', 'ratio range', 'server CPU µs/request', 'bare node CPU / this CPU', 'status codes'], rows),
+      plainTable(
+        [
+          'server',
+          'requests/s',
+          'p50 ms',
+          'p99 ms',
+          'response bytes',
+          'ratio to bare node',
+          'ratio range',
+          'server CPU µs/request',
+          'bare node CPU / this CPU',
+          'status codes',
+        ],
+        rows,
+      ),
       '',
       'Medians over the rounds. "Ratio to bare node" is requests/s divided by the bare server\'s in the same round; "server CPU" is the CPU time the server process used per answered request (its /proc counters), which depends less on the load generator (autocannon shares the two cores). For the PostgreSQL row the database server\'s own CPU (writing the download counts) is not included.',
       '',

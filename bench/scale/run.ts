@@ -60,7 +60,8 @@ async function prepare(dataDir: string): Promise<string[]> {
   const config = loadConfig({ dataDir, instance: 'benchscale', env: { ASLO_DATABASE_URL: dbUrl(), ASLO_SAMPLE_LOAD_ON_START: 'false' }, writeDefaults: true });
   const ctx = await createContext(config, { migrate: true });
   try {
-    const ids = async () => (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').orderBy('id').execute()).map((r) => r.bundle_id);
+    const ids = async () =>
+      (await ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').orderBy('id').execute()).map((r) => r.bundle_id);
     let have = await ids();
     if (have.length < ACTIVITIES) {
       const started = Date.now();
@@ -81,7 +82,11 @@ interface Proc {
 }
 
 async function startWeb(env: Record<string, string>, port: number): Promise<Proc> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/aslo.mjs'), 'serve', '--role', 'web', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/aslo.mjs'), 'serve', '--role', 'web', '--port', String(port), '--host', '127.0.0.1'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
   const end = Date.now() + 300_000;
@@ -105,7 +110,10 @@ async function startNginx(dir: string, listen: number, upstreams: number[]): Pro
     .replace(/\n\s*listen \[::\]:80;/, '')
     .replace('access_log /var/log/nginx/aslo.access.log aslo_json;', 'access_log off;');
   // The shipped upstream lists two web processes: keep as many as this case runs.
-  site = site.replace(/upstream aslo_web \{[\s\S]*?\n\}/, `upstream aslo_web {\n    least_conn;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join("\n")}\n    keepalive 64;\n    keepalive_timeout 4s;\n}`);
+  site = site.replace(
+    /upstream aslo_web \{[\s\S]*?\n\}/,
+    `upstream aslo_web {\n    least_conn;\n${upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`).join('\n')}\n    keepalive 64;\n    keepalive_timeout 4s;\n}`,
+  );
   site = site.replace(/127\.0\.0\.1:8090/g, `127.0.0.1:${upstreams[0]}`).replace(/127\.0\.0\.1:8081/g, `127.0.0.1:${upstreams[0]}`);
   const conf = [
     process.getuid?.() === 0 ? 'user root;' : '',
@@ -151,7 +159,9 @@ async function prime(base: string, paths: string[]): Promise<void> {
     Array.from({ length: 8 }, async () => {
       while (next < paths.length) {
         const p = paths[next++]!;
-        await fetch(`${base}${p}`).then((r) => r.arrayBuffer()).catch(() => {});
+        await fetch(`${base}${p}`)
+          .then((r) => r.arrayBuffer())
+          .catch(() => {});
       }
     }),
   );
@@ -170,9 +180,17 @@ async function main(): Promise<void> {
     for (let k = 0; k < pick.length; k++) {
       const id = encodeURIComponent(pick[k]!);
       paths.push(`/api/v1/activities/${id}`, `/en/activity/${id}`);
-      if (k % 10 === 0) paths.push(`/api/v1/activities?page=${(k / 10) + 1}`, `/en/`);
+      if (k % 10 === 0) paths.push(`/api/v1/activities?page=${k / 10 + 1}`, `/en/`);
     }
-    const base = { ASLO_DATA_DIR: dir, ASLO_INSTANCE: 'benchscale', ASLO_DATABASE_URL: dbUrl(), ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_LOG_LEVEL: 'warn', ASLO_JOBS_ENABLED: 'false', ASLO_SERVER_BASE_URL: 'http://bench.local' };
+    const base = {
+      ASLO_DATA_DIR: dir,
+      ASLO_INSTANCE: 'benchscale',
+      ASLO_DATABASE_URL: dbUrl(),
+      ASLO_SAMPLE_LOAD_ON_START: 'false',
+      ASLO_SERVER_LOG_LEVEL: 'warn',
+      ASLO_JOBS_ENABLED: 'false',
+      ASLO_SERVER_BASE_URL: 'http://bench.local',
+    };
     const caches: Record<string, Record<string, string>> = {
       cold: { ASLO_CACHE_LRU_ENTRIES: '0', ASLO_CACHE_REDIS_URL: '' },
       warm: { ASLO_CACHE_REDIS_URL: args['redis-url']!, ASLO_CACHE_PREFIX: `aslo:benchscale:${process.pid}:` },
@@ -185,7 +203,10 @@ async function main(): Promise<void> {
       const webs = await Promise.all(ports.map((p) => startWeb({ ...base, ...cacheEnv }, p)));
       running.push(...webs);
       const lbPort = await freePort();
-      for (const [setup, upstreams] of [['1 web process', [ports[0]!]], ['2 web processes behind nginx', ports]] as const) {
+      for (const [setup, upstreams] of [
+        ['1 web process', [ports[0]!]],
+        ['2 web processes behind nginx', ports],
+      ] as const) {
         const nginx = await startNginx(join(dir, `nginx-${cacheName}-${upstreams.length}`), lbPort, [...upstreams]);
         const url = upstreams.length === 1 ? `http://127.0.0.1:${upstreams[0]}` : `http://127.0.0.1:${lbPort}`;
         const pids = upstreams.map((p) => webs[ports.indexOf(p)]!.child.pid!);
@@ -222,7 +243,7 @@ async function main(): Promise<void> {
             `an API list page and the home page every tenth. autocannon in the bench process, ${CONNECTIONS} connections, ${DURATION} s after a ${WARMUP} s warm-up. ` +
             '"cold": no cache (cache.lruEntries 0, no Redis: every request reads PostgreSQL); "warm": LRU + Redis, every path requested once from each process before the warm-up. ' +
             '"web CPU" adds up the CPU time of the web processes serving the case, per 1,000 requests. nginx runs deploy/nginx/aslo.conf with the upstream reduced to the processes of the case. ' +
-            'Everything (PostgreSQL, Redis, nginx, the web processes and the load generator) shares this machine\'s cores: see docs/scaling.md for what the numbers mean for capacity.',
+            "Everything (PostgreSQL, Redis, nginx, the web processes and the load generator) shares this machine's cores: see docs/scaling.md for what the numbers mean for capacity.",
           '',
           out,
           '',
@@ -238,7 +259,10 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
     if (!args['keep-db']) {
       const admin = new pg.Client({ connectionString: args['admin-url'] });
-      await admin.connect().then(() => admin.query(`drop database if exists ${DB_NAME} with (force)`)).catch(() => {});
+      await admin
+        .connect()
+        .then(() => admin.query(`drop database if exists ${DB_NAME} with (force)`))
+        .catch(() => {});
       await admin.end().catch(() => {});
     }
   }

@@ -54,7 +54,6 @@ function pinned(cpu: string, cmd: string[]): string[] {
   return PIN ? ['taskset', '-c', cpu, ...cmd] : cmd;
 }
 
-
 async function startStore(root: string, env: Record<string, string>): Promise<Server> {
   const [cmd, ...rest] = pinned(SERVER_CPU, [process.execPath, join(root, 'bin', 'aslo.mjs'), 'serve', '--port', '0', '--host', '127.0.0.1']);
   const child = spawn(cmd!, rest, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -152,7 +151,11 @@ function startHostile(url: string, script: string, seconds: number): Promise<Hos
     child.on('exit', () => {
       const n = /(\d+) requests in/.exec(out);
       if (!n) return reject(new Error(`hostile wrk failed:\n${out}`));
-      resolve({ requests: Number(n[1]), perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) });
+      resolve({
+        requests: Number(n[1]),
+        perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+        non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+      });
     });
   });
 }
@@ -165,7 +168,13 @@ interface Row {
   hostileStats: Hostile | null;
 }
 
-async function measureStore(label: string, root: string, env: Record<string, string>, script: string, hostileLua: string): Promise<{ rows: Row[]; indexBytes: number; indexFirstMs: number }> {
+async function measureStore(
+  label: string,
+  root: string,
+  env: Record<string, string>,
+  script: string,
+  hostileLua: string,
+): Promise<{ rows: Row[]; indexBytes: number; indexFirstMs: number }> {
   log(`${label}: starting the store (${root})...`);
   const store = await startStore(root, env);
   const pid = store.child.pid!;
@@ -190,7 +199,9 @@ async function measureStore(label: string, root: string, env: Record<string, str
         const hs = h ? await h : null;
         const cpuPerK = (cpu / Math.max(1, w.total)) * 1000;
         rows.push({ store: label, hostile, wrk: w, cpuPerK, hostileStats: hs });
-        log(`  ${Math.round(w.rps)} req/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(1)} ms, ${cpuPerK.toFixed(1)} CPU ms per 1000 update checks${hs ? `; index.json ${hs.perSecond.toFixed(1)} req/s answered, ${hs.non2xx} of ${hs.requests} not 2xx` : ''}`);
+        log(
+          `  ${Math.round(w.rps)} req/s, p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(1)} ms, ${cpuPerK.toFixed(1)} CPU ms per 1000 update checks${hs ? `; index.json ${hs.perSecond.toFixed(1)} req/s answered, ${hs.non2xx} of ${hs.requests} not 2xx` : ''}`,
+        );
         // Let what the hostile clients started finish before the next round.
         await new Promise((res) => setTimeout(res, 2000));
       }
@@ -240,10 +251,15 @@ async function main(): Promise<void> {
       const alone = r.rows.filter((x) => !x.hostile);
       const attacked = r.rows.filter((x) => x.hostile);
       const base = median(alone.map((x) => x.wrk.rps));
-      for (const [name, set] of [['updater alone', alone], [`+ ${CLIENTS} clients x ${RATE}/s new sugar/since`, attacked]] as const) {
+      for (const [name, set] of [
+        ['updater alone', alone],
+        [`+ ${CLIENTS} clients x ${RATE}/s new sugar/since`, attacked],
+      ] as const) {
         const rps = median(set.map((x) => x.wrk.rps));
         const hs = set.map((x) => x.hostileStats).filter((x): x is Hostile => x !== null);
-        const perSecond = hs.length ? `${median(hs.map((x) => x.perSecond)).toFixed(1)}/s (${hs.reduce((a, x) => a + x.non2xx, 0)} of ${hs.reduce((a, x) => a + x.requests, 0)} not 2xx)` : '';
+        const perSecond = hs.length
+          ? `${median(hs.map((x) => x.perSecond)).toFixed(1)}/s (${hs.reduce((a, x) => a + x.non2xx, 0)} of ${hs.reduce((a, x) => a + x.requests, 0)} not 2xx)`
+          : '';
         out.push([
           r.label,
           name,
@@ -260,7 +276,7 @@ async function main(): Promise<void> {
       // CPU the store spent per second beyond what its update checks cost alone: what the hostile
       // clients cost it (steadier than requests/s on a shared machine).
       const cpuAlone = median(alone.map((x) => x.cpuPerK));
-      const extra = median(attacked.map((x) => (x.cpuPerK - cpuAlone) * (x.wrk.total / DURATION) / 1000));
+      const extra = median(attacked.map((x) => ((x.cpuPerK - cpuAlone) * (x.wrk.total / DURATION)) / 1000));
       summary.push(
         `${r.label}: ${ratio.toFixed(2)} of its throughput alone (per round ${perRound}); the hostile clients cost the store ${Math.max(0, extra).toFixed(0)} ms of CPU per second beyond its update checks; ` +
           `index.json for sugar=0.118 is ${(r.indexBytes / 1e6).toFixed(2)} MB, first build answered in ${r.indexFirstMs} ms`,
@@ -271,7 +287,9 @@ async function main(): Promise<void> {
     for (const s of summary) console.log(s);
     const mine = results.at(-1)!;
     const ratio = median(mine.rows.filter((x) => x.hostile).map((x) => x.wrk.rps)) / median(mine.rows.filter((x) => !x.hostile).map((x) => x.wrk.rps));
-    console.log(`goal: update checks with the hostile clients >= 0.80 of without -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'}; load average ${loadAverage()}`);
+    console.log(
+      `goal: update checks with the hostile clients >= 0.80 of without -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'}; load average ${loadAverage()}`,
+    );
 
     if (!args['no-doc']) {
       const body = [
@@ -289,7 +307,7 @@ async function main(): Promise<void> {
         '',
         ...summary.map((s) => `- ${s}`),
         '',
-        'On a shared machine requests/s follow whatever else runs there (the per-round ratios show the spread); the store\'s CPU per check, and the CPU the hostile clients cost it per second, do not. Each hostile client waits for its answer before the next request, so against a store that answers slowly they send fewer requests (compare the index.json column): the damage before the change is a lower bound of what clients that do not wait would do.',
+        "On a shared machine requests/s follow whatever else runs there (the per-round ratios show the spread); the store's CPU per check, and the CPU the hostile clients cost it per second, do not. Each hostile client waits for its answer before the next request, so against a store that answers slowly they send fewer requests (compare the index.json column): the damage before the change is a lower bound of what clients that do not wait would do.",
         '',
         `Goal: update checks with the hostile clients at least 0.80 of without, same run: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}). Load average at the end ${loadAverage()}.`,
         '',

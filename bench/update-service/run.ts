@@ -43,7 +43,6 @@ const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
 const SEED = 7;
 
-
 interface Measure {
   /** CPU milliseconds the server spent per 1,000 requests: robust to other load on the machine. */
   cpuPerK: number;
@@ -101,17 +100,30 @@ async function main(): Promise<void> {
     const indexRows: (string | number)[][] = [];
     const mem: Record<'store' | 'bare', { rss: number; peak: number }> = { store: idle, bare: memoryOf(bare.child.pid!) };
     try {
-      for (const [name, s] of [['store', store], ['bare', bare]] as const) {
+      for (const [name, s] of [
+        ['store', store],
+        ['bare', bare],
+      ] as const) {
         log(`warming up ${name} (${WARMUP} s)...`);
         await load(s.url, paths, WARMUP);
       }
       for (let r = 0; r < ROUNDS; r++) {
         // Alternate, so drift on the machine hits both alike.
-        for (const [name, s] of (r % 2 === 0 ? [['store', store], ['bare', bare]] : [['bare', bare], ['store', store]]) as [('store' | 'bare'), Server][]) {
+        for (const [name, s] of (r % 2 === 0
+          ? [
+              ['store', store],
+              ['bare', bare],
+            ]
+          : [
+              ['bare', bare],
+              ['store', store],
+            ]) as ['store' | 'bare', Server][]) {
           log(`round ${r + 1}/${ROUNDS}: ${name} for ${DURATION} s...`);
           const m = await load(s.url, paths, DURATION, s.child.pid);
           results[name].push(m);
-          log(`  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.cpuPerK.toFixed(0)} CPU ms per 1000 requests, non-2xx ${m.non2xx}, errors ${m.errors}`);
+          log(
+            `  ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.cpuPerK.toFixed(0)} CPU ms per 1000 requests, non-2xx ${m.non2xx}, errors ${m.errors}`,
+          );
         }
       }
       mem.store = memoryOf(store.child.pid!);
@@ -123,7 +135,10 @@ async function main(): Promise<void> {
         const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
         const raw = (await plain.arrayBuffer()).byteLength;
         const firstMs = Date.now() - t0;
-        const doc = JSON.parse(Buffer.from(await (await fetch(url, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).toString('utf8')) as { next_since: string; activities: unknown[] };
+        const doc = JSON.parse(Buffer.from(await (await fetch(url, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer()).toString('utf8')) as {
+          next_since: string;
+          activities: unknown[];
+        };
         const sizeWith = async (enc: string) => {
           const r = await fetch(url, { headers: { 'accept-encoding': enc } });
           return Number(r.headers.get('content-length') ?? (await r.arrayBuffer()).byteLength);
@@ -154,17 +169,43 @@ async function main(): Promise<void> {
     const roundRatios = results.store.map((m, k) => m.rps / results.bare[k]!.rps);
     const cpuRatio = b.cpuPerK / s.cpuPerK;
     const rows = [
-      ['store (aslo serve, fast path)', Math.round(s.rps), s.p50, s.p99, s.cpuPerK.toFixed(0), mem.store.rss.toFixed(0), mem.store.peak.toFixed(0), s.bad, ratio.toFixed(2), cpuRatio.toFixed(2)],
-      ['bare node:http, one fixed body', Math.round(b.rps), b.p50, b.p99, b.cpuPerK.toFixed(0), mem.bare.rss.toFixed(0), mem.bare.peak.toFixed(0), b.bad, '1.00', '1.00'],
+      [
+        'store (aslo serve, fast path)',
+        Math.round(s.rps),
+        s.p50,
+        s.p99,
+        s.cpuPerK.toFixed(0),
+        mem.store.rss.toFixed(0),
+        mem.store.peak.toFixed(0),
+        s.bad,
+        ratio.toFixed(2),
+        cpuRatio.toFixed(2),
+      ],
+      [
+        'bare node:http, one fixed body',
+        Math.round(b.rps),
+        b.p50,
+        b.p99,
+        b.cpuPerK.toFixed(0),
+        mem.bare.rss.toFixed(0),
+        mem.bare.peak.toFixed(0),
+        b.bad,
+        '1.00',
+        '1.00',
+      ],
     ];
     const head = ['server', 'requests/s', 'p50 ms', 'p99 ms', 'CPU ms/1k req', 'RSS MiB', 'peak RSS MiB', 'errors', 'throughput ratio', 'CPU-efficiency ratio'];
     const out = table(head, rows);
     console.log(`\n${out}\n`);
     const indexTable = table(['index.json', 'activities', 'bytes', 'gzip bytes', 'brotli bytes', 'diff bytes (no change)', 'first build ms'], indexRows);
     console.log(`${indexTable}\n`);
-    console.log(`store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`);
+    console.log(
+      `store: ${ACTIVITIES} activities x ${VERSIONS} versions on ${dbKind}; idle RSS after start ${idle.rss.toFixed(0)} MiB; started (index built) in ${storeStartSeconds.toFixed(1)} s`,
+    );
     console.log(`per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average during the run: ${loadAverage()}`);
-    console.log(`goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'} (CPU per request: ${cpuRatio.toFixed(2)} of the bare server's efficiency)`);
+    console.log(
+      `goal: store >= 0.80 x bare throughput -> ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'met' : 'NOT met'} (CPU per request: ${cpuRatio.toFixed(2)} of the bare server's efficiency)`,
+    );
 
     if (!args['no-doc']) {
       const body = [
@@ -184,7 +225,7 @@ async function main(): Promise<void> {
           `Per-round throughput ratios: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; load average at the end of the run ${loadAverage()}. ` +
           `Goal: at least 0.80 of the bare server's throughput: **${ratio.toFixed(2)}** (${ratio >= 0.8 ? 'met' : 'not met'}); CPU efficiency **${cpuRatio.toFixed(2)}**.`,
         '',
-        'The signed JSON index of the same catalog (`/services/index.json`), as a school server downloads it; a diff asked with the answer\'s `next_since` when nothing changed since; ' +
+        "The signed JSON index of the same catalog (`/services/index.json`), as a school server downloads it; a diff asked with the answer's `next_since` when nothing changed since; " +
           '"first build" is the first request for that Sugar version (later ones are served from memory until the catalog changes; compression is computed once, off the event loop):',
         '',
         indexTable,

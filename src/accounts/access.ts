@@ -34,7 +34,9 @@ export function requireActor(viewer: Viewer): Actor {
 
 export function requireScope(actor: Actor, scope: TokenScope): void {
   if (actor.scopes && !actor.scopes.includes(scope)) {
-    throw new AsloError('TOKEN_SCOPE_MISSING', `This API token does not have the "${scope}" scope. Create a token with that scope in your account settings.`, { statusCode: 403 });
+    throw new AsloError('TOKEN_SCOPE_MISSING', `This API token does not have the "${scope}" scope. Create a token with that scope in your account settings.`, {
+      statusCode: 403,
+    });
   }
 }
 
@@ -60,7 +62,9 @@ export function requireAdmin(viewer: Viewer): Actor {
 
 export function requireVerified(actor: Actor, required: boolean): void {
   if (required && !actor.emailVerified) {
-    throw new AsloError('EMAIL_NOT_VERIFIED', 'Confirm your e-mail address first: follow the link in the mail we sent (your account page can send it again).', { statusCode: 403 });
+    throw new AsloError('EMAIL_NOT_VERIFIED', 'Confirm your e-mail address first: follow the link in the mail we sent (your account page can send it again).', {
+      statusCode: 403,
+    });
   }
 }
 

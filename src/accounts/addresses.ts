@@ -32,5 +32,8 @@ export function addressKey(address: string | null | undefined): string {
   if (!g) return address;
   const mapped = g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
   if (mapped) return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }

@@ -66,7 +66,12 @@ export function verifyLegacyHash(legacy: string, password: string): boolean {
   }
   const m = /^sha512\$([^$]*)\$([0-9a-f]{128})$/i.exec(legacy);
   if (m) {
-    return safeEqualHex(createHash('sha512').update(m[1]! + password, 'utf8').digest('hex'), m[2]!);
+    return safeEqualHex(
+      createHash('sha512')
+        .update(m[1]! + password, 'utf8')
+        .digest('hex'),
+      m[2]!,
+    );
   }
   return false;
 }

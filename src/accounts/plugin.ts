@@ -170,7 +170,8 @@ async function accountsPlugin(app: FastifyInstance): Promise<void> {
     account: counter(rl.loginPerAccount, (req) => `login:acct:${emailKey(req) ?? ''}`),
     device: counter(rl.loginPerAccountAddress, (req) => `login:device:${req._loginDevice ?? ''}`),
   };
-  const loginCountersFor = (req: FastifyRequest) => (req._loginDevice ? [loginCounters.device] : [loginCounters.accountAddress, loginCounters.address, loginCounters.account]);
+  const loginCountersFor = (req: FastifyRequest) =>
+    req._loginDevice ? [loginCounters.device] : [loginCounters.accountAddress, loginCounters.address, loginCounters.account];
   const loginLimit: preHandlerAsyncHookHandler = async (req, reply) => {
     const email = emailKey(req);
     const user = email && deviceEntries(req).length > 0 ? await accounts.findByEmail(email) : undefined;
@@ -210,7 +211,10 @@ async function resolveViewer(app: FastifyInstance, req: FastifyRequest): Promise
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     if (!m) throw new AsloError('AUTH_HEADER_INVALID', 'The Authorization header must be "Bearer <token>".', { statusCode: 401 });
     const actor = await app.accounts.viewerFromApiToken(m[1]!, address);
-    if (!actor) throw new AsloError('TOKEN_INVALID', 'This API token is not valid: it is unknown, revoked or expired. Create a new one in your account settings.', { statusCode: 401 });
+    if (!actor)
+      throw new AsloError('TOKEN_INVALID', 'This API token is not valid: it is unknown, revoked or expired. Create a new one in your account settings.', {
+        statusCode: 401,
+      });
     return actor;
   }
   const token = req.cookies?.[SESSION_COOKIE];

@@ -61,14 +61,24 @@ export async function lockUser(db: Db, userId: number): Promise<void> {
 }
 
 export async function markEmailVerified(db: Db, userId: number): Promise<void> {
-  await db.updateTable('users').set({ email_verified_at: new Date(), updated_at: new Date() }).where('id', '=', userId).where('email_verified_at', 'is', null).execute();
+  await db
+    .updateTable('users')
+    .set({ email_verified_at: new Date(), updated_at: new Date() })
+    .where('id', '=', userId)
+    .where('email_verified_at', 'is', null)
+    .execute();
 }
 
 /** A new password hash (the legacy hash goes); `verifyEmail` also counts the address as verified. */
 export async function setPasswordHash(db: Db, userId: number, hash: string, opts: { verifyEmail?: boolean } = {}): Promise<void> {
   await db
     .updateTable('users')
-    .set({ password_hash: hash, legacy_hash: null, ...(opts.verifyEmail ? { email_verified_at: sql`coalesce(email_verified_at, now())` } : {}), updated_at: new Date() })
+    .set({
+      password_hash: hash,
+      legacy_hash: null,
+      ...(opts.verifyEmail ? { email_verified_at: sql`coalesce(email_verified_at, now())` } : {}),
+      updated_at: new Date(),
+    })
     .where('id', '=', userId)
     .execute();
 }
@@ -92,11 +102,25 @@ export async function setUserRole(db: Db, userId: number, role: Role) {
  */
 export async function deleteUser(db: Db, userId: number, now: Date): Promise<void> {
   await db.deleteFrom('activity_authors').where('user_id', '=', userId).execute();
-  await db.updateTable('api_tokens').set({ revoked_at: now, revoked_reason: 'account deleted' }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now, revoked_reason: 'account deleted' })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
   await db.deleteFrom('email_tokens').where('user_id', '=', userId).execute();
   await db
     .updateTable('users')
-    .set({ email: `deleted-${userId}@invalid`, display_name: 'Deleted user', password_hash: null, legacy_hash: null, homepage: null, bio: null, deleted_at: now, updated_at: now })
+    .set({
+      email: `deleted-${userId}@invalid`,
+      display_name: 'Deleted user',
+      password_hash: null,
+      legacy_hash: null,
+      homepage: null,
+      bio: null,
+      deleted_at: now,
+      updated_at: now,
+    })
     .where('id', '=', userId)
     .execute();
 }
@@ -108,7 +132,12 @@ export async function listUsers(db: Db, q: { search?: string; page?: number }) {
     const p = `%${q.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
     base = base.where((eb) => eb.or([eb('email', 'ilike', p), eb('display_name', 'ilike', p)]));
   }
-  return base.select(['id', 'email', 'display_name', 'role', 'email_verified_at', 'created_at']).orderBy('id').limit(100).offset(((q.page ?? 1) - 1) * 100).execute();
+  return base
+    .select(['id', 'email', 'display_name', 'role', 'email_verified_at', 'created_at'])
+    .orderBy('id')
+    .limit(100)
+    .offset(((q.page ?? 1) - 1) * 100)
+    .execute();
 }
 
 /** How many audit rows of `action` about the user since `since` sent a mail (rows without `mailed` count). */
@@ -140,7 +169,17 @@ export async function replaceEmailToken(
   row: { tokenHash: string; userId: number; purpose: EmailTokenPurpose; newEmail: string | null; createdAt: Date; expiresAt: Date },
 ): Promise<void> {
   await db.deleteFrom('email_tokens').where('user_id', '=', row.userId).where('purpose', '=', row.purpose).execute();
-  await db.insertInto('email_tokens').values({ token_hash: row.tokenHash, user_id: row.userId, purpose: row.purpose, new_email: row.newEmail, created_at: row.createdAt, expires_at: row.expiresAt }).execute();
+  await db
+    .insertInto('email_tokens')
+    .values({
+      token_hash: row.tokenHash,
+      user_id: row.userId,
+      purpose: row.purpose,
+      new_email: row.newEmail,
+      created_at: row.createdAt,
+      expires_at: row.expiresAt,
+    })
+    .execute();
 }
 
 export async function emailToken(db: Db, tokenHash: string, purpose: EmailTokenPurpose) {
@@ -153,7 +192,12 @@ export async function markEmailTokenUsed(db: Db, tokenHash: string): Promise<voi
 
 /** Mark a link used unless it was already; whether this call did. */
 export async function useEmailTokenOnce(db: Db, tokenHash: string): Promise<boolean> {
-  const used = await db.updateTable('email_tokens').set({ used_at: new Date() }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+  const used = await db
+    .updateTable('email_tokens')
+    .set({ used_at: new Date() })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
   return Number(used.numUpdatedRows) === 1;
 }
 
@@ -166,7 +210,15 @@ export async function insertApiToken(
 ): Promise<number> {
   const r = await db
     .insertInto('api_tokens')
-    .values({ user_id: row.userId, name: row.name, token_hash: row.tokenHash, token_prefix: row.tokenPrefix, scopes: row.scopes, created_at: row.createdAt, expires_at: row.expiresAt })
+    .values({
+      user_id: row.userId,
+      name: row.name,
+      token_hash: row.tokenHash,
+      token_prefix: row.tokenPrefix,
+      scopes: row.scopes,
+      created_at: row.createdAt,
+      expires_at: row.expiresAt,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return r.id;
@@ -207,7 +259,20 @@ export async function apiTokenCredentials(db: Db, tokenHash: string) {
   return db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as tokenId', 't.scopes', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id', 'u.email', 'u.display_name', 'u.role', 'u.email_verified_at', 'u.deleted_at', 'u.locale'])
+    .select([
+      't.id as tokenId',
+      't.scopes',
+      't.expires_at',
+      't.revoked_at',
+      't.last_used_at',
+      'u.id',
+      'u.email',
+      'u.display_name',
+      'u.role',
+      'u.email_verified_at',
+      'u.deleted_at',
+      'u.locale',
+    ])
     .where('t.token_hash', '=', tokenHash)
     .executeTakeFirst();
 }
@@ -240,10 +305,21 @@ export async function activityExists(db: Db, activityId: number): Promise<boolea
 
 // --- database sessions -------------------------------------------------------------------------
 
-export async function insertSession(db: Db, row: { id: string; userId: number; now: Date; expiresAt: Date; address: string | null; userAgent: string | null }): Promise<void> {
+export async function insertSession(
+  db: Db,
+  row: { id: string; userId: number; now: Date; expiresAt: Date; address: string | null; userAgent: string | null },
+): Promise<void> {
   await db
     .insertInto('sessions')
-    .values({ id: row.id, user_id: row.userId, created_at: row.now, expires_at: row.expiresAt, last_seen_at: row.now, address: row.address, user_agent: row.userAgent })
+    .values({
+      id: row.id,
+      user_id: row.userId,
+      created_at: row.now,
+      expires_at: row.expiresAt,
+      last_seen_at: row.now,
+      address: row.address,
+      user_agent: row.userAgent,
+    })
     .execute();
 }
 

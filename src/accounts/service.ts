@@ -48,12 +48,20 @@ export function checkDisplayName(raw: unknown): string {
     throw new AsloError('DISPLAY_NAME_INVALID', 'Enter a display name of 1 to 100 characters.', { details: { field: 'display_name' } });
   }
   if (hasBidiOverride(name)) {
-    throw new AsloError('NAME_BIDI_OVERRIDE', 'The display name contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.', { details: { field: 'display_name' } });
+    throw new AsloError(
+      'NAME_BIDI_OVERRIDE',
+      'The display name contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.',
+      { details: { field: 'display_name' } },
+    );
   }
   return name;
 }
 
-export function actorFromUser(user: Pick<User, 'id' | 'email' | 'display_name' | 'role' | 'email_verified_at'> & { locale?: string | null }, via: Actor['via'], extra: Partial<Actor> = {}): Actor {
+export function actorFromUser(
+  user: Pick<User, 'id' | 'email' | 'display_name' | 'role' | 'email_verified_at'> & { locale?: string | null },
+  via: Actor['via'],
+  extra: Partial<Actor> = {},
+): Actor {
   return {
     userId: user.id,
     email: user.email,
@@ -103,7 +111,11 @@ export class AccountService {
 
   /** Take a mail-link token: valid, unused, unexpired, of this purpose. */
   private async takeEmailToken(token: unknown, purpose: EmailTokenPurpose) {
-    const bad = new AsloError('LINK_INVALID', 'This link is not valid any more: it was used already, has expired, or was replaced by a newer one. Ask for a new mail.', { statusCode: 400 });
+    const bad = new AsloError(
+      'LINK_INVALID',
+      'This link is not valid any more: it was used already, has expired, or was replaced by a newer one. Ask for a new mail.',
+      { statusCode: 400 },
+    );
     if (typeof token !== 'string' || token.length < 20 || token.length > 100) throw bad;
     const row = await q.emailToken(this.db, sha256Hex(token), purpose);
     if (!row || row.used_at || row.expires_at.getTime() < Date.now()) throw bad;
@@ -133,7 +145,14 @@ export class AccountService {
     try {
       userId = await this.db.transaction().execute(async (trx) => {
         const id = await q.insertUser(trx, { email, displayName, passwordHash: hash, emailVerifiedAt: null, locale: input.locale ?? null, at: now });
-        await audit(trx, { actor: null, actorLabel: `user:${id} ${email}`, action: 'user.register', targetType: 'user', targetId: id, details: { address: meta.address ?? null } });
+        await audit(trx, {
+          actor: null,
+          actorLabel: `user:${id} ${email}`,
+          action: 'user.register',
+          targetType: 'user',
+          targetId: id,
+          details: { address: meta.address ?? null },
+        });
         return id;
       });
     } catch (err) {
@@ -174,19 +193,40 @@ export class AccountService {
       // The same work as for an account: one verification (against a dummy hash of the same
       // cost) and one audit row, so neither the answer nor its time tells who is registered.
       await burnVerification(passwordRaw);
-      await audit(this.db, { actor: null, actorLabel: `unknown ${emailRaw.trim().slice(0, 254)}`, action: 'user.login_failed', targetType: 'user', targetId: null, details: { address: meta.address ?? null } });
+      await audit(this.db, {
+        actor: null,
+        actorLabel: `unknown ${emailRaw.trim().slice(0, 254)}`,
+        action: 'user.login_failed',
+        targetType: 'user',
+        targetId: null,
+        details: { address: meta.address ?? null },
+      });
       throw failed;
     }
     const outcome = await verifyPassword(user, passwordRaw);
     if (outcome === 'fail') {
-      await audit(this.db, { actor: null, actorLabel: `user:${user.id} ${user.email}`, action: 'user.login_failed', targetType: 'user', targetId: user.id, details: { address: meta.address ?? null } });
+      await audit(this.db, {
+        actor: null,
+        actorLabel: `user:${user.id} ${user.email}`,
+        action: 'user.login_failed',
+        targetType: 'user',
+        targetId: user.id,
+        details: { address: meta.address ?? null },
+      });
       throw failed;
     }
     if (outcome === 'upgrade') {
       const hash = await hashPassword(passwordRaw);
       await this.db.transaction().execute(async (trx) => {
         await q.setPasswordHash(trx, user.id, hash);
-        await audit(trx, { actor: null, actorLabel: `user:${user.id} ${user.email}`, action: 'user.password_upgrade', targetType: 'user', targetId: user.id, reason: 'legacy hash replaced by argon2id at login' });
+        await audit(trx, {
+          actor: null,
+          actorLabel: `user:${user.id} ${user.email}`,
+          action: 'user.password_upgrade',
+          targetType: 'user',
+          targetId: user.id,
+          reason: 'legacy hash replaced by argon2id at login',
+        });
       });
     }
     const session = await this.sessions.create(user.id, meta);
@@ -233,7 +273,14 @@ export class AccountService {
       await q.setPasswordHash(trx, row.user_id, hash, { verifyEmail: true });
       // Whoever knew the old password may have made tokens or sessions: a reset ends them all.
       revoked = await revokeAllTokens(trx, row.user_id, 'password reset');
-      await audit(trx, { actor: null, actorLabel: `user:${row.user_id}`, action: 'user.password_reset', targetType: 'user', targetId: row.user_id, details: { address: meta.address ?? null, revoked_tokens: revoked.map((t) => t.id) } });
+      await audit(trx, {
+        actor: null,
+        actorLabel: `user:${row.user_id}`,
+        action: 'user.password_reset',
+        targetType: 'user',
+        targetId: row.user_id,
+        details: { address: meta.address ?? null, revoked_tokens: revoked.map((t) => t.id) },
+      });
     });
     await this.sessions.destroyAllFor(row.user_id);
     const user = await this.getUser(row.user_id);
@@ -265,7 +312,13 @@ export class AccountService {
     await this.db.transaction().execute(async (trx) => {
       await q.setPasswordHash(trx, actor.userId, hash);
       if (everywhere) revoked = await revokeAllTokens(trx, actor.userId, 'password change');
-      await audit(trx, { actor, action: 'user.password_change', targetType: 'user', targetId: actor.userId, details: { sign_out_everywhere: everywhere, revoked_tokens: revoked.map((t) => t.id) } });
+      await audit(trx, {
+        actor,
+        action: 'user.password_change',
+        targetType: 'user',
+        targetId: actor.userId,
+        details: { sign_out_everywhere: everywhere, revoked_tokens: revoked.map((t) => t.id) },
+      });
     });
     if (everywhere) await this.sessions.destroyAllFor(actor.userId, typeof actor.credentialId === 'string' ? actor.credentialId : undefined);
     await this.mailer.send(text.passwordChanged(user.email, user.display_name, 'change', revoked, everywhere));
@@ -295,11 +348,16 @@ export class AccountService {
     const actor = requireActor(viewer);
     const newEmail = normalizeEmail(newEmailRaw);
     const user = await this.requirePassword(actor, password);
-    if (newEmail.toLowerCase() === user.email.toLowerCase()) throw new AsloError('EMAIL_UNCHANGED', 'That is already your e-mail address.', { details: { field: 'email' } });
+    if (newEmail.toLowerCase() === user.email.toLowerCase())
+      throw new AsloError('EMAIL_UNCHANGED', 'That is already your e-mail address.', { details: { field: 'email' } });
     // Each request mails an address of the requester's choice: capped per day, so an account
     // cannot be used to bomb someone else's mailbox.
     if (!(await this.takeMailBudget(user.id, 'user.email_change_requested', EMAIL_CHANGE_MAILS_PER_DAY, actor, { new_email: newEmail }))) {
-      throw new AsloError('EMAIL_CHANGE_LIMIT', `You asked for ${EMAIL_CHANGE_MAILS_PER_DAY} address changes in the last 24 hours. Open the link of one of those mails, or try again tomorrow.`, { statusCode: 429, details: { field: 'email' } });
+      throw new AsloError(
+        'EMAIL_CHANGE_LIMIT',
+        `You asked for ${EMAIL_CHANGE_MAILS_PER_DAY} address changes in the last 24 hours. Open the link of one of those mails, or try again tomorrow.`,
+        { statusCode: 429, details: { field: 'email' } },
+      );
     }
     // Whether the new address is taken is only told at confirmation, to its own owner.
     const token = await this.issueEmailToken(user.id, 'change_email', CHANGE_EMAIL_TTL_MS, newEmail);
@@ -334,7 +392,14 @@ export class AccountService {
     await this.db.transaction().execute(async (trx) => {
       await q.markEmailTokenUsed(trx, row.token_hash);
       await q.setUserEmail(trx, row.user_id, newEmail);
-      await audit(trx, { actor: null, actorLabel: `user:${row.user_id} ${old.email}`, action: 'user.email_change', targetType: 'user', targetId: row.user_id, details: { from: old.email, to: newEmail } });
+      await audit(trx, {
+        actor: null,
+        actorLabel: `user:${row.user_id} ${old.email}`,
+        action: 'user.email_change',
+        targetType: 'user',
+        targetId: row.user_id,
+        details: { from: old.email, to: newEmail },
+      });
     });
   }
 
@@ -362,7 +427,14 @@ export class AccountService {
     const now = new Date();
     return this.db.transaction().execute(async (trx) => {
       const user = await q.insertUserReturningRow(trx, { email, displayName, passwordHash: hash, role, emailVerifiedAt: now, locale: null, at: now });
-      await audit(trx, { actor: null, actorLabel: input.actorLabel ?? 'cli', action: 'user.create', targetType: 'user', targetId: user.id, details: { email, role } });
+      await audit(trx, {
+        actor: null,
+        actorLabel: input.actorLabel ?? 'cli',
+        action: 'user.create',
+        targetType: 'user',
+        targetId: user.id,
+        details: { email, role },
+      });
       return user;
     });
   }
@@ -379,7 +451,15 @@ export class AccountService {
     }
     return this.db.transaction().execute(async (trx) => {
       const updated = await q.setUserRole(trx, user.id, role);
-      await audit(trx, { actor, actorLabel: actor ? undefined : 'cli', action: 'user.role', targetType: 'user', targetId: user.id, reason, details: { from: user.role, to: role } });
+      await audit(trx, {
+        actor,
+        actorLabel: actor ? undefined : 'cli',
+        action: 'user.role',
+        targetType: 'user',
+        targetId: user.id,
+        reason,
+        details: { from: user.role, to: role },
+      });
       return updated;
     });
   }
@@ -391,22 +471,37 @@ export class AccountService {
 
   // --- personal API tokens --------------------------------------------------------------------
 
-  async createApiToken(viewer: Viewer, input: { name: unknown; scopes: unknown; expiresInDays: unknown }): Promise<{ id: number; token: string; expiresAt: Date }> {
+  async createApiToken(
+    viewer: Viewer,
+    input: { name: unknown; scopes: unknown; expiresInDays: unknown },
+  ): Promise<{ id: number; token: string; expiresAt: Date }> {
     const actor = requireActor(viewer);
     if (actor.via === 'token') throw new AsloError('TOKEN_CANNOT_CREATE', 'API tokens are created in the web UI, not with another token.', { statusCode: 403 });
     return this.insertApiToken(actor.userId, actor, null, input);
   }
 
   /** `aslo token create`: the operator at the command line (trusted) makes a token for an account. */
-  async createApiTokenForAccount(email: string, input: { name: unknown; scopes: unknown; expiresInDays: unknown }, actorLabel = 'cli:token-create'): Promise<{ id: number; token: string; expiresAt: Date; userId: number }> {
+  async createApiTokenForAccount(
+    email: string,
+    input: { name: unknown; scopes: unknown; expiresInDays: unknown },
+    actorLabel = 'cli:token-create',
+  ): Promise<{ id: number; token: string; expiresAt: Date; userId: number }> {
     const user = await this.findByEmail(normalizeEmail(email));
     if (!user) throw new AsloError('USER_NOT_FOUND', `No account ${email}.`, { statusCode: 404 });
     return { ...(await this.insertApiToken(user.id, null, actorLabel, input)), userId: user.id };
   }
 
-  private async insertApiToken(userId: number, actor: Actor | null, actorLabel: string | null, input: { name: unknown; scopes: unknown; expiresInDays: unknown }): Promise<{ id: number; token: string; expiresAt: Date }> {
+  private async insertApiToken(
+    userId: number,
+    actor: Actor | null,
+    actorLabel: string | null,
+    input: { name: unknown; scopes: unknown; expiresInDays: unknown },
+  ): Promise<{ id: number; token: string; expiresAt: Date }> {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (!name || name.length > 100) throw new AsloError('TOKEN_NAME_INVALID', 'Give the token a name of 1 to 100 characters (where it is used, for example "laptop CLI").', { details: { field: 'name' } });
+    if (!name || name.length > 100)
+      throw new AsloError('TOKEN_NAME_INVALID', 'Give the token a name of 1 to 100 characters (where it is used, for example "laptop CLI").', {
+        details: { field: 'name' },
+      });
     const scopes = (Array.isArray(input.scopes) ? input.scopes : typeof input.scopes === 'string' ? [input.scopes] : []).map(String);
     if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s as TokenScope))) {
       throw new AsloError('TOKEN_SCOPE_INVALID', `Choose the token's scopes among ${SCOPES.join(', ')}.`, { details: { field: 'scopes' } });
@@ -420,8 +515,23 @@ export class AccountService {
     const now = new Date();
     const expiresAt = new Date(now.getTime() + days * 24 * 3600_000);
     const id = await this.db.transaction().execute(async (trx) => {
-      const tokenId = await q.insertApiToken(trx, { userId, name, tokenHash: sha256Hex(token), tokenPrefix: token.slice(0, 9), scopes: [...new Set(scopes)] as TokenScope[], createdAt: now, expiresAt });
-      await audit(trx, { actor, actorLabel: actorLabel ?? undefined, action: 'token.create', targetType: 'api_token', targetId: tokenId, details: { name, scopes, expires_at: expiresAt.toISOString(), ...(actor ? {} : { user_id: userId }) } });
+      const tokenId = await q.insertApiToken(trx, {
+        userId,
+        name,
+        tokenHash: sha256Hex(token),
+        tokenPrefix: token.slice(0, 9),
+        scopes: [...new Set(scopes)] as TokenScope[],
+        createdAt: now,
+        expiresAt,
+      });
+      await audit(trx, {
+        actor,
+        actorLabel: actorLabel ?? undefined,
+        action: 'token.create',
+        targetType: 'api_token',
+        targetId: tokenId,
+        details: { name, scopes, expires_at: expiresAt.toISOString(), ...(actor ? {} : { user_id: userId }) },
+      });
       return tokenId;
     });
     return { id, token, expiresAt };
@@ -459,7 +569,10 @@ export class AccountService {
    * Revoke every live token that appears in `haystack` (the text of an uploaded bundle's files)
    * and tell each token's owner by mail. Returns what was revoked.
    */
-  async revokeLeakedTokens(found: { token: string; file: string }[], context: { bundleId: string | null; uploader: number | null }): Promise<{ tokenId: number; file: string }[]> {
+  async revokeLeakedTokens(
+    found: { token: string; file: string }[],
+    context: { bundleId: string | null; uploader: number | null },
+  ): Promise<{ tokenId: number; file: string }[]> {
     const out: { tokenId: number; file: string }[] = [];
     const seen = new Set<string>();
     for (const { token, file } of found) {
@@ -469,7 +582,15 @@ export class AccountService {
       if (!row || row.revoked_at) continue;
       await this.db.transaction().execute(async (trx) => {
         await q.revokeApiToken(trx, row.id, `found in an uploaded bundle (${file})`);
-        await audit(trx, { actor: null, actorLabel: 'system:token-scan', action: 'token.revoke_leaked', targetType: 'api_token', targetId: row.id, reason: 'token found inside an uploaded bundle', details: { file, bundle_id: context.bundleId, uploader: context.uploader } });
+        await audit(trx, {
+          actor: null,
+          actorLabel: 'system:token-scan',
+          action: 'token.revoke_leaked',
+          targetType: 'api_token',
+          targetId: row.id,
+          reason: 'token found inside an uploaded bundle',
+          details: { file, bundle_id: context.bundleId, uploader: context.uploader },
+        });
       });
       await this.mailer.send(text.tokenLeaked(row.email, row.display_name, row.name, row.token_prefix, file, context.bundleId));
       out.push({ tokenId: row.id, file });

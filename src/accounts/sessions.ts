@@ -33,7 +33,10 @@ const SLIDE_AFTER_MS = 3600_000;
 
 export class DbSessionStore implements SessionStore {
   readonly kind = 'database' as const;
-  constructor(private readonly db: Db, private readonly ttlMs: number) {}
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs: number,
+  ) {}
 
   async create(userId: number, meta: SessionMeta) {
     const token = randomToken(32);
@@ -75,7 +78,11 @@ export class DbSessionStore implements SessionStore {
 
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis' as const;
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs: number) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
 
   private key(id: string) {
     return `${this.prefix}session:${id}`;
@@ -120,6 +127,10 @@ export class RedisSessionStore implements SessionStore {
   async destroyAllFor(userId: number, exceptId?: string): Promise<void> {
     const ids = (await this.redis.smembers(this.userKey(userId))).filter((id) => id !== exceptId);
     if (ids.length === 0) return;
-    await this.redis.multi().del(...ids.map((id) => this.key(id))).srem(this.userKey(userId), ...ids).exec();
+    await this.redis
+      .multi()
+      .del(...ids.map((id) => this.key(id)))
+      .srem(this.userKey(userId), ...ids)
+      .exec();
   }
 }

@@ -13,7 +13,9 @@ export async function findTokensInZip(path: string): Promise<{ token: string; fi
   const found: { token: string; file: string }[] = [];
   let zip: yauzl.ZipFile;
   try {
-    zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (e, z) => (e ? rej(e) : res(z!))));
+    zip = await new Promise<yauzl.ZipFile>((res, rej) =>
+      yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (e, z) => (e ? rej(e) : res(z!))),
+    );
   } catch {
     return found; // not a readable zip: the validator reports that
   }

@@ -80,7 +80,11 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   const total = entries.reduce((n, e) => n + e.size, 0);
   if (total > limits.maxBytes) throw new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files add up to ${total} bytes, over the limit of ${limits.maxBytes}`);
   // One `git cat-file --batch` for every file of the commit (the size was checked above).
-  const blobs = await readBlobs(src.gitDir, entries.filter((e) => e.type === 'blob').map((e) => e.sha), limits);
+  const blobs = await readBlobs(
+    src.gitDir,
+    entries.filter((e) => e.type === 'blob').map((e) => e.sha),
+    limits,
+  );
   const tree = new Tree(entries, blobs);
   log(`files: ${entries.length} in the commit (${total} bytes)`);
 
@@ -90,7 +94,8 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   };
   const infoEntry = fileAt('activity/activity.info');
   const libraryEntry = infoEntry ? null : fileAt('library/library.info');
-  if (!infoEntry && !libraryEntry) throw new BuildError('BUILD_NO_INFO', 'the commit has no activity/activity.info (nor library/library.info for a content bundle)');
+  if (!infoEntry && !libraryEntry)
+    throw new BuildError('BUILD_NO_INFO', 'the commit has no activity/activity.info (nor library/library.info for a content bundle)');
   const kind = infoEntry ? 'activity' : 'content';
   const infoPath = infoEntry ? 'activity/activity.info' : 'library/library.info';
   const infoBytes = blobs.get((infoEntry ?? libraryEntry)!.sha)!;
@@ -119,20 +124,31 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   }
   const attributes = entries.find((e) => e.path === '.gitattributes' || e.path.endsWith('/.gitattributes'));
   if (attributes) {
-    warnings.push({ code: 'BUILD_GITATTRIBUTES', message: `${attributes.path}: the store ships the committed bytes; a checkout may differ where it sets eol or filters`, file: attributes.path });
+    warnings.push({
+      code: 'BUILD_GITATTRIBUTES',
+      message: `${attributes.path}: the store ships the committed bytes; a checkout may differ where it sets eol or filters`,
+      file: attributes.path,
+    });
   }
 
   const hasPo = kind === 'activity' && tree.dirs.has('po');
   const selection = selectFiles(tree, hasPo, warnings, kind);
   if (selection.files.some((f) => f.path === PROVENANCE_FILE)) {
-    throw new BuildError('BUILD_PROVENANCE_CONFLICT', `the repository has a file named ${PROVENANCE_FILE}, the name the store gives its record of a bundle's source`);
+    throw new BuildError(
+      'BUILD_PROVENANCE_CONFLICT',
+      `the repository has a file named ${PROVENANCE_FILE}, the name the store gives its record of a bundle's source`,
+    );
   }
-  log(`shipped: ${selection.files.length} file(s); left out by the builder's rules: ${selection.ignored.length}${selection.ignored.length ? ` (${selection.ignored.slice(0, 5).join(', ')}${selection.ignored.length > 5 ? ', ...' : ''})` : ''}`);
+  log(
+    `shipped: ${selection.files.length} file(s); left out by the builder's rules: ${selection.ignored.length}${selection.ignored.length ? ` (${selection.ignored.slice(0, 5).join(', ')}${selection.ignored.length > 5 ? ', ...' : ''})` : ''}`,
+  );
 
   // Translations: top-level po/*.po except pseudo.po, in name order.
   const poFiles: { lang: string; path: string; sha: string }[] = [];
   if (hasPo) {
-    const names = [...tree.byPath.keys()].filter((p) => /^po\/[^/]*\.po$/.test(p) && p !== 'po/pseudo.po').sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = [...tree.byPath.keys()]
+      .filter((p) => /^po\/[^/]*\.po$/.test(p) && p !== 'po/pseudo.po')
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const p of names) {
       const lang = p.slice(3, -3);
       if (lang === '' || lang.startsWith('.')) throw new BuildError('BUILD_PO_BAD_NAME', `${p}: not a language name`, { file: p });
@@ -262,7 +278,10 @@ export interface VerifyResult {
  * `sourceOverride` reads the commit from another place (a local mirror) while the recorded
  * repository URL is kept for the comparison.
  */
-export async function verifyBundle(file: string, opts: { sourceOverride?: string; limits?: Partial<GitLimits>; onLog?: (line: string) => void } = {}): Promise<VerifyResult> {
+export async function verifyBundle(
+  file: string,
+  opts: { sourceOverride?: string; limits?: Partial<GitLimits>; onLog?: (line: string) => void } = {},
+): Promise<VerifyResult> {
   const lines: string[] = [];
   const log = (s: string) => {
     lines.push(s);
@@ -297,7 +316,15 @@ export async function verifyBundle(file: string, opts: { sourceOverride?: string
     }
     const rebuilt = await buildBytes({ ...src, tag: prov.tag }, limits, prov.repository, log);
     const diff = rebuilt.bytes.equals(bytes) ? null : firstDifference(bytes, rebuilt.bytes);
-    return { match: diff === null, source: prov, rebuiltFileName: rebuilt.fileName, rebuiltBytes: rebuilt.bytes.length, firstDifference: diff, warnings, log: lines };
+    return {
+      match: diff === null,
+      source: prov,
+      rebuiltFileName: rebuilt.fileName,
+      rebuiltBytes: rebuilt.bytes.length,
+      firstDifference: diff,
+      warnings,
+      log: lines,
+    };
   } finally {
     await src.close();
   }
@@ -323,4 +350,3 @@ export function firstDifference(a: Buffer, b: Buffer): { entry: string; what: st
   }
   return { entry: '(end of archive)', what: 'the archives differ after their entries' };
 }
-

@@ -42,12 +42,18 @@ export function gitEnv(): NodeJS.ProcessEnv {
 // No credential helper or askpass program; nothing a local repository's own config names
 // (signature checkers, file system monitors) is started by the read-only commands used here.
 const CONFIG_ARGS = [
-  '-c', 'credential.helper=',
-  '-c', 'core.askPass=',
-  '-c', 'core.fsmonitor=false',
-  '-c', 'log.showSignature=false',
-  '-c', 'http.lowSpeedLimit=1000',
-  '-c', 'http.lowSpeedTime=30',
+  '-c',
+  'credential.helper=',
+  '-c',
+  'core.askPass=',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'log.showSignature=false',
+  '-c',
+  'http.lowSpeedLimit=1000',
+  '-c',
+  'http.lowSpeedTime=30',
 ];
 
 export interface RunOptions {
@@ -92,7 +98,10 @@ export function runGit(args: string[], opts: RunOptions): Promise<Buffer> {
       child.stderr.destroy();
       reject(e);
     };
-    const timer = setTimeout(() => stop(new BuildError('BUILD_GIT_TIMEOUT', `git ${args[0]} took longer than ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => stop(new BuildError('BUILD_GIT_TIMEOUT', `git ${args[0]} took longer than ${Math.round(opts.timeoutMs / 1000)} s`)),
+      opts.timeoutMs,
+    );
     let watching = false;
     const watcher = opts.watchDir
       ? setInterval(() => {
@@ -108,7 +117,8 @@ export function runGit(args: string[], opts: RunOptions): Promise<Buffer> {
       : null;
     child.stdout.on('data', (c: Buffer) => {
       outBytes += c.length;
-      if (opts.maxOutput !== undefined && outBytes > opts.maxOutput) stop(new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files are larger than ${opts.maxOutput} bytes`));
+      if (opts.maxOutput !== undefined && outBytes > opts.maxOutput)
+        stop(new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files are larger than ${opts.maxOutput} bytes`));
       else out.push(c);
     });
     child.stderr.on('data', (c: Buffer) => {
@@ -134,8 +144,13 @@ export function runGit(args: string[], opts: RunOptions): Promise<Buffer> {
 }
 
 function classify(stderr: string): BuildErrorCode {
-  if (/terminal prompts disabled|could not read (Username|Password)|Authentication failed|authentication required|HTTP Basic: Access denied/i.test(stderr)) return 'BUILD_GIT_AUTH_REQUIRED';
-  if (/Could not resolve host|Connection refused|Connection timed out|Failed to connect|does not appear to be a git repository|not found|unable to access|No such file or directory|transport '.*' not allowed|unable to connect/i.test(stderr)) {
+  if (/terminal prompts disabled|could not read (Username|Password)|Authentication failed|authentication required|HTTP Basic: Access denied/i.test(stderr))
+    return 'BUILD_GIT_AUTH_REQUIRED';
+  if (
+    /Could not resolve host|Connection refused|Connection timed out|Failed to connect|does not appear to be a git repository|not found|unable to access|No such file or directory|transport '.*' not allowed|unable to connect/i.test(
+      stderr,
+    )
+  ) {
     return 'BUILD_GIT_UNREACHABLE';
   }
   return 'BUILD_GIT_FAILED';
@@ -257,7 +272,12 @@ async function fetchRemote(url: string, ref: string | null, limits: GitLimits): 
   try {
     await runGit(['init', '--quiet', '--bare', dir], { timeoutMs: limits.timeoutMs });
     try {
-      await runGit(['fetch', '--quiet', '--depth=1', '--no-tags', '--', url, want], { cwd: dir, timeoutMs: limits.timeoutMs, watchDir: dir, maxBytes: limits.maxBytes });
+      await runGit(['fetch', '--quiet', '--depth=1', '--no-tags', '--', url, want], {
+        cwd: dir,
+        timeoutMs: limits.timeoutMs,
+        watchDir: dir,
+        maxBytes: limits.maxBytes,
+      });
     } catch (err) {
       if (err instanceof BuildError && err.code === 'BUILD_GIT_FAILED' && want === ref) {
         throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: the server does not give commit ${ref} (give a tag or a branch)`);
@@ -290,7 +310,11 @@ export interface TreeEntry {
 
 /** Every file of the commit (`git ls-tree -r`), with sizes; paths must be UTF-8. */
 export async function listTree(gitDir: string, commit: string, limits: GitLimits): Promise<TreeEntry[]> {
-  const out = await runGit(['ls-tree', '-r', '-z', '--long', '--full-tree', commit], { cwd: gitDir, timeoutMs: limits.timeoutMs, maxOutput: 256 * 1024 * 1024 });
+  const out = await runGit(['ls-tree', '-r', '-z', '--long', '--full-tree', commit], {
+    cwd: gitDir,
+    timeoutMs: limits.timeoutMs,
+    maxOutput: 256 * 1024 * 1024,
+  });
   const entries: TreeEntry[] = [];
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let start = 0;
@@ -316,7 +340,12 @@ export async function readBlobs(gitDir: string, shas: string[], limits: GitLimit
   const unique = [...new Set(shas)];
   const result = new Map<string, Buffer>();
   if (unique.length === 0) return result;
-  const out = await runGit(['cat-file', '--batch'], { cwd: gitDir, input: unique.join('\n') + '\n', timeoutMs: limits.timeoutMs, maxOutput: limits.maxBytes + unique.length * 100 });
+  const out = await runGit(['cat-file', '--batch'], {
+    cwd: gitDir,
+    input: unique.join('\n') + '\n',
+    timeoutMs: limits.timeoutMs,
+    maxOutput: limits.maxBytes + unique.length * 100,
+  });
   let p = 0;
   for (const sha of unique) {
     const nl = out.indexOf(0x0a, p);

@@ -20,19 +20,25 @@ export function normalizeRepoUrl(url: string): string {
   } catch {
     path = url;
   }
-  return path.replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+  return path
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .toLowerCase();
 }
 
 /** The repository URLs a forge's payload names. */
 export function payloadRepositories(forge: Forge, body: Record<string, any>): string[] {
-  const r = forge === 'gitlab' ? { ...(body.repository ?? {}), ...(body.project ?? {}) } : body.repository ?? {};
-  return ['clone_url', 'html_url', 'git_http_url', 'web_url', 'homepage', 'url', 'http_url'].map((k) => r[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const r = forge === 'gitlab' ? { ...(body.repository ?? {}), ...(body.project ?? {}) } : (body.repository ?? {});
+  return ['clone_url', 'html_url', 'git_http_url', 'web_url', 'homepage', 'url', 'http_url']
+    .map((k) => r[k])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
 /** The tag a delivery pushed, or null when it is not a tag push (then nothing is built). */
 export function pushedTag(forge: Forge, event: string, body: Record<string, any>): string | null {
   const ref = typeof body.ref === 'string' ? body.ref : '';
-  if (forge === 'gitlab') return body.object_kind === 'tag_push' && ref.startsWith('refs/tags/') && !/^0+$/.test(String(body.after ?? '')) ? ref.slice(10) : null;
+  if (forge === 'gitlab')
+    return body.object_kind === 'tag_push' && ref.startsWith('refs/tags/') && !/^0+$/.test(String(body.after ?? '')) ? ref.slice(10) : null;
   if (event === 'create' && body.ref_type === 'tag') return ref.replace(/^refs\/tags\//, '') || null;
   if (event === 'push' && ref.startsWith('refs/tags/') && body.deleted !== true) return ref.slice(10);
   return null;
@@ -55,7 +61,7 @@ export function verifySignature(forge: Forge, headers: Record<string, string | s
     return typeof token === 'string' && sameSecret(token, secret);
   }
   const hmac = createHmac('sha256', secret).update(body).digest('hex');
-  const given = forge === 'github' ? h('x-hub-signature-256') : h('x-gitea-signature') ?? h('x-forgejo-signature') ?? h('x-hub-signature-256');
+  const given = forge === 'github' ? h('x-hub-signature-256') : (h('x-gitea-signature') ?? h('x-forgejo-signature') ?? h('x-hub-signature-256'));
   if (typeof given !== 'string') return false;
   const hex = given.replace(/^sha256=/, '');
   if (forge === 'github' && !given.startsWith('sha256=')) return false;
@@ -63,12 +69,22 @@ export function verifySignature(forge: Forge, headers: Record<string, string | s
 }
 
 export function eventOf(forge: Forge, headers: Record<string, string | string[] | undefined>): string {
-  const v = forge === 'github' ? headers['x-github-event'] : forge === 'gitlab' ? headers['x-gitlab-event'] : headers['x-gitea-event'] ?? headers['x-forgejo-event'] ?? headers['x-github-event'];
-  return String(Array.isArray(v) ? v[0] : v ?? '');
+  const v =
+    forge === 'github'
+      ? headers['x-github-event']
+      : forge === 'gitlab'
+        ? headers['x-gitlab-event']
+        : (headers['x-gitea-event'] ?? headers['x-forgejo-event'] ?? headers['x-github-event']);
+  return String(Array.isArray(v) ? v[0] : (v ?? ''));
 }
 
 export function deliveryOf(forge: Forge, headers: Record<string, string | string[] | undefined>): string | null {
-  const v = forge === 'github' ? headers['x-github-delivery'] : forge === 'gitlab' ? headers['x-gitlab-event-uuid'] : headers['x-gitea-delivery'] ?? headers['x-forgejo-delivery'];
+  const v =
+    forge === 'github'
+      ? headers['x-github-delivery']
+      : forge === 'gitlab'
+        ? headers['x-gitlab-event-uuid']
+        : (headers['x-gitea-delivery'] ?? headers['x-forgejo-delivery']);
   const s = Array.isArray(v) ? v[0] : v;
   return typeof s === 'string' && s.length > 0 && s.length <= 200 ? s : null;
 }

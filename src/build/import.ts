@@ -214,7 +214,15 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
       }
       const candidates = chooseRefs(refs, select);
       if (candidates.length === 0) {
-        const row = refusal(source, null, null, new BuildError('BUILD_REF_NOT_FOUND', refs.head ? `no tag matches --since-version ${select.kind === 'since' ? select.version : ''}` : 'the repository has no commit'));
+        const row = refusal(
+          source,
+          null,
+          null,
+          new BuildError(
+            'BUILD_REF_NOT_FOUND',
+            refs.head ? `no tag matches --since-version ${select.kind === 'since' ? select.version : ''}` : 'the repository has no commit',
+          ),
+        );
         if (refs.head && refs.tags.size > 0) {
           // Tags exist, none is chosen: nothing new to build is not a failure.
           rows.push({ ...row, outcome: 'unchanged', codes: [], message: row.message });
@@ -228,7 +236,11 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
       // Commits built before (by an earlier run, or twice among the chosen tags) are not rebuilt.
       const known = new Map(
         (
-          await q.builtCommits(ctx.db, repository, candidates.map((c) => c.commit))
+          await q.builtCommits(
+            ctx.db,
+            repository,
+            candidates.map((c) => c.commit),
+          )
         ).map((r) => [r.commit_sha, r]),
       );
       const seen = new Set<string>();
@@ -237,7 +249,17 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
         const refName = cand.ref ?? 'HEAD';
         const prev = known.get(cand.commit);
         if (prev || seen.has(cand.commit)) {
-          rows.push({ repository: source, ref: refName, commit: cand.commit, bundleId: prev?.bundle_id ?? null, version: prev?.version ?? null, outcome: 'unchanged', codes: [], message: prev ? 'built before' : 'same commit as another chosen tag', fileStatus: prev?.status ?? null });
+          rows.push({
+            repository: source,
+            ref: refName,
+            commit: cand.commit,
+            bundleId: prev?.bundle_id ?? null,
+            version: prev?.version ?? null,
+            outcome: 'unchanged',
+            codes: [],
+            message: prev ? 'built before' : 'same commit as another chosen tag',
+            fileStatus: prev?.status ?? null,
+          });
           progress(`${prefix}: ${refName} (${cand.commit.slice(0, 12)}) unchanged`);
           continue;
         }
@@ -254,7 +276,13 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
         }
       }
       // Ingested in version order, so the newest version describes the activity.
-      built.sort((a, b) => (a.result.metadata.version_sort_key < b.result.metadata.version_sort_key ? -1 : a.result.metadata.version_sort_key > b.result.metadata.version_sort_key ? 1 : 0));
+      built.sort((a, b) =>
+        a.result.metadata.version_sort_key < b.result.metadata.version_sort_key
+          ? -1
+          : a.result.metadata.version_sort_key > b.result.metadata.version_sort_key
+            ? 1
+            : 0,
+      );
       const legacyId = opts.legacyId ?? legacyIdFromName(source);
       for (const { cand, result } of built) {
         const refName = cand.ref ?? 'HEAD';
@@ -262,7 +290,13 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
         if (legacyId !== null) {
           const holder = await q.legacyIdHolder(ctx.db, legacyId);
           if (holder && holder.bundle_id !== result.metadata.bundle_id) {
-            rows.push({ ...base, outcome: 'refused', codes: ['IMPORT_LEGACY_ID_TAKEN'], message: `legacy id ${legacyId} belongs to ${holder.bundle_id}`, fileStatus: null });
+            rows.push({
+              ...base,
+              outcome: 'refused',
+              codes: ['IMPORT_LEGACY_ID_TAKEN'],
+              message: `legacy id ${legacyId} belongs to ${holder.bundle_id}`,
+              fileStatus: null,
+            });
             progress(`${prefix}: ${refName} refused [IMPORT_LEGACY_ID_TAKEN] legacy id ${legacyId} belongs to ${holder.bundle_id}`);
             continue;
           }
@@ -272,7 +306,13 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
           status: opts.status ?? 'sandbox',
           actorLabel: opts.actorLabel ?? 'cli:import-git',
           legacy: legacyId !== null ? { activityId: legacyId } : undefined,
-          builtFrom: { repository: result.source.repository, commit: result.source.commit, tag: result.source.tag, builder: BUILDER_ID, committedAt: result.source.committed_at },
+          builtFrom: {
+            repository: result.source.repository,
+            commit: result.source.commit,
+            tag: result.source.tag,
+            builder: BUILDER_ID,
+            committedAt: result.source.committed_at,
+          },
         });
         if (r.outcome !== 'rejected' && legacyId !== null && r.activityId) {
           await q.setLegacyIdIfNone(ctx.db, r.activityId, legacyId);
@@ -285,7 +325,9 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
           fileStatus: r.fileStatus ?? null,
         };
         rows.push(row);
-        progress(`${prefix}: ${refName} ${row.outcome}${row.codes.length ? ` [${row.codes.join(', ')}]` : ''} ${result.metadata.bundle_id} ${result.metadata.version}`);
+        progress(
+          `${prefix}: ${refName} ${row.outcome}${row.codes.length ? ` [${row.codes.join(', ')}]` : ''} ${result.metadata.bundle_id} ${result.metadata.version}`,
+        );
       }
     }
   } finally {

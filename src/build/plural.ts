@@ -49,19 +49,47 @@ export function evaluatePlural(expression: string, n: number): number | null {
       p++;
       const right = binary(level + 1);
       switch (tok.v) {
-        case '||': left = num(left !== 0 || right !== 0); break;
-        case '&&': left = num(left !== 0 && right !== 0); break;
-        case '==': left = num(left === right); break;
-        case '!=': left = num(left !== right); break;
-        case '<': left = num(left < right); break;
-        case '<=': left = num(left <= right); break;
-        case '>': left = num(left > right); break;
-        case '>=': left = num(left >= right); break;
-        case '+': left = left + right; break;
-        case '-': left = left - right; break;
-        case '*': left = left * right; break;
-        case '/': if (right === 0) throw new Error('division by zero'); left = Math.floor(left / right); break;
-        case '%': if (right === 0) throw new Error('division by zero'); left = left - right * Math.floor(left / right); break;
+        case '||':
+          left = num(left !== 0 || right !== 0);
+          break;
+        case '&&':
+          left = num(left !== 0 && right !== 0);
+          break;
+        case '==':
+          left = num(left === right);
+          break;
+        case '!=':
+          left = num(left !== right);
+          break;
+        case '<':
+          left = num(left < right);
+          break;
+        case '<=':
+          left = num(left <= right);
+          break;
+        case '>':
+          left = num(left > right);
+          break;
+        case '>=':
+          left = num(left >= right);
+          break;
+        case '+':
+          left = left + right;
+          break;
+        case '-':
+          left = left - right;
+          break;
+        case '*':
+          left = left * right;
+          break;
+        case '/':
+          if (right === 0) throw new Error('division by zero');
+          left = Math.floor(left / right);
+          break;
+        case '%':
+          if (right === 0) throw new Error('division by zero');
+          left = left - right * Math.floor(left / right);
+          break;
       }
     }
   };
@@ -97,7 +125,10 @@ export function pluralExpression(headerText: string): string | null {
     const colon = item.indexOf(':');
     if (colon < 0) continue;
     if (item.slice(0, colon).trim().toLowerCase() !== 'plural-forms') continue;
-    const parts = item.slice(colon + 1).trim().split(';');
+    const parts = item
+      .slice(colon + 1)
+      .trim()
+      .split(';');
     if (parts.length < 2 || !parts[1].includes('plural=')) return null;
     return parts[1].split('plural=')[1];
   }

@@ -62,7 +62,17 @@ const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0
 /** The simple escapes: \n \t \b \r \f \v \a \\ \" (-1: not one). */
 const SIMPLE_ESCAPES = (() => {
   const t = new Int16Array(256).fill(-1);
-  const pairs: [string, number][] = [['n', 0x0a], ['t', 0x09], ['b', 0x08], ['r', 0x0d], ['f', 0x0c], ['v', 0x0b], ['a', 0x07], ['\\', 0x5c], ['"', 0x22]];
+  const pairs: [string, number][] = [
+    ['n', 0x0a],
+    ['t', 0x09],
+    ['b', 0x08],
+    ['r', 0x0d],
+    ['f', 0x0c],
+    ['v', 0x0b],
+    ['a', 0x07],
+    ['\\', 0x5c],
+    ['"', 0x22],
+  ];
   for (const [c, v] of pairs) t[c.charCodeAt(0)] = v;
   return t;
 })();
@@ -102,7 +112,11 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
       let end = buf.indexOf(0x0a, i);
       if (end < 0) end = buf.length;
       if (next === 0x2c /* , */ && !obsoleteLine) {
-        const flags = buf.subarray(i + 2, end).toString('latin1').split(',').map((f) => f.trim());
+        const flags = buf
+          .subarray(i + 2, end)
+          .toString('latin1')
+          .split(',')
+          .map((f) => f.trim());
         tokens.push({ kind: 'flags', fuzzy: flags.includes('fuzzy'), line, col, obsolete: false });
       }
       i = end;
@@ -143,7 +157,7 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
         } else if (e === 0x78 /* x */ && isHex(buf[i + 2])) {
           let v = 0;
           let k = i + 2;
-          while (isHex(buf[k])) v = ((v * 16) + hexValue(buf[k])) & 0xff, k++;
+          while (isHex(buf[k])) (v = (v * 16 + hexValue(buf[k])) & 0xff), k++;
           scratch[n++] = v;
           i = k;
         } else {

@@ -24,8 +24,9 @@ export async function requestSourceBuild(ctx: AppContext, viewer: Viewer, activi
   const actor = await requireAuthor(ctx.db, viewer, activityId, { orAdmin: true });
   const a = await q.activitySource(ctx.db, activityId);
   if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', 'There is no such activity.', { statusCode: 404 });
-  if (!a.source_url) throw new AsloError('SOURCE_NOT_SET', 'Set the activity\'s source repository first.', { statusCode: 409 });
-  if (a.status === 'disabled') throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
+  if (!a.source_url) throw new AsloError('SOURCE_NOT_SET', "Set the activity's source repository first.", { statusCode: 409 });
+  if (a.status === 'disabled')
+    throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
   return queueSourceBuild(ctx, activityId, a.source_url, actor.userId);
 }
 
@@ -60,7 +61,10 @@ export function registerSourceBuilds(ctx: AppContext, runner: JobRunner, deps: S
 class Unchanged extends Error {}
 
 class Refusal extends Error {
-  constructor(readonly codes: string[], message: string) {
+  constructor(
+    readonly codes: string[],
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -74,7 +78,14 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
   await q.markBuildRunning(ctx.db, buildId);
   const log: string[] = [];
   const limits: GitLimits = { ...DEFAULT_GIT_LIMITS, ...deps.limits };
-  const result: { outcome: 'built' | 'unchanged' | 'refused'; codes: string[]; tag: string | null; commit: string | null; version: string | null; fileStatus: string | null } = {
+  const result: {
+    outcome: 'built' | 'unchanged' | 'refused';
+    codes: string[];
+    tag: string | null;
+    commit: string | null;
+    version: string | null;
+    fileStatus: string | null;
+  } = {
     outcome: 'refused',
     codes: [],
     tag: null,
@@ -98,15 +109,28 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
     }
     const newest = await q.newestVersion(ctx.db, a.id);
     if (newest && built.metadata.version_sort_key <= newest.sort_key) {
-      throw new Refusal(['BUILD_VERSION_NOT_NEWER'], `activity.info says version ${built.metadata.version}, which is not newer than version ${newest.version}, already published; raise activity_version and tag again`);
+      throw new Refusal(
+        ['BUILD_VERSION_NOT_NEWER'],
+        `activity.info says version ${built.metadata.version}, which is not newer than version ${newest.version}, already published; raise activity_version and tag again`,
+      );
     }
     const r = await new IngestService(ctx).ingestPath(built.path, {
       fileName: built.fileName,
       actorLabel: `source-build:${b.requested_by ?? 'hook'}`,
-      builtFrom: { repository: built.source.repository, commit: built.source.commit, tag: built.source.tag, builder: BUILDER_ID, committedAt: built.source.committed_at },
+      builtFrom: {
+        repository: built.source.repository,
+        commit: built.source.commit,
+        tag: built.source.tag,
+        builder: BUILDER_ID,
+        committedAt: built.source.committed_at,
+      },
     });
     for (const w of r.warnings) log.push(`warning ${w.code}: ${w.message}`);
-    if (r.outcome === 'rejected') throw new Refusal(r.errors.map((e) => e.code), r.errors.map((e) => e.message).join('; '));
+    if (r.outcome === 'rejected')
+      throw new Refusal(
+        r.errors.map((e) => e.code),
+        r.errors.map((e) => e.message).join('; '),
+      );
     result.outcome = r.outcome === 'imported' ? 'built' : 'unchanged';
     result.fileStatus = r.fileStatus ?? null;
     log.push(`${result.outcome === 'built' ? 'ingested' : 'already in the catalog'}: version ${r.version}, status ${r.fileStatus}`);
@@ -138,10 +162,24 @@ async function mailAuthors(
   ctx: AppContext,
   mailer: Mailer,
   a: { id: number; bundle_id: string },
-  r: { outcome: string; codes: string[]; tag: string | null; commit: string | null; version: string | null; fileStatus: string | null; repository: string; log: string[] },
+  r: {
+    outcome: string;
+    codes: string[];
+    tag: string | null;
+    commit: string | null;
+    version: string | null;
+    fileStatus: string | null;
+    repository: string;
+    log: string[];
+  },
 ): Promise<void> {
   const authors = await q.authorAddresses(ctx.db, a.id);
-  const what = r.outcome === 'built' ? `version ${r.version} was built and added (status: ${r.fileStatus})` : r.outcome === 'unchanged' ? 'nothing new to build' : `the build was refused (${r.codes.join(', ')})`;
+  const what =
+    r.outcome === 'built'
+      ? `version ${r.version} was built and added (status: ${r.fileStatus})`
+      : r.outcome === 'unchanged'
+        ? 'nothing new to build'
+        : `the build was refused (${r.codes.join(', ')})`;
   const subject = `${a.bundle_id}: ${r.outcome === 'built' ? `version ${r.version} built from ${r.tag ?? 'HEAD'}` : r.outcome === 'unchanged' ? 'nothing new to build' : 'build refused'}`;
   const link = `${ctx.config.server.baseUrl}/developers/activities/${a.id}`;
   for (const u of authors) {

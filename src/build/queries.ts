@@ -73,11 +73,29 @@ export async function markBuildRunning(db: Db, buildId: number): Promise<void> {
 export async function finishBuild(
   db: Db,
   buildId: number,
-  r: { outcome: 'built' | 'unchanged' | 'refused'; codes: string[]; tag: string | null; commit: string | null; version: string | null; fileStatus: string | null; log: string },
+  r: {
+    outcome: 'built' | 'unchanged' | 'refused';
+    codes: string[];
+    tag: string | null;
+    commit: string | null;
+    version: string | null;
+    fileStatus: string | null;
+    log: string;
+  },
 ): Promise<void> {
   await db
     .updateTable('source_builds')
-    .set({ state: 'done', outcome: r.outcome, codes: r.codes, tag: r.tag, commit_sha: r.commit, version: r.version, file_status: r.fileStatus, log: r.log, finished_at: new Date() })
+    .set({
+      state: 'done',
+      outcome: r.outcome,
+      codes: r.codes,
+      tag: r.tag,
+      commit_sha: r.commit,
+      version: r.version,
+      file_status: r.fileStatus,
+      log: r.log,
+      finished_at: new Date(),
+    })
     .where('id', '=', buildId)
     .execute();
 }
@@ -103,12 +121,24 @@ export async function builtCommits(db: Db, repository: string, commits: string[]
 
 /** The activity's newest version. */
 export async function newestVersion(db: Db, activityId: number) {
-  return db.selectFrom('versions').select(['version', 'sort_key']).where('activity_id', '=', activityId).orderBy('sort_key', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('versions')
+    .select(['version', 'sort_key'])
+    .where('activity_id', '=', activityId)
+    .orderBy('sort_key', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 /** The live accounts of an activity's authors. */
 export async function authorAddresses(db: Db, activityId: number) {
-  return db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', activityId).where('u.deleted_at', 'is', null).execute();
+  return db
+    .selectFrom('activity_authors as aa')
+    .innerJoin('users as u', 'u.id', 'aa.user_id')
+    .select(['u.email', 'u.display_name'])
+    .where('aa.activity_id', '=', activityId)
+    .where('u.deleted_at', 'is', null)
+    .execute();
 }
 
 // --- release webhooks ----------------------------------------------------------------------------
@@ -125,7 +155,12 @@ export function activitiesWithSource(db: Db) {
 
 /** Records a delivery; false when its key was recorded before (a replay). */
 export async function recordHookDelivery(db: Db, key: string, activityId: number): Promise<boolean> {
-  const fresh = await db.insertInto('hook_deliveries').values({ key, activity_id: activityId }).onConflict((oc) => oc.column('key').doNothing()).returning('key').executeTakeFirst();
+  const fresh = await db
+    .insertInto('hook_deliveries')
+    .values({ key, activity_id: activityId })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .executeTakeFirst();
   return fresh !== undefined;
 }
 

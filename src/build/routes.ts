@@ -11,7 +11,6 @@ import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
 const bundleParams = Type.Object({ bundle_id: BundleId });
 
-
 export async function buildRoutes(app: TypedApp): Promise<void> {
   // Webhook bodies are read as bytes: the signature is over the exact body.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (req, body, done) => {
@@ -25,28 +24,49 @@ export async function buildRoutes(app: TypedApp): Promise<void> {
 
   const sources = app.services.sources;
 
-  app.get('/api/v1/developer/activities/:bundle_id/source', { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'], params: bundleParams } }, async (req) => {
-    return sources.describe(await req.viewer(), req.params.bundle_id);
-  });
+  app.get(
+    '/api/v1/developer/activities/:bundle_id/source',
+    { schema: { summary: "The activity's source repository, webhooks and recent builds", tags: ['publishing'], params: bundleParams } },
+    async (req) => {
+      return sources.describe(await req.viewer(), req.params.bundle_id);
+    },
+  );
 
-  app.put('/api/v1/developer/activities/:bundle_id/source', {
-    schema: { summary: "Set the activity's source repository (https URL; empty to clear)", tags: ['publishing'], params: bundleParams, body: Type.Object({ source_url: Type.String({ description: 'https URL of the git repository; empty to clear' }) }) },
-  }, async (req) => {
-    return sources.setSource(await req.viewer(), req.params.bundle_id, req.body.source_url);
-  });
+  app.put(
+    '/api/v1/developer/activities/:bundle_id/source',
+    {
+      schema: {
+        summary: "Set the activity's source repository (https URL; empty to clear)",
+        tags: ['publishing'],
+        params: bundleParams,
+        body: Type.Object({ source_url: Type.String({ description: 'https URL of the git repository; empty to clear' }) }),
+      },
+    },
+    async (req) => {
+      return sources.setSource(await req.viewer(), req.params.bundle_id, req.body.source_url);
+    },
+  );
 
-  app.post('/api/v1/developer/activities/:bundle_id/source/check', { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'], params: bundleParams } }, async (req, reply) => {
-    return reply.status(202).send(await sources.check(await req.viewer(), req.params.bundle_id));
-  });
+  app.post(
+    '/api/v1/developer/activities/:bundle_id/source/check',
+    { schema: { summary: 'Build the newest tag of the source as a new version (queued)', tags: ['publishing'], params: bundleParams } },
+    async (req, reply) => {
+      return reply.status(202).send(await sources.check(await req.viewer(), req.params.bundle_id));
+    },
+  );
 
   const hookPayload = Type.Unknown({ description: 'The JSON payload of a push or tag event, as the forge sends it' });
   for (const forge of ['github', 'gitlab', 'gitea'] as const) {
-    app.post(`/api/v1/hooks/${forge}`, { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'], body: hookPayload } }, async (req, reply) => {
-      const raw = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      if (!raw) throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json).', { statusCode: 400 });
-      const outcome = await sources.receiveHook(forge, { headers: req.headers, raw, body });
-      return reply.status(outcome.queued ? 202 : 200).send(outcome);
-    });
+    app.post(
+      `/api/v1/hooks/${forge}`,
+      { schema: { summary: `Release webhook for ${forge} (a pushed tag builds a new version)`, tags: ['publishing'], body: hookPayload } },
+      async (req, reply) => {
+        const raw = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (!raw) throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json).', { statusCode: 400 });
+        const outcome = await sources.receiveHook(forge, { headers: req.headers, raw, body });
+        return reply.status(outcome.queued ? 202 : 200).send(outcome);
+      },
+    );
   }
 }

@@ -55,7 +55,8 @@ export class Tree {
       const seg = queue.shift()!;
       if (seg === '' || seg === '.') continue;
       if (seg === '..') {
-        if (cur.length === 0) throw new BuildError('BUILD_SYMLINK_OUTSIDE', `${linkName} is a symbolic link that points outside the repository`, { file: linkName });
+        if (cur.length === 0)
+          throw new BuildError('BUILD_SYMLINK_OUTSIDE', `${linkName} is a symbolic link that points outside the repository`, { file: linkName });
         cur.pop();
         continue;
       }
@@ -90,7 +91,9 @@ export class Tree {
 }
 
 function dangling(linkName: string): never {
-  throw new BuildError('BUILD_SYMLINK_DANGLING', `${linkName} is a symbolic link to a file the commit does not hold (the real builder crashes)`, { file: linkName });
+  throw new BuildError('BUILD_SYMLINK_DANGLING', `${linkName} is a symbolic link to a file the commit does not hold (the real builder crashes)`, {
+    file: linkName,
+  });
 }
 
 export function gitMode(mode: string): number {
@@ -118,7 +121,11 @@ export function selectFiles(tree: Tree, hasPo: boolean, warnings: BuildWarning[]
   const trackedLocale: string[] = [];
   for (const e of sorted) {
     if (pyStrip(e.path) !== e.path) {
-      throw new BuildError('BUILD_PATH_WHITESPACE', `${JSON.stringify(e.path)} starts or ends with white space (the real builder strips it and crashes); rename the file`, { file: e.path });
+      throw new BuildError(
+        'BUILD_PATH_WHITESPACE',
+        `${JSON.stringify(e.path)} starts or ends with white space (the real builder strips it and crashes); rename the file`,
+        { file: e.path },
+      );
     }
     if (isIgnored(e.path)) {
       ignored.push(e.path);
@@ -129,7 +136,9 @@ export function selectFiles(tree: Tree, hasPo: boolean, warnings: BuildWarning[]
       if (hasPo) continue;
     }
     if (e.type === 'commit') {
-      throw new BuildError('BUILD_SUBMODULE', `${e.path} is a git submodule; the store builds from one repository (vendor the files, or drop the submodule)`, { file: e.path });
+      throw new BuildError('BUILD_SUBMODULE', `${e.path} is a git submodule; the store builds from one repository (vendor the files, or drop the submodule)`, {
+        file: e.path,
+      });
     }
     if (e.mode === '120000') {
       const r = tree.resolve(e.path);

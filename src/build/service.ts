@@ -43,7 +43,19 @@ export class SourceService {
     requireScope(actor, 'read');
     const a = await this.activity(bundleId);
     await requireAuthor(this.ctx.db, actor, a.id, { orAdmin: true });
-    const builds = (await recentSourceBuilds(this.ctx, a.id)).map((b) => ({ id: Number(b.id), state: b.state, outcome: b.outcome, codes: b.codes, tag: b.tag, commit: b.commit_sha, version: b.version, file_status: b.file_status, log: b.log, created_at: b.created_at, finished_at: b.finished_at }));
+    const builds = (await recentSourceBuilds(this.ctx, a.id)).map((b) => ({
+      id: Number(b.id),
+      state: b.state,
+      outcome: b.outcome,
+      codes: b.codes,
+      tag: b.tag,
+      commit: b.commit_sha,
+      version: b.version,
+      file_status: b.file_status,
+      log: b.log,
+      created_at: b.created_at,
+      finished_at: b.finished_at,
+    }));
     return { bundle_id: a.bundle_id, source_url: a.source_url, hooks: { ...this.hookUrls(), secret: a.source_hook_secret }, builds };
   }
 
@@ -75,15 +87,19 @@ export class SourceService {
     const matched = candidates.find((a) => a.source_hook_secret && verifySignature(forge, headers, raw, a.source_hook_secret));
     if (!matched) {
       if (candidates.length === 0) throw new AsloError('HOOK_UNKNOWN_REPOSITORY', 'No activity here is built from this repository.', { statusCode: 404 });
-      throw new AsloError('HOOK_BAD_SIGNATURE', 'The delivery is not signed with the hook secret of an activity built from this repository.', { statusCode: 401 });
+      throw new AsloError('HOOK_BAD_SIGNATURE', 'The delivery is not signed with the hook secret of an activity built from this repository.', {
+        statusCode: 401,
+      });
     }
     const key = `${forge}:${deliveryOf(forge, headers) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`}`;
-    if (!(await recordHookDelivery(this.ctx.db, key, matched.id))) throw new AsloError('HOOK_REPLAYED', 'This delivery was received before.', { statusCode: 409 });
+    if (!(await recordHookDelivery(this.ctx.db, key, matched.id)))
+      throw new AsloError('HOOK_REPLAYED', 'This delivery was received before.', { statusCode: 409 });
     await forgetHookDeliveriesBefore(this.ctx.db, new Date(Date.now() - DELIVERY_MEMORY_MS));
     const event = eventOf(forge, headers);
     const tag = pushedTag(forge, event, body);
     if (!tag) return { queued: false, reason: event === 'ping' ? 'ping' : 'not a tag push' };
-    if (matched.status === 'disabled') throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
+    if (matched.status === 'disabled')
+      throw new AsloError('INGEST_ACTIVITY_DISABLED', 'This activity was disabled by the editors, so it takes no new versions.', { statusCode: 409 });
     const id = await queueSourceBuild(this.ctx, matched.id, matched.source_url!, null);
     return { queued: true, build_id: id, tag };
   }

@@ -21,17 +21,31 @@ async function activityById(ctx: AppContext, activityId: number) {
 export async function setLegacyId(ctx: AppContext, viewer: Viewer, activityId: number, value: string, reason: string): Promise<void> {
   const actor = requireAdmin(viewer);
   const raw = value.trim();
-  if (raw !== '' && !/^[1-9]\d{0,8}$/.test(raw)) throw new AsloError('LEGACY_ID_INVALID', 'A legacy id is a positive whole number (the number in the old store\'s /addon/<id> URLs).', { details: { field: 'legacy_id' } });
+  if (raw !== '' && !/^[1-9]\d{0,8}$/.test(raw))
+    throw new AsloError('LEGACY_ID_INVALID', "A legacy id is a positive whole number (the number in the old store's /addon/<id> URLs).", {
+      details: { field: 'legacy_id' },
+    });
   if (!reason?.trim()) throw new AsloError('REASON_REQUIRED', 'Say why (kept in the audit log).', { details: { field: 'reason' } });
   const legacyId = raw === '' ? null : Number(raw);
   const a = await activityById(ctx, activityId);
   await ctx.db.transaction().execute(async (trx) => {
     if (legacyId !== null) {
       const holder = await q.legacyIdHolder(trx, legacyId, activityId);
-      if (holder) throw new AsloError('LEGACY_ID_TAKEN', `The legacy id ${legacyId} belongs to ${holder.bundle_id}.`, { statusCode: 409, details: { field: 'legacy_id' } });
+      if (holder)
+        throw new AsloError('LEGACY_ID_TAKEN', `The legacy id ${legacyId} belongs to ${holder.bundle_id}.`, {
+          statusCode: 409,
+          details: { field: 'legacy_id' },
+        });
     }
     await q.setLegacyId(trx, activityId, legacyId);
-    await audit(trx, { actor, action: 'activity.legacy_id', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim(), details: { from: a.legacy_id, to: legacyId } });
+    await audit(trx, {
+      actor,
+      action: 'activity.legacy_id',
+      targetType: 'activity',
+      targetId: a.bundle_id,
+      reason: reason.trim(),
+      details: { from: a.legacy_id, to: legacyId },
+    });
   });
 }
 
@@ -50,12 +64,19 @@ export function checkSourceUrl(value: string, admin: boolean): string | null {
     } catch {
       throw new AsloError('SOURCE_URL_INVALID', 'This is not a valid https:// URL of a git repository.', { details: { field: 'source_url' } });
     }
-    if (u.username || u.password) throw new AsloError('SOURCE_URL_INVALID', 'The store fetches public repositories only: leave user names and passwords out of the URL.', { details: { field: 'source_url' } });
+    if (u.username || u.password)
+      throw new AsloError('SOURCE_URL_INVALID', 'The store fetches public repositories only: leave user names and passwords out of the URL.', {
+        details: { field: 'source_url' },
+      });
     if (u.search || u.hash) throw new AsloError('SOURCE_URL_INVALID', 'A repository URL has no ?query or #fragment.', { details: { field: 'source_url' } });
     return u.toString().replace(/\/+$/, '');
   }
   if (admin && isAbsolute(raw)) return resolve(raw);
-  throw new AsloError('SOURCE_URL_INVALID', admin ? 'Give an https:// URL or an absolute path of a git repository.' : 'Give the https:// URL of the activity\'s public git repository.', { details: { field: 'source_url' } });
+  throw new AsloError(
+    'SOURCE_URL_INVALID',
+    admin ? 'Give an https:// URL or an absolute path of a git repository.' : "Give the https:// URL of the activity's public git repository.",
+    { details: { field: 'source_url' } },
+  );
 }
 
 /** The authors (or an administrator) set the git repository the activity is built from. */

@@ -59,7 +59,8 @@ function catalogLookup(messages: MoMessage[], charset: string, pluralIndex: numb
   // Keys are compared as bytes when the text can be encoded in the charset here (UTF-8, ASCII,
   // Latin-1: nearly every catalog), else decoded one by one.
   const name = charset.trim().toLowerCase().replace(/_/g, '-');
-  const encoding: BufferEncoding | null = name === 'utf-8' || name === 'utf8' ? 'utf8' : ['ascii', 'us-ascii', 'latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'l1'].includes(name) ? 'latin1' : null;
+  const encoding: BufferEncoding | null =
+    name === 'utf-8' || name === 'utf8' ? 'utf8' : ['ascii', 'us-ascii', 'latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'l1'].includes(name) ? 'latin1' : null;
   const keyOf = (bytes: Buffer) => (encoding ? bytes.toString('latin1') : decodeAs(bytes, charset));
   const textKey = (text: string) => {
     if (!encoding) return text;
@@ -117,7 +118,11 @@ export function compileTranslations(input: TranslationInput, warnings: BuildWarn
     const parsed = parsePo(po.bytes, po.path);
     const mo = compileMo(parsed);
     if (!mo) {
-      warnings.push({ code: 'BUILD_PO_EMPTY', message: `${po.path} has no translated entry and no header: msgfmt writes no catalog (the real builder crashes); language ${po.lang} left out`, file: po.path });
+      warnings.push({
+        code: 'BUILD_PO_EMPTY',
+        message: `${po.path} has no translated entry and no header: msgfmt writes no catalog (the real builder crashes); language ${po.lang} left out`,
+        file: po.path,
+      });
       continue;
     }
     const messages = moMessages(parsed);
@@ -136,7 +141,11 @@ export function compileTranslations(input: TranslationInput, warnings: BuildWarn
     if (expression !== null) {
       const v = evaluatePlural(expression, 1);
       if (v === null) {
-        warnings.push({ code: 'BUILD_PLURAL_FORMS_INVALID', message: `${po.path}: Plural-Forms expression ${JSON.stringify(expression.trim())} is not valid (the real builder crashes); plural(1) taken as 0`, file: po.path });
+        warnings.push({
+          code: 'BUILD_PLURAL_FORMS_INVALID',
+          message: `${po.path}: Plural-Forms expression ${JSON.stringify(expression.trim())} is not valid (the real builder crashes); plural(1) taken as 0`,
+          file: po.path,
+        });
       } else pluralIndex = v;
     }
     const cat = catalogLookup(messages, charset, pluralIndex);

@@ -50,7 +50,13 @@ export function parseLibraryInfo(buf: Uint8Array, file: string, issues: IssueLis
   };
   if (!doc.sections.has(LIBRARY_SECTION)) {
     const also = doc.sections.has(ACTIVITY_SECTION) ? ' (this looks like an activity.info)' : '';
-    issues.add('INFO_NO_SECTION', `there is no [${LIBRARY_SECTION}] section${sectionHint(doc, LIBRARY_SECTION)}${also}; Sugar refuses the bundle`, file, null, sectionParams(doc, LIBRARY_SECTION));
+    issues.add(
+      'INFO_NO_SECTION',
+      `there is no [${LIBRARY_SECTION}] section${sectionHint(doc, LIBRARY_SECTION)}${also}; Sugar refuses the bundle`,
+      file,
+      null,
+      sectionParams(doc, LIBRARY_SECTION),
+    );
     return info;
   }
   const r = new SectionReader(doc, LIBRARY_SECTION, file, issues);

@@ -65,25 +65,30 @@ export const ISSUE_MESSAGES: Readonly<Record<string, string>> = {
   BUNDLE_ROOT_SUFFIX: 'the root folder "{root}" must end in ".activity" (e.g. MyActivity.activity/); Sugar refuses other names',
   BUNDLE_MISSING_INFO: '{path} is missing; every bundle needs it',
   'BUNDLE_MISSING_INFO.near': '{path} is missing (found {near}: names are case-sensitive); every bundle needs it',
-  'BUNDLE_KIND_MISMATCH.content': 'the file is named {ext} but holds a content bundle (library/library.info); it is treated as .xol. Sugar picks the installer by extension, so rename it',
-  'BUNDLE_KIND_MISMATCH.activity': 'the file is named {ext} but holds an activity (activity/activity.info); it is treated as .xo. Sugar picks the installer by extension, so rename it',
+  'BUNDLE_KIND_MISMATCH.content':
+    'the file is named {ext} but holds a content bundle (library/library.info); it is treated as .xol. Sugar picks the installer by extension, so rename it',
+  'BUNDLE_KIND_MISMATCH.activity':
+    'the file is named {ext} but holds an activity (activity/activity.info); it is treated as .xo. Sugar picks the installer by extension, so rename it',
   '*.more': '…and {count} more entries with the same problem',
 
   // --- activity.info / library.info ---
   INFO_TOO_LARGE: '{path} is {size} bytes; at most {max} are read',
   INFO_ENCODING: 'byte {byte} (line {line}) is not valid UTF-8; Sugar reads this file as UTF-8 and fails on it. Save the file as UTF-8',
   INFO_BOM: 'the file starts with a UTF-8 byte-order mark (BOM); Sugar then cannot find the first [section] header and fails. Save it as UTF-8 without BOM',
-  INFO_MISSING_SECTION_HEADER: 'line {line} comes before any [section] header; the file must start with a [section] header line (comments and blank lines may come first)',
+  INFO_MISSING_SECTION_HEADER:
+    'line {line} comes before any [section] header; the file must start with a [section] header line (comments and blank lines may come first)',
   INFO_PARSE_ERROR: `line {line} is neither a [section] header nor a "key = value" line; ${INI_LINE_HINT}`,
   'INFO_PARSE_ERROR.no-key': `line {line} has a value but no key before "{delimiter}"; ${INI_LINE_HINT}`,
-  'INFO_PARSE_ERROR.line-ending': 'line {line} contains a carriage return not followed by a line feed (old Mac line ending); Sugar reads such files inconsistently. Save the file with LF or CRLF line endings',
+  'INFO_PARSE_ERROR.line-ending':
+    'line {line} contains a carriage return not followed by a line feed (old Mac line ending); Sugar reads such files inconsistently. Save the file with LF or CRLF line endings',
   INFO_DUPLICATE_SECTION: `section [{section}] appears twice; ${STRICT}: merge the two sections`,
   INFO_DUPLICATE_KEY: `key "{key}" appears twice in section [{section}]; ${STRICT}: keep only one`,
   INFO_INTERPOLATION_SYNTAX: `{detail}. Sugar reads "{key}" through Python's configparser interpolation, which raises here, so Sugar fails to load the bundle`,
   INFO_INTERPOLATION_MISSING: `{detail}. Sugar reads "{key}" through Python's configparser interpolation, which raises here, so Sugar fails to load the bundle`,
   INFO_INTERPOLATION_DEPTH: `{detail}. Sugar reads "{key}" through Python's configparser interpolation, which raises here, so Sugar fails to load the bundle`,
   INFO_INTERPOLATION_IGNORED: '{detail}. Sugar does not read "{key}", so it still loads the bundle; the raw value is used here',
-  'INFO_INTERPOLATION_IGNORED.unread': '{detail}. Sugar does not read "{key}", so it still loads the bundle, but any tool reading it through configparser fails',
+  'INFO_INTERPOLATION_IGNORED.unread':
+    '{detail}. Sugar does not read "{key}", so it still loads the bundle, but any tool reading it through configparser fails',
   INFO_NO_SECTION: 'there is no [{section}] section; Sugar refuses the bundle',
   'INFO_NO_SECTION.found': 'there is no [{section}] section (found [{found}]: section names are case- and space-sensitive); Sugar refuses the bundle',
   INFO_MISSING_NAME: 'there is no name key (the display name); Sugar refuses the bundle',
@@ -101,7 +106,8 @@ export const ISSUE_MESSAGES: Readonly<Record<string, string>> = {
   'INFO_LEGACY_KEY.class': 'class is deprecated; write exec = sugar-activity <module.Class> instead (Sugar still reads it)',
   INFO_MISSING_EXEC: 'there is no exec key (e.g. exec = sugar-activity3 activity.MyActivity, or sugar-activity-web); Sugar refuses the bundle',
   INFO_EMPTY_EXEC: 'exec is empty; Sugar would have nothing to start',
-  INFO_BAD_VERSION: '{key} "{value}" is not a valid Sugar version: numbers separated by dots (1, 1.2, 1.2.3) without leading zeros, optionally followed by a suffix like -peru. Sugar refuses the bundle',
+  INFO_BAD_VERSION:
+    '{key} "{value}" is not a valid Sugar version: numbers separated by dots (1, 1.2, 1.2.3) without leading zeros, optionally followed by a suffix like -peru. Sugar refuses the bundle',
   INFO_NO_VERSION: 'there is no {key}; Sugar assumes 0. Add {key} = 1',
   INFO_BAD_MAX_PARTICIPANTS: 'max_participants "{value}" is not an integer; Sugar refuses the bundle',
   INFO_ODD_MAX_PARTICIPANTS: 'max_participants is negative ({value}); use 1 for an activity that cannot be shared',
@@ -121,14 +127,22 @@ export const ISSUE_MESSAGES: Readonly<Record<string, string>> = {
   'INGEST_KIND_MISMATCH.activity': '{bundle_id} is an existing activity bundle; this upload is a content bundle.',
   'INGEST_KIND_MISMATCH.content': '{bundle_id} is an existing content bundle; this upload is an activity bundle.',
   INGEST_NOT_AUTHOR: "The bundle id {bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.",
-  INGEST_ACTIVITY_DISABLED: '{bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.',
-  INGEST_VERSION_EXISTS: '{bundle_id} already has version {existing}, and this different file has the same version number ({version}). Raise activity_version in activity/activity.info and build the bundle again.',
-  'BUNDLE_ID_UNSAFE_CHARACTERS.bidi': 'The bundle id contains bidirectional control characters ({characters}), which make it display as something else. Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
-  'BUNDLE_ID_UNSAFE_CHARACTERS.invisible': 'The bundle id contains invisible characters ({characters}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
-  'BUNDLE_ID_UNSAFE_CHARACTERS.feed': 'The bundle id {bundle_id} contains characters that Sugar misreads in update feeds ({characters}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.',
-  BUNDLE_ID_MIXED_SCRIPT: 'The part "{label}" of the bundle id {bundle_id} mixes letters of different scripts (like a Cyrillic "а" among Latin letters), so it can pass for another id. Write each part in one script.',
-  BUNDLE_ID_CONFUSABLE: "The bundle id {bundle_id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.",
-  NAME_BIDI_OVERRIDE: 'The activity name in {where} contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.',
+  INGEST_ACTIVITY_DISABLED:
+    '{bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.',
+  INGEST_VERSION_EXISTS:
+    '{bundle_id} already has version {existing}, and this different file has the same version number ({version}). Raise activity_version in activity/activity.info and build the bundle again.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.bidi':
+    'The bundle id contains bidirectional control characters ({characters}), which make it display as something else. Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.invisible':
+    'The bundle id contains invisible characters ({characters}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.',
+  'BUNDLE_ID_UNSAFE_CHARACTERS.feed':
+    'The bundle id {bundle_id} contains characters that Sugar misreads in update feeds ({characters}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.',
+  BUNDLE_ID_MIXED_SCRIPT:
+    'The part "{label}" of the bundle id {bundle_id} mixes letters of different scripts (like a Cyrillic "а" among Latin letters), so it can pass for another id. Write each part in one script.',
+  BUNDLE_ID_CONFUSABLE:
+    "The bundle id {bundle_id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.",
+  NAME_BIDI_OVERRIDE:
+    'The activity name in {where} contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.',
   UPLOAD_TOO_LARGE: 'The file is larger than the upload size limit.',
   TOKEN_IN_BUNDLE_REVOKED: 'An API token was found in this file and has been revoked; its owner was told by mail. Never put tokens in a bundle.',
 };
@@ -280,6 +294,9 @@ export function localizeIssue(issue: Pick<BundleIssue, 'code' | 'message' | 'par
 }
 
 /** Issues with `message_localized` added (the English `message` is kept as it is). */
-export function localizeIssues<T extends Pick<BundleIssue, 'code' | 'message' | 'params'>>(issues: readonly T[], locale: string): (T & { message_localized: string })[] {
+export function localizeIssues<T extends Pick<BundleIssue, 'code' | 'message' | 'params'>>(
+  issues: readonly T[],
+  locale: string,
+): (T & { message_localized: string })[] {
   return issues.map((i) => ({ ...i, message_localized: localizeIssue(i, locale) }));
 }

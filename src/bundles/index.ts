@@ -19,5 +19,16 @@ export { resolveIconColors, DEFAULT_STROKE_COLOR, DEFAULT_FILL_COLOR } from './i
 export { sanitizeDescription } from './sanitize.js';
 export { sanitizeSvg } from './svg.js';
 export {
-  ISSUE_MESSAGES, SOURCE_LOCALE, loadIssueCatalogs, issueLocales, issueCatalog, matchIssueLocale, acceptLanguageTags, chooseIssueLocale, issueLocaleDir, issueKey, localizeIssue, localizeIssues,
+  ISSUE_MESSAGES,
+  SOURCE_LOCALE,
+  loadIssueCatalogs,
+  issueLocales,
+  issueCatalog,
+  matchIssueLocale,
+  acceptLanguageTags,
+  chooseIssueLocale,
+  issueLocaleDir,
+  issueKey,
+  localizeIssue,
+  localizeIssues,
 } from './i18n.js';

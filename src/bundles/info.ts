@@ -74,7 +74,13 @@ export function checkBundleId(id: string, file: string, line: number | null, iss
     );
   }
   if (/[^\x00-\x7f]/.test(id)) {
-    issues.add('INFO_BUNDLE_ID_NON_ASCII', `${key} ${JSON.stringify(id)} contains non-ASCII characters; some tools and file systems mishandle them`, file, line, { key, id });
+    issues.add(
+      'INFO_BUNDLE_ID_NON_ASCII',
+      `${key} ${JSON.stringify(id)} contains non-ASCII characters; some tools and file systems mishandle them`,
+      file,
+      line,
+      { key, id },
+    );
   }
   return true;
 }
@@ -83,17 +89,18 @@ export function checkBundleId(id: string, file: string, line: number | null, iss
 export function checkVersion(value: string, key: string, file: string, line: number | null, issues: IssueList): boolean {
   const v = parseSugarVersion(value);
   if (!v.valid) {
-    issues.add('INFO_BAD_VERSION', `${key} ${JSON.stringify(value)} is not a valid Sugar version: ${v.reason}. Sugar refuses the bundle`, file, line, { key, value, reason: v.reason ?? '' });
+    issues.add('INFO_BAD_VERSION', `${key} ${JSON.stringify(value)} is not a valid Sugar version: ${v.reason}. Sugar refuses the bundle`, file, line, {
+      key,
+      value,
+      reason: v.reason ?? '',
+    });
     return false;
   }
   if (!v.portable) {
-    issues.add(
-      'VERSION_NOT_PORTABLE',
-      `${key} ${JSON.stringify(value)} is not a plain integer; Sugar older than 0.92 cannot read such versions`,
-      file,
-      line,
-      { key, value },
-    );
+    issues.add('VERSION_NOT_PORTABLE', `${key} ${JSON.stringify(value)} is not a plain integer; Sugar older than 0.92 cannot read such versions`, file, line, {
+      key,
+      value,
+    });
   }
   if (!isGtk2Suffix(v.suffix)) {
     issues.add(
@@ -169,7 +176,9 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
     }
   } else if (r.has('service_name')) {
     info.bundle_id = r.get('service_name', true) ?? null;
-    issues.add('INFO_LEGACY_KEY', 'service_name is deprecated; rename it to bundle_id (Sugar still reads it)', file, r.line('service_name'), { variant: 'service_name' });
+    issues.add('INFO_LEGACY_KEY', 'service_name is deprecated; rename it to bundle_id (Sugar still reads it)', file, r.line('service_name'), {
+      variant: 'service_name',
+    });
   } else {
     issues.add('INFO_MISSING_BUNDLE_ID', 'there is no bundle_id key (e.g. bundle_id = org.sugarlabs.MyActivity); Sugar refuses the bundle', file, null);
   }
@@ -194,7 +203,9 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
   } else if (r.has('class')) {
     const cls = r.get('class', true);
     if (cls !== undefined) info.exec = `sugar-activity ${cls}`;
-    issues.add('INFO_LEGACY_KEY', 'class is deprecated; write exec = sugar-activity <module.Class> instead (Sugar still reads it)', file, r.line('class'), { variant: 'class' });
+    issues.add('INFO_LEGACY_KEY', 'class is deprecated; write exec = sugar-activity <module.Class> instead (Sugar still reads it)', file, r.line('class'), {
+      variant: 'class',
+    });
   } else {
     issues.add(
       'INFO_MISSING_EXEC',
@@ -242,7 +253,13 @@ export function parseActivityInfo(buf: Uint8Array, file: string, issues: IssueLi
       } else {
         info.max_participants = n;
         if (n < 0) {
-          issues.add('INFO_ODD_MAX_PARTICIPANTS', `max_participants is negative (${n}); use 1 for an activity that cannot be shared`, file, r.line('max_participants'), { value: n });
+          issues.add(
+            'INFO_ODD_MAX_PARTICIPANTS',
+            `max_participants is negative (${n}); use 1 for an activity that cannot be shared`,
+            file,
+            r.line('max_participants'),
+            { value: n },
+          );
         }
       }
     }

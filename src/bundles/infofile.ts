@@ -85,8 +85,8 @@ export const INI_PROBLEM_HINTS: Record<InfoProblemKind, string> = {
   'line-ending': '',
   'missing-section-header': '; the file must start with a [section] header line (comments and blank lines may come first)',
   parse: '; every line must be "key = value", a [section] header, a comment (# or ;) or an indented continuation of the previous value',
-  'duplicate-section': '; Python\'s configparser (strict mode, as Sugar uses it) refuses the whole file: merge the two sections',
-  'duplicate-option': '; Python\'s configparser (strict mode, as Sugar uses it) refuses the whole file: keep only one',
+  'duplicate-section': "; Python's configparser (strict mode, as Sugar uses it) refuses the whole file: merge the two sections",
+  'duplicate-option': "; Python's configparser (strict mode, as Sugar uses it) refuses the whole file: keep only one",
 };
 
 /**

@@ -141,12 +141,13 @@ export function parseIni(text: string): IniDocument {
     }
     if (!cursect) {
       // Python stops at the first such line; report only that one (the rest would be noise).
-      if (!missingHeaderReported) doc.errors.push({
-        kind: 'missing-section-header',
-        line: lineno,
-        message: `line ${lineno} comes before any [section] header`,
-        params: { line: lineno },
-      });
+      if (!missingHeaderReported)
+        doc.errors.push({
+          kind: 'missing-section-header',
+          line: lineno,
+          message: `line ${lineno} comes before any [section] header`,
+          params: { line: lineno },
+        });
       missingHeaderReported = true;
       continue;
     }
@@ -165,7 +166,12 @@ export function parseIni(text: string): IniDocument {
     const name = optionKey(pyRstrip(value.slice(0, delim)));
     const optval = pyStrip(value.slice(delim + 1));
     if (!name) {
-      doc.errors.push({ kind: 'parse', line: lineno, message: `line ${lineno} has a value but no key before "${value[delim]}"`, params: { variant: 'no-key', line: lineno, delimiter: value[delim]! } });
+      doc.errors.push({
+        kind: 'parse',
+        line: lineno,
+        message: `line ${lineno} has a value but no key before "${value[delim]}"`,
+        params: { variant: 'no-key', line: lineno, delimiter: value[delim]! },
+      });
     }
     const seenKey = `${sectname}\u0000${name}`;
     if (seen.has(seenKey)) {
@@ -204,9 +210,7 @@ export function parseIni(text: string): IniDocument {
 
 export type InterpolationErrorKind = 'syntax' | 'missing' | 'depth';
 
-export type InterpolationResult =
-  | { ok: true; value: string }
-  | { ok: false; kind: InterpolationErrorKind; message: string };
+export type InterpolationResult = { ok: true; value: string } | { ok: false; kind: InterpolationErrorKind; message: string };
 
 const MAX_INTERPOLATION_DEPTH = 10;
 const KEY_REF_RE = /^%\(([^)]+)\)s/;
@@ -293,10 +297,7 @@ function interpolateInto(doc: IniDocument, section: string, option: string, rest
       rest = rest.slice(m[0].length);
       const target = getRaw(doc, section, ref);
       if (!target) {
-        throw new InterpolationFailure(
-          'missing',
-          `"${option}" refers to %(${m[1]})s but there is no key "${ref}" in [${section}] or [DEFAULT]`,
-        );
+        throw new InterpolationFailure('missing', `"${option}" refers to %(${m[1]})s but there is no key "${ref}" in [${section}] or [DEFAULT]`);
       }
       if (target.value.includes('%')) interpolateInto(doc, section, option, target.value, out, depth + 1);
       else out.push(target.value);

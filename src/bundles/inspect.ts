@@ -165,7 +165,11 @@ export async function inspectBundle(path: string, opts: InspectOptions = {}): Pr
     };
 
     if (infoEntry.size > READ_CAPS.info) {
-      issues.add('INFO_TOO_LARGE', `${infoRel} is ${infoEntry.size} bytes; at most ${READ_CAPS.info} are read`, infoEntry.name, null, { path: infoRel, size: infoEntry.size, max: READ_CAPS.info });
+      issues.add('INFO_TOO_LARGE', `${infoRel} is ${infoEntry.size} bytes; at most ${READ_CAPS.info} are read`, infoEntry.name, null, {
+        path: infoRel,
+        size: infoEntry.size,
+        max: READ_CAPS.info,
+      });
       return result(null);
     }
     const infoBuf = await load(infoEntry);
@@ -250,7 +254,8 @@ async function contentMetadata(bz: BundleZip, root: string, info: LibraryInfo, i
     const hasExt = extname(info.icon) !== '';
     const rel = `library/${info.icon}${hasExt ? '' : '.svg'}`;
     if (rel.toLowerCase().endsWith('.svg')) iconSvg = await loadIcon(bz, root, rel, info.icon, issues, load);
-    else if (!bz.byName.has(`${root}/${rel}`)) issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon`, `${root}/${rel}`, null, { path: rel });
+    else if (!bz.byName.has(`${root}/${rel}`))
+      issues.add('ICON_MISSING', `the icon file ${rel} is not in the bundle; Sugar shows a generic icon`, `${root}/${rel}`, null, { path: rel });
     else issues.add('ICON_NOT_SVG', `the icon ${rel} is not an SVG; it is not shown on the web site`, `${root}/${rel}`);
   }
   const start = info.activity_start;

@@ -9,8 +9,27 @@ import { parseSugarVersion, sugarVersionSortKey } from './version.js';
 
 /** Every Sugar release series the store supports, oldest first. Add the next one when it ships. */
 export const SUGAR_RELEASES: readonly string[] = [
-  '0.82', '0.84', '0.86', '0.88', '0.90', '0.92', '0.94', '0.96', '0.98', '0.100',
-  '0.102', '0.104', '0.106', '0.108', '0.110', '0.112', '0.114', '0.116', '0.118', '0.120', '0.122',
+  '0.82',
+  '0.84',
+  '0.86',
+  '0.88',
+  '0.90',
+  '0.92',
+  '0.94',
+  '0.96',
+  '0.98',
+  '0.100',
+  '0.102',
+  '0.104',
+  '0.106',
+  '0.108',
+  '0.110',
+  '0.112',
+  '0.114',
+  '0.116',
+  '0.118',
+  '0.120',
+  '0.122',
 ];
 
 /**

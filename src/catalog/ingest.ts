@@ -5,14 +5,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Kysely, Transaction } from 'kysely';
-import {
-  inspectBundle,
-  sugarVersionSortKey,
-  parseSugarVersion,
-  type BundleIssue,
-  type BundleMetadata,
-  type InspectResult,
-} from '../bundles/index.js';
+import { inspectBundle, sugarVersionSortKey, parseSugarVersion, type BundleIssue, type BundleMetadata, type InspectResult } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema.js';
 import type { StagedFile } from '../platform/storage/file-store.js';
@@ -127,11 +120,34 @@ export class IngestService {
         // "This exact file is here already" tells about the version it belongs to: only its
         // authors (and editors, admins) may hear that about a version that is not public.
         // Anyone else gets the answer a different file of the same id would get.
-        if (opts.actorUserId && !(existing.status === 'public' && existing.activityStatus === 'public') && !(await mayKnowVersion(this.ctx, opts.actorUserId, existing.activityId))) {
-          return { ...base, outcome: 'rejected', errors: [issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`, { bundle_id: meta.bundle_id })] };
+        if (
+          opts.actorUserId &&
+          !(existing.status === 'public' && existing.activityStatus === 'public') &&
+          !(await mayKnowVersion(this.ctx, opts.actorUserId, existing.activityId))
+        ) {
+          return {
+            ...base,
+            outcome: 'rejected',
+            errors: [
+              issue(
+                'INGEST_NOT_AUTHOR',
+                `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`,
+                { bundle_id: meta.bundle_id },
+              ),
+            ],
+          };
         }
         if (opts.builtFrom) await recordBuiltSource(this.ctx.db, opts.builtFrom, existing.fileId, existing.activityId);
-        return { ...base, outcome: 'unchanged', errors: [], activityId: existing.activityId, versionId: existing.versionId, fileId: existing.fileId, fileStatus: existing.status, activityStatus: existing.activityStatus };
+        return {
+          ...base,
+          outcome: 'unchanged',
+          errors: [],
+          activityId: existing.activityId,
+          versionId: existing.versionId,
+          fileId: existing.fileId,
+          fileStatus: existing.status,
+          activityStatus: existing.activityStatus,
+        };
       }
 
       const rangeError = this.checkRange(opts);
@@ -165,7 +181,13 @@ export class IngestService {
       if (committedNewFile) await this.removeUnlessRecorded(staged.sha256);
       if (isUniqueViolation(err) && (await this.anotherUploadWon(err, staged.sha256, raceKey))) {
         // Another upload of the same bytes or version won a race: report it like a sequential one.
-        return { outcome: 'rejected', errors: [issue('INGEST_CONFLICT', 'Another upload of this activity version finished at the same moment. Check the catalog, then retry if it is missing.')], warnings: [] };
+        return {
+          outcome: 'rejected',
+          errors: [
+            issue('INGEST_CONFLICT', 'Another upload of this activity version finished at the same moment. Check the catalog, then retry if it is missing.'),
+          ],
+          warnings: [],
+        };
       }
       throw err;
     } finally {
@@ -205,15 +227,29 @@ export class IngestService {
     const activity = await db.selectFrom('activities').select('id').where('bundle_id', '=', key.bundleId).executeTakeFirst();
     if (!activity) return false;
     if (constraint === 'activities_bundle_id_key') return true;
-    return Boolean(await db.selectFrom('versions').select('id').where('activity_id', '=', activity.id).where('version_normalized', '=', key.versionNormalized).executeTakeFirst());
+    return Boolean(
+      await db
+        .selectFrom('versions')
+        .select('id')
+        .where('activity_id', '=', activity.id)
+        .where('version_normalized', '=', key.versionNormalized)
+        .executeTakeFirst(),
+    );
   }
 
   private checkRange(opts: IngestOptions): BundleIssue | null {
-    for (const [key, v] of [['sugarMin', opts.sugarMin], ['sugarMax', opts.sugarMax]] as const) {
+    for (const [key, v] of [
+      ['sugarMin', opts.sugarMin],
+      ['sugarMax', opts.sugarMax],
+    ] as const) {
       if (v && !parseSugarVersion(v).valid) return issue('INGEST_BAD_SUGAR_RANGE', `${key} "${v}" is not a Sugar version (like 0.112).`, { key, value: v });
     }
     if (opts.sugarMin && opts.sugarMax && sugarVersionSortKey(opts.sugarMin) > sugarVersionSortKey(opts.sugarMax)) {
-      return issue('INGEST_BAD_SUGAR_RANGE', `The Sugar range ${opts.sugarMin}-${opts.sugarMax} is empty: the minimum is above the maximum.`, { variant: 'empty', min: opts.sugarMin, max: opts.sugarMax });
+      return issue('INGEST_BAD_SUGAR_RANGE', `The Sugar range ${opts.sugarMin}-${opts.sugarMax} is empty: the minimum is above the maximum.`, {
+        variant: 'empty',
+        min: opts.sugarMin,
+        max: opts.sugarMax,
+      });
     }
     return null;
   }
@@ -235,20 +271,53 @@ export class IngestService {
     const isNew = !activity;
     if (activity) {
       if (activity.kind !== inspected.kind) {
-        return { rejected: issue('INGEST_KIND_MISMATCH', `${meta.bundle_id} is an existing ${activity.kind} bundle; this upload is a ${inspected.kind} bundle.`, { variant: activity.kind, bundle_id: meta.bundle_id }) };
+        return {
+          rejected: issue('INGEST_KIND_MISMATCH', `${meta.bundle_id} is an existing ${activity.kind} bundle; this upload is a ${inspected.kind} bundle.`, {
+            variant: activity.kind,
+            bundle_id: meta.bundle_id,
+          }),
+        };
       }
       if (opts.actorUserId) {
-        const author = await trx.selectFrom('activity_authors').select('role').where('activity_id', '=', activity.id).where('user_id', '=', opts.actorUserId).executeTakeFirst();
+        const author = await trx
+          .selectFrom('activity_authors')
+          .select('role')
+          .where('activity_id', '=', activity.id)
+          .where('user_id', '=', opts.actorUserId)
+          .executeTakeFirst();
         if (!author) {
-          return { rejected: issue('INGEST_NOT_AUTHOR', `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`, { bundle_id: meta.bundle_id }) };
+          return {
+            rejected: issue(
+              'INGEST_NOT_AUTHOR',
+              `The bundle id ${meta.bundle_id} belongs to another activity's authors. Only they can publish versions of it; use your own bundle_id.`,
+              { bundle_id: meta.bundle_id },
+            ),
+          };
         }
         if (activity.status === 'disabled') {
-          return { rejected: issue('INGEST_ACTIVITY_DISABLED', `${meta.bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.`, { bundle_id: meta.bundle_id }) };
+          return {
+            rejected: issue(
+              'INGEST_ACTIVITY_DISABLED',
+              `${meta.bundle_id} was disabled by the editors, so it takes no new versions. Its review history tells why; reply to the editors before uploading again.`,
+              { bundle_id: meta.bundle_id },
+            ),
+          };
         }
       }
-      const clash = await trx.selectFrom('versions').select(['version']).where('activity_id', '=', activity.id).where('version_normalized', '=', meta.version_normalized).executeTakeFirst();
+      const clash = await trx
+        .selectFrom('versions')
+        .select(['version'])
+        .where('activity_id', '=', activity.id)
+        .where('version_normalized', '=', meta.version_normalized)
+        .executeTakeFirst();
       if (clash) {
-        return { rejected: issue('INGEST_VERSION_EXISTS', `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`, { bundle_id: meta.bundle_id, existing: clash.version, version: meta.version }) };
+        return {
+          rejected: issue(
+            'INGEST_VERSION_EXISTS',
+            `${meta.bundle_id} already has version ${clash.version}, and this different file has the same version number (${meta.version}). Raise activity_version in activity/activity.info and build the bundle again.`,
+            { bundle_id: meta.bundle_id, existing: clash.version, version: meta.version },
+          ),
+        };
       }
     } else {
       // A new id from a person: no look-alike of another author's id, no unsafe characters.
@@ -279,14 +348,12 @@ export class IngestService {
       }
     }
 
-    const fileStatus: FileStatus = opts.status === 'public'
-      ? 'public'
-      : activity.status === 'public' ? (activity.trusted ? 'public' : 'pending') : 'sandbox';
+    const fileStatus: FileStatus = opts.status === 'public' ? 'public' : activity.status === 'public' ? (activity.trusted ? 'public' : 'pending') : 'sandbox';
 
     const derived = defaultRangeFor(meta.runtime);
     const explicit = Boolean(opts.sugarMin || opts.sugarMax);
-    const sugarMin = explicit ? opts.sugarMin ?? null : derived.min;
-    const sugarMax = explicit ? opts.sugarMax ?? null : derived.max;
+    const sugarMin = explicit ? (opts.sugarMin ?? null) : derived.min;
+    const sugarMax = explicit ? (opts.sugarMax ?? null) : derived.max;
 
     const version = await trx
       .insertInto('versions')
@@ -401,8 +468,19 @@ export class IngestService {
         .values(tags.map(([slug, name]) => ({ slug, name })))
         .onConflict((oc) => oc.column('slug').doNothing())
         .execute();
-      const ids = await trx.selectFrom('tags').select('id').where('slug', 'in', tags.map(([slug]) => slug)).execute();
-      await trx.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
+      const ids = await trx
+        .selectFrom('tags')
+        .select('id')
+        .where(
+          'slug',
+          'in',
+          tags.map(([slug]) => slug),
+        )
+        .execute();
+      await trx
+        .insertInto('activity_tags')
+        .values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id })))
+        .execute();
     }
   }
 }
@@ -434,7 +512,12 @@ function stripHeavy(meta: BundleMetadata): Record<string, unknown> {
 async function mayKnowVersion(ctx: AppContext, userId: number, activityId: number): Promise<boolean> {
   const user = await ctx.db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
   if (user && (user.role === 'editor' || user.role === 'admin')) return true;
-  const author = await ctx.db.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', userId).executeTakeFirst();
+  const author = await ctx.db
+    .selectFrom('activity_authors')
+    .select('role')
+    .where('activity_id', '=', activityId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return Boolean(author);
 }
 
@@ -445,7 +528,15 @@ const RACE_CONSTRAINTS = new Set(['activities_bundle_id_key', 'versions_activity
 async function recordBuiltSource(db: Kysely<Database>, b: BuiltFrom, fileId: number, activityId: number): Promise<void> {
   await db
     .insertInto('built_sources')
-    .values({ repository: b.repository, commit_sha: b.commit, tag: b.tag, builder: b.builder, committed_at: b.committedAt, file_id: fileId, activity_id: activityId })
+    .values({
+      repository: b.repository,
+      commit_sha: b.commit,
+      tag: b.tag,
+      builder: b.builder,
+      committed_at: b.committedAt,
+      file_id: fileId,
+      activity_id: activityId,
+    })
     .onConflict((oc) => oc.columns(['repository', 'commit_sha']).doUpdateSet({ tag: b.tag, file_id: fileId, activity_id: activityId }))
     .execute();
 }
@@ -453,4 +544,3 @@ async function recordBuiltSource(db: Kysely<Database>, b: BuiltFrom, fileId: num
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
 }
-

@@ -36,7 +36,11 @@ export async function tagName(db: Db, slug: string): Promise<string | null> {
 }
 
 export async function publicCount(db: Db): Promise<number> {
-  const row = await db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'public').executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('activities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'public')
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -53,7 +57,12 @@ export function publicActivityRow(db: Db, bundleId: string) {
 /** A public activity by a legacy numeric id (kept at import) or by its bundle id. */
 export async function resolvePublicActivity(db: Db, id: string): Promise<{ id: number; bundle_id: string } | null> {
   if (/^\d{1,9}$/.test(id)) {
-    const byLegacy = await db.selectFrom('activities').select(['id', 'bundle_id']).where('legacy_id', '=', Number(id)).where('status', '=', 'public').executeTakeFirst();
+    const byLegacy = await db
+      .selectFrom('activities')
+      .select(['id', 'bundle_id'])
+      .where('legacy_id', '=', Number(id))
+      .where('status', '=', 'public')
+      .executeTakeFirst();
     if (byLegacy) return byLegacy;
   }
   const row = await db.selectFrom('activities').select(['id', 'bundle_id']).where('bundle_id', '=', id).where('status', '=', 'public').executeTakeFirst();
@@ -96,7 +105,12 @@ export async function activityExtras(db: Db, activityId: number): Promise<Extras
 }
 
 export function authorProfile(db: Db, userId: number) {
-  return db.selectFrom('users').select(['id', 'display_name', 'homepage', 'bio', 'created_at']).where('id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .select(['id', 'display_name', 'homepage', 'bio', 'created_at'])
+    .where('id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
 }
 
 /** The public activities of an author, last published first (at most 200). */
@@ -125,7 +139,13 @@ export async function listedCollections(db: Db) {
     .groupBy(['c.id', 'c.nickname', 'c.name', 'c.names', 'c.description'])
     .orderBy('c.name')
     .execute();
-  return rows.map((r) => ({ nickname: r.nickname, name: r.name, names: (r.names ?? {}) as Record<string, string>, description: r.description, count: Number(r.count) }));
+  return rows.map((r) => ({
+    nickname: r.nickname,
+    name: r.name,
+    names: (r.names ?? {}) as Record<string, string>,
+    description: r.description,
+    count: Number(r.count),
+  }));
 }
 
 /** Which of these activity ids are public (in no particular order). */
@@ -141,7 +161,12 @@ export function activityDates(db: Db, bundleIds: string[]) {
 
 /** The recorded sources (repository, commit, tag) of an activity's built files. */
 export async function builtSources(db: Db, activityId: number) {
-  const rows = await db.selectFrom('built_sources').select(['file_id', 'repository', 'commit_sha', 'tag']).where('activity_id', '=', activityId).where('file_id', 'is not', null).execute();
+  const rows = await db
+    .selectFrom('built_sources')
+    .select(['file_id', 'repository', 'commit_sha', 'tag'])
+    .where('activity_id', '=', activityId)
+    .where('file_id', 'is not', null)
+    .execute();
   return rows.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }));
 }
 
@@ -161,7 +186,11 @@ export interface ListFilter {
  * for the Sugar, tag, category, search), in the asked order; the number of matches unless
  * `withTotal` is false (then -1).
  */
-export async function listPublicActivityIds(db: Db, query: ListFilter, o: { page: number; perPage: number; sugarKey: string | null; search: SearchQuery | null }): Promise<{ ids: number[]; total: number }> {
+export async function listPublicActivityIds(
+  db: Db,
+  query: ListFilter,
+  o: { page: number; perPage: number; sugarKey: string | null; search: SearchQuery | null },
+): Promise<{ ids: number[]; total: number }> {
   const { page, perPage, sugarKey, search } = o;
   let base = db.selectFrom('activities as a').where('a.status', '=', 'public');
   if (query.featured) base = base.where('a.featured', '=', true);
@@ -185,7 +214,12 @@ export async function listPublicActivityIds(db: Db, query: ListFilter, o: { page
     const tag = query.tag;
     base = base.where((eb) =>
       eb.exists(
-        eb.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(sql.lit(1).as('one')).whereRef('at.activity_id', '=', 'a.id').where('t.slug', '=', tag.toLowerCase()),
+        eb
+          .selectFrom('activity_tags as at')
+          .innerJoin('tags as t', 't.id', 'at.tag_id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('at.activity_id', '=', 'a.id')
+          .where('t.slug', '=', tag.toLowerCase()),
       ),
     );
   }
@@ -193,7 +227,12 @@ export async function listPublicActivityIds(db: Db, query: ListFilter, o: { page
     const cat = query.category;
     base = base.where((eb) =>
       eb.exists(
-        eb.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(sql.lit(1).as('one')).whereRef('ac.activity_id', '=', 'a.id').where('c.slug', '=', cat),
+        eb
+          .selectFrom('activity_categories as ac')
+          .innerJoin('categories as c', 'c.id', 'ac.category_id')
+          .select(sql.lit(1).as('one'))
+          .whereRef('ac.activity_id', '=', 'a.id')
+          .where('c.slug', '=', cat),
       ),
     );
   }
@@ -225,7 +264,13 @@ export async function listPublicActivityIds(db: Db, query: ListFilter, o: { page
     default:
       ordered = ordered.orderBy(sql`a.last_published_at desc nulls last`);
   }
-  const ids = (await ordered.orderBy('a.id', 'asc').limit(perPage).offset((page - 1) * perPage).execute()).map((r) => r.id);
+  const ids = (
+    await ordered
+      .orderBy('a.id', 'asc')
+      .limit(perPage)
+      .offset((page - 1) * perPage)
+      .execute()
+  ).map((r) => r.id);
   return { ids, total: Number(totalRow.n) };
 }
 
@@ -235,12 +280,22 @@ export function activitiesByIds(db: Db, ids: number[]) {
 
 /** Every localized text (all locales and origins) of these activities. */
 export async function textsOf(db: Db, ids: number[]): Promise<(TextRow & { activity_id: number })[]> {
-  return (await db.selectFrom('activity_texts').select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description']).where('activity_id', 'in', ids).execute()) as (TextRow & { activity_id: number })[];
+  return (await db
+    .selectFrom('activity_texts')
+    .select(['activity_id', 'locale', 'origin', 'name', 'summary', 'description'])
+    .where('activity_id', 'in', ids)
+    .execute()) as (TextRow & { activity_id: number })[];
 }
 
 /** The tags of these activities, by name. */
 export function tagNamesOf(db: Db, ids: number[]) {
-  return db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['at.activity_id', 't.name']).where('at.activity_id', 'in', ids).orderBy('t.name').execute();
+  return db
+    .selectFrom('activity_tags as at')
+    .innerJoin('tags as t', 't.id', 'at.tag_id')
+    .select(['at.activity_id', 't.name'])
+    .where('at.activity_id', 'in', ids)
+    .orderBy('t.name')
+    .execute();
 }
 
 /** Versions of these activities with a public file (any file when anyStatus), runnable on sugarKey if given: by activity, newest first. */
@@ -263,7 +318,12 @@ export function versionsWithFiles(db: Db, ids: number[], sugarKey: string | null
 
 /** An activity's id by bundle id (only a public one when publicOnly). */
 export function activityId(db: Db, bundleId: string, o: { publicOnly: boolean }) {
-  return db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).$if(o.publicOnly, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+  return db
+    .selectFrom('activities')
+    .select('id')
+    .where('bundle_id', '=', bundleId)
+    .$if(o.publicOnly, (qb) => qb.where('status', '=', 'public'))
+    .executeTakeFirst();
 }
 
 export function activityById(db: Db, id: number) {
@@ -283,7 +343,13 @@ export function authorsOf(db: Db, activityId: number) {
 }
 
 export function categorySlugsOf(db: Db, activityId: number) {
-  return db.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select('c.slug').where('ac.activity_id', '=', activityId).orderBy('c.position').execute();
+  return db
+    .selectFrom('activity_categories as ac')
+    .innerJoin('categories as c', 'c.id', 'ac.category_id')
+    .select('c.slug')
+    .where('ac.activity_id', '=', activityId)
+    .orderBy('c.position')
+    .execute();
 }
 
 /** The files of an activity's versions (public files only unless anyStatus), newest version first. */
@@ -292,9 +358,24 @@ export function versionFiles(db: Db, activityId: number, anyStatus: boolean) {
     .selectFrom('versions as v')
     .innerJoin('files as f', 'f.version_id', 'v.id')
     .select([
-      'v.id as versionId', 'v.version', 'v.version_normalized', 'v.runtime', 'v.exec', 'v.licenses', 'v.sugar_min', 'v.sugar_max',
-      'v.sugar_range_origin', 'v.release_notes', 'v.created_at as versionCreated', 'v.sort_key',
-      'f.id as fileId', 'f.file_name', 'f.size', 'f.sha256', 'f.status', 'f.created_at as fileCreated',
+      'v.id as versionId',
+      'v.version',
+      'v.version_normalized',
+      'v.runtime',
+      'v.exec',
+      'v.licenses',
+      'v.sugar_min',
+      'v.sugar_max',
+      'v.sugar_range_origin',
+      'v.release_notes',
+      'v.created_at as versionCreated',
+      'v.sort_key',
+      'f.id as fileId',
+      'f.file_name',
+      'f.size',
+      'f.sha256',
+      'f.status',
+      'f.created_at as fileCreated',
     ])
     .where('v.activity_id', '=', activityId)
     .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
@@ -304,14 +385,28 @@ export function versionFiles(db: Db, activityId: number, anyStatus: boolean) {
 }
 
 export function iconSvg(db: Db, bundleId: string, o: { publicOnly: boolean }) {
-  return db.selectFrom('activities').select('icon_svg').where('bundle_id', '=', bundleId).$if(o.publicOnly, (qb) => qb.where('status', '=', 'public')).executeTakeFirst();
+  return db
+    .selectFrom('activities')
+    .select('icon_svg')
+    .where('bundle_id', '=', bundleId)
+    .$if(o.publicOnly, (qb) => qb.where('status', '=', 'public'))
+    .executeTakeFirst();
 }
 
 export async function rowCounts(db: Db): Promise<{ activities: number; versions: number; files: number }> {
   const [a, v, f] = await Promise.all([
-    db.selectFrom('activities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('activities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
   ]);
   return { activities: Number(a.n), versions: Number(v.n), files: Number(f.n) };
 }
@@ -322,7 +417,23 @@ export function fileWithActivity(db: Db, id: number) {
     .selectFrom('files as f')
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.file_name', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.status', 'f.piece_length', 'f.piece_hashes', 'f.created_at', 'f.storage_key', 'v.version', 'a.id as activity_id', 'a.bundle_id', 'a.status as activity_status'])
+    .select([
+      'f.id',
+      'f.file_name',
+      'f.size',
+      'f.sha256',
+      'f.sha1',
+      'f.md5',
+      'f.status',
+      'f.piece_length',
+      'f.piece_hashes',
+      'f.created_at',
+      'f.storage_key',
+      'v.version',
+      'a.id as activity_id',
+      'a.bundle_id',
+      'a.status as activity_status',
+    ])
     .where('f.id', '=', id)
     .executeTakeFirst();
 }

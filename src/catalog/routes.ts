@@ -51,74 +51,133 @@ const bundleParams = Type.Object({ bundle_id: BundleId });
 export async function catalogRoutes(app: TypedApp): Promise<void> {
   const catalog = app.services.catalog;
 
-  app.get('/api/v1/activities', {
-    schema: {
-      summary: 'List public activities',
-      tags: ['catalog'],
-      querystring: Type.Object({
-        ...Pagination,
-        tag: Type.Optional(Type.String()),
-        category: Type.Optional(Type.String()),
-        runtime: Type.Optional(Type.String({ enum: ['python2', 'python3', 'web', 'other'] })),
-        sugar: Type.Optional(Type.String({ description: 'Only activities with a version compatible with this Sugar version' })),
-        q: Type.Optional(Type.String({ description: 'Words to look for in names, tags, summaries and descriptions in every language (accent-insensitive, tolerant of small typos); pair with sort=relevance for the best matches first' })),
-        sort: Type.Optional(Type.String({ enum: [...SORTS], description: 'popular (downloads), updated (last published; the default), newest, rated, name, or relevance (with q: best matches first, then downloads; without q: as popular)' })),
-        lang: Type.Optional(LangQuery),
-      }),
-      response: {
-        200: { type: 'object', properties: { items: { type: 'array', items: summarySchema }, page: { type: 'integer' }, per_page: { type: 'integer' }, total: { type: 'integer' } } },
-        400: errorSchema,
+  app.get(
+    '/api/v1/activities',
+    {
+      schema: {
+        summary: 'List public activities',
+        tags: ['catalog'],
+        querystring: Type.Object({
+          ...Pagination,
+          tag: Type.Optional(Type.String()),
+          category: Type.Optional(Type.String()),
+          runtime: Type.Optional(Type.String({ enum: ['python2', 'python3', 'web', 'other'] })),
+          sugar: Type.Optional(Type.String({ description: 'Only activities with a version compatible with this Sugar version' })),
+          q: Type.Optional(
+            Type.String({
+              description:
+                'Words to look for in names, tags, summaries and descriptions in every language (accent-insensitive, tolerant of small typos); pair with sort=relevance for the best matches first',
+            }),
+          ),
+          sort: Type.Optional(
+            Type.String({
+              enum: [...SORTS],
+              description:
+                'popular (downloads), updated (last published; the default), newest, rated, name, or relevance (with q: best matches first, then downloads; without q: as popular)',
+            }),
+          ),
+          lang: Type.Optional(LangQuery),
+        }),
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: summarySchema },
+              page: { type: 'integer' },
+              per_page: { type: 'integer' },
+              total: { type: 'integer' },
+            },
+          },
+          400: errorSchema,
+        },
       },
     },
-  }, async (req) => {
-    const query = catalog.parseListQuery(req.query);
-    return catalog.listActivities({ ...query, lang: requestLocale(req) });
-  });
-
-  app.get('/api/v1/activities/:bundle_id', {
-    schema: {
-      summary: 'One public activity (any status for its authors, editors and administrators)',
-      description: 'Anonymous readers see public activities only. With an API token that has the read scope (or a logged-in session), the authors of the activity, editors and administrators also see it in the sandbox, nominated or disabled, with its non-public versions and files; `status` tells which.',
-      tags: ['catalog'],
-      params: bundleParams,
-      querystring: Type.Object({ lang: Type.Optional(FormField) }),
-      response: { 404: errorSchema },
+    async (req) => {
+      const query = catalog.parseListQuery(req.query);
+      return catalog.listActivities({ ...query, lang: requestLocale(req) });
     },
-  }, async (req, reply) => {
-    const { bundle_id } = req.params;
-    return catalog.getActivity(bundle_id, requestLocale(req), await readerOf(req, reply));
-  });
+  );
 
-  app.get('/api/v1/activities/:bundle_id/versions', {
-    schema: { summary: 'Public versions of an activity, newest first (every version for its authors, editors and administrators)', tags: ['catalog'], params: bundleParams, response: { 404: errorSchema } },
-  }, async (req, reply) => {
-    const { bundle_id } = req.params;
-    return { bundle_id, versions: await catalog.listVersions(bundle_id, await readerOf(req, reply)) };
-  });
+  app.get(
+    '/api/v1/activities/:bundle_id',
+    {
+      schema: {
+        summary: 'One public activity (any status for its authors, editors and administrators)',
+        description:
+          'Anonymous readers see public activities only. With an API token that has the read scope (or a logged-in session), the authors of the activity, editors and administrators also see it in the sandbox, nominated or disabled, with its non-public versions and files; `status` tells which.',
+        tags: ['catalog'],
+        params: bundleParams,
+        querystring: Type.Object({ lang: Type.Optional(FormField) }),
+        response: { 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { bundle_id } = req.params;
+      return catalog.getActivity(bundle_id, requestLocale(req), await readerOf(req, reply));
+    },
+  );
 
-  app.get('/api/v1/activities/:bundle_id/versions/:version', {
-    schema: { summary: 'One public version with its files (any for its authors, editors and administrators)', tags: ['catalog'], params: Type.Object({ bundle_id: BundleId, version: VersionString }), response: { 404: errorSchema } },
-  }, async (req, reply) => {
-    const { bundle_id, version } = req.params;
-    return catalog.getVersion(bundle_id, version, await readerOf(req, reply));
-  });
+  app.get(
+    '/api/v1/activities/:bundle_id/versions',
+    {
+      schema: {
+        summary: 'Public versions of an activity, newest first (every version for its authors, editors and administrators)',
+        tags: ['catalog'],
+        params: bundleParams,
+        response: { 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { bundle_id } = req.params;
+      return { bundle_id, versions: await catalog.listVersions(bundle_id, await readerOf(req, reply)) };
+    },
+  );
 
-  app.get('/api/v1/activities/:bundle_id/icon.svg', { schema: { summary: 'Activity icon with colours resolved', tags: ['catalog'], params: bundleParams } }, async (req, reply) => {
-    const { bundle_id } = req.params;
-    const reader = await readerOf(req, reply);
-    const svg = await catalog.iconSvg(bundle_id, reader);
-    void reply
-      .type('image/svg+xml; charset=utf-8')
-      .header('cache-control', reader ? 'private, no-store' : 'public, max-age=3600')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .header('x-content-type-options', 'nosniff');
-    return svg;
-  });
+  app.get(
+    '/api/v1/activities/:bundle_id/versions/:version',
+    {
+      schema: {
+        summary: 'One public version with its files (any for its authors, editors and administrators)',
+        tags: ['catalog'],
+        params: Type.Object({ bundle_id: BundleId, version: VersionString }),
+        response: { 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { bundle_id, version } = req.params;
+      return catalog.getVersion(bundle_id, version, await readerOf(req, reply));
+    },
+  );
 
-  app.get('/api/v1/files/:id', {
-    schema: { summary: 'Metadata of one public file (hashes, size, download URL); any file of their activity for its authors, editors and administrators', tags: ['catalog'], params: Type.Object({ id: RowId }), response: { 404: errorSchema } },
-  }, async (req, reply) => {
-    const { id } = req.params;
-    return catalog.fileView(id, await readerOf(req, reply));
-  });
+  app.get(
+    '/api/v1/activities/:bundle_id/icon.svg',
+    { schema: { summary: 'Activity icon with colours resolved', tags: ['catalog'], params: bundleParams } },
+    async (req, reply) => {
+      const { bundle_id } = req.params;
+      const reader = await readerOf(req, reply);
+      const svg = await catalog.iconSvg(bundle_id, reader);
+      void reply
+        .type('image/svg+xml; charset=utf-8')
+        .header('cache-control', reader ? 'private, no-store' : 'public, max-age=3600')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .header('x-content-type-options', 'nosniff');
+      return svg;
+    },
+  );
+
+  app.get(
+    '/api/v1/files/:id',
+    {
+      schema: {
+        summary: 'Metadata of one public file (hashes, size, download URL); any file of their activity for its authors, editors and administrators',
+        tags: ['catalog'],
+        params: Type.Object({ id: RowId }),
+        response: { 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      return catalog.fileView(id, await readerOf(req, reply));
+    },
+  );
 }

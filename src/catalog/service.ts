@@ -214,7 +214,11 @@ export class CatalogService {
       .map((id) => byId.get(id))
       .filter((a): a is NonNullable<typeof a> => Boolean(a))
       .map((a) => {
-        const t = resolveTexts(texts.filter((r) => r.activity_id === a.id), chain, a.bundle_id);
+        const t = resolveTexts(
+          texts.filter((r) => r.activity_id === a.id),
+          chain,
+          a.bundle_id,
+        );
         const cur = current.get(a.id);
         return {
           bundle_id: a.bundle_id,
@@ -312,7 +316,8 @@ export class CatalogService {
   async getVersion(bundleId: string, version: string, viewer?: Viewer): Promise<VersionView> {
     const all = await this.listVersions(bundleId, viewer);
     const parsed = parseSugarVersion(version);
-    const found = all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizeSugarVersion(version)) : undefined);
+    const found =
+      all.find((v) => v.version === version) ?? (parsed.valid ? all.find((v) => v.version_normalized === normalizeSugarVersion(version)) : undefined);
     if (!found) throw notFound('VERSION_NOT_FOUND', `${bundleId} has no public version ${version}.`);
     return found;
   }

@@ -96,7 +96,11 @@ export async function runThroughStore(dir: string, argv: string[]): Promise<numb
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect(path);
     s.once('connect', () => resolve(s));
-    s.once('error', (e) => reject(new AsloError('CONTROL_UNREACHABLE', `The store that held ${dir} stopped before the command could be sent (${e.message}). Run the command again.`)));
+    s.once('error', (e) =>
+      reject(
+        new AsloError('CONTROL_UNREACHABLE', `The store that held ${dir} stopped before the command could be sent (${e.message}). Run the command again.`),
+      ),
+    );
   });
   const reader = new LineReader(socket, 1 << 30);
   send(socket, {
@@ -109,7 +113,10 @@ export async function runThroughStore(dir: string, argv: string[]): Promise<numb
     for (;;) {
       const line = await reader.next();
       if (line === null) {
-        throw new AsloError('CONTROL_LOST', 'The store closed the connection before the command finished (it may have stopped). Check what the command did, then run it again if needed.');
+        throw new AsloError(
+          'CONTROL_LOST',
+          'The store closed the connection before the command finished (it may have stopped). Check what the command did, then run it again if needed.',
+        );
       }
       const m = JSON.parse(line) as { t: string; d?: string; code?: number | string; pid?: number; holder?: string; message?: string };
       if (m.t === 'out') process.stdout.write(m.d ?? '');

@@ -18,11 +18,36 @@ interface LazyCommand {
 }
 
 const COMMANDS: LazyCommand[] = [
-  { name: 'serve', args: [], description: 'run the store (web, API, updater and downloads in one process by default)', load: async () => (await import('./commands/serve.js')).registerServe },
-  { name: 'migrate', args: [], description: 'apply pending database migrations (or list them with --status)', load: async () => (await import('./commands/migrate.js')).registerMigrate },
-  { name: 'import', args: ['<paths...>'], description: 'import .xo/.xol bundles (files or folders) into the catalog', load: async () => (await import('./commands/import.js')).registerImport },
-  { name: 'inspect', args: ['<file>'], description: 'validate a .xo or .xol bundle and print its metadata, errors and warnings', load: async () => (await import('./commands/inspect.js')).registerInspect },
-  { name: 'instance', args: [], description: 'manage isolated instances (devel, testing, production, ...)', load: async () => (await import('./commands/instance.js')).registerInstance },
+  {
+    name: 'serve',
+    args: [],
+    description: 'run the store (web, API, updater and downloads in one process by default)',
+    load: async () => (await import('./commands/serve.js')).registerServe,
+  },
+  {
+    name: 'migrate',
+    args: [],
+    description: 'apply pending database migrations (or list them with --status)',
+    load: async () => (await import('./commands/migrate.js')).registerMigrate,
+  },
+  {
+    name: 'import',
+    args: ['<paths...>'],
+    description: 'import .xo/.xol bundles (files or folders) into the catalog',
+    load: async () => (await import('./commands/import.js')).registerImport,
+  },
+  {
+    name: 'inspect',
+    args: ['<file>'],
+    description: 'validate a .xo or .xol bundle and print its metadata, errors and warnings',
+    load: async () => (await import('./commands/inspect.js')).registerInspect,
+  },
+  {
+    name: 'instance',
+    args: [],
+    description: 'manage isolated instances (devel, testing, production, ...)',
+    load: async () => (await import('./commands/instance.js')).registerInstance,
+  },
   {
     name: 'dev',
     args: [],
@@ -34,11 +59,31 @@ const COMMANDS: LazyCommand[] = [
       return (program) => registerDev(program, registerGenerate);
     },
   },
-  { name: 'collection', args: [], description: 'manage collections: curated activity lists served as microformat feeds', load: async () => (await import('./commands/collection.js')).registerCollection },
+  {
+    name: 'collection',
+    args: [],
+    description: 'manage collections: curated activity lists served as microformat feeds',
+    load: async () => (await import('./commands/collection.js')).registerCollection,
+  },
   { name: 'keys', args: [], description: 'the key that signs the JSON index', load: async () => (await import('./commands/keys.js')).registerKeys },
-  { name: 'user', args: [], description: 'manage accounts and roles (user, editor, admin)', load: async () => (await import('./commands/user.js')).registerUser },
-  { name: 'publish', args: ['<file>'], description: 'upload a bundle to an aslo store with the API token in ASLO_TOKEN (scope: publish)', load: async () => (await import('./commands/publish.js')).registerPublish },
-  { name: 'repo', args: [], description: 'the public repo tree that mirrors copy with rsync', load: async () => (await import('./commands/repo.js')).registerRepo },
+  {
+    name: 'user',
+    args: [],
+    description: 'manage accounts and roles (user, editor, admin)',
+    load: async () => (await import('./commands/user.js')).registerUser,
+  },
+  {
+    name: 'publish',
+    args: ['<file>'],
+    description: 'upload a bundle to an aslo store with the API token in ASLO_TOKEN (scope: publish)',
+    load: async () => (await import('./commands/publish.js')).registerPublish,
+  },
+  {
+    name: 'repo',
+    args: [],
+    description: 'the public repo tree that mirrors copy with rsync',
+    load: async () => (await import('./commands/repo.js')).registerRepo,
+  },
   { name: 'mirror', args: [], description: 'the mirrors downloads are redirected to', load: async () => (await import('./commands/mirror.js')).registerMirror },
   {
     name: 'backup',
@@ -55,14 +100,16 @@ const COMMANDS: LazyCommand[] = [
   {
     name: 'build',
     args: ['[source]'],
-    description: "build a .xo (or .xol) bundle from a git repository the way Sugar's bundle builder does, reproducibly; or --verify a bundle against its recorded source",
+    description:
+      "build a .xo (or .xol) bundle from a git repository the way Sugar's bundle builder does, reproducibly; or --verify a bundle against its recorded source",
     load: async () => (await import('./commands/build.js')).registerBuild,
   },
   { name: 'token', args: [], description: 'personal API tokens', load: async () => (await import('./commands/token.js')).registerToken },
   {
     name: 'import-git',
     args: ['<sources...>'],
-    description: 'build git repositories (their newest tag, chosen tags, or HEAD without tags) and ingest the bundles in version order; re-running builds only new commits',
+    description:
+      'build git repositories (their newest tag, chosen tags, or HEAD without tags) and ingest the bundles in version order; re-running builds only new commits',
     load: async () => (await import('./commands/import-git.js')).registerImportGit,
   },
 ];

@@ -170,7 +170,13 @@ export async function insertEntry(
 ): Promise<void> {
   await db
     .insertInto('collection_activities')
-    .values({ collection_id: row.collectionId, activity_id: row.activityId, pinned_version_id: row.pinnedVersionId, optional: row.optional, position: row.position })
+    .values({
+      collection_id: row.collectionId,
+      activity_id: row.activityId,
+      pinned_version_id: row.pinnedVersionId,
+      optional: row.optional,
+      position: row.position,
+    })
     .execute();
 }
 

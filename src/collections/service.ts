@@ -55,7 +55,10 @@ export class CollectionService {
 
   private checkNickname(nickname: string): void {
     if (!NICKNAME.test(nickname)) {
-      throw new AsloError('COLLECTION_BAD_NICKNAME', `"${nickname}" is not a valid collection nickname: use 1-64 letters, digits, "-" or "_", starting with a letter or digit.`);
+      throw new AsloError(
+        'COLLECTION_BAD_NICKNAME',
+        `"${nickname}" is not a valid collection nickname: use 1-64 letters, digits, "-" or "_", starting with a letter or digit.`,
+      );
     }
   }
 
@@ -131,18 +134,31 @@ export class CollectionService {
       listed: c.listed,
       created_at: c.created_at.toISOString(),
       updated_at: c.updated_at.toISOString(),
-      entries: entries.map((e) => ({ bundle_id: e.bundle_id, activity_status: e.status, pinned_version: e.pinned ?? null, optional: e.optional, position: e.position })),
+      entries: entries.map((e) => ({
+        bundle_id: e.bundle_id,
+        activity_status: e.status,
+        pinned_version: e.pinned ?? null,
+        optional: e.optional,
+        position: e.position,
+      })),
     };
   }
 
   /** Entries as the feeds need them: activity ids, pinned version ids, flags, in order. */
-  async feedEntries(nickname: string): Promise<{ collection: { name: string; description: string | null; names: Record<string, string> }; entries: { activityId: number; pinnedVersionId: number | null; optional: boolean }[] } | null> {
+  async feedEntries(nickname: string): Promise<{
+    collection: { name: string; description: string | null; names: Record<string, string> };
+    entries: { activityId: number; pinnedVersionId: number | null; optional: boolean }[];
+  } | null> {
     const c = await q.feedCollection(this.db, nickname);
     if (!c) return null;
     const entries = await q.feedCollectionEntries(this.db, c.id);
     return {
       collection: { name: c.name, description: c.description, names: (c.names ?? {}) as Record<string, string> },
-      entries: entries.map((e) => ({ activityId: Number(e.activity_id), pinnedVersionId: e.pinned_version_id === null ? null : Number(e.pinned_version_id), optional: e.optional })),
+      entries: entries.map((e) => ({
+        activityId: Number(e.activity_id),
+        pinnedVersionId: e.pinned_version_id === null ? null : Number(e.pinned_version_id),
+        optional: e.optional,
+      })),
     };
   }
 
@@ -160,7 +176,12 @@ export class CollectionService {
   }
 
   /** Add an activity (or change its entry when already there). */
-  async add(nickname: string, bundleId: string, opts: { pin?: string | null; optional?: boolean; position?: number } = {}, actor: Actor = {}): Promise<CollectionView> {
+  async add(
+    nickname: string,
+    bundleId: string,
+    opts: { pin?: string | null; optional?: boolean; position?: number } = {},
+    actor: Actor = {},
+  ): Promise<CollectionView> {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
     const pinned = opts.pin ? await this.versionId(activityId, bundleId, opts.pin) : null;
@@ -185,7 +206,8 @@ export class CollectionService {
   async drop(nickname: string, bundleId: string, actor: Actor = {}): Promise<CollectionView> {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
-    if (!(await q.deleteEntry(this.db, collectionId, activityId))) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}".`);
+    if (!(await q.deleteEntry(this.db, collectionId, activityId)))
+      throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}".`);
     await q.touchCollection(this.db, collectionId);
     await this.audit('collection.remove', nickname, actor, { bundle_id: bundleId });
     return this.get(nickname);
@@ -196,7 +218,8 @@ export class CollectionService {
     const collectionId = await this.collectionId(nickname);
     const activityId = await this.activityId(bundleId);
     const pinned = version ? await this.versionId(activityId, bundleId, version) : null;
-    if (!(await q.setEntryPin(this.db, collectionId, activityId, pinned))) throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}"; add it first.`);
+    if (!(await q.setEntryPin(this.db, collectionId, activityId, pinned)))
+      throw notFound('COLLECTION_ENTRY_NOT_FOUND', `${bundleId} is not in the collection "${nickname}"; add it first.`);
     await q.touchCollection(this.db, collectionId);
     await this.audit(version ? 'collection.pin' : 'collection.unpin', nickname, actor, { bundle_id: bundleId, version });
     return this.get(nickname);

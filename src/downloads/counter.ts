@@ -79,7 +79,11 @@ export class DownloadCounter {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly db: Db, private readonly flushSeconds: number, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly db: Db,
+    private readonly flushSeconds: number,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   start(): void {
     if (this.timer || this.flushSeconds <= 0) return;

@@ -83,7 +83,11 @@ export function decodeChange(payload: string): (DownloadChange & { origin: strin
  * after the transaction that made the change committed. Never throws: a failed NOTIFY is logged
  * and the other processes catch up at their periodic check.
  */
-export async function downloadsChanged(ctx: { db: Db; database?: { kind: string } }, change: DownloadChange, log: (m: string) => void = () => {}): Promise<void> {
+export async function downloadsChanged(
+  ctx: { db: Db; database?: { kind: string } },
+  change: DownloadChange,
+  log: (m: string) => void = () => {},
+): Promise<void> {
   const ev = downloadEvents(ctx.db);
   if (change.files?.length) ev.emit('files', change.files);
   if (change.mirrors) ev.emit('mirrors', change.mirrors, change.evidence);

@@ -158,9 +158,20 @@ export class MirrorSlots {
 
 function sameMirror(a: MirrorInfo, b: MirrorInfo): boolean {
   return (
-    a.httpUrl === b.httpUrl && a.httpsUrl === b.httpsUrl && a.enabled === b.enabled && a.weight === b.weight && a.httpOk === b.httpOk && a.httpsOk === b.httpsOk &&
-    a.country === b.country && a.continent === b.continent && a.asn === b.asn && a.countryOnly === b.countryOnly && a.continentOnly === b.continentOnly &&
-    a.asOnly === b.asOnly && a.maxFileSize === b.maxFileSize && a.prefixes.map((p) => p.text).join(' ') === b.prefixes.map((p) => p.text).join(' ')
+    a.httpUrl === b.httpUrl &&
+    a.httpsUrl === b.httpsUrl &&
+    a.enabled === b.enabled &&
+    a.weight === b.weight &&
+    a.httpOk === b.httpOk &&
+    a.httpsOk === b.httpsOk &&
+    a.country === b.country &&
+    a.continent === b.continent &&
+    a.asn === b.asn &&
+    a.countryOnly === b.countryOnly &&
+    a.continentOnly === b.continentOnly &&
+    a.asOnly === b.asOnly &&
+    a.maxFileSize === b.maxFileSize &&
+    a.prefixes.map((p) => p.text).join(' ') === b.prefixes.map((p) => p.text).join(' ')
   );
 }
 
@@ -270,7 +281,10 @@ export class DownloadIndex {
   private readonly onFiles = (ids: number[]) => this.changed({ files: ids });
   private readonly onMirrors = (ids?: number[], evidence?: boolean) => this.changed({ mirrors: ids ?? [], evidence });
 
-  constructor(private readonly ctx: AppContext, private readonly log: (msg: string) => void = () => {}) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
 
   async start(): Promise<void> {
     const ev = downloadEvents(this.ctx.db);
@@ -286,7 +300,11 @@ export class DownloadIndex {
         () => this.changedAll(),
         this.log,
       );
-      await this.notifications.start().catch((err: Error) => this.log(`download notifications unavailable (${err.message}): changes from other processes arrive within downloads.indexRefreshSeconds`));
+      await this.notifications
+        .start()
+        .catch((err: Error) =>
+          this.log(`download notifications unavailable (${err.message}): changes from other processes arrive within downloads.indexRefreshSeconds`),
+        );
     }
     await this.refreshNow(true).catch(() => {});
     this.schedule();
@@ -349,11 +367,14 @@ export class DownloadIndex {
     if (this.timer) clearTimeout(this.timer);
     const every = this.ctx.config.downloads.indexRefreshSeconds;
     if (!(every > 0)) return;
-    this.timer = setTimeout(() => {
-      void this.task(() => this.load(Date.now() - this.lastFull > FULL_RELOAD_MS || !this.loaded))
-        .catch(() => {})
-        .finally(() => this.schedule());
-    }, Math.max(100, every * 1000));
+    this.timer = setTimeout(
+      () => {
+        void this.task(() => this.load(Date.now() - this.lastFull > FULL_RELOAD_MS || !this.loaded))
+          .catch(() => {})
+          .finally(() => this.schedule());
+      },
+      Math.max(100, every * 1000),
+    );
     this.timer.unref();
   }
 

@@ -17,7 +17,18 @@ export async function fileForRepo(db: Db, fileId: number) {
     .selectFrom('files as f')
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'f.storage_key', 'f.size', 'f.sha256', 'f.file_name', 'f.status', 'f.repo_path', 'f.created_at', 'v.activity_id', 'a.status as activity_status'])
+    .select([
+      'f.id',
+      'f.storage_key',
+      'f.size',
+      'f.sha256',
+      'f.file_name',
+      'f.status',
+      'f.repo_path',
+      'f.created_at',
+      'v.activity_id',
+      'a.status as activity_status',
+    ])
     .where('f.id', '=', fileId)
     .executeTakeFirst();
 }
@@ -56,8 +67,21 @@ function indexFiles(db: Db) {
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
     .select([
-      'f.id', 'f.size', 'f.sha256', 'f.sha1', 'f.md5', 'f.file_name', 'f.repo_path', 'f.storage_key', 'f.created_at', 'f.published_at',
-      'f.piece_length', 'f.piece_hashes', 'f.status', 'a.status as activity_status', 'v.activity_id',
+      'f.id',
+      'f.size',
+      'f.sha256',
+      'f.sha1',
+      'f.md5',
+      'f.file_name',
+      'f.repo_path',
+      'f.storage_key',
+      'f.created_at',
+      'f.published_at',
+      'f.piece_length',
+      'f.piece_hashes',
+      'f.status',
+      'a.status as activity_status',
+      'v.activity_id',
     ]);
 }
 

@@ -230,7 +230,11 @@ export class FastRedirector {
         ranks[s] = -1;
         continue;
       }
-      if ((m.countryOnly && (!c.country || c.country !== m.country)) || (m.continentOnly && (!c.continent || c.continent !== m.continent)) || (m.asOnly && (c.asn === null || c.asn !== m.asn))) {
+      if (
+        (m.countryOnly && (!c.country || c.country !== m.country)) ||
+        (m.continentOnly && (!c.continent || c.continent !== m.continent)) ||
+        (m.asOnly && (c.asn === null || c.asn !== m.asn))
+      ) {
         ranks[s] = -1;
         continue;
       }
@@ -379,7 +383,20 @@ export class FastRedirector {
     }
     links.push(file.describedBy);
     // One flat array (no header object to build); the Link values go out as one line each.
-    res.writeHead(302, ['location', location, 'content-length', '0', 'cache-control', 'private, max-age=0', 'link', links, 'repr-digest', file.reprDigest, 'digest', file.legacyDigest]);
+    res.writeHead(302, [
+      'location',
+      location,
+      'content-length',
+      '0',
+      'cache-control',
+      'private, max-age=0',
+      'link',
+      links,
+      'repr-digest',
+      file.reprDigest,
+      'digest',
+      file.legacyDigest,
+    ]);
     res.end();
     this.redirects++;
     const slot = plan.slots[topI[0]!]!;

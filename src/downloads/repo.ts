@@ -60,7 +60,10 @@ export async function onActivityStatusChanged(ctx: Pick<AppContext, 'db'> & { da
   const ids = Array.isArray(activityIds) ? activityIds : [activityIds];
   if (ids.length === 0) return;
   const files = await q.fileIdsOfActivities(ctx.db, ids);
-  await onFileStatusChanged(ctx, files.map((f) => f.id));
+  await onFileStatusChanged(
+    ctx,
+    files.map((f) => f.id),
+  );
 }
 
 interface FileForRepo {
@@ -105,7 +108,9 @@ export async function publishFile(ctx: AppContext, fileId: number, opts: { force
     const path = repoPathOf(f.activity_id, f.file_name);
     const owner = await q.otherFileAtRepoPath(ctx.db, path, f.id);
     if (owner) {
-      throw new AsloError('REPO_PATH_TAKEN', `The repo tree path ${path} already belongs to file ${owner.id}; file ${f.id} cannot be published there.`, { statusCode: 409 });
+      throw new AsloError('REPO_PATH_TAKEN', `The repo tree path ${path} already belongs to file ${owner.id}; file ${f.id} cannot be published there.`, {
+        statusCode: 409,
+      });
     }
     const abs = join(repoDir, path);
     const onDisk = await lstat(abs).catch(() => null);
@@ -231,7 +236,12 @@ export async function verifyRepo(ctx: AppContext, opts: { fix?: boolean; deep?: 
         toPublish.add(r.id);
       }
     } else {
-      problems.push({ kind: 'stale-mark', path: r.repo_path!, fileId: r.id, detail: `recorded as published but the file is ${r.status} (activity ${r.activity_status})` });
+      problems.push({
+        kind: 'stale-mark',
+        path: r.repo_path!,
+        fileId: r.id,
+        detail: `recorded as published but the file is ${r.status} (activity ${r.activity_status})`,
+      });
       toPublish.add(r.id);
     }
   }
@@ -250,7 +260,11 @@ export async function verifyRepo(ctx: AppContext, opts: { fix?: boolean; deep?: 
     // An empty activity folder that should hold a missing file: only the file is reported.
     if (!entry.isFile && !entry.isSymlink && /^[1-9][0-9]*$/.test(entry.rel) && hasExpectedUnder(expected, entry.rel)) continue;
     if (!want || !entry.isFile) {
-      problems.push({ kind: 'extra', path: entry.rel, detail: entry.isFile ? 'not a public file' : entry.isSymlink ? 'a symbolic link' : 'not a regular file' });
+      problems.push({
+        kind: 'extra',
+        path: entry.rel,
+        detail: entry.isFile ? 'not a public file' : entry.isSymlink ? 'a symbolic link' : 'not a regular file',
+      });
       extras.push(entry.rel);
       continue;
     }

@@ -26,7 +26,11 @@ export function xmlEscape(s: string): string {
 }
 
 /** A Metalink v4 document (RFC 5854) describing one file. */
-export function metalink(file: MetalinkFile, urls: MetalinkUrl[], opts: { origin: string; publisher?: { name: string; url: string }; generator?: string }): string {
+export function metalink(
+  file: MetalinkFile,
+  urls: MetalinkUrl[],
+  opts: { origin: string; publisher?: { name: string; url: string }; generator?: string },
+): string {
   const lines: string[] = [];
   lines.push('<?xml version="1.0" encoding="UTF-8"?>');
   lines.push('<metalink xmlns="urn:ietf:params:xml:ns:metalink">');
@@ -60,7 +64,10 @@ export const SUFFIXES = ['.meta4', '.mirrorlist', ...HASH_SUFFIXES] as const;
 export type Suffix = (typeof SUFFIXES)[number] | '';
 
 /** `<hex>  <name>` as sha256sum/sha1sum/md5sum write and check it. Null when that hash is unknown. */
-export function hashLine(suffix: '.sha256' | '.sha1' | '.md5', f: { sha256: string; sha1: string | null; md5: string | null; fileName: string }): string | null {
+export function hashLine(
+  suffix: '.sha256' | '.sha1' | '.md5',
+  f: { sha256: string; sha1: string | null; md5: string | null; fileName: string },
+): string | null {
   const hex = suffix === '.sha256' ? f.sha256 : suffix === '.sha1' ? f.sha1 : f.md5;
   return hex ? `${hex}  ${f.fileName}\n` : null;
 }

@@ -19,9 +19,13 @@ import { TRACE_FILE } from './repo.js';
 import type { IndexedFile } from './file-index.js';
 import { looseParam, RowId, Text, Type, type TypedApp, type TypedRequest } from '../platform/schemas.js';
 
-
 /** Renders a published file's `.mirrorlist` page (the HTML lives with the other pages, in src/web). */
-export type MirrorlistPage = (app: FastifyInstance, req: FastifyRequest & { query: { fromip?: unknown } }, reply: FastifyReply, file: IndexedFile) => Promise<FastifyReply>;
+export type MirrorlistPage = (
+  app: FastifyInstance,
+  req: FastifyRequest & { query: { fromip?: unknown } },
+  reply: FastifyReply,
+  file: IndexedFile,
+) => Promise<FastifyReply>;
 
 export interface DownloadRoutesOptions {
   mirrorlistPage: MirrorlistPage;
@@ -31,7 +35,10 @@ export interface DownloadRoutesOptions {
 const mirrorlistQuery = { fromip: looseParam('Administrators: the mirror list as this IPv4 or IPv6 address would get it') };
 const fileSchema = {
   params: Type.Object({ id: RowId, name: Type.String({ description: 'File name, with .meta4, .sha256, .sha1, .md5 or .mirrorlist for those answers' }) }),
-  querystring: Type.Object({ [CONFIRM_PARAM]: looseParam(`"${CONFIRM_VALUE}": a logged-in user confirms downloading a file not yet reviewed`), ...mirrorlistQuery }),
+  querystring: Type.Object({
+    [CONFIRM_PARAM]: looseParam(`"${CONFIRM_VALUE}": a logged-in user confirms downloading a file not yet reviewed`),
+    ...mirrorlistQuery,
+  }),
   hide: true,
 };
 const repoSchema = { params: Type.Object({ '*': Text }), querystring: Type.Object(mirrorlistQuery), hide: true };
@@ -65,7 +72,16 @@ export async function downloadRoutes(app: TypedApp, opts: DownloadRoutesOptions)
     const selfUrl = `${app.ctx.config.downloads.baseUrl}/downloads/file/${file.id}/${encodeURIComponent(file.file_name)}`;
     if (suffix === '.meta4') {
       const body = metalink(
-        { fileName: file.file_name, size: Number(file.size), sha256: file.sha256, sha1: file.sha1, md5: file.md5, pieceLength: file.piece_length, pieceHashes: Buffer.from(file.piece_hashes as Uint8Array), publishedAt: new Date(file.created_at) },
+        {
+          fileName: file.file_name,
+          size: Number(file.size),
+          sha256: file.sha256,
+          sha1: file.sha1,
+          md5: file.md5,
+          pieceLength: file.piece_length,
+          pieceHashes: Buffer.from(file.piece_hashes as Uint8Array),
+          publishedAt: new Date(file.created_at),
+        },
         [{ url: selfUrl, priority: 1 }],
         { origin: `${selfUrl}.meta4`, generator: 'aslo' },
       );

@@ -64,7 +64,10 @@ export class DownloadService {
   private readonly redirectCounts = new Map<number, number>();
   private metricsTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly ctx: AppContext, opts: DownloadServiceOptions = {}) {
+  constructor(
+    private readonly ctx: AppContext,
+    opts: DownloadServiceOptions = {},
+  ) {
     this.log = opts.log ?? (() => {});
     this.index = new DownloadIndex(ctx, this.log);
     this.geo = GeoService.forConfig(ctx.config);
@@ -183,7 +186,12 @@ export class DownloadService {
   }
 
   /** Mirror or origin for this client and file, with the ranked mirrors. */
-  decide(file: IndexedFile, ip: ParsedIp | null, scheme: 'http' | 'https', opts: { explain?: boolean; limit?: number } = {}): Decision & { excluded: { mirror: { id: number; name: string }; reason: string }[] } {
+  decide(
+    file: IndexedFile,
+    ip: ParsedIp | null,
+    scheme: 'http' | 'https',
+    opts: { explain?: boolean; limit?: number } = {},
+  ): Decision & { excluded: { mirror: { id: number; name: string }; reason: string }[] } {
     const none = { ranked: [] as Ranked[], excluded: [] as { mirror: { id: number; name: string }; reason: string }[] };
     if (!this.index.healthy) return { kind: 'origin', reason: 'database unavailable', client: NO_CLIENT, ...none };
     if (this.cacheReady && !this.cacheReady()) return { kind: 'origin', reason: 'cache unavailable', client: NO_CLIENT, ...none };
@@ -194,7 +202,8 @@ export class DownloadService {
     if (file.size < this.ctx.config.downloads.originThresholdBytes) {
       return { kind: 'origin', reason: `smaller than ${this.ctx.config.downloads.originThresholdBytes} bytes`, client, ranked, excluded };
     }
-    if (ranked.length === 0) return { kind: 'origin', reason: verified?.size ? 'no suitable mirror up' : 'not verified on any mirror yet', client, ranked, excluded };
+    if (ranked.length === 0)
+      return { kind: 'origin', reason: verified?.size ? 'no suitable mirror up' : 'not verified on any mirror yet', client, ranked, excluded };
     return { kind: 'redirect', reason: `${ranked[0]!.bucket}`, client, ranked, excluded };
   }
 
@@ -206,7 +215,12 @@ export class DownloadService {
     if (suffix === '.sha256' || suffix === '.sha1' || suffix === '.md5') {
       const line = hashLine(suffix, file);
       if (!line) return this.sendError(res, 404, 'HASH_UNKNOWN', `No ${suffix.slice(1)} hash is known for this file.`);
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=86400', 'content-length': Buffer.byteLength(line), etag: `"${suffix.slice(1)}-${file.sha256}"` });
+      res.writeHead(200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'cache-control': 'public, max-age=86400',
+        'content-length': Buffer.byteLength(line),
+        etag: `"${suffix.slice(1)}-${file.sha256}"`,
+      });
       res.end(req.method === 'HEAD' ? undefined : line);
       return;
     }

@@ -99,7 +99,10 @@ export interface StoreDownloadStats {
 }
 
 export class DownloadStatsService {
-  constructor(private readonly ctx: AppContext, private readonly names: (ids: number[]) => Promise<Map<number, string>>) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly names: (ids: number[]) => Promise<Map<number, string>>,
+  ) {}
 
   private get db() {
     return this.ctx.db;
@@ -109,11 +112,22 @@ export class DownloadStatsService {
    * The activity, if this viewer may see its counts: its authors and administrators. Anyone
    * else gets 404 when the activity is not public (its existence is not theirs to know), else 403.
    */
-  async authorize(viewer: Viewer, activity: { id: number; bundle_id: string } | string | number): Promise<{ id: number; bundle_id: string; status: string; download_count: number; actor: Actor }> {
+  async authorize(
+    viewer: Viewer,
+    activity: { id: number; bundle_id: string } | string | number,
+  ): Promise<{ id: number; bundle_id: string; status: string; download_count: number; actor: Actor }> {
     const actor = requireActor(viewer);
     if (actor.scopes) requireScope(actor, 'read');
-    const a = await q.activityForStats(this.db, typeof activity === 'number' ? { id: activity } : { bundleId: typeof activity === 'string' ? activity : activity.bundle_id });
-    if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity ${typeof activity === 'number' ? `#${activity}` : `has the bundle id "${typeof activity === 'string' ? activity : activity.bundle_id}"`}.`, { statusCode: 404 });
+    const a = await q.activityForStats(
+      this.db,
+      typeof activity === 'number' ? { id: activity } : { bundleId: typeof activity === 'string' ? activity : activity.bundle_id },
+    );
+    if (!a)
+      throw new AsloError(
+        'ACTIVITY_NOT_FOUND',
+        `No activity ${typeof activity === 'number' ? `#${activity}` : `has the bundle id "${typeof activity === 'string' ? activity : activity.bundle_id}"`}.`,
+        { statusCode: 404 },
+      );
     if (!isAdmin(actor) && !(await authorRole(this.db, a.id, actor.userId))) {
       if (a.status !== 'public') throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${a.bundle_id}".`, { statusCode: 404 });
       throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity (and administrators) see its download counts.', { statusCode: 403 });
@@ -151,9 +165,12 @@ export class DownloadStatsService {
 
   /** One activity's counts (call authorize first). */
   async forActivity(activity: { id: number; bundle_id: string; download_count: number }, range: DayRange): Promise<ActivityDownloadStats> {
-    const rows = (
-      await q.activityCounts(this.db, activity.id, range.from, range.to)
-    ).map((r) => ({ day: String(r.day).slice(0, 10), file_id: Number(r.file_id), mirror_id: Number(r.mirror_id), count: Number(r.count) }));
+    const rows = (await q.activityCounts(this.db, activity.id, range.from, range.to)).map((r) => ({
+      day: String(r.day).slice(0, 10),
+      file_id: Number(r.file_id),
+      mirror_id: Number(r.mirror_id),
+      count: Number(r.count),
+    }));
     const files = await q.activityFilesNewestFirst(this.db, activity.id);
     const perFile = new Map<number, number>();
     for (const r of rows) perFile.set(r.file_id, (perFile.get(r.file_id) ?? 0) + r.count);
@@ -177,9 +194,11 @@ export class DownloadStatsService {
   async overview(viewer: Viewer, range: DayRange, top = 50): Promise<StoreDownloadStats> {
     const actor = requireAdmin(viewer);
     if (actor.scopes) requireScope(actor, 'read');
-    const perDayMirror = (
-      await q.countsPerDayAndMirror(this.db, range.from, range.to)
-    ).map((r) => ({ day: String(r.day).slice(0, 10), mirror_id: Number(r.mirror_id), count: Number(r.n) }));
+    const perDayMirror = (await q.countsPerDayAndMirror(this.db, range.from, range.to)).map((r) => ({
+      day: String(r.day).slice(0, 10),
+      mirror_id: Number(r.mirror_id),
+      count: Number(r.n),
+    }));
     const topRows = await q.topActivities(this.db, range.from, range.to, top);
     const names = await this.names(topRows.map((r) => r.id));
     const total = perDayMirror.reduce((s, r) => s + r.count, 0);
@@ -206,35 +225,43 @@ const rangeQuery = Type.Object({
 export async function downloadStatsRoutes(app: TypedApp): Promise<void> {
   const stats = app.services.downloadStats;
 
-  app.get('/api/v1/activities/:bundle_id/stats/downloads', {
-    schema: {
-      summary: "An activity's downloads per day, per file and per mirror (its authors and administrators)",
-      description: `Counted when a download is redirected to a mirror or served by this store (mirror_id 0, "origin"); a resumed download (a range not starting at byte 0) is not counted again. Days are UTC; at most ${MAX_DAYS} days per request. Needs an API token with the read scope (or a logged-in session) of an author of the activity or an administrator; others get 403 (404 when the activity is not public).`,
-      tags: ['publishing'],
-      params: Type.Object({ bundle_id: BundleId }),
-      querystring: rangeQuery,
-      response: { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+  app.get(
+    '/api/v1/activities/:bundle_id/stats/downloads',
+    {
+      schema: {
+        summary: "An activity's downloads per day, per file and per mirror (its authors and administrators)",
+        description: `Counted when a download is redirected to a mirror or served by this store (mirror_id 0, "origin"); a resumed download (a range not starting at byte 0) is not counted again. Days are UTC; at most ${MAX_DAYS} days per request. Needs an API token with the read scope (or a logged-in session) of an author of the activity or an administrator; others get 403 (404 when the activity is not public).`,
+        tags: ['publishing'],
+        params: Type.Object({ bundle_id: BundleId }),
+        querystring: rangeQuery,
+        response: { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+      },
     },
-  }, async (req, reply) => {
-    const { bundle_id } = req.params;
-    const a = await stats.authorize(await req.viewer(), bundle_id);
-    const range = dayRange(req.query);
-    void reply.header('cache-control', 'private, no-store');
-    return stats.forActivity(a, range);
-  });
+    async (req, reply) => {
+      const { bundle_id } = req.params;
+      const a = await stats.authorize(await req.viewer(), bundle_id);
+      const range = dayRange(req.query);
+      void reply.header('cache-control', 'private, no-store');
+      return stats.forActivity(a, range);
+    },
+  );
 
-  app.get('/api/v1/stats/downloads', {
-    schema: {
-      summary: 'Downloads of the whole store per day and per mirror, and the most downloaded activities (administrators)',
-      tags: ['publishing'],
-      querystring: rangeQuery,
-      response: { 400: errorSchema, 401: errorSchema, 403: errorSchema },
+  app.get(
+    '/api/v1/stats/downloads',
+    {
+      schema: {
+        summary: 'Downloads of the whole store per day and per mirror, and the most downloaded activities (administrators)',
+        tags: ['publishing'],
+        querystring: rangeQuery,
+        response: { 400: errorSchema, 401: errorSchema, 403: errorSchema },
+      },
     },
-  }, async (req, reply) => {
-    const viewer = await req.viewer();
-    requireAdmin(viewer);
-    const result = await stats.overview(viewer, dayRange(req.query));
-    void reply.header('cache-control', 'private, no-store');
-    return result;
-  });
+    async (req, reply) => {
+      const viewer = await req.viewer();
+      requireAdmin(viewer);
+      const result = await stats.overview(viewer, dayRange(req.query));
+      void reply.header('cache-control', 'private, no-store');
+      return result;
+    },
+  );
 }

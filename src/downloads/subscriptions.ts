@@ -12,7 +12,8 @@ export function listenForDownloadEvents(bus: EventBus): void {
   if (subscribedBuses.has(bus)) return;
   subscribedBuses.add(bus);
   bus.on('downloads.changed', ({ ctx, files, mirrors, evidence }, onError) =>
-    downloadsChanged(ctx, { files, mirrors, evidence }, onError ? (message) => onError(new Error(message)) : undefined));
+    downloadsChanged(ctx, { files, mirrors, evidence }, onError ? (message) => onError(new Error(message)) : undefined),
+  );
   bus.on('file.statusChanged', ({ ctx, fileIds }) => onFileStatusChanged(ctx, fileIds));
   bus.on('activity.statusChanged', ({ ctx, activityIds }) => onActivityStatusChanged(ctx, activityIds));
 }

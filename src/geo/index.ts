@@ -171,7 +171,8 @@ async function readAsnCsv(path: string, v: 4 | 6): Promise<{ start: Uint32Array;
   // Sort by start when the file is not sorted already.
   let sorted = true;
   for (let i = 1; i < n && sorted; i++) {
-    if (v === 4 ? start[i]! < start[i - 1]! : start[2 * i]! < start[2 * i - 2]! || (start[2 * i] === start[2 * i - 2] && start[2 * i + 1]! < start[2 * i - 1]!)) sorted = false;
+    if (v === 4 ? start[i]! < start[i - 1]! : start[2 * i]! < start[2 * i - 2]! || (start[2 * i] === start[2 * i - 2] && start[2 * i + 1]! < start[2 * i - 1]!))
+      sorted = false;
   }
   if (!sorted) {
     const order = Array.from({ length: n }, (_, i) => i);

@@ -139,9 +139,9 @@ export function v6Text(w: Uint32Array): string {
 
 export function cidrContains(c: Cidr, ip: ParsedIp): boolean {
   if (c.v !== ip.v) return false;
-  if (ip.v === 4) return ((ip.n & mask32(c.bits)) >>> 0) === c.n;
+  if (ip.v === 4) return (ip.n & mask32(c.bits)) >>> 0 === c.n;
   for (let i = 0; i < 4; i++) {
-    if (((ip.w[i]! & mask32(c.bits - 32 * i)) >>> 0) !== c.w[i]) return false;
+    if ((ip.w[i]! & mask32(c.bits - 32 * i)) >>> 0 !== c.w[i]) return false;
   }
   return true;
 }
@@ -197,7 +197,7 @@ export class ProxyList {
   }
   /** trusts() for an IPv4 address given as a number (the redirector's fast path). */
   trustsV4(n: number): boolean {
-    for (const c of this.cidrs) if (c.v === 4 && ((n & mask32(c.bits)) >>> 0) === c.n) return true;
+    for (const c of this.cidrs) if (c.v === 4 && (n & mask32(c.bits)) >>> 0 === c.n) return true;
     return false;
   }
 }
@@ -267,7 +267,10 @@ export function forwardedHops(headers: Record<string, string | string[] | undefi
   }
   const xff = joined(headers['x-forwarded-for']);
   if (!xff) return [];
-  return xff.split(',').map((s) => s.trim()).filter(Boolean);
+  return xff
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**

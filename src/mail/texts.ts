@@ -38,7 +38,11 @@ export function passwordChanged(to: string, name: string, how: 'reset' | 'change
     : signedOut
       ? 'The account had no live API tokens, so none was revoked.'
       : 'Your API tokens were kept, as asked.';
-  const sessions = signedOut ? (how === 'reset' ? 'Every browser logged in to the account was logged out.' : 'Every other browser logged in to the account was logged out.') : 'Other browsers stay logged in, as asked.';
+  const sessions = signedOut
+    ? how === 'reset'
+      ? 'Every browser logged in to the account was logged out.'
+      : 'Every other browser logged in to the account was logged out.'
+    : 'Other browsers stay logged in, as asked.';
   return {
     to,
     subject: how === 'reset' ? 'Your password was reset' : 'Your password was changed',

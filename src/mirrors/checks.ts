@@ -42,7 +42,10 @@ export class MirrorChecker {
   /** A change the other processes could not be told of (they catch up at their periodic check). */
   private readonly notifyFailed = (err: unknown) => this.log((err as Error).message);
 
-  constructor(private readonly ctx: AppContext, opts: CheckerOptions = {}) {
+  constructor(
+    private readonly ctx: AppContext,
+    opts: CheckerOptions = {},
+  ) {
     this.log = opts.log ?? (() => {});
   }
 
@@ -97,7 +100,13 @@ export class MirrorChecker {
         while (i < due.length) {
           const row = due[i++]!;
           const base = baseUrl(row.http_url) ?? baseUrl(row.https_url)!;
-          const file: CheckFile = { id: row.file_id, repoPath: row.repo_path!, size: Number(row.size), pieceLength: row.piece_length, pieceHashes: Buffer.from(row.piece_hashes as Uint8Array) };
+          const file: CheckFile = {
+            id: row.file_id,
+            repoPath: row.repo_path!,
+            size: Number(row.size),
+            pieceLength: row.piece_length,
+            pieceHashes: Buffer.from(row.piece_hashes as Uint8Array),
+          };
           const result = await this.verifyFile(base, file, signal);
           await this.record(row.mirror_id, file.id, row.state, row.attempts, result);
         }
@@ -113,9 +122,15 @@ export class MirrorChecker {
     const url = mirrorFileUrl(base, file.repoPath);
     try {
       const head = await this.request(url, 'HEAD', undefined, signal);
-      if (head.status !== 200) return { ok: false, error: head.status >= 300 && head.status < 400 ? `redirects elsewhere (${head.status})` : `HTTP ${head.status}`, wrongBytes: false };
+      if (head.status !== 200)
+        return {
+          ok: false,
+          error: head.status >= 300 && head.status < 400 ? `redirects elsewhere (${head.status})` : `HTTP ${head.status}`,
+          wrongBytes: false,
+        };
       const len = Number(head.headers.get('content-length'));
-      if (head.headers.get('content-length') !== null && len !== file.size) return { ok: false, error: `size ${len} instead of ${file.size}`, wrongBytes: true };
+      if (head.headers.get('content-length') !== null && len !== file.size)
+        return { ok: false, error: `size ${len} instead of ${file.size}`, wrongBytes: true };
       const pieces = Math.floor(file.pieceHashes.length / 32);
       if (pieces === 0) return { ok: true };
       const p = piece ?? randomInt(pieces);
@@ -124,7 +139,8 @@ export class MirrorChecker {
       const bytes = await this.readRange(url, start, end, signal);
       if (typeof bytes === 'string') return { ok: false, error: bytes, wrongBytes: false };
       const got = createHash('sha256').update(bytes).digest();
-      if (!got.equals(file.pieceHashes.subarray(p * 32, p * 32 + 32))) return { ok: false, error: `piece ${p} (bytes ${start}-${end}) has other bytes`, wrongBytes: true };
+      if (!got.equals(file.pieceHashes.subarray(p * 32, p * 32 + 32)))
+        return { ok: false, error: `piece ${p} (bytes ${start}-${end}) has other bytes`, wrongBytes: true };
       return { ok: true };
     } catch (err) {
       return { ok: false, error: describeError(err), wrongBytes: false };
@@ -133,7 +149,12 @@ export class MirrorChecker {
 
   private async request(url: string, method: string, headers: Record<string, string> | undefined, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(this.cfg.requestTimeoutMs);
-    const res = await fetch(url, { method, headers: { 'user-agent': 'aslo-mirror-check', ...headers }, redirect: 'manual', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    const res = await fetch(url, {
+      method,
+      headers: { 'user-agent': 'aslo-mirror-check', ...headers },
+      redirect: 'manual',
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
     if (method === 'HEAD') await res.body?.cancel().catch(() => {});
     return res;
   }
@@ -183,7 +204,14 @@ export class MirrorChecker {
     return Buffer.concat(chunks);
   }
 
-  private async record(mirrorId: number, fileId: number, previous: string, attempts: number, result: CheckResult, opts: { recheck?: boolean } = {}): Promise<void> {
+  private async record(
+    mirrorId: number,
+    fileId: number,
+    previous: string,
+    attempts: number,
+    result: CheckResult,
+    opts: { recheck?: boolean } = {},
+  ): Promise<void> {
     const db = this.ctx.db;
     if (result.ok) {
       await q.markFileVerified(db, mirrorId, fileId);
@@ -225,9 +253,19 @@ export class MirrorChecker {
   /** The TRACE text last seen on each mirror: when it changes, the mirror synced. */
   private readonly traces = new Map<number, string>();
 
-  async checkMirror(m: { id: number; name: string; http_url: string | null; https_url: string | null; http_ok: boolean | null; https_ok: boolean | null }, spot = false, signal?: AbortSignal): Promise<void> {
+  async checkMirror(
+    m: { id: number; name: string; http_url: string | null; https_url: string | null; http_ok: boolean | null; https_ok: boolean | null },
+    spot = false,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const rows = await q.randomVerifiedFiles(this.ctx.db, m.id, Math.max(1, this.cfg.healthSampleFiles));
-    const picks: CheckFile[] = rows.map((r) => ({ id: r.id, repoPath: r.repo_path!, size: Number(r.size), pieceLength: r.piece_length, pieceHashes: Buffer.from(r.piece_hashes as Uint8Array) }));
+    const picks: CheckFile[] = rows.map((r) => ({
+      id: r.id,
+      repoPath: r.repo_path!,
+      size: Number(r.size),
+      pieceLength: r.piece_length,
+      pieceHashes: Buffer.from(r.piece_hashes as Uint8Array),
+    }));
     const file = picks[0] ?? null;
     const lost = new Map<number, { error: string; wrongBytes: boolean }>();
     const results: { scheme: 'http' | 'https'; error: string | null }[] = [];
@@ -270,7 +308,8 @@ export class MirrorChecker {
     }
     // Lost files: out of its evidence at once; its other files are checked again, and until that
     // recheck is done no client is sent there (another of its files may be gone too).
-    for (const [fileId, why] of lost) await this.record(m.id, fileId, 'verified', 0, { ok: false, error: why.error, wrongBytes: why.wrongBytes }, { recheck: false });
+    for (const [fileId, why] of lost)
+      await this.record(m.id, fileId, 'verified', 0, { ok: false, error: why.error, wrongBytes: why.wrongBytes }, { recheck: false });
     if (lost.size) {
       await this.recheckMirror(m.id);
       this.suspect.add(m.id);
@@ -280,7 +319,8 @@ export class MirrorChecker {
     const rechecking = this.suspect.has(m.id);
     let changed = false;
     for (const { scheme, error: reachError } of results) {
-      const error = reachError ?? (rechecking ? `lost ${lost.size ? [...lost.values()].map((l) => l.error).join('; ') : 'files'}: re-verifying its files` : null);
+      const error =
+        reachError ?? (rechecking ? `lost ${lost.size ? [...lost.values()].map((l) => l.error).join('; ') : 'files'}: re-verifying its files` : null);
       const wasOk = scheme === 'http' ? m.http_ok : m.https_ok;
       const ok = error === null;
       await q.recordMirrorHealth(this.ctx.db, m.id, scheme, ok, error?.slice(0, 500) ?? null);

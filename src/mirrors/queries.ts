@@ -50,7 +50,11 @@ export async function insertMirror(db: Db, values: Record<string, unknown>): Pro
 }
 
 export async function updateMirror(db: Db, id: number, set: Record<string, unknown>): Promise<void> {
-  await db.updateTable('mirrors').set(set as never).where('id', '=', id).execute();
+  await db
+    .updateTable('mirrors')
+    .set(set as never)
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Forget all verification evidence of a mirror. */
@@ -153,14 +157,23 @@ export async function randomVerifiedFiles(db: Db, mirrorId: number, limit: numbe
 
 /** Whether a verified file of the mirror still waits for its recheck. */
 export async function hasRecheckDue(db: Db, mirrorId: number): Promise<boolean> {
-  const due = await db.selectFrom('mirror_files').select('file_id').where('mirror_id', '=', mirrorId).where('state', '=', 'verified').where('next_check_at', 'is not', null).limit(1).executeTakeFirst();
+  const due = await db
+    .selectFrom('mirror_files')
+    .select('file_id')
+    .where('mirror_id', '=', mirrorId)
+    .where('state', '=', 'verified')
+    .where('next_check_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
   return due !== undefined;
 }
 
 export async function recordMirrorHealth(db: Db, mirrorId: number, scheme: 'http' | 'https', ok: boolean, error: string | null): Promise<void> {
   await db
     .updateTable('mirrors')
-    .set(scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error } : { https_ok: ok, https_checked_at: new Date(), https_error: error })
+    .set(
+      scheme === 'http' ? { http_ok: ok, http_checked_at: new Date(), http_error: error } : { https_ok: ok, https_checked_at: new Date(), https_error: error },
+    )
     .where('id', '=', mirrorId)
     .execute();
 }

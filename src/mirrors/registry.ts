@@ -62,11 +62,17 @@ function url(v: string | null | undefined, scheme: 'http:' | 'https:' | 'rsync:'
   return u.toString().replace(/\/+$/, '');
 }
 
-function num(v: number | string | null | undefined, field: string, code: ErrorCode, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
+function num(
+  v: number | string | null | undefined,
+  field: string,
+  code: ErrorCode,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number | null {
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
   const n = typeof v === 'number' ? v : Number(v.trim());
   if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    const range = opts.min !== undefined && opts.max !== undefined ? ` between ${opts.min} and ${opts.max}` : opts.min !== undefined ? ` of at least ${opts.min}` : '';
+    const range =
+      opts.min !== undefined && opts.max !== undefined ? ` between ${opts.min} and ${opts.max}` : opts.min !== undefined ? ` of at least ${opts.min}` : '';
     throw bad(code, `${field} must be a${opts.integer ? ' whole' : ''} number${range} (got "${v}").`, field);
   }
   return n;
@@ -84,7 +90,8 @@ export function validateMirror(input: MirrorInput, partial: boolean): Partial<Mi
   const out: Partial<MirrorRow> = {};
   if (input.name !== undefined || !partial) {
     const name = (input.name ?? '').trim().toLowerCase();
-    if (!/^[a-z0-9][a-z0-9.-]{0,62}$/.test(name)) throw bad('MIRROR_NAME_INVALID', 'A mirror name is 1-63 lowercase letters, digits, dots or hyphens (like "mirror.example.org").', 'name');
+    if (!/^[a-z0-9][a-z0-9.-]{0,62}$/.test(name))
+      throw bad('MIRROR_NAME_INVALID', 'A mirror name is 1-63 lowercase letters, digits, dots or hyphens (like "mirror.example.org").', 'name');
     out.name = name;
   }
   if (input.httpUrl !== undefined) out.http_url = url(input.httpUrl, 'http:', 'HTTP URL');
@@ -94,12 +101,14 @@ export function validateMirror(input: MirrorInput, partial: boolean): Partial<Mi
   if (input.contact !== undefined) out.contact = text(input.contact, 200, 'contact');
   if (input.country !== undefined) {
     const c = input.country?.trim().toUpperCase() || null;
-    if (c !== null && (!/^[A-Z]{2}$/.test(c) || !continentOf(c))) throw bad('MIRROR_COUNTRY_INVALID', `Country "${input.country}" is not an ISO 3166-1 two-letter code (like DE, PE, US).`, 'country');
+    if (c !== null && (!/^[A-Z]{2}$/.test(c) || !continentOf(c)))
+      throw bad('MIRROR_COUNTRY_INVALID', `Country "${input.country}" is not an ISO 3166-1 two-letter code (like DE, PE, US).`, 'country');
     out.country = c;
   }
   if (input.continent !== undefined) {
     const c = input.continent?.trim().toUpperCase() || null;
-    if (c !== null && !CONTINENTS.includes(c)) throw bad('MIRROR_CONTINENT_INVALID', `Continent "${input.continent}" must be one of ${CONTINENTS.join(', ')}.`, 'continent');
+    if (c !== null && !CONTINENTS.includes(c))
+      throw bad('MIRROR_CONTINENT_INVALID', `Continent "${input.continent}" must be one of ${CONTINENTS.join(', ')}.`, 'continent');
     out.continent = c as Continent | null;
   }
   if (input.asn !== undefined) {
@@ -121,7 +130,8 @@ export function validateMirror(input: MirrorInput, partial: boolean): Partial<Mi
   if (input.countryOnly !== undefined) out.country_only = input.countryOnly;
   if (input.continentOnly !== undefined) out.continent_only = input.continentOnly;
   if (input.asOnly !== undefined) out.as_only = input.asOnly;
-  if (input.maxFileSize !== undefined) out.max_file_size = num(input.maxFileSize, 'largest file size', 'MIRROR_SIZE_INVALID', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
+  if (input.maxFileSize !== undefined)
+    out.max_file_size = num(input.maxFileSize, 'largest file size', 'MIRROR_SIZE_INVALID', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true });
   if (input.enabled !== undefined) out.enabled = input.enabled;
   return out;
 }
@@ -142,7 +152,10 @@ export interface ChangeActor {
 export class MirrorRegistry {
   private readonly checker: MirrorChecker;
 
-  constructor(private readonly ctx: AppContext, private readonly geo: GeoService = GeoService.forConfig(ctx.config)) {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly geo: GeoService = GeoService.forConfig(ctx.config),
+  ) {
     this.checker = new MirrorChecker(ctx);
   }
 
@@ -160,7 +173,7 @@ export class MirrorRegistry {
     const all = await this.list();
     // A number is an id (the admin page); text is a name, or an id when no mirror has that name (the CLI).
     const key = String(nameOrId).trim().toLowerCase();
-    const m = typeof nameOrId === 'number' ? all.find((x) => x.id === nameOrId) : all.find((x) => x.name === key) ?? all.find((x) => String(x.id) === key);
+    const m = typeof nameOrId === 'number' ? all.find((x) => x.id === nameOrId) : (all.find((x) => x.name === key) ?? all.find((x) => String(x.id) === key));
     if (!m) throw new AsloError('MIRROR_NOT_FOUND', `No mirror is named "${nameOrId}". List them with: aslo mirror list`, { statusCode: 404 });
     return m;
   }
@@ -171,7 +184,9 @@ export class MirrorRegistry {
   }
 
   /** Where a host is, from the geo database (IP literal, or the first address it resolves to). */
-  async locate(host: string): Promise<{ country: string | null; continent: string | null; asn: number | null; latitude: number | null; longitude: number | null } | null> {
+  async locate(
+    host: string,
+  ): Promise<{ country: string | null; continent: string | null; asn: number | null; latitude: number | null; longitude: number | null } | null> {
     let ip = parseIp(host);
     if (!ip) {
       try {
@@ -194,7 +209,8 @@ export class MirrorRegistry {
       const where = await this.locate(host.replace(/^\[|\]$/g, ''));
       if (where) {
         if (values.country === undefined && where.country) (values.country = where.country), filled.push('country');
-        if (values.continent === undefined && (where.continent || values.country)) (values.continent = (where.continent ?? continentOf(values.country ?? null)) as Continent | null), filled.push('continent');
+        if (values.continent === undefined && (where.continent || values.country))
+          (values.continent = (where.continent ?? continentOf(values.country ?? null)) as Continent | null), filled.push('continent');
         if (values.asn === undefined && where.asn) (values.asn = where.asn), filled.push('asn');
         if (values.latitude === undefined && values.longitude === undefined && where.latitude !== null) {
           values.latitude = where.latitude;
@@ -207,11 +223,22 @@ export class MirrorRegistry {
     const row = { http_url: null, https_url: null, latitude: null, longitude: null, ...values };
     checkWhole(row);
     const exists = await q.mirrorNamed(this.ctx.db, row.name!);
-    if (exists) throw new AsloError('MIRROR_EXISTS', `A mirror named "${row.name}" exists already (edit it with: aslo mirror edit ${row.name}).`, { statusCode: 409, details: { field: 'name' } });
+    if (exists)
+      throw new AsloError('MIRROR_EXISTS', `A mirror named "${row.name}" exists already (edit it with: aslo mirror edit ${row.name}).`, {
+        statusCode: 409,
+        details: { field: 'name' },
+      });
     const now = new Date();
     const inserted = await this.ctx.db.transaction().execute(async (trx) => {
       const id = await q.insertMirror(trx, { ...(row as Required<Pick<MirrorRow, 'name'>>), prefixes: row.prefixes ?? [], created_at: now, updated_at: now });
-      await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.add', targetType: 'mirror', targetId: row.name!, details: { ...row, filled } as Record<string, unknown> });
+      await audit(trx, {
+        actor: by.actor,
+        actorLabel: by.label,
+        action: 'mirror.add',
+        targetType: 'mirror',
+        targetId: row.name!,
+        details: { ...row, filled } as Record<string, unknown>,
+      });
       return id;
     });
     if (row.enabled !== false) await this.checker.mirrorChanged(inserted);
@@ -229,14 +256,22 @@ export class MirrorRegistry {
       const clash = await q.mirrorNamed(this.ctx.db, values.name);
       if (clash) throw new AsloError('MIRROR_EXISTS', `A mirror named "${values.name}" exists already.`, { statusCode: 409, details: { field: 'name' } });
     }
-    const urlChanged = (values.http_url !== undefined && values.http_url !== current.http_url) || (values.https_url !== undefined && values.https_url !== current.https_url);
+    const urlChanged =
+      (values.http_url !== undefined && values.http_url !== current.http_url) || (values.https_url !== undefined && values.https_url !== current.https_url);
     await this.ctx.db.transaction().execute(async (trx) => {
       const set: Record<string, unknown> = { ...values, updated_at: new Date() };
       // New base URLs: earlier evidence is about another place. Check everything again.
       if (urlChanged) Object.assign(set, { http_ok: null, https_ok: null, http_error: null, https_error: null });
       await q.updateMirror(trx, current.id, set);
       if (urlChanged) await q.deleteMirrorFiles(trx, current.id);
-      await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.edit', targetType: 'mirror', targetId: current.name, details: values as Record<string, unknown> });
+      await audit(trx, {
+        actor: by.actor,
+        actorLabel: by.label,
+        action: 'mirror.edit',
+        targetType: 'mirror',
+        targetId: current.name,
+        details: values as Record<string, unknown>,
+      });
     });
     if (merged.enabled && (urlChanged || (values.enabled === true && !current.enabled))) await this.checker.mirrorChanged(current.id);
     await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [current.id], evidence: urlChanged });
@@ -251,7 +286,14 @@ export class MirrorRegistry {
     const current = await this.get(nameOrId);
     await this.ctx.db.transaction().execute(async (trx) => {
       await q.deleteMirror(trx, current.id);
-      await audit(trx, { actor: by.actor, actorLabel: by.label, action: 'mirror.remove', targetType: 'mirror', targetId: current.name, details: { http_url: current.http_url, https_url: current.https_url } });
+      await audit(trx, {
+        actor: by.actor,
+        actorLabel: by.label,
+        action: 'mirror.remove',
+        targetType: 'mirror',
+        targetId: current.name,
+        details: { http_url: current.http_url, https_url: current.https_url },
+      });
     });
     await events.emit('downloads.changed', { ctx: this.ctx, mirrors: [current.id], evidence: true });
   }

@@ -81,7 +81,12 @@ export function exclusion(m: MirrorInfo, file: FileForChoice, c: ClientInfo, sch
   if (m.countryOnly && (!c.country || c.country !== m.country)) return `serves ${m.country ?? '?'} only`;
   if (m.continentOnly && (!c.continent || c.continent !== m.continent)) return `serves ${m.continent ?? '?'} only`;
   if (m.asOnly && (c.asn === null || c.asn !== m.asn)) return `serves AS${m.asn ?? '?'} only`;
-  if (!schemeBase(m, scheme)) return scheme === 'https' ? (m.httpsUrl ? `HTTPS down: ${m.httpsError ?? 'failed check'}` : 'no HTTPS') : `down: ${m.httpError ?? m.httpsError ?? 'failed check'}`;
+  if (!schemeBase(m, scheme))
+    return scheme === 'https'
+      ? m.httpsUrl
+        ? `HTTPS down: ${m.httpsError ?? 'failed check'}`
+        : 'no HTTPS'
+      : `down: ${m.httpError ?? m.httpsError ?? 'failed check'}`;
   return null;
 }
 
@@ -114,7 +119,8 @@ export function rankMirrors(
   const ranked: Ranked[] = [];
   const excluded: Excluded[] = [];
   if (!verified || verified.size === 0) {
-    if (opts.explain) for (const m of mirrors) excluded.push({ mirror: m, reason: exclusion(m, file, c, scheme, verified) ?? 'file not verified on this mirror (yet)' });
+    if (opts.explain)
+      for (const m of mirrors) excluded.push({ mirror: m, reason: exclusion(m, file, c, scheme, verified) ?? 'file not verified on this mirror (yet)' });
     return { ranked, excluded };
   }
   // Keep only the best `limit` by (bucket, score): no object or URL for the others.

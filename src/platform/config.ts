@@ -87,7 +87,10 @@ function mergeKnown(base: Record<string, unknown>, schema: TSchema, over: unknow
     }
     // Own keys only: "constructor" or "__proto__" in a file must not reach the object's prototype.
     if (!Object.hasOwn(known, key)) {
-      throw new AsloError('CONFIG_UNKNOWN_KEY', `${source}: unknown key "${[...path, key].join('.')}". Check its spelling against the documented default config.`);
+      throw new AsloError(
+        'CONFIG_UNKNOWN_KEY',
+        `${source}: unknown key "${[...path, key].join('.')}". Check its spelling against the documented default config.`,
+      );
     }
     const child = known[key]!;
     if (isSection(child)) {
@@ -116,7 +119,10 @@ function coerce(schema: TSchema, value: unknown, source: string, path: string[])
   }
   if (type === 'array') {
     if (Array.isArray(value)) return value.map(String);
-    return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+    return String(value)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   if (value === null || value === undefined) return '';
   return String(value);
@@ -244,11 +250,7 @@ export async function loadSecrets(cfg: AsloConfig, opts: { env?: NodeJS.ProcessE
       const { privateKey } = generateKeyPairSync('ed25519');
       stored.signingKey = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     }
-    writeFileAtomic(
-      file,
-      '# Secrets of this instance. Keep this file private (mode 0600); never commit it.\n' + YAML.stringify(stored),
-      0o600,
-    );
+    writeFileAtomic(file, '# Secrets of this instance. Keep this file private (mode 0600); never commit it.\n' + YAML.stringify(stored), 0o600);
     secrets.sessionKey ??= stored.sessionKey;
     secrets.signingKey ??= stored.signingKey;
   }

@@ -41,8 +41,21 @@ export interface ContextOptions {
 
 /** Tables whose writes never change what cached pages show (or only counters, see replicas.ts). */
 const NON_CONTENT_TABLES = new Set([
-  'jobs', 'sessions', 'api_tokens', 'email_tokens', 'audit_log', 'abuse_reports', 'update_pings', 'download_counts',
-  'catalog_changes', 'mirrors', 'mirror_files', 'aslo_migrations', 'aslo_migrations_lock', 'source_builds', 'hook_deliveries',
+  'jobs',
+  'sessions',
+  'api_tokens',
+  'email_tokens',
+  'audit_log',
+  'abuse_reports',
+  'update_pings',
+  'download_counts',
+  'catalog_changes',
+  'mirrors',
+  'mirror_files',
+  'aslo_migrations',
+  'aslo_migrations_lock',
+  'source_builds',
+  'hook_deliveries',
 ]);
 
 export async function createContext(config: AsloConfig, opts: ContextOptions = {}): Promise<AppContext> {

@@ -41,9 +41,16 @@ export interface ErrorAnswer {
 export const INTERNAL_MESSAGE = 'Something went wrong on our side. The error was logged; please try again.';
 
 /** The errors of the multipart parser (busboy) when a form is cut short or does not follow its boundary. */
-const MALFORMED_MULTIPART = /unexpected end of (multipart data|form)|terminated early|malformed part header|multipart: boundary not found|needle cannot have a length/i;
+const MALFORMED_MULTIPART =
+  /unexpected end of (multipart data|form)|terminated early|malformed part header|multipart: boundary not found|needle cannot have a length/i;
 interface RequestLike {
-  raw?: { destroyed?: boolean; complete?: boolean; readableAborted?: boolean; socket?: { destroyed?: boolean } | null; headers?: Record<string, string | string[] | undefined> };
+  raw?: {
+    destroyed?: boolean;
+    complete?: boolean;
+    readableAborted?: boolean;
+    socket?: { destroyed?: boolean } | null;
+    headers?: Record<string, string | string[] | undefined>;
+  };
 }
 
 /**
@@ -75,12 +82,24 @@ export function classifyError(err: unknown, req?: RequestLike): ErrorAnswer {
     return { status: 400, code: 'BAD_REQUEST', message, log: null };
   }
   if (typeof e.code === 'string' && e.code.startsWith('FST_CSRF')) {
-    return { status: 403, code: 'CSRF_INVALID', message: 'This form has expired or did not come from this site. Go back, reload the page and try again.', log: null };
+    return {
+      status: 403,
+      code: 'CSRF_INVALID',
+      message: 'This form has expired or did not come from this site. Go back, reload the page and try again.',
+      log: null,
+    };
   }
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_PARTS_LIMIT' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_FIELDS_LIMIT') {
+  if (
+    e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ||
+    e.code === 'FST_REQ_FILE_TOO_LARGE' ||
+    e.code === 'FST_PARTS_LIMIT' ||
+    e.code === 'FST_FILES_LIMIT' ||
+    e.code === 'FST_FIELDS_LIMIT'
+  ) {
     return { status: 413, code: 'REQUEST_TOO_LARGE', message: `The request is larger than this address accepts (${message}).`, log: null };
   }
-  if (isClientGone(err, req)) return { status: 400, code: 'CLIENT_CLOSED', message: 'The client closed the connection before the request was read.', log: 'info' };
+  if (isClientGone(err, req))
+    return { status: 400, code: 'CLIENT_CLOSED', message: 'The client closed the connection before the request was read.', log: 'info' };
   const multipart = /^\s*multipart\//i.test(String(req?.raw?.headers?.['content-type'] ?? ''));
   if (multipart && (MALFORMED_MULTIPART.test(message) || e.code === 'FST_PROTO_VIOLATION' || e.code === 'FST_INVALID_JSON_FIELD_ERROR')) {
     return { status: 400, code: 'MULTIPART_MALFORMED', message: `The form data is malformed: ${message}.`, log: null };

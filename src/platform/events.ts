@@ -65,17 +65,19 @@ export class EventBus {
     const report = opts.onError ?? ((err: unknown) => process.emitWarning(`aslo: a listener of ${event} failed: ${(err as Error)?.message ?? String(err)}`));
     const set = this.listeners.get(event);
     if (!set || set.size === 0) return;
-    await Promise.all([...set].map(async (listener) => {
-      try {
-        await listener(payload, opts.onError);
-      } catch (err) {
+    await Promise.all(
+      [...set].map(async (listener) => {
         try {
-          report(err);
-        } catch {
-          // A failing reporter must not fail the publisher either.
+          await listener(payload, opts.onError);
+        } catch (err) {
+          try {
+            report(err);
+          } catch {
+            // A failing reporter must not fail the publisher either.
+          }
         }
-      }
-    }));
+      }),
+    );
   }
 
   listenerCount(event: EventName): number {

@@ -166,7 +166,8 @@ export function installRequestGuard(app: FastifyInstance, opts: { maxBodyBytes: 
         const part = (await file(...args)) as { filename?: unknown; fields?: Record<string, unknown> } | undefined;
         if (part) {
           const texts: unknown[] = [part.filename];
-          for (const f of Object.values(part.fields ?? {})) for (const x of [f].flat()) texts.push(typeof x === 'object' && x !== null && 'value' in x ? (x as { value: unknown }).value : undefined);
+          for (const f of Object.values(part.fields ?? {}))
+            for (const x of [f].flat()) texts.push(typeof x === 'object' && x !== null && 'value' in x ? (x as { value: unknown }).value : undefined);
           for (const t of texts) {
             const err = typeof t === 'string' ? textError(t) : null;
             if (err) throw err;

@@ -14,7 +14,17 @@
 // Routes whose handler answers bad input in its own way (the updater's plain answers, the HTML
 // forms that show the form again with a message) declare their fields with types that cannot
 // refuse what the handler takes: a text field or a path segment is a string whatever it holds.
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifySchema, FastifyTypeProvider, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, RouteGenericInterface } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchema,
+  FastifyTypeProvider,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+} from 'fastify';
 import Type, { type Static, type TSchema } from 'typebox';
 
 export { Type };
@@ -34,16 +44,28 @@ export interface RequestTypeProvider extends FastifyTypeProvider {
 export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, RequestTypeProvider>;
 
 /** The request of a route with this schema (for handlers written apart from their route). */
-export type TypedRequest<S extends FastifySchema> = FastifyRequest<RouteGenericInterface, RawServerDefault, RawRequestDefaultExpression, S, RequestTypeProvider>;
+export type TypedRequest<S extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  S,
+  RequestTypeProvider
+>;
 
 // ---- OpenAPI groups (tags) ------------------------------------------------------------------
 
 /** The groups of /api/docs, in the order they are shown, with what each holds. */
 export const API_TAGS = [
   { name: 'catalog', description: 'The public catalog: activities, versions, files and icons.' },
-  { name: 'publishing', description: 'For developers with an API token: uploads, their activities, nominations, sources from git, release webhooks and download statistics.' },
+  {
+    name: 'publishing',
+    description: 'For developers with an API token: uploads, their activities, nominations, sources from git, release webhooks and download statistics.',
+  },
   { name: 'review', description: 'For editors: the review queue and decisions.' },
-  { name: 'updates', description: "Sugar's updater: the update checks of the old site (update-aslo.php, update.php), the update microformat page and the signed JSON index." },
+  {
+    name: 'updates',
+    description: "Sugar's updater: the update checks of the old site (update-aslo.php, update.php), the update microformat page and the signed JSON index.",
+  },
 ] as const;
 
 // ---- values -----------------------------------------------------------------------------------

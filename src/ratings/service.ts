@@ -44,7 +44,11 @@ export class RatingsService {
     const n = Number(mine.n);
     const sum = Number(mine.s ?? 0);
     const m = all.m === null ? 3 : Number(all.m);
-    await q.setActivityRatings(trx, activityId, { count: n, average: n ? Math.round((sum / n) * 1000) / 1000 : null, bayesian: n ? Math.round(((BAYES_PRIOR_VOTES * m + sum) / (BAYES_PRIOR_VOTES + n)) * 1000) / 1000 : null });
+    await q.setActivityRatings(trx, activityId, {
+      count: n,
+      average: n ? Math.round((sum / n) * 1000) / 1000 : null,
+      bayesian: n ? Math.round(((BAYES_PRIOR_VOTES * m + sum) / (BAYES_PRIOR_VOTES + n)) * 1000) / 1000 : null,
+    });
   }
 
   async list(bundleId: string) {
@@ -56,9 +60,11 @@ export class RatingsService {
   async rate(viewer: Viewer, bundleId: string, ratingRaw: unknown, bodyRaw: unknown): Promise<number> {
     const actor = requireActor(viewer);
     const a = await this.publicActivity(bundleId);
-    if (await authorRole(this.db, a.id, actor.userId)) throw new AsloError('RATING_OWN_ACTIVITY', 'Authors do not rate their own activity; reply to reviews instead.', { statusCode: 403 });
+    if (await authorRole(this.db, a.id, actor.userId))
+      throw new AsloError('RATING_OWN_ACTIVITY', 'Authors do not rate their own activity; reply to reviews instead.', { statusCode: 403 });
     const rating = Number(ratingRaw);
-    if (!Number.isInteger(rating) || rating < 1 || rating > 5) throw new AsloError('RATING_INVALID', 'A rating is a whole number from 1 to 5.', { details: { field: 'rating' } });
+    if (!Number.isInteger(rating) || rating < 1 || rating > 5)
+      throw new AsloError('RATING_INVALID', 'A rating is a whole number from 1 to 5.', { details: { field: 'rating' } });
     const body = bodyText(bodyRaw, 'review', 5000, false);
     const version = await q.newestPublicVersion(this.db, a.id);
     return this.db.transaction().execute(async (trx) => {
@@ -77,7 +83,8 @@ export class RatingsService {
     const actor = await requireAuthor(this.db, viewer, r.activity_id);
     const body = bodyText(bodyRaw, 'reply', 5000, true)!;
     await this.db.transaction().execute(async (trx) => {
-      if (!(await q.setReplyOnce(trx, reviewId, actor.userId, body))) throw new AsloError('REPLY_EXISTS', 'The authors have replied to this review already (one reply per review).', { statusCode: 409 });
+      if (!(await q.setReplyOnce(trx, reviewId, actor.userId, body)))
+        throw new AsloError('REPLY_EXISTS', 'The authors have replied to this review already (one reply per review).', { statusCode: 409 });
       await audit(trx, { actor, action: 'rating.reply', targetType: 'review', targetId: reviewId });
     });
   }
@@ -85,13 +92,15 @@ export class RatingsService {
   async flag(viewer: Viewer, reviewId: number, reasonRaw: unknown, messageRaw: unknown): Promise<void> {
     const actor = requireActor(viewer);
     const reason = String(reasonRaw ?? '');
-    if (!FLAG_REASONS.includes(reason as (typeof FLAG_REASONS)[number])) throw new AsloError('FLAG_REASON_INVALID', `The reason is one of ${FLAG_REASONS.join(', ')}.`, { details: { field: 'reason' } });
+    if (!FLAG_REASONS.includes(reason as (typeof FLAG_REASONS)[number]))
+      throw new AsloError('FLAG_REASON_INVALID', `The reason is one of ${FLAG_REASONS.join(', ')}.`, { details: { field: 'reason' } });
     const message = bodyText(messageRaw, 'message', 2000, false);
     const r = await q.reviewById(this.db, reviewId);
     if (!r || r.hidden) throw new AsloError('REVIEW_NOT_FOUND', `No review #${reviewId}.`, { statusCode: 404 });
     if (r.user_id === actor.userId) throw new AsloError('FLAG_OWN_REVIEW', 'You cannot flag your own review; edit it instead.', { statusCode: 403 });
     await this.db.transaction().execute(async (trx) => {
-      if (!(await q.addFlag(trx, { reviewId, userId: actor.userId, reason, message }))) throw new AsloError('FLAG_EXISTS', 'You flagged this review already.', { statusCode: 409 });
+      if (!(await q.addFlag(trx, { reviewId, userId: actor.userId, reason, message })))
+        throw new AsloError('FLAG_EXISTS', 'You flagged this review already.', { statusCode: 409 });
       await audit(trx, { actor, action: 'rating.flag', targetType: 'review', targetId: reviewId, reason });
     });
   }
@@ -104,7 +113,8 @@ export class RatingsService {
   async moderate(viewer: Viewer, reviewId: number, actionRaw: unknown, commentRaw: unknown): Promise<void> {
     const actor = requireEditor(viewer);
     const action = String(actionRaw ?? '');
-    if (!MODERATIONS.includes(action as (typeof MODERATIONS)[number])) throw new AsloError('MODERATION_INVALID', `The action is one of ${MODERATIONS.join(', ')}.`, { details: { field: 'action' } });
+    if (!MODERATIONS.includes(action as (typeof MODERATIONS)[number]))
+      throw new AsloError('MODERATION_INVALID', `The action is one of ${MODERATIONS.join(', ')}.`, { details: { field: 'action' } });
     const comment = bodyText(commentRaw, 'comment', 5000, true)!;
     const r = await q.reviewById(this.db, reviewId);
     if (!r) throw new AsloError('REVIEW_NOT_FOUND', `No review #${reviewId}.`, { statusCode: 404 });
@@ -114,7 +124,14 @@ export class RatingsService {
       if (action === 'delete') await q.deleteReview(trx, reviewId);
       if (action === 'keep') await q.resetFlagCount(trx, reviewId);
       await this.refresh(trx, r.activity_id);
-      await audit(trx, { actor, action: `rating.moderate.${action}`, targetType: 'review', targetId: reviewId, reason: comment, details: { user_id: r.user_id, rating: r.rating, body: r.body } });
+      await audit(trx, {
+        actor,
+        action: `rating.moderate.${action}`,
+        targetType: 'review',
+        targetId: reviewId,
+        reason: comment,
+        details: { user_id: r.user_id, rating: r.rating, body: r.body },
+      });
     });
   }
 
@@ -127,11 +144,20 @@ export class RatingsService {
     const visible = a && (a.status === 'public' || (viewer && (isEditor(viewer) || (await authorRole(this.db, a.id, viewer.userId)))));
     if (!a || !visible) throw new AsloError('ACTIVITY_NOT_FOUND', `No public activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     const reason = String(reasonRaw ?? '');
-    if (!REPORT_REASONS.includes(reason as (typeof REPORT_REASONS)[number])) throw new AsloError('REPORT_REASON_INVALID', `The reason is one of ${REPORT_REASONS.join(', ')}.`, { details: { field: 'reason' } });
+    if (!REPORT_REASONS.includes(reason as (typeof REPORT_REASONS)[number]))
+      throw new AsloError('REPORT_REASON_INVALID', `The reason is one of ${REPORT_REASONS.join(', ')}.`, { details: { field: 'reason' } });
     const message = bodyText(messageRaw, 'message', 5000, true)!;
     return this.db.transaction().execute(async (trx) => {
       const id = await q.insertReport(trx, { activityId: a.id, userId: viewer?.userId ?? null, address, reason, message });
-      await audit(trx, { actor: viewer, actorLabel: viewer ? undefined : `anonymous ${address ?? ''}`.trim(), action: 'report.create', targetType: 'activity', targetId: a.bundle_id, reason, details: { report: id } });
+      await audit(trx, {
+        actor: viewer,
+        actorLabel: viewer ? undefined : `anonymous ${address ?? ''}`.trim(),
+        action: 'report.create',
+        targetType: 'activity',
+        targetId: a.bundle_id,
+        reason,
+        details: { report: id },
+      });
       return id;
     });
   }
@@ -145,7 +171,8 @@ export class RatingsService {
     const actor = requireAdmin(viewer);
     const resolution = bodyText(resolutionRaw, 'resolution', 5000, true)!;
     await this.db.transaction().execute(async (trx) => {
-      if (!(await q.resolveReport(trx, reportId, actor.userId, resolution))) throw new AsloError('REPORT_NOT_FOUND', `No open report #${reportId}.`, { statusCode: 404 });
+      if (!(await q.resolveReport(trx, reportId, actor.userId, resolution)))
+        throw new AsloError('REPORT_NOT_FOUND', `No open report #${reportId}.`, { statusCode: 404 });
       await audit(trx, { actor, action: 'report.resolve', targetType: 'abuse_report', targetId: reportId, reason: resolution });
     });
   }

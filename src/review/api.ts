@@ -16,7 +16,13 @@ import type { ListingService } from './listing.js';
 import type { RatingsService } from '../ratings/service.js';
 import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
-export const BUNDLE_CONTENT_TYPES = ['application/octet-stream', 'application/vnd.olpc-sugar', 'application/vnd.olpc-content', 'application/zip', 'application/x-zip-compressed'];
+export const BUNDLE_CONTENT_TYPES = [
+  'application/octet-stream',
+  'application/vnd.olpc-sugar',
+  'application/vnd.olpc-content',
+  'application/zip',
+  'application/x-zip-compressed',
+];
 const PROGRESS_STEP = 256 * 1024;
 
 declare module 'fastify' {
@@ -45,7 +51,10 @@ export function uploadStatus(r: UploadReport): number {
 }
 
 /** The bundle stream and options of an upload request: raw body, or the first file of a multipart form. */
-export async function readUploadRequest(req: FastifyRequest, checkFields?: (fields: Record<string, unknown>) => Promise<void>): Promise<{ source: Readable; opts: UploadOptions }> {
+export async function readUploadRequest(
+  req: FastifyRequest,
+  checkFields?: (fields: Record<string, unknown>) => Promise<void>,
+): Promise<{ source: Readable; opts: UploadOptions }> {
   const q = (req.query ?? {}) as Record<string, unknown>;
   if (req.isMultipart()) {
     const part = await req.file();
@@ -70,7 +79,11 @@ export async function readUploadRequest(req: FastifyRequest, checkFields?: (fiel
   }
   const body = req.body as Readable | undefined;
   if (!body || typeof (body as Readable).pipe !== 'function') {
-    throw new AsloError('UPLOAD_NO_FILE', `Send the bundle as the request body (Content-Type ${BUNDLE_CONTENT_TYPES[0]}) or as a multipart form field named "file".`, { statusCode: 415 });
+    throw new AsloError(
+      'UPLOAD_NO_FILE',
+      `Send the bundle as the request body (Content-Type ${BUNDLE_CONTENT_TYPES[0]}) or as a multipart form field named "file".`,
+      { statusCode: 415 },
+    );
   }
   // ?filename= is decoded already (the query string); X-File-Name is percent-encoded (headers are ASCII).
   const header = req.headers['x-file-name'];
@@ -97,88 +110,118 @@ export async function publishingApi(app: TypedApp): Promise<void> {
   // The file store enforces the real limit (UPLOAD_TOO_LARGE); multipart's own is a backstop.
   await app.register(multipart, { limits: { fileSize: max * 2, files: 1, fields: 10, fieldSize: 64 * 1024 } });
 
-  app.post('/api/v1/uploads', {
-    preHandler: app.limits.upload,
-    schema: {
-      summary: 'Upload a bundle (new activity or new version)',
-      description: 'Body: the .xo/.xol bytes (Content-Type application/octet-stream, file name in X-File-Name or ?filename=), or multipart/form-data with a "file" field. Authorization: Bearer token with the publish scope. With Accept: application/x-ndjson the answer is a stream of progress events then the result (docs/api.md).',
-      tags: ['publishing'],
-      querystring: Type.Object({
-        filename: Type.Optional(Type.String({ description: 'File name of the bundle (or X-File-Name, percent-encoded)' })),
-        sugar_min: Type.Optional(Type.String({ description: 'Oldest Sugar version the upload runs on, when the bundle does not say' })),
-        sugar_max: Type.Optional(Type.String({ description: 'Newest Sugar version the upload runs on' })),
-        release_notes: Type.Optional(Type.String({ description: 'Release notes of the new version' })),
-      }),
-    },
-  }, async (req, reply) => {
-    const viewer = await req.viewer();
-    app.publishing.checkCanUpload(viewer);
-    const { source, opts } = await readUploadRequest(req);
-    const total = Number(req.headers['content-length']) || null;
-    const wantsStream = String(req.headers.accept ?? '').includes('application/x-ndjson');
-    // Every issue keeps its English `message`; `message_localized` is in the developer's language.
-    const lang = issueLanguage(viewer, req.headers['accept-language']);
-    void reply.header('vary', 'Accept-Language').header('content-language', lang);
-    if (!wantsStream) {
-      const report = await app.publishing.upload(viewer, source, opts);
-      return reply.status(uploadStatus(report)).send(localizeReport(report, lang));
-    }
-    const out = new PassThrough();
-    const line = (o: unknown) => out.write(JSON.stringify(o) + '\n');
-    let received = 0;
-    let reported = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        received += chunk.length;
-        if (received - reported >= PROGRESS_STEP) {
-          reported = received;
-          line({ event: 'progress', received, total });
-        }
-        cb(null, chunk);
+  app.post(
+    '/api/v1/uploads',
+    {
+      preHandler: app.limits.upload,
+      schema: {
+        summary: 'Upload a bundle (new activity or new version)',
+        description:
+          'Body: the .xo/.xol bytes (Content-Type application/octet-stream, file name in X-File-Name or ?filename=), or multipart/form-data with a "file" field. Authorization: Bearer token with the publish scope. With Accept: application/x-ndjson the answer is a stream of progress events then the result (docs/api.md).',
+        tags: ['publishing'],
+        querystring: Type.Object({
+          filename: Type.Optional(Type.String({ description: 'File name of the bundle (or X-File-Name, percent-encoded)' })),
+          sugar_min: Type.Optional(Type.String({ description: 'Oldest Sugar version the upload runs on, when the bundle does not say' })),
+          sugar_max: Type.Optional(Type.String({ description: 'Newest Sugar version the upload runs on' })),
+          release_notes: Type.Optional(Type.String({ description: 'Release notes of the new version' })),
+        }),
       },
-    });
-    // pipeline, not pipe: an error of the source ends the counter with it, even one raised before
-    // this line (a form cut short fails its file part while the parts are read), so no upload hangs.
-    pipeline(source, counter, () => {});
-    void reply.status(200).type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store').send(out);
-    line({ event: 'progress', received: 0, total });
-    app.publishing
-      .upload(viewer, counter, opts)
-      .then((report) => {
-        line({ event: 'progress', received, total, done: true });
-        out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...localizeReport(report, lang) }) + '\n');
-      })
-      .catch((err: unknown) => {
-        // Judged as the error handler judges it (a form cut short, a client gone: not our error).
-        const a = classifyError(err, req);
-        if (a.log === 'error') req.log.error({ err }, 'upload failed');
-        else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
-        const e = { code: a.code, message: a.message };
-        out.end(JSON.stringify({ event: 'error', error: e }) + '\n');
+    },
+    async (req, reply) => {
+      const viewer = await req.viewer();
+      app.publishing.checkCanUpload(viewer);
+      const { source, opts } = await readUploadRequest(req);
+      const total = Number(req.headers['content-length']) || null;
+      const wantsStream = String(req.headers.accept ?? '').includes('application/x-ndjson');
+      // Every issue keeps its English `message`; `message_localized` is in the developer's language.
+      const lang = issueLanguage(viewer, req.headers['accept-language']);
+      void reply.header('vary', 'Accept-Language').header('content-language', lang);
+      if (!wantsStream) {
+        const report = await app.publishing.upload(viewer, source, opts);
+        return reply.status(uploadStatus(report)).send(localizeReport(report, lang));
+      }
+      const out = new PassThrough();
+      const line = (o: unknown) => out.write(JSON.stringify(o) + '\n');
+      let received = 0;
+      let reported = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          received += chunk.length;
+          if (received - reported >= PROGRESS_STEP) {
+            reported = received;
+            line({ event: 'progress', received, total });
+          }
+          cb(null, chunk);
+        },
       });
-    return reply;
-  });
+      // pipeline, not pipe: an error of the source ends the counter with it, even one raised before
+      // this line (a form cut short fails its file part while the parts are read), so no upload hangs.
+      pipeline(source, counter, () => {});
+      void reply.status(200).type('application/x-ndjson; charset=utf-8').header('cache-control', 'no-store').send(out);
+      line({ event: 'progress', received: 0, total });
+      app.publishing
+        .upload(viewer, counter, opts)
+        .then((report) => {
+          line({ event: 'progress', received, total, done: true });
+          out.end(JSON.stringify({ event: 'result', status: uploadStatus(report), ...localizeReport(report, lang) }) + '\n');
+        })
+        .catch((err: unknown) => {
+          // Judged as the error handler judges it (a form cut short, a client gone: not our error).
+          const a = classifyError(err, req);
+          if (a.log === 'error') req.log.error({ err }, 'upload failed');
+          else if (a.log === 'info') req.log.info({ code: a.code }, a.message);
+          const e = { code: a.code, message: a.message };
+          out.end(JSON.stringify({ event: 'error', error: e }) + '\n');
+        });
+      return reply;
+    },
+  );
 
   app.get('/api/v1/me', { schema: { summary: "The token's account", tags: ['publishing'] } }, async (req) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'read');
-    return { id: actor.userId, email: actor.email, display_name: actor.displayName, role: actor.role, email_verified: actor.emailVerified, scopes: actor.scopes };
+    return {
+      id: actor.userId,
+      email: actor.email,
+      display_name: actor.displayName,
+      role: actor.role,
+      email_verified: actor.emailVerified,
+      scopes: actor.scopes,
+    };
   });
 
   app.get('/api/v1/developer/activities', { schema: { summary: "The token owner's activities, any status", tags: ['publishing'] } }, async (req) => {
     const actor = requireActor(await req.viewer());
     requireScope(actor, 'read');
     const items = await app.publishing.myActivities(actor);
-    return { items: items.map((a) => ({ bundle_id: a.bundle_id, name: a.name, status: a.status, trusted: a.trusted, role: a.role, hub_url: `${app.ctx.config.server.baseUrl}/developers/activities/${a.id}` })) };
+    return {
+      items: items.map((a) => ({
+        bundle_id: a.bundle_id,
+        name: a.name,
+        status: a.status,
+        trusted: a.trusted,
+        role: a.role,
+        hub_url: `${app.ctx.config.server.baseUrl}/developers/activities/${a.id}`,
+      })),
+    };
   });
 
-  app.post('/api/v1/developer/activities/:bundle_id/nominate', {
-    schema: { summary: 'Nominate a sandbox activity for review', tags: ['publishing'], params: Type.Object({ bundle_id: BundleId }), body: Type.Object({ message: Type.String({ description: 'What the editors should know' }) }) },
-  }, async (req, reply) => {
-    const actor = requireActor(await req.viewer());
-    requireScope(actor, 'publish');
-    const a = await app.publishing.activityByBundleId(req.params.bundle_id);
-    await app.review.nominate(actor, a.id, req.body.message);
-    return reply.status(200).send({ bundle_id: a.bundle_id, status: 'nominated' });
-  });
+  app.post(
+    '/api/v1/developer/activities/:bundle_id/nominate',
+    {
+      schema: {
+        summary: 'Nominate a sandbox activity for review',
+        tags: ['publishing'],
+        params: Type.Object({ bundle_id: BundleId }),
+        body: Type.Object({ message: Type.String({ description: 'What the editors should know' }) }),
+      },
+    },
+    async (req, reply) => {
+      const actor = requireActor(await req.viewer());
+      requireScope(actor, 'publish');
+      const a = await app.publishing.activityByBundleId(req.params.bundle_id);
+      await app.review.nominate(actor, a.id, req.body.message);
+      return reply.status(200).send({ bundle_id: a.bundle_id, status: 'nominated' });
+    },
+  );
 }

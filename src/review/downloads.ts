@@ -22,9 +22,14 @@ export async function downloadableFile(db: Db, id: number, viewer: () => Promise
     return { ...row, isPublic: false };
   }
   // Experimental: sandbox or pending file, or a sandbox/nominated activity.
-  if (!v) throw new AsloError('DOWNLOAD_LOGIN_REQUIRED', 'This is an experimental version that has not been reviewed: log in to download it.', { statusCode: 401 });
+  if (!v)
+    throw new AsloError('DOWNLOAD_LOGIN_REQUIRED', 'This is an experimental version that has not been reviewed: log in to download it.', { statusCode: 401 });
   if (!insider && !confirmed) {
-    throw new AsloError('DOWNLOAD_CONFIRM_REQUIRED', `This is an experimental version that has not been reviewed. To download it anyway, confirm by adding ?${CONFIRM_PARAM}=${CONFIRM_VALUE} to the address.`, { statusCode: 403 });
+    throw new AsloError(
+      'DOWNLOAD_CONFIRM_REQUIRED',
+      `This is an experimental version that has not been reviewed. To download it anyway, confirm by adding ?${CONFIRM_PARAM}=${CONFIRM_VALUE} to the address.`,
+      { statusCode: 403 },
+    );
   }
   return { ...row, isPublic: false };
 }

@@ -112,7 +112,12 @@ export class PublishingService {
         if (found.length === 0) return [];
         const done = await this.accounts.revokeLeakedTokens(found, { bundleId, uploader: actor.userId });
         revoked = done.length;
-        return done.map((d) => ({ code: 'TOKEN_IN_BUNDLE_REVOKED', message: `An API token was found in this file and has been revoked; its owner was told by mail. Never put tokens in a bundle.`, file: d.file, line: null }));
+        return done.map((d) => ({
+          code: 'TOKEN_IN_BUNDLE_REVOKED',
+          message: `An API token was found in this file and has been revoked; its owner was told by mail. Never put tokens in a bundle.`,
+          file: d.file,
+          line: null,
+        }));
       },
     });
     return {
@@ -163,10 +168,23 @@ export class PublishingService {
     const actor = requireActor(viewer);
     const a = await this.activityById(activityId);
     const isAuthor = (await q.authorEntry(this.db, a.id, actor.userId))?.role ?? null;
-    if (!isAuthor && !isEditor(actor)) throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity (and editors) may see this page.', { statusCode: 403 });
+    if (!isAuthor && !isEditor(actor))
+      throw new AsloError('FORBIDDEN_NOT_AUTHOR', 'Only the authors of this activity (and editors) may see this page.', { statusCode: 403 });
     const [authors, versions, history, texts, tags, categories, allCategories, screenshots] = await q.developerViewRows(this.db, a.id);
     const name = (await this.names([a.id])).get(a.id) ?? a.bundle_id;
-    return { activity: a, name, myRole: isAuthor, authors, versions, history, texts, tags, categories: categories.map((c) => c.slug), allCategories, screenshots };
+    return {
+      activity: a,
+      name,
+      myRole: isAuthor,
+      authors,
+      versions,
+      history,
+      texts,
+      tags,
+      categories: categories.map((c) => c.slug),
+      allCategories,
+      screenshots,
+    };
   }
 
   // --- authors and ownership ----------------------------------------------------------------
@@ -176,7 +194,11 @@ export class PublishingService {
     const actor = await requireAuthor(this.db, viewer, activityId, { owner: true });
     if (role !== 'owner' && role !== 'developer') throw new AsloError('AUTHOR_ROLE_INVALID', 'An author is an owner or a developer.');
     const user = await this.accounts.findByEmail(String(emailRaw ?? '').trim());
-    if (!user) throw new AsloError('USER_NOT_FOUND', 'No account uses this e-mail address. Ask the person to register first.', { statusCode: 404, details: { field: 'email' } });
+    if (!user)
+      throw new AsloError('USER_NOT_FOUND', 'No account uses this e-mail address. Ask the person to register first.', {
+        statusCode: 404,
+        details: { field: 'email' },
+      });
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
       const existing = await q.authorEntry(trx, activityId, user.id);
@@ -186,7 +208,9 @@ export class PublishingService {
       await audit(trx, { actor, action: 'author.add', targetType: 'activity', targetId: a.bundle_id, details: { user_id: user.id, email: user.email, role } });
     });
     const name = (await this.names([a.id])).get(a.id) ?? a.bundle_id;
-    await this.mailer.send(texts.authorInvited(user.email, user.display_name, name, role, actor.displayName, `${this.ctx.config.server.baseUrl}/developers/activities/${a.id}`));
+    await this.mailer.send(
+      texts.authorInvited(user.email, user.display_name, name, role, actor.displayName, `${this.ctx.config.server.baseUrl}/developers/activities/${a.id}`),
+    );
   }
 
   /** An owner removes a co-author (or an author leaves); the last owner cannot go. */
@@ -200,7 +224,9 @@ export class PublishingService {
       const target = authors.find((x) => x.user_id === userId);
       if (!target) throw new AsloError('AUTHOR_NOT_FOUND', 'This person is not an author of the activity.', { statusCode: 404 });
       if (target.role === 'owner' && authors.filter((x) => x.role === 'owner').length === 1) {
-        throw new AsloError('LAST_OWNER', 'An activity keeps at least one owner: make someone else an owner first (or transfer ownership).', { statusCode: 409 });
+        throw new AsloError('LAST_OWNER', 'An activity keeps at least one owner: make someone else an owner first (or transfer ownership).', {
+          statusCode: 409,
+        });
       }
       await q.deleteAuthor(trx, activityId, userId);
       await audit(trx, { actor, action: 'author.remove', targetType: 'activity', targetId: a.bundle_id, details: { user_id: userId, role: target.role } });
@@ -224,7 +250,8 @@ export class PublishingService {
   /** An administrator gives an (abandoned) activity to a new owner; the other authors stay unless `replace`. */
   async reassign(viewer: Viewer, activityId: number, emailRaw: string, reason: string, replace: boolean): Promise<void> {
     const actor = requireAdmin(viewer);
-    if (!reason?.trim()) throw new AsloError('REASON_REQUIRED', 'Say why the activity changes hands (kept in the audit log).', { details: { field: 'reason' } });
+    if (!reason?.trim())
+      throw new AsloError('REASON_REQUIRED', 'Say why the activity changes hands (kept in the audit log).', { details: { field: 'reason' } });
     const user = await this.accounts.findByEmail(String(emailRaw ?? '').trim());
     if (!user) throw new AsloError('USER_NOT_FOUND', 'No account uses this e-mail address.', { statusCode: 404 });
     const a = await this.activityById(activityId);
@@ -232,7 +259,14 @@ export class PublishingService {
       const before = await q.authorsOf(trx, activityId);
       if (replace) await q.deleteAllAuthors(trx, activityId);
       await q.upsertOwner(trx, activityId, user.id);
-      await audit(trx, { actor, action: 'activity.reassign', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim(), details: { to: user.id, replace, before } });
+      await audit(trx, {
+        actor,
+        action: 'activity.reassign',
+        targetType: 'activity',
+        targetId: a.bundle_id,
+        reason: reason.trim(),
+        details: { to: user.id, replace, before },
+      });
     });
   }
 
@@ -243,7 +277,13 @@ export class PublishingService {
     const a = await this.activityById(activityId);
     await this.db.transaction().execute(async (trx) => {
       await q.setActivityTrusted(trx, activityId, trusted);
-      await audit(trx, { actor, action: trusted ? 'activity.trust' : 'activity.untrust', targetType: 'activity', targetId: a.bundle_id, reason: reason.trim() });
+      await audit(trx, {
+        actor,
+        action: trusted ? 'activity.trust' : 'activity.untrust',
+        targetType: 'activity',
+        targetId: a.bundle_id,
+        reason: reason.trim(),
+      });
     });
   }
 }

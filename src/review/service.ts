@@ -80,7 +80,9 @@ function parseVersions(raw: unknown, strict = false): string[] | null {
   if (raw === undefined || raw === null || raw === '') return null;
   const list = Array.isArray(raw) ? raw : !strict && typeof raw === 'string' ? [raw] : null;
   if (!list || list.length > MAX_VERSIONS || list.some((v) => typeof v !== 'string' || !v.trim() || v.length > 100)) {
-    throw new AsloError('REVIEW_BODY_INVALID', `"versions" is a list of up to ${MAX_VERSIONS} version strings, like ["1", "2.1"].`, { details: { field: 'versions' } });
+    throw new AsloError('REVIEW_BODY_INVALID', `"versions" is a list of up to ${MAX_VERSIONS} version strings, like ["1", "2.1"].`, {
+      details: { field: 'versions' },
+    });
   }
   const out = [...new Set((list as string[]).map((v) => v.trim()))];
   return out.length ? out : null;
@@ -96,7 +98,11 @@ function normalizedOrNull(v: string): string | null {
 
 async function setFiles(trx: Db, files: { id: number }[], values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean }): Promise<void> {
   if (files.length === 0) return;
-  await q.setFilesReview(trx, files.map((f) => f.id), values);
+  await q.setFilesReview(
+    trx,
+    files.map((f) => f.id),
+    values,
+  );
 }
 
 export class ReviewService {
@@ -118,14 +124,38 @@ export class ReviewService {
     await this.db.transaction().execute(async (trx) => {
       const a = await q.lockExistingActivity(trx, activityId);
       if (a.status !== 'sandbox') {
-        throw new AsloError('NOMINATE_BAD_STATUS', a.status === 'nominated' ? 'This activity is nominated already; the editors will review it.' : `Only a sandbox activity can be nominated; this one is ${a.status}.`, { statusCode: 409 });
+        throw new AsloError(
+          'NOMINATE_BAD_STATUS',
+          a.status === 'nominated'
+            ? 'This activity is nominated already; the editors will review it.'
+            : `Only a sandbox activity can be nominated; this one is ${a.status}.`,
+          { statusCode: 409 },
+        );
       }
       const files = await q.sandboxFiles(trx, activityId);
-      if (files.length === 0) throw new AsloError('NOMINATE_NO_FILE', 'Upload a version first: there is nothing for the editors to review.', { statusCode: 409 });
+      if (files.length === 0)
+        throw new AsloError('NOMINATE_NO_FILE', 'Upload a version first: there is nothing for the editors to review.', { statusCode: 409 });
       const now = new Date();
       await q.setActivityNominated(trx, activityId, message, now);
-      await q.insertReviewHistory(trx, { activityId, fileId: null, version: null, actorUserId: actor.userId, action: 'nominate', comment: message, fromStatus: 'sandbox', toStatus: 'nominated', at: now });
-      await audit(trx, { actor, action: 'activity.nominate', targetType: 'activity', targetId: a.bundle_id, reason: message, details: { from: 'sandbox', to: 'nominated' } });
+      await q.insertReviewHistory(trx, {
+        activityId,
+        fileId: null,
+        version: null,
+        actorUserId: actor.userId,
+        action: 'nominate',
+        comment: message,
+        fromStatus: 'sandbox',
+        toStatus: 'nominated',
+        at: now,
+      });
+      await audit(trx, {
+        actor,
+        action: 'activity.nominate',
+        targetType: 'activity',
+        targetId: a.bundle_id,
+        reason: message,
+        details: { from: 'sandbox', to: 'nominated' },
+      });
     });
   }
 
@@ -172,7 +202,12 @@ export class ReviewService {
     const entry = (r: { activity_id: number; bundle_id: string; activity_status: string; activity_since: Date }) => {
       let e = byActivity.get(r.activity_id);
       if (!e) {
-        e = { bundle_id: r.bundle_id, status: r.activity_status, since: r.activity_status === 'nominated' ? r.activity_since.getTime() : Infinity, versions: [] };
+        e = {
+          bundle_id: r.bundle_id,
+          status: r.activity_status,
+          since: r.activity_status === 'nominated' ? r.activity_since.getTime() : Infinity,
+          versions: [],
+        };
         byActivity.set(r.activity_id, e);
       }
       return e;
@@ -209,12 +244,20 @@ export class ReviewService {
     if (versions.length === 0) throw new AsloError('NOTHING_TO_REVIEW', 'This activity has no version.', { statusCode: 404 });
     // The versions under review, which the decision form carries (and covers, exactly): a
     // nominated activity's sandbox and pending versions, or the one pending version asked for.
-    const underReview = versions.filter((v) => (fileId !== null ? v.file_id === fileId && v.file_status === 'pending' : a.status === 'nominated' && isAwaiting(a.status, v.file_status)));
+    const underReview = versions.filter((v) =>
+      fileId !== null ? v.file_id === fileId && v.file_status === 'pending' : a.status === 'nominated' && isAwaiting(a.status, v.file_status),
+    );
     // The version shown in detail: the file asked for, or the newest one under review (or the
     // newest sandbox one, or the newest).
-    const idx = fileId !== null
-      ? versions.findIndex((v) => v.file_id === fileId)
-      : underReview.length ? versions.indexOf(underReview[0]!) : Math.max(0, versions.findIndex((v) => v.file_status === 'sandbox'));
+    const idx =
+      fileId !== null
+        ? versions.findIndex((v) => v.file_id === fileId)
+        : underReview.length
+          ? versions.indexOf(underReview[0]!)
+          : Math.max(
+              0,
+              versions.findIndex((v) => v.file_status === 'sandbox'),
+            );
     const current = versions[idx]!;
     const previous = versions.slice(idx + 1).find((v) => v.file_status === 'public') ?? versions[idx + 1] ?? null;
     const meta = current.metadata as Record<string, unknown>;
@@ -226,8 +269,12 @@ export class ReviewService {
         const after = show(meta[key]);
         if (before !== after) metadataDiff.push({ key, before, after });
       }
-      const locB = Object.keys((prevMeta.locales ?? {}) as object).sort().join(', ');
-      const locA = Object.keys((meta.locales ?? {}) as object).sort().join(', ');
+      const locB = Object.keys((prevMeta.locales ?? {}) as object)
+        .sort()
+        .join(', ');
+      const locA = Object.keys((meta.locales ?? {}) as object)
+        .sort()
+        .join(', ');
       if (locB !== locA) metadataDiff.push({ key: 'locales', before: locB, after: locA });
     }
     type F = { path: string; size: number };
@@ -239,10 +286,14 @@ export class ReviewService {
       ? {
           added: files.filter((f) => !prevFiles.has(f.path)).map((f) => f.path),
           removed: [...prevFiles.keys()].filter((p) => !nowFiles.has(p)),
-          changed: files.filter((f) => prevFiles.has(f.path) && prevFiles.get(f.path) !== f.size).map((f) => ({ path: f.path, before: prevFiles.get(f.path)!, after: f.size })),
+          changed: files
+            .filter((f) => prevFiles.has(f.path) && prevFiles.get(f.path) !== f.size)
+            .map((f) => ({ path: f.path, before: prevFiles.get(f.path)!, after: f.size })),
         }
       : null;
-    const validation = (current.validation ?? {}) as { warnings?: { code: string; message: string; file: string | null; line: number | null; params?: Record<string, string | number> }[] };
+    const validation = (current.validation ?? {}) as {
+      warnings?: { code: string; message: string; file: string | null; line: number | null; params?: Record<string, string | number> }[];
+    };
     const authors = await q.authorsWithRoles(this.db, activityId);
     const history = await q.reviewPageHistory(this.db, activityId);
     return {
@@ -272,7 +323,14 @@ export class ReviewService {
    * decision covers exactly those, and is refused (REVIEW_STALE) when one of them no longer
    * awaits review. Approving or returning an activity names its versions.
    */
-  async decide(viewer: Viewer, kind: TargetKind, id: number, actionRaw: string, commentRaw: unknown, versionsRaw?: unknown): Promise<{ from: string; to: string }> {
+  async decide(
+    viewer: Viewer,
+    kind: TargetKind,
+    id: number,
+    actionRaw: string,
+    commentRaw: unknown,
+    versionsRaw?: unknown,
+  ): Promise<{ from: string; to: string }> {
     const actor = requireEditor(viewer);
     if (kind === 'file') {
       const f = await q.fileActivity(this.db, id);
@@ -291,25 +349,38 @@ export class ReviewService {
    */
   async decideByBundleId(viewer: Viewer, bundleId: string, body: unknown): Promise<DecisionResult> {
     const actor = requireEditor(viewer);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AsloError('REVIEW_BODY_INVALID', 'Send a JSON object: {"action": "approve|return|escalate|disable", "versions": ["1"], "comment": "..."}.');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new AsloError('REVIEW_BODY_INVALID', 'Send a JSON object: {"action": "approve|return|escalate|disable", "versions": ["1"], "comment": "..."}.');
     const b = body as Record<string, unknown>;
-    if (typeof b.action !== 'string') throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
-    if (b.comment !== undefined && typeof b.comment !== 'string') throw new AsloError('REVIEW_BODY_INVALID', 'The comment is a string.', { details: { field: 'comment' } });
+    if (typeof b.action !== 'string')
+      throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
+    if (b.comment !== undefined && typeof b.comment !== 'string')
+      throw new AsloError('REVIEW_BODY_INVALID', 'The comment is a string.', { details: { field: 'comment' } });
     const versions = parseVersions(b.versions, true);
     const a = bundleId.length <= 255 && !bundleId.includes('\u0000') ? await q.activityIdByBundleId(this.db, bundleId) : undefined;
     if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity has the bundle id "${bundleId}".`, { statusCode: 404 });
     return this.decideOn(actor, a.id, { target: 'auto', action: b.action, comment: b.comment, versions });
   }
 
-  private async decideOn(actor: Actor, activityId: number, input: { target: 'activity' | 'versions' | 'auto'; action: string; comment: unknown; versions?: string[] | null; fileIds?: number[] }): Promise<DecisionResult> {
-    if (!DECISIONS.includes(input.action as Decision)) throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
+  private async decideOn(
+    actor: Actor,
+    activityId: number,
+    input: { target: 'activity' | 'versions' | 'auto'; action: string; comment: unknown; versions?: string[] | null; fileIds?: number[] },
+  ): Promise<DecisionResult> {
+    if (!DECISIONS.includes(input.action as Decision))
+      throw new AsloError('REVIEW_ACTION_INVALID', `The action is one of ${DECISIONS.join(', ')}.`, { details: { field: 'action' } });
     const action = input.action as Decision;
     const comment = checkComment(input.comment);
     const names = input.versions?.length ? input.versions : null;
     // Authors of the activity are refused at once (the full check, over the authorship history, follows).
-    if (await authorRole(this.db, activityId, actor.userId)) throw new AsloError('REVIEW_OWN_ACTIVITY', 'You are an author of this activity: another editor must review it.', { statusCode: 403 });
+    if (await authorRole(this.db, activityId, actor.userId))
+      throw new AsloError('REVIEW_OWN_ACTIVITY', 'You are an author of this activity: another editor must review it.', { statusCode: 403 });
     if ((action === 'approve' || action === 'return') && !names && !input.fileIds?.length) {
-      throw new AsloError('REVIEW_VERSIONS_REQUIRED', `Name the versions you reviewed: an ${action === 'approve' ? 'approval' : 'return'} covers exactly those.`, { details: { field: 'versions' } });
+      throw new AsloError(
+        'REVIEW_VERSIONS_REQUIRED',
+        `Name the versions you reviewed: an ${action === 'approve' ? 'approval' : 'return'} covers exactly those.`,
+        { details: { field: 'versions' } },
+      );
     }
     const result = await this.db.transaction().execute(async (trx) => {
       // The activity's row lock orders every decision on it (and on its versions).
@@ -348,10 +419,14 @@ export class ReviewService {
       // (another editor decided first, or the version changed status since).
       const stale = named.filter((f) => (action === 'disable' && !onActivity ? f.status === 'disabled' : !awaiting(f.status)));
       if (stale.length) {
-        throw new AsloError('REVIEW_STALE', `${stale.map((f) => `Version ${f.version} is ${f.status}`).join('; ')}: it no longer awaits review. Reload the review page (or the queue) and decide again.`, {
-          statusCode: 409,
-          details: { versions: stale.map((f) => ({ version: f.version, status: f.status })) },
-        });
+        throw new AsloError(
+          'REVIEW_STALE',
+          `${stale.map((f) => `Version ${f.version} is ${f.status}`).join('; ')}: it no longer awaits review. Reload the review page (or the queue) and decide again.`,
+          {
+            statusCode: 409,
+            details: { versions: stale.map((f) => ({ version: f.version, status: f.status })) },
+          },
+        );
       }
       const now = new Date();
       let from: string;
@@ -359,29 +434,53 @@ export class ReviewService {
       let waiting: string[] = [];
       if (onActivity) {
         from = a.status;
-        if (action !== 'disable' && a.status !== 'nominated') throw new AsloError('REVIEW_BAD_STATUS', `Only a nominated activity can be ${action === 'approve' ? 'approved' : action === 'return' ? 'returned' : 'escalated'}; this one is ${a.status}.`, { statusCode: 409 });
-        if (action === 'disable' && a.status === 'disabled') throw new AsloError('REVIEW_BAD_STATUS', 'This activity is disabled already.', { statusCode: 409 });
-        if ((a.admin_review || named.some((f) => f.admin_review)) && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
-        if (action === 'escalate' && a.admin_review) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
+        if (action !== 'disable' && a.status !== 'nominated')
+          throw new AsloError(
+            'REVIEW_BAD_STATUS',
+            `Only a nominated activity can be ${action === 'approve' ? 'approved' : action === 'return' ? 'returned' : 'escalated'}; this one is ${a.status}.`,
+            { statusCode: 409 },
+          );
+        if (action === 'disable' && a.status === 'disabled')
+          throw new AsloError('REVIEW_BAD_STATUS', 'This activity is disabled already.', { statusCode: 409 });
+        if ((a.admin_review || named.some((f) => f.admin_review)) && !isAdmin(actor))
+          throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
+        if (action === 'escalate' && a.admin_review)
+          throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
         const status: ActivityStatus = action === 'approve' ? 'public' : action === 'return' ? 'sandbox' : action === 'disable' ? 'disabled' : a.status;
         to = status;
-        await q.updateActivityReview(trx, activityId, { status, admin_review: action === 'escalate', updated_at: now, ...(status !== a.status ? { status_changed_at: now } : {}), ...(action === 'approve' ? { last_published_at: now } : {}) });
+        await q.updateActivityReview(trx, activityId, {
+          status,
+          admin_review: action === 'escalate',
+          updated_at: now,
+          ...(status !== a.status ? { status_changed_at: now } : {}),
+          ...(action === 'approve' ? { last_published_at: now } : {}),
+        });
         if (action === 'approve') {
           // Exactly the versions reviewed become public; any other awaiting version (one
           // uploaded while the editor looked at these) waits for review as a pending version.
           await setFiles(trx, named, { status: 'public', status_changed_at: now, admin_review: false });
           const rest = all.filter((f) => !named.includes(f) && awaiting(f.status));
-          await setFiles(trx, rest.filter((f) => f.status !== 'pending'), { status: 'pending', status_changed_at: now });
+          await setFiles(
+            trx,
+            rest.filter((f) => f.status !== 'pending'),
+            { status: 'pending', status_changed_at: now },
+          );
           waiting = rest.map((f) => f.version);
         } else if (action === 'return') {
-          await setFiles(trx, named.filter((f) => f.status !== 'sandbox'), { status: 'sandbox', status_changed_at: now, admin_review: false });
+          await setFiles(
+            trx,
+            named.filter((f) => f.status !== 'sandbox'),
+            { status: 'sandbox', status_changed_at: now, admin_review: false },
+          );
         }
       } else {
         if (!named.length && action === 'escalate') named = all.filter((f) => f.status === 'pending');
         if (!named.length) throw new AsloError('REVIEW_BAD_STATUS', `No version of this activity awaits review; it is ${a.status}.`, { statusCode: 409 });
         from = [...new Set(named.map((f) => f.status))].join(', ');
-        if (named.some((f) => f.admin_review) && !isAdmin(actor)) throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
-        if (action === 'escalate' && named.every((f) => f.admin_review)) throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
+        if (named.some((f) => f.admin_review) && !isAdmin(actor))
+          throw new AsloError('REVIEW_ADMIN_ONLY', 'An editor asked an administrator to decide on this one.', { statusCode: 403 });
+        if (action === 'escalate' && named.every((f) => f.admin_review))
+          throw new AsloError('REVIEW_BAD_STATUS', 'An administrator review is asked for already.', { statusCode: 409 });
         if (action === 'escalate') {
           await setFiles(trx, named, { admin_review: true });
           to = from;
@@ -395,7 +494,18 @@ export class ReviewService {
       const decided = named.map((f) => f.version);
       const label = decided.length ? decided.join(', ') : null;
       const single = !onActivity && named.length === 1 ? named[0]! : null;
-      await q.insertReviewHistory(trx, { activityId, fileId: single?.id ?? null, version: label, versions: decided.length ? decided : null, actorUserId: actor.userId, action: action as ReviewAction, comment, fromStatus: from, toStatus: to, at: now });
+      await q.insertReviewHistory(trx, {
+        activityId,
+        fileId: single?.id ?? null,
+        version: label,
+        versions: decided.length ? decided : null,
+        actorUserId: actor.userId,
+        action: action as ReviewAction,
+        comment,
+        fromStatus: from,
+        toStatus: to,
+        at: now,
+      });
       await audit(trx, {
         actor,
         action: `review.${action}`,
@@ -406,7 +516,14 @@ export class ReviewService {
       });
       const after = await q.activityStatus(trx, activityId);
       const statuses = named.length
-        ? new Map((await q.fileStatuses(trx, named.map((f) => f.id))).map((r) => [r.id, r.status]))
+        ? new Map(
+            (
+              await q.fileStatuses(
+                trx,
+                named.map((f) => f.id),
+              )
+            ).map((r) => [r.id, r.status]),
+          )
         : new Map<number, FileStatus>();
       return {
         from,
@@ -419,7 +536,16 @@ export class ReviewService {
     });
     await this.onStatusChange([activityId]).catch(() => {});
     const decided = result.versions.map((v) => v.version);
-    await this.notifyAuthors(activityId, actor, action, result.onActivity ? null : decided.join(', ') || null, result.from, result.to, comment, result.onActivity ? { versions: decided, waiting: result.waiting } : {});
+    await this.notifyAuthors(
+      activityId,
+      actor,
+      action,
+      result.onActivity ? null : decided.join(', ') || null,
+      result.from,
+      result.to,
+      comment,
+      result.onActivity ? { versions: decided, waiting: result.waiting } : {},
+    );
     return { from: result.from, to: result.to, activity: result.activity, versions: result.versions };
   }
 
@@ -433,19 +559,39 @@ export class ReviewService {
     const comment = checkComment(commentRaw);
     const wanted = toRaw ? String(toRaw) : null;
     if (wanted !== null && !ENABLE_TARGETS.includes(wanted as EnableTarget)) {
-      throw new AsloError('REVIEW_ACTION_INVALID', `An activity is enabled into one of ${ENABLE_TARGETS.join(', ')} (or its status before it was disabled).`, { details: { field: 'to' } });
+      throw new AsloError('REVIEW_ACTION_INVALID', `An activity is enabled into one of ${ENABLE_TARGETS.join(', ')} (or its status before it was disabled).`, {
+        details: { field: 'to' },
+      });
     }
     const result = await this.db.transaction().execute(async (trx) => {
       const a = await q.lockActivityStatus(trx, activityId);
       if (!a) throw new AsloError('ACTIVITY_NOT_FOUND', `No activity #${activityId}.`, { statusCode: 404 });
-      if (a.status !== 'disabled') throw new AsloError('REVIEW_BAD_STATUS', `Only a disabled activity can be enabled again; this one is ${a.status}.`, { statusCode: 409 });
+      if (a.status !== 'disabled')
+        throw new AsloError('REVIEW_BAD_STATUS', `Only a disabled activity can be enabled again; this one is ${a.status}.`, { statusCode: 409 });
       const before = await q.statusBeforeDisabled(trx, activityId);
       const previous = before && ENABLE_TARGETS.includes(before.from_status as EnableTarget) ? (before.from_status as EnableTarget) : 'sandbox';
       const to: ActivityStatus = (wanted as EnableTarget | null) ?? previous;
       const now = new Date();
       await q.setActivityEnabled(trx, activityId, to, now);
-      await q.insertReviewHistory(trx, { activityId, fileId: null, version: null, actorUserId: actor.userId, action: 'enable', comment, fromStatus: 'disabled', toStatus: to, at: now });
-      await audit(trx, { actor, action: 'review.enable', targetType: 'activity', targetId: a.bundle_id, reason: comment, details: { activity: a.bundle_id, from: 'disabled', to, previous } });
+      await q.insertReviewHistory(trx, {
+        activityId,
+        fileId: null,
+        version: null,
+        actorUserId: actor.userId,
+        action: 'enable',
+        comment,
+        fromStatus: 'disabled',
+        toStatus: to,
+        at: now,
+      });
+      await audit(trx, {
+        actor,
+        action: 'review.enable',
+        targetType: 'activity',
+        targetId: a.bundle_id,
+        reason: comment,
+        details: { activity: a.bundle_id, from: 'disabled', to, previous },
+      });
       return { from: 'disabled', to };
     });
     await this.onStatusChange([activityId]).catch(() => {});
@@ -453,13 +599,35 @@ export class ReviewService {
     return result;
   }
 
-  private async notifyAuthors(activityId: number, actor: Actor, action: string, version: string | null, from: string, to: string, comment: string, extra: { versions?: string[]; waiting?: string[] } = {}): Promise<void> {
+  private async notifyAuthors(
+    activityId: number,
+    actor: Actor,
+    action: string,
+    version: string | null,
+    from: string,
+    to: string,
+    comment: string,
+    extra: { versions?: string[]; waiting?: string[] } = {},
+  ): Promise<void> {
     const a = await q.bundleIdOf(this.db, activityId);
     const name = (await q.mailActivityName(this.db, activityId)) ?? a.bundle_id;
     const authors = await q.authorAddresses(this.db, activityId);
     for (const u of authors) {
       await this.mailer.send(
-        texts.reviewDecision({ to: u.email, name: u.display_name, activityName: name, bundleId: a.bundle_id, version, action, fromStatus: from, toStatus: to, comment, reviewer: `${actor.displayName} (${actor.role})`, link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}`, ...extra }),
+        texts.reviewDecision({
+          to: u.email,
+          name: u.display_name,
+          activityName: name,
+          bundleId: a.bundle_id,
+          version,
+          action,
+          fromStatus: from,
+          toStatus: to,
+          comment,
+          reviewer: `${actor.displayName} (${actor.role})`,
+          link: `${this.ctx.config.server.baseUrl}/developers/activities/${activityId}`,
+          ...extra,
+        }),
       );
     }
   }

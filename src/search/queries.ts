@@ -14,12 +14,7 @@ import type { Db } from '../platform/db/index.js';
  * up to `corrections` dictionary words most similar to it by trigrams (one row per correction;
  * a row with `word` null when there is none), in the order typed.
  */
-export async function wordsWithCorrections(
-  db: Db,
-  q: string,
-  maxWords: number,
-  corrections: number,
-): Promise<{ w: string; i: number; word: string | null }[]> {
+export async function wordsWithCorrections(db: Db, q: string, maxWords: number, corrections: number): Promise<{ w: string; i: number; word: string | null }[]> {
   const rows = await sql<{ w: string; i: number; word: string | null }>`
     with q as (
       select w, i from unnest(regexp_split_to_array(aslo_fold(${q}), '[\\s[:punct:]]+')) with ordinality as x(w, i)

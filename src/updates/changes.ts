@@ -222,10 +222,7 @@ export async function catalogChanged(
   const appliers = localAppliers.get(ctx);
   if (appliers && appliers.size > 0) {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...appliers].map((a) => a().catch(() => {}))),
-      new Promise<void>((r) => (timer = setTimeout(r, 5000))),
-    ]);
+    await Promise.race([Promise.all([...appliers].map((a) => a().catch(() => {}))), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
   }
 }

@@ -14,9 +14,7 @@ export type WorkerRequest =
   | { type: 'build'; id: number; query: IndexQuery }
   | { type: 'compress'; id: number; body: ArrayBuffer; encoding: 'gzip' | 'br' };
 
-export type WorkerReply =
-  | { id: number; ok: true; body: ArrayBuffer; etag?: string; signature?: string }
-  | { id: number; ok: false; message: string };
+export type WorkerReply = { id: number; ok: true; body: ArrayBuffer; etag?: string; signature?: string } | { id: number; ok: false; message: string };
 
 export interface BuiltBody {
   body: Buffer;

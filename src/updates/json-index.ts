@@ -129,7 +129,12 @@ function texts(a: IxActivity): TextMaps {
       sumRank[t.locale] = rank(t.origin);
     }
   }
-  const sorted = (o: Record<string, string>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+  const sorted = (o: Record<string, string>) =>
+    Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]!]),
+    );
   if (!name.und && Object.keys(name).length === 0) name.und = a.bundleId;
   return { name: sorted(name), summary: sorted(summary) };
 }
@@ -217,7 +222,8 @@ export function snapshotOf(index: UpdateIndex, baseUrl: string, downloadUrl: (v:
 }
 
 function entryJson(a: SnapActivity, sugarKey: string | null): string | null {
-  const versions = sugarKey === null ? a.versions : a.versions.filter((v) => (v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey));
+  const versions =
+    sugarKey === null ? a.versions : a.versions.filter((v) => (v.minKey === null || v.minKey <= sugarKey) && (v.maxKey === null || sugarKey <= v.maxKey));
   if (versions.length === 0) return null;
   return JSON.stringify({
     bundle_id: a.bundle_id,

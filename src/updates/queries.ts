@@ -10,10 +10,19 @@ export function releaseNotesVersion(db: Db, versionId: number) {
   return db
     .selectFrom('versions as v')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select((eb) => ['v.version', 'v.release_notes', 'a.bundle_id', 'a.status', 'a.id as activity_id', eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', '=', 'public')).as('published')])
+    .select((eb) => [
+      'v.version',
+      'v.release_notes',
+      'a.bundle_id',
+      'a.status',
+      'a.id as activity_id',
+      eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', '=', 'public')).as('published'),
+    ])
     .where('v.id', '=', versionId)
     .where('a.status', '<>', 'disabled')
-    .where((eb) => eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', 'in', ['public', 'sandbox', 'pending'])))
+    .where((eb) =>
+      eb.exists(eb.selectFrom('files as f').select('f.id').whereRef('f.version_id', '=', 'v.id').where('f.status', 'in', ['public', 'sandbox', 'pending'])),
+    )
     .executeTakeFirst();
 }
 

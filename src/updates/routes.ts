@@ -14,7 +14,7 @@ import { looseParam, textParams, Type, type TypedApp } from '../platform/schemas
 export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
 
 function preferredEncoding(header: string | string[] | undefined): 'br' | 'gzip' | null {
-  const h = (Array.isArray(header) ? header.join(',') : header ?? '').toLowerCase();
+  const h = (Array.isArray(header) ? header.join(',') : (header ?? '')).toLowerCase();
   const q = (name: string): number => {
     const m = new RegExp(`(?:^|,)\\s*${name}\\s*(?:;\\s*q=([0-9.]+))?\\s*(?:,|$)`).exec(h);
     if (!m) return 0;
@@ -51,7 +51,8 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
       // Read from the raw address by the handler (as the fast path does): documented here, never refused.
       schema: {
         summary: 'Update check of Sugar and the old site (Mozilla update RDF)',
-        description: 'The newest version of an activity that runs on the Sugar asking, as the update RDF Sugar\'s updater reads. Any problem (an unknown activity, a bad parameter) answers an empty RDF root with 200, never an error page.',
+        description:
+          "The newest version of an activity that runs on the Sugar asking, as the update RDF Sugar's updater reads. Any problem (an unknown activity, a bad parameter) answers an empty RDF root with 200, never an error page.",
         tags: ['updates'],
         querystring: Type.Object({
           id: looseParam('Bundle id of the activity'),
@@ -61,50 +62,66 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
       },
       handler: rdfHandler,
       errorHandler: (_err, req, reply) => {
-        void reply.code(200).headers({ 'content-type': 'text/xml; charset=utf-8', etag: EMPTY_RDF.etag }).send(req.method === 'HEAD' ? undefined : EMPTY_RDF.body);
+        void reply
+          .code(200)
+          .headers({ 'content-type': 'text/xml; charset=utf-8', etag: EMPTY_RDF.etag })
+          .send(req.method === 'HEAD' ? undefined : EMPTY_RDF.body);
       },
     });
   }
 
   // ---- release notes (em:updateInfoURL) ----
-  app.get('/services/update-info/:versionId', {
-    schema: { summary: 'Release notes of a version (em:updateInfoURL of the update RDF), as XHTML', tags: ['updates'], params: textParams('versionId') },
-  }, async (req, reply) => {
-    const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), req.params.versionId);
-    // What only the activity's people may see is never kept by a shared cache.
-    void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
-    return body;
-  });
+  app.get(
+    '/services/update-info/:versionId',
+    {
+      schema: { summary: 'Release notes of a version (em:updateInfoURL of the update RDF), as XHTML', tags: ['updates'], params: textParams('versionId') },
+    },
+    async (req, reply) => {
+      const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), req.params.versionId);
+      // What only the activity's people may see is never kept by a shared cache.
+      void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
+      return body;
+    },
+  );
 
   // ---- microformat ----
-  app.get('/services/micro-format.php', {
-    schema: {
-      summary: "Update microformat page (an HTML list of activities and their newest versions), as Sugar's updater reads it",
-      description: 'Errors are answered as a small HTML page with the message and its code.',
-      tags: ['updates'],
-      querystring: Type.Object({
-        lang: looseParam('Locale of the names (default en)'),
-        sugar: looseParam('Sugar release, like 0.118 (else the one in the User-Agent)'),
-        collection_nickname: looseParam('Only the activities of this collection'),
-      }),
+  app.get(
+    '/services/micro-format.php',
+    {
+      schema: {
+        summary: "Update microformat page (an HTML list of activities and their newest versions), as Sugar's updater reads it",
+        description: 'Errors are answered as a small HTML page with the message and its code.',
+        tags: ['updates'],
+        querystring: Type.Object({
+          lang: looseParam('Locale of the names (default en)'),
+          sugar: looseParam('Sugar release, like 0.118 (else the one in the User-Agent)'),
+          collection_nickname: looseParam('Only the activities of this collection'),
+        }),
+      },
     },
-  }, async (req, reply) => {
-    try {
-      const page = await updates.microformat(req.query, req.headers['user-agent']);
-      // Without sugar=, the answer follows the client's User-Agent (Sugar/X.Y).
-      void reply.header('cache-control', updates.cacheControlHeader).header('etag', page.etag).header('vary', page.varies ? 'user-agent, accept-encoding' : 'accept-encoding');
-      if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
-      return reply.type('text/html; charset=utf-8').send(page.html);
-    } catch (err) {
-      const status = isAsloError(err) ? err.statusCode : 500;
-      if (!isAsloError(err)) req.log.error({ err }, 'microformat feed failed');
-      const msg = isAsloError(err) ? `${err.message} [${err.code}]` : 'The feed could not be built; the error was logged. Please try again.';
-      return reply
-        .code(status)
-        .type('text/html; charset=utf-8')
-        .send(`<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n<title>Error</title>\n</head>\n<body>\n<p>${htmlEscape(msg)}</p>\n</body>\n</html>\n`);
-    }
-  });
+    async (req, reply) => {
+      try {
+        const page = await updates.microformat(req.query, req.headers['user-agent']);
+        // Without sugar=, the answer follows the client's User-Agent (Sugar/X.Y).
+        void reply
+          .header('cache-control', updates.cacheControlHeader)
+          .header('etag', page.etag)
+          .header('vary', page.varies ? 'user-agent, accept-encoding' : 'accept-encoding');
+        if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
+        return reply.type('text/html; charset=utf-8').send(page.html);
+      } catch (err) {
+        const status = isAsloError(err) ? err.statusCode : 500;
+        if (!isAsloError(err)) req.log.error({ err }, 'microformat feed failed');
+        const msg = isAsloError(err) ? `${err.message} [${err.code}]` : 'The feed could not be built; the error was logged. Please try again.';
+        return reply
+          .code(status)
+          .type('text/html; charset=utf-8')
+          .send(
+            `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n<title>Error</title>\n</head>\n<body>\n<p>${htmlEscape(msg)}</p>\n</body>\n</html>\n`,
+          );
+      }
+    },
+  );
 
   // ---- JSON index ----
   const indexSchema = {
@@ -144,19 +161,26 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
     void reply.header('content-length', doc.body.length);
     return reply.send(req.method === 'HEAD' ? undefined : doc.body);
   });
-  app.get('/services/index.json.sig', { schema: { ...indexSchema, summary: 'Detached Ed25519 signature (base64) of index.json with the same parameters' } }, async (req, reply) => {
-    const doc = await documentFor(req, reply);
-    void reply
-      .type('text/plain; charset=utf-8')
-      .header('cache-control', updates.cacheControlHeader)
-      // The ETag of the index.json bytes this signs: compare it with the one you downloaded.
-      .header('etag', doc.etag)
-      .header('x-aslo-index-etag', doc.etag);
-    if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
-    return doc.signature + '\n';
-  });
+  app.get(
+    '/services/index.json.sig',
+    { schema: { ...indexSchema, summary: 'Detached Ed25519 signature (base64) of index.json with the same parameters' } },
+    async (req, reply) => {
+      const doc = await documentFor(req, reply);
+      void reply
+        .type('text/plain; charset=utf-8')
+        .header('cache-control', updates.cacheControlHeader)
+        // The ETag of the index.json bytes this signs: compare it with the one you downloaded.
+        .header('etag', doc.etag)
+        .header('x-aslo-index-etag', doc.etag);
+      if (etagMatches(req.headers['if-none-match'], doc.etag)) return reply.code(304).send();
+      return doc.signature + '\n';
+    },
+  );
   app.get('/services/index-key.pem', { schema: { summary: 'Public Ed25519 key that signs index.json', tags: ['updates'] } }, async (_req, reply) => {
-    void reply.type('application/x-pem-file').header('cache-control', 'public, max-age=86400').header('x-aslo-key-fingerprint', `sha256:${updates.keys.fingerprint}`);
+    void reply
+      .type('application/x-pem-file')
+      .header('cache-control', 'public, max-age=86400')
+      .header('x-aslo-key-fingerprint', `sha256:${updates.keys.fingerprint}`);
     return updates.keys.publicKeyPem;
   });
 
@@ -175,11 +199,19 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
     const range = parseRange(req.headers.range, size);
     if (range === 'invalid') return reply.code(416).header('content-range', `bytes */${size}`).send();
     if (range) {
-      void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', range.end - range.start + 1);
+      void reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+        .header('content-length', range.end - range.start + 1);
       return reply.send(req.method === 'HEAD' ? undefined : app.ctx.files.read(file.storage_key, range));
     }
     void reply.header('content-length', size);
     return reply.send(req.method === 'HEAD' ? undefined : app.ctx.files.read(file.storage_key));
   };
-  app.route({ method: ['GET', 'HEAD'], url: '/services/experimental/file/:id/:name', schema: { hide: true, params: textParams('id', 'name') }, handler: expDownload });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/services/experimental/file/:id/:name',
+    schema: { hide: true, params: textParams('id', 'name') },
+    handler: expDownload,
+  });
 }

@@ -7,10 +7,29 @@ import type { CatalogService } from '../catalog/service.js';
 import type { CollectionService } from '../collections/service.js';
 import { runtimeRangesFromConfig, type RuntimeRangeTable } from '../catalog/compat.js';
 import { normalizeLocale } from '../catalog/locales.js';
-import { acquireNotifier, onLocalChangesApplied, catalogChanged, InProcessNotifier, PgChangeNotifier, recordChanges, type CatalogChange, type ChangeNotifier } from './changes.js';
+import {
+  acquireNotifier,
+  onLocalChangesApplied,
+  catalogChanged,
+  InProcessNotifier,
+  PgChangeNotifier,
+  recordChanges,
+  type CatalogChange,
+  type ChangeNotifier,
+} from './changes.js';
 import { UpdateIndex, type IxActivity, type IxVersion } from './update-index.js';
 import { MemoryPingCounter } from './pings.js';
-import { Doc, nextSinceOf, renderIndexBody, sealIndexBody, signingKeysFrom, snapshotOf, type IndexDocument, type IndexQuery, type SigningKeys } from './json-index.js';
+import {
+  Doc,
+  nextSinceOf,
+  renderIndexBody,
+  sealIndexBody,
+  signingKeysFrom,
+  snapshotOf,
+  type IndexDocument,
+  type IndexQuery,
+  type SigningKeys,
+} from './json-index.js';
 import { IndexBuildPool } from './index-builder.js';
 import { renderMicroformat, type MicroformatEntry } from './microformat.js';
 import { parseUpdateQuery, etagMatches } from './query.js';
@@ -313,7 +332,10 @@ export class UpdateService {
     if (sinceRaw !== null) {
       const t = sinceRaw.length <= 40 && /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(sinceRaw) ? Date.parse(sinceRaw) : NaN;
       if (Number.isNaN(t)) {
-        throw new AsloError('BAD_PARAMETER', `since must be a timestamp like 2026-01-31T12:00:00Z (the next_since of a previous answer), got "${sinceRaw.slice(0, 40)}".`);
+        throw new AsloError(
+          'BAD_PARAMETER',
+          `since must be a timestamp like 2026-01-31T12:00:00Z (the next_since of a previous answer), got "${sinceRaw.slice(0, 40)}".`,
+        );
       }
       since = new Date(t);
     }
@@ -504,7 +526,12 @@ export class UpdateService {
     const a = this.index.activity(row.bundle_id);
     const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
     const notes = (row.release_notes ?? '').trim();
-    const paragraphs = notes ? notes.split(/\n\s*\n/).map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`).join('') : '<p></p>';
+    const paragraphs = notes
+      ? notes
+          .split(/\n\s*\n/)
+          .map((p) => `<p>${htmlEscape(p.trim()).replace(/\n/g, '<br/>')}</p>`)
+          .join('')
+      : '<p></p>';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<div xmlns="http://www.w3.org/1999/xhtml"><h1>${htmlEscape(name)} ${htmlEscape(row.version)}</h1>${paragraphs}</div>\n`;
     return { body, isPublic };
   }

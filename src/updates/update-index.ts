@@ -279,10 +279,7 @@ export class UpdateIndex {
   }
 
   private async load(ids: number[] | null): Promise<IxActivity[]> {
-    let aq = this.db
-      .selectFrom('activities')
-      .select(['id', 'bundle_id', 'kind', 'status'])
-      .where('status', '<>', 'disabled');
+    let aq = this.db.selectFrom('activities').select(['id', 'bundle_id', 'kind', 'status']).where('status', '<>', 'disabled');
     if (ids) aq = aq.where('id', 'in', ids);
     const activities = await aq.execute();
     if (activities.length === 0) return [];
@@ -293,10 +290,22 @@ export class UpdateIndex {
       .innerJoin('files as f', 'f.version_id', 'v.id')
       .innerJoin('activities as a', 'a.id', 'v.activity_id')
       .select([
-        'v.id as versionId', 'v.activity_id as activityId', 'v.version', 'v.sort_key as sortKey',
-        'v.sugar_min as sugarMin', 'v.sugar_max as sugarMax', 'v.sugar_range_origin as origin', 'v.runtime',
-        'v.release_notes as notes', 'v.created_at as createdAt',
-        'f.id as fileId', 'f.file_name as fileName', 'f.repo_path as repoPath', 'f.size', 'f.sha256', 'f.status as fileStatus',
+        'v.id as versionId',
+        'v.activity_id as activityId',
+        'v.version',
+        'v.sort_key as sortKey',
+        'v.sugar_min as sugarMin',
+        'v.sugar_max as sugarMax',
+        'v.sugar_range_origin as origin',
+        'v.runtime',
+        'v.release_notes as notes',
+        'v.created_at as createdAt',
+        'f.id as fileId',
+        'f.file_name as fileName',
+        'f.repo_path as repoPath',
+        'f.size',
+        'f.sha256',
+        'f.status as fileStatus',
       ])
       .where('a.status', '<>', 'disabled')
       .where('f.status', 'in', EXPERIMENTAL_FILE_STATUSES);

@@ -19,9 +19,18 @@ export function iconPath(a: { bundle_id: string; current_version: string | null;
 // Pairs from Sugar's XO colour palette (stroke, fill): the store shows each activity's icon in
 // one pair, chosen from its bundle id, the way Sugar shows it in its owner's colours.
 export const XO_COLORS: [string, string][] = [
-  ['#00588C', '#5EC4FF'], ['#008009', '#8BFF7A'], ['#B20008', '#FF8F8F'], ['#5E008C', '#D1A3FF'],
-  ['#9A5200', '#FFC169'], ['#807500', '#F8E800'], ['#005FE4', '#BCCEFF'], ['#8F00B3', '#F7BCFF'],
-  ['#00856D', '#7AFFE6'], ['#A50040', '#FF9BC4'], ['#4B6900', '#C8FF4F'], ['#9C2B00', '#FFAE8F'],
+  ['#00588C', '#5EC4FF'],
+  ['#008009', '#8BFF7A'],
+  ['#B20008', '#FF8F8F'],
+  ['#5E008C', '#D1A3FF'],
+  ['#9A5200', '#FFC169'],
+  ['#807500', '#F8E800'],
+  ['#005FE4', '#BCCEFF'],
+  ['#8F00B3', '#F7BCFF'],
+  ['#00856D', '#7AFFE6'],
+  ['#A50040', '#FF9BC4'],
+  ['#4B6900', '#C8FF4F'],
+  ['#9C2B00', '#FFAE8F'],
 ];
 
 export function xoColorsFor(bundleId: string): [string, string] {
@@ -29,7 +38,11 @@ export function xoColorsFor(bundleId: string): [string, string] {
   return XO_COLORS[h[0]! % XO_COLORS.length]!;
 }
 
-export function iconImg(a: { bundle_id: string; current_version: string | null; icon_url: string | null }, size: number, opts: { lazy?: boolean; cls?: string } = {}): SafeHtml {
+export function iconImg(
+  a: { bundle_id: string; current_version: string | null; icon_url: string | null },
+  size: number,
+  opts: { lazy?: boolean; cls?: string } = {},
+): SafeHtml {
   return html`<img class="${opts.cls ?? 'icon'}" src="${iconPath(a)}" width="${size}" height="${size}" alt=""${opts.lazy === false ? '' : raw(' loading="lazy"')} decoding="async">`;
 }
 
@@ -66,7 +79,14 @@ export function withQuery(path: string, params: Record<string, string | number |
   return s ? `${path}?${s}` : path;
 }
 
-export function pager(l: Translator, path: string, params: Record<string, string | number | undefined | null>, page: number, perPage: number, total: number): SafeHtml {
+export function pager(
+  l: Translator,
+  path: string,
+  params: Record<string, string | number | undefined | null>,
+  page: number,
+  perPage: number,
+  total: number,
+): SafeHtml {
   const pages = Math.max(1, Math.ceil(total / perPage));
   if (pages <= 1) return html``;
   const prev = page > 1 ? html`<a href="${withQuery(path, { ...params, page: page - 1 === 1 ? undefined : page - 1 })}" rel="prev">${l.t('Previous')}</a>` : '';

@@ -12,7 +12,9 @@ import { sendBody, type SendOptions } from './http.js';
 export const LOCALE_COOKIE = 'aslo_lang';
 
 /** Wraps a page handler: the locale prefix is checked (and redirected when not canonical) first. */
-export type Localized = (handler: (p: Page, params: Record<string, string>) => Promise<unknown>) => (req: FastifyRequest & { params: Record<string, string> }, reply: FastifyReply) => Promise<unknown>;
+export type Localized = (
+  handler: (p: Page, params: Record<string, string>) => Promise<unknown>,
+) => (req: FastifyRequest & { params: Record<string, string> }, reply: FastifyReply) => Promise<unknown>;
 
 export interface Page {
   app: FastifyInstance;

@@ -44,7 +44,7 @@ export async function feedRoutes(app: TypedApp, opts: { localized: Localized }):
     const title = kind === 'new' ? l.t('New activities') : l.t('Recently updated activities');
     const stamp = (a: (typeof list.items)[number]) => {
       const d = dates.get(a.bundle_id);
-      const when = kind === 'new' ? d?.created_at : d?.last_published_at ?? d?.created_at;
+      const when = kind === 'new' ? d?.created_at : (d?.last_published_at ?? d?.created_at);
       return (when ?? new Date(0)).toISOString();
     };
     const updated = list.items.length ? list.items.map(stamp).sort().at(-1)! : new Date(0).toISOString();
@@ -77,6 +77,14 @@ ${entries.join('\n')}
 `;
     return body;
   };
-  app.get('/:locale/feeds/new.atom', { schema: { hide: true, params: pathParams('/:locale/feeds/new.atom') } }, opts.localized((p) => feed(p, 'new')));
-  app.get('/:locale/feeds/updated.atom', { schema: { hide: true, params: pathParams('/:locale/feeds/updated.atom') } }, opts.localized((p) => feed(p, 'updated')));
+  app.get(
+    '/:locale/feeds/new.atom',
+    { schema: { hide: true, params: pathParams('/:locale/feeds/new.atom') } },
+    opts.localized((p) => feed(p, 'new')),
+  );
+  app.get(
+    '/:locale/feeds/updated.atom',
+    { schema: { hide: true, params: pathParams('/:locale/feeds/updated.atom') } },
+    opts.localized((p) => feed(p, 'updated')),
+  );
 }

@@ -31,14 +31,21 @@ export function localePath(locale: string, rest: string): string {
   return `/${locale}${rest.startsWith('/') ? rest : '/' + rest}`;
 }
 
-const LOGO = raw('<svg width="34" height="34" viewBox="0 0 48 48" aria-hidden="true" focusable="false"><path d="M13 21l22 18M35 21L13 39" stroke="#8BFF7A" stroke-width="6" stroke-linecap="round"/><circle cx="24" cy="12" r="6.5" fill="#FF8F00"/></svg>');
-const MAGNIFIER = raw('<svg width="18" height="18" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="8.5" cy="8.5" r="6" fill="none" stroke="currentColor" stroke-width="2.4"/><path d="M13 13l5 5" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/></svg>');
-const GLOBE = raw('<svg width="16" height="16" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" r="8.2" fill="none" stroke="currentColor" stroke-width="1.6"/><path d="M2 10h16M10 2c-4 4.5-4 11.5 0 16M10 2c4 4.5 4 11.5 0 16" fill="none" stroke="currentColor" stroke-width="1.4"/></svg>');
+const LOGO = raw(
+  '<svg width="34" height="34" viewBox="0 0 48 48" aria-hidden="true" focusable="false"><path d="M13 21l22 18M35 21L13 39" stroke="#8BFF7A" stroke-width="6" stroke-linecap="round"/><circle cx="24" cy="12" r="6.5" fill="#FF8F00"/></svg>',
+);
+const MAGNIFIER = raw(
+  '<svg width="18" height="18" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="8.5" cy="8.5" r="6" fill="none" stroke="currentColor" stroke-width="2.4"/><path d="M13 13l5 5" stroke="currentColor" stroke-width="2.6" stroke-linecap="round"/></svg>',
+);
+const GLOBE = raw(
+  '<svg width="16" height="16" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><circle cx="10" cy="10" r="8.2" fill="none" stroke="currentColor" stroke-width="1.6"/><path d="M2 10h16M10 2c-4 4.5-4 11.5 0 16M10 2c4 4.5 4 11.5 0 16" fill="none" stroke="currentColor" stroke-width="1.4"/></svg>',
+);
 
 export function languageMenu(l: Translator, rest: string, localized: boolean): SafeHtml {
   const current = LOCALES.find((x) => x.tag === l.locale) ?? LOCALES[0]!;
   const items = LOCALES.map(
-    (x) => html`<li><a href="/lang/${x.tag}?next=${encodeURIComponent(rest)}${localized ? '' : '&stay=1'}" lang="${x.tag}" hreflang="${x.tag}"${x.tag === l.locale ? raw(' aria-current="true"') : ''}>${x.name}</a></li>`,
+    (x) =>
+      html`<li><a href="/lang/${x.tag}?next=${encodeURIComponent(rest)}${localized ? '' : '&stay=1'}" lang="${x.tag}" hreflang="${x.tag}"${x.tag === l.locale ? raw(' aria-current="true"') : ''}>${x.name}</a></li>`,
   );
   return html`<details class="lang"><summary aria-label="${l.t('Language')}: ${current.name}">${GLOBE} <span lang="${current.tag}">${current.name}</span></summary><ul>${items}</ul></details>`;
 }
@@ -48,9 +55,7 @@ export function renderShell(o: ShellOptions): string {
   const localized = o.localized ?? true;
   const home = localized ? localePath(l.locale, '/') : '/';
   const lp = (p: string) => localePath(l.locale, p);
-  const alternates = localized
-    ? LOCALES.map((x) => html`<link rel="alternate" hreflang="${x.tag}" href="${localePath(x.tag, o.rest)}">`)
-    : [];
+  const alternates = localized ? LOCALES.map((x) => html`<link rel="alternate" hreflang="${x.tag}" href="${localePath(x.tag, o.rest)}">`) : [];
   const cats = o.categories?.length
     ? html`<nav class="cats" aria-label="${l.t('Categories')}"><ul>${o.categories.map(
         (c) => html`<li><a href="${lp(`/category/${c.slug}`)}"${c.slug === o.currentCategory ? raw(' aria-current="page"') : ''}>${c.name}</a></li>`,

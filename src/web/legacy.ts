@@ -56,7 +56,12 @@ export async function legacyRoutes(app: TypedApp, opts: { localized: Localized }
     }
     const file = pick?.files[0];
     if (!file) throw notFound('FILE_NOT_FOUND', `${a.bundle_id} has no public file.`);
-    return reply.status(302).header('location', fileUrlPath(file.id, file.file_name)).header('cache-control', 'private, max-age=300').header('vary', 'User-Agent').send();
+    return reply
+      .status(302)
+      .header('location', fileUrlPath(file.id, file.file_name))
+      .header('cache-control', 'private, max-age=300')
+      .header('vary', 'User-Agent')
+      .send();
   };
   app.get('/downloads/latest/:id', { schema: { hide: true, params: textParams('id') } }, latest);
   app.get('/downloads/latest/:id/:name', { schema: { hide: true, params: textParams('id', 'name') } }, latest);

@@ -26,5 +26,4 @@ export async function mediaRoutes(app: TypedApp): Promise<void> {
     if (req.headers['if-none-match'] === etag) return reply.status(304).send();
     return body;
   });
-
 }

@@ -21,7 +21,10 @@ export function sourceLink(repository: string, commit: string): string | null {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
   u.username = '';
   u.password = '';
-  const base = u.toString().replace(/\/+$/, '').replace(/\.git$/, '');
+  const base = u
+    .toString()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
   const host = u.hostname.toLowerCase();
   const sha = encodeURIComponent(commit);
   if (host === 'github.com' || host.endsWith('.github.com')) return `${base}/tree/${sha}`;

@@ -25,10 +25,27 @@ const LOCALE_SHAPE = /^[a-zA-Z]{2}(?:[-_][a-zA-Z]{2})?$/;
 const noQuery = formQuery();
 
 /** Paths (without a locale) that are pages: redirected to /<locale><path>. */
-const PAGE_PREFIXES = ['/browse', '/search', '/category/*', '/tag/*', '/activity/*', '/author/*', '/collections', '/collection/*', '/feeds/*', '/sugar', '/sugar/*'];
+const PAGE_PREFIXES = [
+  '/browse',
+  '/search',
+  '/category/*',
+  '/tag/*',
+  '/activity/*',
+  '/author/*',
+  '/collections',
+  '/collection/*',
+  '/feeds/*',
+  '/sugar',
+  '/sugar/*',
+];
 
 function redirect(reply: FastifyReply, to: string, status = 302): FastifyReply {
-  return reply.status(status).header('location', to).header('cache-control', status === 301 ? 'public, max-age=86400' : 'private, no-cache').header('vary', 'Accept-Language, Cookie').send();
+  return reply
+    .status(status)
+    .header('location', to)
+    .header('cache-control', status === 301 ? 'public, max-age=86400' : 'private, no-cache')
+    .header('vary', 'Accept-Language, Cookie')
+    .send();
 }
 
 /** Only same-site paths are followed (no open redirects). */
@@ -83,7 +100,8 @@ async function storePages(app: TypedApp): Promise<void> {
     }
     return handler(await pageFor(app, req, reply, raw), params);
   };
-  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>, querystring = noQuery) => app.get(path, { schema: { hide: true, params: pathParams(path), querystring } }, localized(handler));
+  const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>, querystring = noQuery) =>
+    app.get(path, { schema: { hide: true, params: pathParams(path), querystring } }, localized(handler));
   // The filters of the listings (src/web/pages/listing.ts), checked there as the API checks them.
   const listingQuery = formQuery('q', 'sort', 'page', 'tag', 'category', 'runtime', 'sugar');
 

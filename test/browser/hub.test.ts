@@ -39,7 +39,14 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
     // and `aslo user role` do).
     await s.server.app.accounts.createUser({ email: 'ada@example.org', displayName: 'Ada Developer', password: PASSWORD });
     await s.server.app.accounts.createUser({ email: 'ed@example.org', displayName: 'Ed Editor', password: PASSWORD, role: 'editor' });
-    bundlePath = await buildActivity(await tempDir(), { bundleId: BUNDLE, name: 'Kite Flyer', version: '3', summary: 'Fly a kite over the hills and learn about wind.', tags: 'Science;Physics', license: 'GPL-3.0-or-later' });
+    bundlePath = await buildActivity(await tempDir(), {
+      bundleId: BUNDLE,
+      name: 'Kite Flyer',
+      version: '3',
+      summary: 'Fly a kite over the hills and learn about wind.',
+      tags: 'Science;Physics',
+      license: 'GPL-3.0-or-later',
+    });
     browser = await launchChromium();
     dev = await browser.newContext({ viewport: XO, locale: 'en-US' });
     editor = await browser.newContext({ viewport: XO, locale: 'en-US' });
@@ -85,7 +92,10 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
 
     await Promise.all([page.waitForURL(/\/editors\/review\/activity\/\d+$/), link.click()]);
     assert.match((await page.locator('h1').textContent()) ?? '', /^Review: Kite Flyer 3$/);
-    assert.ok(await page.locator('main blockquote', { hasText: 'A kite simulator for windy afternoons' }).first().isVisible(), 'the nomination message is shown');
+    assert.ok(
+      await page.locator('main blockquote', { hasText: 'A kite simulator for windy afternoons' }).first().isVisible(),
+      'the nomination message is shown',
+    );
     await checkA11y(page, 'editors: review page');
     await shot(page, 'xo-editors-review', { fullPage: true });
 
@@ -107,7 +117,12 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
     await Promise.all([page.waitForURL(new RegExp(`/en/activity/${BUNDLE.replace(/\./g, '\\.')}$`)), card.click()]);
     assert.equal(await page.locator('h1').textContent(), 'Kite Flyer');
     assert.ok(await page.getByText('Fly a kite over the hills and learn about wind.').first().isVisible());
-    assert.ok(await page.getByRole('link', { name: /^Download/ }).first().isVisible());
+    assert.ok(
+      await page
+        .getByRole('link', { name: /^Download/ })
+        .first()
+        .isVisible(),
+    );
     await shot(page, 'xo-en-activity-approved');
     await visitor.close();
     // The developer's hub page says so too, with the editor's comment in the history.
@@ -123,7 +138,16 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
     // A new version of the now public activity waits in the queue as a pending version.
     const devPage = await dev.newPage();
     await devPage.goto(`${s.url}/developers/upload`);
-    await devPage.locator('#f-file').setInputFiles(await buildActivity(await tempDir(), { bundleId: BUNDLE, name: 'Kite Flyer', version: '4', summary: 'Fly a kite over the hills and learn about wind.', license: 'GPL-3.0-or-later', payload: 'gusts' }));
+    await devPage.locator('#f-file').setInputFiles(
+      await buildActivity(await tempDir(), {
+        bundleId: BUNDLE,
+        name: 'Kite Flyer',
+        version: '4',
+        summary: 'Fly a kite over the hills and learn about wind.',
+        license: 'GPL-3.0-or-later',
+        payload: 'gusts',
+      }),
+    );
     await Promise.all([devPage.waitForLoadState('load'), devPage.locator('main form[aria-label="Upload a bundle"] button[type="submit"]').first().click()]);
     assert.match((await devPage.locator('main p').first().textContent()) ?? '', /of this version pending/);
     await devPage.close();

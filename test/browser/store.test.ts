@@ -188,7 +188,9 @@ describe('the store in Chromium', { timeout: 300_000 }, () => {
     await page.locator('main form button[type="submit"]').click();
     await page.waitForLoadState('load');
     const outbox = loadConfig({ dataDir: server.dataDir, instance: 'default', env: {}, writeDefaults: false }).storage.outboxDir;
-    const mail = readOutbox(outbox).reverse().find((m) => m.to === email);
+    const mail = readOutbox(outbox)
+      .reverse()
+      .find((m) => m.to === email);
     assert.ok(mail, 'a verification mail was written to the outbox');
     const link = mail.text.match(/https?:\/\/\S+\/account\/verify\S*/)![0];
     await page.goto(`${server.url}${new URL(link).pathname}${new URL(link).search}`);

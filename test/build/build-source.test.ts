@@ -98,7 +98,7 @@ describe('the paint fixture repository', () => {
     entries = unzip(await readFile(built.path));
   });
 
-  test('file name, root folder and entry list are the builder\'s', () => {
+  test("file name, root folder and entry list are the builder's", () => {
     assert.equal(built.fileName, 'PaintPro-7.xo');
     assert.equal(built.kind, 'activity');
     const expected = readFileSync(join(EXPECTED, 'entries.txt'), 'utf8').trim().split('\n');
@@ -106,10 +106,18 @@ describe('the paint fixture repository', () => {
     assert.deepEqual(built.entries, expected);
   });
 
-  test('every .mo equals msgfmt\'s, every linfo the documented lookup, activity.info the committed bytes', () => {
+  test("every .mo equals msgfmt's, every linfo the documented lookup, activity.info the committed bytes", () => {
     for (const lang of ['de', 'es', 'fr', 'pt-BR']) {
-      assert.equal(entries.get(`PaintPro.activity/locale/${lang}/LC_MESSAGES/org.example.PaintPro.mo`)!.toString('hex'), readFileSync(join(EXPECTED, `${lang}.mo`)).toString('hex'), lang);
-      assert.equal(entries.get(`PaintPro.activity/locale/${lang}/activity.linfo`)!.toString('utf8'), readFileSync(join(EXPECTED, `${lang}.linfo`), 'utf8'), lang);
+      assert.equal(
+        entries.get(`PaintPro.activity/locale/${lang}/LC_MESSAGES/org.example.PaintPro.mo`)!.toString('hex'),
+        readFileSync(join(EXPECTED, `${lang}.mo`)).toString('hex'),
+        lang,
+      );
+      assert.equal(
+        entries.get(`PaintPro.activity/locale/${lang}/activity.linfo`)!.toString('utf8'),
+        readFileSync(join(EXPECTED, `${lang}.linfo`), 'utf8'),
+        lang,
+      );
     }
     assert.ok(entries.get('PaintPro.activity/activity/activity.info')!.equals(Buffer.from(paintFiles()['activity/activity.info'] as string)));
     assert.ok(entries.get('PaintPro.activity/po/pseudo.po')!.equals(readFileSync(join(PO, 'pseudo.po'))));
@@ -125,7 +133,7 @@ describe('the paint fixture repository', () => {
     assert.equal(attr('PaintPro.activity/docs/'), ((0o40755 << 16) | 0x10) >>> 0);
   });
 
-  test('the source record names the repository, commit and tag; times are the commit\'s', async () => {
+  test("the source record names the repository, commit and tag; times are the commit's", async () => {
     const record = JSON.parse(entries.get(`PaintPro.activity/${PROVENANCE_FILE}`)!.toString('utf8'));
     assert.deepEqual(record, { builder: 'aslo-build/1', repository: repo, commit, tag: 'v7', committed_at: '2024-05-17T10:20:31Z' });
     assert.deepEqual(built.source, record);
@@ -135,7 +143,7 @@ describe('the paint fixture repository', () => {
     }
   });
 
-  test('the store\'s validator accepts it, with the translated names', async () => {
+  test("the store's validator accepts it, with the translated names", async () => {
     const r = await inspectBundle(built.path);
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.equal(r.metadata!.bundle_id, 'org.example.PaintPro');
@@ -172,7 +180,10 @@ describe('the paint fixture repository', () => {
     gitIn(clone, ['tag', '-f', '-a', '-m', 'moved', 'v7']);
     const v = await verifyBundle(first.path);
     assert.equal(v.match, true);
-    assert.ok(v.warnings.some((w) => w.includes('now points at')), v.warnings.join());
+    assert.ok(
+      v.warnings.some((w) => w.includes('now points at')),
+      v.warnings.join(),
+    );
   });
 });
 
@@ -181,7 +192,7 @@ describe('the metro fixture repository', () => {
   const METRO = join(FIX, 'expected', 'metro');
   const R = 'MétroVille.activity';
 
-  test('entries, .mo, linfo and activity.info bytes are the documented rules\' output', async () => {
+  test("entries, .mo, linfo and activity.info bytes are the documented rules' output", async () => {
     const repo = dir('metro');
     const info = activityInfo({ name: 'Métro  Ville', bundleId: 'org.example.MetroVille', version: '3.1-beta', summary: null });
     makeRepo(repo, {
@@ -202,18 +213,28 @@ describe('the metro fixture repository', () => {
     const entries = unzip(await readFile(r.path));
     assert.deepEqual([...entries.keys()], readFileSync(join(METRO, 'entries.txt'), 'utf8').trim().split('\n'));
     for (const lang of ['ar', 'ru', 'sr@latin']) {
-      assert.equal(entries.get(`${R}/locale/${lang}/LC_MESSAGES/org.example.MetroVille.mo`)!.toString('hex'), readFileSync(join(METRO, `${lang}.mo`)).toString('hex'), lang);
+      assert.equal(
+        entries.get(`${R}/locale/${lang}/LC_MESSAGES/org.example.MetroVille.mo`)!.toString('hex'),
+        readFileSync(join(METRO, `${lang}.mo`)).toString('hex'),
+        lang,
+      );
       assert.equal(entries.get(`${R}/locale/${lang}/activity.linfo`)!.toString('utf8'), readFileSync(join(METRO, `${lang}.linfo`), 'utf8'), lang);
     }
     assert.equal(entries.get(`${R}/activity/activity.info`)!.toString('utf8'), info);
     assert.deepEqual(r.warnings.map((w) => w.code).sort(), ['BUILD_GITATTRIBUTES', 'BUILD_TRACKED_LOCALE']);
     const flags = readZipRecords(await readFile(r.path))!.map((rec) => rec.central.readUInt16LE(8));
-    assert.ok(flags.every((f) => f === 0x800), 'every name is non-ASCII (root folder), so every entry has the UTF-8 flag');
+    assert.ok(
+      flags.every((f) => f === 0x800),
+      'every name is non-ASCII (root folder), so every entry has the UTF-8 flag',
+    );
     assert.equal(r.metadata.locales.ar.name, 'مدينة المترو');
   });
 });
 
-function runAslo(args: string[], opts: { env?: Record<string, string>; umask?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runAslo(
+  args: string[],
+  opts: { env?: Record<string, string>; umask?: string; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const cmd = opts.umask ? 'sh' : process.execPath;
     const argv = opts.umask ? ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ASLO_BIN, ...args] : [ASLO_BIN, ...args];
@@ -235,8 +256,16 @@ describe('reproducible', () => {
     const outA = dir('out-a');
     const outB = dir('out-b');
     const url = 'https://example.org/paint.git';
-    const ra = await runAslo(['build', a, '--ref', 'v7', '--out', outA, '--source-url', url, '--quiet'], { umask: '022', env: { TZ: 'UTC', LANG: 'C' }, cwd: a });
-    const rb = await runAslo(['build', b, '--ref', 'v7', '--out', outB, '--source-url', url, '--quiet'], { umask: '077', env: { TZ: 'Pacific/Kiritimati', LANG: 'es_UY.UTF-8' }, cwd: b });
+    const ra = await runAslo(['build', a, '--ref', 'v7', '--out', outA, '--source-url', url, '--quiet'], {
+      umask: '022',
+      env: { TZ: 'UTC', LANG: 'C' },
+      cwd: a,
+    });
+    const rb = await runAslo(['build', b, '--ref', 'v7', '--out', outB, '--source-url', url, '--quiet'], {
+      umask: '077',
+      env: { TZ: 'Pacific/Kiritimati', LANG: 'es_UY.UTF-8' },
+      cwd: b,
+    });
     assert.equal(ra.code, 0, ra.stderr);
     assert.equal(rb.code, 0, rb.stderr);
     const bytesA = await readFile(join(outA, 'PaintPro-7.xo'));
@@ -249,7 +278,10 @@ describe('reproducible', () => {
 });
 
 describe('odd layouts', () => {
-  const base = (extra: Record<string, RepoFile> = {}, info = activityInfo({ name: 'Odd', bundleId: 'org.example.Odd', version: '2' })): Record<string, RepoFile> => ({
+  const base = (
+    extra: Record<string, RepoFile> = {},
+    info = activityInfo({ name: 'Odd', bundleId: 'org.example.Odd', version: '2' }),
+  ): Record<string, RepoFile> => ({
     'activity/activity.info': info,
     'activity/activity-test.svg': TEST_ICON,
     'odd.py': 'pass\n',
@@ -275,31 +307,52 @@ describe('odd layouts', () => {
     );
     const names = r.entries.filter((e) => e.includes('/locale/'));
     assert.deepEqual(names, ['Odd.activity/locale/es/activity.linfo', 'Odd.activity/locale/es/LC_MESSAGES/org.example.Odd.mo']);
-    assert.equal(unzip(await readFile(r.path)).get('Odd.activity/locale/es/activity.linfo')!.toString(), '[Activity]\nname = Raro\nsummary = A test activity\n');
-    assert.deepEqual(r.warnings.map((w) => w.code), ['BUILD_TRACKED_LOCALE']);
+    assert.equal(
+      unzip(await readFile(r.path))
+        .get('Odd.activity/locale/es/activity.linfo')!
+        .toString(),
+      '[Activity]\nname = Raro\nsummary = A test activity\n',
+    );
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['BUILD_TRACKED_LOCALE'],
+    );
   });
 
   test('tracked locale/ without po/: shipped once, as committed', async () => {
     const r = await build(base({ 'locale/es/activity.linfo': '[Activity]\nname = Raro\n' }));
-    assert.deepEqual(r.entries.filter((e) => e.includes('/locale/')), ['Odd.activity/locale/es/activity.linfo']);
+    assert.deepEqual(
+      r.entries.filter((e) => e.includes('/locale/')),
+      ['Odd.activity/locale/es/activity.linfo'],
+    );
     assert.equal(r.metadata.locales.es.name, 'Raro');
   });
 
   test('untracked and ignored files are never shipped', async () => {
     const r = await build(base({ '.gitignore': '*.tmp\n' }), { untracked: { 'scratch.txt': 'x', 'a.tmp': 'x' } });
-    assert.deepEqual(r.entries, ['Odd.activity/activity/activity-test.svg', 'Odd.activity/activity/activity.info', 'Odd.activity/odd.py', `Odd.activity/${PROVENANCE_FILE}`]);
+    assert.deepEqual(r.entries, [
+      'Odd.activity/activity/activity-test.svg',
+      'Odd.activity/activity/activity.info',
+      'Odd.activity/odd.py',
+      `Odd.activity/${PROVENANCE_FILE}`,
+    ]);
   });
 
   test('a setup.py that does more than start the builder gets a warning (it is never run)', async () => {
     const marker = join(work, 'setup-ran');
-    const r = await build(base({ 'setup.py': `import os\nopen(${JSON.stringify(marker)}, 'w').write('ran')\nfrom sugar3.activity import bundlebuilder\nbundlebuilder.start()\n` }));
-    assert.deepEqual(r.warnings.map((w) => w.code), ['BUILD_SETUP_PY_CUSTOM']);
+    const r = await build(
+      base({ 'setup.py': `import os\nopen(${JSON.stringify(marker)}, 'w').write('ran')\nfrom sugar3.activity import bundlebuilder\nbundlebuilder.start()\n` }),
+    );
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['BUILD_SETUP_PY_CUSTOM'],
+    );
     assert.match(r.warnings[0].message, /line 2: open\(/);
     assert.equal(existsSync(marker), false);
   });
 
   test('symlinks out of the repository, dangling ones and submodules are refused with codes', async () => {
-    await refused(base({ 'passwd': { symlink: '/etc/passwd' } }), 'BUILD_SYMLINK_OUTSIDE');
+    await refused(base({ passwd: { symlink: '/etc/passwd' } }), 'BUILD_SYMLINK_OUTSIDE');
     await refused(base({ 'up.txt': { symlink: '../../outside.txt' } }), 'BUILD_SYMLINK_OUTSIDE');
     await refused(base({ 'gone.txt': { symlink: 'nothing-here.txt' } }), 'BUILD_SYMLINK_DANGLING');
     await refused(base({ 'loop-a': { symlink: 'loop-b' }, 'loop-b': { symlink: 'loop-a' } }), 'BUILD_SYMLINK_DANGLING');
@@ -314,7 +367,7 @@ describe('odd layouts', () => {
     await refused(base({ ' lead.txt': 'x' }), 'BUILD_PATH_WHITESPACE');
     await refused(base({ 'po/es.po': 'msgid "a"\nmsgstr "b\n' }), 'BUILD_PO_INVALID');
     await refused(base({}, '[Activity]\nname = Odd\nexec = x\n'), 'BUILD_INFO_INVALID');
-    await refused({ 'README': 'no activity here\n' }, 'BUILD_NO_INFO');
+    await refused({ README: 'no activity here\n' }, 'BUILD_NO_INFO');
     await refused(base({ [PROVENANCE_FILE]: '{}' }), 'BUILD_PROVENANCE_CONFLICT');
     await refused(base({ 'po/.po': 'msgid "a"\nmsgstr "b"\n' }), 'BUILD_PO_BAD_NAME');
   });
@@ -332,7 +385,7 @@ describe('odd layouts', () => {
     assert.ok(r.entries.every((e) => e.startsWith('ForestImages/')));
     assert.equal(r.metadata.bundle_id, 'org.example.forest-images');
     assert.ok(r.entries.includes('ForestImages/locale/en/captions.txt'));
-    assert.deepEqual(r.warnings, [], 'a content bundle\'s locale/ is content');
+    assert.deepEqual(r.warnings, [], "a content bundle's locale/ is content");
   });
 });
 
@@ -352,7 +405,10 @@ describe('remote sources', () => {
     assert.equal(r.source.repository, `file://${repo}`);
     const local = await buildFromGit({ source: repo, ref: 'v7', outDir: dir('out'), sourceUrl: `file://${repo}` });
     assert.ok((await readFile(r.path)).equals(await readFile(local.path)), 'fetched and local builds are identical');
-    await assert.rejects(buildFromGit({ source: `file://${repo}`, ref: 'v8', outDir: dir('out') }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_REF_NOT_FOUND');
+    await assert.rejects(
+      buildFromGit({ source: `file://${repo}`, ref: 'v8', outDir: dir('out') }),
+      (e: unknown) => e instanceof BuildError && e.code === 'BUILD_REF_NOT_FOUND',
+    );
   });
 
   test('git:// from git daemon on loopback, by tag and by default branch', async () => {
@@ -410,13 +466,29 @@ describe('remote sources', () => {
 
   test('other transports are refused; limits give codes', async () => {
     for (const s of ['ssh://git@example.org/x.git', 'git@example.org:x.git', 'ext::sh -c touch% /tmp/pwned']) {
-      await assert.rejects(buildFromGit({ source: s, outDir: dir('out') }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_SOURCE_UNSUPPORTED', s);
+      await assert.rejects(
+        buildFromGit({ source: s, outDir: dir('out') }),
+        (e: unknown) => e instanceof BuildError && e.code === 'BUILD_SOURCE_UNSUPPORTED',
+        s,
+      );
     }
     const repo = dir('big');
-    makeRepo(repo, { 'activity/activity.info': activityInfo({ name: 'Big', bundleId: 'org.example.Big', version: '1' }), 'data.bin': Buffer.alloc(200_000, 7) });
-    await assert.rejects(buildFromGit({ source: repo, outDir: dir('out'), limits: { maxBytes: 100_000 } }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_TOO_LARGE');
-    await assert.rejects(buildFromGit({ source: `file://${repo}`, outDir: dir('out'), limits: { maxBytes: 100_000 } }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_TOO_LARGE');
-    await assert.rejects(buildFromGit({ source: join(work, 'no-such-repo'), outDir: dir('out') }), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_SOURCE_NOT_FOUND');
+    makeRepo(repo, {
+      'activity/activity.info': activityInfo({ name: 'Big', bundleId: 'org.example.Big', version: '1' }),
+      'data.bin': Buffer.alloc(200_000, 7),
+    });
+    await assert.rejects(
+      buildFromGit({ source: repo, outDir: dir('out'), limits: { maxBytes: 100_000 } }),
+      (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_TOO_LARGE',
+    );
+    await assert.rejects(
+      buildFromGit({ source: `file://${repo}`, outDir: dir('out'), limits: { maxBytes: 100_000 } }),
+      (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_TOO_LARGE',
+    );
+    await assert.rejects(
+      buildFromGit({ source: join(work, 'no-such-repo'), outDir: dir('out') }),
+      (e: unknown) => e instanceof BuildError && e.code === 'BUILD_SOURCE_NOT_FOUND',
+    );
   });
 });
 

@@ -19,7 +19,10 @@ export class Browser {
   readonly cookies = new Map<string, string>();
   lastCsrf: string | null = null;
 
-  constructor(readonly app: FastifyInstance, readonly address = '127.0.0.1') {}
+  constructor(
+    readonly app: FastifyInstance,
+    readonly address = '127.0.0.1',
+  ) {}
 
   private cookieHeader(): string | undefined {
     if (this.cookies.size === 0) return undefined;
@@ -37,7 +40,14 @@ export class Browser {
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-    return this.keep(await this.app.inject({ method: 'GET', url, remoteAddress: this.address, headers: { ...headers, ...(this.cookieHeader() ? { cookie: this.cookieHeader()! } : {}) } }));
+    return this.keep(
+      await this.app.inject({
+        method: 'GET',
+        url,
+        remoteAddress: this.address,
+        headers: { ...headers, ...(this.cookieHeader() ? { cookie: this.cookieHeader()! } : {}) },
+      }),
+    );
   }
 
   /** POST a urlencoded form; the CSRF token of the last page seen is added unless given. */
@@ -63,7 +73,12 @@ export class Browser {
   }
 
   /** POST multipart (an upload form): the CSRF token is the first field, as the form sends it. */
-  async postMultipart(url: string, fields: Record<string, string>, file: { field: string; name: string; data: Buffer; type?: string } | null, opts: { csrf?: string | null } = {}): Promise<LightMyRequestResponse> {
+  async postMultipart(
+    url: string,
+    fields: Record<string, string>,
+    file: { field: string; name: string; data: Buffer; type?: string } | null,
+    opts: { csrf?: string | null } = {},
+  ): Promise<LightMyRequestResponse> {
     const csrf = opts.csrf === undefined ? this.lastCsrf : opts.csrf;
     const boundary = '----aslotest' + Math.random().toString(16).slice(2);
     const parts: Buffer[] = [];
@@ -71,7 +86,11 @@ export class Browser {
       parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
     }
     if (file) {
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`));
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: ${file.type ?? 'application/octet-stream'}\r\n\r\n`,
+        ),
+      );
       parts.push(file.data, Buffer.from('\r\n'));
     }
     parts.push(Buffer.from(`--${boundary}--\r\n`));

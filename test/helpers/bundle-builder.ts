@@ -30,7 +30,10 @@ export async function buildBundle(files: Record<string, string | Buffer>, outPat
   zip.end();
   await new Promise<void>((res, rej) => {
     const out = createWriteStream(outPath);
-    zip.outputStream.pipe(out).on('close', () => res()).on('error', rej);
+    zip.outputStream
+      .pipe(out)
+      .on('close', () => res())
+      .on('error', rej);
     zip.outputStream.on('error', rej);
   });
   return outPath;

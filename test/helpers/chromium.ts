@@ -13,7 +13,9 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}. Browser tests need it: run "apt-get install -y chromium" (.ci/run does this), or set ASLO_CHROMIUM to its path.`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}. Browser tests need it: run "apt-get install -y chromium" (.ci/run does this), or set ASLO_CHROMIUM to its path.`,
+    );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
@@ -27,7 +29,12 @@ export interface StoreServer {
 /** `aslo serve` on a fresh data folder (PGlite, sample activities loaded), on a free port. */
 export async function startStoreServer(env: Record<string, string> = {}): Promise<StoreServer> {
   const dir = await mkdtemp(join(tmpdir(), 'aslo-browser-'));
-  const server = await startCliServer(['--port', '0', '--data', join(dir, 'data')], { ASLO_DATA_DIR: '', ASLO_DATABASE_URL: '', ASLO_SERVER_BASE_URL: '', ...env });
+  const server = await startCliServer(['--port', '0', '--data', join(dir, 'data')], {
+    ASLO_DATA_DIR: '',
+    ASLO_DATABASE_URL: '',
+    ASLO_SERVER_BASE_URL: '',
+    ...env,
+  });
   return {
     url: server.url,
     dataDir: join(dir, 'data'),

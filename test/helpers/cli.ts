@@ -63,7 +63,11 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 }
 
 /** Start `aslo serve` and wait for its "listening" line; returns the URL and the process. */
-export function startCliServer(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ url: string; child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
+export function startCliServer(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<{ url: string; child: ChildProcess; output: () => string; stop: () => Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ASLO_BIN, 'serve', ...args], {
       cwd: REPO_ROOT,

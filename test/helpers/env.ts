@@ -67,7 +67,12 @@ export async function createTestEnv(opts: { instance?: string; env?: Record<stri
     await usePgliteTemplate();
     env.ASLO_DATABASE_EMBEDDED_DIR = ':memory:';
   }
-  const config = loadConfig({ dataDir, instance: opts.instance ?? 'test', env: { ...env, ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: env.ASLO_SERVER_BASE_URL ?? 'http://store.test' }, writeDefaults: true });
+  const config = loadConfig({
+    dataDir,
+    instance: opts.instance ?? 'test',
+    env: { ...env, ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_SERVER_BASE_URL: env.ASLO_SERVER_BASE_URL ?? 'http://store.test' },
+    writeDefaults: true,
+  });
   await useSharedGeoCache(config);
   return {
     config,

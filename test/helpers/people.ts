@@ -14,9 +14,17 @@ export interface Person {
   browser: Browser;
 }
 
-export async function person(app: FastifyInstance, opts: { role?: Role; prefix?: string; scopes?: TokenScope[]; verified?: boolean; login?: boolean } = {}): Promise<Person> {
+export async function person(
+  app: FastifyInstance,
+  opts: { role?: Role; prefix?: string; scopes?: TokenScope[]; verified?: boolean; login?: boolean } = {},
+): Promise<Person> {
   const email = uniqueEmail(opts.prefix ?? opts.role ?? 'dev');
-  const user = await app.accounts.createUser({ email, displayName: `${opts.prefix ?? opts.role ?? 'dev'} ${email.split('@')[0]}`, password: PASSWORD, role: opts.role ?? 'user' });
+  const user = await app.accounts.createUser({
+    email,
+    displayName: `${opts.prefix ?? opts.role ?? 'dev'} ${email.split('@')[0]}`,
+    password: PASSWORD,
+    role: opts.role ?? 'user',
+  });
   if (opts.verified === false) await app.ctx.db.updateTable('users').set({ email_verified_at: null }).where('id', '=', user.id).execute();
   const actor = actorFromUser({ ...user, email_verified_at: opts.verified === false ? null : user.email_verified_at }, 'session');
   const { token } = await app.accounts.createApiToken(actor, { name: 'test', scopes: opts.scopes ?? ['publish', 'read'], expiresInDays: 30 });
@@ -31,6 +39,10 @@ export async function apiUpload(app: FastifyInstance, token: string | null, data
     method: 'POST',
     url: `/api/v1/uploads?filename=${encodeURIComponent(fileName)}${extra.query ? `&${extra.query}` : ''}`,
     payload: data,
-    headers: { 'content-type': 'application/octet-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(extra.accept ? { accept: extra.accept } : {}) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(extra.accept ? { accept: extra.accept } : {}),
+    },
   });
 }

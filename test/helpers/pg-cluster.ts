@@ -14,7 +14,9 @@ const run = promisify(execFile);
 export function pgBinDir(): string | null {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return null;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_basebackup'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'pg_basebackup')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(base, versions[0], 'bin') : null;
 }
 
@@ -118,11 +120,27 @@ export async function startReplicatedCluster(opts: { dbName?: string } = {}): Pr
     await c.query(`create database ${dbName}`);
     await c.end();
     const replica = mk('replica', await freePort());
-    await as(user, join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', replica.dir, '-R', '-X', 'stream', '--no-sync']);
+    await as(user, join(bin, 'pg_basebackup'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      '-D',
+      replica.dir,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
     // The copy carries the primary's settings; only the port differs (pg_basebackup -R wrote
     // primary_conninfo to postgresql.auto.conf: keep it).
     const auto = join(replica.dir, 'postgresql.auto.conf');
-    const conninfo = spawnSync('cat', [auto]).stdout.toString().split('\n').filter((l) => l.startsWith('primary_conninfo'));
+    const conninfo = spawnSync('cat', [auto])
+      .stdout.toString()
+      .split('\n')
+      .filter((l) => l.startsWith('primary_conninfo'));
     writeFileSync(auto, settings(replica.port) + conninfo.join('\n') + '\n');
     await replica.start();
     const cluster: ReplicatedCluster = {

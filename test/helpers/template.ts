@@ -39,7 +39,12 @@ export function migrationsHash(): string {
   const pgliteVersion = (JSON.parse(readFileSync(pglitePackage, 'utf8')) as { version: string }).version;
   h.update(`pglite ${pgliteVersion}\n`);
   h.update(`pglite initdb ${PGLITE_INITDB_ARGS.join(' ')}\n`);
-  const files = ['migrate.ts', ...readdirSync(join(DB_DIR, 'migrations')).sort().map((f) => join('migrations', f))];
+  const files = [
+    'migrate.ts',
+    ...readdirSync(join(DB_DIR, 'migrations'))
+      .sort()
+      .map((f) => join('migrations', f)),
+  ];
   for (const f of files) {
     h.update(`${f}\n`);
     h.update(readFileSync(join(DB_DIR, f)));

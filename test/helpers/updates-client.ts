@@ -25,7 +25,7 @@ function toTree(items: Ordered, ns: Record<string, string>): Node[] {
   for (const item of items) {
     const tag = Object.keys(item).find((k) => k !== ':@');
     if (!tag || tag === '#text' || tag.startsWith('?')) continue;
-    const attrs = ((item[':@'] ?? {}) as Record<string, string>);
+    const attrs = (item[':@'] ?? {}) as Record<string, string>;
     const scope = { ...ns };
     for (const [k, v] of Object.entries(attrs)) {
       if (k === '@_xmlns') scope[''] = v;
@@ -74,7 +74,14 @@ export interface SugarRdfReading {
 export function parseStrictXml(xml: string): Node[] {
   const valid = XMLValidator.validate(xml);
   assert.equal(valid, true, `not well-formed XML: ${JSON.stringify(valid)}\n${xml}`);
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, trimValues: false, parseTagValue: false, parseAttributeValue: false, processEntities: true });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    trimValues: false,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    processEntities: true,
+  });
   return toTree(parser.parse(xml) as Ordered, {});
 }
 
@@ -90,7 +97,11 @@ export function readRdfLikeSugar(xml: string): SugarRdfReading {
   const link = findFirst([root], `{${EM}}updateLink`);
   const size = findFirst([root], `{${EM}}updateSize`);
   assert.ok(version && link && size, 'em:version, em:updateLink and em:updateSize are all present');
-  for (const [what, n] of [['version', version], ['updateLink', link], ['updateSize', size]] as const) {
+  for (const [what, n] of [
+    ['version', version],
+    ['updateLink', link],
+    ['updateSize', size],
+  ] as const) {
     assert.equal(n.text, n.text.trim(), `em:${what} has no surrounding whitespace`);
   }
   assert.ok(parseSugarVersion(version.text).valid, `em:version "${version.text}" is a NormalizedVersion`);
@@ -121,7 +132,8 @@ export interface MicroformatReading {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'" };
-const unescapeEntities = (s: string) => s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : m));
+const unescapeEntities = (s: string) =>
+  s.replace(/&(#?\w+);/g, (m, e: string) => ENTITIES[e] ?? (e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : m));
 
 /** jarabe's _UpdateHTMLParser, step for step (start/end/data events from a simple tokenizer). */
 export function readMicroformatLikeSugar(html: string, baseHref: string): MicroformatReading {
@@ -147,7 +159,12 @@ export function readMicroformatLikeSugar(html: string, baseHref: string): Microf
     st.lastOptional = false;
   };
   const start = (attrs: [string, string][]) => {
-    const classes = attrs.filter(([a]) => a === 'class').map(([, v]) => v).join(' ').split(/\s+/).filter(Boolean);
+    const classes = attrs
+      .filter(([a]) => a === 'class')
+      .map(([, v]) => v)
+      .join(' ')
+      .split(/\s+/)
+      .filter(Boolean);
     const has = (k: string, v: string) => attrs.some(([a, b]) => a === k && b === v);
     if (st.inGroupName === 0) {
       if (has('id', 'olpc-activity-group-name')) st.inGroupName = 1;
@@ -352,7 +369,11 @@ export function readMicroformatInChunks(body: Buffer, baseHref: string, mode: 'p
   const fromBytes = (s: string) => Buffer.from(s, 'latin1').toString('utf8');
   const results = new Map<string, { version: string; url: string; optional: boolean }>();
   for (const [id, r] of sink.results) results.set(fromBytes(id), r);
-  return { groupName: sink.groupName === null ? null : fromBytes(sink.groupName), groupDesc: sink.groupDesc === null ? null : fromBytes(sink.groupDesc), results };
+  return {
+    groupName: sink.groupName === null ? null : fromBytes(sink.groupName),
+    groupDesc: sink.groupDesc === null ? null : fromBytes(sink.groupDesc),
+    results,
+  };
 }
 
 /** The nesting counters of jarabe's _UpdateHTMLParser (start/data/end events). */
@@ -380,7 +401,12 @@ class UpdateParserState {
   }
 
   start(attrs: [string, string][]): void {
-    const classes = attrs.filter(([a]) => a === 'class').map(([, v]) => v).join(' ').split(/\s+/).filter(Boolean);
+    const classes = attrs
+      .filter(([a]) => a === 'class')
+      .map(([, v]) => v)
+      .join(' ')
+      .split(/\s+/)
+      .filter(Boolean);
     const has = (k: string, v: string) => attrs.some(([a, b]) => a === k && b === v);
     if (this.inGroupName === 0) {
       if (has('id', 'olpc-activity-group-name')) this.inGroupName = 1;

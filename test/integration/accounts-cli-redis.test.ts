@@ -69,7 +69,13 @@ const REDIS = process.env.ASLO_TEST_REDIS_URL;
 describe('sessions and rate limits in Redis', { skip: REDIS ? false : 'ASLO_TEST_REDIS_URL is not set' }, () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_CACHE_REDIS_URL: REDIS!, ASLO_CACHE_PREFIX: `aslo-test-${Date.now()}-${Math.random().toString(36).slice(2)}:`, ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '2' } });
+    t = await createTestApp({
+      env: {
+        ASLO_CACHE_REDIS_URL: REDIS!,
+        ASLO_CACHE_PREFIX: `aslo-test-${Date.now()}-${Math.random().toString(36).slice(2)}:`,
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '2',
+      },
+    });
   });
   after(async () => {
     await t.cleanup();

@@ -44,7 +44,9 @@ describe('accounts', () => {
     assert.match(again.body, /LINK_INVALID/);
 
     const login = await b.login(email, PASSWORD);
-    const cookie = (login.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string; secure?: boolean }[]).find((c) => c.name === 'aslo_session')!;
+    const cookie = (login.cookies as { name: string; httpOnly?: boolean; sameSite?: string; path?: string; secure?: boolean }[]).find(
+      (c) => c.name === 'aslo_session',
+    )!;
     assert.ok(cookie, 'session cookie set');
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Lax');
@@ -204,7 +206,7 @@ describe('accounts', () => {
     assert.ok(await t.app.accounts.findByEmail(email));
   });
 
-  it('accepts the old site\'s md5 and sha512 hashes once, upgrading them to argon2id', async () => {
+  it("accepts the old site's md5 and sha512 hashes once, upgrading them to argon2id", async () => {
     const now = new Date();
     const md5Email = uniqueEmail('md5');
     const shaEmail = uniqueEmail('sha');
@@ -213,8 +215,34 @@ describe('accounts', () => {
     await t.ctx.db
       .insertInto('users')
       .values([
-        { email: md5Email, display_name: 'Old1', password_hash: null, legacy_hash: createHash('md5').update(pw).digest('hex'), email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: 9001, created_at: now, updated_at: now },
-        { email: shaEmail, display_name: 'Old2', password_hash: null, legacy_hash: `sha512$${salt}$${createHash('sha512').update(salt + pw).digest('hex')}`, email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: 9002, created_at: now, updated_at: now },
+        {
+          email: md5Email,
+          display_name: 'Old1',
+          password_hash: null,
+          legacy_hash: createHash('md5').update(pw).digest('hex'),
+          email_verified_at: now,
+          locale: null,
+          homepage: null,
+          bio: null,
+          legacy_id: 9001,
+          created_at: now,
+          updated_at: now,
+        },
+        {
+          email: shaEmail,
+          display_name: 'Old2',
+          password_hash: null,
+          legacy_hash: `sha512$${salt}$${createHash('sha512')
+            .update(salt + pw)
+            .digest('hex')}`,
+          email_verified_at: now,
+          locale: null,
+          homepage: null,
+          bio: null,
+          legacy_id: 9002,
+          created_at: now,
+          updated_at: now,
+        },
       ])
       .execute();
     for (const email of [md5Email, shaEmail]) {
@@ -258,7 +286,14 @@ describe('accounts', () => {
 describe('accounts rate limits', () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '3', ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: '100', ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '2', ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: '1' } });
+    t = await createTestApp({
+      env: {
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '3',
+        ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: '100',
+        ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '2',
+        ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: '1',
+      },
+    });
   });
   after(async () => {
     await t.cleanup();
@@ -285,7 +320,8 @@ describe('accounts rate limits', () => {
   it('limits registrations per address and password-reset mails per account', async () => {
     const b = new Browser(t.app, '10.9.9.9');
     const codes: number[] = [];
-    for (let i = 0; i < 3; i++) codes.push((await b.submit('/account/register', '/account/register', { email: uniqueEmail('many'), display_name: 'M', password: PASSWORD })).statusCode);
+    for (let i = 0; i < 3; i++)
+      codes.push((await b.submit('/account/register', '/account/register', { email: uniqueEmail('many'), display_name: 'M', password: PASSWORD })).statusCode);
     assert.deepEqual(codes, [303, 303, 429]);
     const email = uniqueEmail('rst');
     await t.app.accounts.createUser({ email, displayName: 'R', password: PASSWORD });

@@ -18,11 +18,19 @@ const WRONG = 'not the password at all';
 describe('failed logins cannot lock a person out', () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT_ADDRESS: '3', ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '6', ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: '50', ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '2' } });
+    t = await createTestApp({
+      env: {
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT_ADDRESS: '3',
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '6',
+        ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: '50',
+        ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '2',
+      },
+    });
   });
   after(async () => t?.cleanup());
 
-  const attempt = (address: string, email: string, password: string, b = new Browser(t.app, address)) => b.submit('/account/login', '/account/login', { email, password });
+  const attempt = (address: string, email: string, password: string, b = new Browser(t.app, address)) =>
+    b.submit('/account/login', '/account/login', { email, password });
 
   it('throttles guesses per (account, address): the owner elsewhere still logs in', async () => {
     const email = uniqueEmail('victim');
@@ -115,7 +123,9 @@ describe('failed logins cannot lock a person out', () => {
     const mapped: number[] = [];
     for (const a of ['192.0.2.200', '::ffff:192.0.2.200', '::ffff:c000:2c8']) {
       const b = new Browser(t.app, a);
-      mapped.push((await b.submit('/account/register', '/account/register', { email: uniqueEmail('v4reg'), display_name: 'R', password: PASSWORD })).statusCode);
+      mapped.push(
+        (await b.submit('/account/register', '/account/register', { email: uniqueEmail('v4reg'), display_name: 'R', password: PASSWORD })).statusCode,
+      );
     }
     assert.deepEqual(mapped, [303, 303, 429]);
   });
@@ -138,8 +148,17 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
       assert.equal(res.headers.location, '/account/login?done=registered');
     }
     assert.equal(mailsTo(t.ctx, email).length, 3);
-    const rows = await t.ctx.db.selectFrom('audit_log').select(['details']).where('action', '=', 'user.register_existing').where('target_id', '=', String(user.id)).orderBy('id').execute();
-    assert.deepEqual(rows.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details).mailed), [true, true, true, false, false, false]);
+    const rows = await t.ctx.db
+      .selectFrom('audit_log')
+      .select(['details'])
+      .where('action', '=', 'user.register_existing')
+      .where('target_id', '=', String(user.id))
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details).mailed),
+      [true, true, true, false, false, false],
+    );
     // Another account's owner is mailed as usual.
     const other = uniqueEmail('calm');
     await t.app.accounts.createUser({ email: other, displayName: 'Calm', password: PASSWORD });
@@ -165,14 +184,16 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
     await b.login(email, PASSWORD);
     const victim = uniqueEmail('victim');
     const codes: number[] = [];
-    for (let i = 0; i < EMAIL_CHANGE_MAILS_PER_DAY + 2; i++) codes.push((await b.submit('/account', '/account/email', { email: victim, current_password: PASSWORD })).statusCode);
+    for (let i = 0; i < EMAIL_CHANGE_MAILS_PER_DAY + 2; i++)
+      codes.push((await b.submit('/account', '/account/email', { email: victim, current_password: PASSWORD })).statusCode);
     assert.deepEqual(codes, [...Array<number>(EMAIL_CHANGE_MAILS_PER_DAY).fill(303), 429, 429]);
     assert.equal(mailsTo(t.ctx, victim).length, EMAIL_CHANGE_MAILS_PER_DAY);
     const refused = await b.submit('/account', '/account/email', { email: victim, current_password: PASSWORD });
     assert.match(refused.body, /EMAIL_CHANGE_LIMIT/);
   });
 
-  const tokensOf = (userId: number) => t.ctx.db.selectFrom('api_tokens').select(['name', 'revoked_at', 'revoked_reason']).where('user_id', '=', userId).orderBy('id').execute();
+  const tokensOf = (userId: number) =>
+    t.ctx.db.selectFrom('api_tokens').select(['name', 'revoked_at', 'revoked_reason']).where('user_id', '=', userId).orderBy('id').execute();
 
   it('a password reset revokes every API token and ends every session; the mail names the tokens', async () => {
     const email = uniqueEmail('reset');
@@ -228,7 +249,12 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
 
     // Checked (as the form is sent by default): tokens revoked, other sessions ended, this one kept.
     await a.get('/account');
-    const all = await a.post('/account/password', { current_password: 'second password 22', password: 'third password 333', sign_out_choice: '1', sign_out_everywhere: '1' });
+    const all = await a.post('/account/password', {
+      current_password: 'second password 22',
+      password: 'third password 333',
+      sign_out_choice: '1',
+      sign_out_everywhere: '1',
+    });
     assert.equal(all.statusCode, 303);
     const [tok] = await tokensOf(user.id);
     assert.ok(tok!.revoked_at);
@@ -249,8 +275,32 @@ describe('accounts: mails, revocation, equal work for unknown addresses', () => 
     await t.ctx.db
       .insertInto('users')
       .values([
-        { email: legacyEmail, display_name: 'L', password_hash: null, legacy_hash: createHash('md5').update('old password 1').digest('hex'), email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: 99001, created_at: now, updated_at: now },
-        { email: noHashEmail, display_name: 'N', password_hash: null, legacy_hash: null, email_verified_at: now, locale: null, homepage: null, bio: null, legacy_id: 99002, created_at: now, updated_at: now },
+        {
+          email: legacyEmail,
+          display_name: 'L',
+          password_hash: null,
+          legacy_hash: createHash('md5').update('old password 1').digest('hex'),
+          email_verified_at: now,
+          locale: null,
+          homepage: null,
+          bio: null,
+          legacy_id: 99001,
+          created_at: now,
+          updated_at: now,
+        },
+        {
+          email: noHashEmail,
+          display_name: 'N',
+          password_hash: null,
+          legacy_hash: null,
+          email_verified_at: now,
+          locale: null,
+          homepage: null,
+          bio: null,
+          legacy_id: 99002,
+          created_at: now,
+          updated_at: now,
+        },
       ])
       .execute();
     const verifications = async (emailAddr: string, password: string) => {
@@ -288,7 +338,14 @@ describe('login limits shared through Redis by every process', { skip: REDIS ? f
   let t: TestApp;
   let second: Awaited<ReturnType<typeof build>>;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_CACHE_REDIS_URL: REDIS!, ASLO_CACHE_PREFIX: `aslo-test-${Date.now()}-${Math.random().toString(36).slice(2)}:`, ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT_ADDRESS: '2', ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '3' } });
+    t = await createTestApp({
+      env: {
+        ASLO_CACHE_REDIS_URL: REDIS!,
+        ASLO_CACHE_PREFIX: `aslo-test-${Date.now()}-${Math.random().toString(36).slice(2)}:`,
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT_ADDRESS: '2',
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: '3',
+      },
+    });
     second = await build(t.config, { context: t.ctx });
     await second.ready();
   });
@@ -303,10 +360,15 @@ describe('login limits shared through Redis by every process', { skip: REDIS ? f
     const laptop = new Browser(t.app, '203.0.113.70');
     await laptop.login(email, PASSWORD);
     const codes: number[] = [];
-    for (const [i, app] of [t.app, second, t.app].entries()) codes.push((await new Browser(app, '198.51.100.70').submit('/account/login', '/account/login', { email, password: WRONG + i })).statusCode);
+    for (const [i, app] of [t.app, second, t.app].entries())
+      codes.push((await new Browser(app, '198.51.100.70').submit('/account/login', '/account/login', { email, password: WRONG + i })).statusCode);
     assert.deepEqual(codes, [401, 401, 429], 'per (account, address), across processes');
     await new Browser(second, '198.51.100.71').submit('/account/login', '/account/login', { email, password: WRONG });
-    assert.equal((await new Browser(t.app, '198.51.100.72').submit('/account/login', '/account/login', { email, password: PASSWORD })).statusCode, 429, 'the account is locked for unknown browsers');
+    assert.equal(
+      (await new Browser(t.app, '198.51.100.72').submit('/account/login', '/account/login', { email, password: PASSWORD })).statusCode,
+      429,
+      'the account is locked for unknown browsers',
+    );
     const onSecond = new Browser(second, '203.0.113.70');
     for (const [k, v] of laptop.cookies) if (k !== 'aslo_session') onSecond.cookies.set(k, v);
     assert.equal((await onSecond.submit('/account/login', '/account/login', { email, password: PASSWORD })).statusCode, 303);

@@ -29,7 +29,8 @@ function pathParamNames(url: string): string[] {
 const OWN = /^\/(api\/docs|healthz|readyz|metrics)(\/|$)/;
 
 /** The HTML pages and forms: the store's pages under a locale, and the hub's. */
-const HTML_PAGE = /^\/(:locale|lang|browse|search|category|tag|activity|author|collections?|feeds|sugar|account|admin|developers|editors|ratings|report|screenshots|assets|favicon\.ico|icon)(\/|$)|^\/$/;
+const HTML_PAGE =
+  /^\/(:locale|lang|browse|search|category|tag|activity|author|collections?|feeds|sugar|account|admin|developers|editors|ratings|report|screenshots|assets|favicon\.ico|icon)(\/|$)|^\/$/;
 
 describe('OpenAPI document (/api/docs)', () => {
   let t: TestApp;
@@ -56,17 +57,24 @@ describe('OpenAPI document (/api/docs)', () => {
       assert.ok(op.summary, `${r.method} ${r.url} has no summary`);
       assert.ok(op.tags?.length && op.tags.every((tag) => groups.has(tag)), `${r.method} ${r.url}: tags ${op.tags} are not documented groups`);
       for (const name of pathParamNames(r.url)) {
-        assert.ok(op.parameters?.some((p) => p.in === 'path' && p.name === name), `${r.method} ${r.url} does not document its path parameter ${name}`);
+        assert.ok(
+          op.parameters?.some((p) => p.in === 'path' && p.name === name),
+          `${r.method} ${r.url} does not document its path parameter ${name}`,
+        );
       }
       for (const name of Object.keys((s.querystring as { properties?: object } | undefined)?.properties ?? {})) {
-        assert.ok(op.parameters?.some((p) => p.in === 'query' && p.name === name), `${r.method} ${r.url} does not document its query parameter ${name}`);
+        assert.ok(
+          op.parameters?.some((p) => p.in === 'query' && p.name === name),
+          `${r.method} ${r.url} does not document its query parameter ${name}`,
+        );
       }
       if (s.body) assert.ok(op.requestBody, `${r.method} ${r.url} does not document its body`);
     }
     // Nothing else is in it: each of its operations is one of those routes.
     const expected = new Set(shown.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`));
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(ops)) if (method !== 'head') assert.ok(expected.has(`${method} ${path}`), `${method} ${path} is documented but hidden or unknown`);
+      for (const method of Object.keys(ops))
+        if (method !== 'head') assert.ok(expected.has(`${method} ${path}`), `${method} ${path} is documented but hidden or unknown`);
     }
   });
 
@@ -88,19 +96,37 @@ describe('OpenAPI document (/api/docs)', () => {
   });
 
   it('groups the API as documented, the updater included', () => {
-    assert.deepEqual(doc.tags, API_TAGS.map((g) => ({ name: g.name, description: g.description })));
+    assert.deepEqual(
+      doc.tags,
+      API_TAGS.map((g) => ({ name: g.name, description: g.description })),
+    );
     const byGroup = new Map<string, string[]>();
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) for (const tag of op.tags ?? []) byGroup.set(tag, [...(byGroup.get(tag) ?? []), `${method.toUpperCase()} ${path}`]);
+      for (const [method, op] of Object.entries(ops))
+        for (const tag of op.tags ?? []) byGroup.set(tag, [...(byGroup.get(tag) ?? []), `${method.toUpperCase()} ${path}`]);
     }
     for (const g of API_TAGS) assert.ok(byGroup.get(g.name)?.length, `group ${g.name} is empty`);
     const updates = byGroup.get('updates') ?? [];
-    for (const op of ['GET /services/update-aslo.php', 'GET /services/update.php', 'GET /services/micro-format.php', 'GET /services/update-info/{versionId}', 'GET /services/index.json', 'GET /services/index.json.sig', 'GET /services/index-key.pem']) {
+    for (const op of [
+      'GET /services/update-aslo.php',
+      'GET /services/update.php',
+      'GET /services/micro-format.php',
+      'GET /services/update-info/{versionId}',
+      'GET /services/index.json',
+      'GET /services/index.json.sig',
+      'GET /services/index-key.pem',
+    ]) {
       assert.ok(updates.includes(op), `${op} is not in the updates group`);
     }
     assert.ok(byGroup.get('catalog')?.includes('GET /api/v1/activities'));
     assert.ok(byGroup.get('review')?.includes('POST /api/v1/review/activities/{bundle_id}/decision'));
     const check = doc.paths['/services/update-aslo.php']!.get!;
-    assert.deepEqual(check.parameters?.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['appVersion', 'experimental', 'id']);
+    assert.deepEqual(
+      check.parameters
+        ?.filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+      ['appVersion', 'experimental', 'id'],
+    );
   });
 });

@@ -23,7 +23,13 @@ async function fileHashes(dir: string): Promise<Map<string, string>> {
       if (e.isDirectory()) {
         if (d === dir && e.name === 'tmp') continue;
         await walk(p);
-      } else out.set(relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      } else
+        out.set(
+          relative(dir, p),
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);
@@ -33,11 +39,21 @@ async function fileHashes(dir: string): Promise<Map<string, string>> {
 async function seed(t: TestApp): Promise<void> {
   const dir = await tempDir();
   for (const [i, name] of ['Backup One', 'Backup Two', 'Backup Three'].entries()) {
-    const path = await buildActivity(dir, { bundleId: `org.test.Backup${i}`, name, version: '1', summary: `${name} — résumé ✓`, tags: 'math,art', payload: 'x'.repeat(i * 1000) });
+    const path = await buildActivity(dir, {
+      bundleId: `org.test.Backup${i}`,
+      name,
+      version: '1',
+      summary: `${name} — résumé ✓`,
+      tags: 'math,art',
+      payload: 'x'.repeat(i * 1000),
+    });
     const r = await t.app.services.catalog.ingest.ingestPath(path, { status: 'public' });
     assert.ok(['accepted', 'imported'].includes(r.outcome), JSON.stringify(r.errors));
   }
-  await t.ctx.db.insertInto('users').values({ email: 'alice@example.org', display_name: 'Alice Example', password_hash: 'x' } as never).execute();
+  await t.ctx.db
+    .insertInto('users')
+    .values({ email: 'alice@example.org', display_name: 'Alice Example', password_hash: 'x' } as never)
+    .execute();
   await mkdir(join(t.config.storage.repoDir, 'activities', '1'), { recursive: true });
   await writeFile(join(t.config.storage.repoDir, 'activities', '1', 'backup-one-1.xo'), 'repo tree bytes');
 }
@@ -65,7 +81,10 @@ describe('backup, destroy, restore', () => {
     const progress: string[] = [];
     const dest = join(out, 'b1');
     const m = await backup(t.ctx, dest, (msg) => progress.push(msg));
-    assert.ok(progress.some((p) => /files: \d+/.test(p)), 'progress is reported');
+    assert.ok(
+      progress.some((p) => /files: \d+/.test(p)),
+      'progress is reported',
+    );
     assert.equal(m.files.filter((f) => f.store === 'files').length, filesBefore.size);
     assert.equal((await readManifest(dest)).database.tables.find((x) => x.name === 'activities')?.rows, rowsBefore.get('activities')?.rows);
     await assert.rejects(backup(t.ctx, dest), /already holds a backup/);
@@ -91,7 +110,10 @@ describe('backup, destroy, restore', () => {
     assert.equal(back.statusCode, 200);
     assert.equal(back.json().name, 'Backup Two');
     // New rows get new ids (sequences moved past the restored ones).
-    await t.ctx.db.insertInto('users').values({ email: 'bob@example.org', display_name: 'Bob' } as never).execute();
+    await t.ctx.db
+      .insertInto('users')
+      .values({ email: 'bob@example.org', display_name: 'Bob' } as never)
+      .execute();
 
     await assert.rejects(restore(t.ctx, dest), /already has activities or users/);
   });
@@ -127,9 +149,41 @@ describe('instance clone', () => {
     // Personal data beyond the users table: a session with its client address, the audit log
     // (its details name e-mail addresses and sign-in addresses), a mirror operator's contact.
     const alice = await t.ctx.db.selectFrom('users').select('id').where('email', '=', 'alice@example.org').executeTakeFirstOrThrow();
-    await t.ctx.db.insertInto('sessions').values({ id: 'sess-1', user_id: alice.id, created_at: new Date(), expires_at: new Date(Date.now() + 3600_000), last_seen_at: new Date(), address: '203.0.113.9', user_agent: 'Sugar' } as never).execute();
-    await t.ctx.db.insertInto('audit_log').values({ actor_user_id: alice.id, actor_label: 'user:1 alice@example.org', actor_address: '203.0.113.9', action: 'user.email_change', target_type: 'user', target_id: String(alice.id), details: JSON.stringify({ from: 'alice@example.org', to: 'alice.new@mail.example.org', address: '203.0.113.9', field: 'email' }) } as never).execute();
-    await t.ctx.db.insertInto('mirrors').values({ name: 'mirror.example.org', http_url: 'http://mirror.example.org/aslo/', operator: 'Example University', contact: 'admin@mirror.example.org', created_at: new Date(), updated_at: new Date() } as never).execute();
+    await t.ctx.db
+      .insertInto('sessions')
+      .values({
+        id: 'sess-1',
+        user_id: alice.id,
+        created_at: new Date(),
+        expires_at: new Date(Date.now() + 3600_000),
+        last_seen_at: new Date(),
+        address: '203.0.113.9',
+        user_agent: 'Sugar',
+      } as never)
+      .execute();
+    await t.ctx.db
+      .insertInto('audit_log')
+      .values({
+        actor_user_id: alice.id,
+        actor_label: 'user:1 alice@example.org',
+        actor_address: '203.0.113.9',
+        action: 'user.email_change',
+        target_type: 'user',
+        target_id: String(alice.id),
+        details: JSON.stringify({ from: 'alice@example.org', to: 'alice.new@mail.example.org', address: '203.0.113.9', field: 'email' }),
+      } as never)
+      .execute();
+    await t.ctx.db
+      .insertInto('mirrors')
+      .values({
+        name: 'mirror.example.org',
+        http_url: 'http://mirror.example.org/aslo/',
+        operator: 'Example University',
+        contact: 'admin@mirror.example.org',
+        created_at: new Date(),
+        updated_at: new Date(),
+      } as never)
+      .execute();
 
     const r = await cloneInstance(t.ctx, target, { anonymize: true });
     assert.ok(r.files >= 4);

@@ -75,7 +75,12 @@ describe('provenance on the activity page', () => {
   test('a repository on a forge links to the commit there', async () => {
     await t.ctx.db.updateTable('built_sources').set({ repository: 'https://github.com/example/prov-activity' }).where('commit_sha', '=', commit).execute();
     const res = await t.app.inject({ method: 'GET', url: '/en/activity/org.test.Provenance' });
-    assert.ok(res.body.includes(`<a href="https://github.com/example/prov-activity/tree/${commit}" rel="nofollow noopener" title="${commit}">Built from https://github.com/example/prov-activity at v2 (${commit.slice(0, 12)})</a>`), res.body);
+    assert.ok(
+      res.body.includes(
+        `<a href="https://github.com/example/prov-activity/tree/${commit}" rel="nofollow noopener" title="${commit}">Built from https://github.com/example/prov-activity at v2 (${commit.slice(0, 12)})</a>`,
+      ),
+      res.body,
+    );
   });
 
   test('translated', async () => {

@@ -30,9 +30,11 @@ class FakeForge {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': `${forge}-hookshot/test` };
     const hmac = createHmac('sha256', opts.secret).update(raw).digest('hex');
     const delivery = opts.delivery ?? randomUUID();
-    if (forge === 'github') Object.assign(headers, { 'x-github-event': opts.event ?? 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${hmac}` });
+    if (forge === 'github')
+      Object.assign(headers, { 'x-github-event': opts.event ?? 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': `sha256=${hmac}` });
     if (forge === 'gitea') Object.assign(headers, { 'x-gitea-event': opts.event ?? 'push', 'x-gitea-delivery': delivery, 'x-gitea-signature': hmac });
-    if (forge === 'gitlab') Object.assign(headers, { 'x-gitlab-event': opts.event ?? 'Tag Push Hook', 'x-gitlab-event-uuid': delivery, 'x-gitlab-token': opts.secret });
+    if (forge === 'gitlab')
+      Object.assign(headers, { 'x-gitlab-event': opts.event ?? 'Tag Push Hook', 'x-gitlab-event-uuid': delivery, 'x-gitlab-token': opts.secret });
     const res = await fetch(`${this.base}/api/v1/hooks/${forge}`, { method: 'POST', headers, body: raw });
     const text = await res.text();
     return { status: res.status, json: JSON.parse(text || '{}') as Record<string, any> };
@@ -58,7 +60,12 @@ describe('release webhooks and the source API', () => {
   };
   const builds = () => t.ctx.db.selectFrom('source_builds').selectAll().where('activity_id', '=', activityId).orderBy('id').execute();
   const api = (method: 'GET' | 'PUT' | 'POST', path: string, token: string, payload?: unknown) =>
-    t.app.inject({ method, url: `/api/v1/developer/activities/${BUNDLE}${path}`, headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) }, payload: payload ? JSON.stringify(payload) : undefined });
+    t.app.inject({
+      method,
+      url: `/api/v1/developer/activities/${BUNDLE}${path}`,
+      headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      payload: payload ? JSON.stringify(payload) : undefined,
+    });
 
   before(async () => {
     t = await createTestApp();
@@ -130,7 +137,13 @@ describe('release webhooks and the source API', () => {
     r = await forge.post('gitea', { ref: 'refs/tags/v3', repository: { clone_url: url } }, { secret });
     assert.equal(r.status, 202, JSON.stringify(r.json));
     await worker.runner.drain();
-    assert.deepEqual((await builds()).map((b) => [b.outcome, b.version]), [['built', '2'], ['built', '3']]);
+    assert.deepEqual(
+      (await builds()).map((b) => [b.outcome, b.version]),
+      [
+        ['built', '2'],
+        ['built', '3'],
+      ],
+    );
 
     tag('4', 'v4');
     const gl = { object_kind: 'tag_push', ref: 'refs/tags/v4', after: 'a'.repeat(40), project: { git_http_url: url } };
@@ -143,8 +156,14 @@ describe('release webhooks and the source API', () => {
     assert.equal(check.statusCode, 202);
     assert.equal(check.json().build_id, Number((await builds()).at(-1)!.id));
     await worker.runner.drain();
-    assert.deepEqual((await builds()).map((b) => b.version), ['2', '3', '4']);
+    assert.deepEqual(
+      (await builds()).map((b) => b.version),
+      ['2', '3', '4'],
+    );
     const versions = await t.ctx.db.selectFrom('versions').select('version').where('activity_id', '=', activityId).orderBy('sort_key').execute();
-    assert.deepEqual(versions.map((v) => v.version), ['1', '2', '3', '4']);
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      ['1', '2', '3', '4'],
+    );
   });
 });

@@ -80,7 +80,11 @@ describe('cache-aside reads and invalidation in one process', () => {
     assert.equal(first.statusCode, 200);
     assert.equal(first.json().name, 'Cached One');
     // A write outside any service (as a manual fix would be): the database layer still sees it.
-    await t.ctx.db.updateTable('activity_texts').set({ name: 'Renamed' }).where('activity_id', 'in', t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Cached')).execute();
+    await t.ctx.db
+      .updateTable('activity_texts')
+      .set({ name: 'Renamed' })
+      .where('activity_id', 'in', t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Cached'))
+      .execute();
     const second = await t.app.inject({ method: 'GET', url: '/api/v1/activities/org.test.Cached' });
     assert.equal(second.json().name, 'Renamed');
     await t.ctx.cache.getOrLoad('catalog', 'probe', load);
@@ -91,8 +95,15 @@ describe('cache-aside reads and invalidation in one process', () => {
     let loads = 0;
     const load = async () => ++loads;
     await t.ctx.cache.getOrLoad('catalog', 'probe2', load);
-    await t.ctx.db.insertInto('jobs').values({ queue: 'test.noop', payload: '{}', run_at: new Date(), max_attempts: 1, created_at: new Date() } as never).execute();
-    await t.ctx.db.updateTable('activities').set((eb) => ({ download_count: eb('download_count', '+', 1) })).where('bundle_id', '=', 'org.test.Cached').execute();
+    await t.ctx.db
+      .insertInto('jobs')
+      .values({ queue: 'test.noop', payload: '{}', run_at: new Date(), max_attempts: 1, created_at: new Date() } as never)
+      .execute();
+    await t.ctx.db
+      .updateTable('activities')
+      .set((eb) => ({ download_count: eb('download_count', '+', 1) }))
+      .where('bundle_id', '=', 'org.test.Cached')
+      .execute();
     await t.ctx.cache.getOrLoad('catalog', 'probe2', load);
     assert.equal(loads, 1);
     const metrics = await t.ctx.metrics.text();
@@ -122,7 +133,9 @@ describe('cache-aside reads and invalidation in one process', () => {
 // Several processes: Redis when the run has one, else NOTIFY on PostgreSQL. PGlite is one process.
 const shared = REDIS ? 'redis' : TEST_DATABASE === 'postgres' ? 'postgres-notify' : null;
 
-describe(`no stale page across processes (${shared ?? 'skipped'})`, { skip: shared ? false : 'needs PostgreSQL (and Redis when ASLO_TEST_REDIS_URL is set)' }, () => {
+describe(`no stale page across processes (${shared ?? 'skipped'})`, {
+  skip: shared ? false : 'needs PostgreSQL (and Redis when ASLO_TEST_REDIS_URL is set)',
+}, () => {
   let env: TestEnv;
   let writer: TestApp;
   const servers: { url: string; stop(): Promise<number | null> }[] = [];
@@ -165,7 +178,11 @@ describe(`no stale page across processes (${shared ?? 'skipped'})`, { skip: shar
       assert.equal(await name(s.url), 'Shared Before');
     }
     for (let round = 1; round <= 3; round++) {
-      await writer.ctx.db.updateTable('activity_texts').set({ name: `Shared After ${round}` }).where('activity_id', 'in', writer.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Shared')).execute();
+      await writer.ctx.db
+        .updateTable('activity_texts')
+        .set({ name: `Shared After ${round}` })
+        .where('activity_id', 'in', writer.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Shared'))
+        .execute();
       // The writer goes on only once every process has the invalidation (Redis PUBLISH, or the
       // listeners' acknowledgements of NOTIFY): the very next read through any of them is fresh.
       for (const s of servers) assert.equal(await name(s.url), `Shared After ${round}`, `round ${round} through ${s.url}`);
@@ -200,7 +217,11 @@ describe(`no stale page across processes (${shared ?? 'skipped'})`, { skip: shar
     }
 
     // Two writes through the writer process: a rename, and a new activity in the Math category.
-    await writer.ctx.db.updateTable('activity_texts').set({ name: 'Shared Renamed Page' }).where('activity_id', 'in', writer.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Shared')).execute();
+    await writer.ctx.db
+      .updateTable('activity_texts')
+      .set({ name: 'Shared Renamed Page' })
+      .where('activity_id', 'in', writer.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Shared'))
+      .execute();
     await publish(writer.ctx, writer.app, 'org.test.SharedMath', 'Shared Math', '1', 'math');
 
     for (const s of servers) {

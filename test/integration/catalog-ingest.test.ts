@@ -97,10 +97,16 @@ describe('ingest and catalog read API', () => {
   it('treats re-importing the same file as a no-op', async () => {
     const path = await buildActivity(dir, { bundleId: 'org.test.Same', name: 'Same', version: '1' });
     assert.equal((await ingest(path)).outcome, 'imported');
-    const before = await t.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await t.ctx.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const again = await ingest(path);
     assert.equal(again.outcome, 'unchanged');
-    const afterCount = await t.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const afterCount = await t.ctx.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(afterCount.n), Number(before.n));
   });
 
@@ -132,7 +138,10 @@ describe('ingest and catalog read API', () => {
 
   it('rejects broken bundles with a code and stores nothing', async () => {
     const before = (await storedFiles(t.config.storage.filesDir)).filter((f) => !f.includes('/tmp/'));
-    const rows = await t.ctx.db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await t.ctx.db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const notZip = join(dir, 'broken.xo');
     await writeFile(notZip, 'this is not a zip file at all');
     const r = await ingest(notZip);
@@ -144,7 +153,10 @@ describe('ingest and catalog read API', () => {
     const afterFiles = (await storedFiles(t.config.storage.filesDir)).filter((f) => !f.includes('/tmp/'));
     assert.deepEqual(afterFiles.sort(), before.sort());
     assert.deepEqual(await storedFiles(join(t.config.storage.filesDir, 'tmp')), []);
-    const rows2 = await t.ctx.db.selectFrom('versions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows2 = await t.ctx.db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(rows2.n), Number(rows.n));
   });
 
@@ -170,8 +182,12 @@ describe('ingest and catalog read API', () => {
     const path = await buildActivity(dir, { bundleId: 'org.test.CommitRefused', name: 'Commit Refused', version: '1' });
     // A deferred constraint trigger fails at COMMIT, after the file was moved into place.
     const { sql } = await import('kysely');
-    await sql`create function test_refuse_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`.execute(t.ctx.db);
-    await sql`create constraint trigger test_refuse_at_commit after insert on versions deferrable initially deferred for each row execute function test_refuse_at_commit()`.execute(t.ctx.db);
+    await sql`create function test_refuse_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$`.execute(
+      t.ctx.db,
+    );
+    await sql`create constraint trigger test_refuse_at_commit after insert on versions deferrable initially deferred for each row execute function test_refuse_at_commit()`.execute(
+      t.ctx.db,
+    );
     try {
       await assert.rejects(ingest(path), /refused at commit/);
     } finally {
@@ -180,7 +196,9 @@ describe('ingest and catalog read API', () => {
     }
     const { createHash } = await import('node:crypto');
     const { readFile } = await import('node:fs/promises');
-    const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
     assert.equal(await t.ctx.db.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst(), undefined);
     assert.equal(await t.ctx.files.has(sha256), false, 'no stored file without its row');
   });
@@ -224,12 +242,24 @@ describe('ingest and catalog read API', () => {
 
   it('filters by tag, runtime, Sugar version and text; paginates', async () => {
     await ingest(await buildActivity(dir, { bundleId: 'org.test.Old', name: 'Old Python', version: '5', exec: 'sugar-activity old.Old', tags: 'Games' }));
-    await ingest(await buildActivity(dir, { bundleId: 'org.test.Web', name: 'Web Thing', version: '1', exec: 'sugar-activity-web', tags: 'Games', summary: 'A browser game' }));
+    await ingest(
+      await buildActivity(dir, {
+        bundleId: 'org.test.Web',
+        name: 'Web Thing',
+        version: '1',
+        exec: 'sugar-activity-web',
+        tags: 'Games',
+        summary: 'A browser game',
+      }),
+    );
     const get = async (qs: string) => (await t.app.inject({ url: `/api/v1/activities?${qs}` })).json();
     const games = await get('tag=games');
     assert.deepEqual(games.items.map((i: { bundle_id: string }) => i.bundle_id).sort(), ['org.test.Old', 'org.test.Web']);
     const web = await get('runtime=web');
-    assert.deepEqual(web.items.map((i: { bundle_id: string }) => i.bundle_id), ['org.test.Web']);
+    assert.deepEqual(
+      web.items.map((i: { bundle_id: string }) => i.bundle_id),
+      ['org.test.Web'],
+    );
     // Python 2 is offered to Sugar 0.112 but not to 0.118; Python 3 the other way round.
     const s112 = (await get('sugar=0.112&per_page=100')).items.map((i: { bundle_id: string }) => i.bundle_id);
     assert.ok(s112.includes('org.test.Old'));
@@ -238,7 +268,10 @@ describe('ingest and catalog read API', () => {
     assert.ok(!s118.includes('org.test.Old'));
     assert.ok(s118.includes('org.test.Abacus'));
     const text = await get('q=browser');
-    assert.deepEqual(text.items.map((i: { bundle_id: string }) => i.bundle_id), ['org.test.Web']);
+    assert.deepEqual(
+      text.items.map((i: { bundle_id: string }) => i.bundle_id),
+      ['org.test.Web'],
+    );
     const p1 = await get('per_page=2&page=1&sort=name');
     const p2 = await get('per_page=2&page=2&sort=name');
     assert.equal(p1.items.length, 2);
@@ -251,8 +284,16 @@ describe('ingest and catalog read API', () => {
     await ingest(await buildActivity(dir, { bundleId: 'org.test.WindyDay', name: 'Windy Day', version: '1', summary: 'Watch a kite over the hills' }));
     // The summary match is the more recently published and the more downloaded: only relevance
     // puts the name match first.
-    await t.ctx.db.updateTable('activities').set({ last_published_at: new Date('2020-01-01T00:00:00Z'), download_count: 1 }).where('bundle_id', '=', 'org.test.KiteFlyer').execute();
-    await t.ctx.db.updateTable('activities').set({ last_published_at: new Date('2024-01-01T00:00:00Z'), download_count: 50 }).where('bundle_id', '=', 'org.test.WindyDay').execute();
+    await t.ctx.db
+      .updateTable('activities')
+      .set({ last_published_at: new Date('2020-01-01T00:00:00Z'), download_count: 1 })
+      .where('bundle_id', '=', 'org.test.KiteFlyer')
+      .execute();
+    await t.ctx.db
+      .updateTable('activities')
+      .set({ last_published_at: new Date('2024-01-01T00:00:00Z'), download_count: 50 })
+      .where('bundle_id', '=', 'org.test.WindyDay')
+      .execute();
     await t.ctx.cache.invalidate('catalog');
     const ids = async (qs: string) => {
       const r = await t.app.inject({ url: `/api/v1/activities?${qs}` });

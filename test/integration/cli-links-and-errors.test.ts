@@ -29,7 +29,13 @@ describe('the CLI against a store', () => {
 
   it('prints links with the address of the running store (user create, keys show)', async () => {
     const port = await freePort();
-    const env = { ASLO_DATA_DIR: join(dir, 'data'), ASLO_DATABASE_URL: '', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false', ASLO_SERVER_HOST: '127.0.0.1' };
+    const env = {
+      ASLO_DATA_DIR: join(dir, 'data'),
+      ASLO_DATABASE_URL: '',
+      ASLO_SAMPLE_LOAD_ON_START: 'false',
+      ASLO_JOBS_ENABLED: 'false',
+      ASLO_SERVER_HOST: '127.0.0.1',
+    };
     // The config says 8080; the store runs on another port given on its command line.
     const store = await startCliServer(['--port', String(port)], env);
     try {

@@ -40,7 +40,13 @@ describe('the aslo command', () => {
   });
 
   it('inspects a good bundle (exit 0, the documented JSON shape) and a bad one (exit 1)', async () => {
-    const good = await buildActivity(dir, { bundleId: 'org.test.Cli', name: 'Cli Test', version: '3', summary: 'For the CLI', locales: { es: { name: 'Prueba' } } });
+    const good = await buildActivity(dir, {
+      bundleId: 'org.test.Cli',
+      name: 'Cli Test',
+      version: '3',
+      summary: 'For the CLI',
+      locales: { es: { name: 'Prueba' } },
+    });
     const r = await runCli(['inspect', good, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout);
@@ -96,7 +102,10 @@ describe('the aslo command', () => {
       const health = await fetch(`${server.url}/healthz`);
       assert.equal(health.status, 200);
       const list = (await (await fetch(`${server.url}/api/v1/activities?sort=name`)).json()) as { items: { bundle_id: string }[] };
-      assert.deepEqual(list.items.map((i) => i.bundle_id), ['org.test.One', 'org.test.Two']);
+      assert.deepEqual(
+        list.items.map((i) => i.bundle_id),
+        ['org.test.One', 'org.test.Two'],
+      );
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -129,9 +138,15 @@ describe('first start of the embedded default', () => {
       assert.match(out, /loaded 5 sample activities/);
       assert.ok(existsSync(join(dir, 'data', 'config.yaml')));
       assert.ok(existsSync(join(dir, 'data', 'instances', 'default', 'secrets.yaml')));
-      const list = (await (await fetch(`${server.url}/api/v1/activities?per_page=50`)).json()) as { total: number; items: { bundle_id: string; name: string }[] };
+      const list = (await (await fetch(`${server.url}/api/v1/activities?per_page=50`)).json()) as {
+        total: number;
+        items: { bundle_id: string; name: string }[];
+      };
       assert.equal(list.total, 5);
-      const es = (await (await fetch(`${server.url}/api/v1/activities/org.aslo.sample.CountingStars?lang=es`)).json()) as { name: string; current: { version: string } };
+      const es = (await (await fetch(`${server.url}/api/v1/activities/org.aslo.sample.CountingStars?lang=es`)).json()) as {
+        name: string;
+        current: { version: string };
+      };
       assert.equal(es.name, 'Contar estrellas');
       assert.equal(es.current.version, '4');
       const home = await fetch(`${server.url}/`);

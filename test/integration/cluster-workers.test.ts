@@ -113,7 +113,9 @@ describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres'
     const pgc = new pg.Client({ connectionString: db.url });
     await pgc.connect();
     try {
-      const { rows } = await pgc.query<{ id: string }>(`insert into jobs (queue, payload, run_at, max_attempts) values ('repo.publish', '{"fileId": 0}'::jsonb, now(), 5) returning id`);
+      const { rows } = await pgc.query<{ id: string }>(
+        `insert into jobs (queue, payload, run_at, max_attempts) values ('repo.publish', '{"fileId": 0}'::jsonb, now(), 5) returning id`,
+      );
       const jobId = rows[0]!.id;
       const port = await freePort();
       const workers = await startCliServer(['--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--role', 'worker'], {
@@ -131,14 +133,19 @@ describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres'
         assert.match(workers.output(), /jobs\s+worker \S+ \([^)]*updates\.rollup/, 'the rollup is a job of the worker role');
 
         const done = await until('the waiting job done', async () => {
-          const r = await pgc.query<{ done_at: Date | null; attempts: number; last_error: string | null }>('select done_at, attempts, last_error from jobs where id = $1', [jobId]);
+          const r = await pgc.query<{ done_at: Date | null; attempts: number; last_error: string | null }>(
+            'select done_at, attempts, last_error from jobs where id = $1',
+            [jobId],
+          );
           return r.rows[0]?.done_at ? r.rows[0] : undefined;
         });
         assert.equal(done.attempts, 1, 'claimed once by one of the two processes');
         assert.equal(done.last_error, null);
         // The recurring rollup: one pending row however many processes, next run an hour away.
         const rollup = await until('the rollup ran', async () => {
-          const r = await pgc.query<{ n: number; later: boolean }>(`select count(*)::int as n, bool_and(run_at > now() + interval '50 minutes') as later from jobs where queue = 'updates.rollup' and done_at is null`);
+          const r = await pgc.query<{ n: number; later: boolean }>(
+            `select count(*)::int as n, bool_and(run_at > now() + interval '50 minutes') as later from jobs where queue = 'updates.rollup' and done_at is null`,
+          );
           return r.rows[0]?.later ? r.rows[0] : undefined;
         });
         assert.equal(rollup.n, 1);
@@ -147,10 +154,12 @@ describe('serve --workers 2 on PostgreSQL', { skip: TEST_DATABASE === 'postgres'
         const base = `http://127.0.0.1:${port}`;
         const status = (path: string) =>
           new Promise<number>((resolve, reject) => {
-            http.get(`${base}${path}`, { agent: false }, (res) => {
-              res.resume();
-              resolve(res.statusCode ?? 0);
-            }).on('error', reject);
+            http
+              .get(`${base}${path}`, { agent: false }, (res) => {
+                res.resume();
+                resolve(res.statusCode ?? 0);
+              })
+              .on('error', reject);
           });
         assert.equal(await status('/healthz'), 200);
         assert.equal(await status('/readyz'), 200);

@@ -26,7 +26,10 @@ describe('aslo collection and aslo keys', () => {
   after(() => cleanup());
 
   it('creates, fills, pins and shows a collection; refuses mistakes with clear errors', async () => {
-    const created = await runCli(['collection', 'create', 'school', '--name', 'School set', '--description', 'Our activities', '--localized-name', 'es=Conjunto escolar'], env);
+    const created = await runCli(
+      ['collection', 'create', 'school', '--name', 'School set', '--description', 'Our activities', '--localized-name', 'es=Conjunto escolar'],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /micro-format\.php\?collection_nickname=school&sugar=0\.112$/m);
     assert.doesNotMatch(created.stdout, /collection_nickname=school$/m, 'every printed feed names its Sugar');
@@ -42,8 +45,16 @@ describe('aslo collection and aslo keys', () => {
     assert.equal(c.name, 'School set');
     assert.deepEqual(c.names, { es: 'Conjunto escolar' });
     assert.deepEqual(
-      c.entries.map((e: { bundle_id: string; pinned_version: string | null; optional: boolean; position: number }) => [e.bundle_id, e.pinned_version, e.optional, e.position]),
-      [['org.col.Maze', '1', false, 0], ['org.col.Speak', null, true, 1]],
+      c.entries.map((e: { bundle_id: string; pinned_version: string | null; optional: boolean; position: number }) => [
+        e.bundle_id,
+        e.pinned_version,
+        e.optional,
+        e.position,
+      ]),
+      [
+        ['org.col.Maze', '1', false, 0],
+        ['org.col.Speak', null, true, 1],
+      ],
     );
 
     const mistake = await runCli(['collection', 'add', 'school', 'org.col.Missing'], env);
@@ -84,9 +95,18 @@ describe('aslo collection and aslo keys', () => {
     const app = await build(config);
     try {
       assert.equal((await app.inject({ url: '/services/index-key.pem' })).body, pem);
-      const m = readMicroformatLikeSugar((await app.inject({ url: '/services/micro-format.php?collection_nickname=school&lang=es&sugar=0.120' })).body, 'http://store.test/');
+      const m = readMicroformatLikeSugar(
+        (await app.inject({ url: '/services/micro-format.php?collection_nickname=school&lang=es&sugar=0.120' })).body,
+        'http://store.test/',
+      );
       assert.equal(m.groupName, 'Conjunto escolar');
-      assert.deepEqual([...m.results.entries()].map(([id, r]) => [id, r.version, r.optional]), [['org.col.Maze', '1', false], ['org.col.Speak', '50', true]]);
+      assert.deepEqual(
+        [...m.results.entries()].map(([id, r]) => [id, r.version, r.optional]),
+        [
+          ['org.col.Maze', '1', false],
+          ['org.col.Speak', '50', true],
+        ],
+      );
     } finally {
       await app.close();
     }
@@ -96,7 +116,10 @@ describe('aslo collection and aslo keys', () => {
       assert.equal(r.code, 0, `${line}: ${r.stderr}`);
     }
     const after1 = JSON.parse((await runCli(['collection', 'show', 'school', '--json'], env)).stdout);
-    assert.deepEqual(after1.entries.map((e: { bundle_id: string; pinned_version: string | null }) => [e.bundle_id, e.pinned_version]), [['org.col.Maze', null]]);
+    assert.deepEqual(
+      after1.entries.map((e: { bundle_id: string; pinned_version: string | null }) => [e.bundle_id, e.pinned_version]),
+      [['org.col.Maze', null]],
+    );
     assert.equal((await runCli(['collection', 'delete', 'school'], env)).code, 0);
   });
 });

@@ -140,7 +140,15 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
       const user = await ctx.db.selectFrom('users').select('id').where('email', '=', 'crash@example.org').executeTakeFirstOrThrow();
       await ctx.db
         .insertInto('api_tokens')
-        .values({ user_id: user.id, name: 'crash', token_hash: sha256Hex(token), token_prefix: token.slice(0, 9), scopes: ['publish', 'read'], created_at: new Date(), expires_at: new Date(Date.now() + 86400_000) })
+        .values({
+          user_id: user.id,
+          name: 'crash',
+          token_hash: sha256Hex(token),
+          token_prefix: token.slice(0, 9),
+          scopes: ['publish', 'read'],
+          created_at: new Date(),
+          expires_at: new Date(Date.now() + 86400_000),
+        })
         .execute();
       return (await new DbSessionStore(ctx.db, 86400_000).create(user.id, {})).token;
     });
@@ -167,7 +175,12 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     const half = Math.floor(big.data.length / 2);
     const req = http.request(`${store.url}/api/v1/uploads`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(big.data.length), 'x-file-name': 'crash-4.xo' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/octet-stream',
+        'content-length': String(big.data.length),
+        'x-file-name': 'crash-4.xo',
+      },
     });
     req.on('error', () => {});
     req.write(big.data.subarray(0, half));
@@ -200,7 +213,9 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     assert.deepEqual(rows.map((r) => r.sha256).sort(), [...acknowledged.map((a) => a.sha256), sha256Of(big.data)].sort());
     assert.deepEqual(await tmpNames(), []);
     // The store's worker keeps sweeping: its recurring job is scheduled.
-    const sweeps = await withDatabase((ctx) => ctx.db.selectFrom('jobs').select('id').where('queue', '=', TEMP_SWEEP_QUEUE).where('done_at', 'is', null).execute());
+    const sweeps = await withDatabase((ctx) =>
+      ctx.db.selectFrom('jobs').select('id').where('queue', '=', TEMP_SWEEP_QUEUE).where('done_at', 'is', null).execute(),
+    );
     assert.equal(sweeps.length, 1);
   });
 
@@ -217,7 +232,11 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     const last = await bigBundle(bundles, { bundleId: 'org.test.ImportedZ', name: 'Imported Z', version: '1' }, 2 * 1024 * 1024);
     const fifo = join(dir, 'zz-last.xo');
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
-    const importer = spawn(process.execPath, [ASLO_BIN, 'import', dir, '--status', 'public'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const importer = spawn(process.execPath, [ASLO_BIN, 'import', dir, '--status', 'public'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.push(importer);
     let output = '';
     importer.stdout!.on('data', (d) => (output += d));
@@ -269,7 +288,11 @@ describe(`crash recovery (kill -9) on ${TEST_DATABASE === 'postgres' ? 'PostgreS
     assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
     assert.match(rerun.stdout, /Summary: 1 imported, 4 unchanged, 0 rejected/);
     const rows = await assertStoreAgrees();
-    for (const m of [...made, last]) assert.ok(rows.some((r) => r.sha256 === sha256Of(m.data)), 'every bundle of the folder is in the catalog');
+    for (const m of [...made, last])
+      assert.ok(
+        rows.some((r) => r.sha256 === sha256Of(m.data)),
+        'every bundle of the folder is in the catalog',
+      );
     assert.deepEqual(await tmpNames(), []);
   });
 });

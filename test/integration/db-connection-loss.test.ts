@@ -60,7 +60,11 @@ describe('a connection lost while held', { skip }, () => {
         const err = await killInsideTransaction(handle);
         assert.ok(err, 'the transaction failed');
         if (mode === 'with a read replica') assert.equal((err as { code?: string }).code, 'DB_READ_ONLY');
-        assert.deepEqual(uncaught.map((e) => e.message), [], 'no uncaught error');
+        assert.deepEqual(
+          uncaught.map((e) => e.message),
+          [],
+          'no uncaught error',
+        );
         // The store goes on: new statements and transactions on fresh connections.
         await handle.replicas?.check();
         const n = await handle.db.transaction().execute(async (trx) => (await sql<{ n: number }>`select 41 + 1 as n`.execute(trx)).rows[0]!.n);

@@ -12,7 +12,10 @@ import { openDatabase, type DatabaseHandle } from '../../src/platform/db/index.j
 class Relay {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
-  constructor(readonly port: number, readonly target: { host: string; port: number }) {}
+  constructor(
+    readonly port: number,
+    readonly target: { host: string; port: number },
+  ) {}
   async up(): Promise<void> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target.port, this.target.host);
@@ -69,7 +72,12 @@ describe('PostgreSQL lost for good', { skip: TEST_DATABASE === 'postgres' ? fals
     await assert.rejects(sql`select 1`.execute(handle.db));
     assert.notEqual(handle.health.downSince, null);
     await relay.up();
-    await until('a query succeeds again', () => sql`select 1`.execute(handle.db).then(() => true, () => false));
+    await until('a query succeeds again', () =>
+      sql`select 1`.execute(handle.db).then(
+        () => true,
+        () => false,
+      ),
+    );
     assert.equal(handle.health.downSince, null);
     assert.equal(handle.health.fatal, null);
 

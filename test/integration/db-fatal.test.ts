@@ -102,11 +102,20 @@ describe('a fatal database error', EMBEDDED_ONLY, () => {
     assert.equal(code, 1, store.output());
     assert.match(store.output(), /fatal database error/);
     const failed = seen.filter((s) => s.status === 503);
-    assert.ok(failed.some((s) => s.path === '/healthz' && /DB_FATAL/.test(s.body)), JSON.stringify(seen.slice(-6)));
-    assert.ok(failed.some((s) => s.path === '/readyz'), JSON.stringify(seen.slice(-6)));
+    assert.ok(
+      failed.some((s) => s.path === '/healthz' && /DB_FATAL/.test(s.body)),
+      JSON.stringify(seen.slice(-6)),
+    );
+    assert.ok(
+      failed.some((s) => s.path === '/readyz'),
+      JSON.stringify(seen.slice(-6)),
+    );
     // Never a 200 from /healthz once the database had failed.
     const firstFail = seen.findIndex((s) => s.status !== 200);
-    assert.ok(seen.slice(firstFail).every((s) => s.status !== 200), JSON.stringify(seen));
+    assert.ok(
+      seen.slice(firstFail).every((s) => s.status !== 200),
+      JSON.stringify(seen),
+    );
   });
 
   it('ends a store whose embedded database never returns from a PANIC inside a commit', async () => {

@@ -60,7 +60,10 @@ describe(`migrations from an empty database (${TEST_DATABASE})`, () => {
     const report = await migrateToLatest(fresh.db);
     assert.deepEqual(report.applied, Object.keys(MIGRATIONS).sort());
     const status = await migrationStatus(fresh.db);
-    assert.ok(status.every((m) => m.executedAt instanceof Date), JSON.stringify(status));
+    assert.ok(
+      status.every((m) => m.executedAt instanceof Date),
+      JSON.stringify(status),
+    );
     // Run again: nothing left to apply.
     assert.deepEqual((await migrateToLatest(fresh.db)).applied, []);
   });
@@ -69,7 +72,10 @@ describe(`migrations from an empty database (${TEST_DATABASE})`, () => {
     const copy = await open({ template: true });
     assert.deepEqual((await migrateToLatest(copy.db)).applied, [], 'the template is fully migrated');
     const want = await schemaOf(fresh.db);
-    assert.ok(want.some((d) => d.startsWith('activities.bundle_id ')), 'the schema read back has the catalog');
+    assert.ok(
+      want.some((d) => d.startsWith('activities.bundle_id ')),
+      'the schema read back has the catalog',
+    );
     assert.deepEqual(await schemaOf(copy.db), want);
     const rows = await copy.db.selectFrom('activities').select('id').execute();
     assert.deepEqual(rows, [], 'the template holds no data');

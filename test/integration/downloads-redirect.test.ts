@@ -28,11 +28,15 @@ describe('the redirect fast path', () => {
 
   before(async () => {
     // No periodic look at the database: what the index knows comes from notifications.
-    t = await createTestApp({ env: { ASLO_DOWNLOADS_ORIGIN_THRESHOLD_BYTES: '0', ASLO_DOWNLOADS_COUNT_FLUSH_SECONDS: '0', ASLO_DOWNLOADS_INDEX_REFRESH_SECONDS: '0' } });
+    t = await createTestApp({
+      env: { ASLO_DOWNLOADS_ORIGIN_THRESHOLD_BYTES: '0', ASLO_DOWNLOADS_COUNT_FLUSH_SECONDS: '0', ASLO_DOWNLOADS_INDEX_REFRESH_SECONDS: '0' },
+    });
     await t.app.downloads.geo.load();
     reg = new MirrorRegistry(t.ctx);
     const db = t.ctx.db;
-    await sql`insert into activities (bundle_id, kind, status) select 'org.test.fast' || i, 'activity', 'public' from generate_series(1, ${FILES / 4}) i`.execute(db);
+    await sql`insert into activities (bundle_id, kind, status) select 'org.test.fast' || i, 'activity', 'public' from generate_series(1, ${FILES / 4}) i`.execute(
+      db,
+    );
     await sql`insert into versions (activity_id, version, version_normalized, sort_key, runtime, metadata)
       select a.id, v::text, v::text, lpad(v::text, 8, '0'), 'python3', '{}'::jsonb from activities a, generate_series(1, 4) v`.execute(db);
     await sql`insert into files (version_id, sha256, size, storage_key, file_name, status, piece_length, piece_hashes, repo_path, published_at)
@@ -41,7 +45,8 @@ describe('the redirect fast path', () => {
       from versions v`.execute(db);
     const base = { continent: null, asn: null, latitude: null, longitude: null } satisfies MirrorInput;
     // Every location field given: nothing is looked up (no name resolution).
-    const add = async (name: string, input: MirrorInput) => (ids[name] = (await reg.add({ ...base, continent: continentOf((input.country as string | undefined) ?? null), name, ...input })).id);
+    const add = async (name: string, input: MirrorInput) =>
+      (ids[name] = (await reg.add({ ...base, continent: continentOf((input.country as string | undefined) ?? null), name, ...input })).id);
     await add('us', { httpUrl: 'http://us.example/s', country: 'US', weight: 100 });
     await add('de', { httpUrl: 'http://de.example/s', httpsUrl: 'https://de.example/s', country: 'DE', weight: 200 });
     await add('gb-https', { httpsUrl: 'https://gb.example/s', country: 'GB', weight: 50 });
@@ -61,7 +66,9 @@ describe('the redirect fast path', () => {
     const all = await db.selectFrom('files').select(['id', 'repo_path']).orderBy('id').execute();
     files = all.map((f) => ({ id: f.id, repoPath: f.repo_path! }));
     const rows = [];
-    for (const f of all) for (const id of Object.values(ids)) if (rand() < 0.7) rows.push({ mirror_id: id, file_id: f.id, state: 'verified' as const, verified_at: new Date(), updated_at: new Date() });
+    for (const f of all)
+      for (const id of Object.values(ids))
+        if (rand() < 0.7) rows.push({ mirror_id: id, file_id: f.id, state: 'verified' as const, verified_at: new Date(), updated_at: new Date() });
     await db.deleteFrom('mirror_files').execute();
     await db.insertInto('mirror_files').values(rows).execute();
     await t.app.downloads.index.refreshNow(true);
@@ -74,7 +81,22 @@ describe('the redirect fast path', () => {
 
   it('sends every client where the general decision does, with the same alternatives', async () => {
     const rand = prng(99);
-    const clients = ['8.8.8.1', '8.8.8.100', '8.8.4.4', '8.34.208.5', '8.35.192.7', '35.190.0.9', '34.64.0.3', '81.2.69.5', '81.2.69.200', '200.147.67.142', '133.242.0.3', '2001:db8:1::1', '2001:db8:2::1', '2a03:2880:f003::1'];
+    const clients = [
+      '8.8.8.1',
+      '8.8.8.100',
+      '8.8.4.4',
+      '8.34.208.5',
+      '8.35.192.7',
+      '35.190.0.9',
+      '34.64.0.3',
+      '81.2.69.5',
+      '81.2.69.200',
+      '200.147.67.142',
+      '133.242.0.3',
+      '2001:db8:1::1',
+      '2001:db8:2::1',
+      '2a03:2880:f003::1',
+    ];
     // One address per /24 (a network's location is looked up once, for the first address seen).
     const seen = new Set<number>();
     while (clients.length < 400) {
@@ -88,7 +110,8 @@ describe('the redirect fast path', () => {
     // aslo_download_redirects_total{mirror}: per mirror host, what /metrics shows.
     const redirectMetrics = async () => {
       const per = new Map<string, number>();
-      for (const m of (await t.ctx.metrics.text()).matchAll(/^aslo_download_redirects_total\{[^}]*mirror="([^"]+)"[^}]*\} (\d+)/gm)) per.set(m[1]!, (per.get(m[1]!) ?? 0) + Number(m[2]));
+      for (const m of (await t.ctx.metrics.text()).matchAll(/^aslo_download_redirects_total\{[^}]*mirror="([^"]+)"[^}]*\} (\d+)/gm))
+        per.set(m[1]!, (per.get(m[1]!) ?? 0) + Number(m[2]));
       return per;
     };
     const metricsBefore = await redirectMetrics();
@@ -100,14 +123,25 @@ describe('the redirect fast path', () => {
         const f = files[(n * 7 + (scheme === 'https' ? 3 : 0)) % files.length]!;
         const file = svc.index.byId.get(f.id)!;
         const want = svc.decide(file, parseIp(client), scheme, { limit: 5 });
-        const res = await t.app.inject({ method: 'GET', url: `/repo/${f.repoPath.split('/').map(encodeURIComponent).join('/')}`, headers: { 'x-forwarded-for': client, 'x-forwarded-proto': scheme } });
+        const res = await t.app.inject({
+          method: 'GET',
+          url: `/repo/${f.repoPath.split('/').map(encodeURIComponent).join('/')}`,
+          headers: { 'x-forwarded-for': client, 'x-forwarded-proto': scheme },
+        });
         if (want.kind === 'redirect') {
           redirects++;
           assert.equal(res.statusCode, 302, `${client} ${scheme} file ${f.id}`);
           assert.equal(res.headers.location, want.ranked[0]!.url, `${client} ${scheme} file ${f.id}`);
           const dup = linksOf(res.headers.link as string | string[]).filter((l) => l.includes('rel=duplicate'));
-          assert.deepEqual(dup.map((l) => /^<([^>]+)>/.exec(l)![1]), want.ranked.map((r) => r.url), `${client} ${scheme}`);
-          assert.deepEqual(dup.map((l) => /pri=(\d+)/.exec(l)![1]), want.ranked.map((_, i) => String(i + 1)));
+          assert.deepEqual(
+            dup.map((l) => /^<([^>]+)>/.exec(l)![1]),
+            want.ranked.map((r) => r.url),
+            `${client} ${scheme}`,
+          );
+          assert.deepEqual(
+            dup.map((l) => /pri=(\d+)/.exec(l)![1]),
+            want.ranked.map((_, i) => String(i + 1)),
+          );
           used.add(want.ranked[0]!.mirror.name);
         } else {
           origin++;
@@ -118,7 +152,8 @@ describe('the redirect fast path', () => {
     // The fast path answered the redirects itself, and every kind of mirror was met.
     assert.equal(svc.redirector.redirects - before, redirects);
     assert.ok(redirects > 700, `${redirects} redirects, ${origin} from the origin`);
-    for (const name of ['us', 'de', 'gb-https', 'au', 'google-as', 'net24', 'net28', 'jp-continent', 'fr-http-down']) assert.ok(used.has(name), `${name} never chosen: ${[...used].join(', ')}`);
+    for (const name of ['us', 'de', 'gb-https', 'au', 'google-as', 'net24', 'net28', 'jp-continent', 'fr-http-down'])
+      assert.ok(used.has(name), `${name} never chosen: ${[...used].join(', ')}`);
     for (const name of ['zero', 'small', 'off']) assert.ok(!used.has(name), `${name} chosen`);
     // Every redirect is counted once under its mirror's host (handed to the metrics once a second).
     let delta = new Map<string, number>();
@@ -128,7 +163,11 @@ describe('the redirect fast path', () => {
       if ([...delta.values()].reduce((a, b) => a + b, 0) >= redirects) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal([...delta.values()].reduce((a, b) => a + b, 0), redirects, 'redirects in /metrics');
+    assert.equal(
+      [...delta.values()].reduce((a, b) => a + b, 0),
+      redirects,
+      'redirects in /metrics',
+    );
     assert.ok(delta.size >= used.size, `one series per mirror host: ${[...delta.keys()].join(', ')}`);
   });
 
@@ -136,7 +175,10 @@ describe('the redirect fast path', () => {
     // A file only the Brazil-only mirror holds: a Brazilian client goes there, others get the origin.
     const f = files.at(-1)!;
     await t.ctx.db.deleteFrom('mirror_files').where('file_id', '=', f.id).execute();
-    await t.ctx.db.insertInto('mirror_files').values({ mirror_id: ids['br-only']!, file_id: f.id, state: 'verified', verified_at: new Date(), updated_at: new Date() }).execute();
+    await t.ctx.db
+      .insertInto('mirror_files')
+      .values({ mirror_id: ids['br-only']!, file_id: f.id, state: 'verified', verified_at: new Date(), updated_at: new Date() })
+      .execute();
     await downloadsChanged(t.ctx, { files: [f.id] });
     await t.app.downloads.index.idle();
     const url = `/repo/${f.repoPath.split('/').map(encodeURIComponent).join('/')}`;
@@ -179,15 +221,28 @@ describe('the redirect fast path', () => {
       assert.ok(files.every((f) => !(here.byId.get(f.id)?.plan?.http ?? []).some((u) => u?.startsWith('http://de.example'))));
       // Verified again (as the verifier records it): the file's plan holds the new URL.
       const f0 = files[0]!;
-      await t.ctx.db.updateTable('mirror_files').set({ state: 'verified', verified_at: new Date() }).where('mirror_id', '=', ids.de!).where('file_id', '=', f0.id).execute();
+      await t.ctx.db
+        .updateTable('mirror_files')
+        .set({ state: 'verified', verified_at: new Date() })
+        .where('mirror_id', '=', ids.de!)
+        .where('file_id', '=', f0.id)
+        .execute();
       await downloadsChanged(t.ctx, { files: [f0.id] });
-      await until('verified again', () => Boolean(remote.verified.get(f0.id)?.has(ids.de!)) && Boolean(here.byId.get(f0.id)?.plan?.http.some((u) => u?.startsWith('http://new-de.example/s/'))));
+      await until(
+        'verified again',
+        () =>
+          Boolean(remote.verified.get(f0.id)?.has(ids.de!)) && Boolean(here.byId.get(f0.id)?.plan?.http.some((u) => u?.startsWith('http://new-de.example/s/'))),
+      );
       // A file withdrawn: out of every index at once, before the publish job runs.
       const f1 = files[1]!;
       await t.ctx.db.updateTable('files').set({ status: 'disabled', status_changed_at: new Date() }).where('id', '=', f1.id).execute();
       await onFileStatusChanged(t.ctx, f1.id);
       await until('withdrawn file gone', () => !here.byId.has(f1.id) && !remote.byId.has(f1.id));
-      const res = await t.app.inject({ method: 'GET', url: `/repo/${f1.repoPath.split('/').map(encodeURIComponent).join('/')}`, headers: { 'x-forwarded-for': '8.8.4.4' } });
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/repo/${f1.repoPath.split('/').map(encodeURIComponent).join('/')}`,
+        headers: { 'x-forwarded-for': '8.8.4.4' },
+      });
       assert.notEqual(res.statusCode, 302);
       // A health change.
       await t.ctx.db.updateTable('mirrors').set({ http_ok: false, http_error: 'timed out' }).where('id', '=', ids.au!).execute();
@@ -195,7 +250,10 @@ describe('the redirect fast path', () => {
       await until('health seen', () => here.mirrors.get(ids.au!)?.httpOk === false && remote.mirrors.get(ids.au!)?.httpOk === false);
       // A removed mirror.
       await reg.remove(ids['jp-continent']!);
-      await until('removed everywhere', () => !remote.mirrors.has(ids['jp-continent']!) && files.every((f) => !remote.verified.get(f.id)?.has(ids['jp-continent']!)));
+      await until(
+        'removed everywhere',
+        () => !remote.mirrors.has(ids['jp-continent']!) && files.every((f) => !remote.verified.get(f.id)?.has(ids['jp-continent']!)),
+      );
       assert.ok(here.patches > patches[0]! && remote.patches > patches[1]!, 'applied as patches');
       assert.ok(here.healthy && remote.healthy);
     } finally {

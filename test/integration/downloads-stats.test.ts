@@ -41,10 +41,17 @@ describe('download counts for authors and administrators', () => {
     t.app.inject({ method, url, headers: { 'x-forwarded-for': client, ...headers } });
 
   async function ingest(bundleId: string, version: string, status: 'public' | 'sandbox', authors: [Person, 'owner' | 'developer'][]) {
-    const r = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId, name: bundleId.split('.').pop()!, version, payload: `${bundleId}-${version}` }), { status });
+    const r = await t.app.services.catalog.ingest.ingestPath(
+      await buildActivity(dir, { bundleId, name: bundleId.split('.').pop()!, version, payload: `${bundleId}-${version}` }),
+      { status },
+    );
     assert.ok(['imported', 'added-version'].includes(r.outcome) || r.fileId, JSON.stringify(r));
     for (const [p, role] of authors) {
-      await t.ctx.db.insertInto('activity_authors').values({ activity_id: r.activityId!, user_id: p.id, role, created_at: new Date() }).onConflict((oc) => oc.doNothing()).execute();
+      await t.ctx.db
+        .insertInto('activity_authors')
+        .values({ activity_id: r.activityId!, user_id: p.id, role, created_at: new Date() })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
     }
     return r;
   }
@@ -59,7 +66,10 @@ describe('download counts for authors and administrators', () => {
     user = await person(t.app, { prefix: 'user' });
     editor = await person(t.app, { role: 'editor' });
     admin = await person(t.app, { role: 'admin' });
-    const r1 = await ingest(A, '1', 'public', [[owner, 'owner'], [coauthor, 'developer']]);
+    const r1 = await ingest(A, '1', 'public', [
+      [owner, 'owner'],
+      [coauthor, 'developer'],
+    ]);
     const r2 = await ingest(A, '2', 'public', []);
     await ingest(B, '1', 'public', [[otherAuthor, 'owner']]);
     await ingest(S, '1', 'sandbox', [[owner, 'owner']]);
@@ -72,8 +82,23 @@ describe('download counts for authors and administrators', () => {
     a1 = await fileOf(r1.fileId!);
     a2 = await fileOf(r2.fileId!);
     // One mirror, verified for version 1 only (as the verifier records it; it is never contacted).
-    mirrorId = (await new MirrorRegistry(t.ctx).add({ name: 'stats-mirror.example', httpUrl: 'http://127.0.0.1:9/sugar', country: 'US', continent: null, asn: null, latitude: null, longitude: null })).id;
-    await t.ctx.db.updateTable('mirror_files').set({ state: 'verified', verified_at: new Date(), next_check_at: null }).where('mirror_id', '=', mirrorId).where('file_id', '=', a1.id).execute();
+    mirrorId = (
+      await new MirrorRegistry(t.ctx).add({
+        name: 'stats-mirror.example',
+        httpUrl: 'http://127.0.0.1:9/sugar',
+        country: 'US',
+        continent: null,
+        asn: null,
+        latitude: null,
+        longitude: null,
+      })
+    ).id;
+    await t.ctx.db
+      .updateTable('mirror_files')
+      .set({ state: 'verified', verified_at: new Date(), next_check_at: null })
+      .where('mirror_id', '=', mirrorId)
+      .where('file_id', '=', a1.id)
+      .execute();
     await t.app.downloads.index.refreshNow();
   });
   after(async () => {
@@ -103,7 +128,13 @@ describe('download counts for authors and administrators', () => {
     assert.equal(part.statusCode, 206);
     assert.equal((await dl(`/repo/${a2.repoPath}`, { range: 'bytes=0-' }, 'GET', OTHER_CLIENT)).statusCode, 206);
     // Downloads of B, for the overview.
-    const b = await t.ctx.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').innerJoin('activities as a', 'a.id', 'v.activity_id').select(['f.repo_path']).where('a.bundle_id', '=', B).executeTakeFirstOrThrow();
+    const b = await t.ctx.db
+      .selectFrom('files as f')
+      .innerJoin('versions as v', 'v.id', 'f.version_id')
+      .innerJoin('activities as a', 'a.id', 'v.activity_id')
+      .select(['f.repo_path'])
+      .where('a.bundle_id', '=', B)
+      .executeTakeFirstOrThrow();
     assert.equal((await dl(`/repo/${b.repo_path}`)).statusCode, 200);
 
     assert.equal(t.app.downloads.counter.unsaved, 7);
@@ -123,32 +154,59 @@ describe('download counts for authors and administrators', () => {
     assert.equal(s.all_time, 6);
     assert.deepEqual(s.by_day.at(-1), { day: today, count: 6, origin: 2 });
     assert.ok(s.by_day.slice(0, -1).every((d: { count: number }) => d.count === 0));
-    assert.deepEqual(s.by_file.map((f: { file_id: number; version: string; count: number }) => [f.file_id, f.version, f.count]), [[a2.id, '2', 2], [a1.id, '1', 4]]);
-    assert.deepEqual(s.by_mirror, [{ mirror_id: mirrorId, name: 'stats-mirror.example', count: 4 }, { mirror_id: 0, name: 'origin', count: 2 }]);
-    assert.deepEqual(s.rows, [
-      { day: today, file_id: a1.id, mirror_id: mirrorId, count: 4 },
-      { day: today, file_id: a2.id, mirror_id: 0, count: 2 },
-    ].sort((x, y) => x.file_id - y.file_id || x.mirror_id - y.mirror_id));
+    assert.deepEqual(
+      s.by_file.map((f: { file_id: number; version: string; count: number }) => [f.file_id, f.version, f.count]),
+      [
+        [a2.id, '2', 2],
+        [a1.id, '1', 4],
+      ],
+    );
+    assert.deepEqual(s.by_mirror, [
+      { mirror_id: mirrorId, name: 'stats-mirror.example', count: 4 },
+      { mirror_id: 0, name: 'origin', count: 2 },
+    ]);
+    assert.deepEqual(
+      s.rows,
+      [
+        { day: today, file_id: a1.id, mirror_id: mirrorId, count: 4 },
+        { day: today, file_id: a2.id, mirror_id: 0, count: 2 },
+      ].sort((x, y) => x.file_id - y.file_id || x.mirror_id - y.mirror_id),
+    );
   });
 
   it('adds up several flushes and days, and answers the range asked for', async () => {
     // History as earlier flushes left it (another process, an earlier day).
-    await t.ctx.db.insertInto('download_counts').values([
-      { file_id: a1.id, day: daysAgo(3), mirror_id: 0, count: 5 },
-      { file_id: a1.id, day: daysAgo(3), mirror_id: mirrorId, count: 7 },
-      { file_id: a2.id, day: daysAgo(40), mirror_id: 0, count: 11 },
-    ]).execute();
+    await t.ctx.db
+      .insertInto('download_counts')
+      .values([
+        { file_id: a1.id, day: daysAgo(3), mirror_id: 0, count: 5 },
+        { file_id: a1.id, day: daysAgo(3), mirror_id: mirrorId, count: 7 },
+        { file_id: a2.id, day: daysAgo(40), mirror_id: 0, count: 11 },
+      ])
+      .execute();
     assert.equal((await dl(`/repo/${a1.repoPath}`)).statusCode, 302);
     await t.app.downloads.counter.flush();
     const s = (await api(coauthor, `/api/v1/activities/${A}/stats/downloads`)).json();
     assert.equal(s.total, 6 + 1 + 12);
-    assert.deepEqual(s.by_day.find((d: { day: string }) => d.day === daysAgo(3)), { day: daysAgo(3), count: 12, origin: 5 });
+    assert.deepEqual(
+      s.by_day.find((d: { day: string }) => d.day === daysAgo(3)),
+      { day: daysAgo(3), count: 12, origin: 5 },
+    );
     assert.deepEqual(s.by_day.at(-1), { day: today, count: 7, origin: 2 });
-    assert.deepEqual(s.by_mirror, [{ mirror_id: mirrorId, name: 'stats-mirror.example', count: 12 }, { mirror_id: 0, name: 'origin', count: 7 }]);
+    assert.deepEqual(s.by_mirror, [
+      { mirror_id: mirrorId, name: 'stats-mirror.example', count: 12 },
+      { mirror_id: 0, name: 'origin', count: 7 },
+    ]);
     const older = (await api(owner, `/api/v1/activities/${A}/stats/downloads?from=${daysAgo(45)}&to=${daysAgo(35)}`)).json();
     assert.equal(older.by_day.length, 11);
     assert.equal(older.total, 11);
-    assert.deepEqual(older.by_file.map((f: { version: string; count: number }) => [f.version, f.count]), [['2', 11], ['1', 0]]);
+    assert.deepEqual(
+      older.by_file.map((f: { version: string; count: number }) => [f.version, f.count]),
+      [
+        ['2', 11],
+        ['1', 0],
+      ],
+    );
     assert.deepEqual(older.by_mirror, [{ mirror_id: 0, name: 'origin', count: 11 }]);
     const one = (await api(owner, `/api/v1/activities/${A}/stats/downloads?from=${daysAgo(3)}&to=${daysAgo(3)}`)).json();
     assert.equal(one.total, 12);
@@ -191,7 +249,13 @@ describe('download counts for authors and administrators', () => {
     for (const p of [user, owner, editor]) assert.equal(await status(p, '/api/v1/stats/downloads'), 403);
     const o = (await api(admin, '/api/v1/stats/downloads')).json();
     assert.equal(o.total, 6 + 1 + 12 + 1);
-    assert.deepEqual(o.top_activities.map((x: { bundle_id: string; count: number }) => [x.bundle_id, x.count]), [[A, 19], [B, 1]]);
+    assert.deepEqual(
+      o.top_activities.map((x: { bundle_id: string; count: number }) => [x.bundle_id, x.count]),
+      [
+        [A, 19],
+        [B, 1],
+      ],
+    );
     assert.equal(o.mirror_share, 12 / 20);
     assert.deepEqual(o.by_day.at(-1), { day: today, count: 8, origin: 3 });
   });

@@ -31,7 +31,14 @@ function plans(opts = OPTS): PlannedActivity[] {
 }
 
 interface VersionsBody {
-  versions: { version: string; runtime: string; exec: string; licenses: string[]; sugar: { min: string | null; max: string | null; origin: string }; files: { id: number; sha256: string; size: number; file_name: string; download_url: string }[] }[];
+  versions: {
+    version: string;
+    runtime: string;
+    exec: string;
+    licenses: string[];
+    sugar: { min: string | null; max: string | null; origin: string };
+    files: { id: number; sha256: string; size: number; file_name: string; download_url: string }[];
+  }[];
 }
 
 async function catalogOf(t: TestApp): Promise<{ bundleId: string; versions: { version: string; sha256: string }[] }[]> {
@@ -73,7 +80,10 @@ describe('aslo dev generate', () => {
   it('lists every generated activity as public, with its name, summary, tags and current version', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/activities?per_page=100&sort=name' });
     assert.equal(res.statusCode, 200);
-    const body = res.json() as { total: number; items: { bundle_id: string; name: string; summary: string; tags: string[]; current_version: string; runtime: string; locale: string }[] };
+    const body = res.json() as {
+      total: number;
+      items: { bundle_id: string; name: string; summary: string; tags: string[]; current_version: string; runtime: string; locale: string }[];
+    };
     assert.equal(body.total, 30);
     const byId = new Map(expected.map((p) => [p.bundleId, p]));
     for (const item of body.items) {
@@ -98,8 +108,15 @@ describe('aslo dev generate', () => {
       assert.equal(res.statusCode, 200);
       const body = res.json() as VersionsBody;
       const want = [...p.versions].sort((a, b) => compareSugar(b.version, a.version));
-      assert.deepEqual(body.versions.map((v) => v.version), want.map((v) => v.version), p.bundleId);
-      const textual = [...p.versions].map((v) => v.version).sort().reverse();
+      assert.deepEqual(
+        body.versions.map((v) => v.version),
+        want.map((v) => v.version),
+        p.bundleId,
+      );
+      const textual = [...p.versions]
+        .map((v) => v.version)
+        .sort()
+        .reverse();
       if (textual.join() !== want.map((v) => v.version).join()) orderDiffersFromText = true;
       for (const [i, v] of body.versions.entries()) {
         const range = defaultRangeFor(want[i]!.runtime);
@@ -120,9 +137,18 @@ describe('aslo dev generate', () => {
     const versions = expected.flatMap((p) => p.versions);
     const runtimes = new Set(versions.map((v) => v.runtime));
     for (const r of ['python2', 'python3', 'web']) assert.ok(runtimes.has(r as never), `some ${r} versions`);
-    assert.ok(versions.some((v) => /^\d+$/.test(v.version)), 'plain integer versions');
-    assert.ok(versions.some((v) => /^\d+\.\d+/.test(v.version)), 'dotted versions');
-    assert.ok(versions.some((v) => /[-~]/.test(v.version)), 'versions with a suffix');
+    assert.ok(
+      versions.some((v) => /^\d+$/.test(v.version)),
+      'plain integer versions',
+    );
+    assert.ok(
+      versions.some((v) => /^\d+\.\d+/.test(v.version)),
+      'dotted versions',
+    );
+    assert.ok(
+      versions.some((v) => /[-~]/.test(v.version)),
+      'versions with a suffix',
+    );
     for (const v of versions) assert.ok(parseSugarVersion(v.version).valid, v.version);
     const withLocales = expected.filter((p) => Object.keys(p.locales).length >= 4);
     assert.ok(withLocales.length >= 10, 'most activities are translated');
@@ -146,7 +172,11 @@ describe('aslo dev generate', () => {
     }
     const [p] = translated;
     const [raw, text] = Object.entries(p!.locales)[0]!;
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/activities/${p!.bundleId}`, headers: { 'accept-language': `${normalizeLocale(raw)};q=0.9, xx;q=0.1` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/activities/${p!.bundleId}`,
+      headers: { 'accept-language': `${normalizeLocale(raw)};q=0.9, xx;q=0.1` },
+    });
     assert.equal(res.json().name, text.name);
   });
 
@@ -168,7 +198,8 @@ describe('aslo dev generate', () => {
           assert.equal(inspected.ok, true, JSON.stringify(inspected.errors));
           assert.deepEqual(inspected.errors, []);
           // Only the portability warnings that dotted and suffixed versions deserve.
-          for (const w of inspected.warnings) assert.ok(['VERSION_NOT_PORTABLE', 'VERSION_SUFFIX_GTK2'].includes(w.code), `${f.file_name}: ${JSON.stringify(w)}`);
+          for (const w of inspected.warnings)
+            assert.ok(['VERSION_NOT_PORTABLE', 'VERSION_SUFFIX_GTK2'].includes(w.code), `${f.file_name}: ${JSON.stringify(w)}`);
           if (/^\d+$/.test(v.version)) assert.deepEqual(inspected.warnings, []);
           const m = inspected.metadata!;
           assert.equal(m.bundle_id, p.bundleId);
@@ -229,7 +260,10 @@ describe('aslo dev generate', () => {
   });
 
   it('refuses to generate a seed twice, unless asked to replace it', async () => {
-    await assert.rejects(generateCatalog(other.ctx, { ...OPTS, seed: 7, activities: 5 }), (err: unknown) => err instanceof AsloError && err.code === 'GENERATE_EXISTS');
+    await assert.rejects(
+      generateCatalog(other.ctx, { ...OPTS, seed: 7, activities: 5 }),
+      (err: unknown) => err instanceof AsloError && err.code === 'GENERATE_EXISTS',
+    );
     const again = await generateCatalog(other.ctx, { ...OPTS, seed: 7, activities: 4, replace: true });
     assert.equal(again.activities, 4);
     const all = await catalogOf(other);
@@ -247,7 +281,12 @@ describe('aslo dev generate', () => {
   });
 
   it('rejects counts out of range', async () => {
-    for (const bad of [{ activities: 0, versions: 1 }, { activities: 1, versions: 0 }, { activities: 1.5, versions: 1 }, { activities: 1, versions: 1, locales: 1000 }]) {
+    for (const bad of [
+      { activities: 0, versions: 1 },
+      { activities: 1, versions: 0 },
+      { activities: 1.5, versions: 1 },
+      { activities: 1, versions: 1, locales: 1000 },
+    ]) {
       await assert.rejects(generateCatalog(other.ctx, bad), (err: unknown) => err instanceof AsloError && err.code === 'GENERATE_BAD_OPTION');
     }
   });

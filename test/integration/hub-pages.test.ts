@@ -49,25 +49,54 @@ describe('developer hub pages', () => {
     assert.match(pageRes.body, /Nominate for review/);
 
     // Listing: override texts (the description is sanitized), links, tags.
-    const saved = await b.post(`/developers/activities/${a.id}/listing`, { name: 'Paint Deluxe', summary: 'Draw and paint', description: '<p>Hello</p><script>alert(1)</script><ul><li>one</li></ul>', homepage_url: 'https://example.org/paint', support_url: 'javascript:alert(1)', tags: 'art, drawing' });
+    const saved = await b.post(`/developers/activities/${a.id}/listing`, {
+      name: 'Paint Deluxe',
+      summary: 'Draw and paint',
+      description: '<p>Hello</p><script>alert(1)</script><ul><li>one</li></ul>',
+      homepage_url: 'https://example.org/paint',
+      support_url: 'javascript:alert(1)',
+      tags: 'art, drawing',
+    });
     assert.equal(saved.statusCode, 400);
     assert.match(saved.body, /LISTING_LINK_INVALID/);
     await b.get(`/developers/activities/${a.id}`);
-    const ok = await b.post(`/developers/activities/${a.id}/listing`, { name: 'Paint Deluxe', summary: 'Draw and paint', description: '<p>Hello</p><script>alert(1)</script><ul><li>one</li></ul>', homepage_url: 'https://example.org/paint', support_url: '', tags: 'art, drawing' });
+    const ok = await b.post(`/developers/activities/${a.id}/listing`, {
+      name: 'Paint Deluxe',
+      summary: 'Draw and paint',
+      description: '<p>Hello</p><script>alert(1)</script><ul><li>one</li></ul>',
+      homepage_url: 'https://example.org/paint',
+      support_url: '',
+      tags: 'art, drawing',
+    });
     assert.equal(ok.statusCode, 303);
-    const text = await t.ctx.db.selectFrom('activity_texts').selectAll().where('activity_id', '=', a.id).where('origin', '=', 'developer').executeTakeFirstOrThrow();
+    const text = await t.ctx.db
+      .selectFrom('activity_texts')
+      .selectAll()
+      .where('activity_id', '=', a.id)
+      .where('origin', '=', 'developer')
+      .executeTakeFirstOrThrow();
     assert.equal(text.name, 'Paint Deluxe');
     assert.equal(text.description, '<p>Hello</p><ul><li>one</li></ul>');
 
     // Screenshot: checked by content, resized.
-    const png = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#336699' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#336699' } })
+      .png()
+      .toBuffer();
     await b.get(`/developers/activities/${a.id}`);
-    const shot = await b.postMultipart(`/developers/activities/${a.id}/screenshots`, { caption: 'Main window' }, { field: 'screenshot', name: 'shot.png', data: png, type: 'image/png' });
+    const shot = await b.postMultipart(
+      `/developers/activities/${a.id}/screenshots`,
+      { caption: 'Main window' },
+      { field: 'screenshot', name: 'shot.png', data: png, type: 'image/png' },
+    );
     assert.equal(shot.statusCode, 303, shot.body.slice(0, 1000));
     const s = await t.ctx.db.selectFrom('screenshots').selectAll().where('activity_id', '=', a.id).executeTakeFirstOrThrow();
     assert.deepEqual([s.width, s.height, s.content_type], [1280, 960, 'image/png']);
     await b.get(`/developers/activities/${a.id}`);
-    const fake = await b.postMultipart(`/developers/activities/${a.id}/screenshots`, {}, { field: 'screenshot', name: 'evil.png', data: Buffer.from('<svg onload=alert(1)>'), type: 'image/png' });
+    const fake = await b.postMultipart(
+      `/developers/activities/${a.id}/screenshots`,
+      {},
+      { field: 'screenshot', name: 'evil.png', data: Buffer.from('<svg onload=alert(1)>'), type: 'image/png' },
+    );
     assert.equal(fake.statusCode, 415);
     assert.match(fake.body, /SCREENSHOT_NOT_IMAGE/);
     assert.equal((await t.app.inject({ url: `/screenshots/${s.id}` })).statusCode, 404, 'not public yet');
@@ -107,7 +136,15 @@ describe('developer hub pages', () => {
     const other = await person(t.app);
     const before = (await t.ctx.db.selectFrom('files').select('id').execute()).length;
     await other.browser.get('/developers/upload');
-    const hijack = await other.browser.postMultipart('/developers/upload', {}, { field: 'file', name: 'Paint-2.xo', data: await readFile(await buildActivity(dir, { bundleId: 'org.test.hub.Paint', name: 'Hub Paint', version: '2' })) });
+    const hijack = await other.browser.postMultipart(
+      '/developers/upload',
+      {},
+      {
+        field: 'file',
+        name: 'Paint-2.xo',
+        data: await readFile(await buildActivity(dir, { bundleId: 'org.test.hub.Paint', name: 'Hub Paint', version: '2' })),
+      },
+    );
     assert.equal(hijack.statusCode, 403);
     assert.match(hijack.body, /INGEST_NOT_AUTHOR/);
     assert.equal((await t.ctx.db.selectFrom('files').select('id').execute()).length, before);
@@ -134,7 +171,11 @@ describe('developer hub pages', () => {
     await dev.browser.postMultipart('/developers/upload', {}, { field: 'file', name: 'O.xo', data: file });
     const a = await t.app.publishing.activityByBundleId('org.test.hub.Orphan');
     await admin.browser.get(`/developers/activities/${a.id}`);
-    const re = await admin.browser.post(`/admin/activities/${a.id}/reassign`, { email: heir.email, reason: 'Original author unreachable for two years', replace: '1' });
+    const re = await admin.browser.post(`/admin/activities/${a.id}/reassign`, {
+      email: heir.email,
+      reason: 'Original author unreachable for two years',
+      replace: '1',
+    });
     assert.equal(re.statusCode, 303);
     const authors = await t.ctx.db.selectFrom('activity_authors').select(['user_id', 'role']).where('activity_id', '=', a.id).execute();
     assert.deepEqual(authors, [{ user_id: heir.id, role: 'owner' }]);

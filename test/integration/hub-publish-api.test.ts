@@ -20,8 +20,17 @@ describe('publishing API', () => {
     await t.cleanup();
   });
 
-  const bundle = async (bundleId: string, version: string, extra: { payload?: string } = {}) => readFile(await buildActivity(dir, { bundleId, name: `Act ${bundleId.split('.').pop()}`, version, summary: 'A test activity', ...extra }));
-  const count = async (table: 'files' | 'versions' | 'activities') => Number((await t.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const bundle = async (bundleId: string, version: string, extra: { payload?: string } = {}) =>
+    readFile(await buildActivity(dir, { bundleId, name: `Act ${bundleId.split('.').pop()}`, version, summary: 'A test activity', ...extra }));
+  const count = async (table: 'files' | 'versions' | 'activities') =>
+    Number(
+      (
+        await t.ctx.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('publishes a new activity with a token: sandbox, owned by the uploader', async () => {
     const dev = await person(t.app);
@@ -36,7 +45,10 @@ describe('publishing API', () => {
     assert.match(r.hub_url, /\/developers\/activities\/\d+$/);
     const a = await t.app.publishing.activityByBundleId('org.test.api.First');
     const authors = await t.ctx.db.selectFrom('activity_authors').selectAll().where('activity_id', '=', a.id).execute();
-    assert.deepEqual(authors.map((x) => [x.user_id, x.role]), [[dev.id, 'owner']]);
+    assert.deepEqual(
+      authors.map((x) => [x.user_id, x.role]),
+      [[dev.id, 'owner']],
+    );
     // Not public: the catalog API does not show it.
     assert.equal((await t.app.inject({ url: '/api/v1/activities/org.test.api.First' })).statusCode, 404);
     const me = await t.app.inject({ url: '/api/v1/developer/activities', headers: { authorization: `Bearer ${dev.token}` } });
@@ -59,7 +71,11 @@ describe('publishing API', () => {
     assert.equal(uv.statusCode, 403);
     assert.equal(uv.json().error.code, 'EMAIL_NOT_VERIFIED');
     const expired = await person(t.app, { login: false });
-    await t.ctx.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', expired.id).execute();
+    await t.ctx.db
+      .updateTable('api_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', expired.id)
+      .execute();
     assert.equal((await apiUpload(t.app, expired.token, data, 'R.xo')).json().error.code, 'TOKEN_INVALID');
     assert.equal(await count('files'), before);
   });
@@ -82,7 +98,10 @@ describe('publishing API', () => {
     const res = await apiUpload(t.app, dev.token, data, 'S.xo', { accept: 'application/x-ndjson' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /application\/x-ndjson/);
-    const events = res.body.trim().split('\n').map((l) => JSON.parse(l));
+    const events = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const progress = events.filter((e) => e.event === 'progress');
     assert.ok(progress.length >= 2);
     assert.equal(progress.at(-1).received, data.length);
@@ -91,17 +110,34 @@ describe('publishing API', () => {
     assert.equal(result.status, 201);
     assert.equal(result.bundle_id, 'org.test.api.Stream');
 
-    const mp = await dev.browser.postMultipart('/api/v1/uploads', { release_notes: 'multipart notes' }, { field: 'file', name: 'Multi-1.xo', data: await bundle('org.test.api.Multi', '1') }, { csrf: null });
+    const mp = await dev.browser.postMultipart(
+      '/api/v1/uploads',
+      { release_notes: 'multipart notes' },
+      { field: 'file', name: 'Multi-1.xo', data: await bundle('org.test.api.Multi', '1') },
+      { csrf: null },
+    );
     assert.equal(mp.statusCode, 401, 'the API takes tokens, not session cookies');
     const boundary = 'b' + Math.random().toString(16).slice(2);
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="release_notes"\r\n\r\nmultipart notes\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="Multi-1.xo"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="release_notes"\r\n\r\nmultipart notes\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="Multi-1.xo"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
       await bundle('org.test.api.Multi', '1'),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const ok = await t.app.inject({ method: 'POST', url: '/api/v1/uploads', payload: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${dev.token}` } });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/uploads',
+      payload: body,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, authorization: `Bearer ${dev.token}` },
+    });
     assert.equal(ok.statusCode, 201, ok.body);
-    const v = await t.ctx.db.selectFrom('versions').innerJoin('activities', 'activities.id', 'versions.activity_id').select('release_notes').where('bundle_id', '=', 'org.test.api.Multi').executeTakeFirstOrThrow();
+    const v = await t.ctx.db
+      .selectFrom('versions')
+      .innerJoin('activities', 'activities.id', 'versions.activity_id')
+      .select('release_notes')
+      .where('bundle_id', '=', 'org.test.api.Multi')
+      .executeTakeFirstOrThrow();
     assert.equal(v.release_notes, 'multipart notes');
   });
 
@@ -129,7 +165,9 @@ describe('publishing API', () => {
     assert.equal((await apiUpload(t.app, co.token, await bundle('org.test.api.Team', '2'), 'T.xo')).statusCode, 201, 'a developer may publish');
     await assert.rejects(t.app.publishing.removeAuthor(owner.actor, a.id, owner.id), (e: Error & { code?: string }) => e.code === 'LAST_OWNER');
     await t.app.publishing.transferOwnership(owner.actor, a.id, co.id);
-    const roles = Object.fromEntries((await t.ctx.db.selectFrom('activity_authors').select(['user_id', 'role']).where('activity_id', '=', a.id).execute()).map((r) => [r.user_id, r.role]));
+    const roles = Object.fromEntries(
+      (await t.ctx.db.selectFrom('activity_authors').select(['user_id', 'role']).where('activity_id', '=', a.id).execute()).map((r) => [r.user_id, r.role]),
+    );
     assert.deepEqual(roles, { [owner.id]: 'developer', [co.id]: 'owner' });
     await t.app.publishing.removeAuthor(co.actor, a.id, owner.id);
     assert.equal((await apiUpload(t.app, owner.token, await bundle('org.test.api.Team', '3'), 'T.xo')).statusCode, 403);

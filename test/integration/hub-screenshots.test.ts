@@ -29,8 +29,12 @@ describe('screenshot files', () => {
     assert.equal(res.statusCode, 201, res.body);
     return (await t.app.publishing.activityByBundleId(bundleId)).id;
   };
-  const image = (background: string) => sharp({ create: { width: 400, height: 300, channels: 3, background } }).png().toBuffer();
-  const keyOf = async (id: number) => (await t.ctx.db.selectFrom('screenshots').select('storage_key').where('id', '=', id).executeTakeFirstOrThrow()).storage_key;
+  const image = (background: string) =>
+    sharp({ create: { width: 400, height: 300, channels: 3, background } })
+      .png()
+      .toBuffer();
+  const keyOf = async (id: number) =>
+    (await t.ctx.db.selectFrom('screenshots').select('storage_key').where('id', '=', id).executeTakeFirstOrThrow()).storage_key;
 
   it('removes the stored file of a deleted screenshot (through the hub form)', async () => {
     const a = await newActivity('org.test.shots.One');

@@ -81,7 +81,10 @@ describe('importGit against the catalog', () => {
     const commits = repoWithTags(repo, 'org.test.ImportAbacus', 'Abacus', ['1', '2', '10']);
     const first = await importGit(t.ctx, { repositories: [repo], status: 'public' });
     assert.equal(first.built, 1, JSON.stringify(first.rows));
-    assert.deepEqual(first.rows.map((r) => [r.ref, r.version, r.outcome]), [['v10', '10', 'built']]);
+    assert.deepEqual(
+      first.rows.map((r) => [r.ref, r.version, r.outcome]),
+      [['v10', '10', 'built']],
+    );
     assert.deepEqual(await versionsOf('org.test.ImportAbacus'), ['10']);
 
     const lines: string[] = [];
@@ -90,12 +93,26 @@ describe('importGit against the catalog', () => {
     assert.ok(!lines.some((l) => l.includes('building')), lines.join('\n'));
 
     const all = await importGit(t.ctx, { repositories: [repo], select: { kind: 'all' }, status: 'public' });
-    assert.deepEqual(all.rows.map((r) => [r.ref, r.outcome]), [['v10', 'unchanged'], ['v1', 'built'], ['v2', 'built']]);
+    assert.deepEqual(
+      all.rows.map((r) => [r.ref, r.outcome]),
+      [
+        ['v10', 'unchanged'],
+        ['v1', 'built'],
+        ['v2', 'built'],
+      ],
+    );
     // Ingested oldest first: version ids follow the version order.
     assert.deepEqual(await versionsOf('org.test.ImportAbacus'), ['10', '1', '2']);
 
     const sources = await t.ctx.db.selectFrom('built_sources').selectAll().where('repository', '=', repo).orderBy('tag').execute();
-    assert.deepEqual(sources.map((s) => [s.tag, s.commit_sha]), [['v1', commits[0]], ['v10', commits[2]], ['v2', commits[1]]]);
+    assert.deepEqual(
+      sources.map((s) => [s.tag, s.commit_sha]),
+      [
+        ['v1', commits[0]],
+        ['v10', commits[2]],
+        ['v2', commits[1]],
+      ],
+    );
     assert.ok(sources.every((s) => s.file_id !== null && s.builder === 'aslo-build/1'));
 
     // A new tag: only it is built.
@@ -111,12 +128,21 @@ describe('importGit against the catalog', () => {
     const repo = dir('since');
     repoWithTags(repo, 'org.test.ImportSince', 'Since', ['3', '4', '5'], 'release-');
     const r = await importGit(t.ctx, { repositories: [repo], select: { kind: 'since', version: '4' } });
-    assert.deepEqual(r.rows.map((x) => [x.ref, x.outcome, x.fileStatus]), [['release-4', 'built', 'sandbox'], ['release-5', 'built', 'sandbox']]);
+    assert.deepEqual(
+      r.rows.map((x) => [x.ref, x.outcome, x.fileStatus]),
+      [
+        ['release-4', 'built', 'sandbox'],
+        ['release-5', 'built', 'sandbox'],
+      ],
+    );
 
     const bare = dir('untagged');
     const head = makeRepo(bare, files('org.test.ImportHead', 'Head', '7'));
     const h = await importGit(t.ctx, { repositories: [bare] });
-    assert.deepEqual(h.rows.map((x) => [x.ref, x.commit, x.outcome, x.version]), [['HEAD', head, 'built', '7']]);
+    assert.deepEqual(
+      h.rows.map((x) => [x.ref, x.commit, x.outcome, x.version]),
+      [['HEAD', head, 'built', '7']],
+    );
     const rec = await t.ctx.db.selectFrom('built_sources').select(['tag', 'commit_sha']).where('repository', '=', bare).execute();
     assert.deepEqual(rec, [{ tag: null, commit_sha: head }]);
   });
@@ -126,13 +152,25 @@ describe('importGit against the catalog', () => {
     const commits = repoWithTags(repo, 'org.test.ImportRemote', 'Remote', ['1', '2']);
     const url = `file://${repo}`;
     const r = await importGit(t.ctx, { repositories: [url], select: { kind: 'all' } });
-    assert.deepEqual(r.rows.map((x) => [x.ref, x.outcome]), [['v1', 'built'], ['v2', 'built']]);
+    assert.deepEqual(
+      r.rows.map((x) => [x.ref, x.outcome]),
+      [
+        ['v1', 'built'],
+        ['v2', 'built'],
+      ],
+    );
     const rec = await t.ctx.db.selectFrom('built_sources').select(['repository', 'commit_sha']).where('repository', '=', url).orderBy('tag').execute();
-    assert.deepEqual(rec.map((x) => x.commit_sha), commits);
+    assert.deepEqual(
+      rec.map((x) => x.commit_sha),
+      commits,
+    );
     const again = await importGit(t.ctx, { repositories: [url], select: { kind: 'all' } });
     assert.equal(again.unchanged, 2);
     const gone = await importGit(t.ctx, { repositories: [`file://${join(work, 'nowhere')}`] });
-    assert.deepEqual(gone.rows.map((x) => [x.outcome, x.codes]), [['refused', ['BUILD_GIT_UNREACHABLE']]]);
+    assert.deepEqual(
+      gone.rows.map((x) => [x.outcome, x.codes]),
+      [['refused', ['BUILD_GIT_UNREACHABLE']]],
+    );
   });
 
   test('refusals carry codes and leave the catalog unchanged', async () => {
@@ -144,15 +182,31 @@ describe('importGit against the catalog', () => {
     const clash = dir('clash');
     repoWithTags(clash, 'org.test.ImportOlder', 'Older', ['5']);
     writeFiles(clash, { 'extra.txt': 'different bytes\n' });
-    const before = await t.ctx.db.selectFrom('versions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const before = await t.ctx.db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     const r = await importGit(t.ctx, { repositories: [broken, join(work, 'missing'), older] });
-    assert.deepEqual(r.rows.map((x) => [x.outcome, x.codes]), [['refused', ['BUILD_INFO_INVALID']], ['refused', ['BUILD_SOURCE_NOT_FOUND']], ['built', []]]);
+    assert.deepEqual(
+      r.rows.map((x) => [x.outcome, x.codes]),
+      [
+        ['refused', ['BUILD_INFO_INVALID']],
+        ['refused', ['BUILD_SOURCE_NOT_FOUND']],
+        ['built', []],
+      ],
+    );
     gitIn(clash, ['add', '-A']);
     gitIn(clash, ['commit', '-q', '-m', 'extra']);
     gitIn(clash, ['tag', 'v5.0']);
     const c = await importGit(t.ctx, { repositories: [clash] });
-    assert.deepEqual(c.rows.map((x) => [x.ref, x.outcome, x.codes]), [['v5.0', 'refused', ['INGEST_VERSION_EXISTS']]]);
-    const after = await t.ctx.db.selectFrom('versions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    assert.deepEqual(
+      c.rows.map((x) => [x.ref, x.outcome, x.codes]),
+      [['v5.0', 'refused', ['INGEST_VERSION_EXISTS']]],
+    );
+    const after = await t.ctx.db
+      .selectFrom('versions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(after.n), Number(before.n) + 1);
     assert.equal((await t.ctx.db.selectFrom('built_sources').select('id').where('repository', '=', clash).execute()).length, 0);
   });
@@ -162,7 +216,8 @@ describe('importGit against the catalog', () => {
     repoWithTags(named, 'org.test.ImportLegacy', 'Legacy', ['1']);
     let r = await importGit(t.ctx, { repositories: [named], status: 'public' });
     assert.equal(r.built, 1);
-    const id = async (b: string) => (await t.ctx.db.selectFrom('activities').select('legacy_id').where('bundle_id', '=', b).executeTakeFirstOrThrow()).legacy_id;
+    const id = async (b: string) =>
+      (await t.ctx.db.selectFrom('activities').select('legacy_id').where('bundle_id', '=', b).executeTakeFirstOrThrow()).legacy_id;
     assert.equal(await id('org.test.ImportLegacy'), 4100);
     const res = await t.app.inject({ method: 'GET', url: '/en/sugar/addon/4100' });
     assert.deepEqual([res.statusCode, res.headers.location], [301, '/en/activity/org.test.ImportLegacy']);
@@ -170,7 +225,10 @@ describe('importGit against the catalog', () => {
     const plain = dir('plain');
     repoWithTags(plain, 'org.test.ImportLegacy2', 'Legacy Two', ['1']);
     r = await importGit(t.ctx, { repositories: [plain], legacyId: 4100 });
-    assert.deepEqual(r.rows.map((x) => [x.outcome, x.codes]), [['refused', ['IMPORT_LEGACY_ID_TAKEN']]]);
+    assert.deepEqual(
+      r.rows.map((x) => [x.outcome, x.codes]),
+      [['refused', ['IMPORT_LEGACY_ID_TAKEN']]],
+    );
     r = await importGit(t.ctx, { repositories: [plain], legacyId: 4101 });
     assert.equal(r.built, 1);
     assert.equal(await id('org.test.ImportLegacy2'), 4101);
@@ -201,7 +259,7 @@ describe('aslo import-git (the command)', () => {
     const good = join(env.dir, '4027-activity');
     repoWithTags(good, 'org.test.ImportCli', 'Cli', ['1', '2']);
     const bad = join(env.dir, 'bad');
-    makeRepo(bad, { 'README': 'no activity here\n' }, { tag: 'v1' });
+    makeRepo(bad, { README: 'no activity here\n' }, { tag: 'v1' });
     const list = join(env.dir, 'repos.txt');
     writeFileSync(list, '4027-activity\nbad\n');
     const r = await runCli(['import-git', list, '--all-tags', '--status', 'public'], env.env);

@@ -20,7 +20,9 @@ describe('ingest and database errors', () => {
 
   it('reports a unique-key error that is no upload race as the database error it is', async () => {
     const ingest = t.app.services.catalog.ingest;
-    const first = await ingest.ingestPath(await buildActivity(join(dir, 'a'), { bundleId: 'org.test.First', name: 'First', version: '1' }), { status: 'public' });
+    const first = await ingest.ingestPath(await buildActivity(join(dir, 'a'), { bundleId: 'org.test.First', name: 'First', version: '1' }), {
+      status: 'public',
+    });
     assert.equal(first.outcome, 'imported');
     // The activities' id sequence set back: the next new activity collides with the first's key.
     await sql`select setval('activities_id_seq', ${first.activityId}, false)`.execute(t.ctx.db);
@@ -36,8 +38,11 @@ describe('ingest and database errors', () => {
   });
 
   it('knows the keys two uploads race for by the names the schema gives them', async () => {
-    const rows = await sql<{ conname: string }>`select conname from pg_constraint where contype = 'u' union select indexrelid::regclass::text from pg_index where indisunique`.execute(t.ctx.db);
+    const rows = await sql<{
+      conname: string;
+    }>`select conname from pg_constraint where contype = 'u' union select indexrelid::regclass::text from pg_index where indisunique`.execute(t.ctx.db);
     const names = new Set(rows.rows.map((r) => r.conname));
-    for (const n of ['activities_bundle_id_key', 'versions_activity_id_version_normalized_key', 'files_sha256_key', 'files_repo_path_key']) assert.ok(names.has(n), n);
+    for (const n of ['activities_bundle_id_key', 'versions_activity_id_version_normalized_key', 'files_sha256_key', 'files_repo_path_key'])
+      assert.ok(names.has(n), n);
   });
 });

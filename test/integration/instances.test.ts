@@ -27,7 +27,10 @@ describe('instances', () => {
   it('keep databases, files, cache prefixes and base URLs apart on one PostgreSQL server', async () => {
     const data = join(dir, 'data');
     const env = { ASLO_DATA_DIR: data };
-    for (const [name, db, port] of [['production', dbs[0]!, 8301], ['devel', dbs[1]!, 8302]] as const) {
+    for (const [name, db, port] of [
+      ['production', dbs[0]!, 8301],
+      ['devel', dbs[1]!, 8302],
+    ] as const) {
       const r = await runCli(['instance', 'create', name, '--database-url', db.url, '--port', String(port), '--base-url', `http://${name}.test`], env);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -55,8 +58,14 @@ describe('instances', () => {
       assert.equal((await develApp.services.catalog.ingest.ingestPath(extra, { status: 'public' })).outcome, 'imported');
       const p = (await prodApp.inject({ url: '/api/v1/activities?sort=name' })).json();
       const d = (await develApp.inject({ url: '/api/v1/activities?sort=name' })).json();
-      assert.deepEqual(p.items.map((i: { bundle_id: string }) => i.bundle_id), ['org.test.OnlyInProduction']);
-      assert.deepEqual(d.items.map((i: { bundle_id: string }) => i.bundle_id), ['org.test.OnlyInDevel', 'org.test.OnlyInProduction']);
+      assert.deepEqual(
+        p.items.map((i: { bundle_id: string }) => i.bundle_id),
+        ['org.test.OnlyInProduction'],
+      );
+      assert.deepEqual(
+        d.items.map((i: { bundle_id: string }) => i.bundle_id),
+        ['org.test.OnlyInDevel', 'org.test.OnlyInProduction'],
+      );
       assert.match(p.items[0].url, /^http:\/\/production\.test\//);
       assert.equal((await prodApp.inject({ url: '/api/v1/activities/org.test.OnlyInDevel' })).statusCode, 404);
       const sha = d.items[0] && (await develApp.inject({ url: '/api/v1/activities/org.test.OnlyInDevel' })).json().current.files[0].sha256;

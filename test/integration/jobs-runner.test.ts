@@ -31,7 +31,10 @@ describe('jobs runner', () => {
     assert.equal(await enqueue(ctx.db, 't.once', { n: 2 }, { dedupeKey: 'a' }), false);
     await enqueue(ctx.db, 't.once', { n: 3 });
     assert.equal(await runner.drain(), 2);
-    assert.deepEqual(seen.sort((a, b) => (a as { n: number }).n - (b as { n: number }).n), [{ n: 2 }, { n: 3 }]);
+    assert.deepEqual(
+      seen.sort((a, b) => (a as { n: number }).n - (b as { n: number }).n),
+      [{ n: 2 }, { n: 3 }],
+    );
     assert.equal(await pendingJobs(ctx.db, 't.once'), 0);
     assert.equal(await runner.drain(), 0);
   });
@@ -70,8 +73,12 @@ describe('jobs runner', () => {
     await enqueue(ctx.db, 't.lease', {}, { dedupeKey: 'x' });
     await enqueue(ctx.db, 't.lease', {}, { dedupeKey: 'y' });
     // One held by a live worker, one by a worker that died a while ago.
-    await sql`update jobs set locked_by = 'alive', locked_until = now() + interval '1 hour', attempts = 1 where queue = 't.lease' and dedupe_key = 'x'`.execute(ctx.db);
-    await sql`update jobs set locked_by = 'dead', locked_until = now() - interval '1 second', attempts = 1 where queue = 't.lease' and dedupe_key = 'y'`.execute(ctx.db);
+    await sql`update jobs set locked_by = 'alive', locked_until = now() + interval '1 hour', attempts = 1 where queue = 't.lease' and dedupe_key = 'x'`.execute(
+      ctx.db,
+    );
+    await sql`update jobs set locked_by = 'dead', locked_until = now() - interval '1 second', attempts = 1 where queue = 't.lease' and dedupe_key = 'y'`.execute(
+      ctx.db,
+    );
     assert.equal(await runner.drain(), 1);
     const y = await ctx.db.selectFrom('jobs').selectAll().where('queue', '=', 't.lease').where('dedupe_key', '=', 'y').executeTakeFirstOrThrow();
     assert.deepEqual(ran, [y.id]);

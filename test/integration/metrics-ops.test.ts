@@ -56,7 +56,10 @@ describe('metrics, readiness and request ids', () => {
     const env2 = await createTestEnv();
     const ctx2 = await createContext(env2.config, { migrate: true });
     try {
-      await ctx2.db.deleteFrom('aslo_migrations' as never).where('name' as never, '=', '0002_updates' as never).execute();
+      await ctx2.db
+        .deleteFrom('aslo_migrations' as never)
+        .where('name' as never, '=', '0002_updates' as never)
+        .execute();
       const app2 = await build(env2.config, { context: ctx2 });
       try {
         const res = await app2.inject({ method: 'GET', url: '/readyz' });

@@ -35,7 +35,10 @@ describe('/admin/mirrors', () => {
     user = await person(t.app, { prefix: 'user' });
     editor = await person(t.app, { role: 'editor' });
     admin = await person(t.app, { role: 'admin' });
-    const r = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId: 'org.test.mirroradmin', name: 'Mirror Admin', version: '1' }), { status: 'public' });
+    const r = await t.app.services.catalog.ingest.ingestPath(
+      await buildActivity(dir, { bundleId: 'org.test.mirroradmin', name: 'Mirror Admin', version: '1' }),
+      { status: 'public' },
+    );
     assert.equal(r.outcome, 'imported');
     await createDownloadWorker(t.ctx).runner.drain();
     const f = await t.ctx.db.selectFrom('files').select(['id', 'repo_path']).where('id', '=', r.fileId!).executeTakeFirstOrThrow();
@@ -48,7 +51,10 @@ describe('/admin/mirrors', () => {
   });
 
   it('refuses anonymous visitors, users and editors, on the pages and on every form', async () => {
-    const existing = await new MirrorRegistry(t.ctx).add({ name: 'existing.example', httpUrl: 'http://127.0.0.1:9/sugar', country: 'DE', continent: null, asn: null, latitude: null, longitude: null }, { actor: admin.actor });
+    const existing = await new MirrorRegistry(t.ctx).add(
+      { name: 'existing.example', httpUrl: 'http://127.0.0.1:9/sugar', country: 'DE', continent: null, asn: null, latitude: null, longitude: null },
+      { actor: admin.actor },
+    );
     const anon = new Browser(t.app);
     const page = await anon.get('/admin/mirrors');
     assert.equal(page.statusCode, 303);
@@ -70,7 +76,11 @@ describe('/admin/mirrors', () => {
       [`/admin/mirrors/${existing.id}/enable`, {}],
       [`/admin/mirrors/${existing.id}/remove`, { confirm: 'existing.example' }],
     ];
-    for (const [b, who] of [[anon, 'anonymous'], [user.browser, 'user'], [editor.browser, 'editor']] as const) {
+    for (const [b, who] of [
+      [anon, 'anonymous'],
+      [user.browser, 'user'],
+      [editor.browser, 'editor'],
+    ] as const) {
       await b.get('/account/login');
       assert.ok(b.lastCsrf);
       for (const [url, form] of forms) {
@@ -92,7 +102,22 @@ describe('/admin/mirrors', () => {
     assert.match(empty.body, /No mirror yet/);
 
     // Add (empty fields are looked up in the geo database: a loopback host has no record).
-    const added = await b.post('/admin/mirrors', { name: 'Mirror.Example.org', http_url: 'http://127.0.0.1:9/sugar/', https_url: '', rsync_url: 'rsync://127.0.0.1/sugar', operator: 'Test <b>Org</b>', contact: 'ops@example.org', country: 'de', continent: '', asn: 'AS64501', prefixes: '192.0.2.0/24\n2001:db8::/32', latitude: '', longitude: '', weight: '150', max_file_size: '' });
+    const added = await b.post('/admin/mirrors', {
+      name: 'Mirror.Example.org',
+      http_url: 'http://127.0.0.1:9/sugar/',
+      https_url: '',
+      rsync_url: 'rsync://127.0.0.1/sugar',
+      operator: 'Test <b>Org</b>',
+      contact: 'ops@example.org',
+      country: 'de',
+      continent: '',
+      asn: 'AS64501',
+      prefixes: '192.0.2.0/24\n2001:db8::/32',
+      latitude: '',
+      longitude: '',
+      weight: '150',
+      max_file_size: '',
+    });
     assert.equal(added.statusCode, 303, added.body.slice(0, 500));
     const m = (await mirrorRow('mirror.example.org'))!;
     assert.ok(m);
@@ -110,7 +135,10 @@ describe('/admin/mirrors', () => {
     assert.equal(addAudit[0]!.actor_user_id, admin.id);
     // Every published file gets a check on the new mirror.
     const pending = await t.ctx.db.selectFrom('mirror_files').selectAll().where('mirror_id', '=', m.id).execute();
-    assert.deepEqual(pending.map((p) => [p.file_id, p.state]), [[file.id, 'pending']]);
+    assert.deepEqual(
+      pending.map((p) => [p.file_id, p.state]),
+      [[file.id, 'pending']],
+    );
 
     // The list and the mirror's page show it, escaped.
     const list = await b.get('/admin/mirrors?done=added');
@@ -144,7 +172,23 @@ describe('/admin/mirrors', () => {
     assert.equal((await mirrorRow('mirror.example.org'))!.weight, 150);
 
     // Edit: the form holds every field; empty ones clear.
-    const edited = await b.post(`/admin/mirrors/${m.id}`, { name: 'mirror.example.org', http_url: 'http://127.0.0.1:9/sugar', https_url: '', rsync_url: '', operator: 'Test Org', contact: '', country: 'PE', continent: '', asn: '64501', prefixes: '', latitude: '-12.05', longitude: '-77.04', weight: '20', max_file_size: '5000000', country_only: '1' });
+    const edited = await b.post(`/admin/mirrors/${m.id}`, {
+      name: 'mirror.example.org',
+      http_url: 'http://127.0.0.1:9/sugar',
+      https_url: '',
+      rsync_url: '',
+      operator: 'Test Org',
+      contact: '',
+      country: 'PE',
+      continent: '',
+      asn: '64501',
+      prefixes: '',
+      latitude: '-12.05',
+      longitude: '-77.04',
+      weight: '20',
+      max_file_size: '5000000',
+      country_only: '1',
+    });
     assert.equal(edited.statusCode, 303, edited.body.slice(0, 500));
     const e = (await mirrorRow('mirror.example.org'))!;
     assert.equal(e.weight, 20);
@@ -161,7 +205,10 @@ describe('/admin/mirrors', () => {
     await t.app.downloads.index.refreshNow();
     assert.equal((await download()).statusCode, 200);
     await b.get(`/admin/mirrors/${m.id}`);
-    assert.equal((await b.post(`/admin/mirrors/${m.id}`, { name: 'mirror.example.org', http_url: 'http://127.0.0.1:9/sugar', country: 'PE', weight: '20' })).statusCode, 303);
+    assert.equal(
+      (await b.post(`/admin/mirrors/${m.id}`, { name: 'mirror.example.org', http_url: 'http://127.0.0.1:9/sugar', country: 'PE', weight: '20' })).statusCode,
+      303,
+    );
     await t.app.downloads.index.refreshNow();
     assert.equal((await download()).statusCode, 302);
 
@@ -195,7 +242,7 @@ describe('/admin/mirrors', () => {
     assert.equal((await b.get(`/admin/mirrors/${m.id}`)).statusCode, 404);
   });
 
-  it('shows the registry\'s errors with their codes and keeps what was typed', async () => {
+  it("shows the registry's errors with their codes and keeps what was typed", async () => {
     const b = admin.browser;
     await b.get('/admin/mirrors');
     const cases: [Record<string, string>, string][] = [
@@ -222,7 +269,15 @@ describe('/admin/mirrors', () => {
   });
 
   it('changes nothing without a valid CSRF token, even for an administrator', async () => {
-    const m = await new MirrorRegistry(t.ctx).add({ name: 'csrf.example', httpUrl: 'http://127.0.0.1:9/c', country: 'DE', continent: null, asn: null, latitude: null, longitude: null });
+    const m = await new MirrorRegistry(t.ctx).add({
+      name: 'csrf.example',
+      httpUrl: 'http://127.0.0.1:9/c',
+      country: 'DE',
+      continent: null,
+      asn: null,
+      latitude: null,
+      longitude: null,
+    });
     const b = admin.browser;
     await b.get('/admin/mirrors');
     const forms: [string, Record<string, string>][] = [

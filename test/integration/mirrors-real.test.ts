@@ -72,11 +72,22 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     dir = await tempDir();
     for (let i = 0; i < 3; i++) mirrors.push(await startMirror(undefined, { bytesPerSecond: 8 * 1024 * 1024, host: `127.0.0.${i + 2}` }));
     // No location: every client is in the "anywhere" bucket, except where a test says otherwise.
-    ids.m1 = (await reg.add({ name: 'm1', httpUrl: mirrors[0]!.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null })).id;
-    ids.m2 = (await reg.add({ name: 'm2', httpUrl: mirrors[1]!.url, weight: 200, country: null, continent: null, asn: null, latitude: null, longitude: null })).id;
-    ids.m3 = (await reg.add({ name: 'm3', httpUrl: mirrors[2]!.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null })).id;
+    ids.m1 = (
+      await reg.add({ name: 'm1', httpUrl: mirrors[0]!.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null })
+    ).id;
+    ids.m2 = (
+      await reg.add({ name: 'm2', httpUrl: mirrors[1]!.url, weight: 200, country: null, continent: null, asn: null, latitude: null, longitude: null })
+    ).id;
+    ids.m3 = (
+      await reg.add({ name: 'm3', httpUrl: mirrors[2]!.url, weight: 100, country: null, continent: null, asn: null, latitude: null, longitude: null })
+    ).id;
     // A file of many pieces (about 6 MB) so that aria2c splits it over several mirrors.
-    const path = await buildActivity(dir, { bundleId: 'org.test.mirrored', name: 'Mirrored', version: '1', payload: randomBytes(6_000_000).toString('base64') });
+    const path = await buildActivity(dir, {
+      bundleId: 'org.test.mirrored',
+      name: 'Mirrored',
+      version: '1',
+      payload: randomBytes(6_000_000).toString('base64'),
+    });
     const r = await t.app.services.catalog.ingest.ingestPath(path, { status: 'public' });
     assert.equal(r.outcome, 'imported');
     await worker.runner.drain();
@@ -98,7 +109,10 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     assert.ok(before.rawPayload.equals(big.bytes));
     const rows = await t.ctx.db.selectFrom('mirror_files').selectAll().where('file_id', '=', big.id).execute();
     assert.equal(rows.length, 3);
-    assert.ok(rows.every((r) => r.state === 'pending' && /404/.test(r.last_error ?? '')), JSON.stringify(rows));
+    assert.ok(
+      rows.every((r) => r.state === 'pending' && /404/.test(r.last_error ?? '')),
+      JSON.stringify(rows),
+    );
 
     await rsync(t.config.storage.repoDir, mirrors[0]!.root);
     await rsync(t.config.storage.repoDir, mirrors[1]!.root);
@@ -108,7 +122,12 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     for (let p = 0; p * 262144 < big.bytes.length; p++) await fh.write(Buffer.from('corrupted!'), 0, 10, p * 262144 + 100);
     await fh.close();
     await verifyNow();
-    const states = Object.fromEntries((await t.ctx.db.selectFrom('mirror_files').select(['mirror_id', 'state', 'last_error']).where('file_id', '=', big.id).execute()).map((r) => [r.mirror_id, r]));
+    const states = Object.fromEntries(
+      (await t.ctx.db.selectFrom('mirror_files').select(['mirror_id', 'state', 'last_error']).where('file_id', '=', big.id).execute()).map((r) => [
+        r.mirror_id,
+        r,
+      ]),
+    );
     assert.equal(states[ids.m1!]!.state, 'verified');
     assert.equal(states[ids.m2!]!.state, 'verified');
     assert.equal(states[ids.m3!]!.state, 'failed');
@@ -192,11 +211,26 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     need('aria2c', 'aria2');
     for (const m of mirrors) m.requests.length = 0;
     const out = await tempDir('aslo-aria2-');
-    const r = await run('aria2c', [
-      '--no-conf', '--dir', out, '--split=3', '--min-split-size=1M', '--max-connection-per-server=1', '--uri-selector=inorder',
-      '--allow-overwrite=true', '--check-integrity=true', '--summary-interval=0', '--console-log-level=warn',
-      '--header', `X-Forwarded-For: ${US_CLIENT}`, `${origin}/repo/${big.repoPath}.meta4`,
-    ], 120_000);
+    const r = await run(
+      'aria2c',
+      [
+        '--no-conf',
+        '--dir',
+        out,
+        '--split=3',
+        '--min-split-size=1M',
+        '--max-connection-per-server=1',
+        '--uri-selector=inorder',
+        '--allow-overwrite=true',
+        '--check-integrity=true',
+        '--summary-interval=0',
+        '--console-log-level=warn',
+        '--header',
+        `X-Forwarded-For: ${US_CLIENT}`,
+        `${origin}/repo/${big.repoPath}.meta4`,
+      ],
+      120_000,
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const name = big.repoPath.split('/')[1]!;
     const got = await readFile(join(out, name));
@@ -210,9 +244,22 @@ describe('mirrors: real rsync mirrors, real clients', () => {
   it('curl follows the redirect and gets the exact bytes', async () => {
     need('curl', 'curl');
     const out = join(await tempDir('aslo-curl-'), 'f.xo');
-    const r = await run('curl', ['-sS', '-L', '-o', out, '-w', '%{url_effective} %{http_code}', '-H', `X-Forwarded-For: ${US_CLIENT}`, `${origin}/repo/${big.repoPath}`]);
+    const r = await run('curl', [
+      '-sS',
+      '-L',
+      '-o',
+      out,
+      '-w',
+      '%{url_effective} %{http_code}',
+      '-H',
+      `X-Forwarded-For: ${US_CLIENT}`,
+      `${origin}/repo/${big.repoPath}`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(mirrors.slice(0, 2).some((m) => r.stdout.startsWith(m.url)), r.stdout);
+    assert.ok(
+      mirrors.slice(0, 2).some((m) => r.stdout.startsWith(m.url)),
+      r.stdout,
+    );
     assert.ok((await readFile(out)).equals(big.bytes));
   });
 
@@ -252,7 +299,11 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     // Fixed by the next rsync: verified again on its next check.
     await rsync(t.config.storage.repoDir, mirrors[1]!.root, { checksum: true });
     await verifyNow();
-    assert.equal((await t.ctx.db.selectFrom('mirror_files').select('state').where('mirror_id', '=', ids.m2!).where('file_id', '=', big.id).executeTakeFirstOrThrow()).state, 'verified');
+    assert.equal(
+      (await t.ctx.db.selectFrom('mirror_files').select('state').where('mirror_id', '=', ids.m2!).where('file_id', '=', big.id).executeTakeFirstOrThrow())
+        .state,
+      'verified',
+    );
   });
 
   it('shares over 100,000 simulated clients follow the weights (chi-square, fixed seed)', async () => {
@@ -282,10 +333,19 @@ describe('mirrors: real rsync mirrors, real clients', () => {
       return s + (c - e) ** 2 / e;
     }, 0);
     // 2 degrees of freedom: P(chi2 > 13.816) = 0.001.
-    assert.ok(chi2 < 13.816, `chi-square ${chi2.toFixed(2)} for counts ${counts.join('/')} (expected ${weights.map((w) => ((N * w) / total).toFixed(0)).join('/')}) ${JSON.stringify(await t.ctx.db.selectFrom('mirror_files').selectAll().execute())} ${JSON.stringify([...t.app.downloads.index.mirrors.values()].map((m) => [m.name, m.httpOk, m.weight]))}`);
+    assert.ok(
+      chi2 < 13.816,
+      `chi-square ${chi2.toFixed(2)} for counts ${counts.join('/')} (expected ${weights.map((w) => ((N * w) / total).toFixed(0)).join('/')}) ${JSON.stringify(await t.ctx.db.selectFrom('mirror_files').selectAll().execute())} ${JSON.stringify([...t.app.downloads.index.mirrors.values()].map((m) => [m.name, m.httpOk, m.weight]))}`,
+    );
   });
   it('a mirror found without a file it was verified to hold gets no clients until its files are checked again', async () => {
-    const state = async (mirror: number) => (await t.ctx.db.selectFrom('mirror_files').select(['state', 'last_error']).where('mirror_id', '=', mirror).where('file_id', '=', big.id).executeTakeFirstOrThrow());
+    const state = async (mirror: number) =>
+      await t.ctx.db
+        .selectFrom('mirror_files')
+        .select(['state', 'last_error'])
+        .where('mirror_id', '=', mirror)
+        .where('file_id', '=', big.id)
+        .executeTakeFirstOrThrow();
     await rm(join(mirrors[0]!.root, big.repoPath));
     await worker.checker.healthRound(); // samples its verified files: the one it holds
     assert.equal((await state(ids.m1!)).state, 'failed');
@@ -308,7 +368,8 @@ describe('mirrors: real rsync mirrors, real clients', () => {
     const r = await t.app.services.catalog.ingest.ingestPath(path, { status: 'public' });
     await worker.runner.drain(); // published, checked at once everywhere: not there yet
     await worker.checker.sweep();
-    const row = async () => t.ctx.db.selectFrom('mirror_files').selectAll().where('mirror_id', '=', ids.m1!).where('file_id', '=', r.fileId!).executeTakeFirstOrThrow();
+    const row = async () =>
+      t.ctx.db.selectFrom('mirror_files').selectAll().where('mirror_id', '=', ids.m1!).where('file_id', '=', r.fileId!).executeTakeFirstOrThrow();
     assert.equal((await row()).state, 'pending');
     assert.ok(new Date((await row()).next_check_at!).getTime() > Date.now() + 3000_000, 'next try an hour later (backoff of this test)');
     await rsync(t.config.storage.repoDir, mirrors[0]!.root); // writes a new TRACE

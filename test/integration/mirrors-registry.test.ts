@@ -14,7 +14,29 @@ describe('aslo mirror', () => {
 
   it('adds, lists, shows, edits, disables, enables and removes a mirror', async () => {
     // 8.8.8.8 is only looked up in the local geo database: no traffic leaves the machine.
-    const add = await runCli(['mirror', 'add', 'Mirror-One.example', '--http', 'http://8.8.8.8/sugar/', '--rsync', 'rsync://8.8.8.8/sugar', '--prefix', '8.8.8.0/24', '--prefix', '2001:db8::/32', '--weight', '200', '--operator', 'Test Org', '--contact', 'ops@example.org', '--json'], env);
+    const add = await runCli(
+      [
+        'mirror',
+        'add',
+        'Mirror-One.example',
+        '--http',
+        'http://8.8.8.8/sugar/',
+        '--rsync',
+        'rsync://8.8.8.8/sugar',
+        '--prefix',
+        '8.8.8.0/24',
+        '--prefix',
+        '2001:db8::/32',
+        '--weight',
+        '200',
+        '--operator',
+        'Test Org',
+        '--contact',
+        'ops@example.org',
+        '--json',
+      ],
+      env,
+    );
     assert.equal(add.code, 0, add.stderr);
     const m = JSON.parse(add.stdout);
     assert.equal(m.name, 'mirror-one.example');
@@ -27,7 +49,10 @@ describe('aslo mirror', () => {
     assert.equal(m.weight, 200);
     assert.equal(m.enabled, true);
 
-    const given = await runCli(['mirror', 'add', 'two', '--https', 'https://127.0.0.1:8443/repo', '--country', 'pe', '--asn', 'AS64500', '--country-only', '--max-size', '1000000'], env);
+    const given = await runCli(
+      ['mirror', 'add', 'two', '--https', 'https://127.0.0.1:8443/repo', '--country', 'pe', '--asn', 'AS64500', '--country-only', '--max-size', '1000000'],
+      env,
+    );
     assert.equal(given.code, 0, given.stderr);
     assert.match(given.stdout, /location\s+PE \/ SA, AS64500/);
 

@@ -69,7 +69,10 @@ describe('publish from git on the hub', () => {
   test('authors set an https source; local paths are for administrators; strangers cannot', async () => {
     let res = await dev.browser.submit(page(), `${page()}/source`, { source_url: 'https://git.example.org/sugar/fromgit-activity/' });
     assert.equal(res.statusCode, 303);
-    assert.equal((await t.ctx.db.selectFrom('activities').select('source_url').where('id', '=', activityId).executeTakeFirstOrThrow()).source_url, 'https://git.example.org/sugar/fromgit-activity');
+    assert.equal(
+      (await t.ctx.db.selectFrom('activities').select('source_url').where('id', '=', activityId).executeTakeFirstOrThrow()).source_url,
+      'https://git.example.org/sugar/fromgit-activity',
+    );
     res = await dev.browser.submit(page(), `${page()}/source`, { source_url: repo });
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /SOURCE_URL_INVALID|https:\/\/ URL/);
@@ -82,7 +85,8 @@ describe('publish from git on the hub', () => {
     const hub = await dev.browser.get(page());
     assert.ok(hub.body.includes('Check now'));
     assert.ok(hub.body.includes(`value="${repo}"`));
-    const secret = (await t.ctx.db.selectFrom('activities').select('source_hook_secret').where('id', '=', activityId).executeTakeFirstOrThrow()).source_hook_secret!;
+    const secret = (await t.ctx.db.selectFrom('activities').select('source_hook_secret').where('id', '=', activityId).executeTakeFirstOrThrow())
+      .source_hook_secret!;
     assert.ok(hub.body.includes(`<code>${secret}</code>`), 'the webhook secret is shown to the authors');
     assert.ok(hub.body.includes('/api/v1/hooks/github</code>'));
     const stranger = await other.browser.get(page());
@@ -157,7 +161,11 @@ describe('publish from git on the hub', () => {
   });
 
   test('an unreachable source is refused with the git code', async () => {
-    await t.ctx.db.updateTable('activities').set({ source_url: join(work, 'gone') }).where('id', '=', activityId).execute();
+    await t.ctx.db
+      .updateTable('activities')
+      .set({ source_url: join(work, 'gone') })
+      .where('id', '=', activityId)
+      .execute();
     const b = await checkNow();
     assert.deepEqual([b.outcome, b.codes], ['refused', ['BUILD_SOURCE_NOT_FOUND']]);
   });
@@ -167,7 +175,7 @@ describe('publish from git on the hub', () => {
     assert.equal(res.statusCode, 403);
     res = await admin.browser.submit(page(), `/admin/activities/${activityId}/legacy-id`, { legacy_id: 'x12', reason: 'old id' });
     assert.equal(res.statusCode, 400);
-    res = await admin.browser.submit(page(), `/admin/activities/${activityId}/legacy-id`, { legacy_id: '4027', reason: 'the old store\'s id' });
+    res = await admin.browser.submit(page(), `/admin/activities/${activityId}/legacy-id`, { legacy_id: '4027', reason: "the old store's id" });
     assert.equal(res.statusCode, 303);
     assert.equal((await t.ctx.db.selectFrom('activities').select('legacy_id').where('id', '=', activityId).executeTakeFirstOrThrow()).legacy_id, 4027);
 

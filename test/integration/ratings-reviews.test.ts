@@ -15,7 +15,8 @@ describe('ratings, reviews and reports', () => {
   let admin: Person;
   let activityId: number;
   const BID = 'org.test.rate.Star';
-  const stats = async () => t.ctx.db.selectFrom('activities').select(['rating_count', 'rating_average', 'rating_bayesian']).where('id', '=', activityId).executeTakeFirstOrThrow();
+  const stats = async () =>
+    t.ctx.db.selectFrom('activities').select(['rating_count', 'rating_average', 'rating_bayesian']).where('id', '=', activityId).executeTakeFirstOrThrow();
 
   before(async () => {
     t = await createTestApp();
@@ -82,7 +83,12 @@ describe('ratings, reviews and reports', () => {
 
   it('lets users flag reviews once and editors moderate them, updating the averages', async () => {
     const flagger = await person(t.app);
-    const target = await t.ctx.db.selectFrom('reviews').select(['id', 'user_id']).where('activity_id', '=', activityId).where('rating', '=', 3).executeTakeFirstOrThrow();
+    const target = await t.ctx.db
+      .selectFrom('reviews')
+      .select(['id', 'user_id'])
+      .where('activity_id', '=', activityId)
+      .where('rating', '=', 3)
+      .executeTakeFirstOrThrow();
     await flagger.browser.get(`/ratings/${BID}`);
     assert.equal((await flagger.browser.post(`/ratings/review/${target.id}/flag`, { reason: 'spam', message: 'ad' })).statusCode, 303);
     await flagger.browser.get(`/ratings/${BID}`);
@@ -102,7 +108,7 @@ describe('ratings, reviews and reports', () => {
     assert.equal(audit.reason, 'Advertising.');
   });
 
-  it('takes abuse reports from anyone into the administrators\' queue', async () => {
+  it("takes abuse reports from anyone into the administrators' queue", async () => {
     const anon = new Browser(t.app, '10.1.2.3');
     await anon.get(`/ratings/${BID}`);
     const r = await anon.post(`/report/${BID}`, { reason: 'malware', message: 'It deletes my journal.' });
@@ -125,7 +131,9 @@ describe('abuse report rate limits', () => {
 
   before(async () => {
     // Reports have their own limits (rateLimits.reportPerAddress / reportPerAccount), apart from registration's.
-    t = await createTestApp({ env: { ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: '3', ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: '2', ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '1' } });
+    t = await createTestApp({
+      env: { ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: '3', ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: '2', ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: '1' },
+    });
     const dir = await tempDir();
     const dev = await person(t.app);
     const editor = await person(t.app, { role: 'editor' });
@@ -145,8 +153,16 @@ describe('abuse report rate limits', () => {
     const anon = new Browser(t.app, '10.20.0.1');
     await anon.get(`/ratings/${BID}`);
     // Registration's limit (1) is used up from this address; reports do not care.
-    assert.equal((await anon.submit('/account/register', '/account/register', { email: 'someone-rl@example.org', display_name: 'S', password: 'a long enough password' })).statusCode, 303);
-    assert.equal((await anon.submit('/account/register', '/account/register', { email: 'someone-rl2@example.org', display_name: 'S', password: 'a long enough password' })).statusCode, 429);
+    assert.equal(
+      (await anon.submit('/account/register', '/account/register', { email: 'someone-rl@example.org', display_name: 'S', password: 'a long enough password' }))
+        .statusCode,
+      303,
+    );
+    assert.equal(
+      (await anon.submit('/account/register', '/account/register', { email: 'someone-rl2@example.org', display_name: 'S', password: 'a long enough password' }))
+        .statusCode,
+      429,
+    );
     await anon.get(`/ratings/${BID}`);
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) codes.push((await report(anon, i)).statusCode);

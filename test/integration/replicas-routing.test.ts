@@ -60,7 +60,10 @@ describe('read replicas and read-only mode', { skip }, () => {
       return r.rows[0];
     });
     app.post('/__probe/write', async () => {
-      await ctx.db.insertInto('users').values({ email: `u${Date.now()}${Math.random()}@test`, display_name: 'Probe' } as never).execute();
+      await ctx.db
+        .insertInto('users')
+        .values({ email: `u${Date.now()}${Math.random()}@test`, display_name: 'Probe' } as never)
+        .execute();
       const r = await sql<{ n: number; recovery: boolean }>`select count(*)::int as n, pg_is_in_recovery() as recovery from users`.execute(ctx.db);
       return r.rows[0];
     });

@@ -63,7 +63,10 @@ describe('repo tree', () => {
     }
     const trace = await readFile(join(repo(), TRACE_FILE), 'utf8');
     assert.match(trace, /^\d{4}-\d\d-\d\dT/);
-    assert.equal((await readdir(join(repo(), String(ids[0]!.activityId)))).some((n) => n.includes('tmp')), false);
+    assert.equal(
+      (await readdir(join(repo(), String(ids[0]!.activityId)))).some((n) => n.includes('tmp')),
+      false,
+    );
     assert.deepEqual((await verifyRepo(t.ctx)).problems, []);
   });
 
@@ -96,14 +99,17 @@ describe('repo tree', () => {
     // In process here; the command itself is tested below.
     const report = await verifyRepo(t.ctx);
     const kinds = report.problems.map((p) => `${p.kind}:${p.path}`).sort();
-    assert.deepEqual(kinds, [
-      `extra:${ids[0]!.activityId}/link.xo`,
-      'extra:999999/stray.xo',
-      'extra:README',
-      `missing:${a.repo_path}`,
-      `not-marked:${b.repo_path}`,
-      `wrong-size:${b.repo_path}`,
-    ].sort());
+    assert.deepEqual(
+      kinds,
+      [
+        `extra:${ids[0]!.activityId}/link.xo`,
+        'extra:999999/stray.xo',
+        'extra:README',
+        `missing:${a.repo_path}`,
+        `not-marked:${b.repo_path}`,
+        `wrong-size:${b.repo_path}`,
+      ].sort(),
+    );
     const fixed = await verifyRepo(t.ctx, { fix: true, hooks: worker.hooks });
     assert.ok(fixed.fixed >= 5);
     assert.deepEqual((await verifyRepo(t.ctx, { deep: true })).problems, []);
@@ -116,7 +122,7 @@ describe('repo tree', () => {
 // process at a time, so the instance is built on disk (not in memory), filled, published and
 // closed before the command runs on the same data folder; on PostgreSQL the same steps run
 // against a database of its own. Both databases run this test.
-describe('aslo repo verify (the command, on this run\'s database)', () => {
+describe("aslo repo verify (the command, on this run's database)", () => {
   let dataDir: string;
   let bundles: string;
   let cliEnv: Record<string, string>;
@@ -140,7 +146,9 @@ describe('aslo repo verify (the command, on this run\'s database)', () => {
     const app = await build(config, { context: ctx });
     try {
       await app.ready();
-      const r = await app.services.catalog.ingest.ingestPath(await buildActivity(bundles, { bundleId: 'org.test.repocli', name: 'Repo Cli', version: '1' }), { status: 'public' });
+      const r = await app.services.catalog.ingest.ingestPath(await buildActivity(bundles, { bundleId: 'org.test.repocli', name: 'Repo Cli', version: '1' }), {
+        status: 'public',
+      });
       assert.equal(r.outcome, 'imported');
       const worker = createDownloadWorker(ctx);
       assert.ok((await worker.runner.drain()) >= 1);

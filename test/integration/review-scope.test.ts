@@ -36,7 +36,9 @@ describe('review decisions cover exactly what was reviewed', () => {
   });
 
   const upload = async (p: Person, bundleId: string, version: string) => {
-    const data = await readFile(await buildActivity(dir, { bundleId, name: `Scope ${bundleId.split('.').pop()}`, version, summary: `Summary ${version}`, payload: `code ${++n}` }));
+    const data = await readFile(
+      await buildActivity(dir, { bundleId, name: `Scope ${bundleId.split('.').pop()}`, version, summary: `Summary ${version}`, payload: `code ${++n}` }),
+    );
     const res = await apiUpload(t.app, p.token, data, `${bundleId}-${version}.xo`);
     assert.ok(res.statusCode < 300, res.body);
     return res.json() as { file_id: number; file_status: string };
@@ -50,7 +52,16 @@ describe('review decisions cover exactly what was reviewed', () => {
     return { dev, id: a.id };
   };
   const fileStatus = async (bundleId: string, version: string) =>
-    (await t.ctx.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').innerJoin('activities as a', 'a.id', 'v.activity_id').select('f.status').where('a.bundle_id', '=', bundleId).where('v.version', '=', version).executeTakeFirstOrThrow()).status;
+    (
+      await t.ctx.db
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.id', 'f.version_id')
+        .innerJoin('activities as a', 'a.id', 'v.activity_id')
+        .select('f.status')
+        .where('a.bundle_id', '=', bundleId)
+        .where('v.version', '=', version)
+        .executeTakeFirstOrThrow()
+    ).status;
   const activityStatus = async (bundleId: string) => (await t.app.publishing.activityByBundleId(bundleId)).status;
   /** The version Sugar's updater (update-aslo.php) offers a laptop, if any. */
   const offered = async (bundleId: string) => {
@@ -64,7 +75,12 @@ describe('review decisions cover exactly what was reviewed', () => {
   const formVersions = (body: string) => [...body.matchAll(/<input type="hidden" name="versions" value="([^"]*)">/g)].map((m) => m[1]!);
   const apiQueue = (token: string) => t.app.inject({ url: '/api/v1/review/queue', headers: { authorization: `Bearer ${token}` } });
   const apiDecide = (token: string | null, bundleId: string, payload: unknown) =>
-    t.app.inject({ method: 'POST', url: `/api/v1/review/activities/${encodeURIComponent(bundleId)}/decision`, payload: payload as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/review/activities/${encodeURIComponent(bundleId)}/decision`,
+      payload: payload as object,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
 
   it('publishes only the version the review page showed; one uploaded meanwhile stays pending, queued as new, never offered to laptops', async () => {
     const bid = 'org.test.scope.Race';
@@ -77,7 +93,11 @@ describe('review decisions cover exactly what was reviewed', () => {
     // Meanwhile the developer uploads version 2 (sandbox, like every upload to a nominated activity).
     assert.equal((await upload(dev, bid, '2')).file_status, 'sandbox');
     // The editor approves with the form as the page had it.
-    const res = await editor.browser.post(`/editors/review/activity/${id}`, { action: 'approve', comment: 'Version 1 works well.', versions: formVersions(page.body) });
+    const res = await editor.browser.post(`/editors/review/activity/${id}`, {
+      action: 'approve',
+      comment: 'Version 1 works well.',
+      versions: formVersions(page.body),
+    });
     assert.equal(res.statusCode, 303, res.body);
     assert.equal(await activityStatus(bid), 'public');
     assert.equal(await fileStatus(bid, '1'), 'public');
@@ -93,11 +113,19 @@ describe('review decisions cover exactly what was reviewed', () => {
     const queuePage = await editor.browser.get('/editors/queue');
     assert.match(queuePage.body, new RegExp(`${bid.replace(/\./g, '\\.')}</a></td><td>2 <strong class="badge">new</strong>`));
     const item = (await apiQueue(editor.token)).json().items.find((x: { bundle_id: string }) => x.bundle_id === bid);
-    assert.deepEqual(item, { bundle_id: bid, name: 'Scope Race', status: 'public', versions: [{ version: '2', file_id: pend.id, status: 'pending', uploaded_at: item.versions[0].uploaded_at }] });
+    assert.deepEqual(item, {
+      bundle_id: bid,
+      name: 'Scope Race',
+      status: 'public',
+      versions: [{ version: '2', file_id: pend.id, status: 'pending', uploaded_at: item.versions[0].uploaded_at }],
+    });
     assert.ok(!Number.isNaN(Date.parse(item.versions[0].uploaded_at)));
     // Its review page offers exactly version 2, compared with the approved version 1.
     const filePage = await t.app.review.reviewPage(editor.actor, 'file', pend.id);
-    assert.deepEqual(filePage.underReview.map((v) => [v.version, v.status, v.new]), [['2', 'pending', true]]);
+    assert.deepEqual(
+      filePage.underReview.map((v) => [v.version, v.status, v.new]),
+      [['2', 'pending', true]],
+    );
     assert.equal(filePage.previous?.version, '1');
     // The authors are told what was approved and what still waits.
     const mail = mailsTo(t.ctx, dev.email).at(-1)!;
@@ -107,23 +135,36 @@ describe('review decisions cover exactly what was reviewed', () => {
     // Once reviewed in its turn, version 2 reaches the laptops; it is no longer new.
     await t.app.review.decide(editor2.actor, 'file', pend.id, 'approve', 'Version 2 is fine too.');
     assert.equal(await offered(bid), '2');
-    assert.equal((await t.app.review.queue(editor.actor)).pending.some((x) => x.bundle_id === bid), false);
+    assert.equal(
+      (await t.app.review.queue(editor.actor)).pending.some((x) => x.bundle_id === bid),
+      false,
+    );
   });
 
-  it('does the same through the editors\' API: the decision names the versions from the queue', async () => {
+  it("does the same through the editors' API: the decision names the versions from the queue", async () => {
     const bid = 'org.test.scope.ApiRace';
     const { dev } = await nominated(bid);
     const before = (await apiQueue(editor.token)).json().items.find((x: { bundle_id: string }) => x.bundle_id === bid);
     assert.equal(before.status, 'nominated');
-    assert.deepEqual(before.versions.map((v: { version: string; status: string }) => [v.version, v.status]), [['1', 'sandbox']]);
+    assert.deepEqual(
+      before.versions.map((v: { version: string; status: string }) => [v.version, v.status]),
+      [['1', 'sandbox']],
+    );
     await upload(dev, bid, '2');
-    const res = await apiDecide(editor.token, bid, { action: 'approve', versions: before.versions.map((v: { version: string }) => v.version), comment: 'Reviewed version 1.' });
+    const res = await apiDecide(editor.token, bid, {
+      action: 'approve',
+      versions: before.versions.map((v: { version: string }) => v.version),
+      comment: 'Reviewed version 1.',
+    });
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), { activity: { bundle_id: bid, status: 'public' }, versions: [{ version: '1', status: 'public' }] });
     assert.equal(await fileStatus(bid, '2'), 'pending');
     assert.equal(await offered(bid), '1');
     const after = (await apiQueue(editor.token)).json().items.find((x: { bundle_id: string }) => x.bundle_id === bid);
-    assert.deepEqual(after.versions.map((v: { version: string; status: string }) => [v.version, v.status]), [['2', 'pending']]);
+    assert.deepEqual(
+      after.versions.map((v: { version: string; status: string }) => [v.version, v.status]),
+      [['2', 'pending']],
+    );
     // The pending version is decided on by name too.
     const ret = await apiDecide(editor.token, bid, { action: 'return', versions: ['2'], comment: 'Crashes at start.' });
     assert.deepEqual(ret.json(), { activity: { bundle_id: bid, status: 'public' }, versions: [{ version: '2', status: 'sandbox' }] });
@@ -136,7 +177,10 @@ describe('review decisions cover exactly what was reviewed', () => {
     // Two editors open the same review page; the first approves.
     const pageA = await editor.browser.get(`/editors/review/activity/${id}`);
     const pageB = await editor2.browser.get(`/editors/review/activity/${id}`);
-    assert.equal((await editor.browser.post(`/editors/review/activity/${id}`, { action: 'approve', comment: 'ok', versions: formVersions(pageA.body) })).statusCode, 303);
+    assert.equal(
+      (await editor.browser.post(`/editors/review/activity/${id}`, { action: 'approve', comment: 'ok', versions: formVersions(pageA.body) })).statusCode,
+      303,
+    );
     // The second editor's return, from the page they saw, comes too late.
     const late = await editor2.browser.post(`/editors/review/activity/${id}`, { action: 'return', comment: 'needs work', versions: formVersions(pageB.body) });
     assert.equal(late.statusCode, 409);
@@ -211,7 +255,11 @@ describe('review decisions cover exactly what was reviewed', () => {
     assert.equal(periods.length, 1);
     assert.ok(periods[0]!.ended_at, 'leaving closes the period');
     const lastYear = new Date(Date.now() - 365 * 24 * 3600_000);
-    await t.ctx.db.updateTable('activity_author_periods').set({ started_at: new Date(lastYear.getTime() - 3600_000), ended_at: lastYear }).where('id', '=', periods[0]!.id).execute();
+    await t.ctx.db
+      .updateTable('activity_author_periods')
+      .set({ started_at: new Date(lastYear.getTime() - 3600_000), ended_at: lastYear })
+      .where('id', '=', periods[0]!.id)
+      .execute();
     const r2 = await upload(dev, bid, '2');
     const queued = (await t.app.review.queue(former.actor)).pending.find((x) => x.id === r2.file_id)!;
     assert.equal(queued.own, false);
@@ -225,12 +273,29 @@ describe('review decisions cover exactly what was reviewed', () => {
     const bid = 'org.test.scope.Periods';
     const { dev, id } = await nominated(bid);
     const other = await person(t.app);
-    const open = async () => (await t.ctx.db.selectFrom('activity_author_periods').select('user_id').where('activity_id', '=', id).where('ended_at', 'is', null).orderBy('user_id').execute()).map((r) => r.user_id);
+    const open = async () =>
+      (
+        await t.ctx.db
+          .selectFrom('activity_author_periods')
+          .select('user_id')
+          .where('activity_id', '=', id)
+          .where('ended_at', 'is', null)
+          .orderBy('user_id')
+          .execute()
+      ).map((r) => r.user_id);
     assert.deepEqual(await open(), [dev.id], 'the uploader became an author');
     await t.app.publishing.reassign(admin.actor, id, other.email, 'abandoned', true);
     assert.deepEqual(await open(), [other.id], 'a reassignment that replaces the authors ends their periods');
-    const ended = await t.ctx.db.selectFrom('activity_author_periods').select(['user_id', 'ended_at']).where('activity_id', '=', id).where('ended_at', 'is not', null).execute();
-    assert.deepEqual(ended.map((r) => r.user_id), [dev.id]);
+    const ended = await t.ctx.db
+      .selectFrom('activity_author_periods')
+      .select(['user_id', 'ended_at'])
+      .where('activity_id', '=', id)
+      .where('ended_at', 'is not', null)
+      .execute();
+    assert.deepEqual(
+      ended.map((r) => r.user_id),
+      [dev.id],
+    );
     await t.app.accounts.deleteAccount(other.actor, 'correct horse battery staple');
     assert.deepEqual(await open(), []);
   });
@@ -247,8 +312,18 @@ describe('review decisions cover exactly what was reviewed', () => {
       assert.deepEqual(Object.keys(item), ['bundle_id', 'name', 'status', 'versions']);
       assert.equal(item.name, 'Scope Shape');
       assert.equal(item.status, 'nominated');
-      const files = await t.ctx.db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').innerJoin('activities as a', 'a.id', 'v.activity_id').select(['f.id', 'v.version', 'f.created_at']).where('a.bundle_id', '=', bid).orderBy('v.sort_key').execute();
-      assert.deepEqual(item.versions, files.map((f) => ({ version: f.version, file_id: f.id, status: 'sandbox', uploaded_at: f.created_at.toISOString() })));
+      const files = await t.ctx.db
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.id', 'f.version_id')
+        .innerJoin('activities as a', 'a.id', 'v.activity_id')
+        .select(['f.id', 'v.version', 'f.created_at'])
+        .where('a.bundle_id', '=', bid)
+        .orderBy('v.sort_key')
+        .execute();
+      assert.deepEqual(
+        item.versions,
+        files.map((f) => ({ version: f.version, file_id: f.id, status: 'sandbox', uploaded_at: f.created_at.toISOString() })),
+      );
       for (const it of body.items) for (const v of it.versions) assert.deepEqual(Object.keys(v), ['version', 'file_id', 'status', 'uploaded_at']);
       // The longest waiting first: this one was nominated last.
       assert.equal(body.items.at(-1).bundle_id, bid);
@@ -308,7 +383,12 @@ describe('review decisions cover exactly what was reviewed', () => {
         assert.equal(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
         assert.equal(res.json().error.code, expected, JSON.stringify(payload));
       }
-      const notJson = await t.app.inject({ method: 'POST', url: `/api/v1/review/activities/${bid}/decision`, payload: '{"action":', headers: { authorization: `Bearer ${editor.token}`, 'content-type': 'application/json' } });
+      const notJson = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/review/activities/${bid}/decision`,
+        payload: '{"action":',
+        headers: { authorization: `Bearer ${editor.token}`, 'content-type': 'application/json' },
+      });
       assert.equal(notJson.statusCode, 400);
       assert.ok(notJson.json().error.code);
       const missing = await apiDecide(editor.token, 'org.nowhere.Nothing', { action: 'approve', versions: ['1'], comment: 'ok' });
@@ -384,13 +464,45 @@ describe('migration 0006 fills the authorship history from the authors and the a
 
     await migrateToLatest(t.ctx.db);
     const rows = await t.ctx.db.selectFrom('activity_author_periods').select(['activity_id', 'user_id', 'ended_at']).orderBy('id').execute();
-    const view = (activityId: number) => rows.filter((r) => r.activity_id === activityId).map((r) => [r.user_id, r.ended_at === null ? 'open' : 'ended']).sort();
-    assert.deepEqual(view(left.id), [[co.id, 'ended'], [dev.id, 'open']].sort());
-    assert.deepEqual(view(given.id), [[dev.id, 'ended'], [heir.id, 'open']].sort());
-    const leftAt = await t.ctx.db.selectFrom('audit_log').select('at').where('action', '=', 'author.remove').where('target_id', '=', 'org.test.mig.Left').executeTakeFirstOrThrow();
+    const view = (activityId: number) =>
+      rows
+        .filter((r) => r.activity_id === activityId)
+        .map((r) => [r.user_id, r.ended_at === null ? 'open' : 'ended'])
+        .sort();
+    assert.deepEqual(
+      view(left.id),
+      [
+        [co.id, 'ended'],
+        [dev.id, 'open'],
+      ].sort(),
+    );
+    assert.deepEqual(
+      view(given.id),
+      [
+        [dev.id, 'ended'],
+        [heir.id, 'open'],
+      ].sort(),
+    );
+    const leftAt = await t.ctx.db
+      .selectFrom('audit_log')
+      .select('at')
+      .where('action', '=', 'author.remove')
+      .where('target_id', '=', 'org.test.mig.Left')
+      .executeTakeFirstOrThrow();
     assert.equal(rows.find((r) => r.activity_id === left.id && r.user_id === co.id)!.ended_at!.getTime(), leftAt.at.getTime());
     // And the trigger works from then on.
     await t.app.publishing.addAuthor(dev.actor, left.id, co.email, 'developer');
-    assert.equal((await t.ctx.db.selectFrom('activity_author_periods').select('id').where('activity_id', '=', left.id).where('user_id', '=', co.id).where('ended_at', 'is', null).execute()).length, 1);
+    assert.equal(
+      (
+        await t.ctx.db
+          .selectFrom('activity_author_periods')
+          .select('id')
+          .where('activity_id', '=', left.id)
+          .where('user_id', '=', co.id)
+          .where('ended_at', 'is', null)
+          .execute()
+      ).length,
+      1,
+    );
   });
 });

@@ -25,13 +25,20 @@ describe('review workflow', () => {
   });
 
   const upload = async (p: Person, bundleId: string, version: string, extra: { payload?: string; tags?: string } = {}) => {
-    const data = await readFile(await buildActivity(dir, { bundleId, name: `Act ${bundleId.split('.').pop()}`, version, summary: `Summary ${version}`, ...extra }));
+    const data = await readFile(
+      await buildActivity(dir, { bundleId, name: `Act ${bundleId.split('.').pop()}`, version, summary: `Summary ${version}`, ...extra }),
+    );
     const res = await apiUpload(t.app, p.token, data, `${bundleId}-${version}.xo`);
     assert.ok(res.statusCode < 300, res.body);
     return res.json();
   };
   const nominate = (p: Person, bundleId: string, message: string) =>
-    t.app.inject({ method: 'POST', url: `/api/v1/developer/activities/${bundleId}/nominate`, payload: { message }, headers: { authorization: `Bearer ${p.token}` } });
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/developer/activities/${bundleId}/nominate`,
+      payload: { message },
+      headers: { authorization: `Bearer ${p.token}` },
+    });
 
   it('takes a new activity from the sandbox to public: nominate, queue, approve, mail, history, audit', async () => {
     const dev = await person(t.app);
@@ -54,7 +61,10 @@ describe('review workflow', () => {
     assert.equal(item.nomination_message, 'Ready for review, please.');
     assert.ok(item.waiting_seconds >= 0);
 
-    await assert.rejects(t.app.review.decide(editor.actor, 'activity', a.id, 'approve', '', ['1']), (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED');
+    await assert.rejects(
+      t.app.review.decide(editor.actor, 'activity', a.id, 'approve', '', ['1']),
+      (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED',
+    );
     const d = await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'Works well on 0.118. Welcome!', ['1']);
     assert.deepEqual(d, { from: 'nominated', to: 'public' });
     const pub = await t.app.inject({ url: '/api/v1/activities/org.test.rev.One' });
@@ -67,9 +77,15 @@ describe('review workflow', () => {
     assert.match(mail.text, /Works well on 0\.118/);
     assert.match(mail.text, /nominated -> public/);
     const history = await t.app.review.history(dev.actor, a.id);
-    assert.deepEqual(history.map((h) => h.action), ['approve', 'nominate']);
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ['approve', 'nominate'],
+    );
     const auditRows = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', 'org.test.rev.One').orderBy('id').execute();
-    assert.deepEqual(auditRows.map((r) => r.action), ['activity.create', 'activity.nominate', 'review.approve']);
+    assert.deepEqual(
+      auditRows.map((r) => r.action),
+      ['activity.create', 'activity.nominate', 'review.approve'],
+    );
     assert.equal(auditRows.at(-1)!.actor_user_id, editor.id);
     assert.equal(auditRows.at(-1)!.reason, 'Works well on 0.118. Welcome!');
   });
@@ -102,7 +118,10 @@ describe('review workflow', () => {
     await t.app.review.decide(editor.actor, 'file', r3.file_id, 'escalate', 'Uses the network a lot: an admin should decide.');
     const q2 = await t.app.review.queue(editor.actor);
     assert.equal(q2.pending.find((x) => x.id === r3.file_id)!.can_decide, false);
-    await assert.rejects(t.app.review.decide(editor.actor, 'file', r3.file_id, 'approve', 'ok'), (e: Error & { code?: string }) => e.code === 'REVIEW_ADMIN_ONLY');
+    await assert.rejects(
+      t.app.review.decide(editor.actor, 'file', r3.file_id, 'approve', 'ok'),
+      (e: Error & { code?: string }) => e.code === 'REVIEW_ADMIN_ONLY',
+    );
     await t.app.review.decide(admin.actor, 'file', r3.file_id, 'approve', 'Fine by me.');
     assert.equal((await t.app.inject({ url: '/api/v1/activities/org.test.rev.Two' })).json().current.version, '3');
   });
@@ -115,7 +134,10 @@ describe('review workflow', () => {
     const item = q.nominated.find((x) => x.id === a.id)!;
     assert.equal(item.own, true);
     assert.equal(item.can_decide, false);
-    await assert.rejects(t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'looks great'), (e: Error & { code?: string }) => e.code === 'REVIEW_OWN_ACTIVITY');
+    await assert.rejects(
+      t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'looks great'),
+      (e: Error & { code?: string }) => e.code === 'REVIEW_OWN_ACTIVITY',
+    );
   });
 
   it('publishes versions of trusted activities at once, and refuses uploads to disabled ones', async () => {
@@ -124,7 +146,10 @@ describe('review workflow', () => {
     const a = await t.app.publishing.activityByBundleId('org.test.rev.Trusted');
     await nominate(dev, 'org.test.rev.Trusted', 'v1');
     await t.app.review.decide(editor.actor, 'activity', a.id, 'approve', 'ok', ['1']);
-    await assert.rejects(t.app.publishing.setTrusted(editor.actor, a.id, true, 'long record'), (e: Error & { code?: string }) => e.code === 'FORBIDDEN_NOT_ADMIN');
+    await assert.rejects(
+      t.app.publishing.setTrusted(editor.actor, a.id, true, 'long record'),
+      (e: Error & { code?: string }) => e.code === 'FORBIDDEN_NOT_ADMIN',
+    );
     await t.app.publishing.setTrusted(admin.actor, a.id, true, 'long record of good versions');
     const r2 = await upload(dev, 'org.test.rev.Trusted', '2');
     assert.equal(r2.file_status, 'public');
@@ -154,7 +179,14 @@ describe('review workflow', () => {
     await assert.rejects(t.app.review.enable(admin.actor, a.id, '  '), (e: Error & { code?: string }) => e.code === 'COMMENT_REQUIRED');
     await assert.rejects(t.app.review.enable(admin.actor, a.id, 'ok', 'disabled'), (e: Error & { code?: string }) => e.code === 'REVIEW_ACTION_INVALID');
     // No worker runs in this test: mark the publish jobs of the earlier decisions done, to see the next one.
-    const pendingJobs = () => t.ctx.db.selectFrom('jobs').select('id').where('queue', '=', 'repo.publish').where('dedupe_key', '=', `file:${r1.file_id}`).where('done_at', 'is', null).execute();
+    const pendingJobs = () =>
+      t.ctx.db
+        .selectFrom('jobs')
+        .select('id')
+        .where('queue', '=', 'repo.publish')
+        .where('dedupe_key', '=', `file:${r1.file_id}`)
+        .where('done_at', 'is', null)
+        .execute();
     assert.equal((await pendingJobs()).length, 1, 'the approval and the disabling queued the repo tree update');
     await t.ctx.db.updateTable('jobs').set({ done_at: new Date() }).where('queue', '=', 'repo.publish').execute();
 
@@ -174,8 +206,19 @@ describe('review workflow', () => {
     assert.match(mail.text, /false alarm/);
     assert.match(mail.text, /disabled -> public/);
     const history = await t.app.review.history(dev.actor, a.id);
-    assert.deepEqual(history.slice(0, 2).map((h) => [h.action, h.from_status, h.to_status]), [['enable', 'disabled', 'public'], ['disable', 'public', 'disabled']]);
-    const last = await t.ctx.db.selectFrom('audit_log').selectAll().where('target_id', '=', 'org.test.rev.Again').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    assert.deepEqual(
+      history.slice(0, 2).map((h) => [h.action, h.from_status, h.to_status]),
+      [
+        ['enable', 'disabled', 'public'],
+        ['disable', 'public', 'disabled'],
+      ],
+    );
+    const last = await t.ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', 'org.test.rev.Again')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
     assert.equal(last.action, 'review.enable');
     assert.equal(last.actor_user_id, admin.id);
     assert.equal(last.reason, 'The report was a false alarm.');

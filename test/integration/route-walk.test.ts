@@ -160,7 +160,12 @@ interface FoundForm {
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function attr(attrs: string, name: string): string | null {
@@ -189,11 +194,17 @@ function formsIn(html: string): FoundForm[] {
       if (type === 'submit' || type === 'button') continue;
       // A box or button that is not checked sends nothing.
       const checkable = type === 'checkbox' || type === 'radio';
-      add(attr(m[1]!, 'name'), type, checkable && !/\schecked\b/i.test(m[1]!) ? '' : attr(m[1]!, 'value') ?? (checkable ? 'on' : ''), required(m[1]!));
+      add(attr(m[1]!, 'name'), type, checkable && !/\schecked\b/i.test(m[1]!) ? '' : (attr(m[1]!, 'value') ?? (checkable ? 'on' : '')), required(m[1]!));
     }
     for (const m of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) add(attr(m[1]!, 'name'), 'textarea', unescapeHtml(m[2]!), required(m[1]!));
-    for (const m of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) add(attr(m[1]!, 'name'), 'select', attr(/<option\b([^>]*)>/i.exec(m[2]!)?.[1] ?? '', 'value') ?? '', required(m[1]!));
-    out.push({ method: (attr(attrs, 'method') ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET', action, multipart: /multipart\/form-data/i.test(attrs), fields });
+    for (const m of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi))
+      add(attr(m[1]!, 'name'), 'select', attr(/<option\b([^>]*)>/i.exec(m[2]!)?.[1] ?? '', 'value') ?? '', required(m[1]!));
+    out.push({
+      method: (attr(attrs, 'method') ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET',
+      action,
+      multipart: /multipart\/form-data/i.test(attrs),
+      fields,
+    });
   }
   return out;
 }
@@ -267,7 +278,19 @@ describe('hostile input on every route', () => {
 
   before(async () => {
     const high = '1000000';
-    env = await createTestEnv({ env: { ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: high, ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: high, ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: high, ASLO_RATE_LIMITS_RESET_PER_ADDRESS: high, ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: high, ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: high, ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: high, ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: high, ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: high } });
+    env = await createTestEnv({
+      env: {
+        ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_RESET_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: high,
+      },
+    });
     ctx = await createContext(env.config, { migrate: true, generateSecrets: true });
     // Every line at info and above is read: error-level lines fail the test.
     const stream = new Writable({
@@ -300,15 +323,30 @@ describe('hostile input on every route', () => {
     await app.review.nominate(actorFromUser((await app.accounts.getUser(authorUser.id))!, 'session'), a.id, 'please review');
     // The versions reviewed are named (decisions cover exactly those where the review service asks for them).
     await (app.review.decide as (...args: unknown[]) => Promise<unknown>)(adminActor, 'activity', a.id, 'approve', 'ok', ['1']);
-    png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#884422' } }).png().toBuffer();
+    png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#884422' } })
+      .png()
+      .toBuffer();
     const sid = await app.listing.addScreenshot(adminActor, a.id, Readable.from([png]), 'shot');
     const ratingId = await app.ratings.rate(adminActor, bundleId, 4, 'nice');
     const reportId = await app.ratings.report(null, bundleId, 'spam', 'bad', '127.0.0.9');
-    const mirror = await new MirrorRegistry(ctx).add({ name: 'walk.example', httpUrl: 'http://127.0.0.1:9/sugar', country: 'DE', continent: null, asn: null, latitude: null, longitude: null, enabled: true });
+    const mirror = await new MirrorRegistry(ctx).add({
+      name: 'walk.example',
+      httpUrl: 'http://127.0.0.1:9/sugar',
+      country: 'DE',
+      continent: null,
+      asn: null,
+      latitude: null,
+      longitude: null,
+      enabled: true,
+    });
     await app.services.collections.create('walk', { name: 'Walk' });
     await app.services.collections.add('walk', bundleId);
     const version = await ctx.db.selectFrom('versions').select('id').where('activity_id', '=', a.id).executeTakeFirstOrThrow();
-    const tag = await ctx.db.selectFrom('tags').select('slug').executeTakeFirst().catch(() => undefined);
+    const tag = await ctx.db
+      .selectFrom('tags')
+      .select('slug')
+      .executeTakeFirst()
+      .catch(() => undefined);
     plausible = {
       locale: 'en',
       bundle_id: bundleId,
@@ -378,7 +416,7 @@ describe('hostile input on every route', () => {
 
   function fillPath(pattern: string, hostile: { param: string; value: string } | null): string {
     return pattern
-      .replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_m, p: string) => (hostile && hostile.param === p ? hostile.value : plausible[p] ?? '1'))
+      .replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_m, p: string) => (hostile && hostile.param === p ? hostile.value : (plausible[p] ?? '1')))
       .replace(/\*/g, () => (hostile && hostile.param === '*' ? hostile.value : plausible['*']!));
   }
 
@@ -432,7 +470,9 @@ describe('hostile input on every route', () => {
     for (let ri = 0; ri < routes.length; ri++) {
       const route = routes[ri]!;
       const isGet = route.method === 'GET' || route.method === 'HEAD';
-      const own = [...new Set([...schemaKeys(route.schema?.querystring), ...schemaKeys(route.schema?.body), ...keysIn(String(route.handler))])].filter((k) => k !== '_csrf');
+      const own = [...new Set([...schemaKeys(route.schema?.querystring), ...schemaKeys(route.schema?.body), ...keysIn(String(route.handler))])].filter(
+        (k) => k !== '_csrf',
+      );
       const keys = [...new Set([...own, ...generic])];
       const params = paramsOf(route.url);
       // HEAD shares its GET's handler: a sample is enough.
@@ -445,13 +485,20 @@ describe('hostile input on every route', () => {
         if (a.name === 'anonymous') {
           for (let j = 0; j < 4; j++) {
             const h = HEADER_SETS[(ri * 4 + j) % HEADER_SETS.length]!;
-            await send(a, route, `headers ${Object.keys(h).join('+')}`, { url: fillPath(route.url, null), headers: h, ...(csrfBody ? { payload: csrfBody } : {}) });
+            await send(a, route, `headers ${Object.keys(h).join('+')}`, {
+              url: fillPath(route.url, null),
+              headers: h,
+              ...(csrfBody ? { payload: csrfBody } : {}),
+            });
           }
         }
         // 1. each path parameter, the others plausible
         for (const p of params) {
           for (const k of kindsFor(PATH_KINDS)) {
-            await send(a, route, `param ${p}=${k.name}`, { url: fillPath(route.url, { param: p, value: k.url }), ...(csrfBody ? { payload: csrfBody, headers: formHeaders } : {}) });
+            await send(a, route, `param ${p}=${k.name}`, {
+              url: fillPath(route.url, { param: p, value: k.url }),
+              ...(csrfBody ? { payload: csrfBody, headers: formHeaders } : {}),
+            });
           }
         }
         const base = fillPath(route.url, null);
@@ -485,7 +532,11 @@ describe('hostile input on every route', () => {
             if (isGet) await send(a, route, `query ${key}=${k.name}`, { url: `${base}?${encodeURIComponent(key)}=${k.url}` });
             else {
               await send(a, route, `form ${key}=${k.name}`, { url: base, payload: `${csrfBody}&${encodeURIComponent(key)}=${k.url}`, headers: formHeaders });
-              await send(a, route, `json ${key}=${k.name}`, { url: base, payload: JSON.stringify({ _csrf: a.csrf, [key]: k.json }), headers: { 'content-type': 'application/json' } });
+              await send(a, route, `json ${key}=${k.name}`, {
+                url: base,
+                payload: JSON.stringify({ _csrf: a.csrf, [key]: k.json }),
+                headers: { 'content-type': 'application/json' },
+              });
             }
           }
         }
@@ -497,32 +548,104 @@ describe('hostile input on every route', () => {
           await send(a, route, `json all=${k.name}`, { url: base, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
         }
         for (const k of [KINDS[0]!, KINDS[3]!, KINDS[5]!]) {
-          await send(a, route, `query all=${k.name}`, { url: `${base}?${keys.map((key) => `${key}=${urlValue(k, true)}`).join('&')}`, payload: csrfBody, headers: formHeaders });
+          await send(a, route, `query all=${k.name}`, {
+            url: `${base}?${keys.map((key) => `${key}=${urlValue(k, true)}`).join('&')}`,
+            payload: csrfBody,
+            headers: formHeaders,
+          });
         }
         const json = { 'content-type': 'application/json' };
-        await send(a, route, 'json deep', { url: base, payload: `{"_csrf":${JSON.stringify(a.csrf)},"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`, headers: json });
+        await send(a, route, 'json deep', {
+          url: base,
+          payload: `{"_csrf":${JSON.stringify(a.csrf)},"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+          headers: json,
+        });
         await send(a, route, 'json broken', { url: base, payload: '{"_csrf": "', headers: json });
-        await send(a, route, 'json invalid-utf8', { url: base, payload: Buffer.concat([Buffer.from(`{"_csrf":${JSON.stringify(a.csrf)},"name":"`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]), headers: json });
+        await send(a, route, 'json invalid-utf8', {
+          url: base,
+          payload: Buffer.concat([Buffer.from(`{"_csrf":${JSON.stringify(a.csrf)},"name":"`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]),
+          headers: json,
+        });
         await send(a, route, 'json not-object', { url: base, payload: '[1,2,3]', headers: json });
         await send(a, route, 'text nul', { url: base, payload: 'a\u0000b', headers: { 'content-type': 'text/plain' } });
-        await send(a, route, 'form invalid-utf8', { url: base, payload: Buffer.concat([Buffer.from(`${csrfBody}&name=`), Buffer.from([0xff, 0xfe])]), headers: formHeaders });
+        await send(a, route, 'form invalid-utf8', {
+          url: base,
+          payload: Buffer.concat([Buffer.from(`${csrfBody}&name=`), Buffer.from([0xff, 0xfe])]),
+          headers: formHeaders,
+        });
         // 5. multipart: no boundary, a 5,000-character boundary, no closing boundary, hostile fields
         const mpUrl = `${base}${base.includes('?') ? '&' : '?'}_csrf=${encodeURIComponent(a.csrf)}`;
         // Forms carry their CSRF token as the first field (and, for older forms, in the query).
         const part = (b: string, name: string, value: string | Buffer, filename?: string) =>
-          Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n${filename !== undefined ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`), Buffer.isBuffer(value) ? value : Buffer.from(value), Buffer.from('\r\n')]);
+          Buffer.concat([
+            Buffer.from(
+              `--${b}\r\nContent-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ''}\r\n${filename !== undefined ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`,
+            ),
+            Buffer.isBuffer(value) ? value : Buffer.from(value),
+            Buffer.from('\r\n'),
+          ]);
         const csrfPart = part('walk', '_csrf', a.csrf);
-        await send(a, route, 'multipart no-boundary', { url: mpUrl, payload: part('b', 'file', 'PK', 'x.xo'), headers: { 'content-type': 'multipart/form-data' } });
+        await send(a, route, 'multipart no-boundary', {
+          url: mpUrl,
+          payload: part('b', 'file', 'PK', 'x.xo'),
+          headers: { 'content-type': 'multipart/form-data' },
+        });
         const longB = 'b'.repeat(5000);
-        await send(a, route, 'multipart long-boundary', { url: mpUrl, payload: Buffer.concat([part(longB, 'file', 'PK', 'x.xo'), Buffer.from(`--${longB}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${longB}` } });
-        await send(a, route, 'multipart unterminated', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'caption', 'c'), Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart unterminated progress', { url: mpUrl, payload: Buffer.concat([csrfPart, Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end')]), headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' } });
+        await send(a, route, 'multipart long-boundary', {
+          url: mpUrl,
+          payload: Buffer.concat([part(longB, 'file', 'PK', 'x.xo'), Buffer.from(`--${longB}--\r\n`)]),
+          headers: { 'content-type': `multipart/form-data; boundary=${longB}` },
+        });
+        await send(a, route, 'multipart unterminated', {
+          url: mpUrl,
+          payload: Buffer.concat([
+            csrfPart,
+            part('walk', 'caption', 'c'),
+            Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end'),
+          ]),
+          headers: { 'content-type': 'multipart/form-data; boundary=walk' },
+        });
+        await send(a, route, 'multipart unterminated progress', {
+          url: mpUrl,
+          payload: Buffer.concat([
+            csrfPart,
+            Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\u0003\u0004 and no end'),
+          ]),
+          headers: { 'content-type': 'multipart/form-data; boundary=walk', accept: 'application/x-ndjson' },
+        });
         // The form fields upload and screenshot forms read, and the route's own (a form takes 10 fields at most).
-        const formKeys = [...new Set(['caption', 'sugar_min', 'sugar_max', 'release_notes', ...own])].filter((k) => k !== 'file' && k !== 'screenshot').slice(0, 8);
-        const fields = Buffer.concat(formKeys.map((k, i) => part('walk', k, [Buffer.from('a\u0000b'), Buffer.from([0xff, 0xfe]), 'x'.repeat(60_000), '\u202e'][(i + ai) % 4]!)));
-        await send(a, route, 'multipart nul-field', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'caption', 'a\u0000b'), part('walk', 'screenshot', png, 's.png'), part('walk', 'file', png, 'x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart hostile-fields', { url: mpUrl, payload: Buffer.concat([csrfPart, fields, part('walk', 'file', Buffer.from('PK\u0003\u0004garbage'), 'a\u0000b.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
-        await send(a, route, 'multipart image', { url: mpUrl, payload: Buffer.concat([csrfPart, part('walk', 'screenshot', png, '%ff.png'), part('walk', 'file', png, '..\\..\\x.xo'), Buffer.from('--walk--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=walk' } });
+        const formKeys = [...new Set(['caption', 'sugar_min', 'sugar_max', 'release_notes', ...own])]
+          .filter((k) => k !== 'file' && k !== 'screenshot')
+          .slice(0, 8);
+        const fields = Buffer.concat(
+          formKeys.map((k, i) => part('walk', k, [Buffer.from('a\u0000b'), Buffer.from([0xff, 0xfe]), 'x'.repeat(60_000), '\u202e'][(i + ai) % 4]!)),
+        );
+        await send(a, route, 'multipart nul-field', {
+          url: mpUrl,
+          payload: Buffer.concat([
+            csrfPart,
+            part('walk', 'caption', 'a\u0000b'),
+            part('walk', 'screenshot', png, 's.png'),
+            part('walk', 'file', png, 'x.xo'),
+            Buffer.from('--walk--\r\n'),
+          ]),
+          headers: { 'content-type': 'multipart/form-data; boundary=walk' },
+        });
+        await send(a, route, 'multipart hostile-fields', {
+          url: mpUrl,
+          payload: Buffer.concat([csrfPart, fields, part('walk', 'file', Buffer.from('PK\u0003\u0004garbage'), 'a\u0000b.xo'), Buffer.from('--walk--\r\n')]),
+          headers: { 'content-type': 'multipart/form-data; boundary=walk' },
+        });
+        await send(a, route, 'multipart image', {
+          url: mpUrl,
+          payload: Buffer.concat([
+            csrfPart,
+            part('walk', 'screenshot', png, '%ff.png'),
+            part('walk', 'file', png, '..\\..\\x.xo'),
+            Buffer.from('--walk--\r\n'),
+          ]),
+          headers: { 'content-type': 'multipart/form-data; boundary=walk' },
+        });
       }
       actors = await Promise.all(actors.map((x) => keepAlive(x)));
     }
@@ -536,7 +659,9 @@ describe('hostile input on every route', () => {
       fi++;
       const [path, query = ''] = form.action.split('?');
       const kept = query.split('&').filter((x) => x && !x.startsWith('_csrf='));
-      const candidates = app.registeredRoutes.filter((r) => r.method === form.method && new RegExp(`^${r.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(path!));
+      const candidates = app.registeredRoutes.filter(
+        (r) => r.method === form.method && new RegExp(`^${r.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(path!),
+      );
       const specificity = (r: RegisteredRoute) => (r.url.includes('*') ? 100 : 0) + paramsOf(r.url).length;
       const route = candidates.sort((x, y) => specificity(x) - specificity(y))[0] ?? { method: form.method, url: path!, handler: null };
       for (let j = 0; j < form.fields.length; j++) {
@@ -560,10 +685,22 @@ describe('hostile input on every route', () => {
               const value = f === field ? percentDecoded(k.url) : Buffer.from(plausibleField(f));
               return Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${f.name}"\r\n\r\n`), value, Buffer.from('\r\n')]);
             });
-            const payload = Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n`), ...parts, Buffer.from(`--${b}--\r\n`)]);
-            await send(a, route, what, { url: `${path}?${[...kept, `_csrf=${encodeURIComponent(a.csrf)}`].join('&')}`, payload, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
+            const payload = Buffer.concat([
+              Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n`),
+              ...parts,
+              Buffer.from(`--${b}--\r\n`),
+            ]);
+            await send(a, route, what, {
+              url: `${path}?${[...kept, `_csrf=${encodeURIComponent(a.csrf)}`].join('&')}`,
+              payload,
+              headers: { 'content-type': `multipart/form-data; boundary=${b}` },
+            });
           } else {
-            await send(a, route, what, { url: query ? `${path}?${kept.join('&')}` : path!, payload: [`_csrf=${encodeURIComponent(a.csrf)}`, ...values.map(([n, v]) => `${encodeURIComponent(n)}=${v}`)].join('&'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+            await send(a, route, what, {
+              url: query ? `${path}?${kept.join('&')}` : path!,
+              payload: [`_csrf=${encodeURIComponent(a.csrf)}`, ...values.map(([n, v]) => `${encodeURIComponent(n)}=${v}`)].join('&'),
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            });
           }
         }
         actors = await Promise.all(actors.map((x) => keepAlive(x)));
@@ -585,39 +722,78 @@ describe('hostile input on every route', () => {
     const admin = await keepAlive(actors[2]!);
     assert.equal((await admin.browser.get('/developers')).statusCode, 200);
 
-    console.log(`route walk: ${routes.length} routes, ${forms.size} forms (${formRequests} requests), ${sent} requests, ${failures.size} failures, ${errorLogs.length} error lines`);
-    assert.deepEqual({ answered5xx: [...failures].map(([k, v]) => `${k}: ${v}`), loggedErrors: errorLogs.map(briefLog) }, { answered5xx: [], loggedErrors: [] });
+    console.log(
+      `route walk: ${routes.length} routes, ${forms.size} forms (${formRequests} requests), ${sent} requests, ${failures.size} failures, ${errorLogs.length} error lines`,
+    );
+    assert.deepEqual(
+      { answered5xx: [...failures].map(([k, v]) => `${k}: ${v}`), loggedErrors: errorLogs.map(briefLog) },
+      { answered5xx: [], loggedErrors: [] },
+    );
   });
 
   // ---- what the issue names, one by one ----
 
   it('refuses a NUL byte anywhere with 400 REQUEST_NUL_BYTE', async () => {
     const a = await makeActor('user');
-    for (const url of ['/en/search?q=%00', '/api/v1/activities?q=%00', '/ratings/%00', '/services/micro-format.php?collection_nickname=%00', '/services/update-aslo.php?id=org.x%00&appVersion=0.118', '/downloads/file/1/x%00.xo', `/api/v1/activities/${bundleId}%00`]) {
+    for (const url of [
+      '/en/search?q=%00',
+      '/api/v1/activities?q=%00',
+      '/ratings/%00',
+      '/services/micro-format.php?collection_nickname=%00',
+      '/services/update-aslo.php?id=org.x%00&appVersion=0.118',
+      '/downloads/file/1/x%00.xo',
+      `/api/v1/activities/${bundleId}%00`,
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 400, url);
       assert.equal((res.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE', url);
     }
     const cookie = cookieOf(a);
-    const form = await app.inject({ method: 'POST', url: '/account/locale', payload: `_csrf=${encodeURIComponent(a.csrf)}&locale=es%00`, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/account/locale',
+      payload: `_csrf=${encodeURIComponent(a.csrf)}&locale=es%00`,
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.statusCode, 400);
     assert.equal((form.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE');
     const json = await app.inject({ method: 'POST', url: '/account/locale', payload: { _csrf: a.csrf, locale: { deep: ['es\u0000'] } }, headers: { cookie } });
     assert.equal(json.statusCode, 400);
     assert.equal((json.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE');
     // An upload's file name, in X-File-Name (percent-encoded) or in a multipart form.
-    for (const [header, code] of [['x%00.xo', 'REQUEST_NUL_BYTE'], ['x%ff.xo', 'REQUEST_BAD_ENCODING']] as const) {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: Buffer.from('PK'), headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/octet-stream', 'x-file-name': header } });
+    for (const [header, code] of [
+      ['x%00.xo', 'REQUEST_NUL_BYTE'],
+      ['x%ff.xo', 'REQUEST_BAD_ENCODING'],
+    ] as const) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/uploads',
+        payload: Buffer.from('PK'),
+        headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/octet-stream', 'x-file-name': header },
+      });
       assert.equal(res.statusCode, 400, header);
       assert.equal((res.json() as { error: { code: string } }).error.code, code, header);
     }
-    const mp = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: '--walk\r\nContent-Disposition: form-data; name="sugar_min"\r\n\r\n0.1\u0000\r\n--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\r\n--walk--\r\n', headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=walk' } });
+    const mp = await app.inject({
+      method: 'POST',
+      url: '/api/v1/uploads',
+      payload:
+        '--walk\r\nContent-Disposition: form-data; name="sugar_min"\r\n\r\n0.1\u0000\r\n--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\nPK\r\n--walk--\r\n',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=walk' },
+    });
     assert.equal(mp.statusCode, 400);
     assert.equal((mp.json() as { error: { code: string } }).error.code, 'REQUEST_NUL_BYTE');
   });
 
   it('refuses invalid UTF-8 in a URL with 400 REQUEST_BAD_ENCODING', async () => {
-    for (const url of ['/en/search?q=%ff', '/en/search?q=%C3%28', '/en/activity/%ff', '/api/v1/activities/%C0%AF', '/%zz', '/services/update-aslo.php?id=%ff']) {
+    for (const url of [
+      '/en/search?q=%ff',
+      '/en/search?q=%C3%28',
+      '/en/activity/%ff',
+      '/api/v1/activities/%C0%AF',
+      '/%zz',
+      '/services/update-aslo.php?id=%ff',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 400, url);
       assert.equal((res.json() as { error: { code: string } }).error.code, 'REQUEST_BAD_ENCODING', url);
@@ -627,7 +803,14 @@ describe('hostile input on every route', () => {
   });
 
   it('answers an id beyond any the database holds with 404', async () => {
-    for (const url of ['/downloads/file/99999999999999999999/x.xo', '/api/v1/files/99999999999999999999', '/api/v1/files/9007199254740993', '/screenshots/99999999999999999999', '/services/update-info/99999999999999999999', '/en/sugar/addon/99999999999999999999']) {
+    for (const url of [
+      '/downloads/file/99999999999999999999/x.xo',
+      '/api/v1/files/99999999999999999999',
+      '/api/v1/files/9007199254740993',
+      '/screenshots/99999999999999999999',
+      '/services/update-info/99999999999999999999',
+      '/en/sugar/addon/99999999999999999999',
+    ]) {
       const res = await app.inject({ method: 'GET', url });
       assert.ok([404, 301, 302].includes(res.statusCode), `${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
     }
@@ -637,14 +820,18 @@ describe('hostile input on every route', () => {
     const a = await makeActor('user');
     const url = '/developers/upload';
     const cookie = cookieOf(a);
-    const body = (b: string, end: boolean) => `--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\nContent-Type: application/octet-stream\r\n\r\nPK\u0003\u0004 not a zip\r\n${end ? `--${b}--\r\n` : ''}`;
+    const body = (b: string, end: boolean) =>
+      `--${b}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${a.csrf}\r\n--${b}\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\nContent-Type: application/octet-stream\r\n\r\nPK\u0003\u0004 not a zip\r\n${end ? `--${b}--\r\n` : ''}`;
     const cases = [
       { what: 'no boundary', type: 'multipart/form-data', payload: body('x', true) },
       { what: '5,000-character boundary', type: `multipart/form-data; boundary=${'b'.repeat(5000)}`, payload: body('b'.repeat(5000), true) },
       { what: 'no closing boundary', type: 'multipart/form-data; boundary=walk', payload: body('walk', false) },
     ];
     for (const c of cases) {
-      for (const target of [{ url, headers: { cookie, 'x-csrf-token': a.csrf } }, { url: '/api/v1/uploads', headers: { authorization: `Bearer ${a.token}` } }]) {
+      for (const target of [
+        { url, headers: { cookie, 'x-csrf-token': a.csrf } },
+        { url: '/api/v1/uploads', headers: { authorization: `Bearer ${a.token}` } },
+      ]) {
         const res = await app.inject({ method: 'POST', url: target.url, payload: c.payload, headers: { ...target.headers, 'content-type': c.type } });
         assert.equal(res.statusCode, 400, `${c.what} to ${target.url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
         assert.match(res.body, /MULTIPART_MALFORMED/, c.what);
@@ -653,7 +840,12 @@ describe('hostile input on every route', () => {
     // With a progress stream (Accept: application/x-ndjson) a form cut short ends the stream with
     // the same code, and nothing is logged as an error.
     const errors = errorLogs.length;
-    const res = await app.inject({ method: 'POST', url: '/api/v1/uploads', payload: cases[2]!.payload, headers: { authorization: `Bearer ${a.token}`, 'content-type': cases[2]!.type, accept: 'application/x-ndjson' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/uploads',
+      payload: cases[2]!.payload,
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': cases[2]!.type, accept: 'application/x-ndjson' },
+    });
     assert.match(res.body, /"event":"error","error":\{"code":"MULTIPART_MALFORMED"/, res.body);
     assert.deepEqual(errorLogs.slice(errors).map(briefLog), []);
   });
@@ -714,16 +906,28 @@ describe('hostile input on every route', () => {
       const limit = env.config.bundles.maxUploadBytes + MULTIPART_ALLOWANCE_BYTES;
       for (const path of ['/api/v1/uploads', '/developers/upload', '/account/login', '/services/update-aslo.php']) {
         // Headers only: the body is never sent, so an answer proves it was not waited for.
-        const res = await exchange(srv.port, `POST ${path} HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nContent-Length: ${limit + 1}\r\n\r\n`, { until: /\r\n\r\n[\s\S]*REQUEST_TOO_LARGE/ });
+        const res = await exchange(
+          srv.port,
+          `POST ${path} HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nContent-Length: ${limit + 1}\r\n\r\n`,
+          { until: /\r\n\r\n[\s\S]*REQUEST_TOO_LARGE/ },
+        );
         assert.match(res, /^HTTP\/1\.1 413 /, `${path}: ${res.slice(0, 200)}`);
         assert.match(res, /REQUEST_TOO_LARGE/);
       }
       // Asked to confirm first (Expect: 100-continue), the store never says continue.
-      const res = await exchange(srv.port, `POST /api/v1/uploads HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: ${limit * 4}\r\n\r\n`, { until: /REQUEST_TOO_LARGE/ });
+      const res = await exchange(
+        srv.port,
+        `POST /api/v1/uploads HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: ${limit * 4}\r\n\r\n`,
+        { until: /REQUEST_TOO_LARGE/ },
+      );
       assert.doesNotMatch(res, /100 Continue/);
       assert.match(res, /^HTTP\/1\.1 413 /);
       // At the limit, the store does say continue.
-      const ok = await exchange(srv.port, `POST /api/v1/uploads HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: ${limit}\r\n\r\n`, { until: /100 Continue/ });
+      const ok = await exchange(
+        srv.port,
+        `POST /api/v1/uploads HTTP/1.1\r\nHost: store.test\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\nContent-Length: ${limit}\r\n\r\n`,
+        { until: /100 Continue/ },
+      );
       assert.match(ok, /^HTTP\/1\.1 100 Continue/);
       // The fast paths take URLs that are clean only: a NUL byte is refused the same way there.
       const nul = await exchange(srv.port, 'GET /services/update-aslo.php?id=org.x%00 HTTP/1.1\r\nHost: store.test\r\nConnection: close\r\n\r\n');
@@ -742,7 +946,8 @@ describe('hostile input on every route', () => {
       const { token } = await srv.app.accounts.createApiToken(actorFromUser(user, 'session'), { name: 'abort', scopes: ['publish', 'read'], expiresInDays: 1 });
       const before = infoLogs.length;
       const errorsBefore = errorLogs.length;
-      const head = (path: string, type: string) => `POST ${path} HTTP/1.1\r\nHost: store.test\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${type}\r\nContent-Length: 1000000\r\n\r\n`;
+      const head = (path: string, type: string) =>
+        `POST ${path} HTTP/1.1\r\nHost: store.test\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${type}\r\nContent-Length: 1000000\r\n\r\n`;
       const cutOff = (head: string, first: Buffer) =>
         new Promise<void>((resolve) => {
           const s = connect(srv.port, '127.0.0.1', () => {
@@ -755,7 +960,10 @@ describe('hostile input on every route', () => {
         });
       // A raw upload and a multipart form, each cut off after 64 KB of its 1 MB.
       await cutOff(head('/api/v1/uploads?filename=x.xo', 'application/octet-stream'), Buffer.alloc(65536, 1));
-      await cutOff(head('/api/v1/uploads', 'multipart/form-data; boundary=walk'), Buffer.concat([Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\n'), Buffer.alloc(65536, 1)]));
+      await cutOff(
+        head('/api/v1/uploads', 'multipart/form-data; boundary=walk'),
+        Buffer.concat([Buffer.from('--walk\r\nContent-Disposition: form-data; name="file"; filename="x.xo"\r\n\r\n'), Buffer.alloc(65536, 1)]),
+      );
       // Each ends with one line at info saying the client went away (waited for, not timed).
       const closed = () => infoLogs.slice(before).filter((l) => l.code === 'CLIENT_CLOSED').length;
       for (let i = 0; i < 600 && closed() < 2; i++) await new Promise((r) => setTimeout(r, 50));

@@ -37,7 +37,9 @@ describe('catalog API visibility of non-public activities and files', () => {
       admin: await person(t.app, { role: 'admin' }),
     };
     const upload = async (p: Person, bid: string, version: string) => {
-      const data = await readFile(await buildActivity(dir, { bundleId: bid, name: `Vis ${bid.split('.').pop()}`, version, summary: `v${version}`, payload: String(++n) }));
+      const data = await readFile(
+        await buildActivity(dir, { bundleId: bid, name: `Vis ${bid.split('.').pop()}`, version, summary: `v${version}`, payload: String(++n) }),
+      );
       const res = await apiUpload(t.app, p.token, data, `${bid}-${version}.xo`);
       assert.ok(res.statusCode < 300, res.body);
       return (res.json() as { file_id: number }).file_id;
@@ -103,7 +105,10 @@ describe('catalog API visibility of non-public activities and files', () => {
       );
       assert.deepEqual(
         await whoSees(`/api/v1/activities/${bid}/versions`, (b) => {
-          assert.deepEqual((b.versions as { version: string }[]).map((v) => v.version), ['1']);
+          assert.deepEqual(
+            (b.versions as { version: string }[]).map((v) => v.version),
+            ['1'],
+          );
         }),
         PRIVILEGED,
       );
@@ -125,7 +130,10 @@ describe('catalog API visibility of non-public activities and files', () => {
     for (const who of EVERYONE) {
       const res = await get(who, `/api/v1/activities/${bid}/versions`);
       assert.equal(res.statusCode, 200);
-      seenVersions.set(who, (res.json().versions as { version: string; files: { status: string }[] }[]).map((v) => `${v.version}:${v.files[0]!.status}`));
+      seenVersions.set(
+        who,
+        (res.json().versions as { version: string; files: { status: string }[] }[]).map((v) => `${v.version}:${v.files[0]!.status}`),
+      );
     }
     for (const who of EVERYONE) assert.deepEqual(seenVersions.get(who), PRIVILEGED.includes(who) ? ['2:pending', '1:public'] : ['1:public'], who);
     assert.deepEqual(await whoSees(`/api/v1/files/${fileIds[1]}`, (b) => assert.equal(b.status, 'pending')), PRIVILEGED);

@@ -67,11 +67,14 @@ describe('security headers and CSRF tokens', () => {
 
   it('sends them with every page of the store, the hub and the admin, with every error, redirect and API answer', async () => {
     const anonymous = new Browser(t.app);
-    const fill = (url: string) => url.replace(':id', String(activityId)).replace(':bundle_id', 'org.test.headers.Kite').replace(':kind', 'activity').replace(':tag', 'es');
+    const fill = (url: string) =>
+      url.replace(':id', String(activityId)).replace(':bundle_id', 'org.test.headers.Kite').replace(':kind', 'activity').replace(':tag', 'es');
     // Every GET route the app has, as an administrator and as a visitor.
     // Not the downloads: bundle bytes and redirects, answered by the download fast path in a
     // running store (src/downloads/fast-path.ts), never a page.
-    const routes = [...new Set(t.app.routeTable.filter((r) => r.method === 'GET').map((r) => r.url))].filter((u) => !u.includes('*') && !u.startsWith('/downloads/'));
+    const routes = [...new Set(t.app.routeTable.filter((r) => r.method === 'GET').map((r) => r.url))].filter(
+      (u) => !u.includes('*') && !u.startsWith('/downloads/'),
+    );
     assert.ok(routes.length > 30, `${routes.length} routes`);
     let pages = 0;
     for (const url of [...routes.map(fill), '/en/', '/en/search?q=kite', '/does/not/exist', '/api/v1/nothing', '/api/docs/static/index.html']) {
@@ -86,7 +89,14 @@ describe('security headers and CSRF tokens', () => {
     assert.ok(pages > 30, `${pages} HTML pages checked`);
     // The editor's pages and the developer's own.
     const editor = await person(t.app, { role: 'editor' });
-    for (const url of ['/editors/queue', `/editors/review/activity/${activityId}`, '/developers', `/developers/activities/${activityId}`, '/developers/upload', '/account']) {
+    for (const url of [
+      '/editors/queue',
+      `/editors/review/activity/${activityId}`,
+      '/developers',
+      `/developers/activities/${activityId}`,
+      '/developers/upload',
+      '/account',
+    ]) {
       for (const b of [editor.browser, dev.browser]) {
         const res = await b.get(url);
         checkHeaders(res, `GET ${url}`);
@@ -125,30 +135,58 @@ describe('security headers and CSRF tokens', () => {
       const body = Buffer.concat([
         ...parts.map((p) =>
           p.file
-            ? Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="Kite-2.xo"\r\nContent-Type: application/octet-stream\r\n\r\n`), p.file, Buffer.from('\r\n')])
+            ? Buffer.concat([
+                Buffer.from(
+                  `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="Kite-2.xo"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+                ),
+                p.file,
+                Buffer.from('\r\n'),
+              ])
             : Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`),
         ),
         Buffer.from(`--${boundary}--\r\n`),
       ]);
-      return t.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: [...dev.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      return t.app.inject({
+        method: 'POST',
+        url,
+        payload: body,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: [...dev.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
     };
     const inQuery = await send(`/developers/upload?_csrf=${encodeURIComponent(token)}`, [{ name: 'file', file }]);
     assert.equal(inQuery.statusCode, 403, inQuery.body.slice(0, 300));
     assert.match(inQuery.body, /CSRF_INVALID/);
-    const afterFile = await send('/developers/upload', [{ name: 'file', file }, { name: '_csrf', value: token }]);
+    const afterFile = await send('/developers/upload', [
+      { name: 'file', file },
+      { name: '_csrf', value: token },
+    ]);
     assert.equal(afterFile.statusCode, 403);
-    const wrong = await send('/developers/upload', [{ name: '_csrf', value: 'forged' }, { name: 'file', file }]);
+    const wrong = await send('/developers/upload', [
+      { name: '_csrf', value: 'forged' },
+      { name: 'file', file },
+    ]);
     assert.equal(wrong.statusCode, 403);
     const screenshot = await send(`/developers/activities/${activityId}/screenshots?_csrf=${encodeURIComponent(token)}`, [{ name: 'screenshot', file }]);
     assert.equal(screenshot.statusCode, 403);
     // Nothing was stored by the refused requests.
     const versions = await t.ctx.db.selectFrom('versions').select('version').where('activity_id', '=', activityId).execute();
-    assert.deepEqual(versions.map((v) => v.version), ['1']);
-    const ok = await send('/developers/upload', [{ name: '_csrf', value: token }, { name: 'file', file }]);
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      ['1'],
+    );
+    const ok = await send('/developers/upload', [
+      { name: '_csrf', value: token },
+      { name: 'file', file },
+    ]);
     assert.equal(ok.statusCode, 201, ok.body.slice(0, 300));
     // Urlencoded forms do not take it from the URL either.
     await dev.browser.get('/account');
-    const q = await t.app.inject({ method: 'POST', url: `/account/locale?_csrf=${encodeURIComponent(dev.browser.lastCsrf!)}`, payload: 'locale=es', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...dev.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    const q = await t.app.inject({
+      method: 'POST',
+      url: `/account/locale?_csrf=${encodeURIComponent(dev.browser.lastCsrf!)}`,
+      payload: 'locale=es',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...dev.browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
     assert.equal(q.statusCode, 403);
   });
 });

@@ -8,7 +8,8 @@ import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildRawZip, type RawZipEntry } from '../helpers/bundle-builder.js';
 import { apiUpload, person, type Person } from '../helpers/people.js';
 
-const INFO = '[Activity]\nname = Good\nbundle_id = org.test.hostile.Good\nexec = sugar-activity3 activity.Good\nactivity_version = 1\nicon = good\nlicense = GPL-3.0-or-later\n';
+const INFO =
+  '[Activity]\nname = Good\nbundle_id = org.test.hostile.Good\nexec = sugar-activity3 activity.Good\nactivity_version = 1\nicon = good\nlicense = GPL-3.0-or-later\n';
 const SVG = '<?xml version="1.0" ?><svg xmlns="http://www.w3.org/2000/svg" width="55" height="55"><rect x="5" y="5" width="45" height="45"/></svg>';
 function good(extra: RawZipEntry[] = []): RawZipEntry[] {
   return [
@@ -63,7 +64,9 @@ describe('hostile uploads', () => {
   let t: TestApp;
   let dev: Person;
   before(async () => {
-    t = await createTestApp({ env: { ASLO_BUNDLES_MAX_UPLOAD_BYTES: String(256 * 1024), ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: '1000', ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: '1000' } });
+    t = await createTestApp({
+      env: { ASLO_BUNDLES_MAX_UPLOAD_BYTES: String(256 * 1024), ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: '1000', ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: '1000' },
+    });
     dev = await person(t.app);
   });
   after(async () => {
@@ -72,7 +75,18 @@ describe('hostile uploads', () => {
 
   const snapshot = async () => ({
     files: await storedFiles(t.ctx.config.storage.filesDir),
-    rows: await Promise.all((['activities', 'versions', 'files', 'activity_authors'] as const).map(async (tb) => Number((await t.ctx.db.selectFrom(tb).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n))),
+    rows: await Promise.all(
+      (['activities', 'versions', 'files', 'activity_authors'] as const).map(async (tb) =>
+        Number(
+          (
+            await t.ctx.db
+              .selectFrom(tb)
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      ),
+    ),
   });
 
   it('the control: the good bundle the hostile ones are built from is accepted', async () => {
@@ -87,8 +101,14 @@ describe('hostile uploads', () => {
       assert.ok([413, 422].includes(api.statusCode), `${api.statusCode} ${api.body}`);
       const r = api.json();
       assert.equal(r.ok, false);
-      assert.ok(r.errors.some((e: { code: string }) => e.code === code), JSON.stringify(r.errors));
-      assert.ok(r.errors.every((e: { message: string }) => e.message.length > 10), 'every error says what is wrong');
+      assert.ok(
+        r.errors.some((e: { code: string }) => e.code === code),
+        JSON.stringify(r.errors),
+      );
+      assert.ok(
+        r.errors.every((e: { message: string }) => e.message.length > 10),
+        'every error says what is wrong',
+      );
 
       await dev.browser.get('/developers/upload');
       const web = await dev.browser.postMultipart('/developers/upload', {}, { field: 'file', name: 'Evil.xo', data: bytes });

@@ -46,7 +46,19 @@ describe('authorization matrix', () => {
 
   before(async () => {
     const high = '1000000';
-    t = await createTestApp({ env: { ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: high, ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: high, ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: high, ASLO_RATE_LIMITS_RESET_PER_ADDRESS: high, ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: high, ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: high, ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: high, ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: high, ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: high } });
+    t = await createTestApp({
+      env: {
+        ASLO_RATE_LIMITS_LOGIN_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_LOGIN_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_REGISTER_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_RESET_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_RESET_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_UPLOAD_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_UPLOAD_PER_ACCOUNT: high,
+        ASLO_RATE_LIMITS_REPORT_PER_ADDRESS: high,
+        ASLO_RATE_LIMITS_REPORT_PER_ACCOUNT: high,
+      },
+    });
     dir = await tempDir();
     shared = {
       user: await person(t.app, { prefix: 'user' }),
@@ -56,7 +68,9 @@ describe('authorization matrix', () => {
       admin: await person(t.app, { role: 'admin' }),
     };
     await upload(shared.otherAuthor, `org.test.mx.Other`, '1');
-    png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#884422' } }).png().toBuffer();
+    png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#884422' } })
+      .png()
+      .toBuffer();
   });
   after(async () => {
     await t.cleanup();
@@ -104,19 +118,38 @@ describe('authorization matrix', () => {
   }
   /** A mirror registered through the same registry as the admin page and the CLI. */
   async function mirror(enabled = true) {
-    return new MirrorRegistry(t.ctx).add({ name: `mx${++n}.example`, httpUrl: 'http://127.0.0.1:9/sugar', country: 'DE', continent: null, asn: null, latitude: null, longitude: null, enabled });
+    return new MirrorRegistry(t.ctx).add({
+      name: `mx${++n}.example`,
+      httpUrl: 'http://127.0.0.1:9/sugar',
+      country: 'DE',
+      continent: null,
+      asn: null,
+      latitude: null,
+      longitude: null,
+      enabled,
+    });
   }
   const csrfPost = async (c: Client, url: string, form: Record<string, string>) => {
     await c.browser.get('/account/login');
     return c.browser.post(url, form);
   };
-  const api = (c: Client, url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as object, headers: c.token ? { authorization: `Bearer ${c.token}` } : {} });
+  const api = (c: Client, url: string, payload: unknown) =>
+    t.app.inject({ method: 'POST', url, payload: payload as object, headers: c.token ? { authorization: `Bearer ${c.token}` } : {} });
 
   const cases: Case[] = [
     // --- accounts -------------------------------------------------------------------------------
-    { method: 'POST', route: '/account/register', allowed: [...ACTORS], freshClient: true, run: (c) => csrfPost(c, '/account/register', { email: uniqueEmail('reg'), display_name: 'R', password: PASSWORD }) },
     {
-      method: 'POST', route: '/account/verify', allowed: [...ACTORS], freshClient: true,
+      method: 'POST',
+      route: '/account/register',
+      allowed: [...ACTORS],
+      freshClient: true,
+      run: (c) => csrfPost(c, '/account/register', { email: uniqueEmail('reg'), display_name: 'R', password: PASSWORD }),
+    },
+    {
+      method: 'POST',
+      route: '/account/verify',
+      allowed: [...ACTORS],
+      freshClient: true,
       run: async (c) => {
         const email = uniqueEmail('ver');
         await t.app.accounts.register({ email, displayName: 'V', password: PASSWORD }, {});
@@ -125,60 +158,135 @@ describe('authorization matrix', () => {
     },
     { method: 'POST', route: '/account/verify/resend', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/verify/resend', {}) },
     {
-      method: 'POST', route: '/account/login', allowed: [...ACTORS], freshClient: true,
+      method: 'POST',
+      route: '/account/login',
+      allowed: [...ACTORS],
+      freshClient: true,
       run: async (c) => {
         const u = await freshUser('login');
         return csrfPost(c, '/account/login', { email: u.email, password: PASSWORD });
       },
     },
     { method: 'POST', route: '/account/logout', allowed: [...ACTORS], freshClient: true, run: (c) => csrfPost(c, '/account/logout', {}) },
-    { method: 'POST', route: '/account/forgot', allowed: [...ACTORS], freshClient: true, run: async (c) => csrfPost(c, '/account/forgot', { email: (await freshUser('forgot')).email }) },
     {
-      method: 'POST', route: '/account/reset', allowed: [...ACTORS], freshClient: true,
+      method: 'POST',
+      route: '/account/forgot',
+      allowed: [...ACTORS],
+      freshClient: true,
+      run: async (c) => csrfPost(c, '/account/forgot', { email: (await freshUser('forgot')).email }),
+    },
+    {
+      method: 'POST',
+      route: '/account/reset',
+      allowed: [...ACTORS],
+      freshClient: true,
       run: async (c) => {
         const u = await freshUser('reset');
         await t.app.accounts.requestPasswordReset(u.email);
-        return csrfPost(c, '/account/reset', { token: new URL(linkInMail(t.ctx, u.email, '/account/reset'), 'http://x').searchParams.get('token')!, password: 'a new password 123' });
+        return csrfPost(c, '/account/reset', {
+          token: new URL(linkInMail(t.ctx, u.email, '/account/reset'), 'http://x').searchParams.get('token')!,
+          password: 'a new password 123',
+        });
       },
     },
-    { method: 'POST', route: '/account/email', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/email', { email: uniqueEmail('chg'), current_password: PASSWORD }) },
     {
-      method: 'POST', route: '/account/email/confirm', allowed: [...ACTORS], freshClient: true,
+      method: 'POST',
+      route: '/account/email',
+      allowed: LOGGED_IN,
+      freshClient: true,
+      run: (c) => csrfPost(c, '/account/email', { email: uniqueEmail('chg'), current_password: PASSWORD }),
+    },
+    {
+      method: 'POST',
+      route: '/account/email/confirm',
+      allowed: [...ACTORS],
+      freshClient: true,
       run: async (c) => {
         const u = await freshUser('conf');
         const to = uniqueEmail('newaddr');
         await t.app.accounts.requestEmailChange(u.actor, PASSWORD, to);
-        return csrfPost(c, '/account/email/confirm', { token: new URL(linkInMail(t.ctx, to, '/account/email/confirm'), 'http://x').searchParams.get('token')! });
+        return csrfPost(c, '/account/email/confirm', {
+          token: new URL(linkInMail(t.ctx, to, '/account/email/confirm'), 'http://x').searchParams.get('token')!,
+        });
       },
     },
     { method: 'POST', route: '/account/locale', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/locale', { locale: 'es' }) },
-    { method: 'POST', route: '/account/password', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/password', { current_password: PASSWORD, password: 'another password 9' }) },
-    { method: 'POST', route: '/account/delete', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/delete', { current_password: PASSWORD }) },
-    { method: 'POST', route: '/account/tokens', allowed: LOGGED_IN, freshClient: true, run: (c) => csrfPost(c, '/account/tokens', { name: 'matrix', scopes: 'read', expires_in_days: '5' }) },
     {
-      method: 'POST', route: '/account/tokens/:id/revoke', allowed: ['author'],
+      method: 'POST',
+      route: '/account/password',
+      allowed: LOGGED_IN,
+      freshClient: true,
+      run: (c) => csrfPost(c, '/account/password', { current_password: PASSWORD, password: 'another password 9' }),
+    },
+    {
+      method: 'POST',
+      route: '/account/delete',
+      allowed: LOGGED_IN,
+      freshClient: true,
+      run: (c) => csrfPost(c, '/account/delete', { current_password: PASSWORD }),
+    },
+    {
+      method: 'POST',
+      route: '/account/tokens',
+      allowed: LOGGED_IN,
+      freshClient: true,
+      run: (c) => csrfPost(c, '/account/tokens', { name: 'matrix', scopes: 'read', expires_in_days: '5' }),
+    },
+    {
+      method: 'POST',
+      route: '/account/tokens/:id/revoke',
+      allowed: ['author'],
       run: async (c) => {
         const { id } = await t.app.accounts.createApiToken(shared.author.actor, { name: 'to revoke', scopes: ['read'], expiresInDays: 5 });
         return csrfPost(c, `/account/tokens/${id}/revoke`, {});
       },
     },
-    { method: 'POST', route: '/admin/users/:id/role', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/users/${(await freshUser('role')).id}/role`, { role: 'editor', reason: 'matrix' }) },
+    {
+      method: 'POST',
+      route: '/admin/users/:id/role',
+      allowed: ['admin'],
+      run: async (c) => csrfPost(c, `/admin/users/${(await freshUser('role')).id}/role`, { role: 'editor', reason: 'matrix' }),
+    },
 
     // --- publishing -------------------------------------------------------------------------
-    { method: 'POST', route: '/api/v1/uploads', allowed: ['author'], run: async (c) => apiUpload(t.app, c.token, await bundle((await activity('public')).bid, '2'), 'x.xo') },
     {
-      method: 'POST', route: '/developers/upload', allowed: ['author'],
+      method: 'POST',
+      route: '/api/v1/uploads',
+      allowed: ['author'],
+      run: async (c) => apiUpload(t.app, c.token, await bundle((await activity('public')).bid, '2'), 'x.xo'),
+    },
+    {
+      method: 'POST',
+      route: '/developers/upload',
+      allowed: ['author'],
       run: async (c) => {
         const a = await activity('public');
         await c.browser.get('/account/login');
         return c.browser.postMultipart('/developers/upload', {}, { field: 'file', name: 'x.xo', data: await bundle(a.bid, '2') });
       },
     },
-    { method: 'POST', route: '/api/v1/developer/activities/:bundle_id/nominate', allowed: ['author'], run: async (c) => api(c, `/api/v1/developer/activities/${(await activity('sandbox')).bid}/nominate`, { message: 'please' }) },
-    { method: 'POST', route: '/developers/activities/:id/nominate', allowed: ['author'], run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/nominate`, { message: 'please' }) },
-    { method: 'POST', route: '/developers/activities/:id/listing', allowed: ['author', 'admin'], run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/listing`, { name: 'Renamed', summary: 's', tags: 'x' }) },
     {
-      method: 'POST', route: '/developers/activities/:id/versions/:vid', allowed: ['author', 'admin'],
+      method: 'POST',
+      route: '/api/v1/developer/activities/:bundle_id/nominate',
+      allowed: ['author'],
+      run: async (c) => api(c, `/api/v1/developer/activities/${(await activity('sandbox')).bid}/nominate`, { message: 'please' }),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/nominate',
+      allowed: ['author'],
+      run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/nominate`, { message: 'please' }),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/listing',
+      allowed: ['author', 'admin'],
+      run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/listing`, { name: 'Renamed', summary: 's', tags: 'x' }),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/versions/:vid',
+      allowed: ['author', 'admin'],
       run: async (c) => {
         const a = await activity('sandbox');
         const v = await t.ctx.db.selectFrom('versions').select('id').where('activity_id', '=', a.id).executeTakeFirstOrThrow();
@@ -186,15 +294,23 @@ describe('authorization matrix', () => {
       },
     },
     {
-      method: 'POST', route: '/developers/activities/:id/screenshots', allowed: ['author', 'admin'],
+      method: 'POST',
+      route: '/developers/activities/:id/screenshots',
+      allowed: ['author', 'admin'],
       run: async (c) => {
         const a = await activity('sandbox');
         await c.browser.get('/account/login');
-        return c.browser.postMultipart(`/developers/activities/${a.id}/screenshots`, { caption: 'c' }, { field: 'screenshot', name: 's.png', data: png, type: 'image/png' });
+        return c.browser.postMultipart(
+          `/developers/activities/${a.id}/screenshots`,
+          { caption: 'c' },
+          { field: 'screenshot', name: 's.png', data: png, type: 'image/png' },
+        );
       },
     },
     {
-      method: 'POST', route: '/developers/activities/:id/screenshots/:sid/delete', allowed: ['author', 'admin'],
+      method: 'POST',
+      route: '/developers/activities/:id/screenshots/:sid/delete',
+      allowed: ['author', 'admin'],
       run: async (c) => {
         const a = await activity('sandbox');
         const { Readable } = await import('node:stream');
@@ -202,9 +318,17 @@ describe('authorization matrix', () => {
         return csrfPost(c, `/developers/activities/${a.id}/screenshots/${sid}/delete`, {});
       },
     },
-    { method: 'POST', route: '/developers/activities/:id/authors', allowed: ['author'], run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/authors`, { email: (await freshUser('co')).email, role: 'developer' }) },
     {
-      method: 'POST', route: '/developers/activities/:id/authors/:uid/remove', allowed: ['author'],
+      method: 'POST',
+      route: '/developers/activities/:id/authors',
+      allowed: ['author'],
+      run: async (c) =>
+        csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/authors`, { email: (await freshUser('co')).email, role: 'developer' }),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/authors/:uid/remove',
+      allowed: ['author'],
       run: async (c) => {
         const co = await person(t.app, { prefix: 'co', login: false });
         const a = await activity('sandbox', { coauthor: co });
@@ -212,29 +336,51 @@ describe('authorization matrix', () => {
       },
     },
     {
-      method: 'POST', route: '/developers/activities/:id/authors/:uid/transfer', allowed: ['author'],
+      method: 'POST',
+      route: '/developers/activities/:id/authors/:uid/transfer',
+      allowed: ['author'],
       run: async (c) => {
         const co = await person(t.app, { prefix: 'co', login: false });
         const a = await activity('sandbox', { coauthor: co });
         return csrfPost(c, `/developers/activities/${a.id}/authors/${co.id}/transfer`, {});
       },
     },
-    { method: 'POST', route: '/admin/activities/:id/trusted', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/trusted`, { trusted: '1', reason: 'matrix' }) },
     {
-      method: 'POST', route: '/admin/activities/:id/enable', allowed: ['admin'],
+      method: 'POST',
+      route: '/admin/activities/:id/trusted',
+      allowed: ['admin'],
+      run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/trusted`, { trusted: '1', reason: 'matrix' }),
+    },
+    {
+      method: 'POST',
+      route: '/admin/activities/:id/enable',
+      allowed: ['admin'],
       run: async (c) => {
         const a = await activity('public');
         await t.app.review.decide(shared.admin.actor, 'activity', a.id, 'disable', 'matrix');
         return csrfPost(c, `/admin/activities/${a.id}/enable`, { comment: 'false alarm' });
       },
     },
-    { method: 'POST', route: '/admin/activities/:id/reassign', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('sandbox')).id}/reassign`, { email: (await freshUser('heir')).email, reason: 'abandoned' }) },
+    {
+      method: 'POST',
+      route: '/admin/activities/:id/reassign',
+      allowed: ['admin'],
+      run: async (c) =>
+        csrfPost(c, `/admin/activities/${(await activity('sandbox')).id}/reassign`, { email: (await freshUser('heir')).email, reason: 'abandoned' }),
+    },
 
     // --- review -------------------------------------------------------------------------------
-    { method: 'POST', route: '/editors/review/:kind/:id', allowed: ['editor', 'admin'], run: async (c) => csrfPost(c, `/editors/review/activity/${(await activity('nominated')).id}`, { action: 'approve', comment: 'ok', versions: '1' }) },
+    {
+      method: 'POST',
+      route: '/editors/review/:kind/:id',
+      allowed: ['editor', 'admin'],
+      run: async (c) => csrfPost(c, `/editors/review/activity/${(await activity('nominated')).id}`, { action: 'approve', comment: 'ok', versions: '1' }),
+    },
     {
       // The editors' API, with a token of the review scope for everyone who has an account.
-      method: 'POST', route: '/api/v1/review/activities/:bundle_id/decision', allowed: ['editor', 'admin'],
+      method: 'POST',
+      route: '/api/v1/review/activities/:bundle_id/decision',
+      allowed: ['editor', 'admin'],
       run: async (c) => {
         const a = await activity('nominated');
         const token = c.person ? (await t.app.accounts.createApiToken(c.person.actor, { name: 'review', scopes: ['review'], expiresInDays: 5 })).token : null;
@@ -242,7 +388,9 @@ describe('authorization matrix', () => {
       },
     },
     {
-      method: 'POST', route: '/editors/review/:kind/:id', allowed: ['editor', 'admin'],
+      method: 'POST',
+      route: '/editors/review/:kind/:id',
+      allowed: ['editor', 'admin'],
       run: async (c) => {
         const a = await activity('public');
         const r = await upload(shared.author, a.bid, '2');
@@ -251,9 +399,16 @@ describe('authorization matrix', () => {
     },
 
     // --- ratings and reports -----------------------------------------------------------------
-    { method: 'POST', route: '/ratings/:bundle_id', allowed: ['user', 'otherAuthor', 'editor', 'admin'], run: async (c) => csrfPost(c, `/ratings/${(await activity('public')).bid}`, { rating: '4', body: 'nice' }) },
     {
-      method: 'POST', route: '/ratings/review/:id/reply', allowed: ['author'],
+      method: 'POST',
+      route: '/ratings/:bundle_id',
+      allowed: ['user', 'otherAuthor', 'editor', 'admin'],
+      run: async (c) => csrfPost(c, `/ratings/${(await activity('public')).bid}`, { rating: '4', body: 'nice' }),
+    },
+    {
+      method: 'POST',
+      route: '/ratings/review/:id/reply',
+      allowed: ['author'],
       run: async (c) => {
         const a = await activity('public');
         const id = await t.app.ratings.rate((await freshUser('rater')).actor, a.bid, 3, 'ok');
@@ -261,7 +416,9 @@ describe('authorization matrix', () => {
       },
     },
     {
-      method: 'POST', route: '/ratings/review/:id/flag', allowed: LOGGED_IN,
+      method: 'POST',
+      route: '/ratings/review/:id/flag',
+      allowed: LOGGED_IN,
       run: async (c) => {
         const a = await activity('public');
         const id = await t.app.ratings.rate((await freshUser('rater')).actor, a.bid, 1, 'spam spam');
@@ -269,7 +426,9 @@ describe('authorization matrix', () => {
       },
     },
     {
-      method: 'POST', route: '/editors/flags/:id', allowed: ['editor', 'admin'],
+      method: 'POST',
+      route: '/editors/flags/:id',
+      allowed: ['editor', 'admin'],
       run: async (c) => {
         const a = await activity('public');
         const id = await t.app.ratings.rate((await freshUser('rater')).actor, a.bid, 1, 'spam spam');
@@ -277,9 +436,16 @@ describe('authorization matrix', () => {
         return csrfPost(c, `/editors/flags/${id}`, { action: 'hide', comment: 'spam' });
       },
     },
-    { method: 'POST', route: '/report/:bundle_id', allowed: [...ACTORS], run: async (c) => csrfPost(c, `/report/${(await activity('public')).bid}`, { reason: 'spam', message: 'bad' }) },
     {
-      method: 'POST', route: '/admin/reports/:id/resolve', allowed: ['admin'],
+      method: 'POST',
+      route: '/report/:bundle_id',
+      allowed: [...ACTORS],
+      run: async (c) => csrfPost(c, `/report/${(await activity('public')).bid}`, { reason: 'spam', message: 'bad' }),
+    },
+    {
+      method: 'POST',
+      route: '/admin/reports/:id/resolve',
+      allowed: ['admin'],
       run: async (c) => {
         const a = await activity('public');
         const id = await t.app.ratings.report(null, a.bid, 'spam', 'bad', '127.0.0.9');
@@ -289,35 +455,109 @@ describe('authorization matrix', () => {
 
     // --- publishing from git (src/build) ------------------------------------------------------
     {
-      method: 'PUT', route: '/api/v1/developer/activities/:bundle_id/source', allowed: ['author', 'admin'],
-      run: async (c) => t.app.inject({ method: 'PUT', url: `/api/v1/developer/activities/${(await activity('sandbox')).bid}/source`, payload: { source_url: `https://git.example.org/mx/repo-${++n}.git` }, headers: c.token ? { authorization: `Bearer ${c.token}` } : {} }),
+      method: 'PUT',
+      route: '/api/v1/developer/activities/:bundle_id/source',
+      allowed: ['author', 'admin'],
+      run: async (c) =>
+        t.app.inject({
+          method: 'PUT',
+          url: `/api/v1/developer/activities/${(await activity('sandbox')).bid}/source`,
+          payload: { source_url: `https://git.example.org/mx/repo-${++n}.git` },
+          headers: c.token ? { authorization: `Bearer ${c.token}` } : {},
+        }),
     },
-    { method: 'POST', route: '/api/v1/developer/activities/:bundle_id/source/check', allowed: ['author', 'admin'], run: async (c) => api(c, `/api/v1/developer/activities/${(await withSource()).bid}/source/check`, {}) },
-    { method: 'POST', route: '/developers/activities/:id/source', allowed: ['author', 'admin'], run: async (c) => csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/source`, { source_url: `https://git.example.org/mx/repo-${++n}.git` }) },
-    { method: 'POST', route: '/developers/activities/:id/source/check', allowed: ['author', 'admin'], run: async (c) => csrfPost(c, `/developers/activities/${(await withSource()).id}/source/check`, {}) },
-    { method: 'POST', route: '/admin/activities/:id/legacy-id', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/legacy-id`, { legacy_id: String(40000 + ++n), reason: 'matrix' }) },
+    {
+      method: 'POST',
+      route: '/api/v1/developer/activities/:bundle_id/source/check',
+      allowed: ['author', 'admin'],
+      run: async (c) => api(c, `/api/v1/developer/activities/${(await withSource()).bid}/source/check`, {}),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/source',
+      allowed: ['author', 'admin'],
+      run: async (c) =>
+        csrfPost(c, `/developers/activities/${(await activity('sandbox')).id}/source`, { source_url: `https://git.example.org/mx/repo-${++n}.git` }),
+    },
+    {
+      method: 'POST',
+      route: '/developers/activities/:id/source/check',
+      allowed: ['author', 'admin'],
+      run: async (c) => csrfPost(c, `/developers/activities/${(await withSource()).id}/source/check`, {}),
+    },
+    {
+      method: 'POST',
+      route: '/admin/activities/:id/legacy-id',
+      allowed: ['admin'],
+      run: async (c) => csrfPost(c, `/admin/activities/${(await activity('public')).id}/legacy-id`, { legacy_id: String(40000 + ++n), reason: 'matrix' }),
+    },
     // Webhooks: the signature with the activity's hook secret is the credential, whoever sends it.
-    ...(['github', 'gitlab', 'gitea'] as const).map((forge): Case => ({
-      method: 'POST', route: `/api/v1/hooks/${forge}`, allowed: [...ACTORS],
-      run: async () => {
-        const a = await withSource();
-        const row = await t.ctx.db.selectFrom('activities').select(['source_url', 'source_hook_secret']).where('id', '=', a.id).executeTakeFirstOrThrow();
-        const body = JSON.stringify({ zen: 'matrix', repository: { clone_url: row.source_url, url: row.source_url, git_http_url: row.source_url } });
-        const sig = createHmac('sha256', row.source_hook_secret!).update(body).digest('hex');
-        const headers: Record<string, string> =
-          forge === 'github' ? { 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${sig}` }
-          : forge === 'gitlab' ? { 'x-gitlab-event': 'System Hook', 'x-gitlab-event-uuid': randomUUID(), 'x-gitlab-token': row.source_hook_secret! }
-          : { 'x-gitea-event': 'ping', 'x-gitea-delivery': randomUUID(), 'x-gitea-signature': sig };
-        return t.app.inject({ method: 'POST', url: `/api/v1/hooks/${forge}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
-      },
-    })),
+    ...(['github', 'gitlab', 'gitea'] as const).map(
+      (forge): Case => ({
+        method: 'POST',
+        route: `/api/v1/hooks/${forge}`,
+        allowed: [...ACTORS],
+        run: async () => {
+          const a = await withSource();
+          const row = await t.ctx.db.selectFrom('activities').select(['source_url', 'source_hook_secret']).where('id', '=', a.id).executeTakeFirstOrThrow();
+          const body = JSON.stringify({ zen: 'matrix', repository: { clone_url: row.source_url, url: row.source_url, git_http_url: row.source_url } });
+          const sig = createHmac('sha256', row.source_hook_secret!).update(body).digest('hex');
+          const headers: Record<string, string> =
+            forge === 'github'
+              ? { 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${sig}` }
+              : forge === 'gitlab'
+                ? { 'x-gitlab-event': 'System Hook', 'x-gitlab-event-uuid': randomUUID(), 'x-gitlab-token': row.source_hook_secret! }
+                : { 'x-gitea-event': 'ping', 'x-gitea-delivery': randomUUID(), 'x-gitea-signature': sig };
+          return t.app.inject({ method: 'POST', url: `/api/v1/hooks/${forge}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+        },
+      }),
+    ),
 
     // --- mirrors (src/web/mirrors/admin.ts) -----------------------------------------------------
-    { method: 'POST', route: '/admin/mirrors', allowed: ['admin'], run: (c) => csrfPost(c, '/admin/mirrors', { name: `mx${++n}.example`, http_url: 'http://127.0.0.1:9/sugar', country: 'DE', asn: '64500', latitude: '1', longitude: '1' }) },
-    { method: 'POST', route: '/admin/mirrors/:id', allowed: ['admin'], run: async (c) => { const m = await mirror(); return csrfPost(c, `/admin/mirrors/${m.id}`, { name: m.name, http_url: 'http://127.0.0.1:9/other', country: 'FR', weight: '5' }); } },
-    { method: 'POST', route: '/admin/mirrors/:id/enable', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror(false)).id}/enable`, {}) },
-    { method: 'POST', route: '/admin/mirrors/:id/disable', allowed: ['admin'], run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror()).id}/disable`, {}) },
-    { method: 'POST', route: '/admin/mirrors/:id/remove', allowed: ['admin'], run: async (c) => { const m = await mirror(); return csrfPost(c, `/admin/mirrors/${m.id}/remove`, { confirm: m.name }); } },
+    {
+      method: 'POST',
+      route: '/admin/mirrors',
+      allowed: ['admin'],
+      run: (c) =>
+        csrfPost(c, '/admin/mirrors', {
+          name: `mx${++n}.example`,
+          http_url: 'http://127.0.0.1:9/sugar',
+          country: 'DE',
+          asn: '64500',
+          latitude: '1',
+          longitude: '1',
+        }),
+    },
+    {
+      method: 'POST',
+      route: '/admin/mirrors/:id',
+      allowed: ['admin'],
+      run: async (c) => {
+        const m = await mirror();
+        return csrfPost(c, `/admin/mirrors/${m.id}`, { name: m.name, http_url: 'http://127.0.0.1:9/other', country: 'FR', weight: '5' });
+      },
+    },
+    {
+      method: 'POST',
+      route: '/admin/mirrors/:id/enable',
+      allowed: ['admin'],
+      run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror(false)).id}/enable`, {}),
+    },
+    {
+      method: 'POST',
+      route: '/admin/mirrors/:id/disable',
+      allowed: ['admin'],
+      run: async (c) => csrfPost(c, `/admin/mirrors/${(await mirror()).id}/disable`, {}),
+    },
+    {
+      method: 'POST',
+      route: '/admin/mirrors/:id/remove',
+      allowed: ['admin'],
+      run: async (c) => {
+        const m = await mirror();
+        return csrfPost(c, `/admin/mirrors/${m.id}/remove`, { confirm: m.name });
+      },
+    },
   ];
 
   it('covers every state-changing route of the app', () => {

@@ -35,7 +35,8 @@ describe('non-public versions are not told to others', () => {
       assert.ok(res.statusCode < 300, res.body);
       return res.json() as { file_id: number };
     };
-    const versionOf = async (fileId: number) => (await t.ctx.db.selectFrom('files').select('version_id').where('id', '=', fileId).executeTakeFirstOrThrow()).version_id;
+    const versionOf = async (fileId: number) =>
+      (await t.ctx.db.selectFrom('files').select('version_id').where('id', '=', fileId).executeTakeFirstOrThrow()).version_id;
     sandboxBytes = await build({ bundleId: 'org.test.hidden.Sandbox', name: 'Hidden Sandbox', version: '1' });
     vid.sandbox = await versionOf((await up(sandboxBytes, 'sb-1.xo')).file_id);
     await t.ctx.db.updateTable('versions').set({ release_notes: 'secret sandbox notes' }).where('id', '=', vid.sandbox).execute();
@@ -77,7 +78,10 @@ describe('non-public versions are not told to others', () => {
   });
 
   it('answers an upload of the same bytes as a non-public version like any upload of that id by a non-author', async () => {
-    for (const [bytes, name] of [[sandboxBytes, 'sb-1.xo'], [pendingBytes, 'pub-2.xo']] as const) {
+    for (const [bytes, name] of [
+      [sandboxBytes, 'sb-1.xo'],
+      [pendingBytes, 'pub-2.xo'],
+    ] as const) {
       const mine = await apiUpload(t.app, author.token, bytes, name);
       assert.equal(mine.statusCode, 200, mine.body);
       assert.equal(mine.json().outcome, 'unchanged');
@@ -137,7 +141,7 @@ describe('new bundle ids and names that pass for something else are refused', ()
   }
   const code = (res: { json(): { errors: { code: string; params?: Record<string, string> }[] } }) => res.json().errors[0]?.code;
 
-  it('refuses a look-alike of another author\'s id: case, Cyrillic letters, digits for letters, invisible characters', async () => {
+  it("refuses a look-alike of another author's id: case, Cyrillic letters, digits for letters, invisible characters", async () => {
     for (const id of ['org.example.paint', 'ORG.EXAMPLE.PAINT', 'org.example.Раint', 'org.ехаmple.Paint', 'org.examp1e.Paint', 'org.example.Pa\u0131nt']) {
       const res = await upload(mallory, id);
       assert.equal(res.statusCode, 422, `${id}: ${res.body}`);
@@ -146,7 +150,10 @@ describe('new bundle ids and names that pass for something else are refused', ()
     const res = await upload(mallory, 'org.example.paint');
     assert.equal(code(res), 'BUNDLE_ID_CONFUSABLE');
     assert.doesNotMatch(res.json().errors[0].message, /org\.example\.Paint/, 'the other id is not named');
-    assert.equal((await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', 'in', ['org.example.paint', 'org.example.Раint']).execute()).length, 0);
+    assert.equal(
+      (await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', 'in', ['org.example.paint', 'org.example.Раint']).execute()).length,
+      0,
+    );
   });
 
   it('lets the same author use a case variant of their own id, and anyone an unrelated id', async () => {
@@ -192,7 +199,7 @@ describe('new bundle ids and names that pass for something else are refused', ()
     await assert.rejects(t.app.listing.update(mallory.actor, a.id, { name: 'x\u202Dy' }), /NAME_BIDI_OVERRIDE|bidirectional/);
   });
 
-  it('tells these refusals in the developer\'s language', async () => {
+  it("tells these refusals in the developer's language", async () => {
     const res = await upload(mallory, 'org.example.pAint', {}, 'es');
     assert.equal(code(res), 'BUNDLE_ID_CONFUSABLE');
     assert.match(res.json().errors[0].message_localized, /se ve igual que el identificador de una actividad de otro autor/);

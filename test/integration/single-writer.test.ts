@@ -226,7 +226,12 @@ describe('one writer per embedded database', EMBEDDED_ONLY, () => {
 
 describe('on PostgreSQL nothing of this applies', { skip: TEST_DATABASE === 'postgres' ? false : 'runs with ASLO_TEST_DATABASE=postgres' }, () => {
   it('runs commands beside a store directly, and a second store beside the first', async () => {
-    const cli = await createCliEnv('aslo-sw-pg-', { ASLO_PORT: '0', ASLO_SERVER_HOST: '127.0.0.1', ASLO_SAMPLE_LOAD_ON_START: 'false', ASLO_JOBS_ENABLED: 'false' });
+    const cli = await createCliEnv('aslo-sw-pg-', {
+      ASLO_PORT: '0',
+      ASLO_SERVER_HOST: '127.0.0.1',
+      ASLO_SAMPLE_LOAD_ON_START: 'false',
+      ASLO_JOBS_ENABLED: 'false',
+    });
     const first = await startCliServer([], cli.env);
     let second: Awaited<ReturnType<typeof startCliServer>> | null = null;
     try {

@@ -27,11 +27,15 @@ import { newApiToken, sha256Hex } from '../../src/accounts/secrets.js';
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0) ?? null;
 const REDIS_OK = spawnSync('redis-server', ['--version']).status === 0;
 const skip =
-  TEST_DATABASE !== 'postgres' ? 'runs in the PostgreSQL pass (ASLO_TEST_DATABASE=postgres)'
-  : !canRunCluster() ? 'needs the PostgreSQL server binaries'
-  : !NGINX ? 'needs nginx'
-  : !REDIS_OK ? 'needs redis-server'
-  : false;
+  TEST_DATABASE !== 'postgres'
+    ? 'runs in the PostgreSQL pass (ASLO_TEST_DATABASE=postgres)'
+    : !canRunCluster()
+      ? 'needs the PostgreSQL server binaries'
+      : !NGINX
+        ? 'needs nginx'
+        : !REDIS_OK
+          ? 'needs redis-server'
+          : false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,14 +80,23 @@ interface Sample {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-function request(base: string, method: string, path: string, opts: { body?: Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function request(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: Buffer; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, agent, headers: { ...opts.headers, ...(opts.body ? { 'content-length': String(opts.body.length) } : {}) }, timeout: opts.timeoutMs ?? 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${base}${path}`,
+      { method, agent, headers: { ...opts.headers, ...(opts.body ? { 'content-length': String(opts.body.length) } : {}) }, timeout: opts.timeoutMs ?? 15_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(opts.body);
@@ -102,7 +115,11 @@ describe('the scaled topology on loopback', { skip }, () => {
   const ports = { web1: 0, web2: 0, download: 0, worker: 0, nginx: 0 };
 
   const startAslo = async (name: string, role: string, port: number) => {
-    const child = spawn(process.execPath, [ASLO_BIN, 'serve', '--role', role, '--port', String(port), '--host', '127.0.0.1'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ASLO_BIN, 'serve', '--role', role, '--port', String(port), '--host', '127.0.0.1'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const p: Proc = { name, child, out: [] };
     const keep = (d: Buffer) => {
       p.out.push(d.toString());
@@ -111,10 +128,14 @@ describe('the scaled topology on loopback', { skip }, () => {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     procs.set(name, p);
-    await until(`${name} ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited: ${p.out.join('').slice(-2000)}`);
-      return (await request(`http://127.0.0.1:${port}`, 'GET', '/readyz', { timeoutMs: 2000 })).status === 200;
-    }, 120_000).catch((err: Error) => {
+    await until(
+      `${name} ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited: ${p.out.join('').slice(-2000)}`);
+        return (await request(`http://127.0.0.1:${port}`, 'GET', '/readyz', { timeoutMs: 2000 })).status === 200;
+      },
+      120_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${p.out.join('').slice(-3000)}`);
     });
   };
@@ -131,7 +152,14 @@ describe('the scaled topology on loopback', { skip }, () => {
 
   const startRedis = async () => {
     redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await until('redis up', () => spawnSync('redis-cli', ['-p', String(redisPort), 'ping']).stdout?.toString().trim() === 'PONG', 20_000);
+    await until(
+      'redis up',
+      () =>
+        spawnSync('redis-cli', ['-p', String(redisPort), 'ping'])
+          .stdout?.toString()
+          .trim() === 'PONG',
+      20_000,
+    );
   };
   const stopRedis = async () => {
     const r = redis;
@@ -220,7 +248,9 @@ describe('the scaled topology on loopback', { skip }, () => {
     const list = JSON.parse((await request(nginxBase, 'GET', '/api/v1/activities?per_page=10')).body) as { items: { bundle_id: string }[] };
     assert.ok(list.items.length > 0, 'sample content loaded');
     const ids = list.items.map((i) => i.bundle_id);
-    const detail = JSON.parse((await request(nginxBase, 'GET', `/api/v1/activities/${encodeURIComponent(ids[0]!)}`)).body) as { current: { files: { download_url: string }[] } | null };
+    const detail = JSON.parse((await request(nginxBase, 'GET', `/api/v1/activities/${encodeURIComponent(ids[0]!)}`)).body) as {
+      current: { files: { download_url: string }[] } | null;
+    };
     const fileUrl = detail.current?.files[0]?.download_url ? new URL(detail.current.files[0].download_url).pathname : null;
     const reads: string[] = [
       '/en/',
@@ -248,7 +278,8 @@ describe('the scaled topology on loopback', { skip }, () => {
     // step then saw no write at all).
     const bdir = await tempDir();
     cleanups.push(() => rm(bdir, { recursive: true, force: true }));
-    const bundleOf = async (v: number) => readFile(await buildActivity(bdir, { bundleId: 'org.test.Topology', name: 'Topology', version: String(v), payload: `v${v}` }));
+    const bundleOf = async (v: number) =>
+      readFile(await buildActivity(bdir, { bundleId: 'org.test.Topology', name: 'Topology', version: String(v), payload: `v${v}` }));
 
     // The load: 3 readers and 1 uploader, until stopped (and never past a deadline).
     let phase = 'warm-up';
@@ -264,7 +295,15 @@ describe('the scaled topology on loopback', { skip }, () => {
         const ph = phase;
         try {
           const r = await request(nginxBase, 'GET', path);
-          samples.push({ phase: ph, sentAt: t0, kind: 'read', ok: r.status === 200, status: r.status, ms: Date.now() - t0, detail: r.status === 200 ? undefined : `${path} ${r.status} ${r.body.slice(0, 200)}` });
+          samples.push({
+            phase: ph,
+            sentAt: t0,
+            kind: 'read',
+            ok: r.status === 200,
+            status: r.status,
+            ms: Date.now() - t0,
+            detail: r.status === 200 ? undefined : `${path} ${r.status} ${r.body.slice(0, 200)}`,
+          });
         } catch (err) {
           samples.push({ phase: ph, sentAt: t0, kind: 'read', ok: false, status: 0, ms: Date.now() - t0, detail: `${path} ${(err as Error).message}` });
         }
@@ -324,31 +363,52 @@ describe('the scaled topology on loopback', { skip }, () => {
       await step('redis back', 'start Redis', startRedis, 4000);
       await step('replica down', 'stop the replica', () => cluster.replica.stop(), 5000);
       await step('replica back', 'start the replica', () => cluster.replica.start(), 4000);
-      await step('primary down', 'stop the primary', async () => {
-        await cluster.primary.stop();
-        // Wait until both web processes report read-only mode, then keep the load on a while.
-        for (const name of ['web1', 'web2'] as const) {
-          let seen = '';
-          await until(`read-only mode in ${name}`, async () => {
-            const r = await request(`http://127.0.0.1:${ports[name]}`, 'GET', '/readyz', { timeoutMs: 3000 }).catch((err: Error) => ({ status: 0, body: err.message }));
-            seen = `${r.status} ${r.body}`;
-            return (JSON.parse(r.body) as { checks: { database: { mode?: string } } }).checks.database.mode === 'read-only';
-          }, 60_000).catch((err: Error) => {
-            throw new Error(`${err.message}; its /readyz said: ${seen.slice(0, 600)}\n${name}'s output:\n${procs.get(name)!.out.join('').slice(-3000)}`);
-          });
-        }
-      }, 5000);
-      await step('primary back', 'start the primary', async () => {
-        await cluster.primary.start();
-        primaryBackAt = Date.now();
-        // Wait for the event itself (a write sent after the primary returned, acknowledged),
-        // never for a guessed time; the bound only turns "never" into a failure.
-        await until(`a write acknowledged within ${RECOVERY_BOUND_MS} ms of the primary's return`, () => {
-          const first = samples.find((s) => s.kind === 'write' && s.ok && s.sentAt >= primaryBackAt);
-          if (first) recoveredAt = first.sentAt + first.ms;
-          return first !== undefined;
-        }, RECOVERY_BOUND_MS);
-      }, 3000);
+      await step(
+        'primary down',
+        'stop the primary',
+        async () => {
+          await cluster.primary.stop();
+          // Wait until both web processes report read-only mode, then keep the load on a while.
+          for (const name of ['web1', 'web2'] as const) {
+            let seen = '';
+            await until(
+              `read-only mode in ${name}`,
+              async () => {
+                const r = await request(`http://127.0.0.1:${ports[name]}`, 'GET', '/readyz', { timeoutMs: 3000 }).catch((err: Error) => ({
+                  status: 0,
+                  body: err.message,
+                }));
+                seen = `${r.status} ${r.body}`;
+                return (JSON.parse(r.body) as { checks: { database: { mode?: string } } }).checks.database.mode === 'read-only';
+              },
+              60_000,
+            ).catch((err: Error) => {
+              throw new Error(`${err.message}; its /readyz said: ${seen.slice(0, 600)}\n${name}'s output:\n${procs.get(name)!.out.join('').slice(-3000)}`);
+            });
+          }
+        },
+        5000,
+      );
+      await step(
+        'primary back',
+        'start the primary',
+        async () => {
+          await cluster.primary.start();
+          primaryBackAt = Date.now();
+          // Wait for the event itself (a write sent after the primary returned, acknowledged),
+          // never for a guessed time; the bound only turns "never" into a failure.
+          await until(
+            `a write acknowledged within ${RECOVERY_BOUND_MS} ms of the primary's return`,
+            () => {
+              const first = samples.find((s) => s.kind === 'write' && s.ok && s.sentAt >= primaryBackAt);
+              if (first) recoveredAt = first.sentAt + first.ms;
+              return first !== undefined;
+            },
+            RECOVERY_BOUND_MS,
+          );
+        },
+        3000,
+      );
     } finally {
       running = false;
       await load;
@@ -357,7 +417,9 @@ describe('the scaled topology on loopback', { skip }, () => {
     // Every acknowledged upload is in the database (the primary, after everything came back).
     const c = new pg.Client({ connectionString: cluster.primary.url });
     await c.connect();
-    const rows = await c.query<{ version: string }>(`select v.version from versions v join activities a on a.id = v.activity_id where a.bundle_id = 'org.test.Topology'`);
+    const rows = await c.query<{ version: string }>(
+      `select v.version from versions v join activities a on a.id = v.activity_id where a.bundle_id = 'org.test.Topology'`,
+    );
     await c.end();
     const present = new Set(rows.rows.map((r) => r.version));
     const lost = acknowledged.filter((v) => !present.has(v));
@@ -399,7 +461,9 @@ describe('the scaled topology on loopback', { skip }, () => {
     for (const k of shown) lines.push(`  ${k}`);
     // What nginx said about failed writes (a 502 names its cause there).
     try {
-      const errLog = readFileSync(join(root, 'nginx', 'error.log'), 'utf8').split('\n').filter((l) => /\[(error|warn)\]/.test(l) && !/ upstream server temporarily disabled/.test(l));
+      const errLog = readFileSync(join(root, 'nginx', 'error.log'), 'utf8')
+        .split('\n')
+        .filter((l) => /\[(error|warn)\]/.test(l) && !/ upstream server temporarily disabled/.test(l));
       for (const l of errLog.slice(-6)) lines.push(`  nginx: ${l.replace(/^.*?\[(error|warn)\] \d+#\d+: \*\d+ /, '').slice(0, 220)}`);
     } catch {
       // no log
@@ -418,14 +482,24 @@ describe('the scaled topology on loopback', { skip }, () => {
     assert.ok(samples.filter((s) => s.kind === 'read').length > 100, 'the load ran');
     for (const ph of phases) {
       const fails = samples.filter((s) => s.phase === ph && s.kind === 'read' && !s.ok);
-      assert.equal(fails.length, 0, `no failed read in "${ph}": ${fails.map((f) => f.detail).slice(0, 3).join('; ')}`);
+      assert.equal(
+        fails.length,
+        0,
+        `no failed read in "${ph}": ${fails
+          .map((f) => f.detail)
+          .slice(0, 3)
+          .join('; ')}`,
+      );
     }
     const readOnly = samples.filter((s) => s.phase === 'primary down' && s.kind === 'write' && !s.ok);
     assert.ok(readOnly.length > 0, 'writes were refused while the primary was down');
     for (const s of readOnly) assert.equal(s.status, 503, `refused with 503: ${s.detail}`);
     for (const s of readOnly) assert.match(s.detail ?? '', /retry-after=\d+ .*DB_READ_ONLY/);
     for (const ph of ['baseline', 'web1 back', 'redis down', 'redis back', 'replica down', 'replica back']) {
-      assert.ok(samples.some((s) => s.phase === ph && s.kind === 'write' && s.ok), `writes worked in "${ph}"`);
+      assert.ok(
+        samples.some((s) => s.phase === ph && s.kind === 'write' && s.ok),
+        `writes worked in "${ph}"`,
+      );
       // Only a fault on the write's own path may fail it: a killed process (a POST is never
       // replayed) or the primary down. A write sent in this phase whose answer came after the
       // next step had begun is judged by that step (below).
@@ -437,15 +511,24 @@ describe('the scaled topology on loopback', { skip }, () => {
     // second): a write refused read-only then is judged below, with the primary-back phase.
     const faultsOnWritePath = new Set(['web1 killed', 'primary down', 'primary back']);
     for (const s of samples.filter((x) => x.kind === 'write' && !x.ok && x.endPhase !== undefined && x.endPhase !== x.phase)) {
-      assert.ok(faultsOnWritePath.has(s.endPhase!), `a write sent in "${s.phase}" failed once "${s.endPhase}" began, which is not a fault on its path: ${s.detail}`);
+      assert.ok(
+        faultsOnWritePath.has(s.endPhase!),
+        `a write sent in "${s.phase}" failed once "${s.endPhase}" began, which is not a fault on its path: ${s.detail}`,
+      );
     }
     // Writes after the primary returned: refused only read-only (503, DB_READ_ONLY) and only until
     // recovery (the bound); one was acknowledged (the wait above), and every write sent once the
     // bound had passed was.
-    assert.ok(samples.some((s) => s.phase === 'primary back' && s.kind === 'write' && s.ok && s.sentAt >= primaryBackAt), 'writes work again after the primary returns');
+    assert.ok(
+      samples.some((s) => s.phase === 'primary back' && s.kind === 'write' && s.ok && s.sentAt >= primaryBackAt),
+      'writes work again after the primary returns',
+    );
     for (const s of samples.filter((x) => x.kind === 'write' && !x.ok && (x.phase === 'primary back' || x.endPhase === 'primary back'))) {
       assert.match(s.detail ?? '', /^503 retry-after=\d+ .*DB_READ_ONLY/, `a write around the primary's return failed other than read-only: ${s.detail}`);
-      assert.ok(s.sentAt < primaryBackAt + RECOVERY_BOUND_MS, `a write sent ${s.sentAt - primaryBackAt} ms after the primary returned was refused: ${s.detail}`);
+      assert.ok(
+        s.sentAt < primaryBackAt + RECOVERY_BOUND_MS,
+        `a write sent ${s.sentAt - primaryBackAt} ms after the primary returned was refused: ${s.detail}`,
+      );
     }
     assert.deepEqual(lost, [], 'every acknowledged upload is present');
   });

@@ -17,7 +17,10 @@ describe('microformat feeds and the JSON index', () => {
   let dir: string;
   const ids = new Map<string, number>();
 
-  const ingest = async (a: Parameters<typeof buildActivity>[1], opts: { status?: 'public' | 'sandbox'; sugarMin?: string; releaseNotes?: string } = { status: 'public' }) => {
+  const ingest = async (
+    a: Parameters<typeof buildActivity>[1],
+    opts: { status?: 'public' | 'sandbox'; sugarMin?: string; releaseNotes?: string } = { status: 'public' },
+  ) => {
     const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, a), opts);
     assert.equal(res.outcome, 'imported', JSON.stringify(res.errors));
     ids.set(a.bundleId, res.activityId!);
@@ -28,8 +31,22 @@ describe('microformat feeds and the JSON index', () => {
   before(async () => {
     t = await createTestApp();
     dir = await tempDir();
-    await ingest({ bundleId: 'org.feed.Abacus', name: 'Abacus & Beads', version: '5', exec: PY2, summary: 'Count <fast>', locales: { es: { name: 'Ábaco', summary: 'Contar' }, pt_BR: { name: 'Ábaco BR' } } });
-    await ingest({ bundleId: 'org.feed.Abacus', name: 'Abacus & Beads', version: '6', exec: PY3, summary: 'Count <fast>', locales: { es: { name: 'Ábaco', summary: 'Contar' }, pt_BR: { name: 'Ábaco BR' } } });
+    await ingest({
+      bundleId: 'org.feed.Abacus',
+      name: 'Abacus & Beads',
+      version: '5',
+      exec: PY2,
+      summary: 'Count <fast>',
+      locales: { es: { name: 'Ábaco', summary: 'Contar' }, pt_BR: { name: 'Ábaco BR' } },
+    });
+    await ingest({
+      bundleId: 'org.feed.Abacus',
+      name: 'Abacus & Beads',
+      version: '6',
+      exec: PY3,
+      summary: 'Count <fast>',
+      locales: { es: { name: 'Ábaco', summary: 'Contar' }, pt_BR: { name: 'Ábaco BR' } },
+    });
     await ingest({ bundleId: 'org.feed.Chat', name: 'Chat', version: '80', exec: PY2 });
     await ingest({ bundleId: 'org.feed.Chat', name: 'Chat', version: '81', exec: PY2 });
     await ingest({ bundleId: 'org.feed.Paint', name: 'Paint', version: '70', exec: PY3 });
@@ -43,7 +60,10 @@ describe('microformat feeds and the JSON index', () => {
     await collections.add('school', 'org.feed.Secret');
     // Settle the catalog: while a change is younger than the settle window the index's cursor is
     // the horizon in whole seconds, so two requests a second apart would get different bytes.
-    await t.ctx.db.updateTable('catalog_changes').set({ changed_at: new Date(Date.now() - 7200_000) }).execute();
+    await t.ctx.db
+      .updateTable('catalog_changes')
+      .set({ changed_at: new Date(Date.now() - 7200_000) })
+      .execute();
     await t.app.services.updates.index.rebuild();
   });
   after(async () => {
@@ -74,7 +94,10 @@ describe('microformat feeds and the JSON index', () => {
     assert.equal(old.results.get('org.feed.Abacus')!.optional, false);
 
     // Without sugar=, the client's User-Agent names its Sugar (Sugar/X.Y, sent since 0.100).
-    const byAgent = readMicroformatLikeSugar((await t.app.inject({ url: '/services/micro-format.php?collection_nickname=school', headers: { 'user-agent': 'Sugar/0.120' } })).body, 'http://store.test/');
+    const byAgent = readMicroformatLikeSugar(
+      (await t.app.inject({ url: '/services/micro-format.php?collection_nickname=school', headers: { 'user-agent': 'Sugar/0.120' } })).body,
+      'http://store.test/',
+    );
     assert.equal(byAgent.results.get('org.feed.Abacus')!.version, '6');
     // With neither, only what runs on every Sugar: none of these Python activities does.
     assert.equal(readMicroformatLikeSugar((await feed('?collection_nickname=school')).body, 'http://store.test/').results.size, 0);
@@ -93,7 +116,10 @@ describe('microformat feeds and the JSON index', () => {
 
   it('entries hold no void elements and everything is escaped', async () => {
     const res = await feed('?collection_nickname=school&sugar=0.110');
-    const entries = res.body.split('<tr class="olpc-activity-info">').slice(1).map((e) => e.split('</tr>')[0]!);
+    const entries = res.body
+      .split('<tr class="olpc-activity-info">')
+      .slice(1)
+      .map((e) => e.split('</tr>')[0]!);
     assert.ok(entries.length > 0);
     for (const e of entries) {
       const opens = [...e.matchAll(/<([a-z]+)[\s>]/g)].length;
@@ -135,11 +161,17 @@ describe('microformat feeds and the JSON index', () => {
     const doc = res.json();
     assert.equal(doc.format, 1);
     assert.equal(doc.sugar, null);
-    assert.deepEqual(doc.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.feed.Abacus', 'org.feed.Chat', 'org.feed.Paint']);
+    assert.deepEqual(
+      doc.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.feed.Abacus', 'org.feed.Chat', 'org.feed.Paint'],
+    );
     const abacus = doc.activities[0];
     assert.deepEqual(abacus.name, { es: 'Ábaco', 'pt-BR': 'Ábaco BR', und: 'Abacus & Beads' });
     assert.deepEqual(abacus.summary, { es: 'Contar', und: 'Count <fast>' });
-    assert.deepEqual(abacus.versions.map((v: { version: string }) => v.version), ['6', '5']);
+    assert.deepEqual(
+      abacus.versions.map((v: { version: string }) => v.version),
+      ['6', '5'],
+    );
     const v6 = abacus.versions[0];
     assert.equal(v6.runtime, 'python3');
     assert.equal(v6.sugar_min, '0.116');
@@ -152,10 +184,19 @@ describe('microformat feeds and the JSON index', () => {
 
     const for110 = (await t.app.inject({ url: '/services/index.json?sugar=0.110' })).json();
     assert.equal(for110.sugar, '0.110');
-    assert.deepEqual(for110.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.feed.Abacus', 'org.feed.Chat']);
-    assert.deepEqual(for110.activities[0].versions.map((v: { version: string }) => v.version), ['5']);
+    assert.deepEqual(
+      for110.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.feed.Abacus', 'org.feed.Chat'],
+    );
+    assert.deepEqual(
+      for110.activities[0].versions.map((v: { version: string }) => v.version),
+      ['5'],
+    );
     const for118 = (await t.app.inject({ url: '/services/index.json?sugar=0.118' })).json();
-    assert.deepEqual(for118.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.feed.Abacus', 'org.feed.Paint']);
+    assert.deepEqual(
+      for118.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.feed.Abacus', 'org.feed.Paint'],
+    );
     assert.equal((await t.app.inject({ url: '/services/index.json?sugar=nope' })).statusCode, 400);
     assert.equal((await t.app.inject({ url: '/services/index.json?since=yesterday' })).statusCode, 400);
   });
@@ -207,7 +248,10 @@ describe('microformat feeds and the JSON index', () => {
     assert.deepEqual(empty.removed, []);
 
     // Shift every recorded change an hour back, so "since cursor" means "after this point".
-    await t.ctx.db.updateTable('catalog_changes').set({ changed_at: new Date(Date.now() - 3600_000) }).execute();
+    await t.ctx.db
+      .updateTable('catalog_changes')
+      .set({ changed_at: new Date(Date.now() - 3600_000) })
+      .execute();
     await t.app.services.updates.index.rebuild();
     const quiet = (await t.app.inject({ url: '/services/index.json?sugar=0.118' })).json().next_since as string;
     assert.ok(Date.parse(quiet) < Date.now() - 3000_000, 'a settled catalog hands out its last change as the cursor');
@@ -230,15 +274,24 @@ describe('microformat feeds and the JSON index', () => {
     assert.deepEqual(diff.activities, [], 'Paint 71 does not run on 0.110');
     assert.deepEqual(diff.removed, ['org.feed.Chat', 'org.feed.Paint'], 'gone for this Sugar; Secret was never public');
     const diff118 = (await t.app.inject({ url: `/services/index.json?sugar=0.118&since=${encodeURIComponent(base)}` })).json();
-    assert.deepEqual(diff118.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.feed.Paint']);
-    assert.deepEqual(diff118.activities[0].versions.map((v: { version: string }) => v.version), ['71', '70']);
+    assert.deepEqual(
+      diff118.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.feed.Paint'],
+    );
+    assert.deepEqual(
+      diff118.activities[0].versions.map((v: { version: string }) => v.version),
+      ['71', '70'],
+    );
     assert.deepEqual(diff118.removed, ['org.feed.Chat']);
     // Those changes are still settling (recorded seconds ago): the cursor stays before them, so a
     // change still on its way to this process cannot be skipped; they come again next time.
     assert.ok(Date.parse(diff118.next_since) > Date.parse(base));
     assert.ok(Date.parse(diff118.next_since) <= Date.now() - 5000);
     const again = (await t.app.inject({ url: `/services/index.json?sugar=0.118&since=${encodeURIComponent(diff118.next_since)}` })).json();
-    assert.deepEqual(again.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.feed.Paint']);
+    assert.deepEqual(
+      again.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.feed.Paint'],
+    );
     const full = (await t.app.inject({ url: '/services/index.json?sugar=0.118' })).rawPayload.length;
     const small = (await t.app.inject({ url: `/services/index.json?sugar=0.118&since=${encodeURIComponent(base)}` })).rawPayload.length;
     assert.ok(small < full);

@@ -20,13 +20,26 @@ describe('index.json: normalized parameters, cached documents, builds off the ev
   before(async () => {
     t = await createTestApp();
     const dir = await tempDir();
-    for (const [bundleId, exec] of [['org.ix.Old', PY2], ['org.ix.New', PY3]] as const) {
-      const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId, name: bundleId.slice(7), version: '1', exec }), { status: 'public' });
+    for (const [bundleId, exec] of [
+      ['org.ix.Old', PY2],
+      ['org.ix.New', PY3],
+    ] as const) {
+      const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId, name: bundleId.slice(7), version: '1', exec }), {
+        status: 'public',
+      });
       assert.equal(res.outcome, 'imported', JSON.stringify(res.errors));
     }
     // Two change points: Old changed at T1, New at T2.
-    await t.ctx.db.updateTable('catalog_changes').set({ changed_at: new Date(T1) }).where('bundle_id', '=', 'org.ix.Old').execute();
-    await t.ctx.db.updateTable('catalog_changes').set({ changed_at: new Date(T2) }).where('bundle_id', '=', 'org.ix.New').execute();
+    await t.ctx.db
+      .updateTable('catalog_changes')
+      .set({ changed_at: new Date(T1) })
+      .where('bundle_id', '=', 'org.ix.Old')
+      .execute();
+    await t.ctx.db
+      .updateTable('catalog_changes')
+      .set({ changed_at: new Date(T2) })
+      .where('bundle_id', '=', 'org.ix.New')
+      .execute();
     await t.app.services.updates.index.rebuild();
   });
   after(async () => t?.cleanup());
@@ -56,7 +69,10 @@ describe('index.json: normalized parameters, cached documents, builds off the ev
     const fromT1 = await at(T1);
     const doc = JSON.parse(fromT1.toString('utf8'));
     assert.equal(doc.since, new Date(T1).toISOString());
-    assert.deepEqual(doc.activities.map((a: { bundle_id: string }) => a.bundle_id), ['org.ix.New']);
+    assert.deepEqual(
+      doc.activities.map((a: { bundle_id: string }) => a.bundle_id),
+      ['org.ix.New'],
+    );
     for (const ms of [T1 + 1, T1 + 86_400_000, T2 - 1]) assert.deepEqual(await at(ms), fromT1, new Date(ms).toISOString());
     // Before every change: the same as the beginning of time.
     const fromStart = await at(0);
@@ -96,7 +112,20 @@ describe('index.json: normalized parameters, cached documents, builds off the ev
         kind: 'activity',
         name: { und: `A${i}` },
         summary: {},
-        versions: [{ version: '1', sugar_min: null, sugar_max: null, runtime: 'other', size: 1, sha256: 'x'.repeat(64), url: 'http://store.test/a.xo', created_at: '2026-01-01T00:00:00.000Z', minKey: null, maxKey: null }],
+        versions: [
+          {
+            version: '1',
+            sugar_min: null,
+            sugar_max: null,
+            runtime: 'other',
+            size: 1,
+            sha256: 'x'.repeat(64),
+            url: 'http://store.test/a.xo',
+            created_at: '2026-01-01T00:00:00.000Z',
+            minKey: null,
+            maxKey: null,
+          },
+        ],
       })),
     };
     const pool = new IndexBuildPool({ size: 1, maxQueue: 2, generation: () => 1, snapshot: () => snapshot, key: () => privateKey, log: () => {} });

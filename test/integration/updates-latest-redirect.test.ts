@@ -19,7 +19,10 @@ describe('/downloads/latest for Sugar’s browser', () => {
     t = await createTestApp();
     const dir = await tempDir();
     const add = async (bundleId: string, version: string, exec: string, range: { sugarMin?: string; sugarMax?: string } = {}) => {
-      const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId, name: bundleId.split('.').pop()!, version, exec, payload: version }), { status: 'public', ...range });
+      const res = await t.app.services.catalog.ingest.ingestPath(
+        await buildActivity(dir, { bundleId, name: bundleId.split('.').pop()!, version, exec, payload: version }),
+        { status: 'public', ...range },
+      );
       assert.equal(res.outcome, 'imported', JSON.stringify(res.errors));
       const f = await t.ctx.db.selectFrom('files').select(['id', 'file_name']).where('version_id', '=', res.versionId!).executeTakeFirstOrThrow();
       files.set(`${bundleId}@${version}`, `/downloads/file/${f.id}/${encodeURIComponent(f.file_name)}`);
@@ -37,10 +40,17 @@ describe('/downloads/latest for Sugar’s browser', () => {
   after(async () => t?.cleanup());
 
   const latest = (id: string, ua?: string) => t.app.inject({ url: `/downloads/latest/${id}`, headers: ua ? { 'user-agent': ua } : {} });
-  const offered = async (id: string, sugar: string) => readRdfLikeSugar((await t.app.inject({ url: `/services/update-aslo.php?id=${id}&appVersion=${sugar}` })).body).version ?? null;
+  const offered = async (id: string, sugar: string) =>
+    readRdfLikeSugar((await t.app.inject({ url: `/services/update-aslo.php?id=${id}&appVersion=${sugar}` })).body).version ?? null;
 
   it('redirects Browse to the newest version that runs on its Sugar, as the updater would offer it', async () => {
-    for (const [sugar, want] of [['0.120', '2'], ['0.118', '3'], ['0.116', '3'], ['0.112', '1'], ['0.119', '2']] as const) {
+    for (const [sugar, want] of [
+      ['0.120', '2'],
+      ['0.118', '3'],
+      ['0.116', '3'],
+      ['0.112', '1'],
+      ['0.119', '2'],
+    ] as const) {
       const res = await latest('org.latest.Narrow', BROWSE(sugar));
       assert.equal(res.statusCode, 302, `Sugar ${sugar}: ${res.body}`);
       assert.equal(res.headers.location, files.get(`org.latest.Narrow@${want}`), `Sugar ${sugar} gets version ${want}`);
@@ -50,7 +60,10 @@ describe('/downloads/latest for Sugar’s browser', () => {
     // Not Sugar: the newest public version.
     assert.equal((await latest('org.latest.Narrow')).headers.location, files.get('org.latest.Narrow@3'));
     // The file name segment after the id changes nothing.
-    assert.equal((await t.app.inject({ url: '/downloads/latest/org.latest.Narrow/narrow.xo', headers: { 'user-agent': BROWSE('0.120') } })).headers.location, files.get('org.latest.Narrow@2'));
+    assert.equal(
+      (await t.app.inject({ url: '/downloads/latest/org.latest.Narrow/narrow.xo', headers: { 'user-agent': BROWSE('0.120') } })).headers.location,
+      files.get('org.latest.Narrow@2'),
+    );
   });
 
   it('when no version runs on that Sugar, says so instead of handing over one that cannot start', async () => {

@@ -15,7 +15,16 @@ describe('listing edits reach the updater', () => {
       .values({ email: 'admin@example.org', display_name: 'Admin', role: 'admin', created_at: new Date(), updated_at: new Date() })
       .returning('id')
       .executeTakeFirstOrThrow();
-    admin = { userId: u.id, email: 'admin@example.org', displayName: 'Admin', role: 'admin', emailVerified: true, via: 'cli', scopes: null, address: '127.0.0.1' } as Actor;
+    admin = {
+      userId: u.id,
+      email: 'admin@example.org',
+      displayName: 'Admin',
+      role: 'admin',
+      emailVerified: true,
+      via: 'cli',
+      scopes: null,
+      address: '127.0.0.1',
+    } as Actor;
   });
   after(async () => t?.cleanup());
 
@@ -27,7 +36,9 @@ describe('listing edits reach the updater', () => {
 
   it('narrowing a version range stops offering it to laptops outside it', async () => {
     const dir = await tempDir();
-    const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId: 'org.test.Range', name: 'Range', version: '5' }), { status: 'public' });
+    const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId: 'org.test.Range', name: 'Range', version: '5' }), {
+      status: 'public',
+    });
     assert.equal(res.outcome, 'imported');
     assert.equal(await offered('0.118'), '5');
     assert.equal(await offered('0.122'), '5');

@@ -31,7 +31,8 @@ describe('the microformat feed never offers a laptop what it cannot run', () => 
     await ingest({ bundleId: 'org.mf.Both', name: 'Both', version: '3', exec: PY3 });
     await ingest({ bundleId: 'org.mf.Shell', name: 'Shell', version: '4', exec: SHELL });
     await ingest({ bundleId: "org.mf.Tom's", name: "Tom's", version: '1', exec: PY2 });
-    for (let i = 0; i < BULK; i++) await ingest({ bundleId: `org.mf.bulk.Activity${String(i).padStart(2, '0')}`, name: `Bulk ${i}`, version: '1.10', exec: SHELL });
+    for (let i = 0; i < BULK; i++)
+      await ingest({ bundleId: `org.mf.bulk.Activity${String(i).padStart(2, '0')}`, name: `Bulk ${i}`, version: '1.10', exec: SHELL });
     await t.app.services.updates.settled();
     const c = t.app.services.collections;
     await c.create('school', { name: 'School set' });
@@ -66,7 +67,10 @@ describe('the microformat feed never offers a laptop what it cannot run', () => 
 
     // The every-activity feed follows the same rule.
     const all = await read('');
-    assert.deepEqual(Object.keys(all).filter((id) => !id.startsWith('org.mf.bulk.')), ['org.mf.Shell']);
+    assert.deepEqual(
+      Object.keys(all).filter((id) => !id.startsWith('org.mf.bulk.')),
+      ['org.mf.Shell'],
+    );
     assert.equal((await read('', 'Sugar/0.110'))['org.mf.Both'], '2');
 
     const res = await feed('?collection_nickname=school');

@@ -17,7 +17,10 @@ describe('update ping counting', () => {
     t = await createTestApp({ env: { ASLO_UPDATES_PING_FLUSH_SECONDS: '3600' } });
     const dir = await tempDir();
     for (const bundleId of ['org.ping.One', 'org.ping.Two']) {
-      const res = await t.app.services.catalog.ingest.ingestPath(await buildActivity(dir, { bundleId, name: bundleId.slice(9), version: '1', exec: 'sugar-activity a.A' }), { status: 'public' });
+      const res = await t.app.services.catalog.ingest.ingestPath(
+        await buildActivity(dir, { bundleId, name: bundleId.slice(9), version: '1', exec: 'sugar-activity a.A' }),
+        { status: 'public' },
+      );
       assert.equal(res.outcome, 'imported');
       ids[bundleId] = res.activityId!;
     }
@@ -28,7 +31,9 @@ describe('update ping counting', () => {
   });
 
   const rows = async () =>
-    (await t.ctx.db.selectFrom('update_pings').select(['activity_id', 'day', 'app_series', 'count']).orderBy('activity_id').orderBy('app_series').execute()).map((r) => ({
+    (
+      await t.ctx.db.selectFrom('update_pings').select(['activity_id', 'day', 'app_series', 'count']).orderBy('activity_id').orderBy('app_series').execute()
+    ).map((r) => ({
       activity_id: Number(r.activity_id),
       day: String(r.day).slice(0, 10),
       app_series: r.app_series,
@@ -72,8 +77,13 @@ describe('update ping counting', () => {
     assert.equal((await rows()).find((r) => r.activity_id === one && r.app_series === '0.118')!.count, 10);
     assert.equal(await t.app.services.updates.pings.flush(), 0, 'nothing left to write');
     // No address or device column exists at all.
-    const cols = await sql<{ column_name: string }>`select column_name from information_schema.columns where table_name = 'update_pings' order by column_name`.execute(t.ctx.db);
-    assert.deepEqual(cols.rows.map((c) => c.column_name), ['activity_id', 'app_series', 'count', 'day']);
+    const cols = await sql<{
+      column_name: string;
+    }>`select column_name from information_schema.columns where table_name = 'update_pings' order by column_name`.execute(t.ctx.db);
+    assert.deepEqual(
+      cols.rows.map((c) => c.column_name),
+      ['activity_id', 'app_series', 'count', 'day'],
+    );
   });
 
   it('a graceful close flushes what is left', async () => {
@@ -107,11 +117,25 @@ describe('update ping counting', () => {
   it('rolls the daily counts up into average daily users', async () => {
     const day = (n: number) => new Date(Date.now() - n * 86400_000).toISOString().slice(0, 10);
     const one = ids['org.ping.One']!;
-    for (const [n, count] of [[1, 70], [2, 140], [3, 0], [9, 1000]] as const) {
-      await t.ctx.db.insertInto('update_pings').values({ activity_id: one, day: day(n), app_series: '0.118', count }).execute();
+    for (const [n, count] of [
+      [1, 70],
+      [2, 140],
+      [3, 0],
+      [9, 1000],
+    ] as const) {
+      await t.ctx.db
+        .insertInto('update_pings')
+        .values({ activity_id: one, day: day(n), app_series: '0.118', count })
+        .execute();
     }
     await rollupAverageDailyUsers(t.ctx.db, 7);
     const a = await t.ctx.db.selectFrom('activities').select(['bundle_id', 'average_daily_users']).orderBy('bundle_id').execute();
-    assert.deepEqual(a.map((x) => [x.bundle_id, x.average_daily_users]), [['org.ping.One', 30], ['org.ping.Two', 0]]);
+    assert.deepEqual(
+      a.map((x) => [x.bundle_id, x.average_daily_users]),
+      [
+        ['org.ping.One', 30],
+        ['org.ping.Two', 0],
+      ],
+    );
   });
 });

@@ -114,7 +114,10 @@ describe('change propagation between two processes (PostgreSQL LISTEN/NOTIFY)', 
       assert.equal(res.outcome, 'imported', JSON.stringify(res));
       const committed = Date.now();
       const seen = await within(DEADLINE_MS, async () => (await versionAt(b.url, 'org.prop.Two')) === version);
-      assert.ok(seen, `round ${i}: process B did not answer version ${version} within ${DEADLINE_MS} ms (answered ${await versionAt(b.url, 'org.prop.Two')} after ${Date.now() - committed} ms)`);
+      assert.ok(
+        seen,
+        `round ${i}: process B did not answer version ${version} within ${DEADLINE_MS} ms (answered ${await versionAt(b.url, 'org.prop.Two')} after ${Date.now() - committed} ms)`,
+      );
       assert.equal(await versionAt(a.url, 'org.prop.Two'), version, 'and the publishing process itself');
     }
   });
@@ -123,14 +126,17 @@ describe('change propagation between two processes (PostgreSQL LISTEN/NOTIFY)', 
     const path = await buildActivity(dir, { bundleId: 'org.prop.Cli', name: 'Cli', version: '7', exec: 'sugar-activity3 a.A' });
     const r = await runCli(['import', '--status', 'public', path], childEnv);
     assert.equal(r.code, 0, r.stderr);
-    for (const p of [a, b]) assert.ok(await within(DEADLINE_MS, async () => (await versionAt(p.url, 'org.prop.Cli')) === '7'), `${p.url} did not see the import`);
+    for (const p of [a, b])
+      assert.ok(await within(DEADLINE_MS, async () => (await versionAt(p.url, 'org.prop.Cli')) === '7'), `${p.url} did not see the import`);
   });
 
   it('a process that lost its LISTEN connection reconnects and catches up', async () => {
     const admin = new pg.Client({ connectionString: env.databaseUrl! });
     await admin.connect();
     try {
-      const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'aslo-listen' and datname = current_database()`);
+      const killed = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'aslo-listen' and datname = current_database()`,
+      );
       assert.equal(killed.rowCount, 2, 'both processes hold one LISTEN connection each');
     } finally {
       await admin.end();

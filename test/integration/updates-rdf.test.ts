@@ -36,10 +36,32 @@ interface Fixture {
 }
 
 const FIXTURES: Fixture[] = [
-  { bundleId: 'org.test.PyTwo', name: 'Py Two', versions: [{ version: '5', runtime: 'python2' }, { version: '6', runtime: 'python2', notes: 'Faster & smaller <b>beads</b>.' }] },
-  { bundleId: 'org.test.PyThree', name: 'Py Three', versions: [{ version: '7', runtime: 'python3' }, { version: '8', runtime: 'python3' }] },
+  {
+    bundleId: 'org.test.PyTwo',
+    name: 'Py Two',
+    versions: [
+      { version: '5', runtime: 'python2' },
+      { version: '6', runtime: 'python2', notes: 'Faster & smaller <b>beads</b>.' },
+    ],
+  },
+  {
+    bundleId: 'org.test.PyThree',
+    name: 'Py Three',
+    versions: [
+      { version: '7', runtime: 'python3' },
+      { version: '8', runtime: 'python3' },
+    ],
+  },
   // A port: Python 2 up to 10, Python 3 from 11. Old Sugars must keep getting 10.
-  { bundleId: 'org.test.Ported', name: 'Ported', versions: [{ version: '9', runtime: 'python2' }, { version: '10', runtime: 'python2' }, { version: '11', runtime: 'python3' }] },
+  {
+    bundleId: 'org.test.Ported',
+    name: 'Ported',
+    versions: [
+      { version: '9', runtime: 'python2' },
+      { version: '10', runtime: 'python2' },
+      { version: '11', runtime: 'python3' },
+    ],
+  },
   // Version strings Sugar orders differently from floats and strings.
   {
     bundleId: 'org.test.Strings',
@@ -53,10 +75,31 @@ const FIXTURES: Fixture[] = [
     ],
   },
   // Uploader ranges narrower than the runtime's.
-  { bundleId: 'org.test.Narrow', name: 'Narrow', versions: [{ version: '3', runtime: 'python2', min: '0.96', max: '0.104' }, { version: '4', runtime: 'python2', min: '0.106', max: '0.110' }] },
-  { bundleId: 'org.test.Web', name: 'Web One', versions: [{ version: '1.0', runtime: 'web' }, { version: '2', runtime: 'web', min: '0.110' }] },
+  {
+    bundleId: 'org.test.Narrow',
+    name: 'Narrow',
+    versions: [
+      { version: '3', runtime: 'python2', min: '0.96', max: '0.104' },
+      { version: '4', runtime: 'python2', min: '0.106', max: '0.110' },
+    ],
+  },
+  {
+    bundleId: 'org.test.Web',
+    name: 'Web One',
+    versions: [
+      { version: '1.0', runtime: 'web' },
+      { version: '2', runtime: 'web', min: '0.110' },
+    ],
+  },
   // A public activity whose newest version waits for review (pending): only experimental sees it.
-  { bundleId: 'org.test.Pending', name: 'Pending', versions: [{ version: '1', runtime: 'python3' }, { version: '2', runtime: 'python3', status: 'pending' }] },
+  {
+    bundleId: 'org.test.Pending',
+    name: 'Pending',
+    versions: [
+      { version: '1', runtime: 'python3' },
+      { version: '2', runtime: 'python3', status: 'pending' },
+    ],
+  },
 ];
 
 function keyMax(a: string | null, b: string | null, dir: 1 | -1): string | null {
@@ -94,7 +137,13 @@ describe('legacy update RDF', () => {
     const dir = await tempDir();
     for (const f of FIXTURES) {
       for (const v of f.versions) {
-        const path = await buildActivity(dir, { bundleId: f.bundleId, name: f.name, version: v.version, exec: EXEC[v.runtime], payload: `${f.bundleId} ${v.version}` });
+        const path = await buildActivity(dir, {
+          bundleId: f.bundleId,
+          name: f.name,
+          version: v.version,
+          exec: EXEC[v.runtime],
+          payload: `${f.bundleId} ${v.version}`,
+        });
         const res = await t.app.services.catalog.ingest.ingestPath(path, {
           status: v.status === 'pending' ? undefined : 'public',
           sugarMin: v.min ?? null,
@@ -270,7 +319,13 @@ describe('legacy update RDF', () => {
   });
 
   it('ignores unknown parameters and reads ids as sent (unencoded, or %-encoded)', async () => {
-    const plain = readRdfLikeSugar((await get('/services/update-aslo.php?reqVersion=1&id=org.test.PyThree&version=7&maxAppVersion=0.118&appID={3ca105e0-2280-4897-99a0-c277d1b733d2}&appVersion=0.118&appOS=Linux')).body);
+    const plain = readRdfLikeSugar(
+      (
+        await get(
+          '/services/update-aslo.php?reqVersion=1&id=org.test.PyThree&version=7&maxAppVersion=0.118&appID={3ca105e0-2280-4897-99a0-c277d1b733d2}&appVersion=0.118&appOS=Linux',
+        )
+      ).body,
+    );
     assert.equal(plain.version, '8');
     const encoded = readRdfLikeSugar((await get('/services/update-aslo.php?id=org%2Etest%2EPyThree&appVersion=0%2E118')).body);
     assert.equal(encoded.version, '8');
@@ -298,7 +353,10 @@ describe('legacy update RDF', () => {
     assert.ok(head.statusCode === 200 || head.statusCode === 302, `HEAD ${r.link}: ${head.statusCode}`);
     if (head.statusCode === 200) assert.equal(Number(head.headers['content-length']), files.get('org.test.Ported 11')!.size);
     // Older Sugars still get the Python 2 version (app download URL or, once published, its tree path).
-    assert.match(readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.110')).body).link!, /\/(downloads\/file|repo)\/\d+\/.+\.xo$/);
+    assert.match(
+      readRdfLikeSugar((await get('/services/update-aslo.php?id=org.test.Ported&appVersion=0.110')).body).link!,
+      /\/(downloads\/file|repo)\/\d+\/.+\.xo$/,
+    );
   });
 
   it('a disabled activity and a withdrawn file disappear from the answers', async () => {

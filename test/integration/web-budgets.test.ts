@@ -36,14 +36,32 @@ describe('web budgets', () => {
     await loadSampleContent(t.ctx);
     await generateCatalog(t.ctx, { activities: 120, versions: 12, locales: 6, files: false });
     const someone = await t.ctx.db
-      .selectFrom('activities as a').innerJoin('activity_authors as aa', 'aa.activity_id', 'a.id')
-      .select(['a.bundle_id', 'aa.user_id']).where('a.status', '=', 'public').orderBy('a.id').limit(1).executeTakeFirstOrThrow();
+      .selectFrom('activities as a')
+      .innerJoin('activity_authors as aa', 'aa.activity_id', 'a.id')
+      .select(['a.bundle_id', 'aa.user_id'])
+      .where('a.status', '=', 'public')
+      .orderBy('a.id')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     await t.app.services.collections.create('big', { name: 'Big set' });
     const ids = await t.ctx.db.selectFrom('activities').select('bundle_id').where('status', '=', 'public').limit(40).execute();
     for (const r of ids) await t.app.services.collections.add('big', r.bundle_id);
     const detail = `/activity/${encodeURIComponent(someone.bundle_id)}`;
-    pages = ['/', '/browse', '/browse?sort=newest&page=2', '/category/games', '/search?q=math', '/search?q=zzz', detail, `${detail}/versions`,
-      '/activity/org.aslo.sample.CountingStars', `/author/${someone.user_id}`, '/collections', '/collection/big', '/no/such/page'];
+    pages = [
+      '/',
+      '/browse',
+      '/browse?sort=newest&page=2',
+      '/category/games',
+      '/search?q=math',
+      '/search?q=zzz',
+      detail,
+      `${detail}/versions`,
+      '/activity/org.aslo.sample.CountingStars',
+      `/author/${someone.user_id}`,
+      '/collections',
+      '/collection/big',
+      '/no/such/page',
+    ];
   });
   after(async () => t?.cleanup());
 
@@ -68,7 +86,11 @@ describe('web budgets', () => {
           assert.match(img, /\salt="/, `${url}: ${img} has no alt`);
         }
         const imgs = res.body.match(/<img\b[^>]*>/g) ?? [];
-        if (imgs.length > 12) assert.ok(imgs.slice(12).every((i) => /loading="lazy"/.test(i)), `${url}: images below the first screen load lazily`);
+        if (imgs.length > 12)
+          assert.ok(
+            imgs.slice(12).every((i) => /loading="lazy"/.test(i)),
+            `${url}: images below the first screen load lazily`,
+          );
         if (res.statusCode === 200) {
           assert.ok(res.headers.etag, `${url}: ETag`);
           assert.match(String(res.headers['cache-control']), /max-age=\d+/, `${url}: Cache-Control`);

@@ -23,7 +23,12 @@ describe('first start of a server', { timeout: 180_000 }, () => {
 
   it('has planner statistics for the catalog tables on the embedded database', async () => {
     if (s.ctx.database.kind !== 'pglite') return; // PostgreSQL's autovacuum does this itself
-    const rows = await sql<{ tablename: string; n: number }>`select tablename, count(*)::int as n from pg_stats where schemaname = 'public' and tablename in ('activities', 'versions', 'files', 'activity_texts') group by tablename`.execute(s.ctx.db);
+    const rows = await sql<{
+      tablename: string;
+      n: number;
+    }>`select tablename, count(*)::int as n from pg_stats where schemaname = 'public' and tablename in ('activities', 'versions', 'files', 'activity_texts') group by tablename`.execute(
+      s.ctx.db,
+    );
     const stats = Object.fromEntries(rows.rows.map((r) => [r.tablename, r.n]));
     for (const table of ['activities', 'versions', 'files', 'activity_texts']) assert.ok((stats[table] ?? 0) > 0, `no statistics on ${table}`);
   });
@@ -49,18 +54,30 @@ describe('first start of a server', { timeout: 180_000 }, () => {
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 800, 600]);
       // A drawn scene, not a blank image.
       const stats = await sharp(bytes).stats();
-      assert.ok(stats.channels.some((c) => c.stdev > 20), `${id}: the screenshot looks blank`);
+      assert.ok(
+        stats.channels.some((c) => c.stdev > 20),
+        `${id}: the screenshot looks blank`,
+      );
     }
   });
 
   it('stores the screenshots like the hub does, once, with an audit entry', async () => {
-    const rows = await s.ctx.db.selectFrom('screenshots as sc').innerJoin('activities as a', 'a.id', 'sc.activity_id').select(['a.bundle_id', 'sc.storage_key', 'sc.captions']).execute();
+    const rows = await s.ctx.db
+      .selectFrom('screenshots as sc')
+      .innerJoin('activities as a', 'a.id', 'sc.activity_id')
+      .select(['a.bundle_id', 'sc.storage_key', 'sc.captions'])
+      .execute();
     assert.equal(rows.length, 5);
     for (const r of rows) assert.ok(await s.ctx.files.has(r.storage_key), r.bundle_id);
     assert.equal(new Set(rows.map((r) => r.storage_key)).size, 5);
     const captions = rows[0]!.captions as Record<string, string>;
     for (const tag of ['und', 'es', 'fr', 'pt-BR', 'ar']) assert.ok(captions[tag], tag);
-    const audits = await s.ctx.db.selectFrom('audit_log').select('target_id').where('action', '=', 'screenshot.add').where('actor_label', '=', 'sample-content').execute();
+    const audits = await s.ctx.db
+      .selectFrom('audit_log')
+      .select('target_id')
+      .where('action', '=', 'screenshot.add')
+      .where('actor_label', '=', 'sample-content')
+      .execute();
     assert.equal(audits.length, 5);
   });
 });

@@ -26,8 +26,19 @@ describe('web store pages', () => {
     await loadSampleContent(t.ctx);
     // An activity with a Python 2 version and a newer Python 3 one: Sugar 0.112 can run only the first.
     const dir = await tempDir();
-    for (const [version, exec] of [['1', 'sugar-activity old.Old'], ['2', 'sugar-activity3 new.New']] as const) {
-      const path = await buildActivity(dir, { bundleId: 'org.test.Bridge', name: 'Bridge Builder', version, exec, summary: 'Build bridges that hold.', tags: 'Physics;Game', payload: version });
+    for (const [version, exec] of [
+      ['1', 'sugar-activity old.Old'],
+      ['2', 'sugar-activity3 new.New'],
+    ] as const) {
+      const path = await buildActivity(dir, {
+        bundleId: 'org.test.Bridge',
+        name: 'Bridge Builder',
+        version,
+        exec,
+        summary: 'Build bridges that hold.',
+        tags: 'Physics;Game',
+        payload: version,
+      });
       const res = await t.app.services.catalog.ingest.ingestPath(path, { status: 'public', releaseNotes: `Notes for ${version}` });
       assert.equal(res.outcome, 'imported', JSON.stringify(res.errors));
     }
@@ -183,11 +194,23 @@ describe('web store pages', () => {
       const a = await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.aslo.sample.ColorMixer').executeTakeFirstOrThrow();
       const shot = await t.ctx.db
         .insertInto('screenshots')
-        .values({ activity_id: a.id, position: 0, storage_key: 'f'.repeat(64), content_type: 'image/png', width: 600, height: 450, captions: JSON.stringify({ es: 'Mezclando luz', und: 'Mixing light' }), created_at: new Date() })
+        .values({
+          activity_id: a.id,
+          position: 0,
+          storage_key: 'f'.repeat(64),
+          content_type: 'image/png',
+          width: 600,
+          height: 450,
+          captions: JSON.stringify({ es: 'Mezclando luz', und: 'Mixing light' }),
+          created_at: new Date(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       const es = await get('/es/activity/org.aslo.sample.ColorMixer');
-      assert.ok(es.body.includes(`<img src="/screenshots/${shot.id}" width="600" height="450" alt="Mezclando luz" loading="lazy"`), es.body.slice(es.body.indexOf('shots'), es.body.indexOf('shots') + 400));
+      assert.ok(
+        es.body.includes(`<img src="/screenshots/${shot.id}" width="600" height="450" alt="Mezclando luz" loading="lazy"`),
+        es.body.slice(es.body.indexOf('shots'), es.body.indexOf('shots') + 400),
+      );
       const fr = await get('/fr/activity/org.aslo.sample.ColorMixer');
       assert.ok(fr.body.includes('alt="Mixing light"'));
     });
@@ -235,8 +258,13 @@ describe('web store pages', () => {
 
     it('serves downloads through old file URLs and /downloads/latest', async () => {
       const file = await t.ctx.db
-        .selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').innerJoin('activities as a', 'a.id', 'v.activity_id')
-        .select(['f.id', 'f.file_name', 'f.storage_key', 'v.version']).where('a.bundle_id', '=', 'org.test.Bridge').where('v.version', '=', '1').executeTakeFirstOrThrow();
+        .selectFrom('files as f')
+        .innerJoin('versions as v', 'v.id', 'f.version_id')
+        .innerJoin('activities as a', 'a.id', 'v.activity_id')
+        .select(['f.id', 'f.file_name', 'f.storage_key', 'v.version'])
+        .where('a.bundle_id', '=', 'org.test.Bridge')
+        .where('v.version', '=', '1')
+        .executeTakeFirstOrThrow();
       await t.ctx.db.updateTable('files').set({ legacy_id: 27001 }).where('id', '=', file.id).execute();
       const old = await get(`/en-US/sugar/downloads/file/27001/bridge.xo`);
       assert.equal(old.statusCode, 301);

@@ -19,7 +19,15 @@ describe('catalog search', () => {
     t = await createTestApp();
     await loadSampleContent(t.ctx);
     const dir = await tempDir();
-    const path = await buildActivity(dir, { bundleId: 'org.test.StarChart', name: 'Star Chart', version: '1', exec: 'sugar-activity chart.Chart', summary: 'Name the constellations of the southern sky.', tags: 'Astronomy', locales: { es: { name: 'Mapa estelar', summary: 'Nombra las constelaciones del cielo austral.' } } });
+    const path = await buildActivity(dir, {
+      bundleId: 'org.test.StarChart',
+      name: 'Star Chart',
+      version: '1',
+      exec: 'sugar-activity chart.Chart',
+      summary: 'Name the constellations of the southern sky.',
+      tags: 'Astronomy',
+      locales: { es: { name: 'Mapa estelar', summary: 'Nombra las constelaciones del cielo austral.' } },
+    });
     assert.equal((await t.app.services.catalog.ingest.ingestPath(path, { status: 'public' })).outcome, 'imported');
   });
   after(async () => t?.cleanup());
@@ -68,9 +76,17 @@ describe('catalog search', () => {
 
   it('stays current when texts and tags change', async () => {
     const a = await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.aslo.sample.WordGarden').executeTakeFirstOrThrow();
-    await t.ctx.db.insertInto('activity_texts').values({ activity_id: a.id, locale: 'es', origin: 'developer', name: 'Huerto de palabras', summary: null, description: null, updated_at: new Date() }).execute();
+    await t.ctx.db
+      .insertInto('activity_texts')
+      .values({ activity_id: a.id, locale: 'es', origin: 'developer', name: 'Huerto de palabras', summary: null, description: null, updated_at: new Date() })
+      .execute();
     assert.deepEqual(await search('huerto'), ['WordGarden']);
-    await t.ctx.db.updateTable('activity_texts').set({ name: 'Vergel de palabras' }).where('activity_id', '=', a.id).where('origin', '=', 'developer').execute();
+    await t.ctx.db
+      .updateTable('activity_texts')
+      .set({ name: 'Vergel de palabras' })
+      .where('activity_id', '=', a.id)
+      .where('origin', '=', 'developer')
+      .execute();
     assert.deepEqual(await search('huerto'), []);
     assert.deepEqual(await search('vergel'), ['WordGarden']);
     await t.ctx.db.deleteFrom('activity_texts').where('activity_id', '=', a.id).where('origin', '=', 'developer').execute();

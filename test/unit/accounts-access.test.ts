@@ -4,7 +4,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Role } from '../../src/platform/db/schema.js';
 import {
-  isAdmin, isEditor, requireActor, requireAdmin, requireAuthorRole, requireEditor, requireScope, requireVerified, seesHidden, type Actor,
+  isAdmin,
+  isEditor,
+  requireActor,
+  requireAdmin,
+  requireAuthorRole,
+  requireEditor,
+  requireScope,
+  requireVerified,
+  seesHidden,
+  type Actor,
 } from '../../src/accounts/access.js';
 
 function actor(role: Role, o: Partial<Actor> = {}): Actor {
@@ -29,31 +38,70 @@ const admin = actor('admin');
 
 describe('access checks', () => {
   it('requires someone logged in (401)', () => {
-    assert.equal(outcome(() => requireActor(null)), 'AUTH_REQUIRED 401');
+    assert.equal(
+      outcome(() => requireActor(null)),
+      'AUTH_REQUIRED 401',
+    );
     assert.equal(requireActor(user), user);
   });
 
   it('gives editors editor rights and administrators both', () => {
-    assert.deepEqual([null, user, editor, admin].map((v) => isEditor(v)), [false, false, true, true]);
-    assert.deepEqual([null, user, editor, admin].map((v) => isAdmin(v)), [false, false, false, true]);
-    assert.deepEqual([null, user, editor, admin].map((v) => outcome(() => requireEditor(v))), ['AUTH_REQUIRED 401', 'FORBIDDEN_NOT_EDITOR 403', 'ok', 'ok']);
-    assert.deepEqual([null, user, editor, admin].map((v) => outcome(() => requireAdmin(v))), ['AUTH_REQUIRED 401', 'FORBIDDEN_NOT_ADMIN 403', 'FORBIDDEN_NOT_ADMIN 403', 'ok']);
+    assert.deepEqual(
+      [null, user, editor, admin].map((v) => isEditor(v)),
+      [false, false, true, true],
+    );
+    assert.deepEqual(
+      [null, user, editor, admin].map((v) => isAdmin(v)),
+      [false, false, false, true],
+    );
+    assert.deepEqual(
+      [null, user, editor, admin].map((v) => outcome(() => requireEditor(v))),
+      ['AUTH_REQUIRED 401', 'FORBIDDEN_NOT_EDITOR 403', 'ok', 'ok'],
+    );
+    assert.deepEqual(
+      [null, user, editor, admin].map((v) => outcome(() => requireAdmin(v))),
+      ['AUTH_REQUIRED 401', 'FORBIDDEN_NOT_ADMIN 403', 'FORBIDDEN_NOT_ADMIN 403', 'ok'],
+    );
   });
 
   it('limits API tokens to their scopes; sessions and the command line have every scope of their role', () => {
     const token = actor('admin', { via: 'token', scopes: ['publish'] });
-    assert.equal(outcome(() => requireScope(token, 'publish')), 'ok');
-    assert.equal(outcome(() => requireScope(token, 'review')), 'TOKEN_SCOPE_MISSING 403');
-    assert.equal(outcome(() => requireScope(actor('user', { via: 'token', scopes: [] }), 'publish')), 'TOKEN_SCOPE_MISSING 403');
-    assert.equal(outcome(() => requireScope(user, 'review')), 'ok');
-    assert.equal(outcome(() => requireScope(actor('user', { via: 'cli' }), 'review')), 'ok');
+    assert.equal(
+      outcome(() => requireScope(token, 'publish')),
+      'ok',
+    );
+    assert.equal(
+      outcome(() => requireScope(token, 'review')),
+      'TOKEN_SCOPE_MISSING 403',
+    );
+    assert.equal(
+      outcome(() => requireScope(actor('user', { via: 'token', scopes: [] }), 'publish')),
+      'TOKEN_SCOPE_MISSING 403',
+    );
+    assert.equal(
+      outcome(() => requireScope(user, 'review')),
+      'ok',
+    );
+    assert.equal(
+      outcome(() => requireScope(actor('user', { via: 'cli' }), 'review')),
+      'ok',
+    );
   });
 
   it('asks for a confirmed address only where the deployment requires one', () => {
     const unverified = actor('user', { emailVerified: false });
-    assert.equal(outcome(() => requireVerified(unverified, true)), 'EMAIL_NOT_VERIFIED 403');
-    assert.equal(outcome(() => requireVerified(unverified, false)), 'ok');
-    assert.equal(outcome(() => requireVerified(user, true)), 'ok');
+    assert.equal(
+      outcome(() => requireVerified(unverified, true)),
+      'EMAIL_NOT_VERIFIED 403',
+    );
+    assert.equal(
+      outcome(() => requireVerified(unverified, false)),
+      'ok',
+    );
+    assert.equal(
+      outcome(() => requireVerified(user, true)),
+      'ok',
+    );
   });
 
   it("lets an activity's authors act on it, owners alone where ownership is needed, administrators when allowed", () => {
@@ -70,7 +118,12 @@ describe('access checks', () => {
       ['an admin, admins allowed', admin, null, { orAdmin: true }, 'ok'],
       ['an admin, owner needed, admins allowed', admin, 'developer', { owner: true, orAdmin: true }, 'ok'],
     ];
-    for (const [who, viewer, role, opts, want] of cases) assert.equal(outcome(() => requireAuthorRole(viewer, role, opts)), want, who);
+    for (const [who, viewer, role, opts, want] of cases)
+      assert.equal(
+        outcome(() => requireAuthorRole(viewer, role, opts)),
+        want,
+        who,
+      );
     assert.equal(requireAuthorRole(user, 'owner'), user);
   });
 

@@ -10,7 +10,8 @@ describe('addressKey', () => {
   it('counts every IPv6 address of a /64 as one, however it is written', () => {
     const k = addressKey('2001:db8:1:2::1');
     assert.equal(k, '2001:db8:1:2::/64');
-    for (const a of ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0DB8:0001:0002:0:0:0:9', '2001:db8:1:2:a:b:c:d%eth0', '2001:db8:1:2:0:0:1.2.3.4']) assert.equal(addressKey(a), k, a);
+    for (const a of ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0DB8:0001:0002:0:0:0:9', '2001:db8:1:2:a:b:c:d%eth0', '2001:db8:1:2:0:0:1.2.3.4'])
+      assert.equal(addressKey(a), k, a);
     assert.notEqual(addressKey('2001:db8:1:3::1'), k);
     assert.equal(addressKey('::1'), '0:0:0:0::/64');
     assert.equal(addressKey('fe80::1'), 'fe80:0:0:0::/64');

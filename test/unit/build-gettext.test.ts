@@ -14,13 +14,15 @@ import { compileTranslations, decodeAs, type BuildWarning } from '../../src/buil
 import { BuildError } from '../../src/build/errors.js';
 
 const PO_DIR = join(REPO_ROOT, 'test', 'fixtures', 'build', 'po');
-const poNames = readdirSync(PO_DIR).filter((f) => f.endsWith('.po')).sort();
+const poNames = readdirSync(PO_DIR)
+  .filter((f) => f.endsWith('.po'))
+  .sort();
 
 function compile(name: string): Buffer | null {
   return compileMo(parsePo(readFileSync(join(PO_DIR, name)), name));
 }
 
-describe('.mo files equal msgfmt\'s bytes', () => {
+describe(".mo files equal msgfmt's bytes", () => {
   for (const name of poNames.filter((n) => existsSync(join(PO_DIR, n.replace(/\.po$/, '.mo'))))) {
     test(name, () => {
       const expected = readFileSync(join(PO_DIR, name.replace(/\.po$/, '.mo')));
@@ -51,7 +53,10 @@ describe('what msgfmt refuses is refused, with the line', () => {
   for (const [name, message] of Object.entries(cases)) {
     test(name, () => {
       assert.equal(existsSync(join(PO_DIR, name.replace(/\.po$/, '.mo'))), false, 'msgfmt wrote nothing');
-      assert.throws(() => compile(name), (err: unknown) => err instanceof BuildError && err.code === 'BUILD_PO_INVALID' && message.test(err.message));
+      assert.throws(
+        () => compile(name),
+        (err: unknown) => err instanceof BuildError && err.code === 'BUILD_PO_INVALID' && message.test(err.message),
+      );
     });
   }
   test('a file with nothing left to write gives no catalog, as msgfmt writes no file', () => {
@@ -92,7 +97,7 @@ describe('linfo files as the builder writes them', () => {
       '[Activity]\nname = Pintar\nsummary = Content-Type: text/plain; charset=UTF-8Plural-Forms: nplurals=2; plural=n != 1;\n',
     );
   });
-  test('a plural entry answers a plain lookup with form plural(1), as Python\'s gettext does', () => {
+  test("a plural entry answers a plain lookup with form plural(1), as Python's gettext does", () => {
     const r = build(po('msgid "Paint"\nmsgid_plural "Paints"\nmsgstr[0] "Pintura"\nmsgstr[1] "Pinturas"\n'), 'Paint', null);
     assert.equal(r.linfo, '[Activity]\nname = Pintura\nsummary = \n');
   });
@@ -105,25 +110,40 @@ describe('linfo files as the builder writes them', () => {
   });
   test('non-ASCII translation without a charset is refused (Python cannot decode it)', () => {
     const bytes = Buffer.from('msgid "Paint"\nmsgstr "Pintá"\n', 'utf8');
-    assert.throws(() => compileTranslations({ poFiles: [{ lang: 'es', path: 'po/es.po', bytes }], name: 'Paint', summary: null }, []), (e: unknown) => e instanceof BuildError && e.code === 'BUILD_PO_CHARSET');
+    assert.throws(
+      () => compileTranslations({ poFiles: [{ lang: 'es', path: 'po/es.po', bytes }], name: 'Paint', summary: null }, []),
+      (e: unknown) => e instanceof BuildError && e.code === 'BUILD_PO_CHARSET',
+    );
   });
   test('charset=CHARSET with ASCII text builds, with a warning', () => {
     const r = build(po('msgid "Paint"\nmsgstr "Pintar"\n', 'CHARSET'), 'Paint', null);
     assert.equal(r.linfo, '[Activity]\nname = Pintar\nsummary = \n');
-    assert.deepEqual(r.warnings.map((w) => w.code), ['BUILD_PO_CHARSET_UNKNOWN']);
+    assert.deepEqual(
+      r.warnings.map((w) => w.code),
+      ['BUILD_PO_CHARSET_UNKNOWN'],
+    );
   });
   test('a PO file with nothing to compile is left out with a warning', () => {
     const warnings: BuildWarning[] = [];
-    const out = compileTranslations({ poFiles: [{ lang: 'es', path: 'po/es.po', bytes: Buffer.from('#, fuzzy\nmsgid "a"\nmsgstr "b"\n') }], name: 'a', summary: null }, warnings);
+    const out = compileTranslations(
+      { poFiles: [{ lang: 'es', path: 'po/es.po', bytes: Buffer.from('#, fuzzy\nmsgid "a"\nmsgstr "b"\n') }], name: 'a', summary: null },
+      warnings,
+    );
     assert.equal(out.length, 0);
-    assert.deepEqual(warnings.map((w) => w.code), ['BUILD_PO_EMPTY']);
+    assert.deepEqual(
+      warnings.map((w) => w.code),
+      ['BUILD_PO_EMPTY'],
+    );
   });
 });
 
 describe('plural expressions and charsets', () => {
-  test('evaluates C expressions like Python\'s c2py', () => {
+  test("evaluates C expressions like Python's c2py", () => {
     const ru = '(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)';
-    assert.deepEqual([1, 2, 5, 11, 21, 22].map((n) => evaluatePlural(ru, n)), [0, 1, 2, 2, 0, 1]);
+    assert.deepEqual(
+      [1, 2, 5, 11, 21, 22].map((n) => evaluatePlural(ru, n)),
+      [0, 1, 2, 2, 0, 1],
+    );
     assert.equal(evaluatePlural('n != 1', 1), 0);
     assert.equal(evaluatePlural('0', 1), 0);
     assert.equal(evaluatePlural('n==0 ? 0 : n==1 ? 1 : 2', 1), 1);
@@ -131,7 +151,7 @@ describe('plural expressions and charsets', () => {
     assert.equal(evaluatePlural('n / 0', 1), null);
     assert.equal(pluralExpression('Content-Type: x\nPlural-Forms: nplurals=2; plural=(n > 1);\n'), '(n > 1)');
   });
-  test('decodes as Python\'s codecs do for ASCII and Latin-1', () => {
+  test("decodes as Python's codecs do for ASCII and Latin-1", () => {
     assert.equal(decodeAs(Buffer.from([0x80]), 'ISO-8859-1'), '\u0080');
     assert.equal(decodeAs(Buffer.from([0xe9]), 'ascii'), null);
     assert.equal(decodeAs(Buffer.from('é'), 'utf-8'), 'é');

@@ -9,8 +9,10 @@ import { customSetupLine, isIgnored } from '../../src/build/select.js';
 import { dosDateTime, readZipRecords, writeZip } from '../../src/build/zip.js';
 
 test('ignore rules: three top-level folders, patterns matched against the whole path', () => {
-  for (const p of ['dist/a.xo', '.git/x', 'screenshots/a.png', '.gitignore', 'MANIFEST', 'pseudo.po', 'a.pyc', 'sub/b.pyc', 'x~', 'd/y.bak']) assert.equal(isIgnored(p), true, p);
-  for (const p of ['sub/dist/x', 'sub/.gitignore', 'sub/MANIFEST', 'po/pseudo.po', 'Makefile', 'MANIFEST.in', 'a.py', 'README']) assert.equal(isIgnored(p), false, p);
+  for (const p of ['dist/a.xo', '.git/x', 'screenshots/a.png', '.gitignore', 'MANIFEST', 'pseudo.po', 'a.pyc', 'sub/b.pyc', 'x~', 'd/y.bak'])
+    assert.equal(isIgnored(p), true, p);
+  for (const p of ['sub/dist/x', 'sub/.gitignore', 'sub/MANIFEST', 'po/pseudo.po', 'Makefile', 'MANIFEST.in', 'a.py', 'README'])
+    assert.equal(isIgnored(p), false, p);
 });
 
 test('setup.py: the standard starters pass, anything else is named', () => {
@@ -19,7 +21,10 @@ test('setup.py: the standard starters pass, anything else is named', () => {
     '#!/usr/bin/env python\nfrom sugar.activity import bundlebuilder\nif __name__ == "__main__":\n    bundlebuilder.start(\'Paint\')\n',
   ];
   for (const s of ok) assert.equal(customSetupLine(s), null, s);
-  assert.deepEqual(customSetupLine('from sugar3.activity import bundlebuilder\nimport subprocess\nsubprocess.call(["make"])\nbundlebuilder.start()\n'), { line: 2, text: 'import subprocess' });
+  assert.deepEqual(customSetupLine('from sugar3.activity import bundlebuilder\nimport subprocess\nsubprocess.call(["make"])\nbundlebuilder.start()\n'), {
+    line: 2,
+    text: 'import subprocess',
+  });
 });
 
 test('zip times are the commit time read in UTC, at 2-second resolution, clamped to 1980', () => {
@@ -31,9 +36,19 @@ test('zip times are the commit time read in UTC, at 2-second resolution, clamped
 
 test('deflate output is canonical zlib level 6, the same on every machine', () => {
   const data = Buffer.concat(Array.from({ length: 20000 }, (_, i) => Buffer.from(`line ${i}: the quick brown fox jumps over the lazy dog ${(i * i) % 97}\n`)));
-  const zip = writeZip([{ name: 'R.activity/a.txt', data, mode: 0o100644 }, { name: 'R.activity/d/', mode: 0o40755 }, { name: 'R.activity/é', data: Buffer.alloc(0), mode: 0o100755 }], 0);
+  const zip = writeZip(
+    [
+      { name: 'R.activity/a.txt', data, mode: 0o100644 },
+      { name: 'R.activity/d/', mode: 0o40755 },
+      { name: 'R.activity/é', data: Buffer.alloc(0), mode: 0o100755 },
+    ],
+    0,
+  );
   const records = readZipRecords(zip)!;
-  assert.deepEqual(records.map((r) => r.name), ['R.activity/a.txt', 'R.activity/d/', 'R.activity/é']);
+  assert.deepEqual(
+    records.map((r) => r.name),
+    ['R.activity/a.txt', 'R.activity/d/', 'R.activity/é'],
+  );
   const local = records[0].local;
   const stream = local.subarray(30 + local.readUInt16LE(26));
   assert.equal(stream.length, 84912);
@@ -50,8 +65,18 @@ test('deflate output is canonical zlib level 6, the same on every machine', () =
 test('one deflate stream reused for every file gives each file the stream a fresh zlib gives it', async () => {
   const { deflateRaw } = await import('pako');
   const { randomBytes } = await import('node:crypto');
-  const files = [randomBytes(70_000), Buffer.from('text '.repeat(30_000)), randomBytes(100), Buffer.alloc(0), Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 1)]), randomBytes(200_000)];
-  const zip = writeZip(files.map((data, i) => ({ name: `R.activity/f${i}`, data, mode: 0o100644 })), 0);
+  const files = [
+    randomBytes(70_000),
+    Buffer.from('text '.repeat(30_000)),
+    randomBytes(100),
+    Buffer.alloc(0),
+    Buffer.concat([randomBytes(40_000), Buffer.alloc(40_000, 1)]),
+    randomBytes(200_000),
+  ];
+  const zip = writeZip(
+    files.map((data, i) => ({ name: `R.activity/f${i}`, data, mode: 0o100644 })),
+    0,
+  );
   const records = readZipRecords(zip)!;
   records.forEach((r, i) => {
     const stream = r.local.subarray(30 + r.local.readUInt16LE(26));

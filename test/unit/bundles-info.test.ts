@@ -70,7 +70,10 @@ describe('a valid activity', () => {
         'url = https://example.org/good',
         'repository = https://github.com/example/good',
       ]),
-      { 'GoodThing.activity/NEWS': '3\n\n* Better.\n', 'GoodThing.activity/locale/pt_BR/activity.linfo': '[Activity]\nname = Coisa Boa\nsummary = Faz coisas boas\n' },
+      {
+        'GoodThing.activity/NEWS': '3\n\n* Better.\n',
+        'GoodThing.activity/locale/pt_BR/activity.linfo': '[Activity]\nname = Coisa Boa\nsummary = Faz coisas boas\n',
+      },
     );
     assert.deepEqual(r.errors, []);
     assert.equal(r.ok, true);
@@ -95,10 +98,7 @@ describe('a valid activity', () => {
     assert.deepEqual(m.locales, { pt_BR: { name: 'Coisa Boa', summary: 'Faz coisas boas' } });
     assert.equal(m.root, 'GoodThing.activity');
     assert.equal(m.news, '3\n\n* Better.\n');
-    assert.deepEqual(
-      m.files.map((f) => f.path).sort(),
-      ['NEWS', 'activity.py', 'activity/activity.info', 'activity/good.svg', 'locale/pt_BR/activity.linfo'],
-    );
+    assert.deepEqual(m.files.map((f) => f.path).sort(), ['NEWS', 'activity.py', 'activity/activity.info', 'activity/good.svg', 'locale/pt_BR/activity.linfo']);
     assert.ok(m.files.every((f) => f.size > 0 && f.compressed_size > 0));
   });
 
@@ -112,7 +112,8 @@ describe('a valid activity', () => {
   });
 
   test('interpolation and a [DEFAULT] section (the tamtam layout)', async () => {
-    const text = '[DEFAULT]\ncomponent = Good\n[Activity]\nname = %(component)s\nbundle_id = org.sugarlabs.%(component)s\nexec = sugar-activity3 x.%(component)s\nversion = 12\nactivity_version = %(version)s\nicon = good\nlicense = MIT\nsummary = 100%% good\n';
+    const text =
+      '[DEFAULT]\ncomponent = Good\n[Activity]\nname = %(component)s\nbundle_id = org.sugarlabs.%(component)s\nexec = sugar-activity3 x.%(component)s\nversion = 12\nactivity_version = %(version)s\nicon = good\nlicense = MIT\nsummary = 100%% good\n';
     const r = await inspectInfo(text);
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.equal(r.metadata!.name, 'Good');
@@ -122,7 +123,8 @@ describe('a valid activity', () => {
   });
 
   test('CRLF, no final newline, comments and aligned keys', async () => {
-    const text = '# comment\r\n[Activity]\r\nname      = Good\r\n; another\r\nbundle_id = org.sugarlabs.Good\r\nexec      = sugar-activity-web\r\nicon=good\r\nactivity_version = 2';
+    const text =
+      '# comment\r\n[Activity]\r\nname      = Good\r\n; another\r\nbundle_id = org.sugarlabs.Good\r\nexec      = sugar-activity-web\r\nicon=good\r\nactivity_version = 2';
     const r = await inspectInfo(text);
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.equal(r.metadata!.runtime, 'web');
@@ -175,7 +177,9 @@ describe('a valid activity', () => {
     let r = await inspectInfo(info(), { 'GoodThing.activity/activity/good.svg': 'not svg at all' });
     assert.equal(r.ok, true);
     assert.deepEqual(warningCodes(r), ['ICON_INVALID_SVG']);
-    r = await inspectInfo(info(), { 'GoodThing.activity/activity/good.svg': '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script><rect/></svg>' });
+    r = await inspectInfo(info(), {
+      'GoodThing.activity/activity/good.svg': '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script><rect/></svg>',
+    });
     assert.equal(r.ok, true);
     assert.deepEqual(warningCodes(r), ['ICON_UNSAFE_CONTENT']);
     assert.equal(r.metadata!.icon_svg, '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><rect/></svg>');
@@ -252,7 +256,11 @@ describe('activity.linfo', () => {
     inspectInfo(info(), Object.fromEntries(Object.entries(files).map(([lang, t]) => [`GoodThing.activity/locale/${lang}/activity.linfo`, t])));
 
   test('valid translations, keyed by folder name', async () => {
-    const r = await linfo({ es: '[Activity]\nname = Cosa Buena\ntags = juegos;matemáticas\n', pt_BR: '[Activity]\nname = Coisa Boa\n', 'sr@latin': '[Activity]\nname = Dobra stvar\n' });
+    const r = await linfo({
+      es: '[Activity]\nname = Cosa Buena\ntags = juegos;matemáticas\n',
+      pt_BR: '[Activity]\nname = Coisa Boa\n',
+      'sr@latin': '[Activity]\nname = Dobra stvar\n',
+    });
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.deepEqual(r.metadata!.locales, {
       es: { name: 'Cosa Buena', tags: ['juegos', 'matemáticas'] },
@@ -299,7 +307,8 @@ describe('activity.linfo', () => {
 });
 
 describe('content bundles (.xol)', () => {
-  const LIB = '[Library]\nname = Nature\nglobal_name = org.laptop.Nature\nlibrary_version = 2\nlocale = en\nicon = nature\nactivity_start = start/index.html\nlicense = CC-BY-4.0\ncategory = images\n';
+  const LIB =
+    '[Library]\nname = Nature\nglobal_name = org.laptop.Nature\nlibrary_version = 2\nlocale = en\nicon = nature\nactivity_start = start/index.html\nlicense = CC-BY-4.0\ncategory = images\n';
   const content = (libInfo: string, extra: Record<string, string> = {}, fileName = 'Nature.xol') =>
     inspectFiles({ 'Nature/library/library.info': libInfo, 'Nature/library/nature.svg': ICON, 'Nature/start/index.html': '<p>hi</p>', ...extra }, fileName);
 

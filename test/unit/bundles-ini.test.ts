@@ -7,7 +7,11 @@ import { getInterpolated, hasOption, parseIni, pyStrip } from '../../src/bundles
 import type { IniDocument, IniErrorKind } from '../../src/bundles/ini.js';
 
 type PyError = 'MissingSectionHeaderError' | 'ParsingError' | 'DuplicateOptionError' | 'DuplicateSectionError';
-type Case = [name: string, text: string, expected: { sections: Record<string, Record<string, string>>; defaults?: Record<string, string> } | { error: PyError }];
+type Case = [
+  name: string,
+  text: string,
+  expected: { sections: Record<string, Record<string, string>>; defaults?: Record<string, string> } | { error: PyError },
+];
 
 const PY_TO_KIND: Record<PyError, IniErrorKind> = {
   MissingSectionHeaderError: 'missing-section-header',
@@ -30,7 +34,11 @@ const CASES: Case[] = [
   ['duplicate section', '[A]\n[A]\n', { error: 'DuplicateSectionError' }],
   ['[DEFAULT] may repeat', '[DEFAULT]\na=1\n[DEFAULT]\nb=2\n[A]\n', { sections: { A: {} }, defaults: { a: '1', b: '2' } }],
   ['but its keys may not', '[DEFAULT]\na=1\n[DEFAULT]\na=2\n', { error: 'DuplicateOptionError' }],
-  ['continuation keeps inner blank lines, drops trailing ones', '[A]\nd = one\n  two\n\n  three\n\n\nk = v\n', { sections: { A: { d: 'one\ntwo\n\nthree', k: 'v' } } }],
+  [
+    'continuation keeps inner blank lines, drops trailing ones',
+    '[A]\nd = one\n  two\n\n  three\n\n\nk = v\n',
+    { sections: { A: { d: 'one\ntwo\n\nthree', k: 'v' } } },
+  ],
   ['continuation after an empty first value', '[A]\nd =\n  one\n', { sections: { A: { d: '\none' } } }],
   ['comment lines inside a value are dropped', '[A]\nd = one\n  # not part\n  two\n', { sections: { A: { d: 'one\ntwo' } } }],
   ['tab indentation and a whitespace-only line', '[A]\nd = a\n\tb\n\t\nk = v\n', { sections: { A: { d: 'a\nb', k: 'v' } } }],
@@ -109,8 +117,7 @@ describe('INI reader = Python configparser', () => {
 
 // [name, extra lines appended to BASE, key to get from [A], expected]
 const BASE = '[DEFAULT]\ncomponent = TamTam\nx = %(y)s\nshadow = from-default\n[A]\ny = 1\nshadow = from-section\n';
-const chain = (n: number) =>
-  `v = %(d1)s\n${Array.from({ length: n - 1 }, (_, i) => `d${i + 1} = %(d${i + 2})s`).join('\n')}\nd${n} = end`;
+const chain = (n: number) => `v = %(d1)s\n${Array.from({ length: n - 1 }, (_, i) => `d${i + 1} = %(d${i + 2})s`).join('\n')}\nd${n} = end`;
 type InterpCase = [string, string, string, { value: string } | { error: 'syntax' | 'missing' | 'depth' }];
 const INTERPOLATION: InterpCase[] = [
   ['%% is a literal %', 'v = 100%%', 'v', { value: '100%' }],

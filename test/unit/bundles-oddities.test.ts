@@ -41,7 +41,7 @@ function accepted(folder: string): InspectResult {
   return entry.result;
 }
 
-describe('oddities of real activity metadata, on the project\'s own bundles', () => {
+describe("oddities of real activity metadata, on the project's own bundles", () => {
   test('every fixture but the duplicate key is accepted; icons come out as well-formed SVG', () => {
     assert.ok(results.size >= 17);
     for (const [f, { result }] of results) {
@@ -163,7 +163,7 @@ describe('oddities of real activity metadata, on the project\'s own bundles', ()
     assert.deepEqual(r.metadata!.mime_types, []);
   });
 
-  test('a duplicate key is refused, as Sugar\'s strict configparser refuses it', () => {
+  test("a duplicate key is refused, as Sugar's strict configparser refuses it", () => {
     const r = results.get('duplicate-key')!.result;
     assert.equal(r.ok, false);
     assert.deepEqual([...new Set(r.errors.map((e) => e.code))], ['INFO_DUPLICATE_KEY']);

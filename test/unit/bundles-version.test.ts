@@ -2,14 +2,7 @@
 // regex and rules in Python.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  compareSugarVersions,
-  isGtk2Suffix,
-  normalizeSugarVersion,
-  parseSugarVersion,
-  runtimeFromExec,
-  sugarVersionSortKey,
-} from '../../src/bundles/index.js';
+import { compareSugarVersions, isGtk2Suffix, normalizeSugarVersion, parseSugarVersion, runtimeFromExec, sugarVersionSortKey } from '../../src/bundles/index.js';
 
 // [input, parts (null = invalid), suffix, portable, GTK2-compatible suffix]
 const PARSE: [string, number[] | null, string | null, boolean, boolean][] = [

@@ -10,7 +10,8 @@ import type { RawZipEntry } from '../helpers/bundle-builder.js';
 import { DEFAULT_LIMITS, inspectBundle } from '../../src/bundles/index.js';
 import type { BundleLimits, InspectResult } from '../../src/bundles/index.js';
 
-const INFO = '[Activity]\nname = Good\nbundle_id = org.sugarlabs.Good\nexec = sugar-activity3 activity.Good\nactivity_version = 1\nicon = good\nlicense = MIT\n';
+const INFO =
+  '[Activity]\nname = Good\nbundle_id = org.sugarlabs.Good\nexec = sugar-activity3 activity.Good\nactivity_version = 1\nicon = good\nlicense = MIT\n';
 const ICON = '<svg xmlns="http://www.w3.org/2000/svg" width="55" height="55"><rect width="10" height="10"/></svg>';
 const good = (extra: RawZipEntry[] = []): RawZipEntry[] => [
   { name: 'Good.activity/activity/activity.info', data: INFO },
@@ -61,7 +62,11 @@ describe('zip structure', () => {
     ['control character', good([{ name: 'Good.activity/a\u0001b', data: 'x' }]), ['BUNDLE_ZIP_BAD_NAME']],
     ['"." segment', good([{ name: 'Good.activity/./x', data: 'x' }]), ['BUNDLE_ZIP_BAD_NAME']],
     ['empty segment', good([{ name: 'Good.activity//x', data: 'x' }]), ['BUNDLE_ZIP_BAD_NAME']],
-    ['name flagged UTF-8 that is not', good([{ name: Buffer.from([0x47, 0x6f, 0x6f, 0x64, 0x2e, 0x61, 0x63, 0x74, 0x69, 0x76, 0x69, 0x74, 0x79, 0x2f, 0xff, 0xfe]), data: 'x' }]), ['BUNDLE_ZIP_BAD_NAME']],
+    [
+      'name flagged UTF-8 that is not',
+      good([{ name: Buffer.from([0x47, 0x6f, 0x6f, 0x64, 0x2e, 0x61, 0x63, 0x74, 0x69, 0x76, 0x69, 0x74, 0x79, 0x2f, 0xff, 0xfe]), data: 'x' }]),
+      ['BUNDLE_ZIP_BAD_NAME'],
+    ],
     ['symlink', good([{ name: 'Good.activity/link', data: '/etc/passwd', unixMode: 0o120777 }]), ['BUNDLE_ZIP_SYMLINK']],
     ['FIFO', good([{ name: 'Good.activity/fifo', data: '', unixMode: 0o010644 }]), ['BUNDLE_ZIP_SPECIAL_FILE']],
     ['duplicate names', good([{ name: 'Good.activity/activity.py', data: 'other' }]), ['BUNDLE_ZIP_DUPLICATE']],
@@ -72,8 +77,20 @@ describe('zip structure', () => {
     ['zip bomb by ratio', good([{ name: 'Good.activity/zeros', data: Buffer.alloc(10 * 1024 * 1024), method: 8 }]), ['BUNDLE_ZIP_RATIO']],
     ['zip bomb by total size', good([{ name: 'Good.activity/big', data: Buffer.alloc(2000, 1) }]), ['BUNDLE_ZIP_TOO_LARGE'], { maxUncompressedBytes: 1500 }],
     ['one entry too large', good([{ name: 'Good.activity/big', data: Buffer.alloc(2000, 1) }]), ['BUNDLE_ZIP_ENTRY_TOO_LARGE'], { maxEntryBytes: 1000 }],
-    ['too many entries', good([{ name: 'Good.activity/a', data: '1' }, { name: 'Good.activity/b', data: '2' }]), ['BUNDLE_ZIP_TOO_MANY_ENTRIES'], { maxEntries: 4 }],
-    ['deflated data larger than declared', good([{ name: 'Good.activity/lie', data: Buffer.alloc(5000, 7), method: 8, declaredSize: 100 }]), ['BUNDLE_ZIP_SIZE_MISMATCH']],
+    [
+      'too many entries',
+      good([
+        { name: 'Good.activity/a', data: '1' },
+        { name: 'Good.activity/b', data: '2' },
+      ]),
+      ['BUNDLE_ZIP_TOO_MANY_ENTRIES'],
+      { maxEntries: 4 },
+    ],
+    [
+      'deflated data larger than declared',
+      good([{ name: 'Good.activity/lie', data: Buffer.alloc(5000, 7), method: 8, declaredSize: 100 }]),
+      ['BUNDLE_ZIP_SIZE_MISMATCH'],
+    ],
     ['deflated data smaller than declared', good([{ name: 'Good.activity/lie', data: 'short', method: 8, declaredSize: 100 }]), ['BUNDLE_ZIP_SIZE_MISMATCH']],
     ['stored entry with two sizes', good([{ name: 'Good.activity/lie', data: 'abc', declaredSize: 10 }]), ['BUNDLE_ZIP_SIZE_MISMATCH']],
     ['bad CRC', good([{ name: 'Good.activity/crc', data: 'abc', declaredCrc: 12345 }]), ['BUNDLE_ZIP_CRC_MISMATCH']],
@@ -113,7 +130,12 @@ describe('zip structure', () => {
   });
 
   test('case-folded duplicates are only a warning', async () => {
-    const r = await inspectRaw(good([{ name: 'Good.activity/README', data: 'a' }, { name: 'Good.activity/readme', data: 'b' }]));
+    const r = await inspectRaw(
+      good([
+        { name: 'Good.activity/README', data: 'a' },
+        { name: 'Good.activity/readme', data: 'b' },
+      ]),
+    );
     assert.equal(r.ok, true, JSON.stringify(r.errors));
     assert.ok(warnings(r).includes('BUNDLE_ZIP_CASE_DUPLICATE'));
   });

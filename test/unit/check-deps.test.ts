@@ -12,8 +12,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** A small tree that keeps every rule; each test adds one violation to it. */
 function base(): Module[] {
   return [
-    { path: 'platform/errors.ts', source: "export class AsloError extends Error {}\n" },
-    { path: 'platform/text.ts', source: "export const x = 1;\n" },
+    { path: 'platform/errors.ts', source: 'export class AsloError extends Error {}\n' },
+    { path: 'platform/text.ts', source: 'export const x = 1;\n' },
     { path: 'platform/db/index.ts', source: "export const q = (db) => db.selectFrom('t');\n" },
     { path: 'bundles/index.ts', source: "import { x } from '../platform/text.js';\nexport const version = '1';\n" },
     { path: 'catalog/service.ts', source: "import { AsloError } from '../platform/errors.js';\nimport { list } from './queries.js';\n" },
@@ -70,7 +70,13 @@ describe('layer rules checker', () => {
   });
 
   it('fails on SQL outside a query module, unless the file is listed', () => {
-    for (const source of ["await db.insertInto('t').values(v).execute();", "await trx\n  .updateTable('t')", "db.deleteFrom('t')", "await sql`select 1`.execute(db);", "sql<number>`select 1`"]) {
+    for (const source of [
+      "await db.insertInto('t').values(v).execute();",
+      "await trx\n  .updateTable('t')",
+      "db.deleteFrom('t')",
+      'await sql`select 1`.execute(db);',
+      'sql<number>`select 1`',
+    ]) {
       const m = [...base(), { path: 'ratings/service.ts', source }];
       assert.deepEqual(rules(m), ['sql-outside-queries ratings/service.ts'], source);
       assert.deepEqual(rules(m, ['ratings/service.ts']), [], source);

@@ -27,7 +27,11 @@ describe('the lazily loaded command line', () => {
       assert.equal(one.helpInformation(), loaded.helpInformation(), cmd.name());
       const own = one.commands.find((c) => c.name() === cmd.name())!;
       assert.equal(own.helpInformation(), cmd.helpInformation(), cmd.name());
-      assert.deepEqual(own.commands.map((c) => c.helpInformation()), cmd.commands.map((c) => c.helpInformation()), cmd.name());
+      assert.deepEqual(
+        own.commands.map((c) => c.helpInformation()),
+        cmd.commands.map((c) => c.helpInformation()),
+        cmd.name(),
+      );
     }
   });
 

@@ -42,7 +42,13 @@ function configKeys(): Map<string, unknown> {
 
 /** The variable name rule of config.ts: ASLO_ + each level, camelCase words split by underscores. */
 function envName(key: string): string {
-  return 'ASLO_' + key.split('.').map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+  return (
+    'ASLO_' +
+    key
+      .split('.')
+      .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+      .join('_')
+  );
 }
 
 /** Rows of the "Environment variables" table: key (without backticks) -> its variable cell. */

@@ -32,7 +32,13 @@ describe('configuration', () => {
   it('lets environment variables override any key, with types', () => {
     const cfg = loadConfig({
       dataDir: join(dir, 'env'),
-      env: { ASLO_SERVER_PORT: '9090', ASLO_BUNDLES_MAX_ENTRIES: '77', ASLO_SERVER_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2', ASLO_DATABASE_MIGRATE_ON_START: 'false', ASLO_CACHE_REDIS_URL: 'redis://127.0.0.1:6379' },
+      env: {
+        ASLO_SERVER_PORT: '9090',
+        ASLO_BUNDLES_MAX_ENTRIES: '77',
+        ASLO_SERVER_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2',
+        ASLO_DATABASE_MIGRATE_ON_START: 'false',
+        ASLO_CACHE_REDIS_URL: 'redis://127.0.0.1:6379',
+      },
     });
     assert.equal(cfg.server.port, 9090);
     assert.equal(cfg.bundles.maxEntries, 77);
@@ -64,8 +70,7 @@ describe('configuration', () => {
   it('refuses unknown keys, secrets in the file, bad values and bad instance names with codes', async () => {
     const data = join(dir, 'bad');
     await mkdir(data, { recursive: true });
-    const expectCode = (code: string, fn: () => unknown) =>
-      assert.throws(fn, (err: unknown) => err instanceof AsloError && err.code === code);
+    const expectCode = (code: string, fn: () => unknown) => assert.throws(fn, (err: unknown) => err instanceof AsloError && err.code === code);
     await writeFile(join(data, 'config.yaml'), 'server:\n  prot: 1\n');
     expectCode('CONFIG_UNKNOWN_KEY', () => loadConfig({ dataDir: data, env: {} }));
     await writeFile(join(data, 'config.yaml'), 'secrets:\n  sessionKey: abc\n');
@@ -86,11 +91,15 @@ describe('configuration', () => {
     const refusal = (code: string, message: string, fn: () => unknown) =>
       assert.throws(fn, (err: unknown) => err instanceof AsloError && err.code === code && err.message === message);
     await writeFile(file, 'server:\n  prot: 1\n');
-    refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "server.prot". Check its spelling against the documented default config.`, () => loadConfig({ dataDir: data, env: {} }));
+    refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "server.prot". Check its spelling against the documented default config.`, () =>
+      loadConfig({ dataDir: data, env: {} }),
+    );
     // Names an object has by inheritance are not keys either.
     for (const name of ['toString', '__proto__', 'constructor']) {
       await writeFile(file, `${name}:\n  x: 1\n`);
-      refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "${name}". Check its spelling against the documented default config.`, () => loadConfig({ dataDir: data, env: {} }));
+      refusal('CONFIG_UNKNOWN_KEY', `${file}: unknown key "${name}". Check its spelling against the documented default config.`, () =>
+        loadConfig({ dataDir: data, env: {} }),
+      );
     }
     await writeFile(file, 'server: 5\n');
     refusal('CONFIG_INVALID', `${file}: server must be a mapping.`, () => loadConfig({ dataDir: data, env: {} }));
@@ -98,7 +107,8 @@ describe('configuration', () => {
     refusal('CONFIG_INVALID', `${file}: jobs.enabled must be true or false, got "maybe".`, () => loadConfig({ dataDir: data, env: {} }));
     await writeFile(file, '');
     refusal('CONFIG_INVALID', 'environment ASLO_BUNDLES_MAX_ENTRIES: bundles.maxEntries must be a number, got "many".', () =>
-      loadConfig({ dataDir: data, env: { ASLO_BUNDLES_MAX_ENTRIES: 'many' } }));
+      loadConfig({ dataDir: data, env: { ASLO_BUNDLES_MAX_ENTRIES: 'many' } }),
+    );
     refusal('CONFIG_INVALID', 'server.port must be a port number (0-65535), got 70000.', () => loadConfig({ dataDir: data, env: { ASLO_PORT: '70000' } }));
     refusal('CONFIG_INVALID', 'server.port must be a port number (0-65535), got 1.5.', () => loadConfig({ dataDir: data, env: {}, port: 1.5 }));
     assert.equal(loadConfig({ dataDir: data, env: { ASLO_PORT: '7000', ASLO_SERVER_PORT: '7002' } }).server.port, 7002);

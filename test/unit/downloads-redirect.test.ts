@@ -21,9 +21,27 @@ const config = {
 
 function mirror(id: number, o: Partial<MirrorInfo> = {}): MirrorInfo {
   return {
-    id, name: `m${id}`, httpUrl: `http://m${id}.example/s`, httpsUrl: `https://m${id}.example/s`, country: null, continent: null, asn: null,
-    prefixes: [], latitude: null, longitude: null, weight: 100, countryOnly: false, continentOnly: false, asOnly: false, maxFileSize: null,
-    enabled: true, httpOk: true, httpsOk: true, httpError: null, httpsError: null, ...o,
+    id,
+    name: `m${id}`,
+    httpUrl: `http://m${id}.example/s`,
+    httpsUrl: `https://m${id}.example/s`,
+    country: null,
+    continent: null,
+    asn: null,
+    prefixes: [],
+    latitude: null,
+    longitude: null,
+    weight: 100,
+    countryOnly: false,
+    continentOnly: false,
+    asOnly: false,
+    maxFileSize: null,
+    enabled: true,
+    httpOk: true,
+    httpsOk: true,
+    httpError: null,
+    httpsError: null,
+    ...o,
   };
 }
 
@@ -31,9 +49,22 @@ const SHA = createHash('sha256').update('bytes').digest('hex');
 
 function row(o: Partial<FileRow> = {}): FileRow {
   return {
-    id: 7, size: 100_000, sha256: SHA, sha1: null, md5: null, file_name: 'Chat-86.xo', repo_path: 'org.laptop.Chat/Chat 86.xo', storage_key: 'k',
-    created_at: new Date('2026-01-01T00:00:00Z'), published_at: new Date('2026-01-02T00:00:00Z'), piece_length: 262144, piece_hashes: new Uint8Array(32),
-    status: 'public', activity_status: 'public', activity_id: 3, ...o,
+    id: 7,
+    size: 100_000,
+    sha256: SHA,
+    sha1: null,
+    md5: null,
+    file_name: 'Chat-86.xo',
+    repo_path: 'org.laptop.Chat/Chat 86.xo',
+    storage_key: 'k',
+    created_at: new Date('2026-01-01T00:00:00Z'),
+    published_at: new Date('2026-01-02T00:00:00Z'),
+    piece_length: 262144,
+    piece_hashes: new Uint8Array(32),
+    status: 'public',
+    activity_status: 'public',
+    activity_id: 3,
+    ...o,
   };
 }
 
@@ -61,13 +92,22 @@ describe('the download index entry of a file', () => {
 
 describe("a file's plan", () => {
   const slots = new MirrorSlots();
-  slots.set(new Map([[1, mirror(1)], [2, mirror(2, { httpsUrl: null })], [3, mirror(3, { httpUrl: null })]]));
+  slots.set(
+    new Map([
+      [1, mirror(1)],
+      [2, mirror(2, { httpsUrl: null })],
+      [3, mirror(3, { httpUrl: null })],
+    ]),
+  );
   const f = indexedFileOf(row(), config)!;
 
   it('lists the mirrors verified to hold the file, with its URL on each of their bases', () => {
     const plan = planOf(f, new Set([1, 2, 3]), slots)!;
     assert.equal(plan.n, 3);
-    assert.deepEqual([...plan.slots].map((s) => slots.mirror[s]!.id), [1, 2, 3]);
+    assert.deepEqual(
+      [...plan.slots].map((s) => slots.mirror[s]!.id),
+      [1, 2, 3],
+    );
     assert.deepEqual(plan.http, ['http://m1.example/s/org.laptop.Chat/Chat%2086.xo', 'http://m2.example/s/org.laptop.Chat/Chat%2086.xo', null]);
     assert.deepEqual(plan.https, ['https://m1.example/s/org.laptop.Chat/Chat%2086.xo', null, 'https://m3.example/s/org.laptop.Chat/Chat%2086.xo']);
   });
@@ -83,11 +123,24 @@ describe("a file's plan", () => {
 
   it('drops a removed mirror from the slots, and reports mirrors whose base URLs changed', () => {
     const s = new MirrorSlots();
-    s.set(new Map([[1, mirror(1)], [2, mirror(2)]]));
-    const { dropped, added } = s.set(new Map([[1, mirror(1, { httpUrl: 'http://elsewhere.example' })], [4, mirror(4)]]));
+    s.set(
+      new Map([
+        [1, mirror(1)],
+        [2, mirror(2)],
+      ]),
+    );
+    const { dropped, added } = s.set(
+      new Map([
+        [1, mirror(1, { httpUrl: 'http://elsewhere.example' })],
+        [4, mirror(4)],
+      ]),
+    );
     assert.deepEqual([...dropped].sort(), [1, 2]);
     assert.deepEqual([...added], [4]);
-    assert.deepEqual(planOf(f, new Set([1, 2, 4]), s)!.http, ['http://elsewhere.example/org.laptop.Chat/Chat%2086.xo', 'http://m4.example/s/org.laptop.Chat/Chat%2086.xo']);
+    assert.deepEqual(planOf(f, new Set([1, 2, 4]), s)!.http, [
+      'http://elsewhere.example/org.laptop.Chat/Chat%2086.xo',
+      'http://m4.example/s/org.laptop.Chat/Chat%2086.xo',
+    ]);
   });
 });
 
@@ -106,7 +159,12 @@ function setup(mirrors: MirrorInfo[], geo: Record<string, Partial<GeoInfo>> = {}
   const redirector = new FastRedirector({ config, index, geo: geoService, proxies: new ProxyList(opts.proxies ?? []), counter, cacheReady: null });
   function request(peer: string, headers: [string, string][] = [], method = 'GET') {
     const raw = headers.flat();
-    const req = { method, rawHeaders: raw, headers: Object.fromEntries(headers.map(([k, v]) => [k.toLowerCase(), v])), socket: { remoteAddress: peer } } as unknown as IncomingMessage;
+    const req = {
+      method,
+      rawHeaders: raw,
+      headers: Object.fromEntries(headers.map(([k, v]) => [k.toLowerCase(), v])),
+      socket: { remoteAddress: peer },
+    } as unknown as IncomingMessage;
     let status = 0;
     let sent: Record<string, unknown> = {};
     const res = {
@@ -160,7 +218,11 @@ describe('the fast redirect', () => {
       // linkAlternatives 2: the chosen mirror and two more, pri 1..3, then the metalink.
       const links = got.headers.link!;
       const dup = links.slice(0, -1);
-      assert.deepEqual(dup.map((l) => /^<([^>]+)>/.exec(l)![1]), want.slice(0, 3).map((r) => r.url), address);
+      assert.deepEqual(
+        dup.map((l) => /^<([^>]+)>/.exec(l)![1]),
+        want.slice(0, 3).map((r) => r.url),
+        address,
+      );
       for (const [i, l] of dup.entries()) assert.match(l, new RegExp(`; rel=duplicate; pri=${i + 1}`));
       assert.equal(links.at(-1), t.file.describedBy);
       assert.equal(got.headers['repr-digest'], t.file.reprDigest);
@@ -194,13 +256,19 @@ describe('the fast redirect', () => {
     const t = setup(mirrors, geo, { proxies: ['127.0.0.1'] });
     for (let i = 0; i < 20; i++) {
       const address = `100.66.${i}.1`;
-      const got = t.request('127.0.0.1', [['X-Forwarded-For', address], ['X-Forwarded-Proto', 'https']]);
+      const got = t.request('127.0.0.1', [
+        ['X-Forwarded-For', address],
+        ['X-Forwarded-Proto', 'https'],
+      ]);
       assert.equal(got.headers.location, t.expected(address, 'https')[0]!.url);
       assert.match(got.headers.location!, /^https:/);
       for (const l of got.headers.link!.slice(0, -1)) assert.doesNotMatch(l, /^<http:/);
     }
     // From an untrusted peer the header is ignored: plain HTTP, the peer's own address.
-    const direct = t.request('100.67.0.1', [['X-Forwarded-For', '198.51.100.7'], ['X-Forwarded-Proto', 'https']]);
+    const direct = t.request('100.67.0.1', [
+      ['X-Forwarded-For', '198.51.100.7'],
+      ['X-Forwarded-Proto', 'https'],
+    ]);
     assert.equal(direct.headers.location, t.expected('100.67.0.1', 'http')[0]!.url);
   });
 
@@ -221,7 +289,11 @@ describe('the fast redirect', () => {
   });
 
   it('looks a client network (/24) up once: the first address seen stands for it', () => {
-    const t = setup(mirrors, { '100.70.1.1': { country: 'BR', continent: 'SA' }, '100.70.1.2': { country: 'FR', continent: 'EU' }, '100.70.2.2': { country: 'FR', continent: 'EU' } });
+    const t = setup(mirrors, {
+      '100.70.1.1': { country: 'BR', continent: 'SA' },
+      '100.70.1.2': { country: 'FR', continent: 'EU' },
+      '100.70.2.2': { country: 'FR', continent: 'EU' },
+    });
     assert.match(t.request('100.70.1.1').headers.location!, /m1\.example/);
     assert.match(t.request('100.70.1.2').headers.location!, /m1\.example/);
     assert.match(t.request('100.70.2.2').headers.location!, /m4\.example/);

@@ -21,7 +21,9 @@ const TOOLS = fileURLToPath(new URL('../../tools/', import.meta.url));
 const NOT_ERROR_CODES = new Set([
   'EAI_AGAIN', // a DNS failure code of Node, read from errors
   'FETCH_HEAD', // a git ref
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', // environment variables passed to git
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY', // environment variables passed to git
   'ASLO_PORT', // an environment variable the config reads
 ]);
 /** Fastify's own codes, read from the errors it raises (src/platform/errors.ts classifyError, src/app.ts). */
@@ -158,14 +160,18 @@ describe('error registry', () => {
       .filter(([file, code, status]) => !STATUS_EXCEPTIONS.some(([f, c, s]) => f === file && c === code && s === status));
     assert.deepEqual(exceptions, [], "calls that give another status than their code's: use the code's status, or list the call in STATUS_EXCEPTIONS");
     for (const [file, code, status] of STATUS_EXCEPTIONS) {
-      assert.ok(all.some((c) => c.file === file && c.code === code && c.status === status), `STATUS_EXCEPTIONS lists ${code} ${status} in ${file}, which is gone`);
+      assert.ok(
+        all.some((c) => c.file === file && c.code === code && c.status === status),
+        `STATUS_EXCEPTIONS lists ${code} ${status} in ${file}, which is gone`,
+      );
     }
   });
 
   it('documents every code in docs/errors.md, as the generator writes it', () => {
     const doc = readFileSync(ERRORS_DOC, 'utf8');
     assert.equal(doc, renderErrorDocs(), 'docs/errors.md is out of date: run npm run docs:errors');
-    for (const code of [...Object.keys(ERRORS), ...reported, ...bundleCodes]) assert.ok(doc.includes(`| \`${code}\` |`), `${code} is missing from docs/errors.md`);
+    for (const code of [...Object.keys(ERRORS), ...reported, ...bundleCodes])
+      assert.ok(doc.includes(`| \`${code}\` |`), `${code} is missing from docs/errors.md`);
     for (const [code, spec] of Object.entries(ERRORS)) assert.ok(doc.includes(`| \`${code}\` | ${spec.status} |`), `${code}: status`);
   });
 });

@@ -29,7 +29,8 @@ describe('ip addresses', () => {
       assert.equal(ipv4Number(s), p?.v === 4 ? p.n : -1, s);
       assert.equal(networkHashV4(ipv4Number(s)), networkHash(p!), s);
     }
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4x', '::1', '2001:db8::1', 'unknown', '1234.1.1.1']) assert.equal(ipv4Number(bad), -1, bad);
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4x', '::1', '2001:db8::1', 'unknown', '1234.1.1.1'])
+      assert.equal(ipv4Number(bad), -1, bad);
     assert.equal(ipv4Number('x, 10.0.0.1', 3), parseIp('10.0.0.1')!.v === 4 ? (parseIp('10.0.0.1') as { n: number }).n : 0);
     const proxies = new ProxyList(['10.0.0.0/8', '::1']);
     assert.ok(proxies.trustsV4(ipv4Number('10.1.2.3')));

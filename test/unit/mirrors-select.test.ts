@@ -91,9 +91,16 @@ describe('rendezvous hashing', () => {
     const ms = [mirror(1), mirror(2), mirror(3), mirror(4)];
     const c = client({ netHash: 0x0a0b0c00 });
     const first = rankMirrors(ms, FILE, c, 'http', all(ms)).ranked.map((r) => r.mirror.id);
-    for (let i = 0; i < 5; i++) assert.deepEqual(rankMirrors(ms, FILE, c, 'http', all(ms)).ranked.map((r) => r.mirror.id), first);
+    for (let i = 0; i < 5; i++)
+      assert.deepEqual(
+        rankMirrors(ms, FILE, c, 'http', all(ms)).ranked.map((r) => r.mirror.id),
+        first,
+      );
     // The order mirrors are listed in does not matter.
-    assert.deepEqual(rankMirrors([...ms].reverse(), FILE, c, 'http', all(ms)).ranked.map((r) => r.mirror.id), first);
+    assert.deepEqual(
+      rankMirrors([...ms].reverse(), FILE, c, 'http', all(ms)).ranked.map((r) => r.mirror.id),
+      first,
+    );
     // One network's files do not all go to one mirror.
     const perFile = new Set<number>();
     for (let fileId = 1; fileId <= 40; fileId++) perFile.add(rankMirrors(ms, { ...FILE, id: fileId }, c, 'http', all(ms)).ranked[0]!.mirror.id);
@@ -142,7 +149,16 @@ describe('proximity buckets', () => {
       mirror(5, { weight: 1, prefixes: [cidr('203.0.113.0/24')] }),
     ];
     const { ranked } = rankMirrors(ms, FILE, c, 'http', all(ms));
-    assert.deepEqual(ranked.map((r) => [r.mirror.id, r.bucket]), [[5, 'prefix'], [4, 'as'], [3, 'country'], [2, 'continent'], [1, 'anywhere']]);
+    assert.deepEqual(
+      ranked.map((r) => [r.mirror.id, r.bucket]),
+      [
+        [5, 'prefix'],
+        [4, 'as'],
+        [3, 'country'],
+        [2, 'continent'],
+        [1, 'anywhere'],
+      ],
+    );
     // Two in the same bucket: the higher score first.
     const two = [mirror(6, { country: 'BR' }), mirror(7, { country: 'BR' })];
     const r2 = rankMirrors(two, FILE, c, 'http', all(two)).ranked;
@@ -157,7 +173,10 @@ describe('proximity buckets', () => {
     assert.equal(full.length, 12);
     // The four Brazilian mirrors (ids 1, 4, 7, 10) come first.
     assert.deepEqual(new Set(full.slice(0, 4)), new Set([1, 4, 7, 10]));
-    assert.deepEqual(rankMirrors(ms, FILE, c, 'http', all(ms), { limit: 3 }).ranked.map((r) => r.mirror.id), full.slice(0, 3));
+    assert.deepEqual(
+      rankMirrors(ms, FILE, c, 'http', all(ms), { limit: 3 }).ranked.map((r) => r.mirror.id),
+      full.slice(0, 3),
+    );
   });
 });
 
@@ -210,9 +229,21 @@ describe('which mirrors may serve', () => {
     const ms = [mirror(1), mirror(2, { enabled: false }), mirror(3, { countryOnly: true, country: 'AR' })];
     assert.deepEqual(rankMirrors(ms, FILE, c, 'http', new Set()).ranked, []);
     const none = rankMirrors(ms, FILE, c, 'http', undefined, { explain: true });
-    assert.deepEqual(none.excluded.map((e) => e.mirror.id), [1, 2, 3]);
+    assert.deepEqual(
+      none.excluded.map((e) => e.mirror.id),
+      [1, 2, 3],
+    );
     const some = rankMirrors(ms, FILE, c, 'http', all(ms), { explain: true });
-    assert.deepEqual(some.ranked.map((r) => r.mirror.id), [1]);
-    assert.deepEqual(some.excluded.map((e) => [e.mirror.id, e.reason]), [[2, 'disabled'], [3, 'serves AR only']]);
+    assert.deepEqual(
+      some.ranked.map((r) => r.mirror.id),
+      [1],
+    );
+    assert.deepEqual(
+      some.excluded.map((e) => [e.mirror.id, e.reason]),
+      [
+        [2, 'disabled'],
+        [3, 'serves AR only'],
+      ],
+    );
   });
 });

@@ -7,7 +7,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sugarVersionSortKey, type Runtime } from '../../src/bundles/index.js';
 import {
-  DEFAULT_RUNTIME_RANGES, defaultRangeFor, effectiveRange, formatRangeSpec, parseRangeSpec, rangeContains, runtimeRangesFromConfig,
+  DEFAULT_RUNTIME_RANGES,
+  defaultRangeFor,
+  effectiveRange,
+  formatRangeSpec,
+  parseRangeSpec,
+  rangeContains,
+  runtimeRangesFromConfig,
 } from '../../src/catalog/compat.js';
 import { etagMatches, parseUpdateQuery } from '../../src/updates/query.js';
 
@@ -71,7 +77,10 @@ describe('the range a version is served with', () => {
     // Stored at ingest from an older table: the stored bounds no longer count.
     const r = effectiveRange({ min: '0.90', max: '0.94', origin: 'runtime' }, 'web');
     assert.deepEqual([r.min, r.max, r.satisfiable], ['0.100', null, true]);
-    const custom = effectiveRange({ min: '0.82', max: '0.116', origin: 'runtime' }, 'python2', { ...DEFAULT_RUNTIME_RANGES, python2: { min: '0.82', max: '0.120' } });
+    const custom = effectiveRange({ min: '0.82', max: '0.116', origin: 'runtime' }, 'python2', {
+      ...DEFAULT_RUNTIME_RANGES,
+      python2: { min: '0.82', max: '0.120' },
+    });
     assert.equal(custom.max, '0.120');
   });
 
@@ -114,10 +123,19 @@ describe('the range a version is served with', () => {
   it('serves every runtime to the Sugar releases that can run it', () => {
     const fromRuntime = { min: null, max: null, origin: 'runtime' as const };
     const cases: [Runtime, string, boolean][] = [
-      ['python2', '0.80', false], ['python2', '0.82', true], ['python2', '0.116', true], ['python2', '0.118', false],
-      ['python3', '0.114', false], ['python3', '0.116', true], ['python3', '0.130', true],
-      ['web', '0.98', false], ['web', '0.100', true], ['web', '0.120', true],
-      ['other', '0.80', false], ['other', '0.82', true], ['other', '0.120', true],
+      ['python2', '0.80', false],
+      ['python2', '0.82', true],
+      ['python2', '0.116', true],
+      ['python2', '0.118', false],
+      ['python3', '0.114', false],
+      ['python3', '0.116', true],
+      ['python3', '0.130', true],
+      ['web', '0.98', false],
+      ['web', '0.100', true],
+      ['web', '0.120', true],
+      ['other', '0.80', false],
+      ['other', '0.82', true],
+      ['other', '0.120', true],
     ];
     for (const [runtime, sugar, want] of cases) assert.equal(serves(fromRuntime, runtime, sugar), want, `${runtime} on Sugar ${sugar}`);
   });
@@ -125,7 +143,11 @@ describe('the range a version is served with', () => {
 
 describe("the updater's request", () => {
   it('takes the id as Sugar writes it (unencoded, a + stays a +), decoding only %-escapes', () => {
-    assert.deepEqual(parseUpdateQuery('/services/update-aslo.php?id=org.laptop.Chat&appVersion=0.116'), { id: 'org.laptop.Chat', appVersion: '0.116', experimental: false });
+    assert.deepEqual(parseUpdateQuery('/services/update-aslo.php?id=org.laptop.Chat&appVersion=0.116'), {
+      id: 'org.laptop.Chat',
+      appVersion: '0.116',
+      experimental: false,
+    });
     assert.equal(parseUpdateQuery('/u?id=org.x.A+B').id, 'org.x.A+B');
     assert.equal(parseUpdateQuery('/u?id=org.x.%C3%9Cber').id, 'org.x.Über');
     // A malformed escape leaves the value as written.

@@ -81,10 +81,19 @@ function offer(index: UpdateIndex, bundleId: string, appVersion: string | null, 
     return null;
   }
   const field = (name: string) => new RegExp(`<em:${name}>([^<]*)</em:${name}>`).exec(text)?.[1] ?? null;
-  return { version: field('version'), min: field('minVersion'), max: field('maxVersion'), link: field('updateLink'), size: field('updateSize'), info: field('updateInfoURL'), hash: field('updateHash') };
+  return {
+    version: field('version'),
+    min: field('minVersion'),
+    max: field('maxVersion'),
+    link: field('updateLink'),
+    size: field('updateSize'),
+    info: field('updateInfoURL'),
+    hash: field('updateHash'),
+  };
 }
 
-const version = (index: UpdateIndex, id: string, appVersion: string | null, experimental = false) => offer(index, id, appVersion, experimental)?.version ?? null;
+const version = (index: UpdateIndex, id: string, appVersion: string | null, experimental = false) =>
+  offer(index, id, appVersion, experimental)?.version ?? null;
 
 describe('the update index: ranges', () => {
   const ix = indexOf({ 'org.test.A': [{ version: '5', min: '0.100', max: '0.110' }] });
@@ -138,7 +147,15 @@ describe('the update index: several versions', () => {
 
   it('states the offered range and the download in the RDF (size in KiB, sha256 hash)', () => {
     const o = offer(ix, 'org.test.A', '0.108')!;
-    assert.deepEqual(o, { version: '10', min: '0.100', max: '0.110', link: 'http://store.test/repo/A-10.xo', size: '10', info: null, hash: `sha256:${'ab'.repeat(32)}` });
+    assert.deepEqual(o, {
+      version: '10',
+      min: '0.100',
+      max: '0.110',
+      link: 'http://store.test/repo/A-10.xo',
+      size: '10',
+      info: null,
+      hash: `sha256:${'ab'.repeat(32)}`,
+    });
   });
 });
 
@@ -202,7 +219,12 @@ describe('the update index: runtimes', () => {
   });
 
   it('offers a Python 2 release to old Sugar and the Python 3 port to new Sugar, from one activity', () => {
-    const port = indexOf({ 'org.test.Port': [{ version: '30', runtime: 'python2' }, { version: '31', runtime: 'python3' }] });
+    const port = indexOf({
+      'org.test.Port': [
+        { version: '30', runtime: 'python2' },
+        { version: '31', runtime: 'python3' },
+      ],
+    });
     assert.equal(version(port, 'org.test.Port', '0.110'), '30');
     assert.equal(version(port, 'org.test.Port', '0.116'), '31');
     assert.equal(version(port, 'org.test.Port', '0.120'), '31');
@@ -229,7 +251,10 @@ describe('the update index: file and activity status', () => {
     third!.versionId = first!.versionId;
     second!.fileName = 'A-1-rebuilt.xo';
     const index = new UpdateIndex(null as unknown as Db, DEFAULT_RUNTIME_RANGES, urls);
-    index.install(assembleActivities([{ id: 1, bundle_id: 'org.test.R', kind: 'activity', status: 'public' }], [first!, second!, third!], [], DEFAULT_RUNTIME_RANGES), []);
+    index.install(
+      assembleActivities([{ id: 1, bundle_id: 'org.test.R', kind: 'activity', status: 'public' }], [first!, second!, third!], [], DEFAULT_RUNTIME_RANGES),
+      [],
+    );
     assert.equal(offer(index, 'org.test.R', '0.118')!.link, 'http://store.test/repo/A-1-rebuilt.xo');
     assert.equal(offer(index, 'org.test.R', '0.118', true)!.link, 'http://store.test/repo/A-1-rebuilt.xo');
     assert.equal(index.activity('org.test.R')!.pub.length, 1);

@@ -37,7 +37,12 @@ export function registerGenerate(dev: Command): void {
         const where = ctx.database.kind === 'pglite' ? `embedded database ${ctx.database.location}` : `PostgreSQL ${ctx.database.location}`;
         process.stderr.write(`Generating ${opts.activities} activities x ${opts.versions} versions (seed ${seed}) into ${where}\n`);
         const bar = new cliProgress.SingleBar(
-          { format: 'generating [{bar}] {value}/{total} activities | {duration_formatted} elapsed, eta {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 5 },
+          {
+            format: 'generating [{bar}] {value}/{total} activities | {duration_formatted} elapsed, eta {eta_formatted}',
+            stream: process.stderr,
+            hideCursor: true,
+            etaBuffer: 5,
+          },
           cliProgress.Presets.shades_classic,
         );
         const started = Date.now();
@@ -62,7 +67,9 @@ export function registerGenerate(dev: Command): void {
         bar.stop();
         const ms = Date.now() - started;
         say(`Generated ${result.activities} activities, ${result.versions} versions and ${result.files} files in ${duration(ms)} (seed ${seed}).`);
-        say(`Bundle ids start with ${generatedPrefix(seed)}; ${opts.files ? `bundles are in ${ctx.config.storage.filesDir}` : 'no bundle files were written (--no-files)'}.`);
+        say(
+          `Bundle ids start with ${generatedPrefix(seed)}; ${opts.files ? `bundles are in ${ctx.config.storage.filesDir}` : 'no bundle files were written (--no-files)'}.`,
+        );
       });
     });
 }

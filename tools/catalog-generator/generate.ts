@@ -179,60 +179,303 @@ const NAME_SUFFIXES = ['Junior', 'Plus', '2', '3', 'Deluxe', 'Kids', 'XO'];
 
 /** Tags as the real catalog spells them, with how often they occur. */
 const TOPICS: { tag: string; weight: number; en: string; es: string; fr: string; pt: string; de: string }[] = [
-  { tag: 'Game', weight: 20, en: 'logic and strategy', es: 'la lógica y la estrategia', fr: 'la logique et la stratégie', pt: 'a lógica e a estratégia', de: 'Logik und Strategie' },
-  { tag: 'Maths', weight: 18, en: 'numbers and arithmetic', es: 'los números y la aritmética', fr: 'les nombres et le calcul', pt: 'os números e a aritmética', de: 'Zahlen und Rechnen' },
-  { tag: 'Science', weight: 12, en: 'the natural sciences', es: 'las ciencias naturales', fr: 'les sciences naturelles', pt: 'as ciências naturais', de: 'die Naturwissenschaften' },
-  { tag: 'Language', weight: 12, en: 'reading and writing', es: 'la lectura y la escritura', fr: 'la lecture et l’écriture', pt: 'a leitura e a escrita', de: 'Lesen und Schreiben' },
-  { tag: 'Art', weight: 8, en: 'drawing and painting', es: 'el dibujo y la pintura', fr: 'le dessin et la peinture', pt: 'o desenho e a pintura', de: 'Zeichnen und Malen' },
-  { tag: 'Music', weight: 7, en: 'music and rhythm', es: 'la música y el ritmo', fr: 'la musique et le rythme', pt: 'a música e o ritmo', de: 'Musik und Rhythmus' },
+  {
+    tag: 'Game',
+    weight: 20,
+    en: 'logic and strategy',
+    es: 'la lógica y la estrategia',
+    fr: 'la logique et la stratégie',
+    pt: 'a lógica e a estratégia',
+    de: 'Logik und Strategie',
+  },
+  {
+    tag: 'Maths',
+    weight: 18,
+    en: 'numbers and arithmetic',
+    es: 'los números y la aritmética',
+    fr: 'les nombres et le calcul',
+    pt: 'os números e a aritmética',
+    de: 'Zahlen und Rechnen',
+  },
+  {
+    tag: 'Science',
+    weight: 12,
+    en: 'the natural sciences',
+    es: 'las ciencias naturales',
+    fr: 'les sciences naturelles',
+    pt: 'as ciências naturais',
+    de: 'die Naturwissenschaften',
+  },
+  {
+    tag: 'Language',
+    weight: 12,
+    en: 'reading and writing',
+    es: 'la lectura y la escritura',
+    fr: 'la lecture et l’écriture',
+    pt: 'a leitura e a escrita',
+    de: 'Lesen und Schreiben',
+  },
+  {
+    tag: 'Art',
+    weight: 8,
+    en: 'drawing and painting',
+    es: 'el dibujo y la pintura',
+    fr: 'le dessin et la peinture',
+    pt: 'o desenho e a pintura',
+    de: 'Zeichnen und Malen',
+  },
+  {
+    tag: 'Music',
+    weight: 7,
+    en: 'music and rhythm',
+    es: 'la música y el ritmo',
+    fr: 'la musique et le rythme',
+    pt: 'a música e o ritmo',
+    de: 'Musik und Rhythmus',
+  },
   { tag: 'Programming', weight: 6, en: 'programming', es: 'la programación', fr: 'la programmation', pt: 'a programação', de: 'das Programmieren' },
-  { tag: 'Geography', weight: 5, en: 'maps and places', es: 'los mapas y los lugares', fr: 'les cartes et les lieux', pt: 'os mapas e os lugares', de: 'Karten und Orte' },
-  { tag: 'Physics', weight: 3, en: 'forces and motion', es: 'las fuerzas y el movimiento', fr: 'les forces et le mouvement', pt: 'as forças e o movimento', de: 'Kräfte und Bewegung' },
-  { tag: 'Media', weight: 4, en: 'photos, sound and video', es: 'las fotos, el sonido y el video', fr: 'les photos, le son et la vidéo', pt: 'as fotos, o som e o vídeo', de: 'Fotos, Ton und Video' },
-  { tag: 'Internet', weight: 2, en: 'the web and its pages', es: 'la web y sus páginas', fr: 'le web et ses pages', pt: 'a web e suas páginas', de: 'das Web und seine Seiten' },
-  { tag: 'Tools', weight: 3, en: 'everyday tools', es: 'las herramientas cotidianas', fr: 'les outils du quotidien', pt: 'as ferramentas do dia a dia', de: 'Werkzeuge für jeden Tag' },
+  {
+    tag: 'Geography',
+    weight: 5,
+    en: 'maps and places',
+    es: 'los mapas y los lugares',
+    fr: 'les cartes et les lieux',
+    pt: 'os mapas e os lugares',
+    de: 'Karten und Orte',
+  },
+  {
+    tag: 'Physics',
+    weight: 3,
+    en: 'forces and motion',
+    es: 'las fuerzas y el movimiento',
+    fr: 'les forces et le mouvement',
+    pt: 'as forças e o movimento',
+    de: 'Kräfte und Bewegung',
+  },
+  {
+    tag: 'Media',
+    weight: 4,
+    en: 'photos, sound and video',
+    es: 'las fotos, el sonido y el video',
+    fr: 'les photos, le son et la vidéo',
+    pt: 'as fotos, o som e o vídeo',
+    de: 'Fotos, Ton und Video',
+  },
+  {
+    tag: 'Internet',
+    weight: 2,
+    en: 'the web and its pages',
+    es: 'la web y sus páginas',
+    fr: 'le web et ses pages',
+    pt: 'a web e suas páginas',
+    de: 'das Web und seine Seiten',
+  },
+  {
+    tag: 'Tools',
+    weight: 3,
+    en: 'everyday tools',
+    es: 'las herramientas cotidianas',
+    fr: 'les outils du quotidien',
+    pt: 'as ferramentas do dia a dia',
+    de: 'Werkzeuge für jeden Tag',
+  },
 ];
 
 const SUMMARY_TEMPLATES: Record<keyof Dict, string[]> = {
-  en: ['Explore {topic} at your own pace.', 'A playful way to practise {topic}.', 'Learn {topic} by playing, alone or with friends.', 'Discover {topic} with pictures, sounds and challenges.'],
-  es: ['Explora {topic} a tu propio ritmo.', 'Una forma divertida de practicar {topic}.', 'Aprende {topic} jugando, solo o con amigos.', 'Descubre {topic} con imágenes, sonidos y desafíos.'],
-  fr: ['Explore {topic} à ton rythme.', 'Une façon ludique de pratiquer {topic}.', 'Apprends {topic} en jouant, seul ou avec des amis.', 'Découvre {topic} avec des images, des sons et des défis.'],
-  pt: ['Explore {topic} no seu ritmo.', 'Um jeito divertido de praticar {topic}.', 'Aprenda {topic} brincando, sozinho ou com amigos.', 'Descubra {topic} com imagens, sons e desafios.'],
-  de: ['Entdecke {topic} in deinem Tempo.', 'Eine spielerische Art, {topic} zu üben.', 'Lerne {topic} spielerisch, allein oder mit Freunden.', 'Entdecke {topic} mit Bildern, Klängen und Aufgaben.'],
+  en: [
+    'Explore {topic} at your own pace.',
+    'A playful way to practise {topic}.',
+    'Learn {topic} by playing, alone or with friends.',
+    'Discover {topic} with pictures, sounds and challenges.',
+  ],
+  es: [
+    'Explora {topic} a tu propio ritmo.',
+    'Una forma divertida de practicar {topic}.',
+    'Aprende {topic} jugando, solo o con amigos.',
+    'Descubre {topic} con imágenes, sonidos y desafíos.',
+  ],
+  fr: [
+    'Explore {topic} à ton rythme.',
+    'Une façon ludique de pratiquer {topic}.',
+    'Apprends {topic} en jouant, seul ou avec des amis.',
+    'Découvre {topic} avec des images, des sons et des défis.',
+  ],
+  pt: [
+    'Explore {topic} no seu ritmo.',
+    'Um jeito divertido de praticar {topic}.',
+    'Aprenda {topic} brincando, sozinho ou com amigos.',
+    'Descubra {topic} com imagens, sons e desafios.',
+  ],
+  de: [
+    'Entdecke {topic} in deinem Tempo.',
+    'Eine spielerische Art, {topic} zu üben.',
+    'Lerne {topic} spielerisch, allein oder mit Freunden.',
+    'Entdecke {topic} mit Bildern, Klängen und Aufgaben.',
+  ],
 };
 
 const FEATURES = [
-  'Works offline', 'Levels for beginners and experts', 'Share your work with the Journal', 'Play together over the mesh network',
-  'Large buttons for small hands', 'Keyboard shortcuts', 'Translated by volunteers', 'Save and resume at any time',
-  'A teacher mode with exercises', 'Sounds you can turn off', 'Pictures drawn by children', 'Keeps your score in the Journal',
+  'Works offline',
+  'Levels for beginners and experts',
+  'Share your work with the Journal',
+  'Play together over the mesh network',
+  'Large buttons for small hands',
+  'Keyboard shortcuts',
+  'Translated by volunteers',
+  'Save and resume at any time',
+  'A teacher mode with exercises',
+  'Sounds you can turn off',
+  'Pictures drawn by children',
+  'Keeps your score in the Journal',
 ];
 
 const CHANGES = [
-  'Fixed a crash when resuming from the Journal', 'New levels', 'Updated translations', 'Works with the newest Sugar',
-  'Faster start on older laptops', 'Bigger icons in the toolbar', 'Ported to Python 3', 'Collaboration fixed',
-  'Sounds can be muted', 'New pictures', 'Fixed the score display', 'Better support for right-to-left languages',
+  'Fixed a crash when resuming from the Journal',
+  'New levels',
+  'Updated translations',
+  'Works with the newest Sugar',
+  'Faster start on older laptops',
+  'Bigger icons in the toolbar',
+  'Ported to Python 3',
+  'Collaboration fixed',
+  'Sounds can be muted',
+  'New pictures',
+  'Fixed the score display',
+  'Better support for right-to-left languages',
 ];
 
 const LICENSES: (readonly [string[], number])[] = [
-  [['GPLv2+'], 30], [['GPLv3+'], 15], [['GPL-3.0-or-later'], 10], [['GPLv3'], 10], [['MIT'], 8],
-  [['GPLv3+', 'MIT'], 5], [['GPLv2+', 'LGPLv2+'], 5], [['Apache-2.0'], 3], [['AGPL-3.0-or-later'], 2], [['GPL-2.0-or-later'], 7],
+  [['GPLv2+'], 30],
+  [['GPLv3+'], 15],
+  [['GPL-3.0-or-later'], 10],
+  [['GPLv3'], 10],
+  [['MIT'], 8],
+  [['GPLv3+', 'MIT'], 5],
+  [['GPLv2+', 'LGPLv2+'], 5],
+  [['Apache-2.0'], 3],
+  [['AGPL-3.0-or-later'], 2],
+  [['GPL-2.0-or-later'], 7],
 ];
 
 const SUFFIXES = ['-peru', '-beta', '~dfsg', '-uy', '-olpc'];
 
-const FIRST_NAMES = ['Ana', 'Walter', 'Ibrahim', 'Mei', 'Priya', 'Lucas', 'Amara', 'Sofía', 'Kwame', 'Yuki', 'Olga', 'Tomás', 'Fatima', 'Arjun', 'Nia', 'Pablo', 'Leila', 'Chen', 'Rosa', 'Daniel'];
-const LAST_NAMES = ['Silva', 'Bender', 'Okafor', 'Wang', 'Sharma', 'Pereira', 'Mensah', 'García', 'Tanaka', 'Ivanova', 'Rodríguez', 'Haddad', 'Nair', 'Kamau', 'López', 'Rahimi', 'Li', 'Costa', 'Müller', 'Quispe'];
+const FIRST_NAMES = [
+  'Ana',
+  'Walter',
+  'Ibrahim',
+  'Mei',
+  'Priya',
+  'Lucas',
+  'Amara',
+  'Sofía',
+  'Kwame',
+  'Yuki',
+  'Olga',
+  'Tomás',
+  'Fatima',
+  'Arjun',
+  'Nia',
+  'Pablo',
+  'Leila',
+  'Chen',
+  'Rosa',
+  'Daniel',
+];
+const LAST_NAMES = [
+  'Silva',
+  'Bender',
+  'Okafor',
+  'Wang',
+  'Sharma',
+  'Pereira',
+  'Mensah',
+  'García',
+  'Tanaka',
+  'Ivanova',
+  'Rodríguez',
+  'Haddad',
+  'Nair',
+  'Kamau',
+  'López',
+  'Rahimi',
+  'Li',
+  'Costa',
+  'Müller',
+  'Quispe',
+];
 
 // Locales as the real corpus ships them (gettext folder names), weighted by how often they occur.
 const LOCALE_POOL: (readonly [string, number])[] = [
-  ['es', 76], ['fr', 70], ['nl', 68], ['zh_CN', 66], ['pt_BR', 65], ['pl', 65], ['sv', 64], ['pt', 64], ['da', 64],
-  ['ayc', 63], ['hy', 62], ['ca', 62], ['sq', 61], ['hi', 60], ['de', 59], ['el', 56], ['uk', 55], ['it', 55],
-  ['zh_TW', 54], ['th', 53], ['ne', 52], ['gug', 49], ['ach', 49], ['ru', 48], ['ta', 47], ['hus', 47], ['vi', 43],
-  ['fa', 42], ['si', 41], ['pap', 41], ['ar', 41], ['mi', 40], ['cs', 38], ['id', 37], ['he', 37], ['bn', 37],
-  ['rw', 35], ['mn', 33], ['km', 33], ['ka', 33], ['ja', 33], ['ht', 33], ['fa_AF', 32], ['sl', 31], ['sk', 31],
-  ['lt', 31], ['ko', 29], ['tr', 28], ['sw', 28], ['ms', 28], ['hu', 28], ['yo', 27], ['quz', 27], ['te', 25],
-  ['ro', 25], ['is', 25], ['mr', 24], ['mg', 24], ['ur', 23], ['nah', 23], ['ml', 23], ['bg', 22], ['am', 20],
-  ['af', 20], ['sr', 19], ['nb', 19], ['mk', 18], ['hr', 17], ['aym', 15], ['fil', 13],
+  ['es', 76],
+  ['fr', 70],
+  ['nl', 68],
+  ['zh_CN', 66],
+  ['pt_BR', 65],
+  ['pl', 65],
+  ['sv', 64],
+  ['pt', 64],
+  ['da', 64],
+  ['ayc', 63],
+  ['hy', 62],
+  ['ca', 62],
+  ['sq', 61],
+  ['hi', 60],
+  ['de', 59],
+  ['el', 56],
+  ['uk', 55],
+  ['it', 55],
+  ['zh_TW', 54],
+  ['th', 53],
+  ['ne', 52],
+  ['gug', 49],
+  ['ach', 49],
+  ['ru', 48],
+  ['ta', 47],
+  ['hus', 47],
+  ['vi', 43],
+  ['fa', 42],
+  ['si', 41],
+  ['pap', 41],
+  ['ar', 41],
+  ['mi', 40],
+  ['cs', 38],
+  ['id', 37],
+  ['he', 37],
+  ['bn', 37],
+  ['rw', 35],
+  ['mn', 33],
+  ['km', 33],
+  ['ka', 33],
+  ['ja', 33],
+  ['ht', 33],
+  ['fa_AF', 32],
+  ['sl', 31],
+  ['sk', 31],
+  ['lt', 31],
+  ['ko', 29],
+  ['tr', 28],
+  ['sw', 28],
+  ['ms', 28],
+  ['hu', 28],
+  ['yo', 27],
+  ['quz', 27],
+  ['te', 25],
+  ['ro', 25],
+  ['is', 25],
+  ['mr', 24],
+  ['mg', 24],
+  ['ur', 23],
+  ['nah', 23],
+  ['ml', 23],
+  ['bg', 22],
+  ['am', 20],
+  ['af', 20],
+  ['sr', 19],
+  ['nb', 19],
+  ['mk', 18],
+  ['hr', 17],
+  ['aym', 15],
+  ['fil', 13],
 ];
 export const MAX_LOCALES = LOCALE_POOL.length;
 
@@ -243,11 +486,21 @@ const range = (from: number, to: number): string[] => Array.from({ length: to - 
 const CYRILLIC: Script = { letters: range(0x430, 0x44f) };
 const ARABIC: Script = { letters: [...range(0x628, 0x63a), ...range(0x641, 0x64a)] };
 const SCRIPTS: Record<string, Script> = {
-  ru: CYRILLIC, uk: CYRILLIC, mn: CYRILLIC, bg: CYRILLIC, mk: CYRILLIC, sr: CYRILLIC,
-  ar: ARABIC, fa: ARABIC, fa_AF: ARABIC, ur: ARABIC,
+  ru: CYRILLIC,
+  uk: CYRILLIC,
+  mn: CYRILLIC,
+  bg: CYRILLIC,
+  mk: CYRILLIC,
+  sr: CYRILLIC,
+  ar: ARABIC,
+  fa: ARABIC,
+  fa_AF: ARABIC,
+  ur: ARABIC,
   he: { letters: range(0x5d0, 0x5ea) },
   el: { letters: range(0x3b1, 0x3c9) },
-  hi: { letters: range(0x915, 0x939) }, ne: { letters: range(0x915, 0x939) }, mr: { letters: range(0x915, 0x939) },
+  hi: { letters: range(0x915, 0x939) },
+  ne: { letters: range(0x915, 0x939) },
+  mr: { letters: range(0x915, 0x939) },
   bn: { letters: range(0x995, 0x9a8) },
   ta: { letters: ['க', 'ங', 'ச', 'ஞ', 'ட', 'ண', 'த', 'ந', 'ப', 'ம', 'ய', 'ர', 'ல', 'வ', 'ழ', 'ள', 'ற', 'ன'] },
   te: { letters: range(0xc15, 0xc28) },
@@ -264,8 +517,16 @@ const SCRIPTS: Record<string, Script> = {
   ko: { syllables: [0xac00, 0xd7a3], perWord: 2 },
 };
 const ACCENTS: Record<string, string[]> = {
-  a: ['á', 'à', 'â', 'ä', 'ã', 'å', 'ą'], e: ['é', 'è', 'ê', 'ë', 'ę', 'ě'], i: ['í', 'ì', 'î', 'ï'], o: ['ó', 'ò', 'ô', 'ö', 'õ', 'ø'],
-  u: ['ú', 'ù', 'û', 'ü', 'ů'], n: ['ñ', 'ń', 'ň'], c: ['ç', 'ć', 'č'], s: ['ś', 'š', 'ş'], z: ['ź', 'ž', 'ż'], y: ['ý', 'ÿ'],
+  a: ['á', 'à', 'â', 'ä', 'ã', 'å', 'ą'],
+  e: ['é', 'è', 'ê', 'ë', 'ę', 'ě'],
+  i: ['í', 'ì', 'î', 'ï'],
+  o: ['ó', 'ò', 'ô', 'ö', 'õ', 'ø'],
+  u: ['ú', 'ù', 'û', 'ü', 'ů'],
+  n: ['ñ', 'ń', 'ň'],
+  c: ['ç', 'ć', 'č'],
+  s: ['ś', 'š', 'ş'],
+  z: ['ź', 'ž', 'ż'],
+  y: ['ý', 'ÿ'],
 };
 
 function dictLang(raw: string): DictLang | null {
@@ -279,15 +540,17 @@ function pseudoTranslate(text: string, raw: string): string {
   const script = SCRIPTS[raw];
   if (script && 'syllables' in script) {
     const [from, to] = script.syllables;
-    return text.replace(/[A-Za-z]+/g, (word) => {
-      let h = hash32(`${raw}:${word.toLowerCase()}`);
-      let out = '';
-      for (let i = 0; i < script.perWord; i++) {
-        out += String.fromCodePoint(from + (h % (to - from + 1)));
-        h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
-      }
-      return out;
-    }).replace(/ (?=\S)/g, script.perWord === 3 ? '・' : '');
+    return text
+      .replace(/[A-Za-z]+/g, (word) => {
+        let h = hash32(`${raw}:${word.toLowerCase()}`);
+        let out = '';
+        for (let i = 0; i < script.perWord; i++) {
+          out += String.fromCodePoint(from + (h % (to - from + 1)));
+          h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
+        }
+        return out;
+      })
+      .replace(/ (?=\S)/g, script.perWord === 3 ? '・' : '');
   }
   if (script) {
     return text.replace(/[A-Za-z]/g, (c) => script.letters[(c.toLowerCase().charCodeAt(0) - 97 + variant) % script.letters.length]!);
@@ -356,15 +619,31 @@ const END = Date.UTC(2025, 11, 31, 12);
 
 function planVersionStrings(rng: Rng, count: number): string[] {
   const out: string[] = [];
-  const scheme = rng.weighted([['int', 65], ['dotted2', 17], ['dotted3', 18]] as const);
+  const scheme = rng.weighted([
+    ['int', 65],
+    ['dotted2', 17],
+    ['dotted3', 18],
+  ] as const);
   if (scheme === 'int') {
-    let n = rng.weighted([[1, 40], [rng.int(2, 9), 40], [rng.int(10, 60), 20]] as const);
+    let n = rng.weighted([
+      [1, 40],
+      [rng.int(2, 9), 40],
+      [rng.int(10, 60), 20],
+    ] as const);
     for (let i = 0; i < count; i++) {
       out.push(String(n));
-      n += rng.weighted([[1, 85], [2, 10], [rng.int(3, 5), 5]] as const);
+      n += rng.weighted([
+        [1, 85],
+        [2, 10],
+        [rng.int(3, 5), 5],
+      ] as const);
     }
   } else if (scheme === 'dotted2') {
-    let major = rng.weighted([[0, 30], [1, 50], [rng.int(2, 4), 20]] as const);
+    let major = rng.weighted([
+      [0, 30],
+      [1, 50],
+      [rng.int(2, 4), 20],
+    ] as const);
     let minor = rng.int(major === 0 ? 1 : 0, 9);
     for (let i = 0; i < count; i++) {
       out.push(`${major}.${minor}`);
@@ -374,11 +653,23 @@ function planVersionStrings(rng: Rng, count: number): string[] {
       } else minor++;
     }
   } else {
-    let [major, minor, patch] = [rng.weighted([[0, 30], [1, 50], [rng.int(2, 4), 20]] as const), rng.int(0, 9), rng.int(0, 5)];
+    let [major, minor, patch] = [
+      rng.weighted([
+        [0, 30],
+        [1, 50],
+        [rng.int(2, 4), 20],
+      ] as const),
+      rng.int(0, 9),
+      rng.int(0, 5),
+    ];
     if (major === 0 && minor === 0) minor = 1;
     for (let i = 0; i < count; i++) {
       out.push(`${major}.${minor}.${patch}`);
-      const step = rng.weighted([['patch', 70], ['minor', 25], ['major', 5]] as const);
+      const step = rng.weighted([
+        ['patch', 70],
+        ['minor', 25],
+        ['major', 5],
+      ] as const);
       if (step === 'patch') patch++;
       else if (step === 'minor') [minor, patch] = [minor + 1, 0];
       else [major, minor, patch] = [major + 1, 0, 0];
@@ -400,13 +691,21 @@ function planIcon(rng: Rng): string {
   for (let k = rng.int(1, 3); k > 0; k--) {
     const kind = rng.int(0, 3);
     const fill = rng.chance(0.5) ? '&fill_color;' : 'none';
-    if (kind === 0) shapes.push(`<circle cx="${f(rng.int(15, 40))}" cy="${f(rng.int(15, 40))}" r="${f(rng.int(6, 18))}" fill="${fill}" stroke="&stroke_color;" stroke-width="3"/>`);
-    else if (kind === 1) shapes.push(`<rect x="${f(rng.int(5, 20))}" y="${f(rng.int(5, 20))}" width="${f(rng.int(15, 30))}" height="${f(rng.int(15, 30))}" rx="${f(rng.int(0, 6))}" fill="${fill}" stroke="&stroke_color;" stroke-width="3"/>`);
+    if (kind === 0)
+      shapes.push(
+        `<circle cx="${f(rng.int(15, 40))}" cy="${f(rng.int(15, 40))}" r="${f(rng.int(6, 18))}" fill="${fill}" stroke="&stroke_color;" stroke-width="3"/>`,
+      );
+    else if (kind === 1)
+      shapes.push(
+        `<rect x="${f(rng.int(5, 20))}" y="${f(rng.int(5, 20))}" width="${f(rng.int(15, 30))}" height="${f(rng.int(15, 30))}" rx="${f(rng.int(0, 6))}" fill="${fill}" stroke="&stroke_color;" stroke-width="3"/>`,
+      );
     else if (kind === 2) {
       const pts = Array.from({ length: rng.int(3, 6) }, () => `${rng.int(4, 51)},${rng.int(4, 51)}`).join(' ');
       shapes.push(`<polygon points="${pts}" fill="${fill}" stroke="&stroke_color;" stroke-width="3" stroke-linejoin="round"/>`);
     } else {
-      shapes.push(`<path d="M${rng.int(5, 20)} ${rng.int(30, 50)} Q${rng.int(20, 35)} ${rng.int(5, 25)} ${rng.int(35, 50)} ${rng.int(30, 50)}" fill="none" stroke="&stroke_color;" stroke-width="3" stroke-linecap="round"/>`);
+      shapes.push(
+        `<path d="M${rng.int(5, 20)} ${rng.int(30, 50)} Q${rng.int(20, 35)} ${rng.int(5, 25)} ${rng.int(35, 50)} ${rng.int(30, 50)}" fill="none" stroke="&stroke_color;" stroke-width="3" stroke-linecap="round"/>`,
+      );
     }
   }
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -451,12 +750,22 @@ export function planActivity(seed: number, index: number, opts: PlanOptions): Pl
   const folder = `${subject.en}${kind.en}${suffix ?? ''}${index}`.replace(/[^A-Za-z0-9]/g, '');
   const bundleId = `${generatedPrefix(seed)}${folder}`;
 
-  const topics = rng.sample(TOPICS.map((t) => [t, t.weight] as const), rng.weighted([[1, 45], [2, 40], [3, 15]] as const));
+  const topics = rng.sample(
+    TOPICS.map((t) => [t, t.weight] as const),
+    rng.weighted([
+      [1, 45],
+      [2, 40],
+      [3, 15],
+    ] as const),
+  );
   const tags = topics.map((t) => t.tag);
   const template = rng.int(0, SUMMARY_TEMPLATES.en.length - 1);
   const summaryIn = (lang: keyof Dict) => SUMMARY_TEMPLATES[lang][template]!.replace('{topic}', topics[0]![lang]);
   const summary = summaryIn('en');
-  const features = rng.sample(FEATURES.map((x) => [x, 1] as const), rng.int(2, 4));
+  const features = rng.sample(
+    FEATURES.map((x) => [x, 1] as const),
+    rng.int(2, 4),
+  );
   const description = `<p>${name}: ${summary.charAt(0).toLowerCase()}${summary.slice(1)}</p><ul>${features.map((x) => `<li>${x}</li>`).join('')}</ul>`;
   const licenses = rng.weighted(LICENSES);
 
@@ -472,15 +781,25 @@ export function planActivity(seed: number, index: number, opts: PlanOptions): Pl
 
   // Runtimes like the real catalog: Python 3, Python 2 activities ported to 3 at some release,
   // Python 2 only (never ported), web activities, and a few launching something else.
-  const runtimePlan = rng.weighted([['python3', 30], ['ported', 20], ['python2', 18], ['web', 20], ['other', 12]] as const);
+  const runtimePlan = rng.weighted([
+    ['python3', 30],
+    ['ported', 20],
+    ['python2', 18],
+    ['web', 20],
+    ['other', 12],
+  ] as const);
   const portedAt = opts.versions > 1 ? rng.int(1, opts.versions - 1) : 0;
   const module = folder.replace(/\d+$/, '').toLowerCase();
   const execFor = (runtime: Runtime): string => {
     switch (runtime) {
-      case 'python2': return `sugar-activity ${module}.${folder}Activity`;
-      case 'python3': return `sugar-activity3 ${module}.${folder}Activity`;
-      case 'web': return 'sugar-activity-web';
-      default: return `./${module}.sh`;
+      case 'python2':
+        return `sugar-activity ${module}.${folder}Activity`;
+      case 'python3':
+        return `sugar-activity3 ${module}.${folder}Activity`;
+      case 'web':
+        return 'sugar-activity-web';
+      default:
+        return `./${module}.sh`;
     }
   };
 
@@ -573,12 +892,21 @@ function activityInfo(a: PlannedActivity, v: PlannedVersion): string {
  */
 function versionWarnings(a: PlannedActivity, v: PlannedVersion): BundleIssue[] {
   const file = `${a.folder}.activity/activity/activity.info`;
-  const line = activityInfo(a, v).split('\n').findIndex((l) => l.startsWith('activity_version ')) + 1;
+  const line =
+    activityInfo(a, v)
+      .split('\n')
+      .findIndex((l) => l.startsWith('activity_version ')) + 1;
   const parsed = parseSugarVersion(v.version);
   const out: BundleIssue[] = [];
   const key = 'activity_version';
   if (!parsed.portable) {
-    out.push({ code: 'VERSION_NOT_PORTABLE', message: `${key} ${JSON.stringify(v.version)} is not a plain integer; Sugar older than 0.92 cannot read such versions`, file, line, params: { key, value: v.version } });
+    out.push({
+      code: 'VERSION_NOT_PORTABLE',
+      message: `${key} ${JSON.stringify(v.version)} is not a plain integer; Sugar older than 0.92 cannot read such versions`,
+      file,
+      line,
+      params: { key, value: v.version },
+    });
   }
   if (!isGtk2Suffix(parsed.suffix)) {
     out.push({
@@ -635,13 +963,19 @@ export async function buildGeneratedBundle(a: PlannedActivity, versionIndex: num
   for (const [raw, t] of Object.entries(a.locales)) add(`locale/${raw}/activity.linfo`, `[Activity]\nname = ${t.name}\nsummary = ${t.summary}\n`);
   const module = a.iconName.slice('activity-'.length);
   if (v.runtime === 'web') {
-    add('index.html', `<!doctype html>\n<html><head><meta charset="utf-8"><title>${a.name}</title><script src="js/activity.js"></script></head>\n<body><h1>${a.name}</h1><p>${a.summary}</p></body></html>\n`);
+    add(
+      'index.html',
+      `<!doctype html>\n<html><head><meta charset="utf-8"><title>${a.name}</title><script src="js/activity.js"></script></head>\n<body><h1>${a.name}</h1><p>${a.summary}</p></body></html>\n`,
+    );
     add('js/activity.js', `// ${a.name} ${v.version}\ndefine(["sugar-web/activity/activity"], function (activity) {\n  activity.setup();\n});\n`);
   } else if (v.runtime === 'other') {
     add(`${module}.sh`, `#!/bin/sh\n# ${a.name} ${v.version}\nexec python3 -m ${module} "$@"\n`);
   } else {
     const toolkit = v.runtime === 'python3' ? 'sugar3' : 'sugar';
-    add(`${module}.py`, `from ${toolkit}.activity import activity\n\n\nclass ${a.folder}Activity(activity.Activity):\n    """${a.name}: ${a.summary}"""\n\n    def __init__(self, handle):\n        activity.Activity.__init__(self, handle)\n`);
+    add(
+      `${module}.py`,
+      `from ${toolkit}.activity import activity\n\n\nclass ${a.folder}Activity(activity.Activity):\n    """${a.name}: ${a.summary}"""\n\n    def __init__(self, handle):\n        activity.Activity.__init__(self, handle)\n`,
+    );
     add('setup.py', `#!/usr/bin/env python${v.runtime === 'python3' ? '3' : ''}\nfrom ${toolkit}.activity import bundlebuilder\nbundlebuilder.start()\n`);
   }
   add('NEWS', newsText(a, versionIndex));
@@ -747,7 +1081,10 @@ async function insertChunked<T extends keyof Database & string>(trx: Transaction
   const size = Math.max(1, Math.floor(20_000 / perRow));
   for (let i = 0; i < rows.length; i += size) {
     // The table is one of ours and the rows match its type; Kysely's generic insert needs the cast.
-    await trx.insertInto(table).values(rows.slice(i, i + size) as never).execute();
+    await trx
+      .insertInto(table)
+      .values(rows.slice(i, i + size) as never)
+      .execute();
   }
 }
 
@@ -802,7 +1139,13 @@ export function zipEntries(zip: Buffer, root: string): BundleFileFacts[] {
   return out;
 }
 
-async function writeBatch(trx: Transaction<Database>, batch: PreparedActivity[], userIds: number[], tagIds: Map<string, number>, webIcons: Map<string, string>): Promise<void> {
+async function writeBatch(
+  trx: Transaction<Database>,
+  batch: PreparedActivity[],
+  userIds: number[],
+  tagIds: Map<string, number>,
+  webIcons: Map<string, string>,
+): Promise<void> {
   const created = await trx
     .insertInto('activities')
     .values(
@@ -838,7 +1181,9 @@ async function writeBatch(trx: Transaction<Database>, batch: PreparedActivity[],
     'activity_authors',
     batch.flatMap(({ plan: a }) => [
       { activity_id: id(a), user_id: userIds[a.ownerUser]!, role: 'owner' as const, position: 0, created_at: a.createdAt },
-      ...(a.developerUser !== null ? [{ activity_id: id(a), user_id: userIds[a.developerUser]!, role: 'developer' as const, position: 1, created_at: a.createdAt }] : []),
+      ...(a.developerUser !== null
+        ? [{ activity_id: id(a), user_id: userIds[a.developerUser]!, role: 'developer' as const, position: 1, created_at: a.createdAt }]
+        : []),
     ]),
   );
 
@@ -889,7 +1234,11 @@ async function writeBatch(trx: Transaction<Database>, batch: PreparedActivity[],
   const versionIds = new Map<string, number>();
   const perStatement = Math.floor(20_000 / Object.keys(versionRows[0]!).length);
   for (let i = 0; i < versionRows.length; i += perStatement) {
-    const rows = await trx.insertInto('versions').values(versionRows.slice(i, i + perStatement)).returning(['id', 'activity_id', 'version_normalized']).execute();
+    const rows = await trx
+      .insertInto('versions')
+      .values(versionRows.slice(i, i + perStatement))
+      .returning(['id', 'activity_id', 'version_normalized'])
+      .execute();
     for (const r of rows) versionIds.set(`${r.activity_id}:${r.version_normalized}`, r.id);
   }
 
@@ -972,14 +1321,37 @@ export async function generateCatalog(ctx: AppContext, opts: GenerateOptions): P
   for (let k = 0; k < planOpts.users; k += 2000) {
     const rows = Array.from({ length: Math.min(2000, planOpts.users - k) }, (_, j) => {
       const u = planUser(seed, k + j);
-      return { email: u.email, display_name: u.displayName, role: 'user' as const, email_verified_at: u.createdAt, created_at: u.createdAt, updated_at: u.createdAt };
+      return {
+        email: u.email,
+        display_name: u.displayName,
+        role: 'user' as const,
+        email_verified_at: u.createdAt,
+        created_at: u.createdAt,
+        updated_at: u.createdAt,
+      };
     });
     const ids = await ctx.db.insertInto('users').values(rows).returning('id').execute();
     userIds.push(...ids.map((r) => r.id));
   }
   const tagRows = TOPICS.map((t) => ({ slug: slugify(t.tag), name: t.tag }));
-  await ctx.db.insertInto('tags').values(tagRows).onConflict((oc) => oc.column('slug').doNothing()).execute();
-  const tagIds = new Map((await ctx.db.selectFrom('tags').select(['id', 'slug']).where('slug', 'in', tagRows.map((t) => t.slug)).execute()).map((t) => [t.slug, t.id]));
+  await ctx.db
+    .insertInto('tags')
+    .values(tagRows)
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  const tagIds = new Map(
+    (
+      await ctx.db
+        .selectFrom('tags')
+        .select(['id', 'slug'])
+        .where(
+          'slug',
+          'in',
+          tagRows.map((t) => t.slug),
+        )
+        .execute()
+    ).map((t) => [t.slug, t.id]),
+  );
 
   const writer = new StoreWriter(ctx);
   const prepare = async (from: number): Promise<{ batch: PreparedActivity[]; webIcons: Map<string, string> }> => {
@@ -1012,7 +1384,15 @@ export async function generateCatalog(ctx: AppContext, opts: GenerateOptions): P
     }
     await ctx.db.transaction().execute((trx) => writeBatch(trx, batch, userIds, tagIds, webIcons));
     // Running servers (the updater's index, caches) learn about the batch like about any upload.
-    const written = await ctx.db.selectFrom('activities').select('id').where('bundle_id', 'in', batch.map((b) => b.plan.bundleId)).execute();
+    const written = await ctx.db
+      .selectFrom('activities')
+      .select('id')
+      .where(
+        'bundle_id',
+        'in',
+        batch.map((b) => b.plan.bundleId),
+      )
+      .execute();
     await events.emit('catalog.changed', { ctx, activityIds: written.map((r) => r.id) });
     done += batch.length;
     versions += batch.reduce((s, b) => s + b.plan.versions.length, 0);

@@ -40,7 +40,8 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
     name: 'Counting Stars',
     folder: 'CountingStars',
     summary: 'Count the stars in the night sky and learn numbers up to one hundred.',
-    description: '<p>Stars appear one by one. Count them, group them in tens, and check your answer.</p><ul><li>Numbers from 1 to 100</li><li>Grouping in tens</li><li>Works offline</li></ul>',
+    description:
+      '<p>Stars appear one by one. Count them, group them in tens, and check your answer.</p><ul><li>Numbers from 1 to 100</li><li>Grouping in tens</li><li>Works offline</li></ul>',
     tags: ['Math', 'Numbers'],
     license: 'GPL-3.0-or-later',
     kind: 'activity',
@@ -48,7 +49,9 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
       { version: '3', exec: 'sugar-activity3 counting.CountingActivity', releaseNotes: 'Grouping in tens; bigger stars for small screens.' },
       { version: '4', exec: 'sugar-activity3 counting.CountingActivity', releaseNotes: 'Counts up to one hundred; translations for five languages.' },
     ],
-    icon: svg(`<polygon points="27.5,5 33.5,20.5 50,21 37,31.5 41.5,48 27.5,38.5 13.5,48 18,31.5 5,21 21.5,20.5" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3" stroke-linejoin="round"/>`),
+    icon: svg(
+      `<polygon points="27.5,5 33.5,20.5 50,21 37,31.5 41.5,48 27.5,38.5 13.5,48 18,31.5 5,21 21.5,20.5" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3" stroke-linejoin="round"/>`,
+    ),
     translations: {
       es: { name: 'Contar estrellas', summary: 'Cuenta las estrellas del cielo nocturno y aprende los números hasta cien.' },
       fr: { name: 'Compter les étoiles', summary: 'Compte les étoiles du ciel de nuit et apprends les nombres jusqu’à cent.' },
@@ -66,7 +69,9 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
     license: 'MIT',
     kind: 'activity',
     versions: [{ version: '2', exec: 'sugar-activity-web', releaseNotes: 'New picture cards about animals.' }],
-    icon: svg(`<circle cx="27.5" cy="20" r="9" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/><path d="M27.5 29 V50 M27.5 42 Q17 38 14 30 M27.5 40 Q38 36 41 28" fill="none" stroke="&stroke_color;" stroke-width="3" stroke-linecap="round"/>`),
+    icon: svg(
+      `<circle cx="27.5" cy="20" r="9" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/><path d="M27.5 29 V50 M27.5 42 Q17 38 14 30 M27.5 40 Q38 36 41 28" fill="none" stroke="&stroke_color;" stroke-width="3" stroke-linecap="round"/>`,
+    ),
     translations: {
       es: { name: 'Jardín de palabras', summary: 'Haz crecer un jardín de palabras: cada palabra nueva es una flor.' },
       fr: { name: 'Jardin de mots', summary: 'Fais pousser un jardin de mots : chaque nouveau mot devient une fleur.' },
@@ -84,7 +89,9 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
     license: 'GPL-3.0-or-later',
     kind: 'activity',
     versions: [{ version: '1.2', exec: 'sugar-activity3 mixer.MixerActivity', releaseNotes: 'Paint mode added next to light mode.' }],
-    icon: svg(`<circle cx="20" cy="22" r="12" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/><circle cx="35" cy="22" r="12" fill="none" stroke="&stroke_color;" stroke-width="3"/><circle cx="27.5" cy="35" r="12" fill="none" stroke="&stroke_color;" stroke-width="3"/>`),
+    icon: svg(
+      `<circle cx="20" cy="22" r="12" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/><circle cx="35" cy="22" r="12" fill="none" stroke="&stroke_color;" stroke-width="3"/><circle cx="27.5" cy="35" r="12" fill="none" stroke="&stroke_color;" stroke-width="3"/>`,
+    ),
     translations: {
       es: { name: 'Mezclador de colores', summary: 'Mezcla luz y pintura para descubrir cómo se forman los colores.' },
       fr: { name: 'Mélangeur de couleurs', summary: 'Mélange lumière et peinture pour découvrir comment naissent les couleurs.' },
@@ -105,7 +112,9 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
       { version: '7', exec: 'sugar-activity pendulum.PendulumActivity', releaseNotes: 'First release.' },
       { version: '8', exec: 'sugar-activity pendulum.PendulumActivity', releaseNotes: 'The stopwatch keeps running while you change the length.' },
     ],
-    icon: svg(`<line x1="10" y1="8" x2="45" y2="8" stroke="&stroke_color;" stroke-width="3"/><line x1="27.5" y1="8" x2="36" y2="38" stroke="&stroke_color;" stroke-width="3"/><circle cx="37.5" cy="42" r="7" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/>`),
+    icon: svg(
+      `<line x1="10" y1="8" x2="45" y2="8" stroke="&stroke_color;" stroke-width="3"/><line x1="27.5" y1="8" x2="36" y2="38" stroke="&stroke_color;" stroke-width="3"/><circle cx="37.5" cy="42" r="7" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/>`,
+    ),
     translations: {
       es: { name: 'Laboratorio de péndulo', summary: 'Balancea un péndulo, cambia su longitud y mide su período.' },
       fr: { name: 'Labo du pendule', summary: 'Fais osciller un pendule, change sa longueur et mesure sa période.' },
@@ -123,7 +132,9 @@ export const SAMPLE_ACTIVITIES: SampleActivity[] = [
     license: 'CC-BY-SA-4.0',
     kind: 'content',
     versions: [{ version: '1', exec: '' }],
-    icon: svg(`<path d="M5 35 Q14 27 23 35 T41 35 T55 35" fill="none" stroke="&stroke_color;" stroke-width="3"/><circle cx="38" cy="15" r="8" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/>`),
+    icon: svg(
+      `<path d="M5 35 Q14 27 23 35 T41 35 T55 35" fill="none" stroke="&stroke_color;" stroke-width="3"/><circle cx="38" cy="15" r="8" fill="&fill_color;" stroke="&stroke_color;" stroke-width="3"/>`,
+    ),
     translations: {
       es: { name: 'Atlas de mareas', summary: 'Un pequeño libro ilustrado sobre mareas, lunas y costas.' },
       fr: { name: 'Atlas des marées', summary: 'Un petit livre illustré sur les marées, les lunes et les côtes.' },

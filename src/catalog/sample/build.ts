@@ -36,7 +36,17 @@ function activityInfo(a: SampleActivity, v: SampleVersion): string {
 }
 
 function libraryInfo(a: SampleActivity, v: SampleVersion): string {
-  return ['[Library]', `name = ${a.name}`, `global_name = ${a.bundleId}`, `library_version = ${v.version}`, `icon = activity-${a.folder.toLowerCase()}`, 'activity_start = index.html', `license = ${a.license}`, `summary = ${a.summary}`, ''].join('\n');
+  return [
+    '[Library]',
+    `name = ${a.name}`,
+    `global_name = ${a.bundleId}`,
+    `library_version = ${v.version}`,
+    `icon = activity-${a.folder.toLowerCase()}`,
+    'activity_start = index.html',
+    `license = ${a.license}`,
+    `summary = ${a.summary}`,
+    '',
+  ].join('\n');
 }
 
 export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, outDir: string): Promise<string> {
@@ -48,7 +58,10 @@ export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, out
     const root = a.folder;
     add(`${root}/library/library.info`, libraryInfo(a, v));
     add(`${root}/library/activity-${a.folder.toLowerCase()}.svg`, a.icon);
-    add(`${root}/index.html`, `<!doctype html><html><head><meta charset="utf-8"><title>${a.name}</title></head><body><h1>${a.name}</h1><p>${a.summary}</p></body></html>\n`);
+    add(
+      `${root}/index.html`,
+      `<!doctype html><html><head><meta charset="utf-8"><title>${a.name}</title></head><body><h1>${a.name}</h1><p>${a.summary}</p></body></html>\n`,
+    );
     out = join(outDir, `${a.folder}-${v.version}.xol`);
   } else {
     const root = `${a.folder}.activity`;
@@ -62,7 +75,10 @@ export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, out
     } else {
       const cls = v.exec.split(/\s+/)[1] ?? 'activity.Activity';
       const [mod, klass] = cls.split('.');
-      add(`${root}/${mod}.py`, `from sugar3.activity import activity\n\n\nclass ${klass}(activity.Activity):\n    """${a.name}: ${a.summary}"""\n\n    def __init__(self, handle):\n        activity.Activity.__init__(self, handle)\n`);
+      add(
+        `${root}/${mod}.py`,
+        `from sugar3.activity import activity\n\n\nclass ${klass}(activity.Activity):\n    """${a.name}: ${a.summary}"""\n\n    def __init__(self, handle):\n        activity.Activity.__init__(self, handle)\n`,
+      );
     }
     add(`${root}/NEWS`, `${v.version}\n\n* ${v.releaseNotes ?? 'Release.'}\n`);
     out = join(outDir, `${a.folder}-${v.version}.xo`);

@@ -19,7 +19,7 @@ export interface SampleScreenshot {
 
 const W = SAMPLE_SCREENSHOT_SIZE.width;
 const H = SAMPLE_SCREENSHOT_SIZE.height;
-const FONT = "font-family=\"DejaVu Sans, Noto Sans, Arial, sans-serif\"";
+const FONT = 'font-family="DejaVu Sans, Noto Sans, Arial, sans-serif"';
 
 /** Sugar's toolbar: the activity button in the XO colours, a few tools, the stop button. */
 function toolbar(stroke: string, fill: string, tools: string): string {
@@ -55,16 +55,33 @@ function star(cx: number, cy: number, r: number, fill: string, extra = ''): stri
 function countingStars(): string {
   const r = rng(7);
   const faint: string[] = [];
-  for (let i = 0; i < 90; i++) faint.push(`<circle cx="${(r() * 560 + 10).toFixed(0)}" cy="${(r() * 500 + 80).toFixed(0)}" r="${(r() * 1.6 + 0.6).toFixed(1)}" fill="#fff" opacity="${(r() * 0.5 + 0.3).toFixed(2)}"/>`);
+  for (let i = 0; i < 90; i++)
+    faint.push(
+      `<circle cx="${(r() * 560 + 10).toFixed(0)}" cy="${(r() * 500 + 80).toFixed(0)}" r="${(r() * 1.6 + 0.6).toFixed(1)}" fill="#fff" opacity="${(r() * 0.5 + 0.3).toFixed(2)}"/>`,
+    );
   // Three groups of ten counted stars in rounded boxes, seven more loose: 37.
   const groups: string[] = [];
-  const origins = [[40, 120], [220, 150], [60, 330]];
+  const origins = [
+    [40, 120],
+    [220, 150],
+    [60, 330],
+  ];
   for (const [gx, gy] of origins) {
     const stars: string[] = [];
     for (let i = 0; i < 10; i++) stars.push(star(gx! + 26 + (i % 5) * 30, gy! + 30 + Math.floor(i / 5) * 36, 12, '#ffd84a'));
-    groups.push(`<rect x="${gx}" y="${gy}" width="160" height="96" rx="18" fill="#ffffff" fill-opacity="0.07" stroke="#8bff7a" stroke-width="3" stroke-dasharray="10 7"/>${stars.join('')}`);
+    groups.push(
+      `<rect x="${gx}" y="${gy}" width="160" height="96" rx="18" fill="#ffffff" fill-opacity="0.07" stroke="#8bff7a" stroke-width="3" stroke-dasharray="10 7"/>${stars.join('')}`,
+    );
   }
-  const loose = [[300, 350], [360, 300], [420, 380], [470, 260], [330, 450], [500, 470], [410, 520]].map(([x, y], i) => star(x!, y!, 15 + (i % 3) * 2, '#ffe98a'));
+  const loose = [
+    [300, 350],
+    [360, 300],
+    [420, 380],
+    [470, 260],
+    [330, 450],
+    [500, 470],
+    [410, 520],
+  ].map(([x, y], i) => star(x!, y!, 15 + (i % 3) * 2, '#ffe98a'));
   return scene(`<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#0b1a4a"/><stop offset="1" stop-color="#2b3f8f"/></linearGradient></defs>
 <rect width="${W}" height="${H}" fill="url(#sky)"/>
 ${faint.join('')}
@@ -80,10 +97,13 @@ ${toolbar('#1b3a9e', '#ffd84a', '<path d="M96 22 v22 M85 33 h22"/><path d="M140 
 
 function wordGarden(): string {
   const flower = (x: number, y: number, petal: string, size: number) => {
-    const petals = [0, 60, 120, 180, 240, 300].map((a) => `<ellipse cx="0" cy="${-size}" rx="${size * 0.55}" ry="${size}" fill="${petal}" transform="rotate(${a})"/>`).join('');
+    const petals = [0, 60, 120, 180, 240, 300]
+      .map((a) => `<ellipse cx="0" cy="${-size}" rx="${size * 0.55}" ry="${size}" fill="${petal}" transform="rotate(${a})"/>`)
+      .join('');
     return `<g transform="translate(${x} ${y})"><path d="M0 0 V${150 - size}" stroke="#3d8b37" stroke-width="6"/><ellipse cx="14" cy="${70 - size / 2}" rx="16" ry="7" fill="#4caf50" transform="rotate(-30 14 ${70 - size / 2})"/>${petals}<circle r="${size * 0.55}" fill="#ffcf33"/></g>`;
   };
-  const tile = (x: number, letter: string, color: string) => `<g transform="translate(${x} 0)"><rect width="62" height="70" rx="12" fill="${color}"/><rect x="0" y="62" width="62" height="8" rx="4" fill="#000" opacity="0.15"/><text x="31" y="50" ${FONT} font-size="40" font-weight="bold" fill="#fff" text-anchor="middle">${letter}</text></g>`;
+  const tile = (x: number, letter: string, color: string) =>
+    `<g transform="translate(${x} 0)"><rect width="62" height="70" rx="12" fill="${color}"/><rect x="0" y="62" width="62" height="8" rx="4" fill="#000" opacity="0.15"/><text x="31" y="50" ${FONT} font-size="40" font-weight="bold" fill="#fff" text-anchor="middle">${letter}</text></g>`;
   return scene(`<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#bfe8ff"/><stop offset="1" stop-color="#eaf8ff"/></linearGradient></defs>
 <rect width="${W}" height="${H}" fill="url(#sky)"/>
 <circle cx="450" cy="128" r="40" fill="#ffd23f"/>
@@ -133,7 +153,12 @@ function pendulumLab(): string {
     return `${(pivot[0]! + radius * Math.sin(a)).toFixed(1)} ${(pivot[1]! + radius * Math.cos(a)).toFixed(1)}`;
   };
   const [bx, by] = at(30);
-  const rows = [['40 cm', '1.27 s'], ['60 cm', '1.55 s'], ['80 cm', '1.79 s'], ['100 cm', '2.01 s']];
+  const rows = [
+    ['40 cm', '1.27 s'],
+    ['60 cm', '1.55 s'],
+    ['80 cm', '1.79 s'],
+    ['100 cm', '2.01 s'],
+  ];
   return scene(`<rect width="${W}" height="${H}" fill="#f4f1ea"/>
 <g stroke="#e2ddd0" stroke-width="1">${Array.from({ length: 13 }, (_, i) => `<path d="M${i * 40 + 20} 66 V600"/>`).join('')}${Array.from({ length: 14 }, (_, i) => `<path d="M0 ${i * 40 + 86} H540"/>`).join('')}</g>
 <rect x="120" y="92" width="360" height="18" rx="6" fill="#6d4c41"/>
@@ -152,7 +177,11 @@ ${toolbar('#e65100', '#ff8f00', '<path d="M84 22 h24 M96 22 v16"/><circle cx="96
 
 function tideAtlas(): string {
   const r = rng(3);
-  const lines = (x: number, y0: number, n: number, w: number) => Array.from({ length: n }, (_, i) => `<rect x="${x}" y="${y0 + i * 24}" width="${(w * (i === n - 1 ? 0.55 : 0.82 + r() * 0.18)).toFixed(0)}" height="9" rx="4.5" fill="#b9ad96"/>`).join('');
+  const lines = (x: number, y0: number, n: number, w: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `<rect x="${x}" y="${y0 + i * 24}" width="${(w * (i === n - 1 ? 0.55 : 0.82 + r() * 0.18)).toFixed(0)}" height="9" rx="4.5" fill="#b9ad96"/>`,
+    ).join('');
   const wave = (y: number, amp: number, color: string, width = 330) => {
     let d = `M0 ${y}`;
     for (let x = 0; x <= width; x += 10) d += ` L${x} ${(y + amp * Math.sin((x / width) * Math.PI * 4)).toFixed(1)}`;
@@ -185,27 +214,57 @@ ${toolbar('#1e6fb0', '#ffb74d', '<path d="M86 44 V22 h10 l10 10 v12 z"/><path d=
 export const SAMPLE_SCREENSHOTS: SampleScreenshot[] = [
   {
     bundleId: 'org.aslo.sample.CountingStars',
-    captions: { und: 'Stars grouped in tens: three tens and seven make 37.', es: 'Estrellas agrupadas de a diez: tres decenas y siete son 37.', fr: 'Des étoiles groupées par dix : trois dizaines et sept font 37.', 'pt-BR': 'Estrelas agrupadas de dez em dez: três dezenas e sete são 37.', ar: 'نجوم مجمّعة في عشرات: ثلاث عشرات وسبعة تساوي 37.' },
+    captions: {
+      und: 'Stars grouped in tens: three tens and seven make 37.',
+      es: 'Estrellas agrupadas de a diez: tres decenas y siete son 37.',
+      fr: 'Des étoiles groupées par dix : trois dizaines et sept font 37.',
+      'pt-BR': 'Estrelas agrupadas de dez em dez: três dezenas e sete são 37.',
+      ar: 'نجوم مجمّعة في عشرات: ثلاث عشرات وسبعة تساوي 37.',
+    },
     svg: countingStars(),
   },
   {
     bundleId: 'org.aslo.sample.WordGarden',
-    captions: { und: 'Spell the word on the picture card and a new flower grows.', es: 'Deletrea la palabra de la tarjeta y crece una flor nueva.', fr: 'Épelle le mot de la carte et une nouvelle fleur pousse.', 'pt-BR': 'Soletre a palavra do cartão e uma nova flor cresce.', ar: 'تهجَّ كلمة البطاقة فتنمو زهرة جديدة.' },
+    captions: {
+      und: 'Spell the word on the picture card and a new flower grows.',
+      es: 'Deletrea la palabra de la tarjeta y crece una flor nueva.',
+      fr: 'Épelle le mot de la carte et une nouvelle fleur pousse.',
+      'pt-BR': 'Soletre a palavra do cartão e uma nova flor cresce.',
+      ar: 'تهجَّ كلمة البطاقة فتنمو زهرة جديدة.',
+    },
     svg: wordGarden(),
   },
   {
     bundleId: 'org.aslo.sample.ColorMixer',
-    captions: { und: 'Coloured light on the dark wall, paint on white paper.', es: 'Luz de colores en la pared oscura, pintura en el papel blanco.', fr: 'De la lumière colorée sur le mur sombre, de la peinture sur le papier blanc.', 'pt-BR': 'Luz colorida na parede escura, tinta no papel branco.', ar: 'ضوء ملوّن على الجدار المظلم، وطلاء على الورق الأبيض.' },
+    captions: {
+      und: 'Coloured light on the dark wall, paint on white paper.',
+      es: 'Luz de colores en la pared oscura, pintura en el papel blanco.',
+      fr: 'De la lumière colorée sur le mur sombre, de la peinture sur le papier blanc.',
+      'pt-BR': 'Luz colorida na parede escura, tinta no papel branco.',
+      ar: 'ضوء ملوّن على الجدار المظلم، وطلاء على الورق الأبيض.',
+    },
     svg: colorMixer(),
   },
   {
     bundleId: 'org.aslo.sample.PendulumLab',
-    captions: { und: 'The pendulum, the stopwatch and the notebook of measured periods.', es: 'El péndulo, el cronómetro y el cuaderno de períodos medidos.', fr: 'Le pendule, le chronomètre et le carnet des périodes mesurées.', 'pt-BR': 'O pêndulo, o cronômetro e o caderno de períodos medidos.', ar: 'البندول والساعة الموقوتة ودفتر الأزمنة المقيسة.' },
+    captions: {
+      und: 'The pendulum, the stopwatch and the notebook of measured periods.',
+      es: 'El péndulo, el cronómetro y el cuaderno de períodos medidos.',
+      fr: 'Le pendule, le chronomètre et le carnet des périodes mesurées.',
+      'pt-BR': 'O pêndulo, o cronômetro e o caderno de períodos medidos.',
+      ar: 'البندول والساعة الموقوتة ودفتر الأزمنة المقيسة.',
+    },
     svg: pendulumLab(),
   },
   {
     bundleId: 'org.aslo.sample.TideAtlas',
-    captions: { und: 'A page about the moon and the tides.', es: 'Una página sobre la luna y las mareas.', fr: 'Une page sur la lune et les marées.', 'pt-BR': 'Uma página sobre a lua e as marés.', ar: 'صفحة عن القمر والمدّ والجزر.' },
+    captions: {
+      und: 'A page about the moon and the tides.',
+      es: 'Una página sobre la luna y las mareas.',
+      fr: 'Une page sur la lune et les marées.',
+      'pt-BR': 'Uma página sobre a lua e as marés.',
+      ar: 'صفحة عن القمر والمدّ والجزر.',
+    },
     svg: tideAtlas(),
   },
 ];
@@ -233,10 +292,26 @@ export async function addSampleScreenshots(ctx: AppContext, bundleIds: Iterable<
       await ctx.db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('screenshots')
-          .values({ activity_id: a.id, position: 0, storage_key: staged.sha256, content_type: 'image/png', width: W, height: H, captions: JSON.stringify(shot.captions), created_at: new Date() })
+          .values({
+            activity_id: a.id,
+            position: 0,
+            storage_key: staged.sha256,
+            content_type: 'image/png',
+            width: W,
+            height: H,
+            captions: JSON.stringify(shot.captions),
+            created_at: new Date(),
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
-        await audit(trx, { actor: null, actorLabel: 'sample-content', action: 'screenshot.add', targetType: 'activity', targetId: shot.bundleId, details: { screenshot: row.id, width: W, height: H } });
+        await audit(trx, {
+          actor: null,
+          actorLabel: 'sample-content',
+          action: 'screenshot.add',
+          targetType: 'activity',
+          targetId: shot.bundleId,
+          details: { screenshot: row.id, width: W, height: H },
+        });
         await ctx.files.commit(staged);
       });
       added++;

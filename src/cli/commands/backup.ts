@@ -18,7 +18,9 @@ export function registerBackup(program: Command): void {
           const m = await backup(ctx, out, (msg) => warn(`  ${msg}`));
           const rows = m.database.tables.reduce((a, t) => a + t.rows, 0);
           const bytes = m.files.reduce((a, f) => a + f.size, 0);
-          say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${m.database.tables.length} tables, ${rows} rows, ${m.files.length} files (${(bytes / 1048576).toFixed(1)} MiB).`);
+          say(
+            `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${m.database.tables.length} tables, ${rows} rows, ${m.files.length} files (${(bytes / 1048576).toFixed(1)} MiB).`,
+          );
           say(`Restore with: aslo --instance NAME restore ${out}`);
         },
         { migrate: false },

@@ -17,7 +17,9 @@ interface BuildCliOptions {
 
 export function registerBuild(program: Command): void {
   withCommon(program.command('build'))
-    .description('build a .xo (or .xol) bundle from a git repository the way Sugar\'s bundle builder does, reproducibly; or --verify a bundle against its recorded source')
+    .description(
+      "build a .xo (or .xol) bundle from a git repository the way Sugar's bundle builder does, reproducibly; or --verify a bundle against its recorded source",
+    )
     .argument('[source]', 'local repository path or https://, http://, git://, file:// URL (with --verify: a copy to read the recorded commit from)')
     .option('--ref <ref>', 'tag, branch or commit to build (default: HEAD)')
     .option('--out <dir>', 'folder to write the bundle to (default: the current folder)')
@@ -32,9 +34,25 @@ export function registerBuild(program: Command): void {
         if (!existsSync(opts.verify)) throw new UsageError(`${opts.verify}: no such file`);
         const r = await verifyBundle(opts.verify, { sourceOverride: source, onLog });
         for (const w of r.warnings) warn(`warning: ${w}`);
-        if (opts.json) say(JSON.stringify({ match: r.match, source: r.source, firstDifference: r.firstDifference, rebuilt: { fileName: r.rebuiltFileName, bytes: r.rebuiltBytes }, warnings: r.warnings }, null, 2));
+        if (opts.json)
+          say(
+            JSON.stringify(
+              {
+                match: r.match,
+                source: r.source,
+                firstDifference: r.firstDifference,
+                rebuilt: { fileName: r.rebuiltFileName, bytes: r.rebuiltBytes },
+                warnings: r.warnings,
+              },
+              null,
+              2,
+            ),
+          );
         else if (r.match) say(`${opts.verify}: bytes match ${r.source.repository} at ${r.source.commit}${r.source.tag ? ` (tag ${r.source.tag})` : ''}`);
-        else say(`${opts.verify}: MISMATCH with ${r.source.repository} at ${r.source.commit}: first differing entry ${r.firstDifference!.entry} (${r.firstDifference!.what})`);
+        else
+          say(
+            `${opts.verify}: MISMATCH with ${r.source.repository} at ${r.source.commit}: first differing entry ${r.firstDifference!.entry} (${r.firstDifference!.what})`,
+          );
         process.exitCode = r.match ? EXIT_OK : EXIT_FAILED;
         return;
       }

@@ -33,7 +33,11 @@ function printCollection(c: CollectionView, json: boolean): void {
   for (const [locale, name] of Object.entries(c.names)) say(`  name[${locale}]: ${name}`);
   if (c.entries.length === 0) say('  (no activities yet: aslo collection add ' + c.nickname + ' BUNDLE_ID)');
   for (const e of c.entries) {
-    const flags = [e.pinned_version ? `pinned to ${e.pinned_version}` : 'newest compatible', e.optional ? 'optional' : null, e.activity_status !== 'public' ? `activity is ${e.activity_status}: not served` : null].filter(Boolean);
+    const flags = [
+      e.pinned_version ? `pinned to ${e.pinned_version}` : 'newest compatible',
+      e.optional ? 'optional' : null,
+      e.activity_status !== 'public' ? `activity is ${e.activity_status}: not served` : null,
+    ].filter(Boolean);
     say(`  ${String(e.position).padStart(3)}  ${e.bundle_id}  (${flags.join(', ')})`);
   }
 }
@@ -77,36 +81,42 @@ export function registerCollection(program: Command): void {
     .option('--unlisted', 'do not list it publicly')
     .action(async (nickname: string, opts: { name: string; description?: string; localizedName?: string[]; unlisted?: boolean }, cmd: Command) => {
       await withServices(cmd, async ({ collections }, ctx) => {
-        const c = await collections.create(nickname, { name: opts.name, description: opts.description ?? null, names: localizedNames(opts.localizedName), listed: !opts.unlisted }, ACTOR);
+        const c = await collections.create(
+          nickname,
+          { name: opts.name, description: opts.description ?? null, names: localizedNames(opts.localizedName), listed: !opts.unlisted },
+          ACTOR,
+        );
         say(`Created collection "${c.nickname}".`);
         for (const line of collectionFeedLines(ctx.config.server.baseUrl, c.nickname)) say(line);
       });
     });
 
   runsThroughStore(withCommon(col.command('update')))
-    .description('change a collection\'s name, description, localized names or listing')
+    .description("change a collection's name, description, localized names or listing")
     .argument('<nickname>')
     .option('--name <name>')
     .option('--description <text>', 'new description ("" removes it)')
     .option('--localized-name <locale=name>', 'set a localized name; an empty name removes it (repeatable)', collect)
     .option('--listed', 'list it publicly')
     .option('--unlisted', 'do not list it publicly')
-    .action(async (nickname: string, opts: { name?: string; description?: string; localizedName?: string[]; listed?: boolean; unlisted?: boolean }, cmd: Command) => {
-      if (opts.listed && opts.unlisted) throw new UsageError('choose --listed or --unlisted, not both');
-      await withServices(cmd, async ({ collections }) => {
-        const c = await collections.update(
-          nickname,
-          {
-            name: opts.name,
-            description: opts.description === undefined ? undefined : opts.description || null,
-            names: localizedNames(opts.localizedName),
-            listed: opts.listed ? true : opts.unlisted ? false : undefined,
-          },
-          ACTOR,
-        );
-        printCollection(c, false);
-      });
-    });
+    .action(
+      async (nickname: string, opts: { name?: string; description?: string; localizedName?: string[]; listed?: boolean; unlisted?: boolean }, cmd: Command) => {
+        if (opts.listed && opts.unlisted) throw new UsageError('choose --listed or --unlisted, not both');
+        await withServices(cmd, async ({ collections }) => {
+          const c = await collections.update(
+            nickname,
+            {
+              name: opts.name,
+              description: opts.description === undefined ? undefined : opts.description || null,
+              names: localizedNames(opts.localizedName),
+              listed: opts.listed ? true : opts.unlisted ? false : undefined,
+            },
+            ACTOR,
+          );
+          printCollection(c, false);
+        });
+      },
+    );
 
   runsThroughStore(withCommon(col.command('delete')))
     .description('delete a collection (its activities stay in the catalog)')
@@ -132,7 +142,12 @@ export function registerCollection(program: Command): void {
       await withServices(cmd, async ({ collections }) => {
         let c: CollectionView | null = null;
         for (const bundleId of bundleIds) {
-          c = await collections.add(nickname, bundleId, { pin: opts.pin, optional: opts.optional ? true : opts.required ? false : undefined, position: position(opts.position) }, ACTOR);
+          c = await collections.add(
+            nickname,
+            bundleId,
+            { pin: opts.pin, optional: opts.optional ? true : opts.required ? false : undefined, position: position(opts.position) },
+            ACTOR,
+          );
         }
         printCollection(c!, false);
       });

@@ -15,7 +15,10 @@ export interface ImportGitCliOptions {
 }
 
 /** Checks the options and names the repositories; throws UsageError on bad input. */
-export function parseImportGitArgs(args: string[], opts: ImportGitCliOptions): { repositories: string[]; select: TagSelection; status: 'sandbox' | 'public'; legacyId?: number } {
+export function parseImportGitArgs(
+  args: string[],
+  opts: ImportGitCliOptions,
+): { repositories: string[]; select: TagSelection; status: 'sandbox' | 'public'; legacyId?: number } {
   if (opts.allTags && opts.sinceVersion !== undefined) throw new UsageError('give --all-tags or --since-version, not both');
   const status = opts.status ?? 'sandbox';
   if (status !== 'sandbox' && status !== 'public') throw new UsageError('--status must be sandbox or public');
@@ -28,14 +31,24 @@ export function parseImportGitArgs(args: string[], opts: ImportGitCliOptions): {
   const repositories = expandSources(args);
   if (repositories.length === 0) throw new UsageError('no repositories in the given lists or folders');
   if (legacyId !== undefined && repositories.length !== 1) throw new UsageError('--legacy-id names the old id of one activity: give one repository');
-  const select: TagSelection = opts.allTags ? { kind: 'all' } : opts.sinceVersion !== undefined ? { kind: 'since', version: opts.sinceVersion } : { kind: 'newest' };
+  const select: TagSelection = opts.allTags
+    ? { kind: 'all' }
+    : opts.sinceVersion !== undefined
+      ? { kind: 'since', version: opts.sinceVersion }
+      : { kind: 'newest' };
   return { repositories, select, status, legacyId };
 }
 
 /** The summary table: one line per ref, then the counts. */
 export function formatSummary(s: ImportSummary): string[] {
   const header = ['repository', 'ref', 'version', 'outcome', 'codes'];
-  const lines = s.rows.map((r) => [r.repository, r.ref ?? '-', r.version ? `${r.bundleId} ${r.version}` : '-', r.outcome + (r.fileStatus && r.outcome !== 'refused' ? ` (${r.fileStatus})` : ''), r.codes.join(',') || '-']);
+  const lines = s.rows.map((r) => [
+    r.repository,
+    r.ref ?? '-',
+    r.version ? `${r.bundleId} ${r.version}` : '-',
+    r.outcome + (r.fileStatus && r.outcome !== 'refused' ? ` (${r.fileStatus})` : ''),
+    r.codes.join(',') || '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   const out = [fmt(header), ...lines.map(fmt)];
@@ -65,7 +78,9 @@ export async function runImportGit(ctx: AppContext, args: string[], opts: Import
 export function registerImportGit(program: Command): void {
   // Beside a store on the embedded database it runs inside that store (src/cli/control.ts).
   runsThroughStore(withCommon(program.command('import-git')))
-    .description('build git repositories (their newest tag, chosen tags, or HEAD without tags) and ingest the bundles in version order; re-running builds only new commits')
+    .description(
+      'build git repositories (their newest tag, chosen tags, or HEAD without tags) and ingest the bundles in version order; re-running builds only new commits',
+    )
     .argument('<sources...>', 'repository URLs or paths, files listing them (one a line), or folders of repositories')
     .option('--all-tags', 'build every tag')
     .option('--since-version <n>', 'build the tags whose version is N or newer')

@@ -50,7 +50,12 @@ export function registerImport(program: Command): void {
         const results: { file: string; result: IngestResult }[] = [];
         for (const file of files) {
           bar.update({ file: file.split('/').pop() });
-          const result = await catalog.ingest.ingestPath(file, { status: opts.status as 'sandbox' | 'public', actorLabel: 'cli:import', sugarMin: opts.sugarMin, sugarMax: opts.sugarMax });
+          const result = await catalog.ingest.ingestPath(file, {
+            status: opts.status as 'sandbox' | 'public',
+            actorLabel: 'cli:import',
+            sugarMin: opts.sugarMin,
+            sugarMax: opts.sugarMax,
+          });
           results.push({ file, result });
           bar.increment();
           if (!(cliErr() as { isTTY?: boolean }).isTTY && results.length % 50 === 0) cliErr().write(`imported ${results.length}/${files.length}\n`);

@@ -36,7 +36,10 @@ export function registerInstance(program: Command): void {
       const overrides: Record<string, Record<string, unknown>> = { cache: { prefix: `aslo:${name}:` } };
       if (opts.databaseUrl) {
         if (/:[^:@/]+@/.test(opts.databaseUrl)) {
-          throw new AsloError('CONFIG_SECRET_IN_FILE', 'Do not put a password in --database-url: it would be written to a config file. Give the URL without it and set PGPASSWORD, or set ASLO_DATABASE_URL in the environment.');
+          throw new AsloError(
+            'CONFIG_SECRET_IN_FILE',
+            'Do not put a password in --database-url: it would be written to a config file. Give the URL without it and set PGPASSWORD, or set ASLO_DATABASE_URL in the environment.',
+          );
         }
         overrides.database = { url: opts.databaseUrl };
       }
@@ -58,7 +61,11 @@ export function registerInstance(program: Command): void {
       const common = commonOf(cmd);
       const probe = loadConfig({ configFile: common.config, dataDir: common.data, writeDefaults: false });
       const dir = join(probe.dataDir, 'instances');
-      const names = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(instanceDirOf(probe.dataDir, n))).sort() : [];
+      const names = existsSync(dir)
+        ? readdirSync(dir)
+            .filter((n) => existsSync(instanceDirOf(probe.dataDir, n)))
+            .sort()
+        : [];
       if (names.length === 0) {
         say('No instances yet. The first "aslo serve" creates "default"; "aslo instance create NAME" adds one.');
         return;
@@ -75,7 +82,7 @@ export function registerInstance(program: Command): void {
     });
 
   withCommon(instance.command('clone'))
-    .description('copy an instance\'s database and file stores into another instance (files hard-linked where possible), e.g. production into devel')
+    .description("copy an instance's database and file stores into another instance (files hard-linked where possible), e.g. production into devel")
     .argument('<from>', 'instance to copy')
     .argument('<to>', 'instance to replace (created with its own embedded database when missing)')
     .option('--anonymize', 'replace personal data in the copy: e-mail addresses, passwords, names, sessions, tokens, client addresses')
@@ -92,7 +99,9 @@ export function registerInstance(program: Command): void {
       await assertNotInUse(loadConfig({ configFile: common.config, dataDir: common.data, instance: to, writeDefaults: false }));
       if (!existsSync(file)) {
         writeFileAtomic(file, `# Settings of instance "${to}": they override the shared config.yaml.\n` + YAML.stringify({ cache: { prefix: `aslo:${to}:` } }));
-        say(`Created instance "${to}" with its own embedded database (give it a PostgreSQL one with "aslo instance create ${to} --database-url ..." first if you prefer).`);
+        say(
+          `Created instance "${to}" with its own embedded database (give it a PostgreSQL one with "aslo instance create ${to} --database-url ..." first if you prefer).`,
+        );
       }
       const dst = loadConfig({ configFile: common.config, dataDir: common.data, instance: to });
       const a = await createContext(src, { migrate: false, holder: 'aslo instance clone' });

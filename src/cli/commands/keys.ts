@@ -22,7 +22,10 @@ export function registerKeys(program: Command): void {
       try {
         k = signingKeysFrom(secrets.signingKey);
       } catch (err) {
-        throw new AsloError('KEYS_BAD_SIGNING_KEY', `The signing key of instance "${config.instance}" cannot be used: ${(err as Error).message}. Set ASLO_SECRET_SIGNING_KEY to an Ed25519 private key in PKCS#8 PEM.`);
+        throw new AsloError(
+          'KEYS_BAD_SIGNING_KEY',
+          `The signing key of instance "${config.instance}" cannot be used: ${(err as Error).message}. Set ASLO_SECRET_SIGNING_KEY to an Ed25519 private key in PKCS#8 PEM.`,
+        );
       }
       if (opts.pem) {
         cliOut().write(k.publicKeyPem);

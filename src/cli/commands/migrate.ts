@@ -12,7 +12,8 @@ export function registerMigrate(program: Command): void {
         cmd,
         async (ctx) => {
           if (opts.status) {
-            for (const m of await migrationStatus(ctx.db)) say(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`);
+            for (const m of await migrationStatus(ctx.db))
+              say(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`);
             return;
           }
           const { applied } = await migrateToLatest(ctx.db);

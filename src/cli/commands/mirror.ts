@@ -103,7 +103,12 @@ function printMirror(m: MirrorView): void {
   if (m.operator || m.contact) say(`  operator  ${[m.operator, m.contact].filter(Boolean).join(', ')}`);
   say(`  location  ${m.country ?? '?'} / ${m.continent ?? '?'}${m.asn ? `, AS${m.asn}` : ''}${m.latitude !== null ? `, ${m.latitude}, ${m.longitude}` : ''}`);
   if (m.prefixes.length) say(`  prefixes  ${m.prefixes.join(' ')}`);
-  const rules = [m.country_only ? 'country only' : null, m.continent_only ? 'continent only' : null, m.as_only ? 'AS only' : null, m.max_file_size ? `files up to ${m.max_file_size} bytes` : null].filter(Boolean);
+  const rules = [
+    m.country_only ? 'country only' : null,
+    m.continent_only ? 'continent only' : null,
+    m.as_only ? 'AS only' : null,
+    m.max_file_size ? `files up to ${m.max_file_size} bytes` : null,
+  ].filter(Boolean);
   say(`  weight    ${m.weight}${rules.length ? `; ${rules.join(', ')}` : ''}`);
   say(`  files     ${m.stats.verified} verified, ${m.stats.pending} pending, ${m.stats.failed} failed`);
 }
@@ -131,8 +136,17 @@ export function registerMirror(program: Command): void {
         if (o.json) return say(JSON.stringify(list, null, 2));
         if (list.length === 0) return say('No mirrors. Add one with: aslo mirror add NAME --http http://host/path');
         for (const m of list) {
-          const state = !m.enabled ? 'disabled' : [m.http_url ? `http ${m.http_ok === false ? 'DOWN' : m.http_ok ? 'up' : '?'}` : null, m.https_url ? `https ${m.https_ok === false ? 'DOWN' : m.https_ok ? 'up' : '?'}` : null].filter(Boolean).join(', ');
-          say(`${String(m.id).padStart(4)}  ${m.name.padEnd(28)} ${(m.country ?? '??').padEnd(3)} w=${String(m.weight).padEnd(5)} ${String(m.stats.verified).padStart(6)} verified  ${state}`);
+          const state = !m.enabled
+            ? 'disabled'
+            : [
+                m.http_url ? `http ${m.http_ok === false ? 'DOWN' : m.http_ok ? 'up' : '?'}` : null,
+                m.https_url ? `https ${m.https_ok === false ? 'DOWN' : m.https_ok ? 'up' : '?'}` : null,
+              ]
+                .filter(Boolean)
+                .join(', ');
+          say(
+            `${String(m.id).padStart(4)}  ${m.name.padEnd(28)} ${(m.country ?? '??').padEnd(3)} w=${String(m.weight).padEnd(5)} ${String(m.stats.verified).padStart(6)} verified  ${state}`,
+          );
         }
       });
     });
@@ -146,7 +160,10 @@ export function registerMirror(program: Command): void {
         const problems = await mirrors.problems(m.id);
         if (o.json) return say(JSON.stringify({ ...m, problems }, null, 2));
         printMirror(m);
-        for (const p of problems) say(`  ${p.state.padEnd(8)} ${p.repo_path}: ${p.last_error ?? 'not checked yet'}${p.next_check_at ? ` (next check ${new Date(p.next_check_at).toISOString()})` : ''}`);
+        for (const p of problems)
+          say(
+            `  ${p.state.padEnd(8)} ${p.repo_path}: ${p.last_error ?? 'not checked yet'}${p.next_check_at ? ` (next check ${new Date(p.next_check_at).toISOString()})` : ''}`,
+          );
       });
     });
 
@@ -161,7 +178,10 @@ export function registerMirror(program: Command): void {
       });
     });
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     storeCommand(mirror.command(verb).argument('<name>', 'mirror name or id'))
       .description(enabled ? 'send clients to it again (once its files are verified)' : 'stop sending clients to it at once')
       .action(async (name: string, _o: unknown, cmd: Command) => {

@@ -45,8 +45,8 @@ export function registerPublish(program: Command): void {
     .option('--sugar-min <version>', 'lowest Sugar version this version supports')
     .option('--sugar-max <version>', 'highest Sugar version this version supports')
     .option('--release-notes <text>', 'what changed in this version')
-    .option('--lang <tag>', 'language of the validation messages, e.g. es or pt-BR (default: your account\'s, else LANGUAGE/LC_ALL/LANG)')
-    .option('--json', 'print the server\'s result as JSON')
+    .option('--lang <tag>', "language of the validation messages, e.g. es or pt-BR (default: your account's, else LANGUAGE/LC_ALL/LANG)")
+    .option('--json', "print the server's result as JSON")
     .action(async (file: string, opts: { server?: string; sugarMin?: string; sugarMax?: string; releaseNotes?: string; lang?: string; json?: boolean }) => {
       const token = process.env.ASLO_TOKEN;
       if (!token) throw new UsageError('set ASLO_TOKEN to a personal API token with the publish scope (create one in your account settings on the store)');
@@ -85,7 +85,12 @@ export function registerPublish(program: Command): void {
         });
         // One line with a code, never a stack trace: the store is down, the address is wrong, ...
         req.on('error', (err: NodeJS.ErrnoException) =>
-          reject(new AsloError('PUBLISH_UNREACHABLE', `Cannot reach the store at ${base.origin}: ${err.code ?? err.message}. Check --server (or ASLO_SERVER) and that the store runs.`)),
+          reject(
+            new AsloError(
+              'PUBLISH_UNREACHABLE',
+              `Cannot reach the store at ${base.origin}: ${err.code ?? err.message}. Check --server (or ASLO_SERVER) and that the store runs.`,
+            ),
+          ),
         );
         req.on('response', (res) => {
           let buf = '';
@@ -148,8 +153,9 @@ export function registerPublish(program: Command): void {
         const verb = result.outcome === 'unchanged' ? 'already on the store' : 'published';
         say(`${verb}: ${result.bundle_id} ${result.version}`);
         say(`status: activity ${result.activity_status}, this version ${result.file_status}`);
-        if (result.file_status === 'sandbox' && result.activity_status === 'sandbox') say('It is in the sandbox: nominate it for review in the developer hub when it is ready.');
-        if (result.file_status === 'pending') say('This version waits for an editor\'s review before it becomes public.');
+        if (result.file_status === 'sandbox' && result.activity_status === 'sandbox')
+          say('It is in the sandbox: nominate it for review in the developer hub when it is ready.');
+        if (result.file_status === 'pending') say("This version waits for an editor's review before it becomes public.");
         if (result.hub_url) say(`developer hub: ${result.hub_url}`);
       } else {
         say(`rejected: ${basename(file)}`);

@@ -20,7 +20,9 @@ export function registerRepo(program: Command): void {
         if (opts.json) {
           say(JSON.stringify({ ...report, repo: ctx.config.storage.repoDir }, null, 2));
         } else {
-          say(`repo tree ${ctx.config.storage.repoDir}: ${report.expected} public files expected, ${report.checked} found${opts.deep ? ' (hashes compared)' : ''}`);
+          say(
+            `repo tree ${ctx.config.storage.repoDir}: ${report.expected} public files expected, ${report.checked} found${opts.deep ? ' (hashes compared)' : ''}`,
+          );
           for (const p of report.problems) say(`  ${p.kind.padEnd(12)} ${p.path}${p.fileId ? ` (file ${p.fileId})` : ''}: ${p.detail}`);
           if (report.problems.length === 0) say('  no difference');
           else if (opts.fix) say(`  repaired ${report.fixed} difference${report.fixed === 1 ? '' : 's'}`);

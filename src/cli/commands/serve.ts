@@ -26,7 +26,10 @@ export function registerServe(program: Command): void {
       if (opts.host) config.server.host = opts.host;
       if (opts.workers > 1 && cluster.isPrimary) {
         if (!config.database.url) {
-          throw new AsloError('SERVE_WORKERS_NEED_POSTGRES', 'Several worker processes need a PostgreSQL database (database.url): the embedded database belongs to one process. Use --workers 1, or set ASLO_DATABASE_URL.');
+          throw new AsloError(
+            'SERVE_WORKERS_NEED_POSTGRES',
+            'Several worker processes need a PostgreSQL database (database.url): the embedded database belongs to one process. Use --workers 1, or set ASLO_DATABASE_URL.',
+          );
         }
         // Migrations and sample content once, before the workers start.
         const ctx = await createContext(config);
@@ -49,6 +52,7 @@ export function registerServe(program: Command): void {
       if (cluster.isWorker) process.exit(server.fatal ? 1 : 0);
       // Whatever a dead database left pending must not keep the process from ending.
       if (server.fatal) setTimeout(() => process.exit(1), 2000).unref();
-      if (server.fatal) throw new AsloError('DB_FATAL', `The store stopped after a fatal database error: ${server.fatal.message}. Its supervisor should start it again.`);
+      if (server.fatal)
+        throw new AsloError('DB_FATAL', `The store stopped after a fatal database error: ${server.fatal.message}. Its supervisor should start it again.`);
     });
 }

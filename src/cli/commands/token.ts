@@ -15,7 +15,10 @@ export function registerToken(program: Command): void {
     .option('--days <n>', 'days until it expires (default 90)')
     .option('--name <name>', 'what it is for (default: "cli")')
     .action(async (opts: { email: string; scopes: string; days?: string; name?: string }, cmd: Command) => {
-      const scopes = opts.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = opts.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (scopes.length === 0) throw new UsageError(`--scopes takes a comma-separated list of ${SCOPES.join(', ')}`);
       let days: number | undefined;
       if (opts.days !== undefined) {
@@ -24,7 +27,9 @@ export function registerToken(program: Command): void {
       }
       await withServices(cmd, async ({ accounts }) => {
         const created = await accounts.createApiTokenForAccount(opts.email, { name: opts.name ?? 'cli', scopes, expiresInDays: days });
-        say(`Created API token #${created.id} for ${opts.email} (scopes ${[...new Set(scopes)].join(', ')}), valid until ${created.expiresAt.toISOString()}. It is shown only now:`);
+        say(
+          `Created API token #${created.id} for ${opts.email} (scopes ${[...new Set(scopes)].join(', ')}), valid until ${created.expiresAt.toISOString()}. It is shown only now:`,
+        );
         say(created.token);
       });
     });

@@ -23,7 +23,13 @@ export function registerUser(program: Command): void {
       const generated = !opts.passwordStdin;
       const password = generated ? randomBytes(12).toString('base64url') : await readStdin();
       await withServices(cmd, async ({ accounts }, ctx) => {
-        const created = await accounts.createUser({ email: opts.email, displayName: opts.name ?? opts.email.split('@')[0]!, password, role, actorLabel: 'cli:user-create' });
+        const created = await accounts.createUser({
+          email: opts.email,
+          displayName: opts.name ?? opts.email.split('@')[0]!,
+          password,
+          role,
+          actorLabel: 'cli:user-create',
+        });
         say(`Created ${created.role} #${created.id} ${created.email} (e-mail verified).`);
         if (generated) say(`Password: ${password}\nLog in at ${ctx.config.server.baseUrl}/account/login and change it in your account settings.`);
       });
@@ -47,7 +53,8 @@ export function registerUser(program: Command): void {
     .option('--role <role>', 'only accounts with this role')
     .action(async (opts: { role?: string }, cmd: Command) => {
       await withServices(cmd, async ({ accounts }) => {
-        for (const u of await accounts.allUsers(opts.role as Role | undefined)) say(`${String(u.id).padStart(5)}  ${u.role.padEnd(6)}  ${u.email_verified_at ? 'verified  ' : 'unverified'}  ${u.email}  (${u.display_name})`);
+        for (const u of await accounts.allUsers(opts.role as Role | undefined))
+          say(`${String(u.id).padStart(5)}  ${u.role.padEnd(6)}  ${u.email_verified_at ? 'verified  ' : 'unverified'}  ${u.email}  (${u.display_name})`);
       });
     });
 }

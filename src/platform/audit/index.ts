@@ -60,15 +60,20 @@ export async function listAudit(db: Kysely<Database>, q: AuditQuery) {
   // `review.` or `review.*` asks for every action under that prefix.
   const prefix = q.action ? q.action.endsWith('.') || q.action.endsWith('*') : false;
   const actorId = q.actor ? parseId(q.actor) : null;
-  const { items, total } = await selectAuditPage(db, {
-    action: q.action ? (prefix ? q.action.replace(/\*$/, '') : q.action) : undefined,
-    actionPrefix: prefix,
-    actorUserId: q.actor && actorId !== null ? actorId : undefined,
-    actorLabel: q.actor && actorId === null ? q.actor : undefined,
-    targetType: q.targetType,
-    targetId: q.targetId,
-    since: q.since,
-    until: q.until,
-  }, perPage, (page - 1) * perPage);
+  const { items, total } = await selectAuditPage(
+    db,
+    {
+      action: q.action ? (prefix ? q.action.replace(/\*$/, '') : q.action) : undefined,
+      actionPrefix: prefix,
+      actorUserId: q.actor && actorId !== null ? actorId : undefined,
+      actorLabel: q.actor && actorId === null ? q.actor : undefined,
+      targetType: q.targetType,
+      targetId: q.targetId,
+      since: q.since,
+      until: q.until,
+    },
+    perPage,
+    (page - 1) * perPage,
+  );
   return { items, total, page, perPage };
 }

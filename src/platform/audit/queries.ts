@@ -24,9 +24,7 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 export async function selectAuditPage(db: Kysely<Database>, f: AuditFilter, limit: number, offset: number) {
   let base = db.selectFrom('audit_log');
-  if (f.action !== undefined) base = f.actionPrefix
-    ? base.where('action', 'like', escapeLike(f.action) + '%')
-    : base.where('action', '=', f.action);
+  if (f.action !== undefined) base = f.actionPrefix ? base.where('action', 'like', escapeLike(f.action) + '%') : base.where('action', '=', f.action);
   if (f.actorUserId !== undefined) base = base.where('actor_user_id', '=', f.actorUserId);
   if (f.actorLabel !== undefined) base = base.where('actor_label', 'ilike', `%${escapeLike(f.actorLabel)}%`);
   if (f.targetType) base = base.where('target_type', '=', f.targetType);

@@ -126,7 +126,10 @@ async function readSnapshot(
         for (;;) {
           const batch = await sql<{ j: string }>`fetch forward ${sql.raw(String(BATCH))} from ${sql.raw(cursor)}`.execute(trx);
           if (batch.rows.length === 0) break;
-          await onRows(name, batch.rows.map((r) => r.j));
+          await onRows(
+            name,
+            batch.rows.map((r) => r.j),
+          );
         }
         await sql`close ${sql.raw(cursor)}`.execute(trx);
         const p = prints.get(name)!;
@@ -190,7 +193,10 @@ export interface Loader {
 export async function loadDatabase(db: Db, source: Loader, sourceMigrations: string[], progress: Progress): Promise<Map<string, number>> {
   const unknown = sourceMigrations.filter((m) => !(m in MIGRATIONS));
   if (unknown.length > 0) {
-    throw new AsloError('RESTORE_NEWER_SCHEMA', `The copy was made by a newer aslo (migrations ${unknown.join(', ')} are unknown here). Upgrade aslo, then restore again.`);
+    throw new AsloError(
+      'RESTORE_NEWER_SCHEMA',
+      `The copy was made by a newer aslo (migrations ${unknown.join(', ')} are unknown here). Upgrade aslo, then restore again.`,
+    );
   }
   return db.transaction().execute(async (trx) => {
     const all = (await tableNames(trx)).filter((t) => !MIGRATION_TABLES.has(t));
@@ -384,16 +390,27 @@ async function hasContent(db: Db): Promise<boolean> {
   return r.rows[0]!.n > 0;
 }
 
-export async function restore(ctx: AppContext, dir: string, opts: { force?: boolean } = {}, progress: Progress = () => {}): Promise<{ tables: Map<string, number>; files: number }> {
+export async function restore(
+  ctx: AppContext,
+  dir: string,
+  opts: { force?: boolean } = {},
+  progress: Progress = () => {},
+): Promise<{ tables: Map<string, number>; files: number }> {
   const m = await readManifest(dir);
   if (!opts.force && (await hasContent(ctx.db))) {
-    throw new AsloError('RESTORE_NOT_EMPTY', `Instance "${ctx.config.instance}" already has activities or users. Restoring replaces everything: run again with --force if that is what you want.`);
+    throw new AsloError(
+      'RESTORE_NOT_EMPTY',
+      `Instance "${ctx.config.instance}" already has activities or users. Restoring replaces everything: run again with --force if that is what you want.`,
+    );
   }
   progress(`checking ${m.files.length} files against the manifest`);
   for (const f of m.files) {
     const got = await hashFile(join(dir, 'stores', f.store, f.path)).catch(() => null);
     if (!got || got.sha256 !== f.sha256 || got.size !== f.size) {
-      throw new AsloError('RESTORE_DAMAGED', `The backup is damaged: stores/${f.store}/${f.path} is ${got ? 'different from' : 'missing from'} what the manifest lists. Nothing was changed.`);
+      throw new AsloError(
+        'RESTORE_DAMAGED',
+        `The backup is damaged: stores/${f.store}/${f.path} is ${got ? 'different from' : 'missing from'} what the manifest lists. Nothing was changed.`,
+      );
     }
   }
   const tableCols = new Map(m.database.tables.map((t) => [t.name, t.columns]));
@@ -409,7 +426,8 @@ export async function restore(ctx: AppContext, dir: string, opts: { force?: bool
   );
   for (const t of m.database.tables) {
     if (MIGRATION_TABLES.has(t.name)) continue;
-    if ((tables.get(t.name) ?? 0) !== t.rows) throw new AsloError('RESTORE_DAMAGED', `Table ${t.name}: the backup lists ${t.rows} rows, ${tables.get(t.name) ?? 0} were loaded.`);
+    if ((tables.get(t.name) ?? 0) !== t.rows)
+      throw new AsloError('RESTORE_DAMAGED', `Table ${t.name}: the backup lists ${t.rows} rows, ${tables.get(t.name) ?? 0} were loaded.`);
   }
   const stores = new Map(storesOf(ctx).map((s) => [s.name, s.dir]));
   let n = 0;
@@ -453,13 +471,24 @@ export interface CloneResult {
 }
 
 /** Copy `from`'s database and file stores into `to` (emptied first). */
-export async function cloneInstance(from: AppContext, to: AppContext, opts: { anonymize?: boolean; force?: boolean } = {}, progress: Progress = () => {}): Promise<CloneResult> {
+export async function cloneInstance(
+  from: AppContext,
+  to: AppContext,
+  opts: { anonymize?: boolean; force?: boolean } = {},
+  progress: Progress = () => {},
+): Promise<CloneResult> {
   if (from.config.instance === to.config.instance) throw new AsloError('CLONE_SAME_INSTANCE', 'An instance cannot be copied onto itself.');
   if (from.config.database.url && from.config.database.url === to.config.database.url) {
-    throw new AsloError('CLONE_SAME_DATABASE', `Instances "${from.config.instance}" and "${to.config.instance}" use the same database: give the target its own (aslo instance create ${to.config.instance} --database-url ...).`);
+    throw new AsloError(
+      'CLONE_SAME_DATABASE',
+      `Instances "${from.config.instance}" and "${to.config.instance}" use the same database: give the target its own (aslo instance create ${to.config.instance} --database-url ...).`,
+    );
   }
   if (!opts.force && (await hasContent(to.db))) {
-    throw new AsloError('CLONE_TARGET_NOT_EMPTY', `Instance "${to.config.instance}" already has activities or users. Copying replaces everything: run again with --force if that is what you want.`);
+    throw new AsloError(
+      'CLONE_TARGET_NOT_EMPTY',
+      `Instance "${to.config.instance}" already has activities or users. Copying replaces everything: run again with --force if that is what you want.`,
+    );
   }
   // The source snapshot is read into memory table by table: a copy for development, not a backup
   // of a huge site (use aslo backup / aslo restore for that).

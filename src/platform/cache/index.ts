@@ -72,7 +72,9 @@ function encode(value: unknown): string {
 }
 
 function decode<T>(text: string): T {
-  return JSON.parse(text, (_k, v: unknown) => (v && typeof v === 'object' && '$date' in v && Object.keys(v).length === 1 ? new Date((v as { $date: string }).$date) : v)) as T;
+  return JSON.parse(text, (_k, v: unknown) =>
+    v && typeof v === 'object' && '$date' in v && Object.keys(v).length === 1 ? new Date((v as { $date: string }).$date) : v,
+  ) as T;
 }
 
 interface Bus {
@@ -156,12 +158,17 @@ export class Cache {
         c.on('close', () => down());
         c.on('ready', () => void this.onRedisReady());
       }
-      this.sub.on('message', (ch: string, msg: string) => (ch === this.channel ? this.onRedisInvalidation(msg) : ch === this.ackChannel(this.origin) ? this.onAck(msg) : undefined));
+      this.sub.on('message', (ch: string, msg: string) =>
+        ch === this.channel ? this.onRedisInvalidation(msg) : ch === this.ackChannel(this.origin) ? this.onAck(msg) : undefined,
+      );
       await Promise.all([this.redis.connect().catch(down), this.sub.connect().catch(down)]);
       await this.onRedisReady();
       return;
     }
-    if (this.mode === 'postgres-notify') await this.newListener().start().catch(() => {}); // it keeps trying
+    if (this.mode === 'postgres-notify')
+      await this.newListener()
+        .start()
+        .catch(() => {}); // it keeps trying
   }
 
   // ---- Redis state changes ----
@@ -258,7 +265,8 @@ export class Cache {
         if (m.o === this.origin) return;
         this.onMessage(payload);
         // Tell the writer this process has dropped the old values (it waits for every listener).
-        if (typeof m.i === 'number') void client.query('select pg_notify($1, $2)', [CACHE_CHANNEL, JSON.stringify({ p: this.opts.prefix, ack: m.i, to: m.o })]).catch(() => {});
+        if (typeof m.i === 'number')
+          void client.query('select pg_notify($1, $2)', [CACHE_CHANNEL, JSON.stringify({ p: this.opts.prefix, ack: m.i, to: m.o })]).catch(() => {});
       },
       // Invalidations missed while the connection was down are unknowable: start empty.
       onConnected: () => {
@@ -449,7 +457,10 @@ export class Cache {
     const c = this.listener?.connection ?? this.notifier;
     if (!c) return 0;
     try {
-      const r = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()', [this.listenerName]);
+      const r = await c.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()',
+        [this.listenerName],
+      );
       return r.rows[0]?.n ?? 0;
     } catch {
       return 0;
@@ -459,7 +470,10 @@ export class Cache {
   private async bump(scope: string): Promise<void> {
     // The generation outlives every value stored under it (values live cache.ttlSeconds), and
     // an instance that is gone leaves no key behind for ever.
-    const res = await this.redis!.multi().incr(this.genKey(scope)).expire(this.genKey(scope), 30 * 86400).exec();
+    const res = await this.redis!.multi()
+      .incr(this.genKey(scope))
+      .expire(this.genKey(scope), 30 * 86400)
+      .exec();
     const [err, value] = res?.[0] ?? [new Error('no answer'), null];
     if (err) throw err;
     const gen = Number(value);
@@ -489,7 +503,6 @@ export class Cache {
       this.acks.delete(id);
     }
   }
-
 
   private notifier: pg.Client | null = null;
   private readonly acks = new Map<number, () => void>();

@@ -39,7 +39,9 @@ export class DbHealth {
   /** Throws DB_FATAL once the database is dead. */
   assertAlive(): void {
     if (this.fatal) {
-      throw new AsloError('DB_FATAL', `The database failed and this process is shutting down so that a new one starts: ${this.fatal.message}`, { statusCode: 503 });
+      throw new AsloError('DB_FATAL', `The database failed and this process is shutting down so that a new one starts: ${this.fatal.message}`, {
+        statusCode: 503,
+      });
     }
   }
 }
@@ -53,7 +55,22 @@ export function isPgliteFatal(err: unknown): boolean {
   return typeof e.message === 'string' && /^Aborted\(|RuntimeError: (unreachable|memory access out of bounds)/.test(e.message);
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** PostgreSQL: the server is gone (refused, reset, shut down), as opposed to a query's own error. */
 export function isConnectionLoss(err: unknown): boolean {

@@ -80,7 +80,9 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     // fails (and says so), and the next one reconnects (guardPool listens on every client).
     const pool = guardPool(new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 }));
     const health = new DbHealth();
-    const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PostgresDialect({ pool }), health, postgresClassifier(health)), opts.hooks ?? {}) });
+    const db = new Kysely<Database>({
+      dialect: new WatchedDialect(new GuardedDialect(new PostgresDialect({ pool }), health, postgresClassifier(health)), opts.hooks ?? {}),
+    });
     try {
       await sql`select 1`.execute(db);
     } catch (err) {
@@ -94,14 +96,17 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     // A server that stays away is fatal: checked now and then while it is away, with a query of
     // its own, so a process that gets no traffic notices too.
     const giveUp = opts.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
-    const watchdog = setInterval(() => {
-      if (health.downSince === null || health.fatal) return;
-      void sql`select 1`.execute(db).catch(() => {
-        if (health.downSince !== null && Date.now() - health.downSince >= giveUp) {
-          health.declare(new Error(`PostgreSQL at ${safeUrl(opts.url!)} has been unreachable for ${Math.round((Date.now() - health.downSince) / 1000)} s`));
-        }
-      });
-    }, Math.min(5000, Math.max(250, giveUp / 4)));
+    const watchdog = setInterval(
+      () => {
+        if (health.downSince === null || health.fatal) return;
+        void sql`select 1`.execute(db).catch(() => {
+          if (health.downSince !== null && Date.now() - health.downSince >= giveUp) {
+            health.declare(new Error(`PostgreSQL at ${safeUrl(opts.url!)} has been unreachable for ${Math.round((Date.now() - health.downSince) / 1000)} s`));
+          }
+        });
+      },
+      Math.min(5000, Math.max(250, giveUp / 4)),
+    );
     watchdog.unref();
     return {
       db,
@@ -137,14 +142,12 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
     });
   } catch (err) {
     await lock?.release();
-    throw new AsloError(
-      'DB_EMBEDDED_OPEN_FAILED',
-      `Cannot open the embedded database in ${dir}: ${(err as Error).message}.`,
-      { statusCode: 503, cause: err },
-    );
+    throw new AsloError('DB_EMBEDDED_OPEN_FAILED', `Cannot open the embedded database in ${dir}: ${(err as Error).message}.`, { statusCode: 503, cause: err });
   }
   const health = new DbHealth();
-  const db = new Kysely<Database>({ dialect: new WatchedDialect(new GuardedDialect(new PgliteDialect(pglite), health, pgliteClassifier(health)), opts.hooks ?? {}) });
+  const db = new Kysely<Database>({
+    dialect: new WatchedDialect(new GuardedDialect(new PgliteDialect(pglite), health, pgliteClassifier(health)), opts.hooks ?? {}),
+  });
   return {
     db,
     kind: 'pglite',
@@ -181,7 +184,11 @@ async function openReplicated(opts: OpenOptions): Promise<DatabaseHandle> {
   await set.start();
   if (!set.primary.up && !set.replicas.some((r) => r.up)) {
     await set.close();
-    throw new AsloError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${safeUrl(opts.url!)} nor to any replica: ${set.primary.error}. Check that the servers run and database.url/database.replicas are right.`, { statusCode: 503 });
+    throw new AsloError(
+      'DB_UNREACHABLE',
+      `Cannot connect to PostgreSQL at ${safeUrl(opts.url!)} nor to any replica: ${set.primary.error}. Check that the servers run and database.url/database.replicas are right.`,
+      { statusCode: 503 },
+    );
   }
   // With replicas a primary that is away means read-only mode (replicas.ts), not a dead database.
   const health = new DbHealth();

@@ -106,9 +106,10 @@ export function lockSocketPath(dir: string): string {
 
 function inUse(dir: string, info: HolderInfo | null): AsloError {
   const who = info ? `process ${info.pid} (${info.holder})` : 'another process';
-  const what = info?.holder === 'aslo serve'
-    ? 'Stop that store first (or run the command through it: day-to-day commands such as "aslo user create" and "aslo import" do so by themselves).'
-    : 'Wait until it finishes, then run the command again.';
+  const what =
+    info?.holder === 'aslo serve'
+      ? 'Stop that store first (or run the command through it: day-to-day commands such as "aslo user create" and "aslo import" do so by themselves).'
+      : 'Wait until it finishes, then run the command again.';
   return new AsloError('DATA_DIR_IN_USE', `The embedded database in ${dir} is in use by ${who}. ${what}`, {
     statusCode: 503,
     details: { pid: info?.pid ?? null, holder: info?.holder ?? null },
@@ -181,7 +182,10 @@ export class DataDirLock {
   static async acquire(dir: string, opts: { holder: string; willAccept?: boolean }): Promise<DataDirLock> {
     const path = lockSocketPath(dir);
     if (!WINDOWS && Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-      throw new AsloError('DATA_DIR_PATH_TOO_LONG', `The embedded database folder ${dir} has too long a path for its lock socket (${Buffer.byteLength(path)} bytes, at most ${MAX_SOCKET_PATH}). Move it to a shorter path (database.embeddedDir).`);
+      throw new AsloError(
+        'DATA_DIR_PATH_TOO_LONG',
+        `The embedded database folder ${dir} has too long a path for its lock socket (${Buffer.byteLength(path)} bytes, at most ${MAX_SOCKET_PATH}). Move it to a shorter path (database.embeddedDir).`,
+      );
     }
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (WINDOWS) return DataDirLock.acquirePipe(dir, opts);
@@ -209,7 +213,8 @@ export class DataDirLock {
         } catch {
           // closing the server removed it
         }
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new AsloError('DATA_DIR_LOCK_FAILED', `Cannot lock ${dir}: ${(err as Error).message}.`, { cause: err });
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new AsloError('DATA_DIR_LOCK_FAILED', `Cannot lock ${dir}: ${(err as Error).message}.`, { cause: err });
       }
       // The name is taken: by a live holder (refuse), or by a crashed one's leftover (remove it).
       let before: number;

@@ -32,7 +32,13 @@ class StaticProvider implements MigrationProvider {
 }
 
 export function migrator(db: Db, migrations?: Record<string, Migration>): Migrator {
-  return new Migrator({ db, provider: new StaticProvider(migrations), migrationTableName: 'aslo_migrations', migrationLockTableName: 'aslo_migrations_lock', allowUnorderedMigrations: true });
+  return new Migrator({
+    db,
+    provider: new StaticProvider(migrations),
+    migrationTableName: 'aslo_migrations',
+    migrationLockTableName: 'aslo_migrations_lock',
+    allowUnorderedMigrations: true,
+  });
 }
 
 export interface MigrateReport {

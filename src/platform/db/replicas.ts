@@ -1,7 +1,18 @@
 // What the database layer adds for scale: it sees every statement, so it knows which tables each
 // committed write touched (the cache invalidates on that: src/platform/cache) and, with read
 // replicas configured, where each statement may run (the routing below).
-import type { DatabaseConnection, Dialect, Driver, QueryCompiler, QueryResult, TransactionSettings, CompiledQuery, Kysely, DialectAdapter, DatabaseIntrospector } from 'kysely';
+import type {
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  QueryCompiler,
+  QueryResult,
+  TransactionSettings,
+  CompiledQuery,
+  Kysely,
+  DialectAdapter,
+  DatabaseIntrospector,
+} from 'kysely';
 
 // ---- which tables a statement writes ----
 
@@ -13,7 +24,10 @@ const COUNTER_COLUMNS = new Set(['download_count', 'average_daily_users']);
 /** Tables a statement writes to ('*' for DDL and anything unrecognised that is not a plain read). */
 export function writtenTables(sqlText: string): string[] {
   const text = sqlText.trimStart();
-  if (/^(select|show|explain|values|set|reset|begin|commit|rollback|savepoint|release|listen|unlisten)\b/i.test(text) && !/\b(insert|update|delete)\b/i.test(text)) {
+  if (
+    /^(select|show|explain|values|set|reset|begin|commit|rollback|savepoint|release|listen|unlisten)\b/i.test(text) &&
+    !/\b(insert|update|delete)\b/i.test(text)
+  ) {
     // Plain reads, and selects that write only through functions (pg_notify, nextval): none.
     return [];
   }
@@ -40,7 +54,9 @@ function countersOnly(text: string, from: number): boolean {
 export function isReadOnly(sqlText: string): boolean {
   const text = sqlText.trimStart();
   if (!/^(select|with|values|show|\()/i.test(text)) return false;
-  return !/\b(insert\s+into|update\s|delete\s+from|for\s+(no\s+key\s+)?update|for\s+(key\s+)?share|pg_notify|nextval|setval|pg_advisory|lock\s+table|into\s+temp)/i.test(text);
+  return !/\b(insert\s+into|update\s|delete\s+from|for\s+(no\s+key\s+)?update|for\s+(key\s+)?share|pg_notify|nextval|setval|pg_advisory|lock\s+table|into\s+temp)/i.test(
+    text,
+  );
 }
 
 // ---- observing committed writes ----
@@ -53,7 +69,10 @@ export interface WriteHooks {
 class WatchedConnection implements DatabaseConnection {
   tables: Set<string> | null = null;
   inTransaction = false;
-  constructor(readonly inner: DatabaseConnection, private readonly hooks: WriteHooks) {}
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly hooks: WriteHooks,
+  ) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const res = await this.inner.executeQuery<R>(compiled);
@@ -77,7 +96,10 @@ class WatchedConnection implements DatabaseConnection {
 }
 
 class WatchedDriver implements Driver {
-  constructor(private readonly inner: Driver, private readonly hooks: WriteHooks) {}
+  constructor(
+    private readonly inner: Driver,
+    private readonly hooks: WriteHooks,
+  ) {}
   init(): Promise<void> {
     return this.inner.init();
   }
@@ -123,7 +145,10 @@ class WatchedDriver implements Driver {
 
 /** A dialect that reports the tables of every committed write to `hooks`. */
 export class WatchedDialect implements Dialect {
-  constructor(private readonly inner: Dialect, private readonly hooks: WriteHooks) {}
+  constructor(
+    private readonly inner: Dialect,
+    private readonly hooks: WriteHooks,
+  ) {}
   createDriver(): Driver {
     return new WatchedDriver(this.inner.createDriver(), this.hooks);
   }
@@ -199,14 +224,33 @@ export function ignoreReadOnly(err: unknown): void {
   throw err;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
 
 /** True when an error means "this server is not reachable" rather than "this statement failed". */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
   if (!e) return false;
   if (e.code && CONNECTION_CODES.has(e.code)) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection refused/i.test(e.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection refused/i.test(
+    e.message ?? '',
+  );
 }
 
 export interface Target {
@@ -253,7 +297,9 @@ function makeTarget(name: string, url: string, poolSize: number): Target {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 /** The primary and its replicas, their health, and the choice of server for each statement. */
@@ -331,7 +377,11 @@ export class ReplicaSet {
     t.up = up;
     t.error = error;
     if (was && !up) {
-      this.log.warn(t === this.primary ? `database: the primary is unreachable (${error}); the store is read-only until it returns` : `database: ${t.name} skipped for reads (${error})`);
+      this.log.warn(
+        t === this.primary
+          ? `database: the primary is unreachable (${error}); the store is read-only until it returns`
+          : `database: ${t.name} skipped for reads (${error})`,
+      );
     } else if (!was && up) {
       this.log.info(t === this.primary ? 'database: the primary is back; writes accepted again' : `database: ${t.name} used for reads again`);
     }
@@ -402,7 +452,11 @@ class RoutingConnection implements DatabaseConnection {
         lastErr = err;
       }
     }
-    throw new AsloError('DB_UNAVAILABLE', 'No database server can be reached right now. Please try again in a minute.', { statusCode: 503, details: { retryAfter: READ_ONLY_RETRY_SECONDS }, cause: lastErr });
+    throw new AsloError('DB_UNAVAILABLE', 'No database server can be reached right now. Please try again in a minute.', {
+      statusCode: 503,
+      details: { retryAfter: READ_ONLY_RETRY_SECONDS },
+      cause: lastErr,
+    });
   }
 
   private async write<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

@@ -71,7 +71,10 @@ export async function enqueue(db: Db, queue: string, payload: Record<string, unk
     `.execute(db);
     created = Boolean(res.rows[0]?.inserted);
   } else {
-    await db.insertInto('jobs').values({ queue, payload: JSON.stringify(payload), run_at: runAt, max_attempts: maxAttempts, created_at: new Date() }).execute();
+    await db
+      .insertInto('jobs')
+      .values({ queue, payload: JSON.stringify(payload), run_at: runAt, max_attempts: maxAttempts, created_at: new Date() })
+      .execute();
     created = true;
   }
   if (runAt.getTime() <= Date.now() + 50) for (const w of wakers.get(db) ?? []) w();
@@ -116,7 +119,10 @@ export class JobRunner {
   private readonly log: NonNullable<RunnerOptions['log']>;
   private readonly wake = () => this.kick();
 
-  constructor(private readonly db: Db, opts: RunnerOptions = {}) {
+  constructor(
+    private readonly db: Db,
+    opts: RunnerOptions = {},
+  ) {
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.opts = {
       concurrency: opts.concurrency ?? 2,
@@ -296,14 +302,24 @@ export class JobRunner {
         .execute();
       return;
     }
-    await this.db.updateTable('jobs').set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: null }).where('id', '=', job.id).where('locked_by', '=', this.workerId).execute();
+    await this.db
+      .updateTable('jobs')
+      .set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: null })
+      .where('id', '=', job.id)
+      .where('locked_by', '=', this.workerId)
+      .execute();
   }
 
   private async failed(job: JobRecord, err: unknown): Promise<void> {
     const message = (err as Error)?.message ?? String(err);
     this.log.warn(`jobs: ${job.queue} job ${job.id} failed (attempt ${job.attempts}/${job.maxAttempts}): ${message}`);
     if (job.attempts >= job.maxAttempts) {
-      await this.db.updateTable('jobs').set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: message.slice(0, 2000) }).where('id', '=', job.id).where('locked_by', '=', this.workerId).execute();
+      await this.db
+        .updateTable('jobs')
+        .set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: message.slice(0, 2000) })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', this.workerId)
+        .execute();
       return;
     }
     const delay = Math.min(this.opts.retryMaxSeconds, this.opts.retryBaseSeconds * 2 ** (job.attempts - 1));
@@ -339,7 +355,10 @@ export async function deadJobs(db: Db, queue?: string) {
 
 /** Unfinished jobs per queue (for status pages and tests). */
 export async function pendingJobs(db: Db, queue?: string): Promise<number> {
-  let q = db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('done_at', 'is', null);
+  let q = db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('done_at', 'is', null);
   if (queue) q = q.where('queue', '=', queue);
   const row = await q.executeTakeFirst();
   return Number(row?.n ?? 0);

@@ -39,7 +39,12 @@ export class Metrics {
     const registers = [this.registry];
     // Every gauge fed by a collector waits for one shared run of all collectors per scrape.
     const collect = () => this.runCollectors();
-    this.httpRequests = new Counter({ name: 'aslo_http_requests_total', help: 'HTTP requests answered, by route pattern and status code', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'aslo_http_requests_total',
+      help: 'HTTP requests answered, by route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'aslo_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by route pattern',
@@ -47,15 +52,70 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.cacheRequests = new Counter({ name: 'aslo_cache_requests_total', help: 'Cache lookups by layer (lru, redis) and result (hit, miss, bypass)', labelNames: ['layer', 'result'], registers });
-    this.cacheRedisUp = new Gauge({ name: 'aslo_cache_redis_up', help: '1 when the shared cache (Redis) is reachable, 0 when not, -1 when none is configured', registers, collect, aggregator: 'min' });
-    this.dbPool = new Gauge({ name: 'aslo_db_pool_connections', help: 'Database pool connections by pool and state (total, idle, waiting)', labelNames: ['pool', 'state'], registers, collect });
-    this.replicaLag = new Gauge({ name: 'aslo_db_replica_lag_seconds', help: 'Replication delay of each read replica, in seconds', labelNames: ['replica'], registers, collect, aggregator: 'max' });
-    this.replicaUp = new Gauge({ name: 'aslo_db_replica_up', help: '1 when a replica is used for reads, 0 when it is skipped (down or lagging)', labelNames: ['replica'], registers, collect, aggregator: 'min' });
-    this.readOnly = new Gauge({ name: 'aslo_db_read_only', help: '1 while the primary database is unreachable and the store is read-only', registers, collect, aggregator: 'max' });
-    this.jobsPending = new Gauge({ name: 'aslo_jobs_pending', help: 'Unfinished background jobs per queue', labelNames: ['queue'], registers, collect, aggregator: 'max' });
-    this.jobsDead = new Gauge({ name: 'aslo_jobs_dead', help: 'Background jobs that ran out of attempts (kept for inspection)', registers, collect, aggregator: 'max' });
-    this.redirects = new Counter({ name: 'aslo_download_redirects_total', help: 'Download requests redirected to a mirror, by mirror host', labelNames: ['mirror'], registers });
+    this.cacheRequests = new Counter({
+      name: 'aslo_cache_requests_total',
+      help: 'Cache lookups by layer (lru, redis) and result (hit, miss, bypass)',
+      labelNames: ['layer', 'result'],
+      registers,
+    });
+    this.cacheRedisUp = new Gauge({
+      name: 'aslo_cache_redis_up',
+      help: '1 when the shared cache (Redis) is reachable, 0 when not, -1 when none is configured',
+      registers,
+      collect,
+      aggregator: 'min',
+    });
+    this.dbPool = new Gauge({
+      name: 'aslo_db_pool_connections',
+      help: 'Database pool connections by pool and state (total, idle, waiting)',
+      labelNames: ['pool', 'state'],
+      registers,
+      collect,
+    });
+    this.replicaLag = new Gauge({
+      name: 'aslo_db_replica_lag_seconds',
+      help: 'Replication delay of each read replica, in seconds',
+      labelNames: ['replica'],
+      registers,
+      collect,
+      aggregator: 'max',
+    });
+    this.replicaUp = new Gauge({
+      name: 'aslo_db_replica_up',
+      help: '1 when a replica is used for reads, 0 when it is skipped (down or lagging)',
+      labelNames: ['replica'],
+      registers,
+      collect,
+      aggregator: 'min',
+    });
+    this.readOnly = new Gauge({
+      name: 'aslo_db_read_only',
+      help: '1 while the primary database is unreachable and the store is read-only',
+      registers,
+      collect,
+      aggregator: 'max',
+    });
+    this.jobsPending = new Gauge({
+      name: 'aslo_jobs_pending',
+      help: 'Unfinished background jobs per queue',
+      labelNames: ['queue'],
+      registers,
+      collect,
+      aggregator: 'max',
+    });
+    this.jobsDead = new Gauge({
+      name: 'aslo_jobs_dead',
+      help: 'Background jobs that ran out of attempts (kept for inspection)',
+      registers,
+      collect,
+      aggregator: 'max',
+    });
+    this.redirects = new Counter({
+      name: 'aslo_download_redirects_total',
+      help: 'Download requests redirected to a mirror, by mirror host',
+      labelNames: ['mirror'],
+      registers,
+    });
     this.updateChecks = new Counter({ name: 'aslo_update_checks_total', help: 'Legacy updater requests (update-aslo.php, update.php) answered', registers });
     this.cacheRedisUp.set(-1);
     if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry, prefix: 'aslo_' });

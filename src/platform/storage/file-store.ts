@@ -135,7 +135,10 @@ export class FileStore {
   private toucher: NodeJS.Timeout | null = null;
 
   /** `touchEveryMs`: how often held temporary files are touched (default TEMP_TOUCH_MS; tests shorten it). */
-  constructor(readonly root: string, private readonly opts: { touchEveryMs?: number } = {}) {}
+  constructor(
+    readonly root: string,
+    private readonly opts: { touchEveryMs?: number } = {},
+  ) {}
 
   pathOf(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new AsloError('STORE_BAD_KEY', `Not a storage key: ${key}`);

@@ -12,7 +12,8 @@ export const TEMP_SWEEP_QUEUE = 'storage.sweep-temporary';
 export const TEMP_SWEEP_EVERY_SECONDS = 600;
 
 export function describeSweep(r: SweepResult): string {
-  const size = r.bytes >= 1024 ** 3 ? `${(r.bytes / 1024 ** 3).toFixed(1)} GiB` : r.bytes >= 1024 ** 2 ? `${(r.bytes / 1024 ** 2).toFixed(1)} MiB` : `${r.bytes} bytes`;
+  const size =
+    r.bytes >= 1024 ** 3 ? `${(r.bytes / 1024 ** 3).toFixed(1)} GiB` : r.bytes >= 1024 ** 2 ? `${(r.bytes / 1024 ** 2).toFixed(1)} MiB` : `${r.bytes} bytes`;
   return `${r.removed} temporary file${r.removed === 1 ? '' : 's'} (${size}) left by interrupted uploads`;
 }
 

@@ -23,23 +23,54 @@ export async function bundleIdOf(db: Db, activityId: number) {
 export async function replaceListing(
   db: Db,
   activityId: number,
-  listing: { locale: string; name: string | null; summary: string | null; description: string | null; homepage: string | null; support: string | null; tags: (readonly [string, string])[]; categoryIds: number[] },
+  listing: {
+    locale: string;
+    name: string | null;
+    summary: string | null;
+    description: string | null;
+    homepage: string | null;
+    support: string | null;
+    tags: (readonly [string, string])[];
+    categoryIds: number[];
+  },
   now: Date,
 ): Promise<void> {
   const { locale, name, summary, description, homepage, support, tags } = listing;
   await db.deleteFrom('activity_texts').where('activity_id', '=', activityId).where('locale', '=', locale).where('origin', '=', 'developer').execute();
   if (name || summary || description) {
-    await db.insertInto('activity_texts').values({ activity_id: activityId, locale, origin: 'developer', name, summary, description, updated_at: now }).execute();
+    await db
+      .insertInto('activity_texts')
+      .values({ activity_id: activityId, locale, origin: 'developer', name, summary, description, updated_at: now })
+      .execute();
   }
   await db.updateTable('activities').set({ homepage_url: homepage, support_url: support, updated_at: now }).where('id', '=', activityId).execute();
   await db.deleteFrom('activity_tags').where('activity_id', '=', activityId).execute();
   if (tags.length) {
-    await db.insertInto('tags').values(tags.map(([slug, n]) => ({ slug, name: n }))).onConflict((oc) => oc.column('slug').doNothing()).execute();
-    const ids = await db.selectFrom('tags').select('id').where('slug', 'in', tags.map(([s]) => s)).execute();
-    await db.insertInto('activity_tags').values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id }))).execute();
+    await db
+      .insertInto('tags')
+      .values(tags.map(([slug, n]) => ({ slug, name: n })))
+      .onConflict((oc) => oc.column('slug').doNothing())
+      .execute();
+    const ids = await db
+      .selectFrom('tags')
+      .select('id')
+      .where(
+        'slug',
+        'in',
+        tags.map(([s]) => s),
+      )
+      .execute();
+    await db
+      .insertInto('activity_tags')
+      .values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id })))
+      .execute();
   }
   await db.deleteFrom('activity_categories').where('activity_id', '=', activityId).execute();
-  if (listing.categoryIds.length) await db.insertInto('activity_categories').values(listing.categoryIds.map((id) => ({ activity_id: activityId, category_id: id }))).execute();
+  if (listing.categoryIds.length)
+    await db
+      .insertInto('activity_categories')
+      .values(listing.categoryIds.map((id) => ({ activity_id: activityId, category_id: id })))
+      .execute();
 }
 
 export async function versionOf(db: Db, activityId: number, versionId: number) {
@@ -54,13 +85,24 @@ export async function setVersionRange(
 ): Promise<void> {
   await db
     .updateTable('versions')
-    .set({ sugar_min: v.sugarMin, sugar_max: v.sugarMax, sugar_min_key: v.sugarMinKey, sugar_max_key: v.sugarMaxKey, sugar_range_origin: 'uploader', release_notes: v.releaseNotes })
+    .set({
+      sugar_min: v.sugarMin,
+      sugar_max: v.sugarMax,
+      sugar_min_key: v.sugarMinKey,
+      sugar_max_key: v.sugarMaxKey,
+      sugar_range_origin: 'uploader',
+      release_notes: v.releaseNotes,
+    })
     .where('id', '=', versionId)
     .execute();
 }
 
 export async function screenshotCount(db: Db, activityId: number) {
-  return db.selectFrom('screenshots').select((eb) => eb.fn.countAll<number>().as('n')).where('activity_id', '=', activityId).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('screenshots')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('activity_id', '=', activityId)
+    .executeTakeFirstOrThrow();
 }
 
 /** Insert a screenshot; its id. */
@@ -70,7 +112,16 @@ export async function insertScreenshot(
 ): Promise<number> {
   const r = await db
     .insertInto('screenshots')
-    .values({ activity_id: row.activityId, position: row.position, storage_key: row.storageKey, content_type: row.contentType, width: row.width, height: row.height, captions: JSON.stringify(row.captions), created_at: new Date() })
+    .values({
+      activity_id: row.activityId,
+      position: row.position,
+      storage_key: row.storageKey,
+      content_type: row.contentType,
+      width: row.width,
+      height: row.height,
+      captions: JSON.stringify(row.captions),
+      created_at: new Date(),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return r.id;
@@ -78,7 +129,12 @@ export async function insertScreenshot(
 
 /** Delete an activity's screenshot; its storage key, undefined when there was none. */
 export async function deleteScreenshot(db: Db, activityId: number, screenshotId: number): Promise<string | undefined> {
-  const del = await db.deleteFrom('screenshots').where('id', '=', screenshotId).where('activity_id', '=', activityId).returning('storage_key').executeTakeFirst();
+  const del = await db
+    .deleteFrom('screenshots')
+    .where('id', '=', screenshotId)
+    .where('activity_id', '=', activityId)
+    .returning('storage_key')
+    .executeTakeFirst();
   return del?.storage_key;
 }
 
@@ -96,5 +152,10 @@ export async function storageKeyInUse(db: Db, key: string): Promise<boolean> {
 
 /** A screenshot with its activity's id and status. */
 export async function screenshotWithActivity(db: Db, id: number) {
-  return db.selectFrom('screenshots as s').innerJoin('activities as a', 'a.id', 's.activity_id').select(['s.id', 's.storage_key', 's.content_type', 'a.id as activity_id', 'a.status']).where('s.id', '=', id).executeTakeFirst();
+  return db
+    .selectFrom('screenshots as s')
+    .innerJoin('activities as a', 'a.id', 's.activity_id')
+    .select(['s.id', 's.storage_key', 's.content_type', 'a.id as activity_id', 'a.status'])
+    .where('s.id', '=', id)
+    .executeTakeFirst();
 }

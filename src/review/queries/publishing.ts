@@ -41,26 +41,75 @@ export async function authorEntry(db: Db, activityId: number, userId: number) {
 /** Everything the hub's activity page lists, read concurrently. */
 export async function developerViewRows(db: Db, activityId: number) {
   return Promise.all([
-    db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.id', 'u.display_name', 'u.email', 'aa.role']).where('aa.activity_id', '=', activityId).orderBy('aa.position').orderBy('aa.created_at').execute(),
+    db
+      .selectFrom('activity_authors as aa')
+      .innerJoin('users as u', 'u.id', 'aa.user_id')
+      .select(['u.id', 'u.display_name', 'u.email', 'aa.role'])
+      .where('aa.activity_id', '=', activityId)
+      .orderBy('aa.position')
+      .orderBy('aa.created_at')
+      .execute(),
     db
       .selectFrom('versions as v')
       .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.version', 'v.sugar_min', 'v.sugar_max', 'v.sugar_range_origin', 'v.release_notes', 'v.created_at', 'v.runtime', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.validation', 'f.admin_review'])
+      .select([
+        'v.id',
+        'v.version',
+        'v.sugar_min',
+        'v.sugar_max',
+        'v.sugar_range_origin',
+        'v.release_notes',
+        'v.created_at',
+        'v.runtime',
+        'f.id as file_id',
+        'f.status as file_status',
+        'f.file_name',
+        'f.size',
+        'f.validation',
+        'f.admin_review',
+      ])
       .where('v.activity_id', '=', activityId)
       .orderBy('v.sort_key', 'desc')
       .execute(),
-    db.selectFrom('review_history as h').leftJoin('users as u', 'u.id', 'h.actor_user_id').select(['h.id', 'h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor']).where('h.activity_id', '=', activityId).orderBy('h.id', 'desc').execute(),
+    db
+      .selectFrom('review_history as h')
+      .leftJoin('users as u', 'u.id', 'h.actor_user_id')
+      .select(['h.id', 'h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor'])
+      .where('h.activity_id', '=', activityId)
+      .orderBy('h.id', 'desc')
+      .execute(),
     db.selectFrom('activity_texts').selectAll().where('activity_id', '=', activityId).orderBy('locale').execute(),
-    db.selectFrom('activity_tags as at').innerJoin('tags as t', 't.id', 'at.tag_id').select(['t.slug', 't.name']).where('at.activity_id', '=', activityId).orderBy('t.name').execute(),
-    db.selectFrom('activity_categories as ac').innerJoin('categories as c', 'c.id', 'ac.category_id').select(['c.slug']).where('ac.activity_id', '=', activityId).execute(),
+    db
+      .selectFrom('activity_tags as at')
+      .innerJoin('tags as t', 't.id', 'at.tag_id')
+      .select(['t.slug', 't.name'])
+      .where('at.activity_id', '=', activityId)
+      .orderBy('t.name')
+      .execute(),
+    db
+      .selectFrom('activity_categories as ac')
+      .innerJoin('categories as c', 'c.id', 'ac.category_id')
+      .select(['c.slug'])
+      .where('ac.activity_id', '=', activityId)
+      .execute(),
     db.selectFrom('categories').select(['slug', 'names']).orderBy('position').execute(),
-    db.selectFrom('screenshots').select(['id', 'width', 'height', 'content_type', 'captions', 'position']).where('activity_id', '=', activityId).orderBy('position').orderBy('id').execute(),
+    db
+      .selectFrom('screenshots')
+      .select(['id', 'width', 'height', 'content_type', 'captions', 'position'])
+      .where('activity_id', '=', activityId)
+      .orderBy('position')
+      .orderBy('id')
+      .execute(),
   ]);
 }
 
 /** The highest author position of an activity (undefined or null when it has none). */
 export async function lastAuthorPosition(db: Db, activityId: number) {
-  return db.selectFrom('activity_authors').select((eb) => eb.fn.max('position').as('p')).where('activity_id', '=', activityId).executeTakeFirst();
+  return db
+    .selectFrom('activity_authors')
+    .select((eb) => eb.fn.max('position').as('p'))
+    .where('activity_id', '=', activityId)
+    .executeTakeFirst();
 }
 
 export async function insertAuthor(db: Db, activityId: number, userId: number, role: 'owner' | 'developer', position: number): Promise<void> {

@@ -20,16 +20,37 @@ export async function lockExistingActivity(db: Db, activityId: number) {
 
 /** Ids of an activity's sandbox files. */
 export async function sandboxFiles(db: Db, activityId: number) {
-  return db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select('f.id').where('v.activity_id', '=', activityId).where('f.status', '=', 'sandbox').execute();
+  return db
+    .selectFrom('files as f')
+    .innerJoin('versions as v', 'v.id', 'f.version_id')
+    .select('f.id')
+    .where('v.activity_id', '=', activityId)
+    .where('f.status', '=', 'sandbox')
+    .execute();
 }
 
 export async function setActivityNominated(db: Db, activityId: number, message: string, now: Date): Promise<void> {
-  await db.updateTable('activities').set({ status: 'nominated', status_changed_at: now, nomination_message: message, admin_review: false, updated_at: now }).where('id', '=', activityId).execute();
+  await db
+    .updateTable('activities')
+    .set({ status: 'nominated', status_changed_at: now, nomination_message: message, admin_review: false, updated_at: now })
+    .where('id', '=', activityId)
+    .execute();
 }
 
 export async function insertReviewHistory(
   db: Db,
-  row: { activityId: number; fileId: number | null; version: string | null; versions?: string[] | null; actorUserId: number; action: ReviewAction; comment: string; fromStatus: string; toStatus: string; at: Date },
+  row: {
+    activityId: number;
+    fileId: number | null;
+    version: string | null;
+    versions?: string[] | null;
+    actorUserId: number;
+    action: ReviewAction;
+    comment: string;
+    fromStatus: string;
+    toStatus: string;
+    at: Date;
+  },
 ): Promise<void> {
   await db
     .insertInto('review_history')
@@ -61,16 +82,26 @@ export async function reviewHistory(db: Db, activityId: number) {
 
 /** Nominated activities, longest waiting first, with whether `userId` is (or was) an author. */
 export async function nominatedForEditor(db: Db, userId: number) {
-  return db
-    .selectFrom('activities as a')
-    .select(['a.id', 'a.bundle_id', 'a.status_changed_at as since', 'a.admin_review', 'a.nomination_message'])
-    // Own: an author now, or since the versions awaiting review were uploaded (as decide() checks).
-    .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${userId} and (p.ended_at is null or p.ended_at >= (select min(f.created_at) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))))`.as('was_author'))
-    .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId)).as('own'))
-    .where('a.status', '=', 'nominated')
-    .orderBy('a.status_changed_at', 'asc')
-    .orderBy('a.id')
-    .execute();
+  return (
+    db
+      .selectFrom('activities as a')
+      .select(['a.id', 'a.bundle_id', 'a.status_changed_at as since', 'a.admin_review', 'a.nomination_message'])
+      // Own: an author now, or since the versions awaiting review were uploaded (as decide() checks).
+      .select(
+        sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${userId} and (p.ended_at is null or p.ended_at >= (select min(f.created_at) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))))`.as(
+          'was_author',
+        ),
+      )
+      .select((eb) =>
+        eb
+          .exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId))
+          .as('own'),
+      )
+      .where('a.status', '=', 'nominated')
+      .orderBy('a.status_changed_at', 'asc')
+      .orderBy('a.id')
+      .execute()
+  );
 }
 
 /** Pending files, longest waiting first, with whether `userId` is (or was) an author and whether a decision named them. */
@@ -80,8 +111,16 @@ export async function pendingForEditor(db: Db, userId: number) {
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
     .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'f.status_changed_at as since', 'f.admin_review'])
-    .select(sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as('was_author'))
-    .select((eb) => eb.exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId)).as('own'))
+    .select(
+      sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as(
+        'was_author',
+      ),
+    )
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId))
+        .as('own'),
+    )
     .select(namedInDecision.as('decided'))
     .where('f.status', '=', 'pending')
     .orderBy('f.status_changed_at', 'asc')
@@ -95,7 +134,17 @@ export async function awaitingFiles(db: Db) {
     .selectFrom('files as f')
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['a.id as activity_id', 'a.bundle_id', 'a.status as activity_status', 'a.status_changed_at as activity_since', 'v.version', 'f.id as file_id', 'f.status', 'f.created_at', 'f.status_changed_at'])
+    .select([
+      'a.id as activity_id',
+      'a.bundle_id',
+      'a.status as activity_status',
+      'a.status_changed_at as activity_since',
+      'v.version',
+      'f.id as file_id',
+      'f.status',
+      'f.created_at',
+      'f.status_changed_at',
+    ])
     .where((eb) => eb.or([eb('f.status', '=', 'pending'), eb.and([eb('a.status', '=', 'nominated'), eb('f.status', '=', 'sandbox')])]))
     .orderBy('v.sort_key', 'asc')
     .orderBy('f.id')
@@ -103,12 +152,21 @@ export async function awaitingFiles(db: Db) {
 }
 
 export async function nominatedActivities(db: Db) {
-  return db.selectFrom('activities').select(['id as activity_id', 'bundle_id', 'status as activity_status', 'status_changed_at as activity_since']).where('status', '=', 'nominated').execute();
+  return db
+    .selectFrom('activities')
+    .select(['id as activity_id', 'bundle_id', 'status as activity_status', 'status_changed_at as activity_since'])
+    .where('status', '=', 'nominated')
+    .execute();
 }
 
 /** A file and its activity's id. */
 export async function fileActivity(db: Db, fileId: number) {
-  return db.selectFrom('files as f').innerJoin('versions as v', 'v.id', 'f.version_id').select(['f.id', 'v.activity_id']).where('f.id', '=', fileId).executeTakeFirst();
+  return db
+    .selectFrom('files as f')
+    .innerJoin('versions as v', 'v.id', 'f.version_id')
+    .select(['f.id', 'v.activity_id'])
+    .where('f.id', '=', fileId)
+    .executeTakeFirst();
 }
 
 export async function activityRow(db: Db, activityId: number) {
@@ -120,7 +178,24 @@ export async function versionsForReview(db: Db, activityId: number) {
   return db
     .selectFrom('versions as v')
     .innerJoin('files as f', 'f.version_id', 'v.id')
-    .select(['v.id', 'v.version', 'v.metadata', 'v.sort_key', 'v.sugar_min', 'v.sugar_max', 'v.release_notes', 'v.created_at', 'f.id as file_id', 'f.status as file_status', 'f.file_name', 'f.size', 'f.sha256', 'f.validation', 'f.admin_review', 'f.created_at as uploaded_at'])
+    .select([
+      'v.id',
+      'v.version',
+      'v.metadata',
+      'v.sort_key',
+      'v.sugar_min',
+      'v.sugar_max',
+      'v.release_notes',
+      'v.created_at',
+      'f.id as file_id',
+      'f.status as file_status',
+      'f.file_name',
+      'f.size',
+      'f.sha256',
+      'f.validation',
+      'f.admin_review',
+      'f.created_at as uploaded_at',
+    ])
     .select(namedInDecision.as('decided'))
     .where('v.activity_id', '=', activityId)
     .orderBy('v.sort_key', 'desc')
@@ -128,12 +203,23 @@ export async function versionsForReview(db: Db, activityId: number) {
 }
 
 export async function authorsWithRoles(db: Db, activityId: number) {
-  return db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.id', 'u.display_name', 'aa.role']).where('aa.activity_id', '=', activityId).execute();
+  return db
+    .selectFrom('activity_authors as aa')
+    .innerJoin('users as u', 'u.id', 'aa.user_id')
+    .select(['u.id', 'u.display_name', 'aa.role'])
+    .where('aa.activity_id', '=', activityId)
+    .execute();
 }
 
 /** The review history as the review page shows it, newest first. */
 export async function reviewPageHistory(db: Db, activityId: number) {
-  return db.selectFrom('review_history as h').leftJoin('users as u', 'u.id', 'h.actor_user_id').select(['h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor']).where('h.activity_id', '=', activityId).orderBy('h.id', 'desc').execute();
+  return db
+    .selectFrom('review_history as h')
+    .leftJoin('users as u', 'u.id', 'h.actor_user_id')
+    .select(['h.action', 'h.comment', 'h.from_status', 'h.to_status', 'h.version', 'h.created_at', 'u.display_name as actor'])
+    .where('h.activity_id', '=', activityId)
+    .orderBy('h.id', 'desc')
+    .execute();
 }
 
 export async function activityIdByBundleId(db: Db, bundleId: string) {
@@ -172,7 +258,11 @@ export async function updateActivityReview(
   await db.updateTable('activities').set(set).where('id', '=', activityId).execute();
 }
 
-export async function setFilesReview(db: Db, fileIds: number[], values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean }): Promise<void> {
+export async function setFilesReview(
+  db: Db,
+  fileIds: number[],
+  values: { status?: FileStatus; status_changed_at?: Date; admin_review?: boolean },
+): Promise<void> {
   await db.updateTable('files').set(values).where('id', 'in', fileIds).execute();
 }
 
@@ -211,10 +301,25 @@ export async function bundleIdOf(db: Db, activityId: number) {
 
 /** The activity's name for mails: a developer's text first, the undetermined locale first. */
 export async function mailActivityName(db: Db, activityId: number): Promise<string | null | undefined> {
-  return (await db.selectFrom('activity_texts').select('name').where('activity_id', '=', activityId).where('name', 'is not', null).orderBy(sql`case when origin = 'developer' then 0 else 1 end`).orderBy(sql`case when locale = 'und' then 0 else 1 end`).executeTakeFirst())?.name;
+  return (
+    await db
+      .selectFrom('activity_texts')
+      .select('name')
+      .where('activity_id', '=', activityId)
+      .where('name', 'is not', null)
+      .orderBy(sql`case when origin = 'developer' then 0 else 1 end`)
+      .orderBy(sql`case when locale = 'und' then 0 else 1 end`)
+      .executeTakeFirst()
+  )?.name;
 }
 
 /** The live accounts of an activity's authors. */
 export async function authorAddresses(db: Db, activityId: number) {
-  return db.selectFrom('activity_authors as aa').innerJoin('users as u', 'u.id', 'aa.user_id').select(['u.email', 'u.display_name']).where('aa.activity_id', '=', activityId).where('u.deleted_at', 'is', null).execute();
+  return db
+    .selectFrom('activity_authors as aa')
+    .innerJoin('users as u', 'u.id', 'aa.user_id')
+    .select(['u.email', 'u.display_name'])
+    .where('aa.activity_id', '=', activityId)
+    .where('u.deleted_at', 'is', null)
+    .execute();
 }

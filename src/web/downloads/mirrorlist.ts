@@ -18,7 +18,12 @@ const BUCKET_TEXT: Record<string, string> = {
   anywhere: 'elsewhere',
 };
 
-export const mirrorlistPage: MirrorlistPage = async (app: FastifyInstance, req: FastifyRequest & { query: { fromip?: unknown } }, reply: FastifyReply, file: IndexedFile): Promise<FastifyReply> => {
+export const mirrorlistPage: MirrorlistPage = async (
+  app: FastifyInstance,
+  req: FastifyRequest & { query: { fromip?: unknown } },
+  reply: FastifyReply,
+  file: IndexedFile,
+): Promise<FastifyReply> => {
   const svc = app.downloads;
   const viewer = await req.viewer().catch(() => null);
   const admin = isAdmin(viewer);
@@ -43,13 +48,17 @@ ${file.md5 ? html`<tr><th scope="row">MD5</th><td><code>${file.md5}</code> (<a h
 <h2>Where this download comes from</h2>
 <p>${c.ip ? html`Your network ${networkText(c.ip)}` : 'Your address'}${c.country ? html`, country ${c.country}` : ''}${c.continent ? html`, continent ${c.continent}` : ''}${c.asn ? html`, AS${c.asn}` : ''}.
 ${d.kind === 'redirect' ? html`You are sent to <strong>${d.ranked[0]!.mirror.name}</strong>.` : html`This store sends the file itself (${d.reason}).`}</p>
-${d.ranked.length
+${
+  d.ranked.length
     ? html`<ol>${d.ranked.map((r) => html`<li><a href="${r.url}">${r.mirror.name}</a> (${r.mirror.country ?? '?'}, ${BUCKET_TEXT[r.bucket] ?? r.bucket})</li>`)}</ol>`
-    : html`<p>No mirror holds this file for you yet.</p>`}
-${admin
+    : html`<p>No mirror holds this file for you yet.</p>`
+}
+${
+  admin
     ? html`<h2>Excluded mirrors</h2>
 ${d.excluded.length ? html`<ul>${d.excluded.map((e) => html`<li>${e.mirror.name}: ${e.reason}</li>`)}</ul>` : html`<p>None.</p>`}
 <form method="get" action=""><label>Preview for the address <input name="fromip" value="${typeof fromip === 'string' ? fromip : ''}"></label> <button type="submit">Show</button></form>`
-    : ''}`;
+    : ''
+}`;
   return sendPage(reply, page({ title: `Mirrors of ${file.fileName}`, viewer }, body));
 };

@@ -17,7 +17,9 @@ import { field, fieldList, idParam, loginOrRedirect, pageCtx, redirect, safeNext
 const T = perLocale((l) => ({
   register: l.t('Create an account'),
   registerIntro: l.t('An account lets you rate activities and publish your own.'),
-  registered: l.t('Thank you. We sent a mail to the address you gave: follow its link to confirm the address. (If an account with this address exists already, the mail says so.)'),
+  registered: l.t(
+    'Thank you. We sent a mail to the address you gave: follow its link to confirm the address. (If an account with this address exists already, the mail says so.)',
+  ),
   email: l.t('E-mail address'),
   displayName: l.t('Display name'),
   password: l.t('Password'),
@@ -59,7 +61,9 @@ const T = perLocale((l) => ({
   revoke: l.t('Revoke'),
   tokenRevoked: l.t('The token is revoked.'),
   deleteAccount: l.t('Delete account'),
-  deleteIntro: l.t('This removes your name and e-mail address and logs you out everywhere. Activities you are the only author of stay in the store; an administrator can give them to someone else.'),
+  deleteIntro: l.t(
+    'This removes your name and e-mail address and logs you out everywhere. Activities you are the only author of stay in the store; an administrator can give them to someone else.',
+  ),
   deleteButton: l.t('Delete my account'),
   deleted: l.t('Your account is deleted.'),
   users: l.t('Users'),
@@ -68,8 +72,10 @@ const T = perLocale((l) => ({
   roleChanged: l.t('The role is changed.'),
   reason: l.t('Reason'),
   language: l.t('Language'),
-  languageIntro: l.t('The language of these pages and of the validation errors and warnings of your uploads (also with aslo publish). The language menu at the top changes it for this browser only.'),
-  languageBrowser: l.t('Your browser\'s choice'),
+  languageIntro: l.t(
+    'The language of these pages and of the validation errors and warnings of your uploads (also with aslo publish). The language menu at the top changes it for this browser only.',
+  ),
+  languageBrowser: l.t("Your browser's choice"),
   languageSave: l.t('Save language'),
   languageSaved: l.t('Your language is saved.'),
 }));
@@ -95,7 +101,7 @@ function notices(l: Translator): Record<string, string> {
 
 export function noticeOf(req: { query: { done?: unknown } }, l: Translator): string | null {
   const d = req.query.done;
-  return typeof d === 'string' ? notices(l)[d] ?? null : null;
+  return typeof d === 'string' ? (notices(l)[d] ?? null) : null;
 }
 
 function meta(req: FastifyRequest) {
@@ -103,7 +109,12 @@ function meta(req: FastifyRequest) {
 }
 
 /** Render a form page again with the error of a failed POST (user errors only). */
-async function withFormError(req: FastifyRequest, reply: FastifyReply, action: () => Promise<unknown>, render: (c: PageCtx, error: AsloError) => Promise<string> | string): Promise<unknown> {
+async function withFormError(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  action: () => Promise<unknown>,
+  render: (c: PageCtx, error: AsloError) => Promise<string> | string,
+): Promise<unknown> {
   try {
     return await action();
   } catch (err) {
@@ -126,18 +137,35 @@ export async function accountPages(app: TypedApp): Promise<void> {
       html`<p>${T(c.l).registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T(c.l).displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).register)}`)}`,
     );
   app.get('/account/register', { schema: { hide: true } }, async (req, reply) => sendPage(reply, registerPage(await pageCtx(req, reply), null)));
-  app.post('/account/register', { preHandler: [csrf, ...app.limits.register], schema: { hide: true, body: formBody('email', 'display_name', 'password') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      await accounts.register({ email: field(req.body, 'email'), displayName: field(req.body, 'display_name'), password: field(req.body, 'password') }, meta(req));
-      return redirect(reply, '/account/login?done=registered');
-    }, (c, e) => registerPage(c, e, req.body)),
+  app.post(
+    '/account/register',
+    { preHandler: [csrf, ...app.limits.register], schema: { hide: true, body: formBody('email', 'display_name', 'password') } },
+    async (req, reply) =>
+      withFormError(
+        req,
+        reply,
+        async () => {
+          await accounts.register(
+            { email: field(req.body, 'email'), displayName: field(req.body, 'display_name'), password: field(req.body, 'password') },
+            meta(req),
+          );
+          return redirect(reply, '/account/login?done=registered');
+        },
+        (c, e) => registerPage(c, e, req.body),
+      ),
   );
 
   // --- verify ---
   app.get('/account/verify', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
     const token = String(req.query.token ?? '');
-    return sendPage(reply, page({ title: T(c.l).verify, ...c }, postForm('/account/verify', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).verifyButton)}`)));
+    return sendPage(
+      reply,
+      page(
+        { title: T(c.l).verify, ...c },
+        postForm('/account/verify', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).verifyButton)}`),
+      ),
+    );
   });
   app.post('/account/verify', { preHandler: csrf, schema: { hide: true, body: formBody('token') } }, async (req, reply) => {
     await accounts.verifyEmail(field(req.body, 'token'));
@@ -158,24 +186,32 @@ export async function accountPages(app: TypedApp): Promise<void> {
     const c = await pageCtx(req, reply);
     return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), safeNext(req.query.next)));
   });
-  app.post('/account/login', { preHandler: [csrf, ...app.limits.login], schema: { hide: true, body: formBody('email', 'password', 'next') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      let session: Awaited<ReturnType<typeof accounts.login>>;
-      try {
-        session = await accounts.login(field(req.body, 'email'), field(req.body, 'password'), meta(req));
-      } catch (err) {
-        // Only failures count against the login limits (src/accounts/plugin.ts).
-        if (isAsloError(err) && err.code === 'LOGIN_FAILED') await app.loginFailed(req);
-        throw err;
-      }
-      const { token, expiresAt, user } = session;
-      const old = req.cookies[SESSION_COOKIE];
-      if (old) await accounts.logout(old);
-      setSessionCookie(app, reply, token, expiresAt);
-      // This browser may log in to this account even while guesses from elsewhere lock it.
-      rememberDevice(app, req, reply, user.id);
-      return redirect(reply, safeNext(field(req.body, 'next')));
-    }, (c, e) => loginPage(c, e, null, safeNext(field(req.body, 'next')), field(req.body, 'email'))),
+  app.post(
+    '/account/login',
+    { preHandler: [csrf, ...app.limits.login], schema: { hide: true, body: formBody('email', 'password', 'next') } },
+    async (req, reply) =>
+      withFormError(
+        req,
+        reply,
+        async () => {
+          let session: Awaited<ReturnType<typeof accounts.login>>;
+          try {
+            session = await accounts.login(field(req.body, 'email'), field(req.body, 'password'), meta(req));
+          } catch (err) {
+            // Only failures count against the login limits (src/accounts/plugin.ts).
+            if (isAsloError(err) && err.code === 'LOGIN_FAILED') await app.loginFailed(req);
+            throw err;
+          }
+          const { token, expiresAt, user } = session;
+          const old = req.cookies[SESSION_COOKIE];
+          if (old) await accounts.logout(old);
+          setSessionCookie(app, reply, token, expiresAt);
+          // This browser may log in to this account even while guesses from elsewhere lock it.
+          rememberDevice(app, req, reply, user.id);
+          return redirect(reply, safeNext(field(req.body, 'next')));
+        },
+        (c, e) => loginPage(c, e, null, safeNext(field(req.body, 'next')), field(req.body, 'email')),
+      ),
   );
   app.post('/account/logout', { preHandler: csrf, schema: { hide: true, body: formBody() } }, async (req, reply) => {
     await accounts.logout(req.cookies[SESSION_COOKIE]);
@@ -185,29 +221,49 @@ export async function accountPages(app: TypedApp): Promise<void> {
 
   // --- forgotten password ---
   const forgotPage = (c: PageCtx, err: AsloError | null, notice: string | null = null) =>
-    page({ title: T(c.l).forgot, ...c, error: err, notice }, html`<p>${T(c.l).forgotIntro}</p>${postForm('/account/forgot', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email' })}${submit(T(c.l).forgot)}`)}`);
+    page(
+      { title: T(c.l).forgot, ...c, error: err, notice },
+      html`<p>${T(c.l).forgotIntro}</p>${postForm('/account/forgot', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email' })}${submit(T(c.l).forgot)}`)}`,
+    );
   app.get('/account/forgot', { schema: { hide: true, querystring: formQuery('done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
     return sendPage(reply, forgotPage(c, null, noticeOf(req, c.l)));
   });
   app.post('/account/forgot', { preHandler: [csrf, ...app.limits.reset], schema: { hide: true, body: formBody('email') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      await accounts.requestPasswordReset(field(req.body, 'email'), meta(req));
-      return redirect(reply, '/account/forgot?done=forgot-sent');
-    }, (c, e) => forgotPage(c, e)),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        await accounts.requestPasswordReset(field(req.body, 'email'), meta(req));
+        return redirect(reply, '/account/forgot?done=forgot-sent');
+      },
+      (c, e) => forgotPage(c, e),
+    ),
   );
   const resetPage = (c: PageCtx, err: AsloError | null, token: string) =>
-    page({ title: T(c.l).reset, ...c, error: err }, postForm('/account/reset', c.csrf, html`<input type="hidden" name="token" value="${token}">${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).reset)}`));
+    page(
+      { title: T(c.l).reset, ...c, error: err },
+      postForm(
+        '/account/reset',
+        c.csrf,
+        html`<input type="hidden" name="token" value="${token}">${input('password', T(c.l).newPassword, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).reset)}`,
+      ),
+    );
   app.get('/account/reset', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
     const token = String(req.query.token ?? '');
     await accounts.checkResetToken(token);
     return sendPage(reply, resetPage(await pageCtx(req, reply), null, token));
   });
   app.post('/account/reset', { preHandler: [csrf, ...app.limits.reset], schema: { hide: true, body: formBody('token', 'password') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      await accounts.resetPassword(field(req.body, 'token'), field(req.body, 'password'), meta(req));
-      return redirect(reply, '/account/login?done=reset-done');
-    }, (c, e) => resetPage(c, e, field(req.body, 'token'))),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        await accounts.resetPassword(field(req.body, 'token'), field(req.body, 'password'), meta(req));
+        return redirect(reply, '/account/login?done=reset-done');
+      },
+      (c, e) => resetPage(c, e, field(req.body, 'token')),
+    ),
   );
 
   // --- account settings ---
@@ -222,7 +278,11 @@ export async function accountPages(app: TypedApp): Promise<void> {
       when(t.created_at),
       when(t.expires_at),
       when(t.last_used_at),
-      t.revoked_at ? c.l.t('revoked: {reason}', { reason: t.revoked_reason ?? '' }) : t.expires_at.getTime() < now ? c.l.t('expired') : postForm(`/account/tokens/${t.id}/revoke`, c.csrf, html`<button type="submit">${T(c.l).revoke}</button>`),
+      t.revoked_at
+        ? c.l.t('revoked: {reason}', { reason: t.revoked_reason ?? '' })
+        : t.expires_at.getTime() < now
+          ? c.l.t('expired')
+          : postForm(`/account/tokens/${t.id}/revoke`, c.csrf, html`<button type="submit">${T(c.l).revoke}</button>`),
     ]);
     const body: SafeHtml = html`
 <dl><dt>${T(c.l).email}</dt><dd>${actor.email}</dd><dt>${T(c.l).displayName}</dt><dd>${actor.displayName}</dd><dt>${T(c.l).role}</dt><dd>${roleName(c.l, actor.role)}</dd></dl>
@@ -244,52 +304,92 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
     return sendPage(reply, await accountPage(c, null, noticeOf(req, c.l)));
   });
   app.post('/account/email', { preHandler: csrf, schema: { hide: true, body: formBody('current_password', 'email') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      await accounts.requestEmailChange(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'email'));
-      return redirect(reply, '/account?done=email-sent');
-    }, (c, e) => accountPage(c, e, null)),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        await accounts.requestEmailChange(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'email'));
+        return redirect(reply, '/account?done=email-sent');
+      },
+      (c, e) => accountPage(c, e, null),
+    ),
   );
   app.get('/account/email/confirm', { schema: { hide: true, querystring: formQuery('token') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
     const token = String(req.query.token ?? '');
-    return sendPage(reply, page({ title: T(c.l).emailConfirm, ...c }, postForm('/account/email/confirm', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).emailConfirm)}`)));
+    return sendPage(
+      reply,
+      page(
+        { title: T(c.l).emailConfirm, ...c },
+        postForm('/account/email/confirm', c.csrf, html`<input type="hidden" name="token" value="${token}">${submit(T(c.l).emailConfirm)}`),
+      ),
+    );
   });
   app.post('/account/email/confirm', { preHandler: csrf, schema: { hide: true, body: formBody('token') } }, async (req, reply) => {
     await accounts.confirmEmailChange(field(req.body, 'token'));
     return redirect(reply, (await req.viewer()) ? '/account?done=email-confirmed' : '/account/login?done=email-confirmed');
   });
   app.post('/account/locale', { preHandler: csrf, schema: { hide: true, body: formBody('locale') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      const locale = await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
-      // The pages follow at once in this browser, even after an earlier choice in the language menu.
-      const chosen = matchLocale(locale);
-      if (chosen) void reply.setCookie(LOCALE_COOKIE, chosen, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
-      else void reply.clearCookie(LOCALE_COOKIE, { path: '/' });
-      return redirect(reply, '/account?done=locale-saved');
-    }, (c, e) => accountPage(c, e, null)),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        const locale = await accounts.setLocale(await req.viewer(), field(req.body, 'locale'));
+        // The pages follow at once in this browser, even after an earlier choice in the language menu.
+        const chosen = matchLocale(locale);
+        if (chosen) void reply.setCookie(LOCALE_COOKIE, chosen, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'lax', httpOnly: true });
+        else void reply.clearCookie(LOCALE_COOKIE, { path: '/' });
+        return redirect(reply, '/account?done=locale-saved');
+      },
+      (c, e) => accountPage(c, e, null),
+    ),
   );
-  app.post('/account/password', { preHandler: csrf, schema: { hide: true, body: formBody('sign_out_choice', 'sign_out_everywhere', 'current_password', 'password') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      // An unchecked box sends nothing: the hidden sign_out_choice tells "unchecked" from a
-      // client that never showed the choice (which gets the safe default, sign out everywhere).
-      const everywhere = field(req.body, 'sign_out_choice') ? field(req.body, 'sign_out_everywhere') === '1' : true;
-      await accounts.changePassword(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'password'), { signOutEverywhere: everywhere });
-      return redirect(reply, everywhere ? '/account?done=password-changed' : '/account?done=password-changed-kept');
-    }, (c, e) => accountPage(c, e, null)),
+  app.post(
+    '/account/password',
+    { preHandler: csrf, schema: { hide: true, body: formBody('sign_out_choice', 'sign_out_everywhere', 'current_password', 'password') } },
+    async (req, reply) =>
+      withFormError(
+        req,
+        reply,
+        async () => {
+          // An unchecked box sends nothing: the hidden sign_out_choice tells "unchecked" from a
+          // client that never showed the choice (which gets the safe default, sign out everywhere).
+          const everywhere = field(req.body, 'sign_out_choice') ? field(req.body, 'sign_out_everywhere') === '1' : true;
+          await accounts.changePassword(await req.viewer(), field(req.body, 'current_password'), field(req.body, 'password'), {
+            signOutEverywhere: everywhere,
+          });
+          return redirect(reply, everywhere ? '/account?done=password-changed' : '/account?done=password-changed-kept');
+        },
+        (c, e) => accountPage(c, e, null),
+      ),
   );
   app.post('/account/delete', { preHandler: csrf, schema: { hide: true, body: formBody('current_password') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      await accounts.deleteAccount(await req.viewer(), field(req.body, 'current_password'));
-      clearSessionCookie(app, reply);
-      return redirect(reply, '/account/login?done=deleted');
-    }, (c, e) => accountPage(c, e, null)),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        await accounts.deleteAccount(await req.viewer(), field(req.body, 'current_password'));
+        clearSessionCookie(app, reply);
+        return redirect(reply, '/account/login?done=deleted');
+      },
+      (c, e) => accountPage(c, e, null),
+    ),
   );
   app.post('/account/tokens', { preHandler: csrf, schema: { hide: true, body: formBody('name', 'scopes', 'expires_in_days') } }, async (req, reply) =>
-    withFormError(req, reply, async () => {
-      const created = await accounts.createApiToken(await req.viewer(), { name: field(req.body, 'name'), scopes: fieldList(req.body, 'scopes'), expiresInDays: field(req.body, 'expires_in_days') || undefined });
-      // Shown once, on this response; never stored in clear.
-      return sendPage(reply, await accountPage(await pageCtx(req, reply), null, null, created.token), 201);
-    }, (c, e) => accountPage(c, e, null)),
+    withFormError(
+      req,
+      reply,
+      async () => {
+        const created = await accounts.createApiToken(await req.viewer(), {
+          name: field(req.body, 'name'),
+          scopes: fieldList(req.body, 'scopes'),
+          expiresInDays: field(req.body, 'expires_in_days') || undefined,
+        });
+        // Shown once, on this response; never stored in clear.
+        return sendPage(reply, await accountPage(await pageCtx(req, reply), null, null, created.token), 201);
+      },
+      (c, e) => accountPage(c, e, null),
+    ),
   );
   app.post('/account/tokens/:id/revoke', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody() } }, async (req, reply) => {
     await accounts.revokeApiToken(await req.viewer(), idParam(req));
@@ -308,13 +408,21 @@ ${postForm('/account/tokens', c.csrf, html`${input('name', T(c.l).tokenName, { r
       u.email,
       u.display_name,
       u.email_verified_at ? c.l.t('yes') : c.l.t('no'),
-      postForm(`/admin/users/${u.id}/role`, c.csrf, html`<label>${T(c.l).role} <select name="role">${ROLES.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${roleName(c.l, r)}</option>`)}</select></label> <label>${T(c.l).reason} <input name="reason"></label> <button type="submit">${T(c.l).setRole}</button>`),
+      postForm(
+        `/admin/users/${u.id}/role`,
+        c.csrf,
+        html`<label>${T(c.l).role} <select name="role">${ROLES.map((r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${roleName(c.l, r)}</option>`)}</select></label> <label>${T(c.l).reason} <input name="reason"></label> <button type="submit">${T(c.l).setRole}</button>`,
+      ),
     ]);
     const body = html`<form method="get" action="/admin/users"><label>${T(c.l).search} <input name="q" value="${search}"></label> <button type="submit">${T(c.l).search}</button></form>${table(['#', T(c.l).email, T(c.l).displayName, c.l.t('Verified'), T(c.l).role], rows)}`;
     return sendPage(reply, page({ title: T(c.l).users, ...c, notice: noticeOf(req, c.l) }, body));
   });
-  app.post('/admin/users/:id/role', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'reason') } }, async (req, reply) => {
-    await accounts.setRole(await req.viewer(), idParam(req), field(req.body, 'role'), field(req.body, 'reason') || null);
-    return redirect(reply, '/admin/users?done=role-changed');
-  });
+  app.post(
+    '/admin/users/:id/role',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'reason') } },
+    async (req, reply) => {
+      await accounts.setRole(await req.viewer(), idParam(req), field(req.body, 'role'), field(req.body, 'reason') || null);
+      return redirect(reply, '/admin/users?done=role-changed');
+    },
+  );
 }

@@ -43,12 +43,7 @@ export async function pageCtx(req: FastifyRequest, reply: FastifyReply): Promise
 }
 
 export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
-  return reply
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('content-security-policy', PAGE_CSP)
-    .send(body);
+  return reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).send(body);
 }
 
 /** Only same-site paths are followed after a log-in (no open redirects). */
@@ -90,15 +85,24 @@ export function fieldList(body: unknown, name: string): string[] {
 
 function errorTitle(l: Translator, status: number): string {
   switch (status) {
-    case 400: return l.t('That did not work');
-    case 401: return l.t('Log in first');
-    case 403: return l.t('Not allowed');
-    case 404: return l.t('Not found');
-    case 409: return l.t('Conflict');
-    case 413: return l.t('Too large');
-    case 422: return l.t('Not accepted');
-    case 429: return l.t('Too many attempts');
-    default: return l.t('Error');
+    case 400:
+      return l.t('That did not work');
+    case 401:
+      return l.t('Log in first');
+    case 403:
+      return l.t('Not allowed');
+    case 404:
+      return l.t('Not found');
+    case 409:
+      return l.t('Conflict');
+    case 413:
+      return l.t('Too large');
+    case 422:
+      return l.t('Not accepted');
+    case 429:
+      return l.t('Too many attempts');
+    default:
+      return l.t('Error');
   }
 }
 

@@ -22,7 +22,9 @@ const T = perLocale((l) => ({
   intro: l.t('Your activities, in every status. Upload a bundle to create an activity or add a version.'),
   none: l.t('You have no activity yet.'),
   upload: l.t('Upload a bundle'),
-  uploadIntro: l.t('A new bundle id creates a new activity (it starts in the sandbox); a bundle id of one of your activities adds a version. From the command line: aslo publish FILE.xo --server URL with ASLO_TOKEN.'),
+  uploadIntro: l.t(
+    'A new bundle id creates a new activity (it starts in the sandbox); a bundle id of one of your activities adds a version. From the command line: aslo publish FILE.xo --server URL with ASLO_TOKEN.',
+  ),
   file: l.t('Bundle (.xo or .xol)'),
   sugarMin: l.t('Lowest Sugar version (optional)'),
   sugarMax: l.t('Highest Sugar version (optional)'),
@@ -40,7 +42,9 @@ const T = perLocale((l) => ({
   versions: l.t('Versions'),
   save: l.t('Save'),
   listing: l.t('Listing'),
-  listingIntro: l.t('Texts typed here replace those of the bundle for the chosen locale (leave the locale empty for the default). Descriptions keep paragraphs and lists only.'),
+  listingIntro: l.t(
+    'Texts typed here replace those of the bundle for the chosen locale (leave the locale empty for the default). Descriptions keep paragraphs and lists only.',
+  ),
   locale: l.t('Locale (empty: default)'),
   name: l.t('Name'),
   summary: l.t('Summary'),
@@ -82,7 +86,7 @@ function notice(req: { query: { done?: unknown } }, l: Translator): string | nul
   const d = req.query.done;
   const t = T(l);
   const notices: Record<string, string> = { nominated: t.nominated, saved: t.saved, enabled: t.enabled };
-  return typeof d === 'string' ? notices[d] ?? null : null;
+  return typeof d === 'string' ? (notices[d] ?? null) : null;
 }
 
 function idParam(req: { params: Record<string, string> }, name = 'id'): number {
@@ -98,7 +102,12 @@ export function issueList(list: UploadIssue[], lang: string): SafeHtml {
 }
 
 function uploadForm(c: PageCtx, action = '/developers/upload'): SafeHtml {
-  return postForm(action, c.csrf, html`${input('file', T(c.l).file, { type: 'file', required: true, extra: 'accept=".xo,.xol"' })}${input('sugar_min', T(c.l).sugarMin)}${input('sugar_max', T(c.l).sugarMax)}${textarea('release_notes', T(c.l).releaseNotes, { rows: 3 })}${submit(T(c.l).uploadButton)}`, { multipart: true, label: T(c.l).upload });
+  return postForm(
+    action,
+    c.csrf,
+    html`${input('file', T(c.l).file, { type: 'file', required: true, extra: 'accept=".xo,.xol"' })}${input('sugar_min', T(c.l).sugarMin)}${input('sugar_max', T(c.l).sugarMax)}${textarea('release_notes', T(c.l).releaseNotes, { rows: 3 })}${submit(T(c.l).uploadButton)}`,
+    { multipart: true, label: T(c.l).upload },
+  );
 }
 
 export async function developerPages(app: TypedApp): Promise<void> {
@@ -110,7 +119,12 @@ export async function developerPages(app: TypedApp): Promise<void> {
     if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
     const mine = await app.publishing.myActivities(c.viewer);
-    const rows = mine.map((a) => [html`<a href="/developers/activities/${a.id}">${a.name}</a>`, html`<code>${a.bundle_id}</code>`, statusName(c.l, a.status), roleName(c.l, a.role)]);
+    const rows = mine.map((a) => [
+      html`<a href="/developers/activities/${a.id}">${a.name}</a>`,
+      html`<code>${a.bundle_id}</code>`,
+      statusName(c.l, a.status),
+      roleName(c.l, a.role),
+    ]);
     const body = html`<p>${T(c.l).intro}</p><p><a href="/developers/upload">${T(c.l).upload}</a></p>${mine.length ? table([T(c.l).name, c.l.t('Bundle id'), T(c.l).status, T(c.l).role], rows) : html`<p>${T(c.l).none}</p>`}`;
     return sendPage(reply, page({ title: T(c.l).hub, ...c }, body));
   });
@@ -122,21 +136,25 @@ export async function developerPages(app: TypedApp): Promise<void> {
   });
 
   // Multipart forms: the CSRF token is their first field, checked in the handler before the file is read.
-  app.post('/developers/upload', { preHandler: app.limits.upload, schema: { hide: true, body: formBody('file', 'sugar_min', 'sugar_max', 'release_notes') } }, async (req, reply) => {
-    const viewer = await req.viewer();
-    app.publishing.checkCanUpload(viewer);
-    const { source, opts } = await readUploadRequest(req, (fields) => checkMultipartCsrf(app, req, reply, fields));
-    const r = await app.publishing.upload(viewer, source, opts);
-    const c = await pageCtx(req, reply);
-    // Validation messages in the page's language (bundles.po has the same languages).
-    const lang = c.l.locale;
-    const body = html`
+  app.post(
+    '/developers/upload',
+    { preHandler: app.limits.upload, schema: { hide: true, body: formBody('file', 'sugar_min', 'sugar_max', 'release_notes') } },
+    async (req, reply) => {
+      const viewer = await req.viewer();
+      app.publishing.checkCanUpload(viewer);
+      const { source, opts } = await readUploadRequest(req, (fields) => checkMultipartCsrf(app, req, reply, fields));
+      const r = await app.publishing.upload(viewer, source, opts);
+      const c = await pageCtx(req, reply);
+      // Validation messages in the page's language (bundles.po has the same languages).
+      const lang = c.l.locale;
+      const body = html`
 ${r.ok ? html`<p>${r.outcome === 'unchanged' ? c.l.t('This exact file is on the store already.') : ''} ${markup(c.l.t('{bundle} {version}: status of the activity {activity}, of this version {file}.'), { bundle: html`<code>${r.bundle_id}</code>`, version: r.version, activity: html`<strong>${statusName(c.l, r.activity_status ?? '')}</strong>`, file: html`<strong>${statusName(c.l, r.file_status ?? '')}</strong>` })} ${r.hub_url ? html`<a href="${new URL(r.hub_url).pathname}">${c.l.t('Open the activity')}</a>` : ''}</p>` : ''}
 ${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T(c.l).errors} (${r.errors.length})</h2>${issueList(r.errors, lang)}</section>` : ''}
 ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T(c.l).warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : ''}
 <h2>${T(c.l).upload}</h2>${uploadForm(c)}`;
-    return sendPage(reply, page({ title: r.ok ? T(c.l).uploaded : T(c.l).rejected, ...c }, body), uploadStatus(r));
-  });
+      return sendPage(reply, page({ title: r.ok ? T(c.l).uploaded : T(c.l).rejected, ...c }, body), uploadStatus(r));
+    },
+  );
 
   app.get('/developers/activities/:id', { schema: { hide: true, params: textParams('id'), querystring: formQuery('done') } }, async (req, reply) => {
     if (!(await loginOrRedirect(req, reply))) return reply;
@@ -155,7 +173,11 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
       html`<a href="/downloads/file/${x.file_id}/${x.file_name}${x.file_status === 'public' && a.status === 'public' ? '' : `?${CONFIRM_PARAM}=${CONFIRM_VALUE}`}">${x.file_name}</a>`,
       when(x.created_at),
       author || isAdmin(actor)
-        ? postForm(`/developers/activities/${a.id}/versions/${x.id}`, c.csrf, html`<label>${c.l.t('lowest')} <input name="sugar_min" size="6" value="${x.sugar_min ?? ''}"></label> <label>${c.l.t('highest')} <input name="sugar_max" size="6" value="${x.sugar_max ?? ''}"></label> <label>${T(c.l).releaseNotes} <textarea name="release_notes" rows="2" cols="30">${x.release_notes ?? ''}</textarea></label> <button type="submit">${T(c.l).save}</button>`)
+        ? postForm(
+            `/developers/activities/${a.id}/versions/${x.id}`,
+            c.csrf,
+            html`<label>${c.l.t('lowest')} <input name="sugar_min" size="6" value="${x.sugar_min ?? ''}"></label> <label>${c.l.t('highest')} <input name="sugar_max" size="6" value="${x.sugar_max ?? ''}"></label> <label>${T(c.l).releaseNotes} <textarea name="release_notes" rows="2" cols="30">${x.release_notes ?? ''}</textarea></label> <button type="submit">${T(c.l).save}</button>`,
+          )
         : html`${x.sugar_min ?? ''}–${x.sugar_max ?? ''}`,
     ]);
     const body = html`
@@ -163,10 +185,23 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
 ${author && a.status === 'sandbox' ? html`<section aria-labelledby="nominate"><h2 id="nominate">${T(c.l).nominate}</h2><p>${T(c.l).nominateIntro}</p>${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).nominate)}`)}</section>` : ''}
 <section aria-labelledby="versions"><h2 id="versions">${T(c.l).versions}</h2>${table([c.l.t('Version'), T(c.l).status, c.l.t('File'), c.l.t('Uploaded'), c.l.t('Sugar range, notes')], versionRows)}${author ? html`<h3>${T(c.l).upload}</h3>${uploadForm(c)}` : ''}</section>
 <section aria-labelledby="history"><h2 id="history">${T(c.l).history}</h2>${v.history.length ? html`<ol>${v.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} (version {version}) by {who}, {when}: {from} → {to}') : c.l.t('{action} by {who}, {when}: {from} → {to}'), { action: html`<strong>${reviewActionName(c.l, h.action)}</strong>`, version: h.version ?? '', who: html`<bdi>${h.actor ?? c.l.t('someone')}</bdi>`, when: html`<bdi>${when(h.created_at)}</bdi>`, from: statusName(c.l, h.from_status), to: statusName(c.l, h.to_status) })}<blockquote dir="auto">${h.comment}</blockquote></li>`)}</ol>` : html`<p>${T(c.l).noHistory}</p>`}</section>
-${author || isAdmin(actor) ? html`<section aria-labelledby="listing"><h2 id="listing">${T(c.l).listing}</h2><p>${T(c.l).listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T(c.l).locale)}${input('name', T(c.l).name, { value: devText?.name ?? '' })}${input('summary', T(c.l).summary, { value: devText?.summary ?? '' })}${textarea('description', T(c.l).description, { value: devText?.description ?? '', rows: 6 })}${input('homepage_url', T(c.l).homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T(c.l).support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T(c.l).tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T(c.l).categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${v.categories.includes(cat.slug) ? html` checked` : ''}> ${localizedName(cat.names as Record<string, string>, c.l.locale, cat.slug)}</label> `)}</fieldset>${submit(T(c.l).save)}`)}</section>
-<section aria-labelledby="screenshots"><h2 id="screenshots">${T(c.l).screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T(c.l).delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T(c.l).screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T(c.l).caption)}${submit(T(c.l).addScreenshot)}`, { multipart: true })}</section>` : ''}
+${
+  author || isAdmin(actor)
+    ? html`<section aria-labelledby="listing"><h2 id="listing">${T(c.l).listing}</h2><p>${T(c.l).listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T(c.l).locale)}${input('name', T(c.l).name, { value: devText?.name ?? '' })}${input('summary', T(c.l).summary, { value: devText?.summary ?? '' })}${textarea('description', T(c.l).description, { value: devText?.description ?? '', rows: 6 })}${input('homepage_url', T(c.l).homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T(c.l).support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T(c.l).tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T(c.l).categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${v.categories.includes(cat.slug) ? html` checked` : ''}> ${localizedName(cat.names as Record<string, string>, c.l.locale, cat.slug)}</label> `)}</fieldset>${submit(T(c.l).save)}`)}</section>
+<section aria-labelledby="screenshots"><h2 id="screenshots">${T(c.l).screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T(c.l).delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T(c.l).screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T(c.l).caption)}${submit(T(c.l).addScreenshot)}`, { multipart: true })}</section>`
+    : ''
+}
 ${author || isAdmin(actor) ? sourceSection(c, a, actor, builds, app.ctx.config.server.baseUrl) : ''}
-<section aria-labelledby="authors"><h2 id="authors">${T(c.l).authors}</h2>${table([T(c.l).name, T(c.l).role, ''], v.authors.map((u) => [u.display_name, roleName(c.l, u.role), owner || u.id === actor.userId ? html`${postForm(`/developers/activities/${a.id}/authors/${u.id}/remove`, c.csrf, html`<button type="submit">${T(c.l).remove}</button>`)}${owner && u.id !== actor.userId ? postForm(`/developers/activities/${a.id}/authors/${u.id}/transfer`, c.csrf, html`<button type="submit">${T(c.l).makeOwner}</button>`) : ''}` : '']))}
+<section aria-labelledby="authors"><h2 id="authors">${T(c.l).authors}</h2>${table(
+      [T(c.l).name, T(c.l).role, ''],
+      v.authors.map((u) => [
+        u.display_name,
+        roleName(c.l, u.role),
+        owner || u.id === actor.userId
+          ? html`${postForm(`/developers/activities/${a.id}/authors/${u.id}/remove`, c.csrf, html`<button type="submit">${T(c.l).remove}</button>`)}${owner && u.id !== actor.userId ? postForm(`/developers/activities/${a.id}/authors/${u.id}/transfer`, c.csrf, html`<button type="submit">${T(c.l).makeOwner}</button>`) : ''}`
+          : '',
+      ]),
+    )}
 ${owner ? postForm(`/developers/activities/${a.id}/authors`, c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true })}<p><label>${T(c.l).role} <select name="role"><option value="developer">${roleName(c.l, 'developer')}</option><option value="owner">${roleName(c.l, 'owner')}</option></select></label></p>${submit(T(c.l).addAuthor)}`, { label: T(c.l).addAuthor }) : ''}</section>
 ${isAdmin(actor) ? html`<section aria-labelledby="admin"><h2 id="admin">${T(c.l).admin}</h2>${a.status === 'disabled' ? html`<h3>${T(c.l).enable}</h3>${postForm(`/admin/activities/${a.id}/enable`, c.csrf, html`<fieldset><legend>${T(c.l).enableTo}</legend><label><input type="radio" name="to" value="" checked> ${T(c.l).enablePrevious}</label><br><label><input type="radio" name="to" value="sandbox"> ${statusName(c.l, 'sandbox')}</label><br><label><input type="radio" name="to" value="public"> ${statusName(c.l, 'public')}</label></fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 3 })}${submit(T(c.l).enableButton)}`)}` : ''}${postForm(`/admin/activities/${a.id}/trusted`, c.csrf, html`<p><label><input type="checkbox" name="trusted" value="1"${a.trusted ? html` checked` : ''}> ${T(c.l).trusted}</label></p>${input('reason', T(c.l).reason, { required: true })}${submit(T(c.l).setTrusted)}`)}<h3>${T(c.l).reassign}</h3>${postForm(`/admin/activities/${a.id}/reassign`, c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true })}<p><label><input type="checkbox" name="replace" value="1"> ${T(c.l).replace}</label></p>${input('reason', T(c.l).reason, { required: true })}${submit(T(c.l).reassignButton)}`)}</section>` : ''}
 ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}">${c.l.t('Review page')}</a></p>` : ''}`;
@@ -175,75 +210,139 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
 
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}`;
 
-  app.post('/developers/activities/:id/nominate', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('message') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.review.nominate(await req.viewer(), id, field(req.body, 'message'));
-    return redirect(reply, back(id, 'nominated'));
-  });
-  app.post('/developers/activities/:id/listing', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('locale', 'name', 'summary', 'description', 'homepage_url', 'support_url', 'tags', 'categories') } }, async (req, reply) => {
-    const id = idParam(req);
-    const b = req.body;
-    await app.listing.update(await req.viewer(), id, { locale: field(b, 'locale'), name: field(b, 'name'), summary: field(b, 'summary'), description: field(b, 'description'), homepage_url: field(b, 'homepage_url'), support_url: field(b, 'support_url'), tags: field(b, 'tags'), categories: fieldList(b, 'categories') });
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/versions/:vid', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'vid'), body: formBody('sugar_min', 'sugar_max', 'release_notes') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.listing.updateVersion(await req.viewer(), id, idParam(req, 'vid'), { sugar_min: field(req.body, 'sugar_min'), sugar_max: field(req.body, 'sugar_max'), release_notes: field(req.body, 'release_notes') });
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/screenshots', { schema: { hide: true, params: textParams('id'), body: formBody('screenshot', 'caption') } }, async (req, reply) => {
-    const id = idParam(req);
-    const viewer = await req.viewer();
-    requireActor(viewer);
-    if (!req.isMultipart()) throw new AsloError('UPLOAD_NO_FILE', 'Send the image in a multipart form field named "screenshot".', { statusCode: 415 });
-    const part = await req.file();
-    if (!part) throw new AsloError('UPLOAD_NO_FILE', 'Choose an image file.');
-    await checkMultipartCsrf(app, req, reply, part.fields as Record<string, unknown>).catch((err: unknown) => {
-      part.file.resume();
-      throw err;
-    });
-    const caption = (part.fields.caption as { value?: string } | undefined)?.value ?? null;
-    await app.listing.addScreenshot(viewer, id, part.file, caption);
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/screenshots/:sid/delete', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'sid'), body: formBody() } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.listing.deleteScreenshot(await req.viewer(), id, idParam(req, 'sid'));
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/authors', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'email') } }, async (req, reply) => {
-    const id = idParam(req);
-    const role = field(req.body, 'role') === 'owner' ? 'owner' : 'developer';
-    await app.publishing.addAuthor(await req.viewer(), id, field(req.body, 'email'), role);
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/authors/:uid/remove', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } }, async (req, reply) => {
-    const id = idParam(req);
-    const viewer = await req.viewer();
-    const uid = idParam(req, 'uid');
-    await app.publishing.removeAuthor(viewer, id, uid);
-    return redirect(reply, viewer && viewer.userId === uid ? '/developers' : back(id));
-  });
-  app.post('/developers/activities/:id/authors/:uid/transfer', { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.publishing.transferOwnership(await req.viewer(), id, idParam(req, 'uid'));
-    return redirect(reply, back(id));
-  });
-  app.post('/admin/activities/:id/trusted', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('trusted', 'reason') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.publishing.setTrusted(await req.viewer(), id, field(req.body, 'trusted') === '1', field(req.body, 'reason'));
-    return redirect(reply, back(id));
-  });
-  app.post('/admin/activities/:id/enable', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('comment', 'to') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.review.enable(await req.viewer(), id, field(req.body, 'comment'), field(req.body, 'to') || null);
-    return redirect(reply, back(id, 'enabled'));
-  });
-  app.post('/admin/activities/:id/reassign', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('email', 'reason', 'replace') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.publishing.reassign(await req.viewer(), id, field(req.body, 'email'), field(req.body, 'reason'), field(req.body, 'replace') === '1');
-    return redirect(reply, back(id));
-  });
+  app.post(
+    '/developers/activities/:id/nominate',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('message') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.review.nominate(await req.viewer(), id, field(req.body, 'message'));
+      return redirect(reply, back(id, 'nominated'));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/listing',
+    {
+      preHandler: csrf,
+      schema: {
+        hide: true,
+        params: textParams('id'),
+        body: formBody('locale', 'name', 'summary', 'description', 'homepage_url', 'support_url', 'tags', 'categories'),
+      },
+    },
+    async (req, reply) => {
+      const id = idParam(req);
+      const b = req.body;
+      await app.listing.update(await req.viewer(), id, {
+        locale: field(b, 'locale'),
+        name: field(b, 'name'),
+        summary: field(b, 'summary'),
+        description: field(b, 'description'),
+        homepage_url: field(b, 'homepage_url'),
+        support_url: field(b, 'support_url'),
+        tags: field(b, 'tags'),
+        categories: fieldList(b, 'categories'),
+      });
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/versions/:vid',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id', 'vid'), body: formBody('sugar_min', 'sugar_max', 'release_notes') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.listing.updateVersion(await req.viewer(), id, idParam(req, 'vid'), {
+        sugar_min: field(req.body, 'sugar_min'),
+        sugar_max: field(req.body, 'sugar_max'),
+        release_notes: field(req.body, 'release_notes'),
+      });
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/screenshots',
+    { schema: { hide: true, params: textParams('id'), body: formBody('screenshot', 'caption') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      const viewer = await req.viewer();
+      requireActor(viewer);
+      if (!req.isMultipart()) throw new AsloError('UPLOAD_NO_FILE', 'Send the image in a multipart form field named "screenshot".', { statusCode: 415 });
+      const part = await req.file();
+      if (!part) throw new AsloError('UPLOAD_NO_FILE', 'Choose an image file.');
+      await checkMultipartCsrf(app, req, reply, part.fields as Record<string, unknown>).catch((err: unknown) => {
+        part.file.resume();
+        throw err;
+      });
+      const caption = (part.fields.caption as { value?: string } | undefined)?.value ?? null;
+      await app.listing.addScreenshot(viewer, id, part.file, caption);
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/screenshots/:sid/delete',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id', 'sid'), body: formBody() } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.listing.deleteScreenshot(await req.viewer(), id, idParam(req, 'sid'));
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/authors',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('role', 'email') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      const role = field(req.body, 'role') === 'owner' ? 'owner' : 'developer';
+      await app.publishing.addAuthor(await req.viewer(), id, field(req.body, 'email'), role);
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/authors/:uid/remove',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } },
+    async (req, reply) => {
+      const id = idParam(req);
+      const viewer = await req.viewer();
+      const uid = idParam(req, 'uid');
+      await app.publishing.removeAuthor(viewer, id, uid);
+      return redirect(reply, viewer && viewer.userId === uid ? '/developers' : back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/authors/:uid/transfer',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id', 'uid'), body: formBody() } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.publishing.transferOwnership(await req.viewer(), id, idParam(req, 'uid'));
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/admin/activities/:id/trusted',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('trusted', 'reason') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.publishing.setTrusted(await req.viewer(), id, field(req.body, 'trusted') === '1', field(req.body, 'reason'));
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/admin/activities/:id/enable',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('comment', 'to') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.review.enable(await req.viewer(), id, field(req.body, 'comment'), field(req.body, 'to') || null);
+      return redirect(reply, back(id, 'enabled'));
+    },
+  );
+  app.post(
+    '/admin/activities/:id/reassign',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('email', 'reason', 'replace') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.publishing.reassign(await req.viewer(), id, field(req.body, 'email'), field(req.body, 'reason'), field(req.body, 'replace') === '1');
+      return redirect(reply, back(id));
+    },
+  );
 
   app.get('/screenshots/:id', { schema: { hide: true, params: textParams('id') } }, async (req, reply) => {
     const s = await app.listing.screenshot(() => req.viewer(), idParam(req));
@@ -254,4 +353,3 @@ ${isEditor(actor) && !author ? html`<p><a href="/editors/review/activity/${a.id}
       .send(app.ctx.files.read(s.storage_key));
   });
 }
-

@@ -12,7 +12,7 @@ import { issueList } from './developers.js';
 import { formBody, formQuery, textParams, type TypedApp } from '../../platform/schemas.js';
 
 const T = perLocale((l) => ({
-  queue: l.t('Editors\' queue'),
+  queue: l.t("Editors' queue"),
   nominated: l.t('Nominated activities'),
   pending: l.t('Pending versions'),
   empty: l.t('Nothing waits for review.'),
@@ -56,7 +56,15 @@ function idParam(req: { params: { id: string } }): number {
 function auditQuery(query: unknown): AuditQuery {
   const s = (name: string) => field(query, name) || undefined;
   const date = (v: string | undefined) => (v && !Number.isNaN(Date.parse(v)) ? new Date(v) : undefined);
-  return { action: s('action'), actor: s('actor'), targetType: s('target_type'), targetId: s('target_id'), since: date(s('since')), until: date(s('until')), page: parseId(s('page')) ?? 1 };
+  return {
+    action: s('action'),
+    actor: s('actor'),
+    targetType: s('target_type'),
+    targetId: s('target_id'),
+    since: date(s('since')),
+    until: date(s('until')),
+    page: parseId(s('page')) ?? 1,
+  };
 }
 
 export async function editorPages(app: TypedApp): Promise<void> {
@@ -69,9 +77,31 @@ export async function editorPages(app: TypedApp): Promise<void> {
     const note = (x: { own: boolean; admin_review: boolean }) => (x.own ? ` (${T(c.l).own})` : x.admin_review ? ` (${T(c.l).adminOnly})` : '');
     const body = html`
 <section aria-labelledby="nominated"><h2 id="nominated">${T(c.l).nominated} (${q.nominated.length})</h2>
-${q.nominated.length ? table([c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')], q.nominated.map((x) => [html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`, waited(c.l, x.since), html`<bdi>${x.nomination_message ?? ''}</bdi>`])) : html`<p>${T(c.l).empty}</p>`}</section>
+${
+  q.nominated.length
+    ? table(
+        [c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')],
+        q.nominated.map((x) => [
+          html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`,
+          waited(c.l, x.since),
+          html`<bdi>${x.nomination_message ?? ''}</bdi>`,
+        ]),
+      )
+    : html`<p>${T(c.l).empty}</p>`
+}</section>
 <section aria-labelledby="pending"><h2 id="pending">${T(c.l).pending} (${q.pending.length})</h2>
-${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting], q.pending.map((x) => [html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`, html`${x.version}${x.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`, waited(c.l, x.since)])) : html`<p>${T(c.l).empty}</p>`}</section>`;
+${
+  q.pending.length
+    ? table(
+        [c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting],
+        q.pending.map((x) => [
+          html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`,
+          html`${x.version}${x.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`,
+          waited(c.l, x.since),
+        ]),
+      )
+    : html`<p>${T(c.l).empty}</p>`
+}</section>`;
     return sendPage(reply, page({ title: T(c.l).queue, ...c, notice: req.query.done === 'decided' ? T(c.l).decided : null }, body));
   });
 
@@ -82,7 +112,10 @@ ${q.pending.length ? table([c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting]
     const r = await app.review.reviewPage(c.viewer, kind, idParam(req));
     const m = r.metadata as Record<string, unknown>;
     const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-    const metaRows = ['bundle_id', 'name', 'version', 'summary', 'exec', 'runtime', 'license', 'tags', 'url', 'repository', 'max_participants'].map((k) => [k, html`<bdi>${show(m[k])}</bdi>`]);
+    const metaRows = ['bundle_id', 'name', 'version', 'summary', 'exec', 'runtime', 'license', 'tags', 'url', 'repository', 'max_participants'].map((k) => [
+      k,
+      html`<bdi>${show(m[k])}</bdi>`,
+    ]);
     const body = html`
 <p><code>${r.activity.bundle_id}</code> · ${c.l.t('activity {status}', { status: statusName(c.l, r.activity.status) })} · ${c.l.t('version {version} ({status})', { version: r.version.version, status: statusName(c.l, r.version.file_status) })} · <a href="/downloads/file/${r.version.file_id}/${r.version.file_name}?${CONFIRM_PARAM}=${CONFIRM_VALUE}">${r.version.file_name}</a> (${c.l.n('{count} byte', '{count} bytes', Number(r.version.size))}, sha256 <code>${r.version.sha256}</code>)</p>
 <p>${c.l.t('Authors: {names}', { names: r.authors.map((a) => `${a.display_name} (${roleName(c.l, a.role)})`).join(', ') })}</p>
@@ -90,36 +123,84 @@ ${r.activity.nomination_message && kind === 'activity' ? html`<blockquote dir="a
 <section aria-labelledby="meta"><h2 id="meta">${T(c.l).metadata}</h2>${table([c.l.t('Key'), c.l.t('Value')], metaRows)}</section>
 <section aria-labelledby="warn"><h2 id="warn">${T(c.l).warnings}</h2>${r.warnings.length ? issueList(r.warnings, c.l.locale) : html`<p>${T(c.l).noWarnings}</p>`}</section>
 <section aria-labelledby="diff"><h2 id="diff">${r.previous ? c.l.t('Changes since version {version}', { version: r.previous.version }) : T(c.l).firstVersion}</h2>
-${r.metadataDiff.length ? table([c.l.t('Key'), c.l.t('Before'), c.l.t('After')], r.metadataDiff.map((d) => [d.key, d.before, d.after])) : ''}
+${
+  r.metadataDiff.length
+    ? table(
+        [c.l.t('Key'), c.l.t('Before'), c.l.t('After')],
+        r.metadataDiff.map((d) => [d.key, d.before, d.after]),
+      )
+    : ''
+}
 ${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T(c.l).removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T(c.l).changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
-<section aria-labelledby="files"><h2 id="files">${T(c.l).files} (${r.files.length})</h2><details><summary>${c.l.n('{count} file', '{count} files', r.files.length)}</summary>${table([c.l.t('Path'), c.l.t('Size')], r.files.map((f) => [f.path, f.size]))}</details></section>
-<section aria-labelledby="under-review"><h2 id="under-review">${T(c.l).underReview}</h2>${r.underReview.length ? html`<p>${T(c.l).covers}</p>${table([c.l.t('Version'), c.l.t('Status'), c.l.t('File'), c.l.t('Uploaded')], r.underReview.map((v) => [html`${v.version}${v.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`, statusName(c.l, v.status), v.file_name, when(v.uploaded_at)]))}` : html`<p>${T(c.l).noneAwaiting}</p>`}</section>
+<section aria-labelledby="files"><h2 id="files">${T(c.l).files} (${r.files.length})</h2><details><summary>${c.l.n('{count} file', '{count} files', r.files.length)}</summary>${table(
+      [c.l.t('Path'), c.l.t('Size')],
+      r.files.map((f) => [f.path, f.size]),
+    )}</details></section>
+<section aria-labelledby="under-review"><h2 id="under-review">${T(c.l).underReview}</h2>${
+      r.underReview.length
+        ? html`<p>${T(c.l).covers}</p>${table(
+            [c.l.t('Version'), c.l.t('Status'), c.l.t('File'), c.l.t('Uploaded')],
+            r.underReview.map((v) => [
+              html`${v.version}${v.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`,
+              statusName(c.l, v.status),
+              v.file_name,
+              when(v.uploaded_at),
+            ]),
+          )}`
+        : html`<p>${T(c.l).noneAwaiting}</p>`
+    }</section>
 <section aria-labelledby="decision"><h2 id="decision">${T(c.l).decision}</h2>${postForm(`/editors/review/${kind}/${idParam(req)}`, c.csrf, html`${r.underReview.map((v) => html`<input type="hidden" name="versions" value="${v.version}">`)}<fieldset><legend>${T(c.l).decision}</legend>${DECISIONS.map((d) => html`<label><input type="radio" name="action" value="${d}" required> ${decisionName(c.l, d)}</label><br>`)}</fieldset>${textarea('comment', T(c.l).comment, { required: true, rows: 5 })}${submit(T(c.l).decide)}`)}</section>
 <section aria-labelledby="hist"><h2 id="hist">${T(c.l).history}</h2><ol>${r.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} ({version}) by {who}, {when}: {comment}') : c.l.t('{action} by {who}, {when}: {comment}'), { action: reviewActionName(c.l, h.action), version: h.version ?? '', who: html`<bdi>${h.actor ?? c.l.t('someone')}</bdi>`, when: html`<bdi>${when(h.created_at)}</bdi>`, comment: html`<bdi>${h.comment}</bdi>` })}</li>`)}</ol></section>`;
     return sendPage(reply, page({ title: c.l.t('Review: {name} {version}', { name: show(m.name), version: r.version.version }), ...c }, body));
   });
 
-  app.post('/editors/review/:kind/:id', { preHandler: csrf, schema: { hide: true, params: textParams('kind', 'id'), body: formBody('action', 'comment', 'versions') } }, async (req, reply) => {
-    // The form carries the versions the page showed: the decision covers exactly those.
-    await app.review.decide(await req.viewer(), kindParam(req), idParam(req), field(req.body, 'action'), field(req.body, 'comment'), fieldList(req.body, 'versions'));
-    return redirect(reply, '/editors/queue?done=decided');
-  });
+  app.post(
+    '/editors/review/:kind/:id',
+    { preHandler: csrf, schema: { hide: true, params: textParams('kind', 'id'), body: formBody('action', 'comment', 'versions') } },
+    async (req, reply) => {
+      // The form carries the versions the page showed: the decision covers exactly those.
+      await app.review.decide(
+        await req.viewer(),
+        kindParam(req),
+        idParam(req),
+        field(req.body, 'action'),
+        field(req.body, 'comment'),
+        fieldList(req.body, 'versions'),
+      );
+      return redirect(reply, '/editors/queue?done=decided');
+    },
+  );
 
-  app.get('/admin/audit', { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } }, async (req, reply) => {
-    if (!(await loginOrRedirect(req, reply))) return reply;
-    const c = await pageCtx(req, reply);
-    const res = await app.review.auditLog(c.viewer, auditQuery(req.query));
-    const rows = res.items.map((e) => [when(e.at), e.actor_label ?? '', e.actor_address ?? '', e.action, `${e.target_type} ${e.target_id ?? ''}`, e.reason ?? '', JSON.stringify(e.details)]);
-    const fieldIn = (name: string, label: string) => html`<label>${label} <input name="${name}" value="${field(req.query, name)}" size="14"></label> `;
-    const body = html`<form method="get" action="/admin/audit" aria-label="${T(c.l).filter}">${fieldIn('action', c.l.t('Action (prefix with *)'))}${fieldIn('actor', c.l.t('Actor'))}${fieldIn('target_type', c.l.t('Target type'))}${fieldIn('target_id', c.l.t('Target'))}${fieldIn('since', c.l.t('Since'))}${fieldIn('until', c.l.t('Until'))}<button type="submit">${T(c.l).filter}</button></form>
+  app.get(
+    '/admin/audit',
+    { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } },
+    async (req, reply) => {
+      if (!(await loginOrRedirect(req, reply))) return reply;
+      const c = await pageCtx(req, reply);
+      const res = await app.review.auditLog(c.viewer, auditQuery(req.query));
+      const rows = res.items.map((e) => [
+        when(e.at),
+        e.actor_label ?? '',
+        e.actor_address ?? '',
+        e.action,
+        `${e.target_type} ${e.target_id ?? ''}`,
+        e.reason ?? '',
+        JSON.stringify(e.details),
+      ]);
+      const fieldIn = (name: string, label: string) => html`<label>${label} <input name="${name}" value="${field(req.query, name)}" size="14"></label> `;
+      const body = html`<form method="get" action="/admin/audit" aria-label="${T(c.l).filter}">${fieldIn('action', c.l.t('Action (prefix with *)'))}${fieldIn('actor', c.l.t('Actor'))}${fieldIn('target_type', c.l.t('Target type'))}${fieldIn('target_id', c.l.t('Target'))}${fieldIn('since', c.l.t('Since'))}${fieldIn('until', c.l.t('Until'))}<button type="submit">${T(c.l).filter}</button></form>
 <p>${c.l.n('{count} entry, page {page}.', '{count} entries, page {page}.', res.total, { page: c.l.number(res.page) })}</p>${table([c.l.t('When'), c.l.t('Who'), c.l.t('Address'), c.l.t('What'), c.l.t('Target'), c.l.t('Why'), c.l.t('Details')], rows)}`;
-    return sendPage(reply, page({ title: T(c.l).audit, ...c }, body));
-  });
+      return sendPage(reply, page({ title: T(c.l).audit, ...c }, body));
+    },
+  );
 
   // JSON for scripts (session only; admins).
-  app.get('/admin/audit.json', { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } }, async (req) => {
-    const { since: _since, until: _until, ...q } = auditQuery(req.query);
-    return app.review.auditLog(await req.viewer(), q);
-  });
-
+  app.get(
+    '/admin/audit.json',
+    { schema: { hide: true, querystring: formQuery('action', 'actor', 'target_type', 'target_id', 'since', 'until', 'page') } },
+    async (req) => {
+      const { since: _since, until: _until, ...q } = auditQuery(req.query);
+      return app.review.auditLog(await req.viewer(), q);
+    },
+  );
 }

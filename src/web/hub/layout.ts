@@ -35,11 +35,13 @@ export function page(opts: PageOptions, body: SafeHtml): string {
   const nav = html`<nav aria-label="${l.t('Site')}"><ul>
 <li><a href="/">${l.t('Activities')}</a></li>
 ${v ? html`<li><a href="/developers">${l.t('Developer hub')}</a></li><li><a href="/developers/upload">${l.t('Upload')}</a></li>` : ''}
-${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${l.t('Editors\' queue')}</a></li><li><a href="/editors/flags">${l.t('Flagged reviews')}</a></li>` : ''}
+${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${l.t("Editors' queue")}</a></li><li><a href="/editors/flags">${l.t('Flagged reviews')}</a></li>` : ''}
 ${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${l.t('Audit log')}</a></li><li><a href="/admin/reports">${l.t('Abuse reports')}</a></li><li><a href="/admin/users">${l.t('Users')}</a></li><li><a href="/admin/mirrors">${l.t('Mirrors')}</a></li>` : ''}
-${v
+${
+  v
     ? html`<li><a href="/account">${l.t('Account')}</a> (${v.displayName})</li>${opts.csrf ? html`<li><form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">${l.t('Log out')}</button></form></li>` : ''}`
-    : html`<li><a href="/account/login">${l.t('Log in')}</a></li><li><a href="/account/register">${l.t('Register')}</a></li>`}
+    : html`<li><a href="/account/login">${l.t('Log in')}</a></li><li><a href="/account/register">${l.t('Register')}</a></li>`
+}
 </ul></nav>`;
   const notice = opts.notice ? html`<p role="status" class="notice">${opts.notice}</p>` : '';
   const error = opts.error ? html`<p role="alert" class="error"><strong>${opts.error.message}</strong> <code>${opts.error.code}</code></p>` : '';
@@ -82,7 +84,11 @@ export function postForm(action: string, csrf: string, inner: SafeHtml, opts: { 
   return html`<form method="post" action="${action}"${opts.label ? html` aria-label="${opts.label}"` : ''}>${csrfField(csrf)}${inner}</form>`;
 }
 
-export function input(name: string, label: string, opts: { type?: string; value?: string | null; required?: boolean; autocomplete?: string; hint?: string; extra?: string } = {}): SafeHtml {
+export function input(
+  name: string,
+  label: string,
+  opts: { type?: string; value?: string | null; required?: boolean; autocomplete?: string; hint?: string; extra?: string } = {},
+): SafeHtml {
   const id = `f-${name}`;
   return html`<p><label for="${id}">${label}</label><br><input id="${id}" name="${name}" type="${opts.type ?? 'text'}"${opts.value ? html` value="${opts.value}"` : ''}${opts.required ? raw(' required') : ''}${opts.autocomplete ? html` autocomplete="${opts.autocomplete}"` : ''}${opts.extra ? raw(' ' + opts.extra) : ''}>${opts.hint ? html`<br><small>${opts.hint}</small>` : ''}</p>`;
 }

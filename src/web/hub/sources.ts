@@ -20,7 +20,13 @@ function buildLine(c: PageCtx, b: Builds[number]): string {
 }
 
 /** The section of the activity's hub page; the builds are loaded by the caller. */
-export function sourceSection(c: PageCtx, a: { id: number; source_url: string | null; legacy_id: number | null; source_hook_secret: string | null }, actor: Actor, builds: Builds, baseUrl: string): SafeHtml {
+export function sourceSection(
+  c: PageCtx,
+  a: { id: number; source_url: string | null; legacy_id: number | null; source_hook_secret: string | null },
+  actor: Actor,
+  builds: Builds,
+  baseUrl: string,
+): SafeHtml {
   const l = c.l;
   return html`<section aria-labelledby="source"><h2 id="source">${l.t('Source repository')}</h2>
 <p>${l.t('The store can build new versions itself from the newest tag of this git repository, without running anything from it.')}</p>
@@ -41,19 +47,31 @@ function idParam(req: { params: { id: string } }): number {
 export async function sourcePages(app: TypedApp): Promise<void> {
   const csrf = app.csrfProtection;
   const back = (id: number, done = 'saved') => `/developers/activities/${id}?done=${done}#source`;
-  app.post('/developers/activities/:id/source', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('source_url') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.services.sources.setSourceOf(await req.viewer(), id, field(req.body, 'source_url'));
-    return redirect(reply, back(id));
-  });
-  app.post('/developers/activities/:id/source/check', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody() } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.services.sources.checkSourceOf(await req.viewer(), id);
-    return redirect(reply, back(id));
-  });
-  app.post('/admin/activities/:id/legacy-id', { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('legacy_id', 'reason') } }, async (req, reply) => {
-    const id = idParam(req);
-    await app.services.sources.setLegacyId(await req.viewer(), id, field(req.body, 'legacy_id'), field(req.body, 'reason'));
-    return redirect(reply, back(id));
-  });
+  app.post(
+    '/developers/activities/:id/source',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('source_url') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.services.sources.setSourceOf(await req.viewer(), id, field(req.body, 'source_url'));
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/developers/activities/:id/source/check',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody() } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.services.sources.checkSourceOf(await req.viewer(), id);
+      return redirect(reply, back(id));
+    },
+  );
+  app.post(
+    '/admin/activities/:id/legacy-id',
+    { preHandler: csrf, schema: { hide: true, params: textParams('id'), body: formBody('legacy_id', 'reason') } },
+    async (req, reply) => {
+      const id = idParam(req);
+      await app.services.sources.setLegacyId(await req.viewer(), id, field(req.body, 'legacy_id'), field(req.body, 'reason'));
+      return redirect(reply, back(id));
+    },
+  );
 }

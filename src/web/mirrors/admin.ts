@@ -15,17 +15,21 @@ import { formBody, formQuery, textParams, type TypedApp } from '../../platform/s
 
 const T = perLocale((l) => ({
   title: l.t('Mirrors'),
-  intro: l.t('Downloads of published files are redirected to these mirrors, but only for files verified on them (a HEAD for the size and a hashed piece). Mirrors copy the repo tree with rsync.'),
+  intro: l.t(
+    'Downloads of published files are redirected to these mirrors, but only for files verified on them (a HEAD for the size and a hashed piece). Mirrors copy the repo tree with rsync.',
+  ),
   none: l.t('No mirror yet: every download is served by this store.'),
   add: l.t('Add a mirror'),
-  addIntro: l.t('Country, continent, AS number and coordinates are looked up in the geo database from the mirror\'s host when left empty. Every published file is checked on the new mirror before any client is sent there.'),
+  addIntro: l.t(
+    "Country, continent, AS number and coordinates are looked up in the geo database from the mirror's host when left empty. Every published file is checked on the new mirror before any client is sent there.",
+  ),
   edit: l.t('Change this mirror'),
   editIntro: l.t('Changing a base URL drops what was verified: every file is checked again. Empty fields are cleared.'),
   save: l.t('Save'),
   enable: l.t('Enable'),
   disable: l.t('Disable'),
   remove: l.t('Remove this mirror'),
-  removeConfirm: l.t('Type the mirror\'s name to confirm'),
+  removeConfirm: l.t("Type the mirror's name to confirm"),
   removeButton: l.t('Remove'),
   notHeld: l.t('Files not verified on it'),
   allHeld: l.t('Every published file is verified on it.'),
@@ -41,7 +45,7 @@ function notice(req: FastifyRequest, l: Translator): string | null {
     disabled: l.t('The mirror is disabled: no client is sent there any more.'),
     removed: l.t('The mirror is removed.'),
   };
-  return typeof d === 'string' ? notices[d] ?? null : null;
+  return typeof d === 'string' ? (notices[d] ?? null) : null;
 }
 
 function idParam(req: { params: { id: string } }): number {
@@ -53,7 +57,9 @@ function idParam(req: { params: { id: string } }): number {
 function health(l: Translator, url: string | null, ok: boolean | null, error: string | null, checked: Date | string | null): SafeHtml | string {
   if (!url) return '—';
   if (ok === null) return l.t('not checked yet');
-  return ok ? html`${l.t('up')} <small>(${when(checked)})</small>` : html`<strong>${l.t('down')}</strong>: ${error ?? l.t('failed check')} <small>(${when(checked)})</small>`;
+  return ok
+    ? html`${l.t('up')} <small>(${when(checked)})</small>`
+    : html`<strong>${l.t('down')}</strong>: ${error ?? l.t('failed check')} <small>(${when(checked)})</small>`;
 }
 
 function restrictions(l: Translator, m: MirrorView): string {
@@ -68,10 +74,14 @@ function restrictions(l: Translator, m: MirrorView): string {
 
 function fileStateName(l: Translator, s: string): string {
   switch (s) {
-    case 'pending': return l.t('pending');
-    case 'verified': return l.t('verified');
-    case 'failed': return l.t('failed');
-    default: return s;
+    case 'pending':
+      return l.t('pending');
+    case 'verified':
+      return l.t('verified');
+    case 'failed':
+      return l.t('failed');
+    default:
+      return s;
   }
 }
 
@@ -150,7 +160,27 @@ function valuesOf(m: MirrorView | null): FormValues {
 
 function valuesFromBody(body: unknown): FormValues {
   const out: FormValues = {};
-  for (const k of ['name', 'http_url', 'https_url', 'rsync_url', 'operator', 'contact', 'country', 'continent', 'asn', 'prefixes', 'latitude', 'longitude', 'weight', 'max_file_size', 'country_only', 'continent_only', 'as_only', 'disabled']) out[k] = field(body, k);
+  for (const k of [
+    'name',
+    'http_url',
+    'https_url',
+    'rsync_url',
+    'operator',
+    'contact',
+    'country',
+    'continent',
+    'asn',
+    'prefixes',
+    'latitude',
+    'longitude',
+    'weight',
+    'max_file_size',
+    'country_only',
+    'continent_only',
+    'as_only',
+    'disabled',
+  ])
+    out[k] = field(body, k);
   return out;
 }
 
@@ -159,12 +189,13 @@ function mirrorForm(c: PageCtx, action: string, v: FormValues, adding: boolean, 
   const id = (name: string) => `m-${name}`;
   const text = (name: string, label: string, opts: { type?: string; hint?: string; required?: boolean; size?: number } = {}) =>
     html`<p><label for="${id(name)}">${label}</label><br><input id="${id(name)}" name="${name}" type="${opts.type ?? 'text'}" value="${v[name] ?? ''}"${opts.size ? html` size="${opts.size}"` : ''}${opts.required ? html` required` : ''}${invalid === name ? html` aria-invalid="true"` : ''}>${opts.hint ? html`<br><small>${opts.hint}</small>` : ''}</p>`;
-  const check = (name: string, label: string) => html`<label><input type="checkbox" name="${name}" value="1"${v[name] === '1' ? html` checked` : ''}> ${label}</label><br>`;
+  const check = (name: string, label: string) =>
+    html`<label><input type="checkbox" name="${name}" value="1"${v[name] === '1' ? html` checked` : ''}> ${label}</label><br>`;
   return postForm(
     action,
     c.csrf,
     html`${text('name', l.t('Name (lowercase letters, digits, dots, hyphens)'), { required: true })}
-${text('http_url', l.t('HTTP base URL of the tree'), { hint: l.t('Like http://mirror.example.org/sugar (the tree\'s top, where TRACE is).') })}
+${text('http_url', l.t('HTTP base URL of the tree'), { hint: l.t("Like http://mirror.example.org/sugar (the tree's top, where TRACE is).") })}
 ${text('https_url', l.t('HTTPS base URL of the tree'))}
 ${text('rsync_url', l.t('rsync URL it syncs into (optional)'))}
 ${text('operator', l.t('Operator'))}
@@ -206,7 +237,26 @@ ${mirrors.map(
 }
 
 /** The fields of the add and edit forms (valuesFromBody keeps what was typed when a form is refused). */
-const mirrorFormFields = formBody('name', 'http_url', 'https_url', 'rsync_url', 'operator', 'contact', 'country', 'continent', 'asn', 'prefixes', 'latitude', 'longitude', 'weight', 'max_file_size', 'country_only', 'continent_only', 'as_only', 'disabled');
+const mirrorFormFields = formBody(
+  'name',
+  'http_url',
+  'https_url',
+  'rsync_url',
+  'operator',
+  'contact',
+  'country',
+  'continent',
+  'asn',
+  'prefixes',
+  'latitude',
+  'longitude',
+  'weight',
+  'max_file_size',
+  'country_only',
+  'continent_only',
+  'as_only',
+  'disabled',
+);
 const mirrorParams = textParams('id');
 
 export async function mirrorAdminRoutes(app: TypedApp): Promise<void> {
@@ -223,16 +273,34 @@ export async function mirrorAdminRoutes(app: TypedApp): Promise<void> {
     return c;
   };
 
-  const listPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
+  const listPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    c: PageCtx,
+    form: { values: FormValues; error: { code: string; message: string; field?: string } } | null,
+  ) => {
     const mirrors = await registry.list();
     const body = html`<p>${T(c.l).intro}</p>
 <p><a href="/admin/stats/downloads">${c.l.t('Downloads per mirror and per day')}</a></p>
 ${listTable(c, mirrors)}
 <section aria-labelledby="add"><h2 id="add">${T(c.l).add}</h2><p>${T(c.l).addIntro}</p>${mirrorForm(c, '/admin/mirrors', form?.values ?? valuesOf(null), true, form?.error.field ?? null)}</section>`;
-    return sendPage(reply, page({ title: T(c.l).title, ...c, notice: form ? null : notice(req, c.l), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+    return sendPage(
+      reply,
+      page(
+        { title: T(c.l).title, ...c, notice: form ? null : notice(req, c.l), error: form ? { code: form.error.code, message: form.error.message } : null },
+        body,
+      ),
+      form ? 400 : 200,
+    );
   };
 
-  const mirrorPage = async (req: FastifyRequest, reply: FastifyReply, c: PageCtx, m: MirrorView, form: { values: FormValues; error: { code: string; message: string; field?: string } } | null) => {
+  const mirrorPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    c: PageCtx,
+    m: MirrorView,
+    form: { values: FormValues; error: { code: string; message: string; field?: string } } | null,
+  ) => {
     const problems = await registry.problems(m.id, 50);
     const body = html`<p><a href="/admin/mirrors">${T(c.l).back}</a></p>
 <table><tbody>
@@ -243,19 +311,33 @@ ${listTable(c, mirrors)}
 <tr><th scope="row">${c.l.t('Restrictions')}</th><td>${restrictions(c.l, m)}</td></tr>
 <tr><th scope="row">${c.l.p('mirror', 'Added')}</th><td>${c.l.t('{added}; changed {changed}', { added: when(m.created_at), changed: when(m.updated_at) })}</td></tr>
 </tbody></table>
-<section aria-labelledby="problems"><h2 id="problems">${T(c.l).notHeld}</h2>${problems.length
-      ? html`<table><thead><tr><th scope="col">${c.l.t('File')}</th><th scope="col">${c.l.t('State')}</th><th scope="col">${c.l.t('Checks')}</th><th scope="col">${c.l.t('Last error')}</th><th scope="col">${c.l.t('Next check')}</th></tr></thead><tbody>${problems.map((p) => html`<tr><td>${p.repo_path}</td><td>${fileStateName(c.l, p.state)}</td><td>${p.attempts}</td><td>${p.last_error ?? c.l.t('not checked yet')}</td><td>${when(p.next_check_at)}</td></tr>`)}</tbody></table>`
-      : html`<p>${T(c.l).allHeld}</p>`}</section>
+<section aria-labelledby="problems"><h2 id="problems">${T(c.l).notHeld}</h2>${
+      problems.length
+        ? html`<table><thead><tr><th scope="col">${c.l.t('File')}</th><th scope="col">${c.l.t('State')}</th><th scope="col">${c.l.t('Checks')}</th><th scope="col">${c.l.t('Last error')}</th><th scope="col">${c.l.t('Next check')}</th></tr></thead><tbody>${problems.map((p) => html`<tr><td>${p.repo_path}</td><td>${fileStateName(c.l, p.state)}</td><td>${p.attempts}</td><td>${p.last_error ?? c.l.t('not checked yet')}</td><td>${when(p.next_check_at)}</td></tr>`)}</tbody></table>`
+        : html`<p>${T(c.l).allHeld}</p>`
+    }</section>
 <section aria-labelledby="edit"><h2 id="edit">${T(c.l).edit}</h2><p>${T(c.l).editIntro}</p>${mirrorForm(c, `/admin/mirrors/${m.id}`, form?.values ?? valuesOf(m), false, form?.error.field ?? null)}</section>
 <section aria-labelledby="remove"><h2 id="remove">${T(c.l).remove}</h2>${postForm(`/admin/mirrors/${m.id}/remove`, c.csrf, html`<p><label for="m-confirm">${T(c.l).removeConfirm}</label><br><input id="m-confirm" name="confirm" required></p>${submit(T(c.l).removeButton)}`, { label: T(c.l).remove })}</section>`;
-    return sendPage(reply, page({ title: c.l.t('Mirror: {name}', { name: m.name }), ...c, notice: form ? null : notice(req, c.l), error: form ? { code: form.error.code, message: form.error.message } : null }, body), form ? 400 : 200);
+    return sendPage(
+      reply,
+      page(
+        {
+          title: c.l.t('Mirror: {name}', { name: m.name }),
+          ...c,
+          notice: form ? null : notice(req, c.l),
+          error: form ? { code: form.error.code, message: form.error.message } : null,
+        },
+        body,
+      ),
+      form ? 400 : 200,
+    );
   };
 
   /** Validation errors show the form again with what was typed; anything else goes to the error page. */
   const formError = (err: unknown) => {
     if (isAsloError(err) && (err.statusCode === 400 || err.statusCode === 409)) {
       const f = (err.details as { field?: string } | undefined)?.field;
-      const fieldName = f ? FIELD_OF[f] ?? f : undefined;
+      const fieldName = f ? (FIELD_OF[f] ?? f) : undefined;
       return { code: err.code, message: err.message, field: fieldName };
     }
     throw err;
@@ -296,7 +378,10 @@ ${listTable(c, mirrors)}
     }
   });
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     app.post(`/admin/mirrors/:id/${verb}`, { preHandler: csrf, schema: { hide: true, params: mirrorParams, body: formBody() } }, async (req, reply) => {
       const actor = requireAdmin(await req.viewer());
       const m = await registry.setEnabled(idParam(req), enabled, by(actor));

@@ -13,7 +13,9 @@ import { notFound } from '../../platform/errors.js';
 import { slugify } from '../../platform/slug.js';
 import { provenanceLine } from '../provenance.js';
 
-const DOWNLOAD_ICON = raw('<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 2v11M5 8.5l5 5 5-5M3 17h14" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>');
+const DOWNLOAD_ICON = raw(
+  '<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 2v11M5 8.5l5 5 5-5M3 17h14" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+);
 
 interface Offer {
   version: VersionView;
@@ -53,7 +55,10 @@ function downloadBox(p: Page, a: ActivityDetail, all: Offer[]): SafeHtml {
     return html`<div class="get"><p class="note" role="note"><strong>${l.t('No version of {name} works with your Sugar {version}.', { name: a.name, version: sugar })}</strong> ${incompatibleReason(l, newest, sugar)}</p>
 <p><a href="${fileHref(p, newest.version.files[0]!)}">${l.t('Download version {version} anyway', { version: newest.version.version })}</a></p></div>`;
   }
-  const older = pick !== newest ? html`<p class="note">${l.t('The newest version ({version}) does not work with your Sugar; this is the newest one that does.', { version: newest.version.version })}</p>` : '';
+  const older =
+    pick !== newest
+      ? html`<p class="note">${l.t('The newest version ({version}) does not work with your Sugar; this is the newest one that does.', { version: newest.version.version })}</p>`
+      : '';
   return html`<div class="get">${button(pick)}<p class="note ok">${l.t('Works with your Sugar {version}.', { version: sugar })}</p>${older}</div>`;
 }
 
@@ -73,7 +78,11 @@ ${v.files[0] ? provenanceLine(l, sources.get(v.files[0].id)) : ''}</li>`;
 async function load(p: Page, bundleId: string) {
   const row = await p.app.services.catalog.activityRow(bundleId);
   if (!row) throw notFound('ACTIVITY_NOT_FOUND', p.l.t('There is no public activity "{id}" here.', { id: bundleId }));
-  const [a, versions, sources] = await Promise.all([p.app.services.catalog.getActivity(bundleId, p.locale), p.app.services.catalog.listVersions(bundleId), p.app.services.catalog.fileSources(row.id)]);
+  const [a, versions, sources] = await Promise.all([
+    p.app.services.catalog.getActivity(bundleId, p.locale),
+    p.app.services.catalog.listVersions(bundleId),
+    p.app.services.catalog.fileSources(row.id),
+  ]);
   p.usedUserAgent = true;
   return { row, a, all: offers(p, versions), sources };
 }
@@ -81,15 +90,22 @@ async function load(p: Page, bundleId: string) {
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
   const { row, a, all, sources } = await load(p, bundleId);
-  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([app.services.catalog.activityExtras(row.id, p.locale), app.services.catalog.categories(p.locale)]);
+  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([
+    app.services.catalog.activityExtras(row.id, p.locale),
+    app.services.catalog.categories(p.locale),
+  ]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));
-  const crumbs = breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, ...(cat ? [{ label: cat.name, href: lp(`/category/${cat.slug}`) }] : []), { label: a.name }]);
+  const crumbs = breadcrumbs(l, [
+    { label: l.t('Home'), href: lp('/') },
+    ...(cat ? [{ label: cat.name, href: lp(`/category/${cat.slug}`) }] : []),
+    { label: a.name },
+  ]);
   const byline = authors.length
     ? html`<p class="byline">${l.t('By')} ${authors.map((u, i) => html`${i ? ', ' : ''}<a href="${lp(`/author/${u.id}`)}">${u.name}</a>`)}</p>`
     : '';
   const current = all[0];
-  const shown = p.sugar ? all.find((o) => o.compat.compatible) ?? current : current;
+  const shown = p.sugar ? (all.find((o) => o.compat.compatible) ?? current) : current;
   const licenses = shown?.version.licenses ?? [];
   const facts = html`<dl class="facts">
 ${shown ? html`<dt>${l.t('Version')}</dt><dd>${shown.version.version}</dd><dt>${l.t('Updated')}</dt><dd>${l.date(shown.version.created_at)}</dd><dt>${l.t('Sugar')}</dt><dd>${sugarRangeText(l, shown.compat.min, shown.compat.max)}</dd><dt>${l.t('Runs on')}</dt><dd>${runtimeLabel(l, shown.version.runtime)}</dd>` : ''}

@@ -10,7 +10,29 @@ import { RUNTIMES, type ListQuery, type Sort } from '../../catalog/service.js';
 import { notFound } from '../../platform/errors.js';
 
 export const PER_PAGE = 24;
-export const SUGAR_RELEASES = ['0.122', '0.120', '0.118', '0.116', '0.114', '0.112', '0.110', '0.108', '0.106', '0.104', '0.102', '0.100', '0.98', '0.96', '0.94', '0.92', '0.90', '0.88', '0.86', '0.84', '0.82'];
+export const SUGAR_RELEASES = [
+  '0.122',
+  '0.120',
+  '0.118',
+  '0.116',
+  '0.114',
+  '0.112',
+  '0.110',
+  '0.108',
+  '0.106',
+  '0.104',
+  '0.102',
+  '0.100',
+  '0.98',
+  '0.96',
+  '0.94',
+  '0.92',
+  '0.90',
+  '0.88',
+  '0.86',
+  '0.84',
+  '0.82',
+];
 
 export type ListingKind = { kind: 'all' } | { kind: 'category'; slug: string } | { kind: 'tag'; slug: string } | { kind: 'search' };
 
@@ -32,7 +54,12 @@ export async function listingPage(p: Page, what: ListingKind) {
   const defaultSort = what.kind === 'search' && hasQuery ? 'relevance' : 'popular';
   const requestedSort = typeof raw0.sort === 'string' && raw0.sort ? raw0.sort : defaultSort;
   const parsed = app.services.catalog.parseListQuery({ ...raw0, sort: requestedSort === 'relevance' ? undefined : requestedSort, per_page: String(PER_PAGE) });
-  const query: ListQuery = { ...parsed, q: parsed.q?.trim() || undefined, lang: p.locale, sort: requestedSort === 'relevance' ? ('relevance' as Sort) : parsed.sort };
+  const query: ListQuery = {
+    ...parsed,
+    q: parsed.q?.trim() || undefined,
+    lang: p.locale,
+    sort: requestedSort === 'relevance' ? ('relevance' as Sort) : parsed.sort,
+  };
   let title: string;
   let crumbs: { label: string; href?: string }[] = [{ label: l.t('Home'), href: localePath(p.locale, '/') }];
   let basePath: string;

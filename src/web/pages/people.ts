@@ -37,9 +37,11 @@ export async function collectionsPage(p: Page) {
   const main = html`${breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, { label: l.t('Collections') }])}
 <h1>${l.t('Collections')}</h1>
 <p>${l.t('Sets of activities chosen by teachers, schools and deployments.')}</p>
-${rows.length
+${
+  rows.length
     ? html`<ul class="coll-list">${rows.map((c) => html`<li><h2 class="h3"><a href="${lp(`/collection/${encodeURIComponent(c.nickname)}`)}">${c.name}</a></h2>${c.description ? html`<p>${c.description}</p>` : ''}<p class="meta">${l.n('{count} activity', '{count} activities', c.count)}</p></li>`)}</ul>`
-    : html`<p class="empty">${l.t('There are no collections yet.')}</p>`}`;
+    : html`<p class="empty">${l.t('There are no collections yet.')}</p>`
+}`;
   return sendPage(p, { title: l.t('Collections'), main });
 }
 
