@@ -43,10 +43,13 @@ function walk(dir: string): string[] {
   });
 }
 
-const STR = String.raw`'((?:[^'\\]|\\.)*)'`;
+// A plain string literal in single or double quotes (the formatter picks the quotes that need
+// fewer escapes), captured with its quotes.
+const STR = String.raw`('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")`;
 const CALL = new RegExp(String.raw`\b(t|n|p)\(\s*` + `(?:${STR}(?:\\s*,\\s*${STR})?)?`, 'g');
 
-function unquote(s: string): string {
+function unquote(quoted: string): string {
+  const s = quoted.slice(1, -1);
   return s.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
@@ -71,7 +74,7 @@ export function extract(): { messages: Message[]; errors: string[] } {
       if (a === undefined) {
         // t( / n( followed by something else: a definition, a variable, or a mistake.
         const next = text.slice(m.index! + m[0].length).trimStart()[0];
-        if (next === '"' || next === '`') errors.push(`${rel}:${line}: ${fn}() takes its message in single quotes, as a plain string literal`);
+        if (next === '`') errors.push(`${rel}:${line}: ${fn}() takes its message as a plain string literal, not a template`);
         continue;
       }
       if ((fn === 'n' || fn === 'p') && b === undefined) {
