@@ -1,7 +1,6 @@
 // The only place that listens. Builds the app for the selected instance, loads sample content
 // into an empty catalog, prints where everything lives, and closes cleanly on SIGINT/SIGTERM.
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { build } from './app.js';
 import { describeConfig, type AsloConfig } from './platform/config.js';
 import { AsloError } from './platform/errors.js';
@@ -13,6 +12,7 @@ import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './u
 import { scheduleTemporarySweep, sweepAtStart } from './platform/storage/sweep.js';
 import { acceptCommands } from './cli/control.js';
 import { startStallWatchdog } from './platform/db/stall.js';
+import { analyze } from './platform/db/index.js';
 
 /** After a fatal database error: how long /healthz reports it before the listener closes. */
 export const FATAL_GRACE_MS = 3000;
@@ -53,7 +53,7 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   // Cheap on any catalog this embedded database holds.
   if (ctx.database.kind === 'pglite') {
     log('  analyze   gathering planner statistics');
-    await sql`analyze`.execute(ctx.db);
+    await analyze(ctx.db);
   }
   const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
   if (!['all', 'web', 'download', 'worker'].includes(role)) {

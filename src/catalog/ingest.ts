@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { inspectBundle, sugarVersionSortKey, parseSugarVersion, type BundleIssue, type BundleMetadata, type InspectResult } from '../bundles/index.js';
 import type { AppContext } from '../platform/context.js';
 import type { Database, FileStatus, ActivityStatus } from '../platform/db/schema.js';
@@ -15,6 +15,7 @@ import { events } from '../platform/events.js';
 import { slugify } from '../platform/slug.js';
 import { UNDETERMINED, normalizeLocale } from './locales.js';
 import { checkBundleNames, checkNewBundleId } from './bundle-ids.js';
+import * as q from './queries.js';
 
 export type IngestOutcome = 'imported' | 'unchanged' | 'rejected';
 
@@ -109,13 +110,7 @@ export class IngestService {
       raceKey = { bundleId: meta.bundle_id, versionNormalized: meta.version_normalized };
       const base = { bundleId: meta.bundle_id, version: meta.version, sha256: staged.sha256, size: staged.size, warnings };
 
-      const existing = await this.ctx.db
-        .selectFrom('files')
-        .innerJoin('versions', 'versions.id', 'files.version_id')
-        .innerJoin('activities', 'activities.id', 'versions.activity_id')
-        .select(['files.id as fileId', 'versions.id as versionId', 'activities.id as activityId', 'files.status', 'activities.status as activityStatus'])
-        .where('files.sha256', '=', staged.sha256)
-        .executeTakeFirst();
+      const existing = await q.fileBySha256(this.ctx.db, staged.sha256);
       if (existing) {
         // "This exact file is here already" tells about the version it belongs to: only its
         // authors (and editors, admins) may hear that about a version that is not public.
@@ -137,7 +132,7 @@ export class IngestService {
             ],
           };
         }
-        if (opts.builtFrom) await recordBuiltSource(this.ctx.db, opts.builtFrom, existing.fileId, existing.activityId);
+        if (opts.builtFrom) await q.upsertBuiltSource(this.ctx.db, opts.builtFrom, existing.fileId, existing.activityId);
         return {
           ...base,
           outcome: 'unchanged',
@@ -205,7 +200,7 @@ export class IngestService {
   private async removeUnlessRecorded(sha256: string): Promise<void> {
     try {
       // In a transaction: on the primary, never a replica that may not have the row yet.
-      const held = await this.ctx.db.transaction().execute((trx) => trx.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst());
+      const held = await this.ctx.db.transaction().execute((trx) => q.fileIdBySha256(trx, sha256));
       if (!held) await this.ctx.files.remove(sha256);
     } catch {
       // Outcome unknown: keep the file.
@@ -222,19 +217,12 @@ export class IngestService {
     if (!constraint || !RACE_CONSTRAINTS.has(constraint) || !key) return false;
     const db = this.ctx.db;
     if (constraint === 'files_sha256_key') {
-      return Boolean(await db.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst());
+      return Boolean(await q.fileIdBySha256(db, sha256));
     }
-    const activity = await db.selectFrom('activities').select('id').where('bundle_id', '=', key.bundleId).executeTakeFirst();
+    const activity = await q.activityIdByBundleId(db, key.bundleId);
     if (!activity) return false;
     if (constraint === 'activities_bundle_id_key') return true;
-    return Boolean(
-      await db
-        .selectFrom('versions')
-        .select('id')
-        .where('activity_id', '=', activity.id)
-        .where('version_normalized', '=', key.versionNormalized)
-        .executeTakeFirst(),
-    );
+    return Boolean(await q.versionIdByNormalized(db, activity.id, key.versionNormalized));
   }
 
   private checkRange(opts: IngestOptions): BundleIssue | null {
@@ -262,12 +250,7 @@ export class IngestService {
     opts: IngestOptions,
   ): Promise<{ rejected: BundleIssue } | { activityId: number; versionId: number; fileId: number; fileStatus: FileStatus; activityStatus: ActivityStatus }> {
     const now = new Date();
-    let activity = await trx
-      .selectFrom('activities')
-      .select(['id', 'kind', 'status', 'trusted'])
-      .where('bundle_id', '=', meta.bundle_id)
-      .forUpdate()
-      .executeTakeFirst();
+    let activity = await q.activityForIngest(trx, meta.bundle_id);
     const isNew = !activity;
     if (activity) {
       if (activity.kind !== inspected.kind) {
@@ -279,12 +262,7 @@ export class IngestService {
         };
       }
       if (opts.actorUserId) {
-        const author = await trx
-          .selectFrom('activity_authors')
-          .select('role')
-          .where('activity_id', '=', activity.id)
-          .where('user_id', '=', opts.actorUserId)
-          .executeTakeFirst();
+        const author = await q.authorRole(trx, activity.id, opts.actorUserId);
         if (!author) {
           return {
             rejected: issue(
@@ -304,12 +282,7 @@ export class IngestService {
           };
         }
       }
-      const clash = await trx
-        .selectFrom('versions')
-        .select(['version'])
-        .where('activity_id', '=', activity.id)
-        .where('version_normalized', '=', meta.version_normalized)
-        .executeTakeFirst();
+      const clash = await q.versionByNormalized(trx, activity.id, meta.version_normalized);
       if (clash) {
         return {
           rejected: issue(
@@ -327,24 +300,20 @@ export class IngestService {
         if (idError) return { rejected: idError };
       }
       const status: ActivityStatus = opts.status === 'public' ? 'public' : 'sandbox';
-      activity = await trx
-        .insertInto('activities')
-        .values({
-          bundle_id: meta.bundle_id,
-          kind: inspected.kind,
-          status,
-          status_changed_at: now,
-          homepage_url: safeUrl(meta.url),
-          repository_url: safeUrl(meta.repository),
-          legacy_id: opts.legacy?.activityId ?? null,
-          created_at: now,
-          updated_at: now,
-          download_count: 0,
-        })
-        .returning(['id', 'kind', 'status', 'trusted'])
-        .executeTakeFirstOrThrow();
+      activity = await q.insertActivity(trx, {
+        bundle_id: meta.bundle_id,
+        kind: inspected.kind,
+        status,
+        status_changed_at: now,
+        homepage_url: safeUrl(meta.url),
+        repository_url: safeUrl(meta.repository),
+        legacy_id: opts.legacy?.activityId ?? null,
+        created_at: now,
+        updated_at: now,
+        download_count: 0,
+      });
       if (opts.actorUserId) {
-        await trx.insertInto('activity_authors').values({ activity_id: activity.id, user_id: opts.actorUserId, role: 'owner', created_at: now }).execute();
+        await q.insertOwner(trx, activity.id, opts.actorUserId, now);
       }
     }
 
@@ -355,95 +324,73 @@ export class IngestService {
     const sugarMin = explicit ? (opts.sugarMin ?? null) : derived.min;
     const sugarMax = explicit ? (opts.sugarMax ?? null) : derived.max;
 
-    const version = await trx
-      .insertInto('versions')
-      .values({
-        activity_id: activity.id,
-        version: meta.version,
-        version_normalized: meta.version_normalized,
-        sort_key: meta.version_sort_key,
-        release_notes: opts.releaseNotes ?? null,
-        sugar_min: sugarMin,
-        sugar_max: sugarMax,
-        sugar_min_key: sugarMin ? sugarVersionSortKey(sugarMin) : null,
-        sugar_max_key: sugarMax ? sugarVersionSortKey(sugarMax) : null,
-        sugar_range_origin: explicit ? 'uploader' : 'runtime',
-        runtime: meta.runtime,
-        exec: meta.exec,
-        licenses: meta.license,
-        metadata: JSON.stringify(stripHeavy(meta)),
-        icon_svg: meta.icon_svg,
-        uploaded_by: opts.actorUserId ?? null,
-        legacy_id: opts.legacy?.versionId ?? null,
-        created_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const version = await q.insertVersion(trx, {
+      activity_id: activity.id,
+      version: meta.version,
+      version_normalized: meta.version_normalized,
+      sort_key: meta.version_sort_key,
+      release_notes: opts.releaseNotes ?? null,
+      sugar_min: sugarMin,
+      sugar_max: sugarMax,
+      sugar_min_key: sugarMin ? sugarVersionSortKey(sugarMin) : null,
+      sugar_max_key: sugarMax ? sugarVersionSortKey(sugarMax) : null,
+      sugar_range_origin: explicit ? 'uploader' : 'runtime',
+      runtime: meta.runtime,
+      exec: meta.exec,
+      licenses: meta.license,
+      metadata: JSON.stringify(stripHeavy(meta)),
+      icon_svg: meta.icon_svg,
+      uploaded_by: opts.actorUserId ?? null,
+      legacy_id: opts.legacy?.versionId ?? null,
+      created_at: now,
+    });
 
     const ext = inspected.kind === 'content' ? 'xol' : 'xo';
-    const file = await trx
-      .insertInto('files')
-      .values({
-        version_id: version.id,
-        sha256: staged.sha256,
-        sha1: staged.sha1,
-        md5: staged.md5,
-        size: staged.size,
-        storage_key: staged.sha256,
-        file_name: downloadName(meta, ext),
-        status: fileStatus,
-        status_changed_at: now,
-        piece_length: staged.pieceLength,
-        piece_hashes: staged.pieceHashes,
-        validation: JSON.stringify({ warnings: inspected.warnings }),
-        legacy_id: opts.legacy?.fileId ?? null,
-        created_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const file = await q.insertFile(trx, {
+      version_id: version.id,
+      sha256: staged.sha256,
+      sha1: staged.sha1,
+      md5: staged.md5,
+      size: staged.size,
+      storage_key: staged.sha256,
+      file_name: downloadName(meta, ext),
+      status: fileStatus,
+      status_changed_at: now,
+      piece_length: staged.pieceLength,
+      piece_hashes: staged.pieceHashes,
+      validation: JSON.stringify({ warnings: inspected.warnings }),
+      legacy_id: opts.legacy?.fileId ?? null,
+      created_at: now,
+    });
 
-    if (opts.builtFrom) await recordBuiltSource(trx, opts.builtFrom, file.id, activity.id);
+    if (opts.builtFrom) await q.upsertBuiltSource(trx, opts.builtFrom, file.id, activity.id);
 
     // The newest version's bundle texts, tags and icon describe the activity.
-    const newest = await trx
-      .selectFrom('versions')
-      .select('id')
-      .where('activity_id', '=', activity.id)
-      .orderBy('sort_key', 'desc')
-      .limit(1)
-      .executeTakeFirstOrThrow();
+    const newest = await q.newestVersionId(trx, activity.id);
     if (newest.id === version.id) await this.refreshActivityFromBundle(trx, activity.id, meta);
 
-    await trx
-      .updateTable('activities')
-      .set({
-        updated_at: now,
-        ...(fileStatus === 'public' ? { last_published_at: now } : {}),
-      })
-      .where('id', '=', activity.id)
-      .execute();
+    await q.updateActivity(trx, activity.id, {
+      updated_at: now,
+      ...(fileStatus === 'public' ? { last_published_at: now } : {}),
+    });
 
-    await trx
-      .insertInto('audit_log')
-      .values({
-        at: now,
-        actor_user_id: opts.actorUserId ?? null,
-        actor_label: opts.actorLabel ?? null,
-        actor_address: opts.actorAddress ?? null,
-        action: isNew ? 'activity.create' : 'version.add',
-        target_type: 'activity',
-        target_id: meta.bundle_id,
-        reason: null,
-        details: JSON.stringify({ version: meta.version, sha256: staged.sha256, size: staged.size, fileStatus }),
-      })
-      .execute();
+    await q.insertAuditRow(trx, {
+      at: now,
+      actor_user_id: opts.actorUserId ?? null,
+      actor_label: opts.actorLabel ?? null,
+      actor_address: opts.actorAddress ?? null,
+      action: isNew ? 'activity.create' : 'version.add',
+      target_type: 'activity',
+      target_id: meta.bundle_id,
+      reason: null,
+      details: JSON.stringify({ version: meta.version, sha256: staged.sha256, size: staged.size, fileStatus }),
+    });
 
     return { activityId: activity.id, versionId: version.id, fileId: file.id, fileStatus, activityStatus: activity.status };
   }
 
   private async refreshActivityFromBundle(trx: Transaction<Database>, activityId: number, meta: BundleMetadata): Promise<void> {
     const now = new Date();
-    await trx.deleteFrom('activity_texts').where('activity_id', '=', activityId).where('origin', '=', 'bundle').execute();
     const rows: { locale: string; name: string | null; summary: string | null; description: string | null }[] = [
       { locale: UNDETERMINED, name: meta.name, summary: meta.summary, description: meta.description },
     ];
@@ -453,35 +400,13 @@ export class IngestService {
       if (!loc.name && !loc.summary) continue;
       rows.push({ locale, name: loc.name ?? null, summary: loc.summary ?? null, description: null });
     }
-    await trx
-      .insertInto('activity_texts')
-      .values(rows.map((r) => ({ ...r, activity_id: activityId, origin: 'bundle' as const, updated_at: now })))
-      .execute();
+    await q.replaceBundleTexts(trx, activityId, rows, now);
 
-    await trx.updateTable('activities').set({ icon_svg: meta.icon_svg }).where('id', '=', activityId).execute();
+    await q.updateActivity(trx, activityId, { icon_svg: meta.icon_svg });
 
-    await trx.deleteFrom('activity_tags').where('activity_id', '=', activityId).execute();
+    await q.deleteActivityTags(trx, activityId);
     const tags = [...new Map(meta.tags.map((t) => [slugify(t), t.trim()])).entries()].filter(([slug]) => slug);
-    if (tags.length > 0) {
-      await trx
-        .insertInto('tags')
-        .values(tags.map(([slug, name]) => ({ slug, name })))
-        .onConflict((oc) => oc.column('slug').doNothing())
-        .execute();
-      const ids = await trx
-        .selectFrom('tags')
-        .select('id')
-        .where(
-          'slug',
-          'in',
-          tags.map(([slug]) => slug),
-        )
-        .execute();
-      await trx
-        .insertInto('activity_tags')
-        .values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id })))
-        .execute();
-    }
+    if (tags.length > 0) await q.addActivityTags(trx, activityId, tags);
   }
 }
 
@@ -510,36 +435,14 @@ function stripHeavy(meta: BundleMetadata): Record<string, unknown> {
 
 /** An author of the activity, or an editor or admin: may know its non-public versions exist. */
 async function mayKnowVersion(ctx: AppContext, userId: number, activityId: number): Promise<boolean> {
-  const user = await ctx.db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
+  const user = await q.userRole(ctx.db, userId);
   if (user && (user.role === 'editor' || user.role === 'admin')) return true;
-  const author = await ctx.db
-    .selectFrom('activity_authors')
-    .select('role')
-    .where('activity_id', '=', activityId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+  const author = await q.authorRole(ctx.db, activityId, userId);
   return Boolean(author);
 }
 
 /** The unique keys two uploads of one activity version can race for, and nothing else. */
 const RACE_CONSTRAINTS = new Set(['activities_bundle_id_key', 'versions_activity_id_version_normalized_key', 'files_sha256_key', 'files_repo_path_key']);
-
-/** Remembers that the store built this commit into this file (once per repository and commit). */
-async function recordBuiltSource(db: Kysely<Database>, b: BuiltFrom, fileId: number, activityId: number): Promise<void> {
-  await db
-    .insertInto('built_sources')
-    .values({
-      repository: b.repository,
-      commit_sha: b.commit,
-      tag: b.tag,
-      builder: b.builder,
-      committed_at: b.committedAt,
-      file_id: fileId,
-      activity_id: activityId,
-    })
-    .onConflict((oc) => oc.columns(['repository', 'commit_sha']).doUpdateSet({ tag: b.tag, file_id: fileId, activity_id: activityId }))
-    .execute();
-}
 
 function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';

@@ -1,9 +1,10 @@
-// SQL of the catalog's reads: listings, activities, versions and files for the API and the
-// store's pages, and what the pages show besides (categories, authors, collections, legacy ids,
-// the activity page's extras, feeds, provenance). Plain functions over the database handle: no
-// caching, no access checks (CatalogService does both).
-import { sql } from 'kysely';
+// SQL of the catalog: the reads (listings, activities, versions and files for the API and the
+// store's pages, and what the pages show besides: categories, authors, collections, legacy ids,
+// the activity page's extras, feeds, provenance), then the rows the ingest path writes and checks.
+// Plain functions over the database handle: no caching, no access checks (the services do both).
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import type { ActivitiesTable, AuditLogTable, FilesTable, NewActivity, NewVersion, ScreenshotsTable } from '../platform/db/schema.js';
 import { MAX_INT4 } from '../platform/request-guard.js';
 import { matchingIds, rankOf, type SearchQuery } from '../search/query.js';
 import type { TextRow } from './locales.js';
@@ -436,4 +437,177 @@ export function fileWithActivity(db: Db, id: number) {
     ])
     .where('f.id', '=', id)
     .executeTakeFirst();
+}
+
+// ---- Writes and checks of the ingest path (IngestService, the bundle id checks, the samples).
+// The ingest transaction is the caller's: these take the handle it runs in.
+
+/** The file stored with these bytes, with its version, activity and their statuses. */
+export function fileBySha256(db: Db, sha256: string) {
+  return db
+    .selectFrom('files')
+    .innerJoin('versions', 'versions.id', 'files.version_id')
+    .innerJoin('activities', 'activities.id', 'versions.activity_id')
+    .select(['files.id as fileId', 'versions.id as versionId', 'activities.id as activityId', 'files.status', 'activities.status as activityStatus'])
+    .where('files.sha256', '=', sha256)
+    .executeTakeFirst();
+}
+
+/** The id of the file row holding these bytes, if any. */
+export function fileIdBySha256(db: Db, sha256: string) {
+  return db.selectFrom('files').select('id').where('sha256', '=', sha256).executeTakeFirst();
+}
+
+export function activityIdByBundleId(db: Db, bundleId: string) {
+  return db.selectFrom('activities').select('id').where('bundle_id', '=', bundleId).executeTakeFirst();
+}
+
+/** The id of the activity's version with this normalized version number, if any. */
+export function versionIdByNormalized(db: Db, activityId: number, versionNormalized: string) {
+  return db.selectFrom('versions').select('id').where('activity_id', '=', activityId).where('version_normalized', '=', versionNormalized).executeTakeFirst();
+}
+
+/** The version number of the activity's version with this normalized version number, if any. */
+export function versionByNormalized(db: Db, activityId: number, versionNormalized: string) {
+  return db
+    .selectFrom('versions')
+    .select(['version'])
+    .where('activity_id', '=', activityId)
+    .where('version_normalized', '=', versionNormalized)
+    .executeTakeFirst();
+}
+
+/** The activity of this bundle id, locked for the rest of the transaction. */
+export function activityForIngest(db: Db, bundleId: string) {
+  return db.selectFrom('activities').select(['id', 'kind', 'status', 'trusted']).where('bundle_id', '=', bundleId).forUpdate().executeTakeFirst();
+}
+
+/** The user's role among the activity's authors, if they are one. */
+export function authorRole(db: Db, activityId: number, userId: number) {
+  return db.selectFrom('activity_authors').select('role').where('activity_id', '=', activityId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function userRole(db: Db, userId: number) {
+  return db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
+}
+
+export function insertActivity(db: Db, values: NewActivity) {
+  return db.insertInto('activities').values(values).returning(['id', 'kind', 'status', 'trusted']).executeTakeFirstOrThrow();
+}
+
+export async function insertOwner(db: Db, activityId: number, userId: number, now: Date): Promise<void> {
+  await db.insertInto('activity_authors').values({ activity_id: activityId, user_id: userId, role: 'owner', created_at: now }).execute();
+}
+
+export function insertVersion(db: Db, values: NewVersion) {
+  return db.insertInto('versions').values(values).returning('id').executeTakeFirstOrThrow();
+}
+
+export function insertFile(db: Db, values: Insertable<FilesTable>) {
+  return db.insertInto('files').values(values).returning('id').executeTakeFirstOrThrow();
+}
+
+/** The id of the activity's newest version (by sort key). */
+export function newestVersionId(db: Db, activityId: number) {
+  return db.selectFrom('versions').select('id').where('activity_id', '=', activityId).orderBy('sort_key', 'desc').limit(1).executeTakeFirstOrThrow();
+}
+
+export async function updateActivity(db: Db, activityId: number, set: Updateable<ActivitiesTable>): Promise<void> {
+  await db.updateTable('activities').set(set).where('id', '=', activityId).execute();
+}
+
+export async function insertAuditRow(db: Db, values: Insertable<AuditLogTable>): Promise<void> {
+  await db.insertInto('audit_log').values(values).execute();
+}
+
+/** Replaces the activity's texts that came from its bundle. */
+export async function replaceBundleTexts(
+  db: Db,
+  activityId: number,
+  rows: { locale: string; name: string | null; summary: string | null; description: string | null }[],
+  now: Date,
+): Promise<void> {
+  await db.deleteFrom('activity_texts').where('activity_id', '=', activityId).where('origin', '=', 'bundle').execute();
+  await db
+    .insertInto('activity_texts')
+    .values(rows.map((r) => ({ ...r, activity_id: activityId, origin: 'bundle' as const, updated_at: now })))
+    .execute();
+}
+
+export async function deleteActivityTags(db: Db, activityId: number): Promise<void> {
+  await db.deleteFrom('activity_tags').where('activity_id', '=', activityId).execute();
+}
+
+/** Creates the tags that do not exist yet and links them all to the activity. */
+export async function addActivityTags(db: Db, activityId: number, tags: [slug: string, name: string][]): Promise<void> {
+  await db
+    .insertInto('tags')
+    .values(tags.map(([slug, name]) => ({ slug, name })))
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  const ids = await db
+    .selectFrom('tags')
+    .select('id')
+    .where(
+      'slug',
+      'in',
+      tags.map(([slug]) => slug),
+    )
+    .execute();
+  await db
+    .insertInto('activity_tags')
+    .values(ids.map((t) => ({ activity_id: activityId, tag_id: t.id })))
+    .execute();
+}
+
+/** Remembers that the store built this commit into this file (once per repository and commit). */
+export async function upsertBuiltSource(
+  db: Db,
+  b: { repository: string; commit: string; tag: string | null; builder: string; committedAt: string | null },
+  fileId: number,
+  activityId: number,
+): Promise<void> {
+  await db
+    .insertInto('built_sources')
+    .values({
+      repository: b.repository,
+      commit_sha: b.commit,
+      tag: b.tag,
+      builder: b.builder,
+      committed_at: b.committedAt,
+      file_id: fileId,
+      activity_id: activityId,
+    })
+    .onConflict((oc) => oc.columns(['repository', 'commit_sha']).doUpdateSet({ tag: b.tag, file_id: fileId, activity_id: activityId }))
+    .execute();
+}
+
+/** Takes new bundle ids one at a time, until the end of the transaction. */
+export async function lockNewBundleIds(db: Db): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended('aslo:new-bundle-id', 0))`.execute(db);
+}
+
+/** The bundle ids of every activity the user is not an author of. */
+export function bundleIdsNotAuthoredBy(db: Db, userId: number) {
+  return db
+    .selectFrom('activities as a')
+    .select(['a.bundle_id'])
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('activity_authors as aa').select('aa.user_id').whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId))),
+    )
+    .execute();
+}
+
+/** Whether the catalog has any activity at all. */
+export async function anyActivity(db: Db): Promise<boolean> {
+  return Boolean(await db.selectFrom('activities').select('id').limit(1).executeTakeFirst());
+}
+
+/** Whether the activity has a screenshot. */
+export async function hasScreenshot(db: Db, activityId: number): Promise<boolean> {
+  return Boolean(await db.selectFrom('screenshots').select('id').where('activity_id', '=', activityId).limit(1).executeTakeFirst());
+}
+
+export function insertScreenshot(db: Db, values: Insertable<ScreenshotsTable>) {
+  return db.insertInto('screenshots').values(values).returning('id').executeTakeFirstOrThrow();
 }

@@ -12,9 +12,8 @@
 // no listener but still notifies the servers. The embedded PGlite database belongs to one
 // process, so the event emitter is all it needs.
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
-import { MAX_NOTIFY_PAYLOAD, newOrigin, PgListener } from '../platform/db/listen.js';
+import { MAX_NOTIFY_PAYLOAD, newOrigin, notify, PgListener } from '../platform/db/listen.js';
 
 export const DOWNLOADS_CHANNEL = 'aslo_downloads';
 
@@ -93,7 +92,7 @@ export async function downloadsChanged(
   if (change.mirrors) ev.emit('mirrors', change.mirrors, change.evidence);
   if (ctx.database?.kind !== 'postgres') return;
   try {
-    await sql`select pg_notify(${DOWNLOADS_CHANNEL}, ${encodeChange(change, originOf(ctx.db))})`.execute(ctx.db);
+    await notify(ctx.db, DOWNLOADS_CHANNEL, encodeChange(change, originOf(ctx.db)));
   } catch (err) {
     log(`could not notify the other processes of a download change: ${(err as Error).message}`);
   }

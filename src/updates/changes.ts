@@ -17,10 +17,10 @@
 // A process that missed notifications (its LISTEN connection dropped) rebuilds its whole index
 // when it reconnects, and every process rebuilds periodically anyway (updates.indexRefreshSeconds).
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
-import { MAX_NOTIFY_PAYLOAD, newOrigin, PgListener } from '../platform/db/listen.js';
+import { MAX_NOTIFY_PAYLOAD, newOrigin, notify, PgListener } from '../platform/db/listen.js';
+import { recordChanges } from './queries.js';
 import type { EventBus } from '../platform/events.js';
 
 export const CHANGE_CHANNEL = 'aslo_catalog';
@@ -154,7 +154,7 @@ export function parsePayload(payload: string): CatalogChange {
 }
 
 async function publishPg(db: Db, change: CatalogChange): Promise<void> {
-  await sql`select pg_notify(${CHANGE_CHANNEL}, ${encodePayload(change)})`.execute(db);
+  await notify(db, CHANGE_CHANNEL, encodePayload(change));
 }
 
 // The notifier of each context, shared by every app built on it (one LISTEN connection per
@@ -237,35 +237,6 @@ export function onLocalChangesApplied(ctx: AppContext, settled: () => Promise<vo
   if (!set) localAppliers.set(ctx, (set = new Set()));
   set.add(settled);
   return () => set!.delete(settled);
-}
-
-/** Upsert the change rows: the time is the database's clock at the moment of the write. */
-export async function recordChanges(db: Db, activityIds: number[], bundleIds: string[]): Promise<void> {
-  if (activityIds.length > 0) {
-    await sql`
-      insert into catalog_changes (bundle_id, activity_id, changed_at, public_seen)
-      select a.bundle_id, a.id, clock_timestamp(),
-        a.status = 'public' and exists (
-          select 1 from versions v join files f on f.version_id = v.id
-          where v.activity_id = a.id and f.status = 'public')
-      from activities a
-      where a.id in (${sql.join(activityIds)})
-      on conflict (bundle_id) do update set
-        changed_at = excluded.changed_at,
-        activity_id = excluded.activity_id,
-        public_seen = catalog_changes.public_seen or excluded.public_seen
-    `.execute(db);
-  }
-  // Ids whose activity row is gone (deleted): keep the tombstone, move its time.
-  for (const bundleId of bundleIds) {
-    await sql`
-      insert into catalog_changes (bundle_id, activity_id, changed_at, public_seen)
-      values (${bundleId}, null, clock_timestamp(), false)
-      on conflict (bundle_id) do update set
-        changed_at = excluded.changed_at,
-        activity_id = (select id from activities where bundle_id = ${bundleId})
-    `.execute(db);
-  }
 }
 
 const subscribedBuses = new WeakSet<EventBus>();

@@ -6,8 +6,8 @@
 // shutdown flushes what is left. A crash loses at most one interval of counts; a failed write puts
 // its counts back to be retried, and the single statement either adds everything or nothing, so
 // counts are never doubled or half-written.
-import { sql } from 'kysely';
 import type { Db } from '../platform/db/index.js';
+import { addPingCounts, writeAverageDailyUsers } from './queries.js';
 import { parseSugarVersion } from '../bundles/index.js';
 
 /** A place to accumulate counts. In memory now; a Redis-backed one can share it across processes. */
@@ -148,14 +148,7 @@ export class MemoryPingCounter implements PingSink {
         const ids = chunk.map((k) => Math.floor(k / SERIES_SLOTS));
         const series = chunk.map((k) => this.seriesOfSlot[k % SERIES_SLOTS] ?? '');
         const counts = chunk.map((k) => m.get(k)!);
-        await sql`
-          insert into update_pings (activity_id, day, app_series, count)
-          select v.activity_id, ${day}::date, v.app_series, v.count
-          from unnest(${ids}::bigint[], ${series}::text[], ${counts}::bigint[]) as v (activity_id, app_series, count)
-          -- an activity deleted meanwhile is skipped instead of failing the batch
-          join activities a on a.id = v.activity_id
-          on conflict (activity_id, day, app_series) do update set count = update_pings.count + excluded.count
-        `.execute(this.db);
+        await addPingCounts(this.db, day, ids, series, counts);
         for (const k of chunk) {
           total += m.get(k)!;
           m.delete(k);
@@ -183,15 +176,5 @@ export const ROLLUP_EVERY_SECONDS = 3600;
  * complete days, written to activities.average_daily_users (what listings show).
  */
 export async function rollupAverageDailyUsers(db: Db, days = 7): Promise<void> {
-  await sql`
-    update activities a set average_daily_users = coalesce(s.avg, 0)
-    from (
-      select x.id, (select round(coalesce(sum(p.count), 0)::numeric / ${days})::int
-                    from update_pings p
-                    where p.activity_id = x.id
-                      and p.day >= current_date - ${days}::int and p.day < current_date) as avg
-      from activities x
-    ) s
-    where s.id = a.id and a.average_daily_users is distinct from coalesce(s.avg, 0)
-  `.execute(db);
+  await writeAverageDailyUsers(db, days);
 }

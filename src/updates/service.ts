@@ -13,7 +13,6 @@ import {
   catalogChanged,
   InProcessNotifier,
   PgChangeNotifier,
-  recordChanges,
   type CatalogChange,
   type ChangeNotifier,
 } from './changes.js';
@@ -40,7 +39,7 @@ import { knownSugarRelease, runsOnEverySugar, sugarFromUserAgent, SUGAR_RELEASES
 import { downloadEvents } from '../downloads/events.js';
 import { canSeeHidden, type Viewer } from '../accounts/access.js';
 import { htmlEscape } from './microformat.js';
-import { experimentalFile, releaseNotesVersion } from './queries.js';
+import { experimentalFile, recordChanges, releaseNotesVersion } from './queries.js';
 
 export interface UpdateResponse {
   status: 200 | 304;

@@ -9,13 +9,13 @@ import { SAMPLE_ACTIVITIES } from './activities.js';
 import { buildAllSamples } from './build.js';
 import { AsloError } from '../../platform/errors.js';
 import { addSampleScreenshots } from './screenshots.js';
+import { anyActivity } from '../queries.js';
 
 /** Told what loading the samples is doing (a first start prints it): one short line per step. */
 export type SampleProgress = (step: string) => void;
 
 export async function loadSampleContentIfEmpty(ctx: AppContext, progress?: SampleProgress): Promise<number> {
-  const any = await ctx.db.selectFrom('activities').select('id').limit(1).executeTakeFirst();
-  if (any) return 0;
+  if (await anyActivity(ctx.db)) return 0;
   return loadSampleContent(ctx, progress);
 }
 

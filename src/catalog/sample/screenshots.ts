@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import type { AppContext } from '../../platform/context.js';
 import { audit } from '../../platform/audit/index.js';
+import { activityIdByBundleId, hasScreenshot, insertScreenshot } from '../queries.js';
 
 export const SAMPLE_SCREENSHOT_SIZE = { width: 800, height: 600 };
 
@@ -282,28 +283,23 @@ export async function addSampleScreenshots(ctx: AppContext, bundleIds: Iterable<
   let added = 0;
   for (const shot of SAMPLE_SCREENSHOTS) {
     if (!wanted.has(shot.bundleId)) continue;
-    const a = await ctx.db.selectFrom('activities').select(['id']).where('bundle_id', '=', shot.bundleId).executeTakeFirst();
+    const a = await activityIdByBundleId(ctx.db, shot.bundleId);
     if (!a) continue;
-    const has = await ctx.db.selectFrom('screenshots').select('id').where('activity_id', '=', a.id).limit(1).executeTakeFirst();
-    if (has) continue;
+    if (await hasScreenshot(ctx.db, a.id)) continue;
     const png = await renderSampleScreenshot(shot.svg);
     const staged = await ctx.files.stage(Readable.from([png]));
     try {
       await ctx.db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('screenshots')
-          .values({
-            activity_id: a.id,
-            position: 0,
-            storage_key: staged.sha256,
-            content_type: 'image/png',
-            width: W,
-            height: H,
-            captions: JSON.stringify(shot.captions),
-            created_at: new Date(),
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const row = await insertScreenshot(trx, {
+          activity_id: a.id,
+          position: 0,
+          storage_key: staged.sha256,
+          content_type: 'image/png',
+          width: W,
+          height: H,
+          captions: JSON.stringify(shot.captions),
+          created_at: new Date(),
+        });
         await audit(trx, {
           actor: null,
           actorLabel: 'sample-content',

@@ -25,12 +25,13 @@ import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile }
 import { dirname, join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema.js';
 import { MIGRATIONS } from '../db/migrate.js';
 import { AsloError } from '../errors.js';
+import * as q from './queries.js';
 
 export const BACKUP_FORMAT = 'aslo-backup/1';
 const MIGRATION_TABLES = new Set(['aslo_migrations', 'aslo_migrations_lock']);
@@ -65,42 +66,12 @@ type Tx = Transaction<Database>;
 
 // ---- the database side ----
 
-async function tableNames(db: Db | Tx): Promise<string[]> {
-  const r = await sql<{ name: string }>`
-    select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(db);
-  return r.rows.map((x) => x.name);
-}
-
-async function columnsOf(db: Db | Tx, table: string): Promise<{ name: string; generated: boolean; identity: boolean }[]> {
-  const r = await sql<{ name: string; generated: string; identity: string }>`
-    select column_name as name, is_generated as generated, is_identity as identity from information_schema.columns
-    where table_schema = current_schema() and table_name = ${table} order by ordinal_position`.execute(db);
-  return r.rows.map((c) => ({ name: c.name, generated: c.generated === 'ALWAYS', identity: c.identity === 'YES' }));
-}
-
-async function primaryKeyOf(db: Db | Tx, table: string): Promise<string[]> {
-  const r = await sql<{ name: string }>`
-    select a.attname as name from pg_index i
-    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-    where i.indrelid = ${table}::regclass and i.indisprimary order by array_position(i.indkey, a.attnum)`.execute(db);
-  return r.rows.map((x) => x.name);
-}
-
-function ident(name: string): ReturnType<typeof sql.id> {
-  return sql.id(name);
-}
-
 /** Row count and content hash of every table (both databases compare equal after a restore). */
 export async function databaseFingerprint(db: Db | Tx, opts: { exclude?: Set<string> } = {}): Promise<Map<string, { rows: number; hash: string }>> {
   const out = new Map<string, { rows: number; hash: string }>();
-  for (const t of await tableNames(db)) {
+  for (const t of await q.tableNames(db)) {
     if (opts.exclude?.has(t)) continue;
-    const pk = await primaryKeyOf(db, t);
-    const order = pk.length ? sql.join(pk.map((c) => sql`x.${ident(c)}`)) : sql`row_to_json(x)::text`;
-    const r = await sql<{ n: number; h: string | null }>`
-      select count(*)::int as n, md5(string_agg(row_to_json(x)::text, E'\\n' order by ${order})) as h from ${ident(t)} x`.execute(db);
-    out.set(t, { rows: r.rows[0]!.n, hash: r.rows[0]!.h ?? '' });
+    out.set(t, await q.tableFingerprint(db, t, await q.primaryKeyOf(db, t)));
   }
   return out;
 }
@@ -116,22 +87,19 @@ async function readSnapshot(
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
       const tables: TableInfo[] = [];
-      const migrations = (await sql<{ name: string }>`select name from aslo_migrations order by name`.execute(trx)).rows.map((r) => r.name);
+      const migrations = await q.migrationNamesInOrder(trx);
       const prints = await databaseFingerprint(trx);
-      for (const name of await tableNames(trx)) {
-        const columns = (await columnsOf(trx, name)).map((c) => c.name);
+      for (const name of await q.tableNames(trx)) {
+        const columns = (await q.columnsOf(trx, name)).map((c) => c.name);
         await onTable(name, columns);
         const cursor = `aslo_backup_${randomBytes(4).toString('hex')}`;
-        await sql`declare ${sql.raw(cursor)} no scroll cursor for select row_to_json(x)::text as j from ${ident(name)} x`.execute(trx);
+        await q.declareRowCursor(trx, cursor, name);
         for (;;) {
-          const batch = await sql<{ j: string }>`fetch forward ${sql.raw(String(BATCH))} from ${sql.raw(cursor)}`.execute(trx);
-          if (batch.rows.length === 0) break;
-          await onRows(
-            name,
-            batch.rows.map((r) => r.j),
-          );
+          const batch = await q.fetchRows(trx, cursor, BATCH);
+          if (batch.length === 0) break;
+          await onRows(name, batch);
         }
-        await sql`close ${sql.raw(cursor)}`.execute(trx);
+        await q.closeCursor(trx, cursor);
         const p = prints.get(name)!;
         tables.push({ name, columns, rows: p.rows, hash: p.hash });
       }
@@ -139,31 +107,11 @@ async function readSnapshot(
     });
 }
 
-/**
- * Set triggers aside for the rest of the transaction: for the session when allowed (superuser,
- * the embedded database), else per table (the tables' owner; foreign keys then still hold, so
- * tables load in dependency order). Returns true in the per-table case (re-enable before commit).
- */
-async function triggersOff(trx: Tx, tables: string[]): Promise<boolean> {
-  try {
-    await sql`savepoint aslo_srr`.execute(trx);
-    await sql`set local session_replication_role = replica`.execute(trx);
-    return false;
-  } catch {
-    await sql`rollback to savepoint aslo_srr`.execute(trx);
-    for (const t of tables) await sql`alter table ${ident(t)} disable trigger user`.execute(trx);
-    return true;
-  }
-}
-
 /** Tables in an order where every referenced table comes first (self references aside). */
 async function loadOrder(db: Db | Tx, tables: string[]): Promise<string[]> {
-  const r = await sql<{ child: string; parent: string }>`
-    select c.conrelid::regclass::text as child, c.confrelid::regclass::text as parent
-    from pg_constraint c join pg_namespace n on n.oid = c.connamespace
-    where c.contype = 'f' and n.nspname = current_schema()`.execute(db);
+  const refs = await q.foreignKeyReferences(db);
   const deps = new Map<string, Set<string>>(tables.map((t) => [t, new Set()]));
-  for (const { child, parent } of r.rows) {
+  for (const { child, parent } of refs) {
     const ch = child.replace(/"/g, '');
     const pa = parent.replace(/"/g, '');
     if (ch !== pa && deps.has(ch) && deps.has(pa)) deps.get(ch)!.add(pa);
@@ -199,12 +147,12 @@ export async function loadDatabase(db: Db, source: Loader, sourceMigrations: str
     );
   }
   return db.transaction().execute(async (trx) => {
-    const all = (await tableNames(trx)).filter((t) => !MIGRATION_TABLES.has(t));
+    const all = (await q.tableNames(trx)).filter((t) => !MIGRATION_TABLES.has(t));
     const order = await loadOrder(trx, all);
     // Triggers (search documents, the audit log's append-only guard) and foreign keys are set
     // aside while loading: the rows are a consistent copy already.
-    const perTable = await triggersOff(trx, all);
-    await sql`truncate ${sql.join(all.map((t) => ident(t)))} restart identity cascade`.execute(trx);
+    const perTable = await q.triggersOff(trx, all);
+    await q.truncateTables(trx, all);
     const counts = new Map<string, number>();
     for (const t of order) {
       const srcCols = source.columns(t);
@@ -212,28 +160,22 @@ export async function loadDatabase(db: Db, source: Loader, sourceMigrations: str
         progress(`  ${t}: not in the copy (a newer table here), left empty`);
         continue;
       }
-      const here = await columnsOf(trx, t);
+      const here = await q.columnsOf(trx, t);
       const cols = here.filter((c) => !c.generated && srcCols.includes(c.name));
       const identity = here.some((c) => c.identity);
-      const list = sql.join(cols.map((c) => ident(c.name)));
+      const names = cols.map((c) => c.name);
       let n = 0;
       for await (const batch of source.rows(t)) {
         const json = `[${batch.join(',')}]`;
-        await sql`insert into ${ident(t)} (${list}) ${identity ? sql`overriding system value` : sql``}
-          select ${list} from json_populate_recordset(null::${ident(t)}, ${json}::json)`.execute(trx);
+        await q.insertJsonRows(trx, t, names, identity, json);
         n += batch.length;
       }
       counts.set(t, n);
       progress(`  ${t}: ${n} rows`);
       // Sequences past the highest id.
-      const seqs = await sql<{ col: string; seq: string }>`
-        select a.attname as col, pg_get_serial_sequence(${t}, a.attname) as seq from pg_attribute a
-        where a.attrelid = ${t}::regclass and a.attnum > 0 and not a.attisdropped and pg_get_serial_sequence(${t}, a.attname) is not null`.execute(trx);
-      for (const s of seqs.rows) {
-        await sql`select setval(${s.seq}::regclass, coalesce((select max(${ident(s.col)}) from ${ident(t)}), 0) + 1, false)`.execute(trx);
-      }
+      for (const s of await q.serialSequences(trx, t)) await q.moveSequencePastMax(trx, t, s.col, s.seq);
     }
-    if (perTable) for (const t of all) await sql`alter table ${ident(t)} enable trigger user`.execute(trx);
+    if (perTable) for (const t of all) await q.enableTriggers(trx, t);
     return counts;
   });
 }
@@ -386,8 +328,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
 }
 
 async function hasContent(db: Db): Promise<boolean> {
-  const r = await sql<{ n: number }>`select (select count(*) from activities)::int + (select count(*) from users)::int as n`.execute(db);
-  return r.rows[0]!.n > 0;
+  return (await q.activitiesAndUsers(db)) > 0;
 }
 
 export async function restore(
@@ -546,42 +487,18 @@ export async function cloneInstance(
  * text) stays. Only columns that exist are touched, so older and newer schemas both work.
  */
 export async function anonymize(db: Db): Promise<void> {
-  const steps: { table: string; column?: string; sql: string }[] = [
-    { table: 'sessions', sql: 'delete from sessions' },
-    { table: 'api_tokens', sql: 'delete from api_tokens' },
-    { table: 'email_tokens', sql: 'delete from email_tokens' },
-    { table: 'users', column: 'email', sql: `update users set email = 'user' || id || '@example.invalid'` },
-    { table: 'users', column: 'display_name', sql: `update users set display_name = 'User ' || id where deleted_at is null` },
-    { table: 'users', column: 'password_hash', sql: 'update users set password_hash = null' },
-    { table: 'users', column: 'legacy_hash', sql: 'update users set legacy_hash = null' },
-    { table: 'users', column: 'homepage', sql: 'update users set homepage = null' },
-    { table: 'users', column: 'bio', sql: 'update users set bio = null' },
-    { table: 'audit_log', column: 'actor_address', sql: 'update audit_log set actor_address = null' },
-    { table: 'audit_log', column: 'actor_label', sql: `update audit_log set actor_label = 'user'` },
-    // Details hold what an action changed: e-mail addresses (registrations, e-mail changes,
-    // authors added) wherever they appear, and the client address of sign-ins.
-    {
-      table: 'audit_log',
-      column: 'details',
-      sql: `update audit_log set details = regexp_replace((details - 'address')::text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+', 'redacted@example.invalid', 'g')::jsonb`,
-    },
-    { table: 'mirrors', column: 'contact', sql: 'update mirrors set contact = null' },
-    { table: 'abuse_reports', column: 'reporter_address', sql: 'update abuse_reports set reporter_address = null' },
-    { table: 'abuse_reports', column: 'reporter_email', sql: 'update abuse_reports set reporter_email = null' },
-    { table: 'update_pings', column: 'address', sql: 'update update_pings set address = null' },
-  ];
-  const cols = await sql<{ t: string; c: string }>`
-    select table_name as t, column_name as c from information_schema.columns where table_schema = current_schema()`.execute(db);
-  const have = new Set(cols.rows.map((r) => `${r.t}.${r.c}`));
-  const tables = new Set(cols.rows.map((r) => r.t));
+  const steps = q.ANONYMIZE_STEPS;
+  const cols = await q.allColumns(db);
+  const have = new Set(cols.map((r) => `${r.t}.${r.c}`));
+  const tables = new Set(cols.map((r) => r.t));
   await db.transaction().execute(async (trx) => {
     // The audit log refuses changes (a trigger): a copy's addresses are still replaced.
     const touched = [...new Set(steps.map((s) => s.table))].filter((t) => tables.has(t));
-    const perTable = await triggersOff(trx, touched);
+    const perTable = await q.triggersOff(trx, touched);
     for (const s of steps) {
       if (!tables.has(s.table) || (s.column && !have.has(`${s.table}.${s.column}`))) continue;
-      await sql.raw(s.sql).execute(trx);
+      await q.runStatement(trx, s.sql);
     }
-    if (perTable) for (const t of touched) await sql`alter table ${ident(t)} enable trigger user`.execute(trx);
+    if (perTable) for (const t of touched) await q.enableTriggers(trx, t);
   });
 }

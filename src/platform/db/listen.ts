@@ -8,7 +8,14 @@
 // `afterLoss` set: rebuild whatever the notifications maintain). What the payloads mean, and
 // ignoring a process's own echo (every payload carries its sender's origin), is the owner's.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
+import type { Db } from './index.js';
+
+/** NOTIFY on `channel` through the database handle: sent when the caller's transaction commits. */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+}
 
 /** NOTIFY payloads are limited to 8000 bytes: a larger change must be sent as "reload everything". */
 export const MAX_NOTIFY_PAYLOAD = 7000;

@@ -1,6 +1,6 @@
 // Versioned migrations, applied in name order by `aslo migrate` and at start. The list is
 // static (not read from the folder at run time) so bundlers and type checks see every one.
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './index.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_updates.js';
@@ -76,6 +76,12 @@ export async function migrateToLatest(db: Db, onApplied?: MigrationProgress): Pr
     throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${msg}`);
   }
   return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), pending: [] };
+}
+
+/** The names of the applied migrations, read straight from their table (no migration lock taken). */
+export async function appliedMigrationNames(db: Db): Promise<string[]> {
+  const rows = await sql<{ name: string }>`select name from aslo_migrations`.execute(db);
+  return rows.rows.map((r) => r.name);
 }
 
 export async function migrationStatus(db: Db): Promise<{ name: string; executedAt: Date | undefined }[]> {

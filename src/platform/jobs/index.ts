@@ -15,8 +15,8 @@
 // - Recurring work: `every(queue, seconds)` keeps exactly one pending job for the queue.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import * as q from './queries.js';
 
 export interface EnqueueOptions {
   /** At most one unfinished job per (queue, dedupeKey). */
@@ -52,29 +52,11 @@ export async function enqueue(db: Db, queue: string, payload: Record<string, unk
   const maxAttempts = opts.maxAttempts ?? 20;
   let created: boolean;
   if (opts.dedupeKey && opts.ifAbsent) {
-    const res = await sql`
-      insert into jobs (queue, payload, dedupe_key, run_at, max_attempts)
-      values (${queue}, ${JSON.stringify(payload)}::jsonb, ${opts.dedupeKey}, ${runAt}, ${maxAttempts})
-      on conflict (queue, dedupe_key) where done_at is null and dedupe_key is not null do nothing
-    `.execute(db);
-    created = Number(res.numAffectedRows ?? 0) > 0;
+    created = await q.insertJobIfAbsent(db, queue, payload, opts.dedupeKey, runAt, maxAttempts);
   } else if (opts.dedupeKey) {
-    const res = await sql<{ inserted: boolean }>`
-      insert into jobs (queue, payload, dedupe_key, run_at, max_attempts)
-      values (${queue}, ${JSON.stringify(payload)}::jsonb, ${opts.dedupeKey}, ${runAt}, ${maxAttempts})
-      on conflict (queue, dedupe_key) where done_at is null and dedupe_key is not null
-      do update set
-        run_at = least(jobs.run_at, excluded.run_at),
-        payload = excluded.payload,
-        rerun = jobs.rerun or (jobs.locked_until is not null and jobs.locked_until > now())
-      returning (xmax = 0) as inserted
-    `.execute(db);
-    created = Boolean(res.rows[0]?.inserted);
+    created = await q.upsertJob(db, queue, payload, opts.dedupeKey, runAt, maxAttempts);
   } else {
-    await db
-      .insertInto('jobs')
-      .values({ queue, payload: JSON.stringify(payload), run_at: runAt, max_attempts: maxAttempts, created_at: new Date() })
-      .execute();
+    await q.insertJob(db, queue, payload, runAt, maxAttempts);
     created = true;
   }
   if (runAt.getTime() <= Date.now() + 50) for (const w of wakers.get(db) ?? []) w();
@@ -246,19 +228,8 @@ export class JobRunner {
     const queues = this.queues;
     if (queues.length === 0 || limit <= 0) return [];
     const lease = `${this.opts.leaseSeconds} seconds`;
-    const res = await sql<{ id: number; queue: string; payload: unknown; attempts: number; max_attempts: number; dedupe_key: string | null }>`
-      update jobs set locked_by = ${this.workerId}, locked_until = now() + ${lease}::interval, attempts = attempts + 1
-      where id in (
-        select id from jobs
-        where done_at is null and queue in (${sql.join(queues)}) and run_at <= now()
-          and (locked_until is null or locked_until < now())
-        order by run_at, id
-        limit ${limit}
-        for update skip locked
-      )
-      returning id, queue, payload, attempts, max_attempts, dedupe_key
-    `.execute(this.db);
-    return res.rows.map((r) => ({
+    const rows = await q.claimJobs(this.db, this.workerId, queues, lease, limit);
+    return rows.map((r) => ({
       id: Number(r.id),
       queue: r.queue,
       payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>,
@@ -282,84 +253,50 @@ export class JobRunner {
   }
 
   private async finished(job: JobRecord, outcome: JobOutcome): Promise<void> {
-    const rerun = await this.db
-      .updateTable('jobs')
-      .set({ rerun: false, locked_by: null, locked_until: null, attempts: 0, run_at: new Date(), last_error: null })
-      .where('id', '=', job.id)
-      .where('locked_by', '=', this.workerId)
-      .where('rerun', '=', true)
-      .executeTakeFirst();
-    if (Number(rerun.numUpdatedRows) > 0) {
+    if (await q.requeueIfRerun(this.db, job.id, this.workerId)) {
       this.kick();
       return;
     }
     if (outcome && 'retryAt' in outcome) {
-      await this.db
-        .updateTable('jobs')
-        .set({ locked_by: null, locked_until: null, attempts: 0, run_at: outcome.retryAt, last_error: null })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', this.workerId)
-        .execute();
+      await q.updateClaimedJob(this.db, job.id, this.workerId, { locked_by: null, locked_until: null, attempts: 0, run_at: outcome.retryAt, last_error: null });
       return;
     }
-    await this.db
-      .updateTable('jobs')
-      .set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: null })
-      .where('id', '=', job.id)
-      .where('locked_by', '=', this.workerId)
-      .execute();
+    await q.updateClaimedJob(this.db, job.id, this.workerId, { done_at: new Date(), locked_by: null, locked_until: null, last_error: null });
   }
 
   private async failed(job: JobRecord, err: unknown): Promise<void> {
     const message = (err as Error)?.message ?? String(err);
     this.log.warn(`jobs: ${job.queue} job ${job.id} failed (attempt ${job.attempts}/${job.maxAttempts}): ${message}`);
     if (job.attempts >= job.maxAttempts) {
-      await this.db
-        .updateTable('jobs')
-        .set({ done_at: new Date(), locked_by: null, locked_until: null, last_error: message.slice(0, 2000) })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', this.workerId)
-        .execute();
+      await q.updateClaimedJob(this.db, job.id, this.workerId, {
+        done_at: new Date(),
+        locked_by: null,
+        locked_until: null,
+        last_error: message.slice(0, 2000),
+      });
       return;
     }
     const delay = Math.min(this.opts.retryMaxSeconds, this.opts.retryBaseSeconds * 2 ** (job.attempts - 1));
-    await this.db
-      .updateTable('jobs')
-      .set({ run_at: new Date(Date.now() + delay * 1000), locked_by: null, locked_until: null, last_error: message.slice(0, 2000), rerun: false })
-      .where('id', '=', job.id)
-      .where('locked_by', '=', this.workerId)
-      .execute();
+    await q.updateClaimedJob(this.db, job.id, this.workerId, {
+      run_at: new Date(Date.now() + delay * 1000),
+      locked_by: null,
+      locked_until: null,
+      last_error: message.slice(0, 2000),
+      rerun: false,
+    });
   }
 
   private async extendLeases(): Promise<void> {
     const ids = [...this.running.keys()];
     if (ids.length === 0) return;
     const lease = `${this.opts.leaseSeconds} seconds`;
-    await sql`update jobs set locked_until = now() + ${lease}::interval where id in (${sql.join(ids)}) and locked_by = ${this.workerId}`
-      .execute(this.db)
-      .catch((err) => this.log.warn(`jobs: could not extend leases: ${(err as Error).message}`));
+    await q.extendLeases(this.db, ids, this.workerId, lease).catch((err) => this.log.warn(`jobs: could not extend leases: ${(err as Error).message}`));
   }
 
   private async cleanup(): Promise<void> {
     const days = `${this.opts.keepDays} days`;
-    await sql`delete from jobs where done_at is not null and done_at < now() - ${days}::interval and last_error is null`.execute(this.db);
+    await q.deleteFinishedJobs(this.db, days);
   }
 }
 
-/** Jobs that ran out of attempts (finished with an error), newest first. */
-export async function deadJobs(db: Db, queue?: string) {
-  let q = db.selectFrom('jobs').selectAll().where('done_at', 'is not', null).where('last_error', 'is not', null);
-  if (queue) q = q.where('queue', '=', queue);
-  return q.orderBy('done_at', 'desc').limit(100).execute();
-}
-
-/** Unfinished jobs per queue (for status pages and tests). */
-export async function pendingJobs(db: Db, queue?: string): Promise<number> {
-  let q = db
-    .selectFrom('jobs')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('done_at', 'is', null);
-  if (queue) q = q.where('queue', '=', queue);
-  const row = await q.executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
+export { deadJobs, pendingJobs } from './queries.js';

@@ -6,8 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastPathServer } from '../http/fast-path-server.js';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { sql } from 'kysely';
-import { MIGRATIONS } from '../db/migrate.js';
+import { appliedMigrationNames, MIGRATIONS } from '../db/migrate.js';
+import { jobCountsByQueue } from '../jobs/queries.js';
 import { REQUEST_ID_HEADER } from '../logging/index.js';
 import type { Metrics } from './index.js';
 import { READ_ONLY_RETRY_SECONDS, runWithReadScope, type ReadScope } from '../db/replicas.js';
@@ -122,18 +122,10 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
 
   // Queue depth of the durable jobs (any role can report it: it is one grouped count).
   const unregister = metrics.onCollect(async () => {
-    const rows = await withTimeout(
-      sql<{ queue: string; pending: number; dead: number }>`
-        select queue,
-          count(*) filter (where done_at is null)::int as pending,
-          count(*) filter (where done_at is not null and last_error is not null)::int as dead
-        from jobs group by queue`.execute(ctx.db),
-      2000,
-      'jobs',
-    );
+    const rows = await withTimeout(jobCountsByQueue(ctx.db), 2000, 'jobs');
     metrics.jobsPending.reset();
     let dead = 0;
-    for (const r of rows.rows) {
+    for (const r of rows) {
       metrics.jobsPending.set({ queue: r.queue }, Number(r.pending));
       dead += Number(r.dead);
     }
@@ -163,8 +155,7 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     }
     if (!migrationsOk) {
       try {
-        const rows = await withTimeout(sql<{ name: string }>`select name from aslo_migrations`.execute(db.readDb()), 3000, 'migrations');
-        const done = new Set(rows.rows.map((r) => r.name));
+        const done = new Set(await withTimeout(appliedMigrationNames(db.readDb()), 3000, 'migrations'));
         const pending = Object.keys(MIGRATIONS).filter((n) => !done.has(n));
         migrationsOk = pending.length === 0;
         checks.migrations = migrationsOk ? { ok: true } : { ok: false, pending };
