@@ -202,6 +202,10 @@ export async function compose(config: AsloConfig, opts: ComposeOptions = {}): Pr
     mailer,
     services,
     async start(role) {
+      // The cache connects (Redis, its invalidation channel) before the first request, which
+      // would otherwise start it and be answered from the database meanwhile. A Redis that is
+      // down does not hold the start: the cache serves from the database until it returns.
+      if (role !== 'worker') await ctx.cache.start().catch(() => {});
       // The download and worker roles answer no update checks: they skip the index and its memory.
       if (role === 'all' || role === 'web') await services.updates.start();
       if (role === 'all' || role === 'download') await services.downloads.start();
