@@ -12,7 +12,7 @@ import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './u
 import { scheduleTemporarySweep, sweepAtStart } from './platform/storage/sweep.js';
 import { acceptCommands } from './cli/control.js';
 import { startStallWatchdog } from './platform/db/stall.js';
-import { analyze } from './platform/db/index.js';
+import { analyzeTables, tablesNeedingStatistics } from './platform/db/statistics.js';
 
 /** After a fatal database error: how long /healthz reports it before the listener closes. */
 export const FATAL_GRACE_MS = 3000;
@@ -35,10 +35,14 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   // The embedded database is locked by this process; CLI commands run through it once it is up.
   // What takes a while on a first start (migrations, samples) is printed as it happens.
   log(`aslo: opening instance "${config.instance}": database ${describeConfig(config).database}`);
+  let migrated = false;
   const ctx = await createContext(config, {
     holder: 'aslo serve',
     acceptCommands: true,
-    onMigration: (done, total, name) => log(done === 0 ? `  migrate   database open, applying ${total} migrations` : `  migrate   ${done}/${total} ${name}`),
+    onMigration: (done, total, name) => {
+      migrated = true;
+      log(done === 0 ? `  migrate   database open, applying ${total} migrations` : `  migrate   ${done}/${total} ${name}`);
+    },
   });
   log(`aslo: instance "${config.instance}"`);
   for (const [k, v] of Object.entries(describeConfig(config))) log(`  ${k.padEnd(9)} ${v}`);
@@ -48,12 +52,14 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     const loaded = await loadSampleContentIfEmpty(ctx, (step) => log(`  sample    ${step}`));
     if (loaded > 0) log(`  sample    loaded ${loaded} sample activities into the empty catalog`);
   }
-  // PGlite runs no autovacuum, so nothing else gathers planner statistics: without them a
-  // listing after a bulk load (samples, an import, dev generate) may hash-join whole tables.
-  // Cheap on any catalog this embedded database holds.
+  // PGlite runs no autovacuum: planner statistics of the tables that need them (all of them
+  // after migrations; else those never analyzed or grown or shrunk since, src/platform/db/statistics.ts).
   if (ctx.database.kind === 'pglite') {
-    log('  analyze   gathering planner statistics');
-    await analyze(ctx.db);
+    const tables = migrated ? null : await tablesNeedingStatistics(ctx.db);
+    if (tables === null || tables.length > 0) {
+      log('  analyze   gathering planner statistics');
+      await analyzeTables(ctx.db, tables);
+    }
   }
   const role = (opts.role ?? 'all') as 'all' | 'web' | 'download' | 'worker';
   if (!['all', 'web', 'download', 'worker'].includes(role)) {

@@ -15,11 +15,6 @@ import { DbHealth, GuardedDialect, pgliteClassifier, postgresClassifier } from '
 
 export type Db = Kysely<Database>;
 
-/** Gathers the planner statistics of every table (ANALYZE). */
-export async function analyze(db: Db): Promise<void> {
-  await sql`analyze`.execute(db);
-}
-
 export interface DatabaseHandle {
   db: Db;
   kind: 'pglite' | 'postgres';
