@@ -1,11 +1,11 @@
 // The in-memory update index of one process: everything the updater, the feeds and the JSON index
 // need, built from the database at start and patched when a change notification arrives. The
 // update endpoint reads only this (no database query per request).
-import { sql } from 'kysely';
 import { parseSugarVersion, sugarVersionSortKey, type Runtime } from '../bundles/index.js';
 import { effectiveRange, rangeContains, type EffectiveRange, type RuntimeRangeTable } from '../catalog/compat.js';
 import type { Db } from '../platform/db/index.js';
 import type { FileStatus } from '../platform/db/schema.js';
+import * as q from './queries.js';
 import { buildUpdateRdf, EMPTY_RDF, rdfBody, xmlSafe, type RdfBody } from './rdf.js';
 
 export interface IxVersion {
@@ -64,8 +64,6 @@ export interface UrlMaker {
   updateLink(v: IxVersion, a: IxActivity): string;
   updateInfoUrl(v: IxVersion, a: IxActivity): string | null;
 }
-
-const EXPERIMENTAL_FILE_STATUSES: FileStatus[] = ['public', 'sandbox', 'pending'];
 
 /** Parse cache for appVersion strings (bounded: clients send a handful of distinct values). */
 class KeyCache {
@@ -203,8 +201,7 @@ export class UpdateIndex {
   /** Build everything from the database and swap it in at once. */
   async rebuild(): Promise<void> {
     const before = Date.now();
-    const clock = await sql<{ now: Date | string }>`select clock_timestamp() as now`.execute(this.db);
-    const dbNow = new Date(clock.rows[0]!.now).getTime();
+    const dbNow = await q.databaseNow(this.db);
     this.dbClockOffsetMs = dbNow - Math.round((before + Date.now()) / 2);
     const loaded = await this.load(null);
     const changes = await this.loadChanges(null);
@@ -280,127 +277,18 @@ export class UpdateIndex {
 
   private async load(ids: number[] | null): Promise<IxActivity[]> {
     if (!ids) {
-      const activities = await this.allActivityRows();
+      const activities = await q.allIndexActivities(this.db);
       if (activities.length === 0) return [];
-      return assembleActivities(activities, await this.allVersionRows(), await this.allTextRows(), this.ranges);
+      return assembleActivities(activities, await q.allIndexVersions(this.db), await q.allIndexTexts(this.db), this.ranges);
     }
-    let aq = this.db.selectFrom('activities').select(['id', 'bundle_id', 'kind', 'status']).where('status', '<>', 'disabled');
-    aq = aq.where('id', 'in', ids);
-
-    const activities = await aq.execute();
+    const activities = await q.indexActivities(this.db, ids);
     if (activities.length === 0) return [];
     const activityIds = activities.map((a) => a.id);
-
-    let vq = this.db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .innerJoin('activities as a', 'a.id', 'v.activity_id')
-      .select([
-        'v.id as versionId',
-        'v.activity_id as activityId',
-        'v.version',
-        'v.sort_key as sortKey',
-        'v.sugar_min as sugarMin',
-        'v.sugar_max as sugarMax',
-        'v.sugar_range_origin as origin',
-        'v.runtime',
-        'v.release_notes as notes',
-        'v.created_at as createdAt',
-        'f.id as fileId',
-        'f.file_name as fileName',
-        'f.repo_path as repoPath',
-        'f.size',
-        'f.sha256',
-        'f.status as fileStatus',
-      ])
-      .where('a.status', '<>', 'disabled')
-      .where('f.status', 'in', EXPERIMENTAL_FILE_STATUSES);
-    vq = vq.where('v.activity_id', 'in', activityIds);
-    const rows = await vq.execute();
-
-    let tq = this.db
-      .selectFrom('activity_texts as t')
-      .innerJoin('activities as a', 'a.id', 't.activity_id')
-      .select(['t.activity_id as activityId', 't.locale', 't.origin', 't.name', 't.summary'])
-      .where('a.status', '<>', 'disabled');
-    tq = tq.where('t.activity_id', 'in', activityIds);
-    const texts = await tq.execute();
-
-    return assembleActivities(activities, rows, texts, this.ranges);
-  }
-
-  // A full load reads every version and text of the catalog: as one JSON document per query
-  // (arrays, not objects: half the bytes), parsed by JSON.parse, rather than as rows. The embedded
-  // database decodes rows field by field in JavaScript, about four times slower than building
-  // and parsing the JSON (10,000 activities x 10 versions: 0.8 s instead of 3.2 s); on
-  // PostgreSQL it is one value on the wire instead of 100,000 rows. Same filters as load(ids).
-
-  private async allActivityRows(): Promise<IxActivityRow[]> {
-    const { rows } = await sql<{ doc: string }>`
-      select coalesce(json_agg(json_build_array(id, bundle_id, kind, status)), '[]')::text as doc
-      from activities where status <> 'disabled'`.execute(this.db);
-    const list = JSON.parse(rows[0]!.doc) as [number, string, 'activity' | 'content', string][];
-    return list.map((t) => ({ id: t[0], bundle_id: t[1], kind: t[2], status: t[3] }));
-  }
-
-  private async allVersionRows(): Promise<IxVersionRow[]> {
-    const { rows } = await sql<{ doc: string }>`
-      select coalesce(json_agg(json_build_array(
-        v.id, v.activity_id, v.version, v.sort_key, v.sugar_min, v.sugar_max, v.sugar_range_origin, v.runtime,
-        ${notesOrMark}, v.created_at, f.id, f.file_name, f.repo_path, f.size, f.sha256, f.status)), '[]')::text as doc
-      from versions v
-      join files f on f.version_id = v.id
-      join activities a on a.id = v.activity_id
-      where a.status <> 'disabled' and f.status in (${sql.join(EXPERIMENTAL_FILE_STATUSES)})`.execute(this.db);
-    const list = JSON.parse(rows[0]!.doc) as VersionTuple[];
-    return list.map((t) => ({
-      versionId: t[0],
-      activityId: t[1],
-      version: t[2],
-      sortKey: t[3],
-      sugarMin: t[4],
-      sugarMax: t[5],
-      origin: t[6],
-      runtime: t[7],
-      notes: t[8],
-      createdAt: t[9],
-      fileId: t[10],
-      fileName: t[11],
-      repoPath: t[12],
-      size: t[13],
-      sha256: t[14],
-      fileStatus: t[15],
-    }));
-  }
-
-  private async allTextRows(): Promise<IxTextRow[]> {
-    const { rows } = await sql<{ doc: string }>`
-      select coalesce(json_agg(json_build_array(t.activity_id, t.locale, t.origin, t.name, t.summary)), '[]')::text as doc
-      from activity_texts t
-      join activities a on a.id = t.activity_id
-      where a.status <> 'disabled'`.execute(this.db);
-    const list = JSON.parse(rows[0]!.doc) as [number, string, 'bundle' | 'developer', string | null, string | null][];
-    return list.map((t) => ({ activityId: t[0], locale: t[1], origin: t[2], name: t[3], summary: t[4] }));
+    return assembleActivities(activities, await q.indexVersions(this.db, activityIds), await q.indexTexts(this.db, activityIds), this.ranges);
   }
 
   private async loadChanges(bundleIds: string[] | null): Promise<IxChange[]> {
-    if (!bundleIds) {
-      // All of them (one per bundle id ever seen): one JSON document, as the full load reads.
-      const { rows } = await sql<{ doc: string }>`
-        select coalesce(json_agg(json_build_array(bundle_id, activity_id, changed_at, public_seen)), '[]')::text as doc
-        from catalog_changes`.execute(this.db);
-      const list = JSON.parse(rows[0]!.doc) as [string, number | null, string, boolean][];
-      return list.map((t) => ({ bundleId: t[0], activityId: t[1], changedAt: new Date(t[2]), publicSeen: t[3] }));
-    }
-    let q = this.db.selectFrom('catalog_changes').select(['bundle_id', 'activity_id', 'changed_at', 'public_seen']);
-    q = q.where('bundle_id', 'in', bundleIds);
-    const rows = await q.execute();
-    return rows.map((r) => ({
-      bundleId: r.bundle_id,
-      activityId: r.activity_id === null ? null : Number(r.activity_id),
-      changedAt: r.changed_at instanceof Date ? r.changed_at : new Date(r.changed_at),
-      publicSeen: r.public_seen,
-    }));
+    return bundleIds ? q.indexChanges(this.db, bundleIds) : q.allIndexChanges(this.db);
   }
 }
 
@@ -431,32 +319,6 @@ export interface IxVersionRow {
   sha256: string;
   fileStatus: FileStatus;
 }
-
-/**
- * The release notes as far as the index cares (whether they say anything): notes with a visible
- * ASCII character certainly do and travel as one character; others (none, blank, or only
- * non-ASCII characters) travel whole, for the same trim() test as rows read one by one.
- */
-const notesOrMark = sql`case when v.release_notes ~ '[!-~]' then '.' else v.release_notes end`;
-
-type VersionTuple = [
-  number,
-  number,
-  string,
-  string,
-  string | null,
-  string | null,
-  'uploader' | 'runtime',
-  Runtime,
-  string | null,
-  string,
-  number,
-  string,
-  string | null,
-  number,
-  string,
-  FileStatus,
-];
 
 /** The rows the update index reads of an activity's texts. */
 export interface IxTextRow {
