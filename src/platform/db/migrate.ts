@@ -91,8 +91,7 @@ export async function appliedMigrationNames(db: Db): Promise<string[]> {
 async function allApplied(db: Db): Promise<boolean> {
   const table = await sql<{ present: boolean }>`select to_regclass('aslo_migrations') is not null as present`.execute(db);
   if (!table.rows[0]?.present) return false;
-  const done = await sql<{ name: string }>`select name from aslo_migrations`.execute(db);
-  const names = new Set(done.rows.map((r) => r.name));
+  const names = new Set(await appliedMigrationNames(db));
   return names.size === Object.keys(MIGRATIONS).length && Object.keys(MIGRATIONS).every((n) => names.has(n));
 }
 
