@@ -2,6 +2,8 @@
 // names, which tag it pushed, and whether its signature is the activity's hook secret. GitHub
 // signs with `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>`, Gitea/Forgejo with
 // `X-Gitea-Signature` / `X-Forgejo-Signature: <hex HMAC>`, GitLab sends `X-Gitlab-Token: <secret>`.
+// GitHub and Gitea/Forgejo may also post the JSON as a form (`payload=<url-encoded JSON>`, content
+// type application/x-www-form-urlencoded): the signature is then over the form's bytes.
 // Pure functions: no database, no HTTP framework.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -42,6 +44,21 @@ export function pushedTag(forge: Forge, event: string, body: Record<string, any>
   if (event === 'create' && body.ref_type === 'tag') return ref.replace(/^refs\/tags\//, '') || null;
   if (event === 'push' && ref.startsWith('refs/tags/') && body.deleted !== true) return ref.slice(10);
   return null;
+}
+
+/**
+ * The JSON payload of a form-encoded delivery (`payload=<url-encoded JSON>`), or null when the
+ * form has no `payload` field or it is not a JSON object.
+ */
+export function formPayload(raw: Buffer): Record<string, unknown> | null {
+  const payload = new URLSearchParams(raw.toString('utf8')).get('payload');
+  if (payload === null) return null;
+  try {
+    const v: unknown = JSON.parse(payload);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 function sameSecret(given: string, secret: string): boolean {

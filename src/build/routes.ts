@@ -3,10 +3,11 @@
 //   PUT  /api/v1/developer/activities/:bundle_id/source        { "source_url": "https://..." } (authors)
 //   POST /api/v1/developer/activities/:bundle_id/source/check  queue a build of the newest tag (202)
 //   POST /api/v1/hooks/github | gitlab | gitea                 release webhooks: a pushed tag queues a build
-// Webhooks are verified with the activity's hook secret the way each forge signs (hooks.ts); a
+// Webhooks (JSON, or GitHub's and Gitea's form-encoded `payload=`) are verified with the activity's hook secret the way each forge signs (hooks.ts); a
 // delivery is taken once. HTTP only: the access checks and the work are SourceService's (service.ts).
 import type { FastifyRequest } from 'fastify';
 import { AsloError } from '../platform/errors.js';
+import { formPayload } from './hooks.js';
 import { BundleId, Type, type TypedApp } from '../platform/schemas.js';
 
 const bundleParams = Type.Object({ bundle_id: BundleId });
@@ -20,6 +21,20 @@ export async function buildRoutes(app: TypedApp): Promise<void> {
     } catch {
       done(new AsloError('BAD_JSON', 'The body is not valid JSON.', { statusCode: 400 }), undefined);
     }
+  });
+
+  // A form-encoded delivery (GitHub's and Gitea's "application/x-www-form-urlencoded" content
+  // type: `payload=<url-encoded JSON>`), signed over the form's bytes. This plugin's routes are the
+  // API's and the webhooks' only: the hub's HTML forms keep the parser of the accounts plugin.
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (req, body, done) => {
+    (req as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
+    const payload = formPayload(body as Buffer);
+    if (!payload) {
+      done(new AsloError('HOOK_BAD_REQUEST', 'A form-encoded webhook delivery carries its JSON in a "payload" field.', { statusCode: 400 }), undefined);
+      return;
+    }
+    done(null, payload);
   });
 
   const sources = app.services.sources;
@@ -63,7 +78,10 @@ export async function buildRoutes(app: TypedApp): Promise<void> {
       async (req, reply) => {
         const raw = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
         const body = (req.body ?? {}) as Record<string, unknown>;
-        if (!raw) throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json).', { statusCode: 400 });
+        if (!raw)
+          throw new AsloError('HOOK_BAD_REQUEST', 'A webhook delivery is a JSON body (content type application/json or application/x-www-form-urlencoded).', {
+            statusCode: 400,
+          });
         const outcome = await sources.receiveHook(forge, { headers: req.headers, raw, body });
         return reply.status(outcome.queued ? 202 : 200).send(outcome);
       },

@@ -184,7 +184,7 @@ const PUBLISHING = {
   LEGACY_ID_TAKEN: { status: 409, meaning: 'The legacy id belongs to another activity.' },
   SOURCE_URL_INVALID: { status: 400, meaning: 'The source is not a valid https:// URL of a git repository.' },
   SOURCE_NOT_SET: { status: 409, meaning: 'The activity has no source repository to build from. Set it on its settings page first.' },
-  HOOK_BAD_REQUEST: { status: 400, meaning: 'A webhook delivery is a JSON body of a supported forge event.' },
+  HOOK_BAD_REQUEST: { status: 400, meaning: 'A webhook delivery is a JSON body (or a form with the JSON in its `payload` field) of a supported forge event.' },
   HOOK_BAD_SIGNATURE: { status: 401, meaning: 'The delivery is not signed with the hook secret of an activity built from this repository.' },
   HOOK_REPLAYED: { status: 409, meaning: 'This webhook delivery was received before; it is not acted on twice.' },
   HOOK_UNKNOWN_REPOSITORY: { status: 404, meaning: 'No activity here is built from this repository.' },

@@ -1,8 +1,8 @@
 // Release webhooks: a fake forge posts signed deliveries over loopback HTTP to the store, the way
 // GitHub (X-Hub-Signature-256), Gitea/Forgejo (X-Gitea-Signature) and GitLab (X-Gitlab-Token)
-// do: a valid tag push queues a build that the worker runs; a wrong signature, a replayed
-// delivery and an unknown repository are refused with codes and queue nothing. Also the API to
-// set the source and ask for a build.
+// do, as JSON and (GitHub, Gitea) as a form-encoded `payload=`: a valid tag push queues a build
+// that the worker runs; a wrong signature, a replayed delivery and an unknown repository are
+// refused with codes and queue nothing. Also the API to set the source and ask for a build.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -25,9 +25,13 @@ const files = (version: string) => ({
 /** A forge that signs and posts deliveries as each kind does. */
 class FakeForge {
   constructor(private readonly base: string) {}
-  async post(forge: 'github' | 'gitlab' | 'gitea', body: unknown, opts: { secret: string; event?: string; delivery?: string }) {
-    const raw = Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': `${forge}-hookshot/test` };
+  async post(forge: 'github' | 'gitlab' | 'gitea', body: unknown, opts: { secret: string; event?: string; delivery?: string; form?: boolean; raw?: Buffer }) {
+    // Content type application/x-www-form-urlencoded: the JSON in a `payload` field, signed as the form's bytes.
+    const raw = opts.raw ?? Buffer.from(opts.form ? new URLSearchParams({ payload: JSON.stringify(body) }).toString() : JSON.stringify(body));
+    const headers: Record<string, string> = {
+      'content-type': opts.form || opts.raw ? 'application/x-www-form-urlencoded' : 'application/json',
+      'user-agent': `${forge}-hookshot/test`,
+    };
     const hmac = createHmac('sha256', opts.secret).update(raw).digest('hex');
     const delivery = opts.delivery ?? randomUUID();
     if (forge === 'github')
@@ -52,6 +56,7 @@ describe('release webhooks and the source API', () => {
   let forge: FakeForge;
   let secret = '';
   let activityId = 0;
+  let address = '';
 
   const tag = (version: string, name: string) => {
     writeFiles(repo, files(version));
@@ -80,7 +85,7 @@ describe('release webhooks and the source API', () => {
     const up = await t.app.services.catalog.ingest.ingestPath(v1.path, { actorUserId: dev.id });
     assert.equal(up.outcome, 'imported');
     activityId = up.activityId!;
-    const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    address = await t.app.listen({ host: '127.0.0.1', port: 0 });
     forge = new FakeForge(address);
   });
   after(async () => {
@@ -130,6 +135,47 @@ describe('release webhooks and the source API', () => {
     assert.deepEqual([b.state, b.outcome, b.tag, b.version, b.file_status], ['done', 'built', 'v2', '2', 'sandbox']);
   });
 
+  test('GitHub form-encoded deliveries (payload=): signed over the form bytes; wrong signature, replay, unknown repository refused', async () => {
+    tag('2.5', 'v2.5');
+    const push = { ref: 'refs/tags/v2.5', repository: { clone_url: url }, note: 'ünïcode & = + %' };
+    const before = (await builds()).length;
+    const delivery = randomUUID();
+    let r = await forge.post('github', push, { secret, delivery, form: true });
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    assert.deepEqual([r.json.queued, r.json.tag], [true, 'v2.5']);
+    r = await forge.post('github', push, { secret, delivery, form: true });
+    assert.deepEqual([r.status, r.json.error?.code], [409, 'HOOK_REPLAYED']);
+    r = await forge.post('github', push, { secret: 'not the secret', form: true });
+    assert.deepEqual([r.status, r.json.error?.code], [401, 'HOOK_BAD_SIGNATURE']);
+    r = await forge.post('github', { ...push, repository: { clone_url: 'https://example.org/nobody/unknown.git' } }, { secret, form: true });
+    assert.deepEqual([r.status, r.json.error?.code], [404, 'HOOK_UNKNOWN_REPOSITORY']);
+    // A signature over the JSON alone does not sign the form.
+    const form = Buffer.from(new URLSearchParams({ payload: JSON.stringify(push) }).toString());
+    const jsonHmac = createHmac('sha256', secret).update(JSON.stringify(push)).digest('hex');
+    const res = await fetch(`${address}/api/v1/hooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${jsonHmac}`,
+      },
+      body: form,
+    });
+    assert.equal(res.status, 401);
+    // A form without a payload field, or whose payload is not JSON.
+    r = await forge.post('github', null, { secret, raw: Buffer.from('ref=refs%2Ftags%2Fv2.5') });
+    assert.deepEqual([r.status, r.json.error?.code], [400, 'HOOK_BAD_REQUEST']);
+    r = await forge.post('github', null, { secret, raw: Buffer.from('payload=%7Bnot+json') });
+    assert.deepEqual([r.status, r.json.error?.code], [400, 'HOOK_BAD_REQUEST']);
+    r = await forge.post('gitea', { ref: 'refs/heads/main', repository: { clone_url: url } }, { secret, form: true });
+    assert.deepEqual([r.status, r.json.queued], [200, false]);
+    assert.equal((await builds()).length, before + 1, 'only the valid form delivery queued a build');
+    await worker.runner.drain();
+    const b = (await builds()).at(-1)!;
+    assert.deepEqual([b.state, b.outcome, b.tag, b.version], ['done', 'built', 'v2.5', '2.5']);
+  });
+
   test('Gitea/Forgejo and GitLab deliveries', async () => {
     tag('3', 'v3');
     let r = await forge.post('gitea', { ref: 'refs/tags/v3', repository: { clone_url: url } }, { secret: 'wrong' });
@@ -141,6 +187,7 @@ describe('release webhooks and the source API', () => {
       (await builds()).map((b) => [b.outcome, b.version]),
       [
         ['built', '2'],
+        ['built', '2.5'],
         ['built', '3'],
       ],
     );
@@ -158,12 +205,12 @@ describe('release webhooks and the source API', () => {
     await worker.runner.drain();
     assert.deepEqual(
       (await builds()).map((b) => b.version),
-      ['2', '3', '4'],
+      ['2', '2.5', '3', '4'],
     );
     const versions = await t.ctx.db.selectFrom('versions').select('version').where('activity_id', '=', activityId).orderBy('sort_key').execute();
     assert.deepEqual(
       versions.map((v) => v.version),
-      ['1', '2', '3', '4'],
+      ['1', '2', '2.5', '3', '4'],
     );
   });
 });
