@@ -39,7 +39,7 @@ class FakeForge {
     if (forge === 'gitea') Object.assign(headers, { 'x-gitea-event': opts.event ?? 'push', 'x-gitea-delivery': delivery, 'x-gitea-signature': hmac });
     if (forge === 'gitlab')
       Object.assign(headers, { 'x-gitlab-event': opts.event ?? 'Tag Push Hook', 'x-gitlab-event-uuid': delivery, 'x-gitlab-token': opts.secret });
-    const res = await fetch(`${this.base}/api/v1/hooks/${forge}`, { method: 'POST', headers, body: raw });
+    const res = await fetch(`${this.base}/api/v1/hooks/${forge}`, { method: 'POST', headers, body: new Uint8Array(raw) });
     const text = await res.text();
     return { status: res.status, json: JSON.parse(text || '{}') as Record<string, any> };
   }
