@@ -6,7 +6,7 @@ import { describeConfig, type AsloConfig } from './platform/config.js';
 import { AsloError } from './platform/errors.js';
 import { createContext } from './platform/context.js';
 import { loggerOptions } from './platform/logging/index.js';
-import { loadSampleContentIfEmpty } from './catalog/sample/load.js';
+import { loadSampleContentIfEmpty } from './build/samples.js';
 import { createDownloadWorker } from './downloads/worker.js';
 import { ROLLUP_EVERY_SECONDS, ROLLUP_QUEUE, rollupAverageDailyUsers } from './updates/pings.js';
 import { scheduleTemporarySweep, sweepAtStart } from './platform/storage/sweep.js';

@@ -15,7 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSampleBundle } from '../../src/catalog/sample/build.js';
+import { buildSampleBundle } from '../../src/build/samples.js';
 import { SAMPLE_ACTIVITIES } from '../../src/catalog/sample/activities.js';
 import { loadAverage, log, ROOT, runLine, table, writeSection } from '../lib/report.js';
 import { median } from '../lib/load.js';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { createTestApp, type TestApp } from '../helpers/env.js';
-import { loadSampleContent } from '../../src/catalog/sample/load.js';
+import { loadSampleContent } from '../../src/build/samples.js';
 import { generateCatalog } from '../../tools/catalog-generator/generate.js';
 import { assets } from '../../src/web/assets.js';
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
-import { loadSampleContent } from '../../src/catalog/sample/load.js';
+import { loadSampleContent } from '../../src/build/samples.js';
 import { extract, merge } from '../../scripts/extract-strings.js';
 import { po } from 'gettext-parser';
 import { LOCALES, LOCALES_DIR, pluralFunction } from '../../src/web/i18n.js';

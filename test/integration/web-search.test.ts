@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
-import { loadSampleContent } from '../../src/catalog/sample/load.js';
+import { loadSampleContent } from '../../src/build/samples.js';
 
 describe('catalog search', () => {
   let t: TestApp;

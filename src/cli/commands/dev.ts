@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { runsThroughStore, say, withCommon, withContext } from '../common.js';
-import { loadSampleContent } from '../../catalog/sample/load.js';
+import { loadSampleContent } from '../../build/samples.js';
 import { registerOutbox } from './outbox.js';
 
 /**

@@ -6,7 +6,7 @@ import { AsloError } from '../../platform/errors.js';
 import { createLogger } from '../../platform/logging/index.js';
 import { joinCluster, runPrimary } from '../../platform/cluster/index.js';
 import { createContext } from '../../platform/context.js';
-import { loadSampleContentIfEmpty } from '../../catalog/sample/load.js';
+import { loadSampleContentIfEmpty } from '../../build/samples.js';
 
 const ROLES = ['all', 'web', 'download', 'worker'];
 
