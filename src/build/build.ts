@@ -12,7 +12,7 @@ import { IssueList } from '../bundles/errors.js';
 import { parseActivityInfo } from '../bundles/info.js';
 import { isPyWhitespace } from '../bundles/ini.js';
 import { BuildError } from './errors.js';
-import { DEFAULT_GIT_LIMITS, listTree, openSource, readBlobs, type GitLimits, type OpenedSource } from './git.js';
+import { DEFAULT_GIT_LIMITS, openSource, readCommitFiles, type GitLimits, type OpenedSource } from './git.js';
 import { customSetupLine, selectFiles, Tree } from './select.js';
 import { compileTranslations, type BuildWarning } from './translations.js';
 import { readZipRecords, writeZip, type ZipInput } from './zip.js';
@@ -76,15 +76,10 @@ function bundleName(name: string): string {
 /** Builds the bundle bytes of an opened source (no validation, nothing written). */
 async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string, log: (s: string) => void): Promise<Built> {
   const warnings: BuildWarning[] = [];
-  const entries = await listTree(src.gitDir, src.commit, limits);
+  // One `git cat-file --batch` (the source's) reads the commit, its trees and every file; the
+  // size limit is checked as the bytes arrive.
+  const { entries, blobs } = await readCommitFiles(src.objects, src.commit);
   const total = entries.reduce((n, e) => n + e.size, 0);
-  if (total > limits.maxBytes) throw new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files add up to ${total} bytes, over the limit of ${limits.maxBytes}`);
-  // One `git cat-file --batch` for every file of the commit (the size was checked above).
-  const blobs = await readBlobs(
-    src.gitDir,
-    entries.filter((e) => e.type === 'blob').map((e) => e.sha),
-    limits,
-  );
   const tree = new Tree(entries, blobs);
   log(`files: ${entries.length} in the commit (${total} bytes)`);
 

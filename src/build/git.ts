@@ -2,8 +2,9 @@
 // fetched (one commit, shallow) into a temporary bare repository. Git runs with the user's and
 // the system's configuration ignored, no credential prompt or helper (a repository that asks for
 // credentials fails at once), only the https, http, git and file transports, a time limit and a
-// size limit. Only plumbing that reads objects is used (rev-parse, ls-tree, cat-file, show -s):
-// no checkout, no hook, no filter, nothing from the repository runs.
+// size limit. Only plumbing that reads objects is used (one `cat-file --batch` per build reads
+// the commit, its trees and its files; ls-remote and fetch for URLs): no checkout, no hook, no
+// filter, nothing from the repository runs.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, lstat, rm } from 'node:fs/promises';
@@ -181,6 +182,8 @@ export interface OpenedSource {
   ref: string | null;
   /** Seconds since the epoch: the commit's committer date. */
   committedAt: number;
+  /** The repository's objects, read through one `git cat-file --batch` (closed by close()). */
+  objects: CatFile;
   close(): Promise<void>;
 }
 
@@ -209,34 +212,37 @@ export async function openSource(source: string, ref: string | null, limits: Git
 async function openLocal(source: string, ref: string | null, limits: GitLimits): Promise<OpenedSource> {
   const dir = resolve(source);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: no such folder`);
-  let found: { commit: string; time: number } | null = null;
-  let tag: string | null = null;
-  if (ref === null) found = await resolveCommit(dir, 'HEAD', limits);
-  else {
-    found = await resolveCommit(dir, `refs/tags/${ref}`, limits);
-    if (found) tag = ref;
-    else found = await resolveCommit(dir, ref, limits);
-  }
-  if (!found) {
+  const objects = CatFile.open(dir, limits);
+  const close = () => objects.close();
+  try {
+    let found: { commit: string; time: number } | null = null;
+    let tag: string | null = null;
     try {
-      await runGit(['rev-parse', '--git-dir'], { cwd: dir, timeoutMs: limits.timeoutMs });
-    } catch {
-      throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: not a git repository (the store builds from git commits only)`);
+      // A tag first, then any revision (branch, commit), asked together.
+      const [asTag, asRev] = await objects.get(ref === null ? ['HEAD^{commit}', 'HEAD^{commit}'] : [`refs/tags/${ref}^{commit}`, `${ref}^{commit}`]);
+      if (ref !== null && asTag) tag = ref;
+      const obj = asTag ?? asRev;
+      found = obj ? { commit: obj.oid, time: commitTime(obj.data) } : null;
+    } catch (err) {
+      if (err instanceof BuildError && /not a git repository/i.test(err.message))
+        throw new BuildError('BUILD_SOURCE_NOT_FOUND', `${source}: not a git repository (the store builds from git commits only)`);
+      throw err;
     }
-    throw new BuildError('BUILD_REF_NOT_FOUND', ref === null ? `${source}: the repository has no commit` : `${source}: no tag, branch or commit ${ref}`);
+    if (!found)
+      throw new BuildError('BUILD_REF_NOT_FOUND', ref === null ? `${source}: the repository has no commit` : `${source}: no tag, branch or commit ${ref}`);
+    return { gitDir: dir, repository: dir, commit: found.commit, tag, ref, committedAt: found.time, objects, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
-  return { gitDir: dir, repository: dir, commit: found.commit, tag, ref, committedAt: found.time, close: async () => {} };
 }
 
-/** The commit a revision names and its committer date (`git show -s --format=%H %ct`), or null. */
-async function resolveCommit(dir: string, rev: string, limits: GitLimits): Promise<{ commit: string; time: number } | null> {
-  try {
-    const out = (await runGit(['show', '-s', '--format=%H %ct', `${rev}^{commit}`, '--'], { cwd: dir, timeoutMs: limits.timeoutMs })).toString('utf8').trim();
-    const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(out);
-    return m ? { commit: m[1], time: Number(m[2]) } : null;
-  } catch {
-    return null;
-  }
+/** The committer date (seconds) of a commit object. */
+function commitTime(data: Buffer): number {
+  const head = data.subarray(0, Math.max(0, data.indexOf('\n\n')) || data.length).toString('utf8');
+  const m = /^committer .* (-?\d+) [+-]\d{4}$/m.exec(head);
+  if (!m) throw new BuildError('BUILD_GIT_FAILED', 'git cat-file: a commit without a committer date');
+  return Number(m[1]);
 }
 
 async function fetchRemote(url: string, ref: string | null, limits: GitLimits): Promise<OpenedSource> {
@@ -268,7 +274,11 @@ async function fetchRemote(url: string, ref: string | null, limits: GitLimits): 
     throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: no tag or branch ${ref} (a commit must be given in full)`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'aslo-build-git-'));
-  const close = () => rm(dir, { recursive: true, force: true });
+  let objects: CatFile | null = null;
+  const close = async () => {
+    await objects?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     await runGit(['init', '--quiet', '--bare', dir], { timeoutMs: limits.timeoutMs });
     try {
@@ -284,13 +294,14 @@ async function fetchRemote(url: string, ref: string | null, limits: GitLimits): 
       }
       throw err;
     }
-    const found = await resolveCommit(dir, 'FETCH_HEAD', limits);
-    const commit = found?.commit;
-    if (!found || !commit) throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: ${ref ?? 'HEAD'} is not a commit`);
+    objects = CatFile.open(dir, limits);
+    const [obj] = await objects.get(['FETCH_HEAD^{commit}']);
+    if (!obj) throw new BuildError('BUILD_REF_NOT_FOUND', `${url}: ${ref ?? 'HEAD'} is not a commit`);
+    const commit = obj.oid;
     if (expected && expected.length === commit.length && expected !== commit && want !== ref) {
       throw new BuildError('BUILD_GIT_FAILED', `${url}: ${want} moved while it was fetched (${expected} then ${commit}); try again`);
     }
-    return { gitDir: dir, repository: url, commit, tag, ref, committedAt: found.time, close };
+    return { gitDir: dir, repository: url, commit, tag, ref, committedAt: commitTime(obj.data), objects, close };
   } catch (err) {
     await close();
     throw err;
@@ -308,52 +319,229 @@ export interface TreeEntry {
   size: number;
 }
 
-/** Every file of the commit (`git ls-tree -r`), with sizes; paths must be UTF-8. */
-export async function listTree(gitDir: string, commit: string, limits: GitLimits): Promise<TreeEntry[]> {
-  const out = await runGit(['ls-tree', '-r', '-z', '--long', '--full-tree', commit], {
-    cwd: gitDir,
-    timeoutMs: limits.timeoutMs,
-    maxOutput: 256 * 1024 * 1024,
-  });
-  const entries: TreeEntry[] = [];
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let start = 0;
-  for (let i = 0; i < out.length; i++) {
-    if (out[i] !== 0) continue;
-    const rec = out.subarray(start, i);
-    start = i + 1;
-    const tab = rec.indexOf(0x09);
-    const [mode, type, sha, size] = rec.subarray(0, tab).toString('latin1').trim().split(/\s+/);
-    let path: string;
-    try {
-      path = utf8.decode(rec.subarray(tab + 1));
-    } catch {
-      throw new BuildError('BUILD_PATH_INVALID', `a file name in the commit is not UTF-8: ${JSON.stringify(rec.subarray(tab + 1).toString('latin1'))}`);
-    }
-    entries.push({ mode, type: type as TreeEntry['type'], sha, path, size: size === '-' ? 0 : Number(size) });
-  }
-  return entries;
+/** An object as `git cat-file --batch` gives it. */
+export interface GitObject {
+  oid: string;
+  type: string;
+  data: Buffer;
 }
 
-/** The content of the given blobs (`git cat-file --batch`), keyed by object id. */
-export async function readBlobs(gitDir: string, shas: string[], limits: GitLimits): Promise<Map<string, Buffer>> {
-  const unique = [...new Set(shas)];
-  const result = new Map<string, Buffer>();
-  if (unique.length === 0) return result;
-  const out = await runGit(['cat-file', '--batch'], {
-    cwd: gitDir,
-    input: unique.join('\n') + '\n',
-    timeoutMs: limits.timeoutMs,
-    maxOutput: limits.maxBytes + unique.length * 100,
-  });
-  let p = 0;
-  for (const sha of unique) {
-    const nl = out.indexOf(0x0a, p);
-    const head = out.subarray(p, nl).toString('latin1').split(' ');
-    if (head[0] !== sha || head[1] !== 'blob') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: unexpected answer for ${sha}: ${head.join(' ')}`);
-    const size = Number(head[2]);
-    result.set(sha, out.subarray(nl + 1, nl + 1 + size));
-    p = nl + 1 + size + 1;
+/**
+ * One `git cat-file --batch` for a build: names (revisions, object ids) are written to it and the
+ * objects come back in order, so a build reads its commit, every tree and every file through one
+ * process. Limits: the time limit for the whole session, and the size limit for the bytes read.
+ */
+export class CatFile {
+  private readonly child: ReturnType<typeof spawn>;
+  private readonly waiting: { resolve: (o: GitObject | null) => void; reject: (e: BuildError) => void }[] = [];
+  private failed: BuildError | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private readonly errChunks: Buffer[] = [];
+  private bytes = 0;
+  // The parser: a header line, then `size` bytes and a newline.
+  private head: Buffer[] = [];
+  private body: Buffer | null = null;
+  private filled = 0;
+  private bodyHead: { oid: string; type: string } | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly gitDir: string,
+    private readonly limits: GitLimits,
+  ) {
+    this.child = spawn('git', [...CONFIG_ARGS, 'cat-file', '--batch'], {
+      cwd: gitDir,
+      env: gitEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+      detached: true,
+    });
+    this.timer = setTimeout(
+      () => this.fail(new BuildError('BUILD_GIT_TIMEOUT', `git cat-file took longer than ${Math.round(limits.timeoutMs / 1000)} s`)),
+      limits.timeoutMs,
+    );
+    this.timer.unref();
+    this.child.stdout!.on('data', (c: Buffer) => this.onData(c));
+    this.child.stderr!.on('data', (c: Buffer) => {
+      if (this.errChunks.length < 64) this.errChunks.push(c);
+    });
+    this.child.stdin!.on('error', () => {});
+    this.child.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail(new BuildError(err.code === 'ENOENT' ? 'BUILD_GIT_MISSING' : 'BUILD_GIT_FAILED', `cannot run git: ${err.message}`)),
+    );
+    this.child.on('close', (code) => {
+      if (this.closed && this.waiting.length === 0) return;
+      const stderr = Buffer.concat(this.errChunks).toString('utf8').trim();
+      this.fail(new BuildError(classify(stderr), `git cat-file failed: ${stderr.split('\n').slice(-3).join(' ') || `exit ${code}`}`, { stderr }));
+    });
   }
-  return result;
+
+  static open(gitDir: string, limits: GitLimits): CatFile {
+    return new CatFile(gitDir, limits);
+  }
+
+  /** The objects the names give, in order (null: missing or ambiguous). */
+  get(names: string[]): Promise<(GitObject | null)[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (names.length === 0) return Promise.resolve([]);
+    for (const n of names) if (/[\n\0]/.test(n)) return Promise.reject(new BuildError('BUILD_REF_NOT_FOUND', `${JSON.stringify(n)} is not an object name`));
+    const all = Promise.all(names.map(() => new Promise<GitObject | null>((resolve, reject) => this.waiting.push({ resolve, reject }))));
+    this.child.stdin!.write(`${names.join('\n')}\n`);
+    return all;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    this.child.stdin!.end();
+    await exited;
+  }
+
+  private fail(e: BuildError): void {
+    if (this.failed) return;
+    this.failed = e;
+    clearTimeout(this.timer);
+    try {
+      if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+    this.child.stdout!.destroy();
+    this.child.stderr!.destroy();
+    for (const w of this.waiting.splice(0)) w.reject(e);
+  }
+
+  private deliver(o: GitObject | null): void {
+    const w = this.waiting.shift();
+    if (!w) return this.fail(new BuildError('BUILD_GIT_FAILED', 'git cat-file: an answer nobody asked for'));
+    w.resolve(o);
+  }
+
+  private onData(c: Buffer): void {
+    let pos = 0;
+    while (pos < c.length && !this.failed) {
+      if (this.body) {
+        const size = this.body.length;
+        if (this.filled < size) {
+          const n = Math.min(size - this.filled, c.length - pos);
+          c.copy(this.body, this.filled, pos, pos + n);
+          this.filled += n;
+          pos += n;
+          continue;
+        }
+        pos++; // the newline after the object
+        const { oid, type } = this.bodyHead!;
+        const data = this.body;
+        this.body = null;
+        this.deliver({ oid, type, data });
+        continue;
+      }
+      const nl = c.indexOf(0x0a, pos);
+      if (nl < 0) {
+        this.head.push(c.subarray(pos));
+        break;
+      }
+      this.head.push(c.subarray(pos, nl));
+      pos = nl + 1;
+      const line = Buffer.concat(this.head).toString('latin1');
+      this.head = [];
+      const parts = line.split(' ');
+      if (parts.at(-1) === 'missing' || parts.at(-1) === 'ambiguous') {
+        this.deliver(null);
+        continue;
+      }
+      const size = Number(parts[2]);
+      if (parts.length !== 3 || !/^[0-9a-f]{40,64}$/.test(parts[0]!) || !Number.isSafeInteger(size)) {
+        this.fail(new BuildError('BUILD_GIT_FAILED', `git cat-file: unexpected answer ${JSON.stringify(line.slice(0, 200))}`));
+        return;
+      }
+      this.bytes += size;
+      if (this.bytes > this.limits.maxBytes) {
+        this.fail(new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files add up to more than the limit of ${this.limits.maxBytes} bytes`));
+        return;
+      }
+      this.bodyHead = { oid: parts[0]!, type: parts[1]! };
+      this.body = Buffer.allocUnsafe(size);
+      this.filled = 0;
+    }
+  }
+}
+
+export interface CommitFiles {
+  /** Every file of the commit (as `git ls-tree -r` lists them: tree order), with sizes. */
+  entries: TreeEntry[];
+  /** The content of every blob, keyed by object id. */
+  blobs: Map<string, Buffer>;
+}
+
+/**
+ * Every file of a commit and its bytes, through the source's cat-file: the commit, its trees
+ * level by level (each level asked at once), then every blob at once. Paths must be UTF-8.
+ */
+export async function readCommitFiles(objects: CatFile, commit: string): Promise<CommitFiles> {
+  const [c] = await objects.get([commit]);
+  if (!c || c.type !== 'commit') throw new BuildError('BUILD_REF_NOT_FOUND', `${commit} is not a commit`);
+  const treeOid = /^tree ([0-9a-f]{40,64})$/m.exec(c.data.subarray(0, 200).toString('latin1'))?.[1];
+  if (!treeOid) throw new BuildError('BUILD_GIT_FAILED', `git cat-file: commit ${commit} names no tree`);
+  type Item = { mode: string; name: Buffer; oid: string };
+  const trees = new Map<string, Item[]>();
+  let level = [treeOid];
+  while (level.length > 0) {
+    const want = [...new Set(level)].filter((t) => !trees.has(t));
+    const got = await objects.get(want);
+    const next: string[] = [];
+    for (const [i, o] of got.entries()) {
+      if (!o || o.type !== 'tree') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: tree ${want[i]} cannot be read`);
+      const items = parseTree(o.data, want[i]!.length / 2);
+      trees.set(want[i]!, items);
+      for (const it of items) if (it.mode === '40000') next.push(it.oid);
+    }
+    level = next;
+  }
+  const entries: TreeEntry[] = [];
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const walk = (oid: string, prefix: Buffer) => {
+    for (const it of trees.get(oid)!) {
+      const pathBytes = prefix.length ? Buffer.concat([prefix, Buffer.from('/'), it.name]) : it.name;
+      if (it.mode === '40000') {
+        walk(it.oid, pathBytes);
+        continue;
+      }
+      let path: string;
+      try {
+        path = utf8.decode(pathBytes);
+      } catch {
+        throw new BuildError('BUILD_PATH_INVALID', `a file name in the commit is not UTF-8: ${JSON.stringify(pathBytes.toString('latin1'))}`);
+      }
+      const type = it.mode === '160000' ? 'commit' : 'blob';
+      entries.push({ mode: it.mode.padStart(6, '0'), type, sha: it.oid, path, size: 0 });
+    }
+  };
+  walk(treeOid, Buffer.alloc(0));
+  const want = [...new Set(entries.filter((e) => e.type === 'blob').map((e) => e.sha))];
+  const got = await objects.get(want);
+  const blobs = new Map<string, Buffer>();
+  for (const [i, o] of got.entries()) {
+    if (!o || o.type !== 'blob') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: blob ${want[i]} cannot be read`);
+    blobs.set(o.oid, o.data);
+  }
+  for (const e of entries) if (e.type === 'blob') e.size = blobs.get(e.sha)!.length;
+  return { entries, blobs };
+}
+
+/** The entries of a tree object: `<mode> <name>\0<binary object id>`, repeated. */
+function parseTree(data: Buffer, oidBytes: number): { mode: string; name: Buffer; oid: string }[] {
+  const out: { mode: string; name: Buffer; oid: string }[] = [];
+  let p = 0;
+  while (p < data.length) {
+    const sp = data.indexOf(0x20, p);
+    const nul = data.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + oidBytes > data.length) throw new BuildError('BUILD_GIT_FAILED', 'git cat-file: a tree object cannot be read');
+    out.push({ mode: data.toString('latin1', p, sp), name: data.subarray(sp + 1, nul), oid: data.toString('hex', nul + 1, nul + 1 + oidBytes) });
+    p = nul + 1 + oidBytes;
+  }
+  return out;
 }
