@@ -5,6 +5,7 @@
 // Grammar: an entry is  [msgctxt S+] msgid S+ (msgstr S+ | msgid_plural S+ (msgstr[0] S+)(msgstr[1] S+)...)
 // with S a double-quoted C string. `#~` lines hold obsolete entries (parsed, checked for
 // duplicates, dropped); `#,` lines hold flags (`fuzzy`); other `#` lines are comments.
+import { isUtf8 } from 'node:buffer';
 import { BuildError } from './errors.js';
 
 export interface PoEntry {
@@ -140,8 +141,17 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
           continue;
         }
         if (c !== 0x5c /* \ */) {
-          scratch[n++] = c;
-          i++;
+          // A run of plain bytes, copied at once.
+          let k = i + 1;
+          while (k < buf.length) {
+            const d = buf[k];
+            if (d === 0x22 || d === 0x5c || d === 0x0a || (lead && d >= 0x80)) break;
+            k++;
+          }
+          if (k - i > 8) buf.copy(scratch, n, i, k);
+          else for (let x = i; x < k; x++) scratch[x - i + n] = buf[x];
+          n += k - i;
+          i = k;
           continue;
         }
         const e = buf[i + 1];
@@ -212,7 +222,7 @@ function parseTokens(tokens: Token[], file: string): PoEntry[] {
   const strings = (): Buffer => {
     const parts: Buffer[] = [];
     while (tokens[p].kind === 'string') parts.push(tokens[p++].bytes!);
-    return cString(Buffer.concat(parts));
+    return cString(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   };
   const expectStrings = (after: Token): Buffer => {
     if (tokens[p].kind !== 'string') fail(file, tokens[p].line, tokens[p].col, `syntax error (a string must follow ${after.word})`);
@@ -304,17 +314,7 @@ function checkCharset(entries: PoEntry[], charset: string, file: string): void {
   const name = charset.toLowerCase();
   let valid: ((b: Buffer) => boolean) | null = null;
   if (name === 'ascii' || name === 'us-ascii' || name === 'ansi_x3.4-1968') valid = (b) => b.every((x) => x < 0x80);
-  else if (name === 'utf-8' || name === 'utf8') {
-    const dec = new TextDecoder('utf-8', { fatal: true });
-    valid = (b) => {
-      try {
-        dec.decode(b);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-  }
+  else if (name === 'utf-8' || name === 'utf8') valid = (b) => isUtf8(b);
   if (!valid) return;
   for (const e of entries) {
     for (const part of [e.context, e.id, e.idPlural, ...e.strs]) {

@@ -3,7 +3,7 @@
 // name and summary). Nothing of the repository is run: the PO file is read by po.ts and the .mo
 // written by mo.ts.
 import { BuildError } from './errors.js';
-import { compileMo, moMessages, type MoMessage } from './mo.js';
+import { moMessages, writeMo, type MoMessage } from './mo.js';
 import { evaluatePlural, pluralExpression } from './plural.js';
 import { headerCharset, parsePo } from './po.js';
 
@@ -67,6 +67,37 @@ function catalogLookup(messages: MoMessage[], charset: string, pluralIndex: numb
     if (encoding === 'latin1' && /[^\x00-\xff]/.test(text)) return null;
     return Buffer.from(text, encoding).toString('latin1');
   };
+  const formsOf = (value: Buffer): Buffer[] => {
+    const forms: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i <= value.length; i++) {
+      if (i === value.length || value[i] === 0) {
+        forms.push(value.subarray(start, i));
+        start = i + 1;
+      }
+    }
+    return forms;
+  };
+  const found = (hit: Buffer | undefined, text: string) => (hit === undefined ? text : decodeAs(hit, charset));
+  if (encoding) {
+    // The two texts looked up (name, summary) are compared as bytes with the keys: no map of
+    // the whole catalog.
+    return {
+      gettext(text) {
+        const key = textKey(text);
+        if (key === null) return text;
+        const target = Buffer.from(key, 'latin1');
+        // A plural entry with that msgid: the last one, as Python's catalog keeps it.
+        let pluralHit: Buffer | undefined;
+        for (const m of messages) {
+          if (m.key.length === target.length && m.key.equals(target)) return found(m.value, text);
+          if (m.key.length > target.length && m.key[target.length] === 0 && m.key.subarray(0, target.length).equals(target))
+            pluralHit = formsOf(m.value)[pluralIndex];
+        }
+        return found(pluralHit, text);
+      },
+    };
+  }
   const singular = new Map<string, Buffer>();
   const plural = new Map<string, Buffer[]>();
   for (const m of messages) {
@@ -77,24 +108,14 @@ function catalogLookup(messages: MoMessage[], charset: string, pluralIndex: numb
     } else {
       const k = keyOf(m.key.subarray(0, nul));
       if (k === null) continue;
-      const forms: Buffer[] = [];
-      let start = 0;
-      for (let i = 0; i <= m.value.length; i++) {
-        if (i === m.value.length || m.value[i] === 0) {
-          forms.push(m.value.subarray(start, i));
-          start = i + 1;
-        }
-      }
-      plural.set(k, forms);
+      plural.set(k, formsOf(m.value));
     }
   }
   return {
     gettext(text) {
       const key = textKey(text);
       if (key === null) return text;
-      const hit = singular.get(key) ?? plural.get(key)?.[pluralIndex];
-      if (hit === undefined) return text;
-      return decodeAs(hit, charset);
+      return found(singular.get(key) ?? plural.get(key)?.[pluralIndex], text);
     },
   };
 }
@@ -116,7 +137,8 @@ export function compileTranslations(input: TranslationInput, warnings: BuildWarn
   const out: CompiledLanguage[] = [];
   for (const po of input.poFiles) {
     const parsed = parsePo(po.bytes, po.path);
-    const mo = compileMo(parsed);
+    const messages = moMessages(parsed);
+    const mo = writeMo(messages);
     if (!mo) {
       warnings.push({
         code: 'BUILD_PO_EMPTY',
@@ -125,7 +147,6 @@ export function compileTranslations(input: TranslationInput, warnings: BuildWarn
       });
       continue;
     }
-    const messages = moMessages(parsed);
     let charset = headerCharset(parsed.header) ?? 'ascii';
     if (decodeAs(Buffer.alloc(0), charset) === null) {
       warnings.push({

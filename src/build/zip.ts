@@ -9,8 +9,27 @@ import { crc32 } from 'node:zlib';
 
 // pako's zlib port, used directly so that one stream (and its 300 KB of buffers) serves every
 // file: deflateReset gives the output of a fresh stream, without allocating it again.
+interface PakoState {
+  window: Uint8Array;
+  prev: Uint16Array;
+  head: Uint16Array;
+  w_size: number;
+  window_size: number;
+  max_lazy_match: number;
+  good_match: number;
+  nice_match: number;
+  max_chain_length: number;
+  strstart: number;
+  block_start: number;
+  lookahead: number;
+  insert: number;
+  match_length: number;
+  prev_length: number;
+  match_available: number;
+  ins_h: number;
+}
 interface PakoStream {
-  state: { window: Uint8Array; prev: Uint16Array } | null;
+  state: PakoState | null;
   input: Uint8Array | null;
   next_in: number;
   avail_in: number;
@@ -21,6 +40,7 @@ interface PakoStream {
 interface PakoDeflate {
   deflateInit2(strm: PakoStream, level: number, method: number, windowBits: number, memLevel: number, strategy: number, legacyHash: boolean): number;
   deflateReset(strm: PakoStream): number;
+  deflateResetKeep(strm: PakoStream): number;
   deflate(strm: PakoStream, flush: number): number;
 }
 const require = createRequire(import.meta.url);
@@ -54,40 +74,77 @@ export function dosDateTime(epochSeconds: number): { date: number; time: number 
 /** Raw deflate at DEFLATE_LEVEL, window 2^15, memLevel 8, default strategy: zlib's defaults. */
 export class Deflater {
   private readonly strm: PakoStream = new PakoZStream();
+  /** The parameters of the level, as deflateInit2 set them. */
+  private readonly params: Pick<PakoState, 'max_lazy_match' | 'good_match' | 'nice_match' | 'max_chain_length'>;
+  /** How many bytes of the window and of prev[] the last file may have written. */
+  private dirty = 0;
+  private readonly out = new Uint8Array(CHUNK);
 
   constructor() {
     // legacyHash: zlib's own hash function (pako's default, and what makes its output zlib's).
     if (pakoDeflate.deflateInit2(this.strm, DEFLATE_LEVEL, 8, -15, 8, 0, true) !== 0) throw new Error('deflateInit2 failed');
+    const s = this.strm.state!;
+    this.params = { max_lazy_match: s.max_lazy_match, good_match: s.good_match, nice_match: s.nice_match, max_chain_length: s.max_chain_length };
+  }
+
+  /**
+   * deflateReset, done as pako's lm_init does it but clearing the hash table natively; and the
+   * window and prev[] cleared where the last file wrote them (a fresh stream's are zeros:
+   * deflate can look at window bytes past the end of the data, so the previous file's bytes
+   * must not be left there). Input of length L writes only window[0, min(L, 2 w_size)) and
+   * prev[0, min(L, w_size)).
+   */
+  private reset(): void {
+    const strm = this.strm;
+    if (pakoDeflate.deflateResetKeep(strm) !== 0) throw new Error('deflateReset failed');
+    const s = strm.state!;
+    s.window_size = 2 * s.w_size;
+    s.head.fill(0);
+    s.max_lazy_match = this.params.max_lazy_match;
+    s.good_match = this.params.good_match;
+    s.nice_match = this.params.nice_match;
+    s.max_chain_length = this.params.max_chain_length;
+    s.strstart = 0;
+    s.block_start = 0;
+    s.lookahead = 0;
+    s.insert = 0;
+    s.match_length = s.prev_length = 2; // MIN_MATCH - 1
+    s.match_available = 0;
+    s.ins_h = 0;
+    if (this.dirty > 0) {
+      s.window.fill(0, 0, Math.min(this.dirty, s.window.length));
+      s.prev.fill(0, 0, Math.min(this.dirty, s.prev.length));
+    }
   }
 
   deflate(data: Uint8Array): Buffer {
     const strm = this.strm;
-    pakoDeflate.deflateReset(strm);
-    // A fresh stream's window and chains are zeros: deflate can look at window bytes past the
-    // end of the data, so the previous file's bytes must not be left there.
-    strm.state!.window.fill(0);
-    strm.state!.prev.fill(0);
+    this.reset();
+    this.dirty = data.length;
     // Output in 16 KiB chunks, as pako.deflateRaw (and Python's zlib module) give it: the
     // stream zlib writes for incompressible data depends on the room it is given.
     strm.input = data;
     strm.next_in = 0;
     strm.avail_in = data.length;
     const chunks: Buffer[] = [];
+    const out = this.out;
     for (;;) {
-      const out = new Uint8Array(CHUNK);
       strm.output = out;
       strm.next_out = 0;
       strm.avail_out = CHUNK;
       const status = pakoDeflate.deflate(strm, Z_FINISH);
-      chunks.push(Buffer.from(out.buffer, 0, strm.next_out));
+      chunks.push(Buffer.from(out.subarray(0, strm.next_out)));
       if (status === Z_STREAM_END) break;
       if (status !== 0 || strm.avail_out !== 0) throw new Error(`deflate ended with status ${status}`);
     }
     strm.input = null;
     strm.output = null;
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 }
+
+/** One deflater for every archive (writeZip is synchronous: no two use it at once). */
+let sharedDeflater: Deflater | null = null;
 
 function isAscii(s: string): boolean {
   return /^[\x00-\x7f]*$/.test(s);
@@ -99,7 +156,7 @@ export function writeZip(entries: ZipInput[], epochSeconds: number): Buffer {
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
-  const deflater = new Deflater();
+  const deflater = (sharedDeflater ??= new Deflater());
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
     const flags = isAscii(e.name) ? 0 : 0x800;
