@@ -1,11 +1,12 @@
 // `aslo build` and buildFromGit on repositories the tests make: the builder's file selection and
 // translations against committed expected output, byte-identical rebuilds in different
-// environments, --verify, odd layouts, remote sources (file://, git daemon, a server that asks
-// for credentials) and limits.
+// environments, --verify, odd layouts, remote sources (file://, git daemon, git http-backend, a
+// server that asks for credentials) and limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { serveGitHttp } from '../helpers/git-http.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -432,6 +433,30 @@ describe('remote sources', () => {
     const head = await buildFromGit({ source: url, outDir: dir('out') });
     assert.equal(head.source.tag, null);
     assert.equal(head.source.commit, r.source.commit);
+  });
+
+  test('http:// from git http-backend on loopback (smart HTTP, as forges serve): by tag, by branch, shallow', async () => {
+    const root = dir('http');
+    const repo = join(root, 'paint-activity.git');
+    const commit = makePaint(repo);
+    const http = await serveGitHttp(root);
+    try {
+      const url = `${http.base}/paint-activity.git`;
+      const r = await buildFromGit({ source: url, ref: 'v7', outDir: dir('out') });
+      assert.deepEqual([r.source.repository, r.source.commit, r.source.tag], [url, commit, 'v7']);
+      const local = await buildFromGit({ source: repo, ref: 'v7', outDir: dir('out'), sourceUrl: url });
+      assert.ok((await readFile(r.path)).equals(await readFile(local.path)), 'fetched over HTTP and local builds are identical');
+      const branch = await buildFromGit({ source: url, ref: 'main', outDir: dir('out') });
+      assert.deepEqual([branch.source.commit, branch.source.tag], [commit, null]);
+      assert.ok(http.requests.some((q) => q.startsWith('GET /paint-activity.git/info/refs?service=git-upload-pack')));
+      assert.ok(http.requests.some((q) => q === 'POST /paint-activity.git/git-upload-pack'));
+      await assert.rejects(
+        buildFromGit({ source: `${http.base}/missing.git`, outDir: dir('out'), limits: { timeoutMs: 20_000 } }),
+        (e: unknown) => e instanceof BuildError && e.code === 'BUILD_GIT_UNREACHABLE',
+      );
+    } finally {
+      await http.close();
+    }
   });
 
   test('a server that asks for credentials fails at once with BUILD_GIT_AUTH_REQUIRED', async () => {
