@@ -126,6 +126,18 @@ function tokenize(buf: Buffer, file: string, lead: ((b: number) => boolean) | nu
     if (b === 0x22 /* " */) {
       let n = 0;
       i++;
+      // Most strings have no escape: their bytes are a view of the file's.
+      let q = i;
+      while (q < buf.length) {
+        const d = buf[q];
+        if (d === 0x22 || d === 0x5c || d === 0x0a || (lead && d >= 0x80)) break;
+        q++;
+      }
+      if (buf[q] === 0x22) {
+        tokens.push({ kind: 'string', bytes: buf.subarray(i, q), line, col, obsolete: obsoleteLine });
+        i = q + 1;
+        continue;
+      }
       for (;;) {
         if (i >= buf.length) fail(file, line, i - lineStart + 1, 'end-of-file within string');
         const c = buf[i];

@@ -216,9 +216,19 @@ export async function buildSampleBundle(a: SampleActivity, v: SampleVersion, out
   }
 }
 
+/**
+ * The samples, when the catalog is empty (a first start). Without git, the store starts with an
+ * empty catalog and says why, rather than not starting.
+ */
 export async function loadSampleContentIfEmpty(ctx: AppContext, progress?: SampleProgress): Promise<number> {
   if (await anyActivity(ctx.db)) return 0;
-  return loadSampleContent(ctx, progress);
+  try {
+    return await loadSampleContent(ctx, progress);
+  } catch (err) {
+    if (!(err instanceof AsloError) || err.code !== 'BUILD_GIT_MISSING') throw err;
+    progress?.(`no sample content: ${err.message}`);
+    return 0;
+  }
 }
 
 /**

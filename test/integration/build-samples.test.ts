@@ -125,3 +125,27 @@ describe('sample content built from git', () => {
     assert.deepEqual(afterFiles, before, 'the same commits build the same bytes: nothing new');
   });
 });
+
+describe('sample content without git', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(async () => {
+    await t?.cleanup();
+  });
+
+  test('a first start without git starts with an empty catalog and says why; aslo dev sample fails with the code', async () => {
+    const path = process.env.PATH;
+    const steps: string[] = [];
+    process.env.PATH = join(tmpdir(), 'aslo-no-such-folder');
+    try {
+      assert.equal(await loadSampleContentIfEmpty(t.ctx, (s) => steps.push(s)), 0);
+      await assert.rejects(loadSampleContent(t.ctx), (e: unknown) => (e as { code?: string }).code === 'BUILD_GIT_MISSING');
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.match(steps.at(-1)!, /^no sample content: .*git cannot be run/);
+    assert.equal((await t.ctx.db.selectFrom('activities').select('id').execute()).length, 0);
+  });
+});
