@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       const body = [
         runLine(),
         '',
-        `${REPOS} local repositories, each an activity with ${TAGS} tagged versions, ${LANGS} PO files, a 32 KiB image and some code (about ${LANGS + 5} files); \`importGit\` (the body of \`aslo import-git --all-tags --status public\`) into a fresh embedded (PGlite) instance, in one process: per repository \`git ls-remote\`, then per tag buildFromGit (git show, ls-tree, cat-file; PO compiling; deflate; validation) and the ingest path (validation again, hashing, storage, rows, built_sources). The re-run lists each repository's tags and finds every commit in built_sources: nothing is fetched or built. Load average at the start ${load}; the machine is shared with other work.`,
+        `${REPOS} local repositories, each an activity with ${TAGS} tagged versions, ${LANGS} PO files, a 32 KiB image and some code (about ${LANGS + 5} files); \`importGit\` (the body of \`aslo import-git --all-tags --status public\`) into a fresh embedded (PGlite) instance, in one process: per repository \`git ls-remote\`, then per tag buildFromGit (one git cat-file for the commit, trees and files; PO compiling; deflate; validation) and the ingest path (validation again, hashing, storage, rows, built_sources). The re-run lists each repository's tags and finds every commit in built_sources: nothing is fetched or built. Load average at the start ${load}; the machine is shared with other work.`,
         '',
         table(['run', 'repositories', 'tags', 'built', 'wall s', 'wall ms per tag', 'CPU ms per tag (this process)'], rows),
         '',
