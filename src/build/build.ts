@@ -80,6 +80,7 @@ async function buildBytes(src: OpenedSource, limits: GitLimits, recordAs: string
   // size limit is checked as the bytes arrive.
   const { entries, blobs } = await readCommitFiles(src.objects, src.commit);
   const total = entries.reduce((n, e) => n + e.size, 0);
+  if (total > limits.maxBytes) throw new BuildError('BUILD_GIT_TOO_LARGE', `the commit's files add up to ${total} bytes, over the limit of ${limits.maxBytes}`);
   const tree = new Tree(entries, blobs);
   log(`files: ${entries.length} in the commit (${total} bytes)`);
 

@@ -346,7 +346,7 @@ export class CatFile {
   private closed = false;
 
   private constructor(
-    private readonly gitDir: string,
+    gitDir: string,
     private readonly limits: GitLimits,
   ) {
     this.child = spawn('git', [...CONFIG_ARGS, 'cat-file', '--batch'], {
@@ -416,8 +416,8 @@ export class CatFile {
 
   private deliver(o: GitObject | null): void {
     const w = this.waiting.shift();
-    if (!w) return this.fail(new BuildError('BUILD_GIT_FAILED', 'git cat-file: an answer nobody asked for'));
-    w.resolve(o);
+    if (w) w.resolve(o);
+    else this.fail(new BuildError('BUILD_GIT_FAILED', 'git cat-file: an answer nobody asked for'));
   }
 
   private onData(c: Buffer): void {
@@ -483,7 +483,7 @@ export interface CommitFiles {
  */
 export async function readCommitFiles(objects: CatFile, commit: string): Promise<CommitFiles> {
   const [c] = await objects.get([commit]);
-  if (!c || c.type !== 'commit') throw new BuildError('BUILD_REF_NOT_FOUND', `${commit} is not a commit`);
+  if (c?.type !== 'commit') throw new BuildError('BUILD_REF_NOT_FOUND', `${commit} is not a commit`);
   const treeOid = /^tree ([0-9a-f]{40,64})$/m.exec(c.data.subarray(0, 200).toString('latin1'))?.[1];
   if (!treeOid) throw new BuildError('BUILD_GIT_FAILED', `git cat-file: commit ${commit} names no tree`);
   type Item = { mode: string; name: Buffer; oid: string };
@@ -494,7 +494,7 @@ export async function readCommitFiles(objects: CatFile, commit: string): Promise
     const got = await objects.get(want);
     const next: string[] = [];
     for (const [i, o] of got.entries()) {
-      if (!o || o.type !== 'tree') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: tree ${want[i]} cannot be read`);
+      if (o?.type !== 'tree') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: tree ${want[i]} cannot be read`);
       const items = parseTree(o.data, want[i]!.length / 2);
       trees.set(want[i]!, items);
       for (const it of items) if (it.mode === '40000') next.push(it.oid);
@@ -525,7 +525,7 @@ export async function readCommitFiles(objects: CatFile, commit: string): Promise
   const got = await objects.get(want);
   const blobs = new Map<string, Buffer>();
   for (const [i, o] of got.entries()) {
-    if (!o || o.type !== 'blob') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: blob ${want[i]} cannot be read`);
+    if (o?.type !== 'blob') throw new BuildError('BUILD_GIT_FAILED', `git cat-file: blob ${want[i]} cannot be read`);
     blobs.set(o.oid, o.data);
   }
   for (const e of entries) if (e.type === 'blob') e.size = blobs.get(e.sha)!.length;
