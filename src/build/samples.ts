@@ -265,6 +265,13 @@ export async function loadSampleContent(ctx: AppContext, progress?: SampleProgre
             committedAt: built.source.committed_at,
           },
         });
+        // A version the catalog has with other bytes (its repository was recorded elsewhere,
+        // say before the instance folder moved) is left as it is.
+        if (res.outcome === 'rejected' && res.errors.length > 0 && res.errors.every((e) => e.code === 'INGEST_VERSION_EXISTS')) {
+          progress?.(`${a.name} ${v.version} is already in the catalog: left as it is`);
+          ids.add(a.bundleId);
+          continue;
+        }
         if (res.outcome === 'rejected') {
           throw new AsloError('SAMPLE_REJECTED', `Sample bundle ${built.fileName} was rejected: ${res.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`);
         }

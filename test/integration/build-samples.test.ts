@@ -123,6 +123,12 @@ describe('sample content built from git', () => {
     assert.equal(await loadSampleContent(t.ctx), SAMPLE_ACTIVITIES.length);
     const afterFiles = await t.ctx.db.selectFrom('files').select(['id', 'sha256']).orderBy('id').execute();
     assert.deepEqual(afterFiles, before, 'the same commits build the same bytes: nothing new');
+    // The instance folder moved: the bundles record another path, the versions are left as they are.
+    const moved = { ...t.ctx, config: { ...t.ctx.config, instanceDir: join(work, 'moved') } };
+    const steps: string[] = [];
+    assert.equal(await loadSampleContent(moved, (s) => steps.push(s)), SAMPLE_ACTIVITIES.length);
+    assert.ok(steps.includes(`${SAMPLE_ACTIVITIES[0]!.name} ${SAMPLE_ACTIVITIES[0]!.versions[0]!.version} is already in the catalog: left as it is`));
+    assert.deepEqual(await t.ctx.db.selectFrom('files').select(['id', 'sha256']).orderBy('id').execute(), before);
   });
 });
 
