@@ -180,6 +180,26 @@ export class RatingsService {
   // --- what the reviews page shows ------------------------------------------------------------
 
   /** The reviews of a public activity, and whether the viewer is one of its authors (who reply instead of rating). */
+  /**
+   * What the activity page shows of the ratings: how many of each star count (index 0 is one
+   * star), the newest reviews (at most `latest`), and whether the viewer
+   * may rate (logged in, not an author) and has already.
+   */
+  async summary(activityId: number, viewer: Viewer, latest = 3) {
+    const [histogram, reviews, role] = await Promise.all([
+      q.ratingHistogram(this.db, activityId),
+      q.visibleReviews(this.db, activityId, latest),
+      viewer ? authorRole(this.db, activityId, viewer.userId) : Promise.resolve(null),
+    ]);
+    const counts = [1, 2, 3, 4, 5].map((n) => histogram.get(n) ?? 0);
+    return {
+      counts,
+      total: counts.reduce((a, b) => a + b, 0),
+      reviews,
+      viewerIsAuthor: Boolean(role),
+    };
+  }
+
   async reviewsPage(viewer: Viewer, bundleId: string) {
     const { activity, reviews } = await this.list(bundleId);
     const viewerIsAuthor = viewer ? (await authorRole(this.db, activity.id, viewer.userId)) !== null : false;
