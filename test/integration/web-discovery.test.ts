@@ -98,8 +98,28 @@ describe('discovery, reviews and readable pages', () => {
     const fresh = await catalog.newActivities({ lang: 'en', perPage: 50 });
     assert.ok(fresh.items.some((a) => a.bundle_id === ALPHA));
     assert.ok(!fresh.items.some((a) => a.bundle_id === BETA), 'added two months ago');
+    // Featured: Beta is in a listed collection.
+    const coll = await t.ctx.db
+      .insertInto('collections')
+      .values({
+        nickname: 'kites',
+        name: 'Kites',
+        description: null,
+        names: JSON.stringify({}),
+        owner_id: null,
+        created_at: new Date(),
+        updated_at: new Date(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await t.ctx.db.insertInto('collection_activities').values({ collection_id: coll.id, activity_id: ids[BETA]!, pinned_version_id: null }).execute();
+    await t.ctx.cache.invalidate('catalog');
+    const featured = await catalog.listActivities({ featured: true, perPage: 50 });
+    assert.ok(featured.items.some((a) => a.bundle_id === BETA));
+    assert.ok(!featured.items.some((a) => a.bundle_id === ALPHA));
     const home = await get('/en/');
     assert.match(home.body, /<h2 id="new">New this month<\/h2>/);
+    assert.match(home.body, /<h2 id="featured">Featured<\/h2>.*BetaKites.*<h2 id="categories">/s);
 
     const more = await catalog.moreByAuthors(ids[ALPHA]!, 'en', null, 4);
     assert.deepEqual(
