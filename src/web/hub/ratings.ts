@@ -53,7 +53,7 @@ export async function ratingPages(app: TypedApp): Promise<void> {
     const items = reviews.map(
       (
         r,
-      ) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span class="sr">${c.l.t('{count} of 5 stars', { count: r.rating })}</span> <span>${r.author}</span></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p dir="auto">${r.body}</p>` : ''}
+      ) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span class="sr">${c.l.t('{count} of 5 stars', { count: r.rating })}</span> <bdi>${r.author}</bdi></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p dir="auto">${r.body}</p>` : ''}
 ${r.reply_body ? html`<blockquote dir="auto"><p>${c.l.t('{who}: {text}', { who: r.replier ?? c.l.t('The authors'), text: r.reply_body })}</p></blockquote>` : author ? postForm(`/ratings/review/${r.id}/reply`, c.csrf, html`${textarea('body', T(c.l).reply, { required: true, rows: 2 })}${submit(T(c.l).reply)}`) : ''}
 ${c.viewer && c.viewer.userId !== r.user_id ? html`<details><summary>${T(c.l).flag}</summary>${postForm(`/ratings/review/${r.id}/flag`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${FLAG_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${input('message', T(c.l).message)}${submit(T(c.l).flag)}`)}</details>` : ''}</article>`,
     );
