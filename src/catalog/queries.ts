@@ -29,14 +29,11 @@ export interface SugarFilter {
   runtimes: Runtime[];
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: any select builder over a `versions as v` alias
-function runsOnSugar<QB extends { where: (...args: any[]) => QB }>(qb: QB, sugar: SugarFilter | null): QB {
-  if (!sugar) return qb;
-  if (sugar.runtimes.length === 0) return qb.where(sql<boolean>`false`);
+/** The condition on a version `v` (of `versions as v`) that it runs on the Sugar. */
+function runsOn(sugar: SugarFilter) {
+  if (sugar.runtimes.length === 0) return sql<boolean>`false`;
   const k = sugar.key;
-  return qb.where(
-    sql<boolean>`v.runtime in (${sql.join(sugar.runtimes)}) and (v.sugar_range_origin = 'runtime' or ((v.sugar_min_key is null or v.sugar_min_key <= ${k}) and (v.sugar_max_key is null or v.sugar_max_key >= ${k})))`,
-  );
+  return sql<boolean>`(v.runtime in (${sql.join(sugar.runtimes)}) and (v.sugar_range_origin = 'runtime' or ((v.sugar_min_key is null or v.sugar_min_key <= ${k}) and (v.sugar_max_key is null or v.sugar_max_key >= ${k}))))`;
 }
 
 /**
@@ -53,15 +50,13 @@ export async function categoriesWithCounts(db: Db, sugar: SugarFilter | null = n
         .on('a.status', '=', 'public')
         .on((eb) =>
           eb.exists(
-            runsOnSugar(
-              eb
-                .selectFrom('versions as v')
-                .innerJoin('files as f', 'f.version_id', 'v.id')
-                .select(sql.lit(1).as('one'))
-                .whereRef('v.activity_id', '=', 'a.id')
-                .where('f.status', '=', 'public'),
-              sugar,
-            ),
+            eb
+              .selectFrom('versions as v')
+              .innerJoin('files as f', 'f.version_id', 'v.id')
+              .select(sql.lit(1).as('one'))
+              .whereRef('v.activity_id', '=', 'a.id')
+              .where('f.status', '=', 'public')
+              .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
           ),
         ),
     )
@@ -215,13 +210,7 @@ export async function builtSources(db: Db, activityId: number) {
 
 /** A public activity with a public file (on the Sugar, when given): the listings' condition. */
 function listable(sugar: SugarFilter | null) {
-  return sql<boolean>`a.status = 'public' and exists (select 1 from versions v join files f on f.version_id = v.id where v.activity_id = a.id and f.status = 'public'${
-    sugar
-      ? sugar.runtimes.length
-        ? sql` and v.runtime in (${sql.join(sugar.runtimes)}) and (v.sugar_range_origin = 'runtime' or ((v.sugar_min_key is null or v.sugar_min_key <= ${sugar.key}) and (v.sugar_max_key is null or v.sugar_max_key >= ${sugar.key})))`
-        : sql` and false`
-      : sql``
-  })`;
+  return sql<boolean>`a.status = 'public' and exists (select 1 from versions v join files f on f.version_id = v.id where v.activity_id = a.id and f.status = 'public'${sugar ? sql` and ${runsOn(sugar)}` : sql``})`;
 }
 
 /** Other listable activities of this activity's authors, the last published first. */
@@ -280,8 +269,6 @@ export interface ListFilter {
   language?: string;
   /** Only activities added at or after this time. */
   addedSince?: Date;
-  /** Leave these activities out. */
-  exclude?: number[];
   runtime?: Runtime;
   tag?: string;
   category?: string;
@@ -318,7 +305,6 @@ export async function listPublicActivityIds(
     );
   }
   if (query.addedSince) base = base.where('a.created_at', '>=', query.addedSince);
-  if (query.exclude?.length) base = base.where('a.id', 'not in', query.exclude);
   if (query.language) {
     const language = query.language;
     const prefix = `${language.replace(/[\\%_]/g, (c) => '\\' + c)}-%`;
@@ -338,16 +324,14 @@ export async function listPublicActivityIds(
   }
   base = base.where((eb) =>
     eb.exists(
-      runsOnSugar(
-        eb
-          .selectFrom('versions as v')
-          .innerJoin('files as f', 'f.version_id', 'v.id')
-          .select(sql.lit(1).as('one'))
-          .whereRef('v.activity_id', '=', 'a.id')
-          .where('f.status', '=', 'public')
-          .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!)),
-        sugar,
-      ),
+      eb
+        .selectFrom('versions as v')
+        .innerJoin('files as f', 'f.version_id', 'v.id')
+        .select(sql.lit(1).as('one'))
+        .whereRef('v.activity_id', '=', 'a.id')
+        .where('f.status', '=', 'public')
+        .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
+        .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
     ),
   );
   if (query.tag) {
@@ -440,15 +424,13 @@ export function tagNamesOf(db: Db, ids: number[]) {
 
 /** Versions of these activities with a public file (any file when anyStatus), runnable on sugarKey if given: by activity, newest first. */
 export function versionsWithFiles(db: Db, ids: number[], sugar: SugarFilter | null, anyStatus: boolean) {
-  return runsOnSugar(
-    db
-      .selectFrom('versions as v')
-      .innerJoin('files as f', 'f.version_id', 'v.id')
-      .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
-      .where('v.activity_id', 'in', ids)
-      .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public')),
-    sugar,
-  )
+  return db
+    .selectFrom('versions as v')
+    .innerJoin('files as f', 'f.version_id', 'v.id')
+    .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
+    .where('v.activity_id', 'in', ids)
+    .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
+    .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!)))
     .orderBy('v.activity_id')
     .orderBy('v.sort_key', 'desc')
     .execute();

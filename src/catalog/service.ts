@@ -36,8 +36,6 @@ export interface ListQuery {
   language?: string;
   /** Only activities added at or after this time. */
   addedSince?: Date;
-  /** Leave these activities out. */
-  exclude?: number[];
 }
 
 /** Language filter values: a language tag like es, pt-BR. */

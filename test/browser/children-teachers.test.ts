@@ -81,7 +81,13 @@ describe('children and teachers in Chromium', { timeout: 600_000 }, () => {
   for (const w of WALKS) {
     it(`a child in Browse (${w.label}) finds an activity by category and by a misspelt search, reads reviews and downloads it`, async () => {
       // Browse sends the system's language (the hub's pages, which hold no locale in their address, follow it).
-      const ctx = await browser.newContext({ viewport: w.viewport, userAgent: BROWSE_0120, locale: w.locale, acceptDownloads: true, isMobile: w.viewport === PHONE });
+      const ctx = await browser.newContext({
+        viewport: w.viewport,
+        userAgent: BROWSE_0120,
+        locale: w.locale,
+        acceptDownloads: true,
+        isMobile: w.viewport === PHONE,
+      });
       const page = await ctx.newPage();
       await page.goto(`${s.url}/${w.locale}/`);
       assert.equal(await page.getAttribute('html', 'lang'), w.locale);
