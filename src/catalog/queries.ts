@@ -226,20 +226,28 @@ export async function moreByAuthorsIds(db: Db, activityId: number, sugar: SugarF
   return rows.rows.map((r) => Number(r.id));
 }
 
+/** How many activities of each shared tag or category "similar" looks at (bounded work whatever the tag's size). */
+const SIMILAR_PER_SOURCE = 100;
+
 /**
  * Listable activities that share categories or tags with this one: the most shared first (a
  * category counts as much as two tags), then the most downloaded; none of its authors' (those
- * are "more by").
+ * are "more by"). Up to SIMILAR_PER_SOURCE activities are read per shared tag or category (in
+ * index order), so a tag shared by thousands of activities costs a bounded number of reads.
  */
 export async function similarActivityIds(db: Db, activityId: number, sugar: SugarFilter | null, limit: number): Promise<number[]> {
   const rows = await sql<{ id: number }>`
     with shared as (
-      select ac.activity_id as id, 2 as w from activity_categories ac
-       where ac.category_id in (select category_id from activity_categories where activity_id = ${activityId})
+      select s.activity_id as id, 2 as w
+        from (select category_id from activity_categories where activity_id = ${activityId}) mine
+        cross join lateral (select ac.activity_id from activity_categories ac
+                             where ac.category_id = mine.category_id and ac.activity_id <> ${activityId} limit ${SIMILAR_PER_SOURCE}) s
       union all
-      select at.activity_id as id, 1 as w from activity_tags at
-       where at.tag_id in (select tag_id from activity_tags where activity_id = ${activityId})
-    ), scored as (select id, sum(w) as score from shared where id <> ${activityId} group by id)
+      select s.activity_id as id, 1 as w
+        from (select tag_id from activity_tags where activity_id = ${activityId}) mine
+        cross join lateral (select at.activity_id from activity_tags at
+                             where at.tag_id = mine.tag_id and at.activity_id <> ${activityId} limit ${SIMILAR_PER_SOURCE}) s
+    ), scored as (select id, sum(w) as score from shared group by id)
     select a.id from scored s join activities a on a.id = s.id
      where ${listable(sugar)}
        and not exists (select 1 from activity_authors mine join activity_authors theirs on theirs.user_id = mine.user_id

@@ -227,7 +227,17 @@ export class CatalogService {
   /** Summaries for a set of activity ids, in the given order, with a few batched queries; with
    *  a Sugar version, each one's current version is the newest that runs there. */
   async summaries(ids: number[], lang: string | null, sugar: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
-    if (ids.length === 0) return [];
+    const byId = await this.summariesById(ids, lang, sugar, opts);
+    return ids.map((id) => byId.get(id)).filter((a): a is ActivitySummary => Boolean(a));
+  }
+
+  private async summariesById(
+    ids: number[],
+    lang: string | null,
+    sugar: string | null = null,
+    opts: { anyStatus?: boolean } = {},
+  ): Promise<Map<number, ActivitySummary>> {
+    if (ids.length === 0) return new Map();
     const [activities, texts, tags, current] = await Promise.all([
       q.activitiesByIds(this.db, ids),
       q.textsOf(this.db, ids),
@@ -235,35 +245,33 @@ export class CatalogService {
       this.currentVersions(ids, this.sugarFilter(sugar), opts.anyStatus ?? false),
     ]);
     const chain = localeChain(lang);
-    const byId = new Map(activities.map((a) => [a.id, a]));
-    return ids
-      .map((id) => byId.get(id))
-      .filter((a): a is NonNullable<typeof a> => Boolean(a))
-      .map((a) => {
-        const t = resolveTexts(
-          texts.filter((r) => r.activity_id === a.id),
-          chain,
-          a.bundle_id,
-        );
-        const cur = current.get(a.id);
-        return {
-          bundle_id: a.bundle_id,
-          kind: a.kind,
-          name: t.name,
-          summary: t.summary,
-          locale: t.locale,
-          icon_url: a.icon_svg ? this.iconUrl(a.bundle_id) : null,
-          tags: tags.filter((x) => x.activity_id === a.id).map((x) => x.name),
-          runtime: cur?.runtime ?? null,
-          current_version: cur?.version ?? null,
-          sugar: cur ? { min: cur.sugar_min, max: cur.sugar_max } : null,
-          downloads: Number(a.download_count),
-          average_daily_users: a.average_daily_users,
-          rating: { average: a.rating_average, bayesian: a.rating_bayesian, count: a.rating_count },
-          last_published_at: a.last_published_at ? a.last_published_at.toISOString() : null,
-          url: this.activityUrl(a.bundle_id),
-        };
+    const out = new Map<number, ActivitySummary>();
+    for (const a of activities) {
+      const t = resolveTexts(
+        texts.filter((r) => r.activity_id === a.id),
+        chain,
+        a.bundle_id,
+      );
+      const cur = current.get(a.id);
+      out.set(a.id, {
+        bundle_id: a.bundle_id,
+        kind: a.kind,
+        name: t.name,
+        summary: t.summary,
+        locale: t.locale,
+        icon_url: a.icon_svg ? this.iconUrl(a.bundle_id) : null,
+        tags: tags.filter((x) => x.activity_id === a.id).map((x) => x.name),
+        runtime: cur?.runtime ?? null,
+        current_version: cur?.version ?? null,
+        sugar: cur ? { min: cur.sugar_min, max: cur.sugar_max } : null,
+        downloads: Number(a.download_count),
+        average_daily_users: a.average_daily_users,
+        rating: { average: a.rating_average, bayesian: a.rating_bayesian, count: a.rating_count },
+        last_published_at: a.last_published_at ? a.last_published_at.toISOString() : null,
+        url: this.activityUrl(a.bundle_id),
       });
+    }
+    return out;
   }
 
   /** The newest version with a public file (any file when anyStatus) of each activity (one that runs on the Sugar if given). */
@@ -447,20 +455,23 @@ export class CatalogService {
     return this.listActivities({ perPage: o.perPage, sort: 'newest', lang: o.lang, sugar: o.sugar, addedSince: since, withTotal: false });
   }
 
-  /** Other public activities by the authors of this one (the last published first). */
-  async moreByAuthors(activityId: number, lang: string, sugar: string | null, limit: number): Promise<ActivitySummary[]> {
-    const ids = await this.ctx.cache.getOrLoad('catalog', `more-by:${activityId}:${this.sugarFilter(sugar)?.key ?? ''}:${limit}`, () =>
-      q.moreByAuthorsIds(this.db, activityId, this.sugarFilter(sugar), limit),
-    );
-    return this.summaries(ids, lang, sugar);
-  }
-
-  /** Public activities sharing the most categories and tags with this one (then the most downloaded). */
-  async similar(activityId: number, lang: string, sugar: string | null, limit: number): Promise<ActivitySummary[]> {
-    const ids = await this.ctx.cache.getOrLoad('catalog', `similar:${activityId}:${this.sugarFilter(sugar)?.key ?? ''}:${limit}`, () =>
-      q.similarActivityIds(this.db, activityId, this.sugarFilter(sugar), limit),
-    );
-    return this.summaries(ids, lang, sugar);
+  /**
+   * What the activity page suggests besides it: other public activities by its authors (the last
+   * published first), and activities sharing the most categories and tags with it (then the most
+   * downloaded), each at most `limit`, for the Sugar when given. Read together (one set of
+   * summary queries) and cache-aside.
+   */
+  related(activityId: number, lang: string, sugar: string | null, limit: number): Promise<{ more: ActivitySummary[]; similar: ActivitySummary[] }> {
+    const filter = this.sugarFilter(sugar);
+    return this.ctx.cache.getOrLoad('catalog', `related:${activityId}:${lang}:${filter?.key ?? ''}:${limit}`, async () => {
+      const [moreIds, similarIds] = await Promise.all([
+        q.moreByAuthorsIds(this.db, activityId, filter, limit),
+        q.similarActivityIds(this.db, activityId, filter, limit),
+      ]);
+      const byId = await this.summariesById([...new Set([...moreIds, ...similarIds])], lang, sugar);
+      const of = (list: number[]) => list.map((id) => byId.get(id)).filter((a): a is ActivitySummary => Boolean(a));
+      return { more: of(moreIds), similar: of(similarIds) };
+    });
   }
 
   /** The languages (as stored: es, pt-BR) that activities have texts in, with how many public activities each. */

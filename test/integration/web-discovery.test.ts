@@ -121,16 +121,15 @@ describe('discovery, reviews and readable pages', () => {
     assert.match(home.body, /<h2 id="new">New this month<\/h2>/);
     assert.match(home.body, /<h2 id="featured">Featured<\/h2>.*BetaKites.*<h2 id="categories">/s);
 
-    const more = await catalog.moreByAuthors(ids[ALPHA]!, 'en', null, 4);
+    const { more, similar } = await catalog.related(ids[ALPHA]!, 'en', null, 4);
     assert.deepEqual(
       more.map((a) => a.bundle_id),
       [BETA],
     );
-    const similar = await catalog.similar(ids[ALPHA]!, 'en', null, 4);
     assert.equal(similar[0]!.bundle_id, 'org.aslo.sample.PendulumLab', 'shares Science and Physics');
     assert.ok(!similar.some((a) => a.bundle_id === BETA || a.bundle_id === ALPHA), 'not its own, not its authors’');
     // On Sugar 0.120 the Python 2 ones drop out.
-    const on0120 = await catalog.similar(ids[ALPHA]!, 'en', '0.120', 4);
+    const on0120 = (await catalog.related(ids[ALPHA]!, 'en', '0.120', 4)).similar;
     assert.ok(!on0120.some((a) => a.bundle_id === 'org.aslo.sample.PendulumLab' || a.bundle_id === OLD));
 
     const page = await get(`/en/activity/${ALPHA}`);

@@ -147,12 +147,11 @@ export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
   const { row, a, all, sources } = await load(p, bundleId);
   const sugar = p.sugar?.version ?? null;
-  const [{ authors, screenshots: shots, collections }, categories, ratings, more, similar] = await Promise.all([
+  const [{ authors, screenshots: shots, collections }, categories, ratings, { more, similar }] = await Promise.all([
     app.services.catalog.activityExtras(row.id, p.locale),
     app.services.catalog.categories(p.locale),
     app.services.ratings.summary(row.id, p.viewer, LATEST_REVIEWS),
-    app.services.catalog.moreByAuthors(row.id, p.locale, sugar, RELATED),
-    app.services.catalog.similar(row.id, p.locale, sugar, RELATED),
+    app.services.catalog.related(row.id, p.locale, sugar, RELATED),
   ]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));

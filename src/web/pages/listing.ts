@@ -35,20 +35,32 @@ export const SUGAR_RELEASES = [
 ];
 
 /** A language's name in the page's language ('es' is "Spanish" in English, "español" in Spanish). */
+const NAMERS = new Map<string, (tag: string) => string>();
 function languageNamer(locale: string): (tag: string) => string {
-  let names: Intl.DisplayNames | null = null;
-  try {
-    names = new Intl.DisplayNames([locale], { type: 'language' });
-  } catch {
-    names = null;
-  }
-  return (tag) => {
+  let namer = NAMERS.get(locale);
+  if (!namer) {
+    let names: Intl.DisplayNames | null = null;
     try {
-      return names?.of(tag) ?? tag;
+      names = new Intl.DisplayNames([locale], { type: 'language' });
     } catch {
-      return tag;
+      names = null;
     }
-  };
+    const known = new Map<string, string>();
+    namer = (tag) => {
+      let name = known.get(tag);
+      if (name === undefined) {
+        try {
+          name = names?.of(tag) ?? tag;
+        } catch {
+          name = tag;
+        }
+        known.set(tag, name);
+      }
+      return name;
+    };
+    NAMERS.set(locale, namer);
+  }
+  return namer;
 }
 
 export type ListingKind = { kind: 'all' } | { kind: 'category'; slug: string } | { kind: 'tag'; slug: string } | { kind: 'search' };
