@@ -204,6 +204,17 @@ describe('children and teachers in Chromium', { timeout: 600_000 }, () => {
       await checkA11y(page, `${label} reported`);
       await shot(page, `ct-${label}-teacher-3-reported`);
 
+      // Similar activities (shared category and tags) under the page, with their own headings.
+      if (viewport === XO) {
+        await page.goto(`${s.url}/en/activity/org.aslo.sample.ColorMixer`);
+        const similar = page.locator('section[aria-labelledby="similar-h"]');
+        assert.equal(await similar.locator('h2').textContent(), 'Similar activities');
+        assert.ok(await similar.getByRole('link', { name: 'Pendulum Lab' }).isVisible());
+        await checkA11y(page, `${label} similar activities`);
+        await similar.scrollIntoViewIfNeeded();
+        await shot(page, `ct-${label}-teacher-similar`);
+      }
+
       // The activity page shows the teacher's review among the latest.
       await page.goto(`${s.url}/en/activity/${STARS}`);
       assert.match((await page.locator('.reviews').textContent()) ?? '', viewport === XO ? /We use it every week in class\./ : /Still our favourite\./);
