@@ -17,12 +17,49 @@ export interface CategoryRow {
   count: number;
 }
 
-/** Categories in their order, with the number of public activities in each. */
-export async function categoriesWithCounts(db: Db): Promise<CategoryRow[]> {
+/**
+ * Which versions run on one Sugar: the runtimes whose configured row contains it (worked out by the
+ * caller from updates.runtimeRanges), and the Sugar's sort key. A version runs there when its
+ * runtime is one of them and, for a range its uploader gave, that range contains the Sugar too; a
+ * range derived from the runtime follows the table as configured now. This is `effectiveRange`
+ * (src/catalog/compat.ts) in SQL: listings, category counts and the activity page agree.
+ */
+export interface SugarFilter {
+  key: string;
+  runtimes: Runtime[];
+}
+
+/** The condition on a version `v` (of `versions as v`) that it runs on the Sugar. */
+function runsOn(sugar: SugarFilter) {
+  if (sugar.runtimes.length === 0) return sql<boolean>`false`;
+  const k = sugar.key;
+  return sql<boolean>`(v.runtime in (${sql.join(sugar.runtimes)}) and (v.sugar_range_origin = 'runtime' or ((v.sugar_min_key is null or v.sugar_min_key <= ${k}) and (v.sugar_max_key is null or v.sugar_max_key >= ${k}))))`;
+}
+
+/**
+ * Categories in their order, with the number of public activities in each that a listing of the
+ * category shows: with a public file, on the given Sugar when there is one.
+ */
+export async function categoriesWithCounts(db: Db, sugar: SugarFilter | null = null): Promise<CategoryRow[]> {
   const rows = await db
     .selectFrom('categories as c')
     .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
-    .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on('a.status', '=', 'public'))
+    .leftJoin('activities as a', (j) =>
+      j
+        .onRef('a.id', '=', 'ac.activity_id')
+        .on('a.status', '=', 'public')
+        .on((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('versions as v')
+              .innerJoin('files as f', 'f.version_id', 'v.id')
+              .select(sql.lit(1).as('one'))
+              .whereRef('v.activity_id', '=', 'a.id')
+              .where('f.status', '=', 'public')
+              .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
+          ),
+        ),
+    )
     .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
     .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
     .orderBy('c.position')
@@ -171,9 +208,75 @@ export async function builtSources(db: Db, activityId: number) {
   return rows.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }));
 }
 
+/** A public activity with a public file (on the Sugar, when given): the listings' condition. */
+function listable(sugar: SugarFilter | null) {
+  return sql<boolean>`a.status = 'public' and exists (select 1 from versions v join files f on f.version_id = v.id where v.activity_id = a.id and f.status = 'public'${sugar ? sql` and ${runsOn(sugar)}` : sql``})`;
+}
+
+/** Other listable activities of this activity's authors, the last published first. */
+export async function moreByAuthorsIds(db: Db, activityId: number, sugar: SugarFilter | null, limit: number): Promise<number[]> {
+  const rows = await sql<{ id: number }>`
+    select a.id from activities a
+     where a.id <> ${activityId}
+       and exists (select 1 from activity_authors mine join activity_authors theirs on theirs.user_id = mine.user_id
+                    where mine.activity_id = ${activityId} and theirs.activity_id = a.id)
+       and ${listable(sugar)}
+     order by a.last_published_at desc nulls last, a.id
+     limit ${limit}`.execute(db);
+  return rows.rows.map((r) => Number(r.id));
+}
+
+/** How many activities of each shared tag or category "similar" looks at (bounded work whatever the tag's size). */
+const SIMILAR_PER_SOURCE = 100;
+
+/**
+ * Listable activities that share categories or tags with this one: the most shared first (a
+ * category counts as much as two tags), then the most downloaded; none of its authors' (those
+ * are "more by"). Up to SIMILAR_PER_SOURCE activities are read per shared tag or category (in
+ * index order), so a tag shared by thousands of activities costs a bounded number of reads.
+ */
+export async function similarActivityIds(db: Db, activityId: number, sugar: SugarFilter | null, limit: number): Promise<number[]> {
+  const rows = await sql<{ id: number }>`
+    with shared as (
+      select s.activity_id as id, 2 as w
+        from (select category_id from activity_categories where activity_id = ${activityId}) mine
+        cross join lateral (select ac.activity_id from activity_categories ac
+                             where ac.category_id = mine.category_id and ac.activity_id <> ${activityId} limit ${SIMILAR_PER_SOURCE}) s
+      union all
+      select s.activity_id as id, 1 as w
+        from (select tag_id from activity_tags where activity_id = ${activityId}) mine
+        cross join lateral (select at.activity_id from activity_tags at
+                             where at.tag_id = mine.tag_id and at.activity_id <> ${activityId} limit ${SIMILAR_PER_SOURCE}) s
+    ), scored as (select id, sum(w) as score from shared group by id)
+    select a.id from scored s join activities a on a.id = s.id
+     where ${listable(sugar)}
+       and not exists (select 1 from activity_authors mine join activity_authors theirs on theirs.user_id = mine.user_id
+                        where mine.activity_id = ${activityId} and theirs.activity_id = a.id)
+     order by s.score desc, a.download_count desc, a.id
+     limit ${limit}`.execute(db);
+  return rows.rows.map((r) => Number(r.id));
+}
+
+/** The languages public activities have texts in (a bundle's own text counts in its default language), with counts. */
+export async function textLanguages(db: Db): Promise<{ locale: string; count: number }[]> {
+  const rows = await sql<{ locale: string; n: number }>`
+    select l.locale, count(distinct l.activity_id) as n from (
+      select t.activity_id, t.locale from activity_texts t where t.locale <> 'und'
+      union all
+      select a.id, a.default_locale from activities a
+    ) l join activities a on a.id = l.activity_id and a.status = 'public'
+     group by l.locale order by n desc, l.locale`.execute(db);
+  return rows.rows.map((r) => ({ locale: r.locale, count: Number(r.n) }));
+}
+
 /** What a listing is filtered and ordered by (CatalogService's ListQuery). */
 export interface ListFilter {
+  /** Featured: flagged by the editors, or in a listed collection. */
   featured?: boolean;
+  /** Only activities whose texts exist in this language ('es' matches 'es' and 'es-UY'). */
+  language?: string;
+  /** Only activities added at or after this time. */
+  addedSince?: Date;
   runtime?: Runtime;
   tag?: string;
   category?: string;
@@ -190,11 +293,43 @@ export interface ListFilter {
 export async function listPublicActivityIds(
   db: Db,
   query: ListFilter,
-  o: { page: number; perPage: number; sugarKey: string | null; search: SearchQuery | null },
+  o: { page: number; perPage: number; sugar: SugarFilter | null; search: SearchQuery | null },
 ): Promise<{ ids: number[]; total: number }> {
-  const { page, perPage, sugarKey, search } = o;
+  const { page, perPage, sugar, search } = o;
   let base = db.selectFrom('activities as a').where('a.status', '=', 'public');
-  if (query.featured) base = base.where('a.featured', '=', true);
+  if (query.featured) {
+    base = base.where((eb) =>
+      eb.or([
+        eb('a.featured', '=', true),
+        eb.exists(
+          eb
+            .selectFrom('collection_activities as ca')
+            .innerJoin('collections as c', 'c.id', 'ca.collection_id')
+            .select(sql.lit(1).as('one'))
+            .whereRef('ca.activity_id', '=', 'a.id')
+            .where('c.listed', '=', true),
+        ),
+      ]),
+    );
+  }
+  if (query.addedSince) base = base.where('a.created_at', '>=', query.addedSince);
+  if (query.language) {
+    const language = query.language;
+    const prefix = `${language.replace(/[\\%_]/g, (c) => '\\' + c)}-%`;
+    base = base.where((eb) =>
+      eb.or([
+        eb('a.default_locale', '=', language),
+        eb('a.default_locale', 'like', prefix),
+        eb.exists(
+          eb
+            .selectFrom('activity_texts as t')
+            .select(sql.lit(1).as('one'))
+            .whereRef('t.activity_id', '=', 'a.id')
+            .where((w) => w.or([w('t.locale', '=', language), w('t.locale', 'like', prefix)])),
+        ),
+      ]),
+    );
+  }
   base = base.where((eb) =>
     eb.exists(
       eb
@@ -204,11 +339,7 @@ export async function listPublicActivityIds(
         .whereRef('v.activity_id', '=', 'a.id')
         .where('f.status', '=', 'public')
         .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
-        .$if(sugarKey !== null, (qb) =>
-          qb
-            .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-            .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-        ),
+        .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
     ),
   );
   if (query.tag) {
@@ -300,18 +431,14 @@ export function tagNamesOf(db: Db, ids: number[]) {
 }
 
 /** Versions of these activities with a public file (any file when anyStatus), runnable on sugarKey if given: by activity, newest first. */
-export function versionsWithFiles(db: Db, ids: number[], sugarKey: string | null, anyStatus: boolean) {
+export function versionsWithFiles(db: Db, ids: number[], sugar: SugarFilter | null, anyStatus: boolean) {
   return db
     .selectFrom('versions as v')
     .innerJoin('files as f', 'f.version_id', 'v.id')
     .select(['v.id', 'v.activity_id', 'v.version', 'v.runtime', 'v.sugar_min', 'v.sugar_max', 'v.sort_key'])
     .where('v.activity_id', 'in', ids)
     .$if(!anyStatus, (qb) => qb.where('f.status', '=', 'public'))
-    .$if(sugarKey !== null, (qb) =>
-      qb
-        .where((w) => w.or([w('v.sugar_min_key', 'is', null), w('v.sugar_min_key', '<=', sugarKey!)]))
-        .where((w) => w.or([w('v.sugar_max_key', 'is', null), w('v.sugar_max_key', '>=', sugarKey!)])),
-    )
+    .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!)))
     .orderBy('v.activity_id')
     .orderBy('v.sort_key', 'desc')
     .execute();

@@ -30,9 +30,16 @@ export interface ListQuery {
   sort?: Sort;
   /** Count the matches for `total` (default true; a page that shows no count skips the work). */
   withTotal?: boolean;
-  /** Only activities the editors featured. */
+  /** Only featured activities: flagged by the editors, or in a listed collection. */
   featured?: boolean;
+  /** Only activities with texts in this language ('es' also matches 'es-UY'). */
+  language?: string;
+  /** Only activities added at or after this time. */
+  addedSince?: Date;
 }
+
+/** Language filter values: a language tag like es, pt-BR. */
+const LANGUAGE_TAG = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$/;
 
 export interface FileView {
   id: number;
@@ -170,7 +177,10 @@ export class CatalogService {
     if (sort && !SORTS.includes(sort as Sort)) throw new AsloError('BAD_PARAMETER', `sort must be one of ${SORTS.join(', ')}.`);
     const q = str('q');
     if (q && q.length > 200) throw new AsloError('BAD_PARAMETER', 'q is limited to 200 characters.');
+    const language = str('language');
+    if (language && !LANGUAGE_TAG.test(language)) throw new AsloError('BAD_PARAMETER', 'language must be a language tag like es or pt-BR.');
     return {
+      language,
       page: int('page', 1, 1, 100000),
       perPage: int('per_page', 20, 1, 100),
       tag: str('tag'),
@@ -190,59 +200,83 @@ export class CatalogService {
   private async loadActivities(query: ListQuery): Promise<{ items: ActivitySummary[]; page: number; per_page: number; total: number }> {
     const page = query.page ?? 1;
     const perPage = query.perPage ?? 20;
-    const sugarKey = query.sugar ? sugarVersionSortKey(query.sugar) : null;
+    const sugar = this.sugarFilter(query.sugar);
 
     // Full-text search with typo tolerance (src/search); a query without words matches bundle ids.
     const search = query.q ? await buildSearchQuery(this.db, query.q) : null;
-    const { ids, total } = await q.listPublicActivityIds(this.db, query, { page, perPage, sugarKey, search });
-    const items = await this.summaries(ids, query.lang ?? null, sugarKey);
+    const { ids, total } = await q.listPublicActivityIds(this.db, query, { page, perPage, sugar, search });
+    const items = await this.summaries(ids, query.lang ?? null, query.sugar ?? null);
     return { items, page, per_page: perPage, total };
   }
 
-  /** Summaries for a set of activity ids, in the given order, with a few batched queries. */
-  async summaries(ids: number[], lang: string | null, sugarKey: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
-    if (ids.length === 0) return [];
+  /**
+   * What "runs on this Sugar" means in the catalog's SQL: the runtimes whose row of the configured
+   * table (updates.runtimeRanges) contains it, then each version's own range (compat.ts
+   * effectiveRange). Null for no Sugar (no filter).
+   */
+  sugarFilter(sugar: string | null | undefined): q.SugarFilter | null {
+    if (!sugar) return null;
+    const key = sugarVersionSortKey(sugar);
+    const runtimes = RUNTIMES.filter((r) => {
+      const row = effectiveRange({ min: null, max: null, origin: 'runtime' }, r, this.ranges);
+      return rangeContains(row, key);
+    });
+    return { key, runtimes };
+  }
+
+  /** Summaries for a set of activity ids, in the given order, with a few batched queries; with
+   *  a Sugar version, each one's current version is the newest that runs there. */
+  async summaries(ids: number[], lang: string | null, sugar: string | null = null, opts: { anyStatus?: boolean } = {}): Promise<ActivitySummary[]> {
+    const byId = await this.summariesById(ids, lang, sugar, opts);
+    return ids.map((id) => byId.get(id)).filter((a): a is ActivitySummary => Boolean(a));
+  }
+
+  private async summariesById(
+    ids: number[],
+    lang: string | null,
+    sugar: string | null = null,
+    opts: { anyStatus?: boolean } = {},
+  ): Promise<Map<number, ActivitySummary>> {
+    if (ids.length === 0) return new Map();
     const [activities, texts, tags, current] = await Promise.all([
       q.activitiesByIds(this.db, ids),
       q.textsOf(this.db, ids),
       q.tagNamesOf(this.db, ids),
-      this.currentVersions(ids, sugarKey, opts.anyStatus ?? false),
+      this.currentVersions(ids, this.sugarFilter(sugar), opts.anyStatus ?? false),
     ]);
     const chain = localeChain(lang);
-    const byId = new Map(activities.map((a) => [a.id, a]));
-    return ids
-      .map((id) => byId.get(id))
-      .filter((a): a is NonNullable<typeof a> => Boolean(a))
-      .map((a) => {
-        const t = resolveTexts(
-          texts.filter((r) => r.activity_id === a.id),
-          chain,
-          a.bundle_id,
-        );
-        const cur = current.get(a.id);
-        return {
-          bundle_id: a.bundle_id,
-          kind: a.kind,
-          name: t.name,
-          summary: t.summary,
-          locale: t.locale,
-          icon_url: a.icon_svg ? this.iconUrl(a.bundle_id) : null,
-          tags: tags.filter((x) => x.activity_id === a.id).map((x) => x.name),
-          runtime: cur?.runtime ?? null,
-          current_version: cur?.version ?? null,
-          sugar: cur ? { min: cur.sugar_min, max: cur.sugar_max } : null,
-          downloads: Number(a.download_count),
-          average_daily_users: a.average_daily_users,
-          rating: { average: a.rating_average, bayesian: a.rating_bayesian, count: a.rating_count },
-          last_published_at: a.last_published_at ? a.last_published_at.toISOString() : null,
-          url: this.activityUrl(a.bundle_id),
-        };
+    const out = new Map<number, ActivitySummary>();
+    for (const a of activities) {
+      const t = resolveTexts(
+        texts.filter((r) => r.activity_id === a.id),
+        chain,
+        a.bundle_id,
+      );
+      const cur = current.get(a.id);
+      out.set(a.id, {
+        bundle_id: a.bundle_id,
+        kind: a.kind,
+        name: t.name,
+        summary: t.summary,
+        locale: t.locale,
+        icon_url: a.icon_svg ? this.iconUrl(a.bundle_id) : null,
+        tags: tags.filter((x) => x.activity_id === a.id).map((x) => x.name),
+        runtime: cur?.runtime ?? null,
+        current_version: cur?.version ?? null,
+        sugar: cur ? { min: cur.sugar_min, max: cur.sugar_max } : null,
+        downloads: Number(a.download_count),
+        average_daily_users: a.average_daily_users,
+        rating: { average: a.rating_average, bayesian: a.rating_bayesian, count: a.rating_count },
+        last_published_at: a.last_published_at ? a.last_published_at.toISOString() : null,
+        url: this.activityUrl(a.bundle_id),
       });
+    }
+    return out;
   }
 
-  /** The newest version with a public file (any file when anyStatus) of each activity (compatible with sugarKey if given). */
-  private async currentVersions(ids: number[], sugarKey: string | null, anyStatus = false) {
-    const rows = await q.versionsWithFiles(this.db, ids, sugarKey, anyStatus);
+  /** The newest version with a public file (any file when anyStatus) of each activity (one that runs on the Sugar if given). */
+  private async currentVersions(ids: number[], sugar: q.SugarFilter | null, anyStatus = false) {
+    const rows = await q.versionsWithFiles(this.db, ids, sugar, anyStatus);
     const out = new Map<number, (typeof rows)[number]>();
     for (const r of rows) if (!out.has(r.activity_id)) out.set(r.activity_id, r);
     return out;
@@ -401,10 +435,48 @@ export class CatalogService {
   // ---- what the store's pages read besides the listings: public data only, so no viewer. The
   // hot reads (categories with their counts, activity rows and extras, sources, the count) are cache-aside in the shared cache: a committed write invalidates them everywhere. ----
 
-  /** Categories in their order, with the number of public activities in each. */
-  async categories(locale: string): Promise<CategoryView[]> {
-    const rows = await this.ctx.cache.getOrLoad('catalog', 'categories', () => q.categoriesWithCounts(this.db));
+  /**
+   * Categories in their order, with the number of public activities in each: the number the
+   * category's listing shows, so with a Sugar version, the activities that run on it.
+   */
+  async categories(locale: string, sugar: string | null = null): Promise<CategoryView[]> {
+    const filter = this.sugarFilter(sugar);
+    const rows = await this.ctx.cache.getOrLoad('catalog', `categories:${filter?.key ?? ''}`, () => q.categoriesWithCounts(this.db, filter));
     return rows.map((r) => ({ slug: r.slug, name: localizedName(r.names, locale, r.slug), count: r.count }));
+  }
+
+  /**
+   * Activities added in the last 30 days (counted from the start of today, UTC, so the answer
+   * is cached for the day), newest first.
+   */
+  newActivities(o: { lang: string; sugar?: string; perPage: number; now?: Date }) {
+    const now = o.now ?? new Date();
+    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 30 * 24 * 3600 * 1000);
+    return this.listActivities({ perPage: o.perPage, sort: 'newest', lang: o.lang, sugar: o.sugar, addedSince: since, withTotal: false });
+  }
+
+  /**
+   * What the activity page suggests besides it: other public activities by its authors (the last
+   * published first), and activities sharing the most categories and tags with it (then the most
+   * downloaded), each at most `limit`, for the Sugar when given. Read together (one set of
+   * summary queries) and cache-aside.
+   */
+  related(activityId: number, lang: string, sugar: string | null, limit: number): Promise<{ more: ActivitySummary[]; similar: ActivitySummary[] }> {
+    const filter = this.sugarFilter(sugar);
+    return this.ctx.cache.getOrLoad('catalog', `related:${activityId}:${lang}:${filter?.key ?? ''}:${limit}`, async () => {
+      const [moreIds, similarIds] = await Promise.all([
+        q.moreByAuthorsIds(this.db, activityId, filter, limit),
+        q.similarActivityIds(this.db, activityId, filter, limit),
+      ]);
+      const byId = await this.summariesById([...new Set([...moreIds, ...similarIds])], lang, sugar);
+      const of = (list: number[]) => list.map((id) => byId.get(id)).filter((a): a is ActivitySummary => Boolean(a));
+      return { more: of(moreIds), similar: of(similarIds) };
+    });
+  }
+
+  /** The languages (as stored: es, pt-BR) that activities have texts in, with how many public activities each. */
+  textLanguages(): Promise<{ locale: string; count: number }[]> {
+    return this.ctx.cache.getOrLoad('catalog', 'text-languages', () => q.textLanguages(this.db));
   }
 
   async category(slug: string, locale: string): Promise<CategoryView | null> {

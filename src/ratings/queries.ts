@@ -42,8 +42,20 @@ export async function setActivityRatings(db: Q, activityId: number, r: { count: 
     .execute();
 }
 
-/** The visible reviews of an activity, newest change first, with their authors' and repliers' names. */
-export function visibleReviews(db: Q, activityId: number) {
+/** How many visible ratings of each star count (1 to 5) an activity has. */
+export async function ratingHistogram(db: Q, activityId: number): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('reviews')
+    .select(['rating', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('activity_id', '=', activityId)
+    .where('hidden', '=', false)
+    .groupBy('rating')
+    .execute();
+  return new Map(rows.map((r) => [Number(r.rating), Number(r.n)]));
+}
+
+/** The visible reviews of an activity, newest change first (at most `limit`), with their authors' and repliers' names. */
+export function visibleReviews(db: Q, activityId: number, limit?: number) {
   return db
     .selectFrom('reviews as r')
     .innerJoin('users as u', 'u.id', 'r.user_id')
@@ -63,6 +75,8 @@ export function visibleReviews(db: Q, activityId: number) {
     .where('r.activity_id', '=', activityId)
     .where('r.hidden', '=', false)
     .orderBy('r.updated_at', 'desc')
+    .orderBy('r.id', 'desc')
+    .$if(limit !== undefined, (qb) => qb.limit(limit!))
     .execute();
 }
 

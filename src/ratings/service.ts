@@ -180,6 +180,36 @@ export class RatingsService {
   // --- what the reviews page shows ------------------------------------------------------------
 
   /** The reviews of a public activity, and whether the viewer is one of its authors (who reply instead of rating). */
+  /**
+   * What the activity page shows of the ratings: how many of each star count (index 0 is one
+   * star), the newest reviews (at most `latest`; dates as ISO strings), and whether the viewer is
+   * one of its authors (who reply rather than rate). The public part is cache-aside in the
+   * catalog scope, which every write to reviews invalidates.
+   */
+  async summary(activityId: number, viewer: Viewer, latest = 3) {
+    const [shared, role] = await Promise.all([
+      this.ctx.cache.getOrLoad('catalog', `ratings:${activityId}:${latest}`, async () => {
+        const [histogram, reviews] = await Promise.all([q.ratingHistogram(this.db, activityId), q.visibleReviews(this.db, activityId, latest)]);
+        const counts = [1, 2, 3, 4, 5].map((n) => histogram.get(n) ?? 0);
+        return {
+          counts,
+          total: counts.reduce((a, b) => a + b, 0),
+          reviews: reviews.map((r) => ({
+            id: r.id,
+            rating: r.rating,
+            body: r.body,
+            author: r.author,
+            updated_at: new Date(r.updated_at).toISOString(),
+            reply_body: r.reply_body,
+            replier: r.replier,
+          })),
+        };
+      }),
+      viewer ? authorRole(this.db, activityId, viewer.userId) : Promise.resolve(null),
+    ]);
+    return { ...shared, viewerIsAuthor: Boolean(role) };
+  }
+
   async reviewsPage(viewer: Viewer, bundleId: string) {
     const { activity, reviews } = await this.list(bundleId);
     const viewerIsAuthor = viewer ? (await authorRole(this.db, activity.id, viewer.userId)) !== null : false;

@@ -63,8 +63,9 @@ export function sugarRangeText(l: Translator, min: string | null, max: string | 
 export function activityCard(l: Translator, a: ActivitySummary, opts: { lazy?: boolean; heading?: 'h2' | 'h3' } = {}): SafeHtml {
   const href = activityPath(l.locale, a.bundle_id);
   const downloads = l.n('{count} download', '{count} downloads', a.downloads);
-  const title = opts.heading === 'h2' ? html`<h2 class="h3"><a href="${href}">${a.name}</a></h2>` : html`<h3><a href="${href}">${a.name}</a></h3>`;
-  return html`<li><article class="card">${iconImg(a, 64, { lazy: opts.lazy })}<div>${title}${a.summary ? html`<p>${a.summary}</p>` : ''}<ul class="meta"><li>${stars(l, a.rating)}</li><li>${downloads}</li>${a.kind === 'content' ? html`<li><span class="badge">${l.t('Book')}</span></li>` : ''}</ul></div></article></li>`;
+  const title =
+    opts.heading === 'h2' ? html`<h2 class="h3"><a href="${href}"><bdi>${a.name}</bdi></a></h2>` : html`<h3><a href="${href}"><bdi>${a.name}</bdi></a></h3>`;
+  return html`<li><article class="card">${iconImg(a, 64, { lazy: opts.lazy })}<div>${title}${a.summary ? html`<p dir="auto">${a.summary}</p>` : ''}<ul class="meta"><li>${stars(l, a.rating)}</li><li>${downloads}</li>${a.kind === 'content' ? html`<li><span class="badge">${l.t('Book')}</span></li>` : ''}</ul></div></article></li>`;
 }
 
 export function activityGrid(l: Translator, items: ActivitySummary[], opts: { eager?: number; heading?: 'h2' | 'h3' } = {}): SafeHtml {
@@ -131,4 +132,51 @@ export function runtimeLabel(l: Translator, runtime: string | null): string {
     default:
       return l.t('Other');
   }
+}
+
+/** A bundle id that may wrap after its dots, never inside a word (`org.<wbr>sugarlabs.<wbr>Write`). */
+export function bundleIdText(bundleId: string): SafeHtml {
+  return html`<code class="bid" dir="ltr">${bundleId.split('.').map((part, i, all) => html`${part}${i < all.length - 1 ? html`.<wbr>` : ''}`)}</code>`;
+}
+
+/**
+ * A bundle tag as a chip label: the common tags of Sugar activities are translated; any other
+ * tag is shown as its developer wrote it (with its own direction).
+ */
+export function tagLabel(l: Translator, name: string): SafeHtml {
+  const known = TAG_NAMES(l)[name.trim().toLowerCase()];
+  return known ? html`${known}` : html`<bdi>${name}</bdi>`;
+}
+
+const TAG_NAMES = (l: Translator): Record<string, string> => ({
+  art: l.p('tag', 'Art'),
+  astronomy: l.p('tag', 'Astronomy'),
+  biology: l.p('tag', 'Biology'),
+  chemistry: l.p('tag', 'Chemistry'),
+  counting: l.p('tag', 'Counting'),
+  drawing: l.p('tag', 'Drawing'),
+  game: l.p('tag', 'Game'),
+  games: l.p('tag', 'Games'),
+  geography: l.p('tag', 'Geography'),
+  history: l.p('tag', 'History'),
+  language: l.p('tag', 'Language'),
+  logic: l.p('tag', 'Logic'),
+  math: l.p('tag', 'Math'),
+  maths: l.p('tag', 'Math'),
+  music: l.p('tag', 'Music'),
+  numbers: l.p('tag', 'Numbers'),
+  physics: l.p('tag', 'Physics'),
+  programming: l.p('tag', 'Programming'),
+  puzzle: l.p('tag', 'Puzzle'),
+  reading: l.p('tag', 'Reading'),
+  science: l.p('tag', 'Science'),
+  tools: l.p('tag', 'Tools'),
+  typing: l.p('tag', 'Typing'),
+  writing: l.p('tag', 'Writing'),
+});
+
+/** Stars for a whole rating (1-5), with the number said in words for screen readers. */
+export function ratingStars(l: Translator, rating: number): SafeHtml {
+  const label = l.t('{count} of 5 stars', { count: l.number(rating) });
+  return html`<span class="stars" role="img" aria-label="${label}" title="${label}">${'★'.repeat(rating)}${'☆'.repeat(5 - rating)}</span>`;
 }

@@ -103,7 +103,7 @@ async function storePages(app: TypedApp): Promise<void> {
   const page = (path: string, handler: (p: Page, params: Record<string, string>) => Promise<unknown>, querystring = noQuery) =>
     app.get(path, { schema: { hide: true, params: pathParams(path), querystring } }, localized(handler));
   // The filters of the listings (src/web/pages/listing.ts), checked there as the API checks them.
-  const listingQuery = formQuery('q', 'sort', 'page', 'tag', 'category', 'runtime', 'sugar');
+  const listingQuery = formQuery('q', 'sort', 'page', 'tag', 'category', 'runtime', 'sugar', 'language');
 
   page('/:locale', (p) => homePage(p));
   page('/:locale/browse', (p) => listingPage(p, { kind: 'all' }), listingQuery);
@@ -124,7 +124,8 @@ async function storePages(app: TypedApp): Promise<void> {
 export async function errorPage(p: Page, status: number, code: string, message: string) {
   const { l } = p;
   const title = status === 404 ? l.t('Page not found') : status < 500 ? l.t('Something is wrong with this address') : l.t('Something went wrong');
-  const main = html`<div class="error-page"><h1>${title}</h1><p>${message}</p><p><code>${code}</code></p>
+  // The code stays out of sight (people read the sentence); it is in the markup for support.
+  const main = html`<div class="error-page" data-code="${code}"><h1>${title}</h1><p>${message}</p>
 <p><a class="btn" href="${localePath(p.locale, '/')}">${l.t('Go to the home page')}</a></p>
 <form role="search" method="get" action="${localePath(p.locale, '/search')}"><label for="e-q">${l.t('Or search for an activity:')}</label> <input id="e-q" type="search" name="q"> <button class="btn" type="submit">${l.t('Search')}</button></form></div>`;
   return sendPage(p, { title, main, send: { status, maxAge: 0 } });

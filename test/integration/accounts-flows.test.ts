@@ -89,14 +89,17 @@ describe('accounts', () => {
     assert.equal(users.length, 0);
   });
 
-  it('rejects bad registration input with clear, coded errors', async () => {
+  it('rejects bad registration input with sentences, the form kept, never a code', async () => {
     const b = new Browser(t.app);
     const short = await b.submit('/account/register', '/account/register', { email: uniqueEmail(), display_name: 'X', password: 'short' });
     assert.equal(short.statusCode, 400);
-    assert.match(short.body, /PASSWORD_TOO_SHORT/);
+    assert.match(short.body, /role="alert"[^>]*><strong>Choose a longer password: at least 10 characters\.<\/strong>/);
+    assert.doesNotMatch(short.body, /PASSWORD_TOO_SHORT/);
+    assert.match(short.body, /name="display_name"[^>]*value="X"|value="X"[^>]*name="display_name"/);
     const bad = await b.submit('/account/register', '/account/register', { email: 'not-an-address', display_name: 'X', password: PASSWORD });
     assert.equal(bad.statusCode, 400);
-    assert.match(bad.body, /EMAIL_INVALID/);
+    assert.match(bad.body, /Enter a valid e-mail address, like name@example\.org\./);
+    assert.doesNotMatch(bad.body, /EMAIL_INVALID/);
   });
 
   it('gives the same answer for a wrong password and an unknown address', async () => {
@@ -107,9 +110,12 @@ describe('accounts', () => {
     const unknown = await b.submit('/account/login', '/account/login', { email: uniqueEmail('nobody'), password: 'wrong password!' });
     assert.equal(wrong.statusCode, 401);
     assert.equal(unknown.statusCode, 401);
-    const msg = (body: string) => /role="alert"[^>]*><strong>([^<]+)<\/strong> <code>([A-Z_]+)/.exec(body)!.slice(1).join(' ');
+    const msg = (body: string) => /role="alert"[^>]*><strong>([^<]+)<\/strong>/.exec(body)![1];
     assert.equal(msg(wrong.body), msg(unknown.body));
-    assert.match(msg(wrong.body), /LOGIN_FAILED/);
+    assert.equal(msg(wrong.body), 'The e-mail address or the password is wrong. Check them and try again.');
+    // The form again, with the address kept; no internal code on the page.
+    assert.match(wrong.body, new RegExp(`id="f-email" name="email" type="email" value="${email.replace(/[.+]/g, '\\$&')}"`));
+    assert.doesNotMatch(wrong.body, /LOGIN_FAILED/);
   });
 
   it('refuses forms without a valid CSRF token', async () => {

@@ -152,7 +152,7 @@ describe('web store pages', () => {
     it('shows icon, texts, versions and the download', async () => {
       const res = await get('/es/activity/org.aslo.sample.CountingStars');
       assert.equal(res.statusCode, 200);
-      assert.match(res.body, /<h1>Contar estrellas<\/h1>/);
+      assert.match(res.body, /<h1 dir="auto">Contar estrellas<\/h1>/);
       assert.match(res.body, /<img class="icon" src="\/icon\/org\.aslo\.sample\.CountingStars\/4\.svg" width="112" height="112" alt=""/);
       assert.match(res.body, /Versión 4/);
       assert.match(res.body, /Versión 3/);
@@ -310,7 +310,7 @@ describe('web store pages', () => {
       const act = await t.ctx.db.selectFrom('activities').select('id').where('bundle_id', '=', 'org.test.Bridge').executeTakeFirstOrThrow();
       await t.ctx.db.insertInto('activity_authors').values({ activity_id: act.id, user_id: user.id, role: 'owner', created_at: new Date() }).execute();
       const detail = await get('/en/activity/org.test.Bridge');
-      assert.match(detail.body, new RegExp(`By <a href="/en/author/${user.id}">María Pérez</a>`));
+      assert.match(detail.body, new RegExp(`By <a href="/en/author/${user.id}"><bdi>María Pérez</bdi></a>`));
       const res = await get(`/en/author/${user.id}`);
       assert.equal(res.statusCode, 200);
       assert.match(res.body, /<h1>María Pérez<\/h1>/);

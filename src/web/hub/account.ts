@@ -108,6 +108,34 @@ function meta(req: FastifyRequest) {
   return { address: req.ip, userAgent: req.headers['user-agent'] ?? null };
 }
 
+/**
+ * The register and login forms' errors as sentences in the page's language (never a code): the
+ * message of an error the form can cause, else the service's own sentence.
+ */
+function readableError(l: Translator, err: AsloError): string {
+  switch (err.code) {
+    case 'LOGIN_FAILED':
+      return l.t('The e-mail address or the password is wrong. Check them and try again.');
+    case 'PASSWORD_TOO_SHORT':
+      return l.t('Choose a longer password: at least {count} characters.', { count: l.number(MIN_PASSWORD_LENGTH) });
+    case 'PASSWORD_TOO_LONG':
+      return l.t('This password is too long. Choose a shorter one.');
+    case 'EMAIL_INVALID':
+      return l.t('Enter a valid e-mail address, like name@example.org.');
+    case 'EMAIL_TAKEN':
+      return l.t('An account with this e-mail address exists already. Log in, or ask for a new password.');
+    case 'DISPLAY_NAME_INVALID':
+      return l.t('Enter a display name of 1 to 100 characters.');
+    default:
+      return err.message;
+  }
+}
+
+/** A form's error above it, as a sentence. */
+function formAlert(l: Translator, err: AsloError | null): SafeHtml | '' {
+  return err ? html`<p role="alert" class="error"><strong>${readableError(l, err)}</strong></p>` : '';
+}
+
 /** Render a form page again with the error of a failed POST (user errors only). */
 async function withFormError(
   req: FastifyRequest,
@@ -133,8 +161,8 @@ export async function accountPages(app: TypedApp): Promise<void> {
   // --- register ---
   const registerPage = (c: PageCtx, err: AsloError | null, body: unknown = {}) =>
     page(
-      { title: T(c.l).register, ...c, error: err },
-      html`<p>${T(c.l).registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T(c.l).displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).register)}`)}`,
+      { title: T(c.l).register, ...c, error: null },
+      html`${formAlert(c.l, err)}<p>${T(c.l).registerIntro}</p>${postForm('/account/register', c.csrf, html`${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'email', value: field(body, 'email') })}${input('display_name', T(c.l).displayName, { required: true, autocomplete: 'nickname', value: field(body, 'display_name') })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'new-password', hint: T(c.l).passwordHint })}${submit(T(c.l).register)}`)}`,
     );
   app.get('/account/register', { schema: { hide: true } }, async (req, reply) => sendPage(reply, registerPage(await pageCtx(req, reply), null)));
   app.post(
@@ -179,8 +207,8 @@ export async function accountPages(app: TypedApp): Promise<void> {
   // --- login / logout ---
   const loginPage = (c: PageCtx, err: AsloError | null, notice: string | null, next: string, email = '') =>
     page(
-      { title: T(c.l).login, ...c, error: err, notice },
-      html`${postForm('/account/login', c.csrf, html`<input type="hidden" name="next" value="${next}">${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'username', value: email })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).login)}`)}<p><a href="/account/forgot">${T(c.l).forgotLink}</a> · ${T(c.l).noAccount} <a href="/account/register">${T(c.l).register}</a></p>`,
+      { title: T(c.l).login, ...c, error: null, notice },
+      html`${formAlert(c.l, err)}${postForm('/account/login', c.csrf, html`<input type="hidden" name="next" value="${next}">${input('email', T(c.l).email, { type: 'email', required: true, autocomplete: 'username', value: email })}${input('password', T(c.l).password, { type: 'password', required: true, autocomplete: 'current-password' })}${submit(T(c.l).login)}`)}<p><a href="/account/forgot">${T(c.l).forgotLink}</a> · ${T(c.l).noAccount} <a href="/account/register">${T(c.l).register}</a></p>`,
     );
   app.get('/account/login', { schema: { hide: true, querystring: formQuery('next', 'done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
@@ -199,7 +227,12 @@ export async function accountPages(app: TypedApp): Promise<void> {
             session = await accounts.login(field(req.body, 'email'), field(req.body, 'password'), meta(req));
           } catch (err) {
             // Only failures count against the login limits (src/accounts/plugin.ts).
-            if (isAsloError(err) && err.code === 'LOGIN_FAILED') await app.loginFailed(req);
+            if (isAsloError(err) && err.code === 'LOGIN_FAILED') {
+              await app.loginFailed(req);
+              // The form again, with the sentence and the address kept.
+              const c = await pageCtx(req, reply);
+              return sendPage(reply, await loginPage(c, err, null, safeNext(field(req.body, 'next')), field(req.body, 'email')), 401);
+            }
             throw err;
           }
           const { token, expiresAt, user } = session;

@@ -47,27 +47,26 @@ export async function ratingPages(app: TypedApp): Promise<void> {
     const c = await pageCtx(req, reply);
     const bundleId = req.params.bundle_id;
     const { activity, reviews, viewerIsAuthor: author } = await ratings.reviewsPage(c.viewer, bundleId);
+    const { name } = await app.services.catalog.getActivity(bundleId, c.l.locale);
     const mine = c.viewer ? reviews.find((r) => r.user_id === c.viewer!.userId) : undefined;
     const enc = encodeURIComponent(bundleId);
     const items = reviews.map(
       (
         r,
-      ) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span class="sr">${c.l.t('{count} of 5 stars', { count: r.rating })}</span> <span>${r.author}</span></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p dir="auto">${r.body}</p>` : ''}
+      ) => html`<article><h3>${'★'.repeat(r.rating)}${'☆'.repeat(5 - r.rating)} <span class="sr">${c.l.t('{count} of 5 stars', { count: r.rating })}</span> <bdi>${r.author}</bdi></h3><p><small>${when(r.updated_at)}</small></p>${r.body ? html`<p dir="auto">${r.body}</p>` : ''}
 ${r.reply_body ? html`<blockquote dir="auto"><p>${c.l.t('{who}: {text}', { who: r.replier ?? c.l.t('The authors'), text: r.reply_body })}</p></blockquote>` : author ? postForm(`/ratings/review/${r.id}/reply`, c.csrf, html`${textarea('body', T(c.l).reply, { required: true, rows: 2 })}${submit(T(c.l).reply)}`) : ''}
 ${c.viewer && c.viewer.userId !== r.user_id ? html`<details><summary>${T(c.l).flag}</summary>${postForm(`/ratings/review/${r.id}/flag`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${FLAG_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${input('message', T(c.l).message)}${submit(T(c.l).flag)}`)}</details>` : ''}</article>`,
     );
     const body = html`
+<p><a href="/${c.l.locale}/activity/${enc}">${c.l.t('Back to {name}', { name })}</a></p>
 <p>${c.l.t('Average: {average} ({ratings})', { average: activity.rating_average === null || activity.rating_average === undefined ? '–' : c.l.number(Number(activity.rating_average)), ratings: c.l.n('{count} rating', '{count} ratings', Number(activity.rating_count)) })}</p>
-${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c.l).rate}</h2>${postForm(`/ratings/${enc}`, c.csrf, html`<p><label>${T(c.l).rating} <select name="rating">${[5, 4, 3, 2, 1].map((n) => html`<option value="${n}"${mine?.rating === n ? html` selected` : ''}>${c.l.number(n)}</option>`)}</select></label></p>${textarea('body', T(c.l).review, { value: mine?.body ?? '' })}${submit(T(c.l).save)}`)}</section>` : c.viewer ? '' : html`<p><a href="/account/login?next=${encodeURIComponent(req.url)}">${T(c.l).loginToRate}</a></p>`}
+${c.viewer && !author ? html`<section aria-labelledby="rate"><h2 id="rate">${T(c.l).rate}</h2>${postForm(`/ratings/${enc}`, c.csrf, html`<p><label>${T(c.l).rating} <select name="rating" required><option value="">${c.l.t('Choose a rating')}</option>${[5, 4, 3, 2, 1].map((n) => html`<option value="${n}"${mine?.rating === n ? html` selected` : ''}>${c.l.t('{count} of 5 stars', { count: c.l.number(n) })}</option>`)}</select></label></p>${textarea('body', T(c.l).review, { value: mine?.body ?? '' })}${submit(T(c.l).save)}`)}</section>` : c.viewer ? '' : html`<p><a href="/account/login?next=${encodeURIComponent(req.url)}">${T(c.l).loginToRate}</a></p>`}
 <section aria-labelledby="list"><h2 id="list">${T(c.l).reviews}</h2>${items.length ? items : html`<p>${T(c.l).none}</p>`}</section>
 <section aria-labelledby="report"><h2 id="report">${T(c.l).report}</h2><p>${T(c.l).reportIntro}</p>${postForm(`/report/${enc}`, c.csrf, html`<p><label>${T(c.l).reason} <select name="reason">${REPORT_REASONS.map((x) => html`<option value="${x}">${reasonName(c.l, x)}</option>`)}</select></label></p>${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).report)}`)}</section>`;
     const done = req.query.done;
     return sendPage(
       reply,
-      page(
-        { title: c.l.t('Reviews: {name}', { name: bundleId }), ...c, notice: done === 'reported' ? T(c.l).reported : done === 'saved' ? T(c.l).saved : null },
-        body,
-      ),
+      page({ title: c.l.t('Reviews: {name}', { name }), ...c, notice: done === 'reported' ? T(c.l).reported : done === 'saved' ? T(c.l).saved : null }, body),
     );
   });
 

@@ -4,7 +4,19 @@
 import type { Page } from '../context.js';
 import { sendPage } from '../context.js';
 import { html, raw, type SafeHtml } from '../html.js';
-import { activityPath, breadcrumbs, formatSize, iconImg, runtimeLabel, stars, sugarRangeText } from '../components.js';
+import {
+  activityGrid,
+  activityPath,
+  breadcrumbs,
+  bundleIdText,
+  formatSize,
+  iconImg,
+  ratingStars,
+  runtimeLabel,
+  stars,
+  sugarRangeText,
+  tagLabel,
+} from '../components.js';
 import { localePath } from '../layout.js';
 import { sanitizeDescription } from '../../bundles/sanitize.js';
 import type { ActivityDetail, FileSource, VersionView } from '../../catalog/service.js';
@@ -68,7 +80,7 @@ function versionItem(p: Page, o: Offer, headingLevel: 'h2' | 'h3', sources: Map<
   const off = o.compat.compatible === false;
   const title = html`${l.t('Version {version}', { version: v.version })} <span class="when">${l.date(v.created_at)}</span>${off ? html` <span class="badge warn">${l.t('Not for your Sugar')}</span>` : ''}`;
   return html`<li${off ? raw(' class="off"') : ''}>${headingLevel === 'h2' ? html`<h2 class="h3">${title}</h2>` : html`<h3>${title}</h3>`}
-${v.release_notes ? html`<p>${v.release_notes}</p>` : ''}
+${v.release_notes ? html`<p dir="auto">${v.release_notes}</p>` : ''}
 <p class="meta"><span>${sugarRangeText(l, o.compat.min, o.compat.max)}</span><span>${runtimeLabel(l, v.runtime)}</span>${v.licenses.length ? html`<span>${v.licenses.join(', ')}</span>` : ''}</p>
 ${off && p.sugar ? html`<p class="note">${incompatibleReason(l, o, p.sugar.version)}</p>` : ''}
 <p>${v.files.map((f) => html`<a href="${fileHref(p, f)}" type="${f.content_type}">${l.t('Download {file}', { file: f.file_name })}</a> <span class="meta">(${formatSize(l, f.size)})</span> `)}</p>
@@ -87,12 +99,59 @@ async function load(p: Page, bundleId: string) {
   return { row, a, all: offers(p, versions), sources };
 }
 
+/** How many reviews the activity page shows (the rest are on the ratings page). */
+const LATEST_REVIEWS = 3;
+/** How many activities "more by" and "similar" show. */
+const RELATED = 4;
+
+function ratingsPath(bundleId: string): string {
+  return `/ratings/${encodeURIComponent(bundleId)}`;
+}
+
+type RatingSummary = Awaited<ReturnType<Page['app']['services']['ratings']['summary']>>;
+
+/** The star summary (average, count, how many of each star) and the newest reviews, with the ways to write one and to report. */
+function reviewsSection(p: Page, a: ActivityDetail, r: RatingSummary): SafeHtml {
+  const { l } = p;
+  const all = ratingsPath(a.bundle_id);
+  const bars = [5, 4, 3, 2, 1].map((n) => {
+    const count = r.counts[n - 1]!;
+    const label = l.n('{stars} stars: {count} rating', '{stars} stars: {count} ratings', count, { stars: l.number(n) });
+    return html`<li><span aria-hidden="true">${l.number(n)} ★</span><meter min="0" max="${Math.max(1, r.total)}" value="${count}" aria-label="${label}">${label}</meter><span aria-hidden="true">${l.number(count)}</span></li>`;
+  });
+  const summary = r.total
+    ? html`<div class="rating-sum"><p class="avg"><strong>${l.number(Math.round((a.rating.average ?? 0) * 10) / 10)}</strong> ${stars(l, a.rating)}</p><ul class="bars">${bars}</ul></div>`
+    : html`<p>${l.t('No one has rated this activity yet.')}</p>`;
+  const items = r.reviews.map(
+    (x) =>
+      html`<li><article class="review"><p class="who">${ratingStars(l, x.rating)} <bdi>${x.author}</bdi> <span class="when">${l.date(x.updated_at)}</span></p>${x.body ? html`<p dir="auto">${x.body}</p>` : ''}${x.reply_body ? html`<blockquote><p>${l.t('Reply from {who}:', { who: x.replier ?? l.t('the authors') })} <span dir="auto">${x.reply_body}</span></p></blockquote>` : ''}</article></li>`,
+  );
+  const actions = p.viewer
+    ? html`<ul class="actions">${r.viewerIsAuthor ? '' : html`<li><a class="btn" href="${all}#rate">${l.t('Write a review')}</a></li>`}<li><a href="${all}#report">${l.t('Report this activity')}</a></li></ul>`
+    : html`<p><a href="/account/login?next=${encodeURIComponent(all + '#rate')}">${l.t('Log in to write a review')}</a></p>`;
+  return html`<section aria-labelledby="reviews-h" class="aside-block"><div class="section-head"><h2 id="reviews-h">${l.t('Ratings and reviews')}</h2>${r.total ? html`<a href="${all}">${l.n('All {count} review', 'All {count} reviews', r.total)}</a>` : ''}</div>
+${summary}${items.length ? html`<ul class="reviews">${items}</ul>` : ''}${actions}</section>`;
+}
+
+/** Screenshots at a readable size; each opens full size (the image itself) without JavaScript. */
+function gallery(p: Page, name: string, shots: { id: number; width: number; height: number; caption: string }[]): SafeHtml {
+  const { l } = p;
+  if (!shots.length) return html``;
+  return html`<section aria-labelledby="shots-h"><h2 id="shots-h" class="sr">${l.t('Screenshots')}</h2><ul class="shots">${shots.map((s, i) => {
+    const alt = s.caption || l.t('Screenshot {n} of {name}', { n: l.number(i + 1), name });
+    return html`<li><figure><a href="/screenshots/${s.id}" title="${l.t('Open full size')}"><img src="/screenshots/${s.id}" width="${s.width}" height="${s.height}" alt="${alt}" loading="lazy" decoding="async"></a>${s.caption ? html`<figcaption dir="auto">${s.caption}</figcaption>` : ''}</figure></li>`;
+  })}</ul></section>`;
+}
+
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
   const { row, a, all, sources } = await load(p, bundleId);
-  const [{ authors, screenshots: shots, collections }, categories] = await Promise.all([
+  const sugar = p.sugar?.version ?? null;
+  const [{ authors, screenshots: shots, collections }, categories, ratings, { more, similar }] = await Promise.all([
     app.services.catalog.activityExtras(row.id, p.locale),
     app.services.catalog.categories(p.locale),
+    app.services.ratings.summary(row.id, p.viewer, LATEST_REVIEWS),
+    app.services.catalog.related(row.id, p.locale, sugar, RELATED),
   ]);
   const lp = (path: string) => localePath(p.locale, path);
   const cat = categories.find((c) => a.categories.includes(c.slug));
@@ -102,7 +161,7 @@ export async function detailPage(p: Page, bundleId: string) {
     { label: a.name },
   ]);
   const byline = authors.length
-    ? html`<p class="byline">${l.t('By')} ${authors.map((u, i) => html`${i ? ', ' : ''}<a href="${lp(`/author/${u.id}`)}">${u.name}</a>`)}</p>`
+    ? html`<p class="byline">${l.t('By')} ${authors.map((u, i) => html`${i ? ', ' : ''}<a href="${lp(`/author/${u.id}`)}"><bdi>${u.name}</bdi></a>`)}</p>`
     : '';
   const current = all[0];
   const shown = p.sugar ? (all.find((o) => o.compat.compatible) ?? current) : current;
@@ -112,28 +171,39 @@ ${shown ? html`<dt>${l.t('Version')}</dt><dd>${shown.version.version}</dd><dt>${
 ${licenses.length ? html`<dt>${l.t('License')}</dt><dd>${licenses.join(', ')}</dd>` : ''}
 <dt>${l.t('Downloads')}</dt><dd>${l.number(a.downloads)}</dd>
 ${a.average_daily_users ? html`<dt>${l.t('Daily users')}</dt><dd>${l.number(a.average_daily_users)}</dd>` : ''}
-<dt>${l.t('Activity ID')}</dt><dd><code>${a.bundle_id}</code></dd>
+<dt>${l.t('Activity ID')}</dt><dd>${bundleIdText(a.bundle_id)}</dd>
 ${a.homepage_url ? html`<dt>${l.t('Website')}</dt><dd><a href="${a.homepage_url}" rel="nofollow noopener">${new URL(a.homepage_url).host}</a></dd>` : ''}
 ${a.repository_url ? html`<dt>${l.t('Source code')}</dt><dd><a href="${a.repository_url}" rel="nofollow noopener">${new URL(a.repository_url).host}</a></dd>` : ''}
 </dl>`;
-  const description = a.description ? raw(sanitizeDescription(a.description)) : a.summary ? html`<p>${a.summary}</p>` : '';
+  const description = a.description
+    ? html`<div dir="auto">${raw(sanitizeDescription(a.description))}</div>`
+    : a.summary
+      ? html`<p dir="auto">${a.summary}</p>`
+      : '';
   const recent = all.slice(0, 3);
+  const related = (id: string, title: string, items: typeof more, href?: string) =>
+    items.length
+      ? html`<section class="section" aria-labelledby="${id}"><div class="section-head"><h2 id="${id}">${title}</h2>${href ? html`<a href="${href}">${l.t('See all')}</a>` : ''}</div>${activityGrid(l, items, { eager: 0 })}</section>`
+      : '';
   const main = html`${crumbs}
 <div class="head">${iconImg({ ...a, icon_url: a.icon_url }, 112, { lazy: false })}<div>
-<h1>${a.name}</h1>${a.summary ? html`<p class="summary">${a.summary}</p>` : ''}${byline}
+<h1 dir="auto">${a.name}</h1>${a.summary ? html`<p class="summary" dir="auto">${a.summary}</p>` : ''}${byline}
 <p class="meta"><span>${stars(l, a.rating)}</span><span>${l.n('{count} download', '{count} downloads', a.downloads)}</span>${a.kind === 'content' ? html`<span class="badge">${l.t('Book')}</span>` : ''}</p>
 </div></div>
 <div class="detail"><div>
-${shots.length ? html`<section aria-labelledby="shots-h"><h2 id="shots-h" class="sr">${l.t('Screenshots')}</h2><ul class="shots">${shots.map((s) => html`<li><a href="/screenshots/${s.id}"><img src="/screenshots/${s.id}" width="${s.width}" height="${s.height}" alt="${s.caption || l.t('Screenshot of {name}', { name: a.name })}" loading="lazy" decoding="async"></a></li>`)}</ul></section>` : ''}
+${gallery(p, a.name, shots)}
 <section aria-labelledby="about-h" class="prose"><h2 id="about-h">${l.t('About this activity')}</h2>${description}
-${a.tags.length ? html`<ul class="tags" aria-label="${l.t('Tags')}">${a.tags.map((t) => html`<li><a href="${lp(`/tag/${encodeURIComponent(slugify(t))}`)}">${t}</a></li>`)}</ul>` : ''}</section>
+${a.tags.length ? html`<ul class="tags" aria-label="${l.t('Tags')}">${a.tags.map((t) => html`<li><a href="${lp(`/tag/${encodeURIComponent(slugify(t))}`)}">${tagLabel(l, t)}</a></li>`)}</ul>` : ''}</section>
+${reviewsSection(p, a, ratings)}
 <section aria-labelledby="versions-h" class="aside-block"><div class="section-head"><h2 id="versions-h">${l.t('Versions')}</h2>${all.length > recent.length ? html`<a href="${lp(`/activity/${encodeURIComponent(a.bundle_id)}/versions`)}">${l.t('All {count} versions', { count: l.number(all.length) })}</a>` : ''}</div>
 <ul class="versions">${recent.map((o) => versionItem(p, o, 'h3', sources))}</ul></section>
 </div>
 <aside aria-label="${l.t('Download')}">${downloadBox(p, a, all)}
 <section class="aside-block" aria-labelledby="facts-h"><h2 id="facts-h" class="h3">${l.t('Details')}</h2>${facts}</section>
 ${collections.length ? html`<section class="aside-block" aria-labelledby="coll-h"><h2 id="coll-h" class="h3">${l.t('In collections')}</h2><ul>${collections.map((c) => html`<li><a href="${lp(`/collection/${encodeURIComponent(c.nickname)}`)}">${c.name}</a></li>`)}</ul></section>` : ''}
-</aside></div>`;
+</aside></div>
+${related('more-h', authors.length === 1 ? l.t('More by {name}', { name: authors[0]!.name }) : l.t('More by these developers'), more, authors.length === 1 ? lp(`/author/${authors[0]!.id}`) : undefined)}
+${related('similar-h', l.t('Similar activities'), similar)}`;
   return sendPage(p, { title: a.name, main, description: a.summary ?? undefined });
 }
 

@@ -34,6 +34,35 @@ export const SUGAR_RELEASES = [
   '0.82',
 ];
 
+/** A language's name in the page's language ('es' is "Spanish" in English, "español" in Spanish). */
+const NAMERS = new Map<string, (tag: string) => string>();
+function languageNamer(locale: string): (tag: string) => string {
+  let namer = NAMERS.get(locale);
+  if (!namer) {
+    let names: Intl.DisplayNames | null = null;
+    try {
+      names = new Intl.DisplayNames([locale], { type: 'language' });
+    } catch {
+      names = null;
+    }
+    const known = new Map<string, string>();
+    namer = (tag) => {
+      let name = known.get(tag);
+      if (name === undefined) {
+        try {
+          name = names?.of(tag) ?? tag;
+        } catch {
+          name = tag;
+        }
+        known.set(tag, name);
+      }
+      return name;
+    };
+    NAMERS.set(locale, namer);
+  }
+  return namer;
+}
+
 export type ListingKind = { kind: 'all' } | { kind: 'category'; slug: string } | { kind: 'tag'; slug: string } | { kind: 'search' };
 
 function sortsFor(kind: ListingKind['kind'], hasQuery: boolean): string[] {
@@ -85,13 +114,18 @@ export async function listingPage(p: Page, what: ListingKind) {
     basePath = localePath(p.locale, '/browse');
   }
   crumbs = [...crumbs, { label: title }];
-  const result = await app.services.catalog.listActivities(query);
-  const categories = await app.services.catalog.categories(p.locale);
+  const [result, categories, languages] = await Promise.all([
+    app.services.catalog.listActivities(query),
+    app.services.catalog.categories(p.locale),
+    app.services.catalog.textLanguages(),
+  ]);
+  const languageName = languageNamer(p.locale);
 
   const keep: Record<string, string | undefined> = {
     q: query.q,
     category: what.kind === 'category' ? undefined : query.category,
     runtime: query.runtime,
+    language: query.language,
     sugar: sugarParam === 'any' ? 'any' : query.sugar && query.sugar !== p.sugar?.version ? query.sugar : undefined,
   };
   const selected = (a: string | undefined, b: string) => (a === b ? raw(' selected') : '');
@@ -100,6 +134,9 @@ export async function listingPage(p: Page, what: ListingKind) {
 ${what.kind === 'search' ? html`<label for="f-q">${l.t('Words')}</label><input id="f-q" type="search" name="q" value="${query.q ?? ''}" maxlength="200">` : ''}
 ${what.kind !== 'category' ? html`<label for="f-category">${l.t('Category')}</label><select id="f-category" name="category"><option value="">${l.t('All categories')}</option>${categories.map((c) => html`<option value="${c.slug}"${selected(query.category, c.slug)}>${c.name}</option>`)}</select>` : ''}
 <label for="f-runtime">${l.t('Runs on')}</label><select id="f-runtime" name="runtime"><option value="">${l.t('Any runtime')}</option>${RUNTIMES.map((r) => html`<option value="${r}"${selected(query.runtime, r)}>${runtimeLabel(l, r)}</option>`)}</select>
+<label for="f-language">${l.t('Language')}</label><select id="f-language" name="language"><option value="">${l.t('Any language')}</option>${languages
+    .filter((x) => x.locale !== 'und')
+    .map((x) => html`<option value="${x.locale}"${selected(query.language, x.locale)}>${languageName(x.locale)} (${l.number(x.count)})</option>`)}</select>
 <label for="f-sugar">${l.t('Works with Sugar')}</label><select id="f-sugar" name="sugar"><option value="any">${l.t('Any version')}</option>${SUGAR_RELEASES.map((v) => html`<option value="${v}"${selected(query.sugar, v)}>${v}${p.sugar?.version === v ? ` (${l.t('yours')})` : ''}</option>`)}</select>
 ${requestedSort !== defaultSort ? html`<input type="hidden" name="sort" value="${requestedSort}">` : ''}
 <button class="btn" type="submit">${l.t('Apply')}</button>
