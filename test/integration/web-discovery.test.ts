@@ -10,7 +10,7 @@ import { createTestApp, type TestApp } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
 import { person } from '../helpers/people.js';
 import { Browser } from '../helpers/browser.js';
-import { loadSampleContent } from '../../src/catalog/sample/load.js';
+import { loadSampleContent } from '../../src/build/samples.js';
 
 const SUGAR_0120 = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) SugarLabs/0.120';
 const ALPHA = 'org.test.discovery.AlphaKites';
