@@ -54,6 +54,12 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Which part of the store this process serves (aslo serve --role): all (default), web, download, worker. */
   role?: 'all' | 'web' | 'download' | 'worker';
+  /**
+   * Return before the updater's index is loaded (src/server.ts: the process listens meanwhile;
+   * update checks wait for the index and /readyz answers 503 until it is loaded). By default
+   * build() returns with the index loaded.
+   */
+  indexInBackground?: boolean;
 }
 
 export async function build(config: AsloConfig, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -106,10 +112,11 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   app.decorate('ctx', ctx);
   app.decorate('services', composition.services);
   decorateServices(app, composition);
-  // Built from the database now: the updater's index (roles all and web), the repo tree with the
-  // verified mirrors and download counts (roles all and download, src/downloads).
+  // Built from the database now: the updater's index (roles all and web; or loading after
+  // build() returns, indexInBackground), the repo tree with the verified mirrors and download
+  // counts (roles all and download, src/downloads).
   try {
-    await composition.start(role);
+    await composition.start(role, { indexInBackground: opts.indexInBackground });
   } catch (err) {
     // No app to close yet: give back what was opened (Redis, and the context when it is ours).
     await composition.close().catch(() => {});
@@ -158,8 +165,10 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   await app.register(reviewPlugin);
 
   app.get('/healthz', { schema: { hide: true } }, healthz);
-  // /metrics, /readyz, request metrics and X-Request-Id (src/platform/metrics/plugin.ts).
-  await app.register(opsPlugin);
+  // /metrics, /readyz, request metrics and X-Request-Id (src/platform/metrics/plugin.ts). Ready
+  // also needs the updater's index loaded, in the roles that answer update checks.
+  const updates = role === 'all' || role === 'web' ? composition.services.updates : null;
+  await app.register(opsPlugin, { readiness: updates ? { updateIndex: () => updates.readiness() } : {} });
 
   if (role === 'download') {
     await app.register(downloadRoutes, { mirrorlistPage });

@@ -2,7 +2,7 @@
 // each once, in dependency order, and closes them once, in the reverse order. The web app
 // (app.ts), the server (server.ts) and the CLI commands (cli/common.ts withServices) get their
 // services from here; plugins and route modules receive them (`app.services`) and never build one.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AsloConfig } from './platform/config.js';
 import { createContext, type AppContext } from './platform/context.js';
 import { OnceLogger } from './platform/logging/index.js';
@@ -52,8 +52,12 @@ export interface Composition {
   redis: Redis | null;
   mailer: Mailer;
   services: Services;
-  /** Starts what the role serves from memory: the updater's index (all, web), the download index (all, download). */
-  start(role: Role): Promise<void>;
+  /**
+   * Starts what the role serves from memory: the updater's index (all, web), the download index
+   * (all, download). With `indexInBackground` it returns before the updater's index is loaded
+   * (its answers wait for it: UpdateService.whenReady); by default once it is.
+   */
+  start(role: Role, opts?: { indexInBackground?: boolean }): Promise<void>;
   /** Closes every service, then Redis, then the context (when this composition owns it). Once. */
   close(): Promise<void>;
 }
@@ -80,6 +84,8 @@ const SILENT: CompositionLog = { info: () => {}, warn: () => {}, warnWithError: 
  * that hangs; the outage is logged once and ioredis reconnects by itself.
  */
 async function openRedis(url: string, log: CompositionLog): Promise<Redis> {
+  // Loaded only when Redis is configured (a start without it does not pay for the module).
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
@@ -201,13 +207,13 @@ export async function compose(config: AsloConfig, opts: ComposeOptions = {}): Pr
     redis,
     mailer,
     services,
-    async start(role) {
+    async start(role, startOpts = {}) {
       // The cache connects (Redis, its invalidation channel) before the first request, which
       // would otherwise start it and be answered from the database meanwhile. A Redis that is
       // down does not hold the start: the cache serves from the database until it returns.
       if (role !== 'worker') await ctx.cache.start().catch(() => {});
       // The download and worker roles answer no update checks: they skip the index and its memory.
-      if (role === 'all' || role === 'web') await services.updates.start();
+      if (role === 'all' || role === 'web') await services.updates.start({ background: startOpts.indexInBackground });
       if (role === 'all' || role === 'download') await services.downloads.start();
     },
     close() {

@@ -68,7 +68,10 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
   }
   log(`  starting  ${role === 'all' ? 'the web store, API, updater and downloads' : `the ${role} role`}`);
   // The app owns the context from here: its composition root closes it, last (src/composition.ts).
-  const app = await build(config, { context: ctx, ownsContext: true, logger: loggerOptions(config, role), role });
+  // The updater's index loads after the process listens (loading it is most of a restart on a
+  // large catalog): everything else answers at once, update checks wait for the index (then 503
+  // with Retry-After), and /readyz says 503 until it is loaded (docs/updates.md, "Start").
+  const app = await build(config, { context: ctx, ownsContext: true, logger: loggerOptions(config, role), role, indexInBackground: true });
   // The background jobs (repo tree publishing, mirror checks) run in the single embedded
   // process, and in processes started with --role worker.
   const worker =
@@ -80,8 +83,6 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     // at a time however many processes there are (it was a timer in every web process).
     worker.runner.every(ROLLUP_QUEUE, ROLLUP_EVERY_SECONDS, async () => rollupAverageDailyUsers(ctx.db));
     scheduleTemporarySweep(worker.runner, ctx.files, app.log);
-    await worker.runner.start();
-    log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
   }
   let control: { drain(): Promise<void> } | null = null;
   let stopWatchdog: (() => void) | null = null;
@@ -156,6 +157,24 @@ export async function startServer(config: AsloConfig, opts: { role?: string; qui
     });
   }
   log(`  listening ${url}  (API docs: ${url}/api/docs)`);
+  // What no request needs to be answered starts now, after listening: the updater's index (its
+  // answers and /readyz wait for it) and the background jobs.
+  if (role === 'all' || role === 'web') {
+    const started = Date.now();
+    app.services.updates.beginLoading();
+    void app.services.updates.loaded().then((ok) => {
+      if (ok) log(`  ready     update index loaded ${((Date.now() - started) / 1000).toFixed(2)} s after listening`);
+    });
+  }
+  if (worker) {
+    try {
+      await worker.runner.start();
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    log(`  jobs      worker ${worker.runner.workerId} (${worker.runner.queues.join(', ')})`);
+  }
   return {
     app,
     url,

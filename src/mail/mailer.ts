@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { AsloConfig, Secrets } from '../platform/config.js';
 import { writeFileAtomic } from '../platform/config.js';
 
@@ -41,6 +41,7 @@ export class Mailer {
     }
     if (!this.transport) {
       const url = new URL(this.config.mail.smtpUrl);
+      const nodemailer = await loadNodemailer();
       this.transport = nodemailer.createTransport({
         host: url.hostname,
         port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
@@ -56,12 +57,18 @@ export class Mailer {
     mkdirSync(dir, { recursive: true });
     const at = new Date();
     const id = `${at.toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
+    const nodemailer = await loadNodemailer();
     const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     const info = await stream.sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, date: at });
     writeFileAtomic(join(dir, `${id}.eml`), info.message as Buffer);
     const record: OutboxMail = { id, at: at.toISOString(), from: mail.from, to: mail.to, subject: mail.subject, text: mail.text };
     writeFileAtomic(join(dir, `${id}.json`), JSON.stringify(record, null, 2) + '\n');
   }
+}
+
+/** nodemailer, loaded with the first mail (a process start does not pay for it). */
+async function loadNodemailer() {
+  return (await import('nodemailer')).default;
 }
 
 /** The mails in an outbox folder, oldest first. */

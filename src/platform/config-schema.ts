@@ -153,6 +153,14 @@ export const ConfigSchema = section({
       defaultNote: '0: never',
       fileComment: 'Full rebuild of the in-memory update index, behind the change notifications (0: never).',
     }),
+    indexWaitSeconds: num(10, {
+      description: 'how long an update check waits for the index at start',
+      defaultNote: 'then 503 UPDATE_INDEX_LOADING',
+      fileComment: [
+        'A process listens before its update index is loaded; an update check that arrives meanwhile',
+        'waits this many seconds for it, then is answered 503 with Retry-After (docs/updates.md).',
+      ],
+    }),
   }),
   sample: section({
     loadOnStart: flag(true, {

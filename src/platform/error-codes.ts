@@ -46,6 +46,11 @@ const REQUESTS = {
     meaning: 'The database failed and this process is stopping so that a new one starts. Try again; operators see the cause in the log.',
   },
   INDEX_BUSY: { status: 503, meaning: 'The update index is being rebuilt for many requests at once. Retry in a few seconds.' },
+  UPDATE_INDEX_LOADING: {
+    status: 503,
+    meaning:
+      "The process has just started and is still loading the updater's index from the database; update checks wait for it a few seconds, then get this. Retry after Retry-After.",
+  },
 } as const satisfies Group;
 
 /** Accounts, sessions, API tokens and permissions. */

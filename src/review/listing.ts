@@ -3,7 +3,7 @@
 // Sugar range and release notes of each version, and screenshots (content sniffed, dimensions
 // checked, resized). Authors only (administrators too); every change is audited.
 import { Readable } from 'node:stream';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import type { AppContext } from '../platform/context.js';
 import type { Db } from '../platform/db/index.js';
 import { AsloError } from '../platform/errors.js';
@@ -178,6 +178,8 @@ export class ListingService {
     }
     const input = Buffer.concat(chunks);
     // The declared content type is not trusted: the bytes decide.
+    // sharp (native image library) loads with the first screenshot, not at every start.
+    const sharp = (await import('sharp')).default;
     let meta: Metadata;
     try {
       meta = await sharp(input, { limitInputPixels: SCREENSHOT_MAX_INPUT.width * SCREENSHOT_MAX_INPUT.height }).metadata();

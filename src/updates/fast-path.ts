@@ -27,7 +27,8 @@ export class UpdateFastPath implements FastPath {
   /** True when it answered the request. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const service = this.service;
-    if (!service) return false;
+    // Until the index is loaded, the route answers (it waits for the index, then 503).
+    if (!service?.ready) return false;
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const url = req.url ?? '/';

@@ -165,15 +165,27 @@ export function indexTexts(db: Db, activityIds: number[]): Promise<IxTextRow[]> 
 // and parsing the JSON (10,000 activities x 10 versions: 0.8 s instead of 3.2 s); on
 // PostgreSQL it is one value on the wire instead of 100,000 rows. Same filters as load(ids).
 
+// A full load reads in slices of activity ids (IdSlice: from..to, both included): one JSON
+// document of a whole catalog's versions takes the embedded database about a second, during
+// which it answers nothing else (it runs one statement at a time, on the process's own thread);
+// a slice a fraction of that, so requests that arrive while a process loads its index at start
+// are answered between two slices.
+
+/** Activity ids from..to, both included. */
+export interface IdSlice {
+  from: number;
+  to: number;
+}
+
 export async function allIndexActivities(db: Db): Promise<IxActivityRow[]> {
   const { rows } = await sql<{ doc: string }>`
-    select coalesce(json_agg(json_build_array(id, bundle_id, kind, status)), '[]')::text as doc
+    select coalesce(json_agg(json_build_array(id, bundle_id, kind, status) order by id), '[]')::text as doc
     from activities where status <> 'disabled'`.execute(db);
   const list = JSON.parse(rows[0]!.doc) as [number, string, 'activity' | 'content', string][];
   return list.map((t) => ({ id: t[0], bundle_id: t[1], kind: t[2], status: t[3] }));
 }
 
-export async function allIndexVersions(db: Db): Promise<IxVersionRow[]> {
+export async function allIndexVersions(db: Db, slice: IdSlice): Promise<IxVersionRow[]> {
   const { rows } = await sql<{ doc: string }>`
     select coalesce(json_agg(json_build_array(
       v.id, v.activity_id, v.version, v.sort_key, v.sugar_min, v.sugar_max, v.sugar_range_origin, v.runtime,
@@ -181,7 +193,8 @@ export async function allIndexVersions(db: Db): Promise<IxVersionRow[]> {
     from versions v
     join files f on f.version_id = v.id
     join activities a on a.id = v.activity_id
-    where a.status <> 'disabled' and f.status in (${sql.join(EXPERIMENTAL_FILE_STATUSES)})`.execute(db);
+    where a.status <> 'disabled' and f.status in (${sql.join(EXPERIMENTAL_FILE_STATUSES)})
+      and v.activity_id between ${slice.from} and ${slice.to}`.execute(db);
   const list = JSON.parse(rows[0]!.doc) as VersionTuple[];
   return list.map((t) => ({
     versionId: t[0],
@@ -203,12 +216,12 @@ export async function allIndexVersions(db: Db): Promise<IxVersionRow[]> {
   }));
 }
 
-export async function allIndexTexts(db: Db): Promise<IxTextRow[]> {
+export async function allIndexTexts(db: Db, slice: IdSlice): Promise<IxTextRow[]> {
   const { rows } = await sql<{ doc: string }>`
     select coalesce(json_agg(json_build_array(t.activity_id, t.locale, t.origin, t.name, t.summary)), '[]')::text as doc
     from activity_texts t
     join activities a on a.id = t.activity_id
-    where a.status <> 'disabled'`.execute(db);
+    where a.status <> 'disabled' and t.activity_id between ${slice.from} and ${slice.to}`.execute(db);
   const list = JSON.parse(rows[0]!.doc) as [number, string, 'bundle' | 'developer', string | null, string | null][];
   return list.map((t) => ({ activityId: t[0], locale: t[1], origin: t[2], name: t[3], summary: t[4] }));
 }

@@ -5,11 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { contentTypeFor } from '../bundles/index.js';
 import { parseRange } from '../platform/http/range.js';
-import { isAsloError } from '../platform/errors.js';
+import { errorBody, isAsloError } from '../platform/errors.js';
 import { EMPTY_RDF } from './rdf.js';
 import { etagMatches } from './query.js';
 import { htmlEscape } from './microformat.js';
 import { looseParam, textParams, Type, type TypedApp } from '../platform/schemas.js';
+import { INDEX_RETRY_AFTER_SECONDS } from './service.js';
 
 export const UPDATE_PATHS = ['/services/update-aslo.php', '/services/update.php'];
 
@@ -30,8 +31,25 @@ function preferredEncoding(header: string | string[] | undefined): 'br' | 'gzip'
 export async function updateRoutes(app: TypedApp): Promise<void> {
   const updates = app.services.updates;
 
+  // Answers that need the index, asked before it is loaded (a process that has just started):
+  // they wait for it (updates.indexWaitSeconds), then get 503 with Retry-After, never an answer
+  // from the empty index ("no update", an empty feed).
+  const retryWhenLoading = (err: unknown, reply: FastifyReply) => {
+    if (isAsloError(err) && (err.code === 'UPDATE_INDEX_LOADING' || err.code === 'INDEX_BUSY')) {
+      void reply.header('retry-after', String(INDEX_RETRY_AFTER_SECONDS));
+    }
+  };
+
   // ---- legacy RDF ----
   const rdfHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await updates.whenReady();
+    } catch (err) {
+      if (!isAsloError(err)) throw err;
+      // Not an empty RDF root: that would tell the client there is no update.
+      retryWhenLoading(err, reply);
+      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    }
     try {
       const res = updates.answerUpdate(req.method, req.url, req.headers['if-none-match']);
       void reply.code(res.status).headers(res.headers);
@@ -77,7 +95,12 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
       schema: { summary: 'Release notes of a version (em:updateInfoURL of the update RDF), as XHTML', tags: ['updates'], params: textParams('versionId') },
     },
     async (req, reply) => {
-      const { body, isPublic } = await updates.releaseNotes(() => req.viewer(), req.params.versionId);
+      const { body, isPublic } = await updates
+        .releaseNotes(() => req.viewer(), req.params.versionId)
+        .catch((err: unknown) => {
+          retryWhenLoading(err, reply);
+          throw err;
+        });
       // What only the activity's people may see is never kept by a shared cache.
       void reply.type('application/xhtml+xml; charset=utf-8').header('cache-control', isPublic ? updates.cacheControlHeader : 'private, no-store');
       return body;
@@ -110,6 +133,7 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
         if (etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
         return reply.type('text/html; charset=utf-8').send(page.html);
       } catch (err) {
+        retryWhenLoading(err, reply);
         const status = isAsloError(err) ? err.statusCode : 500;
         if (!isAsloError(err)) req.log.error({ err }, 'microformat feed failed');
         const msg = isAsloError(err) ? `${err.message} [${err.code}]` : 'The feed could not be built; the error was logged. Please try again.';
@@ -138,7 +162,7 @@ export async function updateRoutes(app: TypedApp): Promise<void> {
     try {
       return await updates.indexDocument(q);
     } catch (err) {
-      if (isAsloError(err) && err.code === 'INDEX_BUSY') void reply.header('retry-after', '5');
+      retryWhenLoading(err, reply);
       throw err;
     }
   };

@@ -59,6 +59,8 @@ const DOC_CACHE_BYTES = 256 * 1024 * 1024;
 /** Worker threads that build JSON index documents, and builds allowed to wait for one. */
 const INDEX_BUILD_WORKERS = 1;
 const INDEX_BUILD_QUEUE = 16;
+/** Retry-After (seconds) of an update check answered 503 because the index is still loading. */
+export const INDEX_RETRY_AFTER_SECONDS = 5;
 
 export class UpdateService {
   readonly index: UpdateIndex;
@@ -87,6 +89,12 @@ export class UpdateService {
   private readonly rdfHeaders = new WeakMap<object, { ok: Record<string, string | number>; notModified: Record<string, string | number> }>();
   private started = false;
   private closed = false;
+  private isReady = false;
+  /** Wakes whoever waits in whenReady(): the index is loaded, or the service is closing. */
+  private wake!: () => void;
+  private readonly woken = new Promise<void>((r) => (this.wake = r));
+  private loadSeconds: number | null = null;
+  private loadError: string | null = null;
   private readonly log: NonNullable<UpdateServiceOptions['log']>;
 
   constructor(
@@ -141,8 +149,15 @@ export class UpdateService {
     return `${this.base}/services/experimental/file/${v.fileId}/${encodeURIComponent(v.fileName)}`;
   }
 
-  /** Build the index, connect change notifications, start the timers. */
-  async start(): Promise<void> {
+  /**
+   * Connect change notifications, load the index, start the timers. By default it returns once
+   * the index is loaded (and throws when the first load fails). With `background` it returns at
+   * once and the index loads once beginLoading() is called (src/server.ts: after the process
+   * listens, so the load does not hold up the rest of the start on a database that runs one
+   * query at a time): a failed load is logged and retried, and until one succeeds `ready` is
+   * false and whenReady() waits.
+   */
+  async start(opts: { background?: boolean } = {}): Promise<void> {
     if (this.started) return;
     this.started = true;
     const url = this.ctx.config.database.url;
@@ -166,13 +181,16 @@ export class UpdateService {
     downloadEvents(this.ctx.db).on('files', onFiles);
     this.offFiles = () => downloadEvents(this.ctx.db).off('files', onFiles);
     // Subscribed first, so nothing published while the index builds is lost: it is applied after
-    // the build (index mutations run one at a time, in order, on this.chain).
+    // the build (index mutations run one at a time, in order, on this.chain). A change that
+    // arrives before the first load is queued behind it; until that load completes no answer
+    // comes from the (empty) index: whenReady() waits for it.
+    const gate = opts.background ? new Promise<void>((r) => (this.openGate = r)) : null;
     const initial = this.chain.then(async () => {
-      await this.index.rebuild();
-      await this.reconcile(null);
+      if (gate) await gate;
+      await this.initialLoad(!opts.background);
     });
     this.chain = initial.catch(() => {});
-    await initial;
+    if (!opts.background) await initial;
     if (this.opts.timers !== false) {
       this.pings.start();
       const every = this.ctx.config.updates.indexRefreshSeconds;
@@ -183,9 +201,91 @@ export class UpdateService {
     }
   }
 
+  /** Starts the first load of a service started in the background (once; later calls do nothing). */
+  beginLoading(): void {
+    this.openGate?.();
+    this.openGate = null;
+  }
+
+  private openGate: (() => void) | null = null;
+
+  /** The first load; in the background, a failure is retried (with a growing pause) until one succeeds. */
+  private async initialLoad(failFast: boolean): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) return;
+      try {
+        await this.index.rebuild();
+        break;
+      } catch (err) {
+        if (failFast || this.closed) throw err;
+        const pauseMs = Math.min(500 * 2 ** Math.min(attempt, 5), 15_000);
+        this.loadError = (err as Error).message;
+        this.log.warn(`update index: loading failed (${this.loadError}); retrying in ${pauseMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, pauseMs).unref());
+      }
+    }
+    this.loadError = null;
+    this.loadSeconds = (Date.now() - started) / 1000;
+    this.markReady();
+    this.log.info(`update index: ${this.index.size} activities loaded in ${this.loadSeconds.toFixed(2)} s`);
+    // Change rows the catalog lacks: written after the index answers (it needs none of them).
+    await this.reconcile(null);
+  }
+
+  private markReady(): void {
+    this.isReady = true;
+    this.wake();
+  }
+
+  /** Whether the index has been loaded (the updater's answers need it). */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Resolves once the index is loaded (true), or the service closed before it was (false). */
+  async loaded(): Promise<boolean> {
+    await this.woken;
+    return this.isReady;
+  }
+
+  /** What /readyz reports of the index: loaded (how many activities, in how long), or still loading. */
+  readiness(): { ok: boolean; activities?: number; loadSeconds?: number; loading?: boolean; lastError?: string } {
+    if (this.isReady) return { ok: true, activities: this.index.size, loadSeconds: this.loadSeconds ?? undefined };
+    return { ok: false, loading: true, ...(this.loadError ? { lastError: this.loadError } : {}) };
+  }
+
+  /**
+   * Resolves once the index is loaded; waits at most `waitMs` (updates.indexWaitSeconds by
+   * default), then throws UPDATE_INDEX_LOADING (503): no answer is given from an index not loaded yet.
+   */
+  async whenReady(waitMs = this.ctx.config.updates.indexWaitSeconds * 1000): Promise<void> {
+    if (this.isReady) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, waitMs))));
+    try {
+      await Promise.race([this.woken, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.isReady) return;
+    throw this.loadingError();
+  }
+
+  private loadingError(): AsloError {
+    return new AsloError(
+      'UPDATE_INDEX_LOADING',
+      `The update index is still loading after this process started; retry in ${INDEX_RETRY_AFTER_SECONDS} seconds.`,
+      { statusCode: 503 },
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wake();
+    // A load never begun: let the chain end (initialLoad returns at once once closed).
+    this.beginLoading();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.unsubscribe?.();
     this.offLocal?.();
@@ -282,8 +382,13 @@ export class UpdateService {
 
   // ---- the legacy updater ----
 
-  /** Answer /services/update-aslo.php (and update.php). Never throws. */
+  /**
+   * Answer /services/update-aslo.php (and update.php) from the loaded index. Throws only
+   * UPDATE_INDEX_LOADING, when called before the index is loaded (callers wait with whenReady()
+   * or, on the fast path, leave the request to the route that does); else never throws.
+   */
   answerUpdate(method: string, url: string, ifNoneMatch: string | string[] | undefined): UpdateResponse {
+    if (!this.isReady) throw this.loadingError();
     let rdf = EMPTY_RDF;
     try {
       const q = parseUpdateQuery(url);
@@ -367,6 +472,7 @@ export class UpdateService {
    * one build per key at a time; INDEX_BUSY when too many builds are waiting).
    */
   async indexDocument(q: { sugar: string | null; sugarKey: string | null; since: Date | null }): Promise<IndexDocument> {
+    await this.whenReady();
     const since = q.since === null ? null : this.changePoint(q.since.getTime());
     const nextSince = nextSinceOf(this.index.lastChangeAt(), since === null ? null : new Date(since), this.index.dbNow()).getTime();
     const query: IndexQuery = { sugar: q.sugar, sugarKey: q.sugarKey, since, nextSince };
@@ -449,6 +555,7 @@ export class UpdateService {
    * run. `varies` tells the route the answer depended on the User-Agent.
    */
   async microformat(raw: Record<string, unknown>, userAgent?: string | string[]): Promise<{ status: number; html: string; etag: string; varies: boolean }> {
+    await this.whenReady();
     const str = (name: string): string | null => {
       const v = raw[name];
       if (typeof v === 'string' && v !== '') return v;
@@ -522,6 +629,8 @@ export class UpdateService {
     const isPublic = Boolean(row && row.status === 'public' && row.published);
     const visible = row && (isPublic || (await canSeeHidden(this.ctx.db, await viewer(), row.activity_id)));
     if (!row || !visible) throw new AsloError('VERSION_NOT_FOUND', `No published version has the id ${rawId.slice(0, 20)}.`, { statusCode: 404 });
+    // The activity's name comes from the index.
+    await this.whenReady();
     const a = this.index.activity(row.bundle_id);
     const name = a ? (a.texts.find((t) => t.locale === 'und' && t.name)?.name ?? row.bundle_id) : row.bundle_id;
     const notes = (row.release_notes ?? '').trim();

@@ -65,6 +65,9 @@ export interface UrlMaker {
   updateInfoUrl(v: IxVersion, a: IxActivity): string | null;
 }
 
+/** Activities per slice of a full load (their versions and texts are read one slice at a time). */
+const LOAD_SLICE = 2000;
+
 /** Parse cache for appVersion strings (bounded: clients send a handful of distinct values). */
 class KeyCache {
   private readonly map = new Map<string, string | null>();
@@ -279,7 +282,20 @@ export class UpdateIndex {
     if (!ids) {
       const activities = await q.allIndexActivities(this.db);
       if (activities.length === 0) return [];
-      return assembleActivities(activities, await q.allIndexVersions(this.db), await q.allIndexTexts(this.db), this.ranges);
+      await new Promise((r) => setImmediate(r));
+      // In slices of activities (in id order, see updates/queries.ts), each assembled on its own.
+      const out: IxActivity[] = [];
+      for (let i = 0; i < activities.length; i += LOAD_SLICE) {
+        const part = activities.slice(i, i + LOAD_SLICE);
+        const slice = { from: part[0]!.id, to: part[part.length - 1]!.id };
+        const versions = await q.allIndexVersions(this.db, slice);
+        const texts = await q.allIndexTexts(this.db, slice);
+        for (const a of assembleActivities(part, versions, texts, this.ranges)) out.push(a);
+        // The database's answers resolve as promises only: without this, requests that arrived
+        // meanwhile would wait for the whole load.
+        await new Promise((r) => setImmediate(r));
+      }
+      return out;
     }
     const activities = await q.indexActivities(this.db, ids);
     if (activities.length === 0) return [];

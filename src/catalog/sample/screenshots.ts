@@ -4,7 +4,6 @@
 // store, a row in `screenshots`, an audit entry. So a first start shows pictures on the activity
 // pages without shipping binary files.
 import { Readable } from 'node:stream';
-import sharp from 'sharp';
 import type { AppContext } from '../../platform/context.js';
 import { audit } from '../../platform/audit/index.js';
 import { activityIdByBundleId, hasScreenshot, insertScreenshot } from '../queries.js';
@@ -271,6 +270,8 @@ export const SAMPLE_SCREENSHOTS: SampleScreenshot[] = [
 ];
 
 export async function renderSampleScreenshot(svg: string): Promise<Buffer> {
+  // Loaded here: a restart (samples already there) does not pay for the native module.
+  const sharp = (await import('sharp')).default;
   return sharp(Buffer.from(svg), { density: 72 }).resize(W, H).png({ compressionLevel: 9, palette: false }).toBuffer();
 }
 

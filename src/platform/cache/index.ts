@@ -24,7 +24,7 @@
 //     most 500 ms), so the next read anywhere is fresh, as with Redis.
 //   - embedded PGlite (one process): LRU only, invalidations in process.
 import { LRUCache } from 'lru-cache';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Metrics } from '../metrics/index.js';
 import { OnceLogger } from '../logging/index.js';
@@ -148,6 +148,8 @@ export class Cache {
         connectTimeout: 2000,
         retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
       };
+      // Loaded only when Redis is configured (a start without it does not pay for the module).
+      const { Redis } = await import('ioredis');
       this.redis = new Redis(this.opts.redisUrl!, { ...common, connectionName: 'aslo-cache' });
       this.sub = new Redis(this.opts.redisUrl!, { ...common, commandTimeout: undefined, connectionName: 'aslo-cache-sub' });
       const down = (err?: Error) => {

@@ -1,5 +1,6 @@
 // The operations endpoints and hooks of every role: GET /metrics (Prometheus text), GET /readyz
-// (can this process serve: database reachable, migrations applied, not shutting down), request
+// (can this process serve: database reachable, migrations applied, not shutting down, and what the
+// app adds, like the updater's index loaded), request
 // metrics for Fastify routes and for the fast paths that answer before Fastify (the updater's
 // RDF, published downloads), and the X-Request-Id answer header.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -72,7 +73,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
+export interface OpsOptions {
+  /** More conditions of /readyz, by name: each says whether it holds (with details for the answer). */
+  readiness?: Record<string, () => { ok: boolean } & Record<string, unknown>>;
+}
+
+const opsPlugin: FastifyPluginAsync<OpsOptions> = async (app: FastifyInstance, opts: OpsOptions) => {
   const ctx = app.ctx;
   const metrics = ctx.metrics;
   let draining = false;
@@ -165,6 +171,11 @@ const opsPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
         checks.migrations = { ok: false, error: (err as Error).message };
       }
     } else checks.migrations = { ok: true };
+    for (const [name, check] of Object.entries(opts.readiness ?? {})) {
+      const state = check();
+      checks[name] = state;
+      if (!state.ok) ready = false;
+    }
     void reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
     return { status: ready ? 'ready' : 'not ready', pid: process.pid, checks };
   });
