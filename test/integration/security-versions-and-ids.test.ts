@@ -194,7 +194,8 @@ describe('new bundle ids and names that pass for something else are refused', ()
     const b = new Browser(t.app);
     const reg = await b.submit('/account/register', '/account/register', { email: 'bidi@example.org', display_name: 'admin\u202Etset', password: PASSWORD });
     assert.equal(reg.statusCode, 400);
-    assert.match(reg.body, /NAME_BIDI_OVERRIDE/);
+    // The form says why in a sentence; the code stays out of the page's text.
+    assert.match(reg.body, /bidirectional/);
     const a = await t.app.publishing.activityByBundleId('org.example.NameThree');
     await assert.rejects(t.app.listing.update(mallory.actor, a.id, { name: 'x\u202Dy' }), /NAME_BIDI_OVERRIDE|bidirectional/);
   });
