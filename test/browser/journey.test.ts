@@ -86,7 +86,10 @@ describe('from the first visit to public, and the editor’s review, in Chromium
     assert.equal(new URL(page.url()).pathname, '/developers', 'no redirect to the login page');
     assert.equal(await page.locator('h1').textContent(), 'Publish your activity');
     assert.deepEqual(await page.locator('ol.steps h2').allTextContents(), ['Create an account', 'Upload your bundle', 'Nominate it for review']);
-    assert.match((await page.locator('pre').textContent()) ?? '', /aslo publish MyActivity-1\.xo --server/);
+    const cli = (await page.locator('pre').textContent()) ?? '';
+    assert.match(cli, /aslo publish MyActivity-1\.xo --server/);
+    assert.match(cli, /Bearer \$ASLO_TOKEN" \\\n/, 'the curl example continues its lines');
+    assert.match(cli, /\/api\/v1\/uploads\?filename=MyActivity-1\.xo"/, 'the upload address of the API');
     assert.ok(await page.getByRole('link', { name: '/api/docs' }).isVisible());
     await checkA11y(page, 'hub: logged out');
     await shot(page, 'w1280-hub-logged-out', { fullPage: true });

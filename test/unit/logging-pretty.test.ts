@@ -1,10 +1,12 @@
 // Logs for people when stdout is a terminal: one readable line per JSON line (time, level,
-// message, the fields that matter, an error's stack under it); JSON everywhere else.
+// message, the fields that matter, an error's stack under it); JSON everywhere else. Requests
+// are one line each, at debug level only.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import Fastify from 'fastify';
 import pino from 'pino';
-import { prettyLine, prettyStream, wantsPrettyLogs } from '../../src/platform/logging/index.js';
+import { prettyLine, prettyStream, RequestLog, wantsPrettyLogs } from '../../src/platform/logging/index.js';
 
 describe('readable logs', () => {
   it('writes a JSON line as time, level, message and its own fields', () => {
@@ -47,5 +49,30 @@ describe('readable logs', () => {
     log.warn({ bundle: 'org.example.Kite' }, 'slow upload');
     await new Promise((r) => setImmediate(r));
     assert.match(text, /^\d\d:\d\d:\d\d WARN {2}slow upload {2}bundle=org\.example\.Kite\n$/);
+  });
+
+  it('logs one line per request at debug level, none at info', async () => {
+    for (const level of ['debug', 'info']) {
+      const lines: Record<string, unknown>[] = [];
+      const stream = { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) };
+      const app = Fastify({ logger: { level, stream }, logController: new RequestLog() });
+      app.get('/hello', async () => ({ ok: true }));
+      await app.inject({ url: '/hello?x=1' });
+      await app.inject({ url: '/missing' });
+      await app.close();
+      const requests = lines.filter((l) => /^GET /.test(String(l.msg)));
+      if (level === 'info') {
+        assert.deepEqual(lines, [], 'nothing about requests at info');
+        continue;
+      }
+      assert.deepEqual(
+        requests.map((l) => [l.level, l.msg, l.status]),
+        [
+          [20, 'GET /hello?x=1', 200],
+          [20, 'GET /missing', 404],
+        ],
+      );
+      assert.equal(lines.filter((l) => /request completed|incoming request/.test(String(l.msg))).length, 0);
+    }
   });
 });

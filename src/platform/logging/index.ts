@@ -3,7 +3,7 @@
 // When stdout is a terminal (a developer running `aslo serve`; server.logFormat auto), the same
 // lines are written for people instead: time, level, message and the fields that matter
 // (prettyStream). pino-pretty is not a dependency: this small formatter does what is needed. Requests
-// are one line each, at debug level (logRequests): set server.logLevel to debug to see them.
+// are one line each, at debug level (RequestLog): set server.logLevel to debug to see them.
 //
 // The request id comes from the X-Request-Id header when the balancer sets one (deploy/nginx
 // passes nginx's $request_id), so one id follows a request from the balancer's access log to
@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AsloConfig } from '../config.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -83,7 +84,7 @@ export function wantsPrettyLogs(format: string, tty = Boolean(process.stdout.isT
 
 export function loggerOptions(config: AsloConfig, role = 'all'): LoggerOptions & { stream?: DestinationStream } {
   return {
-    ...(wantsPrettyLogs(config.server.logFormat) ? { stream: prettyStream() } : {}),
+    ...(wantsPrettyLogs(config.server.logFormat) ? { stream: prettyStream(process.stdout, Boolean(process.stdout.isTTY)) } : {}),
     level: config.server.logLevel,
     base: { instance: config.instance, role, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -107,18 +108,20 @@ export function createLogger(config: AsloConfig, role = 'all'): Logger {
 }
 
 /**
- * One log line per request, when it is answered, at debug level (Fastify's own two lines per
- * request are turned off with disableRequestLogging): method, address, status and time taken.
+ * What Fastify logs about requests: one line per request, when it is answered, at debug level
+ * (method, address, status, time taken), instead of its two info lines ("incoming request",
+ * "request completed"); a request that failed while its answer was sent stays an error line,
+ * and every other line (errors of the stream, the serializer) is Fastify's own.
  */
-export function logRequests(app: {
-  addHook(
-    name: 'onResponse',
-    fn: (req: { method: string; url: string; log: Logger }, reply: { statusCode: number; elapsedTime: number }) => Promise<void>,
-  ): unknown;
-}): void {
-  app.addHook('onResponse', async (req, reply) => {
-    if (req.log.isLevelEnabled('debug')) req.log.debug({ status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, `${req.method} ${req.url}`);
-  });
+export class RequestLog extends LogController {
+  override incomingRequest(): void {}
+  /** A 404 is an ordinary answer: its request line says so. */
+  override routeNotFound(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+    else request.log.debug({ status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, `${request.method} ${request.url}`);
+  }
 }
 
 /**

@@ -136,9 +136,9 @@ function howToPublish(c: PageCtx, baseUrl: string): SafeHtml {
 <pre dir="ltr" tabindex="0"><code>export ASLO_TOKEN=…
 aslo publish MyActivity-1.xo --server ${baseUrl}
 
-curl -H "Authorization: Bearer $ASLO_TOKEN" \
-     -H "Content-Type: application/octet-stream" \
-     --data-binary @MyActivity-1.xo ${baseUrl}/api/v1/developer/upload</code></pre>
+curl -H "Authorization: Bearer $ASLO_TOKEN" \\
+     -H "Content-Type: application/octet-stream" \\
+     --data-binary @MyActivity-1.xo "${baseUrl}/api/v1/uploads?filename=MyActivity-1.xo"</code></pre>
 <p>${markup(t.apiDocs, { link: html`<a href="/api/docs">/api/docs</a>` })}</p></section>`;
 }
 
