@@ -73,6 +73,18 @@ describe('preview of an activity that is not public', () => {
     assert.equal(await landing(editor, '/account'), '/account');
   });
 
+  it('the store’s account menu logs out through a page with one button', async () => {
+    const b = new Browser(t.app);
+    await b.login(stranger.email, PASSWORD);
+    const store = await b.get('/en/');
+    assert.match(store.body, /<a href="\/account\/logout">Log out<\/a>/);
+    const confirm = await b.get('/account/logout');
+    assert.equal(confirm.statusCode, 200);
+    assert.match(confirm.body, /<form method="post" action="\/account\/logout"/);
+    assert.equal((await b.post('/account/logout')).statusCode, 303);
+    assert.equal((await b.get('/account/logout')).headers.location, '/');
+  });
+
   it('becomes the ordinary public page once approved', async () => {
     const a = await t.app.publishing.activityByBundleId(BUNDLE);
     await dev.browser.get(`/developers/activities/${a.id}`);
