@@ -21,7 +21,7 @@ import { fastPathServerFactory } from './platform/http/fast-path-server.js';
 import { mirrorAdminRoutes } from './web/mirrors/admin.js';
 import { mirrorlistPage } from './web/downloads/mirrorlist.js';
 import { downloadStatsRoutes } from './downloads/stats.js';
-import { requestIdOf } from './platform/logging/index.js';
+import { RequestLog, requestIdOf } from './platform/logging/index.js';
 import opsPlugin from './platform/metrics/plugin.js';
 import securityHeadersPlugin from './web/security-headers.js';
 import { compose, type Composition, type Services } from './composition.js';
@@ -73,6 +73,8 @@ export async function build(config: AsloConfig, opts: BuildOptions = {}): Promis
   const app = Fastify({
     serverFactory: fastPathServerFactory([updateFastPath, downloadFastPath], { maxBodyBytes }),
     logger: opts.logger ?? false,
+    // One line per request, at debug level, instead of Fastify's two at info (src/platform/logging).
+    logController: new RequestLog(),
     trustProxy: config.server.trustedProxies.length > 0 ? config.server.trustedProxies : false,
     // Sugar sends ids unencoded; bundle ids may hold any character but '/'.
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },

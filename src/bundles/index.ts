@@ -32,3 +32,5 @@ export {
   localizeIssue,
   localizeIssues,
 } from './i18n.js';
+export type { BundleManifest, ManifestEntry } from './manifest.js';
+export { readBundleManifest, MANIFEST_TEXTS } from './manifest.js';

@@ -54,7 +54,11 @@ export const ConfigSchema = section({
       description: 'proxies whose X-Forwarded-For is believed',
       fileComment: 'Reverse proxies whose X-Forwarded-For header is believed.',
     }),
-    logLevel: text('info', { description: 'log level (pino)' }),
+    logLevel: text('info', { description: 'log level (pino); debug adds one line per request' }),
+    logFormat: text('auto', {
+      description: 'log lines: json, pretty (for people), or auto (pretty when stdout is a terminal)',
+      fileComment: 'Log lines: json, pretty (readable by people), or auto (pretty when stdout is a terminal).',
+    }),
   }),
   database: section({
     url: text('', {

@@ -64,7 +64,8 @@ export async function createContext(config: AsloConfig, opts: ContextOptions = {
   const metrics = new Metrics({ labels: { instance: config.instance } });
   // Cache and database state changes (Redis gone and back, a replica skipped, read-only mode):
   // JSON lines on stderr, so command output on stdout stays clean.
-  const opsLogger = pino(loggerOptions(config, process.env.ASLO_ROLE ?? 'process'), pino.destination(2));
+  const { stream: _readable, ...opsOptions } = loggerOptions(config, process.env.ASLO_ROLE ?? 'process');
+  const opsLogger = pino(opsOptions, pino.destination(2));
   const opsLog = { warn: (m: string) => opsLogger.warn(m), info: (m: string) => opsLogger.info(m) };
   const cache = new Cache({
     redisUrl: config.cache.redisUrl,

@@ -18,6 +18,7 @@ import { audit, listAudit, type AuditQuery } from '../platform/audit/index.js';
 import { activityNames } from './publishing.js';
 import { normalizeSugarVersion } from '../bundles/version.js';
 import * as q from './queries/workflow.js';
+import { diffBundleFiles, type BundleDiff } from './bundle-diff.js';
 
 export const DECISIONS = ['approve', 'return', 'escalate', 'disable'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -182,7 +183,13 @@ export class ReviewService {
       };
     };
     return {
-      nominated: nominated.map(mark),
+      // `undecided`: versions awaiting review that no decision named yet (new since the last one).
+      nominated: nominated.map((r) => ({
+        ...mark(r),
+        awaiting: Number(r.awaiting),
+        undecided: Number(r.undecided),
+        last_decision_at: r.last_decision_at === null ? null : new Date(r.last_decision_at),
+      })),
       // `new`: no editor has named this version in a decision yet (for example one uploaded while
       // the editors reviewed the versions before it).
       pending: pending.map(({ decided, ...r }) => ({ ...mark(r), new: !decided })),
@@ -259,7 +266,10 @@ export class ReviewService {
               versions.findIndex((v) => v.file_status === 'sandbox'),
             );
     const current = versions[idx]!;
-    const previous = versions.slice(idx + 1).find((v) => v.file_status === 'public') ?? versions[idx + 1] ?? null;
+    // Compared with the last reviewed version: the newest older one that is public, else the
+    // newest older one an editor decided on, else the one just before.
+    const older = versions.slice(idx + 1);
+    const previous = older.find((v) => v.file_status === 'public') ?? older.find((v) => v.decided) ?? older[0] ?? null;
     const meta = current.metadata as Record<string, unknown>;
     const prevMeta = (previous?.metadata ?? null) as Record<string, unknown> | null;
     const metadataDiff: DiffLine[] = [];
@@ -291,6 +301,7 @@ export class ReviewService {
             .map((f) => ({ path: f.path, before: prevFiles.get(f.path)!, after: f.size })),
         }
       : null;
+    const bundleDiff = previous ? await this.bundleDiff(previous.storage_key, current.storage_key) : null;
     const validation = (current.validation ?? {}) as {
       warnings?: { code: string; message: string; file: string | null; line: number | null; params?: Record<string, string | number> }[];
     };
@@ -311,10 +322,21 @@ export class ReviewService {
       warnings: validation.warnings ?? [],
       metadataDiff,
       fileDiff,
+      bundleDiff,
       authors,
       history,
       admin_review: kind === 'file' ? current.admin_review : a.admin_review,
     };
+  }
+
+  /**
+   * What changed between two stored bundles (files with sizes, modes and exec bits, the
+   * activity.info lines), read from the files themselves; null when either is missing or unreadable.
+   */
+  async bundleDiff(beforeKey: string, afterKey: string): Promise<BundleDiff | null> {
+    const files = this.ctx.files;
+    if (!(await files.has(beforeKey)) || !(await files.has(afterKey))) return null;
+    return diffBundleFiles(files.pathOf(beforeKey), files.pathOf(afterKey));
   }
 
   /**

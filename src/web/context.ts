@@ -5,7 +5,6 @@ import type { Viewer } from '../accounts/access.js';
 import { SESSION_COOKIE } from '../accounts/plugin.js';
 import { DEFAULT_LOCALE, localeInfo, matchLocale, negotiateLocale, translator, type Translator } from './i18n.js';
 import { detectSugar, type SugarClient } from './sugar-ua.js';
-import { html, type SafeHtml } from './html.js';
 import { renderShell, type ShellOptions } from './layout.js';
 import { sendBody, type SendOptions } from './http.js';
 
@@ -63,14 +62,10 @@ export async function pageFor(app: FastifyInstance, req: FastifyRequest, reply: 
   };
 }
 
-export function accountNav(l: Translator, viewer: Viewer): SafeHtml {
-  return html`<nav aria-label="${l.t('Account')}"><ul><li><a href="/developers">${l.t('Developer hub')}</a></li>${viewer ? html`<li><a href="/account">${viewer.displayName}</a></li>` : html`<li><a href="/account/login">${l.t('Log in')}</a></li>`}</ul></nav>`;
-}
-
-export type PageOptions = Omit<ShellOptions, 'l' | 'rest' | 'categories' | 'nav'> & { send?: SendOptions };
+export type PageOptions = Omit<ShellOptions, 'l' | 'rest' | 'categories' | 'viewer' | 'csrf'> & { send?: SendOptions };
 
 export async function sendPage(p: Page, o: PageOptions): Promise<FastifyReply> {
   const categories = await p.app.services.catalog.categories(p.locale);
-  const body = renderShell({ ...o, l: p.l, rest: p.rest, categories, nav: accountNav(p.l, p.viewer) });
+  const body = renderShell({ ...o, l: p.l, rest: p.rest, categories, viewer: p.viewer });
   return sendBody(p.req, p.reply, body, { varyUserAgent: p.usedUserAgent, personal: Boolean(p.viewer), ...o.send });
 }

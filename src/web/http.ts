@@ -17,6 +17,8 @@ export interface SendOptions {
   maxAge?: number;
   /** Personal (a logged-in viewer): never stored by shared caches. */
   personal?: boolean;
+  /** Never stored at all, not even by the browser (previews of activities that are not public). */
+  noStore?: boolean;
   type?: string;
 }
 
@@ -36,7 +38,10 @@ export function sendBody(req: FastifyRequest, reply: FastifyReply, body: string,
   const maxAge = opts.maxAge ?? 60;
   void reply
     .header('content-type', opts.type ?? 'text/html; charset=utf-8')
-    .header('cache-control', opts.personal ? 'private, no-cache' : status === 200 ? `public, max-age=${maxAge}` : 'public, max-age=30')
+    .header(
+      'cache-control',
+      opts.noStore ? 'private, no-store' : opts.personal ? 'private, no-cache' : status === 200 ? `public, max-age=${maxAge}` : 'public, max-age=30',
+    )
     .header('vary', vary)
     .header('x-content-type-options', 'nosniff');
   if ((opts.type ?? 'text/html').startsWith('text/html')) {

@@ -4,6 +4,7 @@
 import { html, raw, render, type SafeHtml } from './html.js';
 import { LOCALES, type Translator } from './i18n.js';
 import { assetUrl } from './assets.js';
+import type { Viewer } from '../accounts/access.js';
 
 export interface ShellOptions {
   l: Translator;
@@ -17,8 +18,10 @@ export interface ShellOptions {
   currentCategory?: string;
   /** The text in the search box. */
   query?: string;
-  /** Account links on the right of the header. */
-  nav?: SafeHtml;
+  /** Who is logged in: the header's links and account menu follow (siteNav). */
+  viewer?: Viewer;
+  /** A CSRF token: the account menu then logs out with a button (else it links to the log-out page). */
+  csrf?: string;
   /** Extra class on <main> ('hub' for the hub's forms and tables). */
   bodyClass?: string;
   /** Extra <head> content (feed links). */
@@ -50,6 +53,29 @@ export function languageMenu(l: Translator, rest: string, localized: boolean): S
   return html`<details class="lang"><summary aria-label="${l.t('Language')}: ${current.name}">${GLOBE} <span lang="${current.tag}">${current.name}</span></summary><ul>${items}</ul></details>`;
 }
 
+const CHEVRON = raw(
+  '<svg width="10" height="10" viewBox="0 0 10 10" aria-hidden="true" focusable="false"><path d="M1.5 3.5l3.5 3.5 3.5-3.5" fill="none" stroke="currentColor" stroke-width="1.6"/></svg>',
+);
+
+/**
+ * The one navigation of the header on every page (store, developer hub, editors, admin): the
+ * developer hub, the editors' queue for editors, and one account menu holding everything else
+ * (account, upload, flagged reviews, the administrators' pages, log out), so the header keeps
+ * to one line at 1280 px whatever the role. A disclosure (<details>), no JavaScript.
+ */
+export function siteNav(l: Translator, viewer: Viewer | undefined, csrf?: string): SafeHtml {
+  const editor = viewer && (viewer.role === 'editor' || viewer.role === 'admin');
+  const admin = viewer?.role === 'admin';
+  const item = (href: string, text: string) => html`<li><a href="${href}">${text}</a></li>`;
+  const menu = viewer
+    ? html`<li><details class="menu"><summary><bdi>${viewer.displayName}</bdi> ${CHEVRON}</summary><ul>
+${item('/account', l.t('Account'))}${item('/developers/upload', l.t('Upload'))}${editor ? item('/editors/flags', l.t('Flagged reviews')) : ''}${admin ? html`${item('/admin/audit', l.t('Audit log'))}${item('/admin/reports', l.t('Abuse reports'))}${item('/admin/users', l.t('Users'))}${item('/admin/mirrors', l.t('Mirrors'))}` : ''}
+<li>${csrf ? html`<form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">${l.t('Log out')}</button></form>` : html`<a href="/account/logout">${l.t('Log out')}</a>`}</li>
+</ul></details></li>`
+    : html`<li><a href="/account/login">${l.t('Log in')}</a></li>`;
+  return html`<nav class="site" aria-label="${l.t('Site')}"><ul>${item('/developers', l.t('Developer hub'))}${editor ? item('/editors/queue', l.t("Editors' queue")) : ''}${menu}</ul></nav>`;
+}
+
 export function renderShell(o: ShellOptions): string {
   const { l } = o;
   const localized = o.localized ?? true;
@@ -78,7 +104,7 @@ ${alternates}${o.head ?? ''}
 <header class="top"><div class="wrap">
 <a class="brand" href="${home}">${LOGO}<span>${l.t('Sugar Activities')}</span></a>
 <form class="search" role="search" action="${lp('/search')}" method="get"><label class="sr" for="q">${l.t('Search activities')}</label><input id="q" type="search" name="q" value="${o.query ?? ''}" placeholder="${l.t('Search activities')}" maxlength="200"><button type="submit" title="${l.t('Search')}">${MAGNIFIER}<span class="sr">${l.t('Search')}</span></button></form>
-${o.nav ?? ''}
+${siteNav(l, o.viewer, o.csrf)}
 ${languageMenu(l, o.rest, localized)}
 </div></header>
 ${cats}

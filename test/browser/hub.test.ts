@@ -65,7 +65,7 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
     await page.locator('#f-release_notes').fill('Stronger wind, bigger kites.');
     await Promise.all([page.waitForLoadState('load'), page.locator('main form[aria-label="Upload a bundle"] button[type="submit"]').first().click()]);
     assert.equal(await page.locator('h1').textContent(), 'Uploaded');
-    assert.match((await page.locator('main p').first().textContent()) ?? '', /status of the activity sandbox, of this version sandbox/);
+    assert.match((await page.locator('section[aria-labelledby="read"] dl').textContent()) ?? '', /activity sandbox, this version sandbox/);
     await checkA11y(page, 'hub: upload result');
     await shot(page, 'xo-hub-upload-result');
 
@@ -149,7 +149,7 @@ describe('the developer hub and the editors’ queue in Chromium', { timeout: 30
       }),
     );
     await Promise.all([devPage.waitForLoadState('load'), devPage.locator('main form[aria-label="Upload a bundle"] button[type="submit"]').first().click()]);
-    assert.match((await devPage.locator('main p').first().textContent()) ?? '', /of this version pending/);
+    assert.match((await devPage.locator('section[aria-labelledby="read"] dl').textContent()) ?? '', /this version pending/);
     await devPage.close();
 
     const page = await editor.newPage();

@@ -16,6 +16,8 @@ export interface BuildOptions {
   mimetype?: 'application/vnd.olpc-sugar' | 'application/vnd.olpc-content';
   /** Deflate entries (default true). */
   compress?: boolean;
+  /** Unix modes of some entries by full zip path (default 0o100644). */
+  modes?: Record<string, number>;
 }
 
 /** Writes a zip with the given entries (names are full zip paths, root folder included). */
@@ -25,7 +27,7 @@ export async function buildBundle(files: Record<string, string | Buffer>, outPat
   if (opts.mimetype) zip.addBuffer(Buffer.from(opts.mimetype), 'mimetype', { compress: false, mtime });
   for (const [name, content] of Object.entries(files)) {
     const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    zip.addBuffer(buf, name, { compress: opts.compress ?? true, mtime, mode: 0o100644 });
+    zip.addBuffer(buf, name, { compress: opts.compress ?? true, mtime, mode: opts.modes?.[name] ?? 0o100644 });
   }
   zip.end();
   await new Promise<void>((res, rej) => {

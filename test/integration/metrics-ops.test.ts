@@ -26,7 +26,8 @@ describe('metrics, readiness and request ids', () => {
         done();
       },
     });
-    app = await build(env.config, { context: ctx, logger: { ...loggerOptions(env.config, 'web'), stream } as never });
+    // At debug level every request writes one line (src/platform/logging RequestLog).
+    app = await build(env.config, { context: ctx, logger: { ...loggerOptions(env.config, 'web'), level: 'debug', stream } as never });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const addr = app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -108,7 +109,11 @@ describe('metrics, readiness and request ids', () => {
     const id = own.headers.get('x-request-id') ?? '';
     assert.match(id, /^[0-9a-f]{16}$/);
     const mine = lines.filter((l) => l.reqId === 'lb-abc123');
-    assert.ok(mine.length >= 2, 'request and response lines carry the id');
+    assert.deepEqual(
+      mine.filter((l) => l.level === 20).map((l) => [l.msg, l.status]),
+      [['GET /api/v1/activities/org.test.Missing', 404]],
+      'one line for the request, with its id',
+    );
     for (const l of mine) {
       assert.equal(l.instance, env.config.instance);
       assert.equal(l.role, 'web');

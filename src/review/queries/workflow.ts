@@ -97,6 +97,22 @@ export async function nominatedForEditor(db: Db, userId: number) {
           .exists(eb.selectFrom('activity_authors as aa').select(sql.lit(1).as('one')).whereRef('aa.activity_id', '=', 'a.id').where('aa.user_id', '=', userId))
           .as('own'),
       )
+      // The versions awaiting review, those no decision named yet, and when an editor last decided.
+      .select(
+        sql<number>`(select count(*) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending'))`.as(
+          'awaiting',
+        ),
+      )
+      .select(
+        sql<number>`(select count(*) from files f join versions v on v.id = f.version_id where v.activity_id = a.id and f.status in ('sandbox', 'pending') and not ${namedInDecision})`.as(
+          'undecided',
+        ),
+      )
+      .select(
+        sql<Date | null>`(select max(h.created_at) from review_history h where h.activity_id = a.id and h.action in ('approve', 'return', 'escalate', 'disable'))`.as(
+          'last_decision_at',
+        ),
+      )
       .where('a.status', '=', 'nominated')
       .orderBy('a.status_changed_at', 'asc')
       .orderBy('a.id')
@@ -110,7 +126,7 @@ export async function pendingForEditor(db: Db, userId: number) {
     .selectFrom('files as f')
     .innerJoin('versions as v', 'v.id', 'f.version_id')
     .innerJoin('activities as a', 'a.id', 'v.activity_id')
-    .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'f.status_changed_at as since', 'f.admin_review'])
+    .select(['f.id', 'a.id as activity_id', 'a.bundle_id', 'v.version', 'v.release_notes', 'f.status_changed_at as since', 'f.admin_review'])
     .select(
       sql<boolean>`exists (select 1 from activity_author_periods p where p.activity_id = a.id and p.user_id = ${userId} and (p.ended_at is null or p.ended_at >= f.created_at))`.as(
         'was_author',
@@ -192,6 +208,7 @@ export async function versionsForReview(db: Db, activityId: number) {
       'f.file_name',
       'f.size',
       'f.sha256',
+      'f.storage_key',
       'f.validation',
       'f.admin_review',
       'f.created_at as uploaded_at',

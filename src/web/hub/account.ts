@@ -212,7 +212,7 @@ export async function accountPages(app: TypedApp): Promise<void> {
     );
   app.get('/account/login', { schema: { hide: true, querystring: formQuery('next', 'done') } }, async (req, reply) => {
     const c = await pageCtx(req, reply);
-    return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), safeNext(req.query.next)));
+    return sendPage(reply, loginPage(c, null, noticeOf(req, c.l), req.query.next ? safeNext(req.query.next) : ''));
   });
   app.post(
     '/account/login',
@@ -241,11 +241,19 @@ export async function accountPages(app: TypedApp): Promise<void> {
           setSessionCookie(app, reply, token, expiresAt);
           // This browser may log in to this account even while guesses from elsewhere lock it.
           rememberDevice(app, req, reply, user.id);
-          return redirect(reply, safeNext(field(req.body, 'next')));
+          // Where the page asked to come back to; else editors land on their queue, others on the hub.
+          const next = field(req.body, 'next');
+          return redirect(reply, next ? safeNext(next) : user.role === 'editor' || user.role === 'admin' ? '/editors/queue' : '/developers');
         },
-        (c, e) => loginPage(c, e, null, safeNext(field(req.body, 'next')), field(req.body, 'email')),
+        (c, e) => loginPage(c, e, null, field(req.body, 'next') ? safeNext(field(req.body, 'next')) : '', field(req.body, 'email')),
       ),
   );
+  // The account menu of pages without a form token (the store's) links here: one button.
+  app.get('/account/logout', { schema: { hide: true } }, async (req, reply) => {
+    const c = await pageCtx(req, reply);
+    if (!c.viewer) return redirect(reply, '/');
+    return sendPage(reply, page({ title: c.l.t('Log out'), ...c }, postForm('/account/logout', c.csrf, submit(c.l.t('Log out')), { label: c.l.t('Log out') })));
+  });
   app.post('/account/logout', { preHandler: csrf, schema: { hide: true, body: formBody() } }, async (req, reply) => {
     await accounts.logout(req.cookies[SESSION_COOKIE]);
     clearSessionCookie(app, reply);

@@ -12,6 +12,7 @@ import { issueLocaleDir, localizeIssue } from '../../bundles/index.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
 import { html, input, markup, page, perLocale, postForm, submit, table, textarea, when, type SafeHtml, type Translator } from './layout.js';
 import { reviewActionName, roleName, statusName } from './words.js';
+import { sugarRangeText } from '../components.js';
 import { localizedName } from '../../catalog/locales.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage, type PageCtx } from './common.js';
 import { sourceSection } from './sources.js';
@@ -80,7 +81,103 @@ const T = perLocale((l) => ({
   comment: l.t('Comment to the authors (required)'),
   enableButton: l.t('Enable'),
   enabled: l.t('The activity is enabled again; its authors were told by mail.'),
+  publishTitle: l.t('Publish your activity'),
+  publishIntro: l.t('Anyone can publish a Sugar activity here. It takes three steps; the editors check every new activity before children see it.'),
+  step1: l.t('Create an account'),
+  step1Text: l.t('Register with your e-mail address and confirm it from the mail we send.'),
+  step2: l.t('Upload your bundle'),
+  step2Text: l.t(
+    'Upload the .xo file made by "python3 setup.py dist_xo". We read its name, version, icon and Sugar versions, and tell you at once what to fix. The activity starts in the sandbox: only you and the editors see it, on a preview of its page.',
+  ),
+  step3: l.t('Nominate it for review'),
+  step3Text: l.t(
+    'When it is ready, nominate it with a message to the editors. They try it and approve it, or tell you what to change. You get a mail either way.',
+  ),
+  cliTitle: l.t('From the command line or a script'),
+  cliText: l.t('Create an API token with the "publish" scope in your account settings, then upload with the aslo command or the HTTP API:'),
+  apiDocs: l.t('The API is described at {link}.'),
+  startRegister: l.t('Create an account'),
+  startLogin: l.t('Log in'),
+  haveAccount: l.t('Already registered?'),
+  readTitle: l.t('What we read from your bundle'),
+  noWarnings: l.t('No warnings: the bundle follows every rule we check.'),
+  uploadAnother: l.t('Upload another bundle'),
+  nextTitle: l.t('Next step'),
+  nextSandbox: l.t(
+    'Check the preview of its page and complete the listing (texts, categories, screenshots), then nominate it: the editors review it and make it public.',
+  ),
+  nextPending: l.t('This version waits for an editor; it becomes public when they approve it. Nothing else to do.'),
+  nextNominated: l.t('The activity is nominated: the editors will review this version with it.'),
+  nextPublic: l.t('This version is public now.'),
+  openListing: l.t('Complete the listing'),
+  preview: l.t('Preview of its page'),
+  prefilled: l.t('Filled in from the bundle. What you save here is shown instead of the bundle’s texts, also for later versions.'),
+  sugarRange: l.t('Sugar versions'),
+  fromUploader: l.t('as you set them'),
+  fromRuntime: l.t('from its runtime'),
+  icon: l.t('Icon'),
 }));
+
+/** The store's page of an activity (a preview while it is not public), in the visitor's language. */
+function storePath(c: PageCtx, bundleId: string): string {
+  return `/${c.l.locale}/activity/${encodeURIComponent(bundleId)}`;
+}
+
+/** The logged-out developer hub: publishing in three steps, and the same from a script. */
+function howToPublish(c: PageCtx, baseUrl: string): SafeHtml {
+  const t = T(c.l);
+  return html`<p>${t.publishIntro}</p>
+<ol class="steps">
+<li><h2 class="h3">${t.step1}</h2><p>${t.step1Text}</p><p><a class="btn" href="/account/register">${t.startRegister}</a> ${t.haveAccount} <a href="/account/login?next=%2Fdevelopers">${t.startLogin}</a></p></li>
+<li><h2 class="h3">${t.step2}</h2><p>${t.step2Text}</p></li>
+<li><h2 class="h3">${t.step3}</h2><p>${t.step3Text}</p></li>
+</ol>
+<section aria-labelledby="cli"><h2 id="cli">${t.cliTitle}</h2><p>${t.cliText}</p>
+<pre dir="ltr" tabindex="0"><code>export ASLO_TOKEN=…
+aslo publish MyActivity-1.xo --server ${baseUrl}
+
+curl -H "Authorization: Bearer $ASLO_TOKEN" \\
+     -H "Content-Type: application/octet-stream" \\
+     --data-binary @MyActivity-1.xo "${baseUrl}/api/v1/uploads?filename=MyActivity-1.xo"</code></pre>
+<p>${markup(t.apiDocs, { link: html`<a href="/api/docs">/api/docs</a>` })}</p></section>`;
+}
+
+type DeveloperView = Awaited<ReturnType<TypedApp['publishing']['developerView']>>;
+
+/** What was read from the uploaded bundle: name, version, icon, Sugar range, summary, license. */
+function uploadSummary(
+  c: PageCtx,
+  v: DeveloperView,
+  r: { version: string | null; bundle_id: string | null; activity_status: string | null; file_status: string | null },
+): SafeHtml {
+  const t = T(c.l);
+  const ver = v.versions.find((x) => x.version === r.version) ?? v.versions[0];
+  const text = v.texts.find((x) => x.origin !== 'developer' && x.locale === 'und') ?? v.texts[0];
+  const range = ver ? sugarRangeText(c.l, ver.sugar_min, ver.sugar_max) : '';
+  return html`<section aria-labelledby="read"><h2 id="read">${t.readTitle}</h2>
+<div class="upload-read"><img src="/icon/${v.activity.bundle_id}/${r.version ?? '0'}.svg" width="64" height="64" alt="${t.icon}">
+<dl class="facts">
+<dt>${t.name}</dt><dd><bdi>${v.name}</bdi></dd>
+${text?.summary ? html`<dt>${t.summary}</dt><dd dir="auto">${text.summary}</dd>` : ''}
+<dt>${c.l.t('Bundle id')}</dt><dd><code>${v.activity.bundle_id}</code></dd>
+<dt>${c.l.t('Version')}</dt><dd>${r.version ?? ''}</dd>
+<dt>${t.sugarRange}</dt><dd>${range}${ver && (ver.sugar_min || ver.sugar_max) ? ` (${ver.sugar_range_origin === 'runtime' ? t.fromRuntime : t.fromUploader})` : ''}</dd>
+<dt>${t.status}</dt><dd>${markup(c.l.t('activity {activity}, this version {file}'), { activity: html`<strong>${statusName(c.l, r.activity_status ?? '')}</strong>`, file: html`<strong>${statusName(c.l, r.file_status ?? '')}</strong>` })}</dd>
+</dl></div></section>`;
+}
+
+/** The one thing to do next after an upload, with its form or link. */
+function nextStep(c: PageCtx, v: DeveloperView): SafeHtml {
+  const t = T(c.l);
+  const a = v.activity;
+  const author = v.myRole !== null;
+  const links = html`<p><a href="/developers/activities/${a.id}">${c.l.t('Open the activity')}</a> · <a href="${storePath(c, a.bundle_id)}">${a.status === 'public' ? c.l.t('Public page') : t.preview}</a> · <a href="/developers/activities/${a.id}#listing">${t.openListing}</a></p>`;
+  if (a.status === 'sandbox' && author) {
+    return html`<section aria-labelledby="next"><h2 id="next">${t.nextTitle}: ${t.nominate}</h2><p>${t.nextSandbox}</p>${links}${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', t.message, { required: true, hint: t.nominateIntro })}${submit(t.nominate)}`, { label: t.nominate })}</section>`;
+  }
+  const say = a.status === 'nominated' ? t.nextNominated : a.status === 'public' && v.versions[0]?.file_status === 'public' ? t.nextPublic : t.nextPending;
+  return html`<section aria-labelledby="next"><h2 id="next">${t.nextTitle}</h2><p>${say}</p>${links}</section>`;
+}
 
 function notice(req: { query: { done?: unknown } }, l: Translator): string | null {
   const d = req.query.done;
@@ -116,8 +213,8 @@ export async function developerPages(app: TypedApp): Promise<void> {
   await app.register(multipart, { limits: { fileSize: app.ctx.config.bundles.maxUploadBytes * 2, files: 1, fields: 10, fieldSize: 64 * 1024 } });
 
   app.get('/developers', { schema: { hide: true } }, async (req, reply) => {
-    if (!(await loginOrRedirect(req, reply))) return reply;
     const c = await pageCtx(req, reply);
+    if (!c.viewer) return sendPage(reply, page({ title: T(c.l).publishTitle, ...c }, howToPublish(c, app.ctx.config.server.baseUrl)));
     const mine = await app.publishing.myActivities(c.viewer);
     const rows = mine.map((a) => [
       html`<a href="/developers/activities/${a.id}">${a.name}</a>`,
@@ -147,11 +244,15 @@ export async function developerPages(app: TypedApp): Promise<void> {
       const c = await pageCtx(req, reply);
       // Validation messages in the page's language (bundles.po has the same languages).
       const lang = c.l.locale;
+      const activityId = r.hub_url ? Number(/\/developers\/activities\/(\d+)/.exec(r.hub_url)?.[1]) : NaN;
+      const read = r.ok && Number.isSafeInteger(activityId) ? await app.publishing.developerView(viewer, activityId) : null;
       const body = html`
-${r.ok ? html`<p>${r.outcome === 'unchanged' ? c.l.t('This exact file is on the store already.') : ''} ${markup(c.l.t('{bundle} {version}: status of the activity {activity}, of this version {file}.'), { bundle: html`<code>${r.bundle_id}</code>`, version: r.version, activity: html`<strong>${statusName(c.l, r.activity_status ?? '')}</strong>`, file: html`<strong>${statusName(c.l, r.file_status ?? '')}</strong>` })} ${r.hub_url ? html`<a href="${new URL(r.hub_url).pathname}">${c.l.t('Open the activity')}</a>` : ''}</p>` : ''}
+${r.ok && r.outcome === 'unchanged' ? html`<p>${c.l.t('This exact file is on the store already.')}</p>` : ''}
+${read ? uploadSummary(c, read, r) : ''}
 ${r.errors.length ? html`<section aria-labelledby="errors"><h2 id="errors">${T(c.l).errors} (${r.errors.length})</h2>${issueList(r.errors, lang)}</section>` : ''}
-${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T(c.l).warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : ''}
-<h2>${T(c.l).upload}</h2>${uploadForm(c)}`;
+${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings">${T(c.l).warnings} (${r.warnings.length})</h2>${issueList(r.warnings, lang)}</section>` : r.ok ? html`<p>${T(c.l).noWarnings}</p>` : ''}
+${read ? nextStep(c, read) : ''}
+<h2>${read ? T(c.l).uploadAnother : T(c.l).upload}</h2>${uploadForm(c)}`;
       return sendPage(reply, page({ title: r.ok ? T(c.l).uploaded : T(c.l).rejected, ...c }, body), uploadStatus(r));
     },
   );
@@ -166,6 +267,12 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
     const owner = v.myRole === 'owner';
     const author = v.myRole !== null;
     const devText = v.texts.find((t) => t.origin === 'developer' && t.locale === 'und');
+    // The listing form starts from the bundle's own texts until the developer saves their own.
+    const bundleText = v.texts.find((t) => t.origin !== 'developer' && t.locale === 'und') ?? v.texts.find((t) => t.origin !== 'developer');
+    const shown = devText ?? bundleText;
+    // No category chosen yet: those named by the bundle's tags are ticked.
+    const tagSlugs = new Set(v.tags.map((t) => t.slug));
+    const ticked = (slug: string) => (v.categories.length ? v.categories.includes(slug) : tagSlugs.has(slug));
     const builds = author || isAdmin(actor) ? await app.services.sources.recentBuilds(actor, a.id) : [];
     const versionRows = v.versions.map((x) => [
       x.version,
@@ -181,13 +288,13 @@ ${r.warnings.length ? html`<section aria-labelledby="warnings"><h2 id="warnings"
         : html`${x.sugar_min ?? ''}–${x.sugar_max ?? ''}`,
     ]);
     const body = html`
-<p><code>${a.bundle_id}</code> · ${markup(c.l.t('Status: {status}'), { status: html`<strong>${statusName(c.l, a.status)}</strong>` })}${a.trusted ? ` · ${c.l.t('trusted')}` : ''}${a.admin_review ? ` · ${c.l.t('waiting for an administrator')}` : ''}${author || isAdmin(actor) ? html` · <a href="/developers/activities/${a.id}/stats">${c.l.t('Downloads')}</a>` : ''}</p>
+<p><code>${a.bundle_id}</code> · ${markup(c.l.t('Status: {status}'), { status: html`<strong>${statusName(c.l, a.status)}</strong>` })}${a.trusted ? ` · ${c.l.t('trusted')}` : ''}${a.admin_review ? ` · ${c.l.t('waiting for an administrator')}` : ''}${author || isAdmin(actor) ? html` · <a href="/developers/activities/${a.id}/stats">${c.l.t('Downloads')}</a>` : ''} · <a href="${storePath(c, a.bundle_id)}">${a.status === 'public' ? c.l.t('Public page') : T(c.l).preview}</a></p>
 ${author && a.status === 'sandbox' ? html`<section aria-labelledby="nominate"><h2 id="nominate">${T(c.l).nominate}</h2><p>${T(c.l).nominateIntro}</p>${postForm(`/developers/activities/${a.id}/nominate`, c.csrf, html`${textarea('message', T(c.l).message, { required: true })}${submit(T(c.l).nominate)}`)}</section>` : ''}
 <section aria-labelledby="versions"><h2 id="versions">${T(c.l).versions}</h2>${table([c.l.t('Version'), T(c.l).status, c.l.t('File'), c.l.t('Uploaded'), c.l.t('Sugar range, notes')], versionRows)}${author ? html`<h3>${T(c.l).upload}</h3>${uploadForm(c)}` : ''}</section>
 <section aria-labelledby="history"><h2 id="history">${T(c.l).history}</h2>${v.history.length ? html`<ol>${v.history.map((h) => html`<li>${markup(h.version ? c.l.t('{action} (version {version}) by {who}, {when}: {from} → {to}') : c.l.t('{action} by {who}, {when}: {from} → {to}'), { action: html`<strong>${reviewActionName(c.l, h.action)}</strong>`, version: h.version ?? '', who: html`<bdi>${h.actor ?? c.l.t('someone')}</bdi>`, when: html`<bdi>${when(h.created_at)}</bdi>`, from: statusName(c.l, h.from_status), to: statusName(c.l, h.to_status) })}<blockquote dir="auto">${h.comment}</blockquote></li>`)}</ol>` : html`<p>${T(c.l).noHistory}</p>`}</section>
 ${
   author || isAdmin(actor)
-    ? html`<section aria-labelledby="listing"><h2 id="listing">${T(c.l).listing}</h2><p>${T(c.l).listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T(c.l).locale)}${input('name', T(c.l).name, { value: devText?.name ?? '' })}${input('summary', T(c.l).summary, { value: devText?.summary ?? '' })}${textarea('description', T(c.l).description, { value: devText?.description ?? '', rows: 6 })}${input('homepage_url', T(c.l).homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T(c.l).support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T(c.l).tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T(c.l).categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${v.categories.includes(cat.slug) ? html` checked` : ''}> ${localizedName(cat.names as Record<string, string>, c.l.locale, cat.slug)}</label> `)}</fieldset>${submit(T(c.l).save)}`)}</section>
+    ? html`<section aria-labelledby="listing"><h2 id="listing">${T(c.l).listing}</h2><p>${T(c.l).listingIntro}</p>${postForm(`/developers/activities/${a.id}/listing`, c.csrf, html`${input('locale', T(c.l).locale)}${devText ? '' : html`<p class="notice">${T(c.l).prefilled}</p>`}${input('name', T(c.l).name, { value: shown?.name ?? '' })}${input('summary', T(c.l).summary, { value: shown?.summary ?? '' })}${textarea('description', T(c.l).description, { value: shown?.description ?? '', rows: 6 })}${input('homepage_url', T(c.l).homepage, { type: 'url', value: a.homepage_url ?? '' })}${input('support_url', T(c.l).support, { type: 'url', value: a.support_url ?? '' })}${input('tags', T(c.l).tags, { value: v.tags.map((t) => t.name).join(', ') })}<fieldset><legend>${T(c.l).categories}</legend>${v.allCategories.map((cat) => html`<label><input type="checkbox" name="categories" value="${cat.slug}"${ticked(cat.slug) ? html` checked` : ''}> ${localizedName(cat.names as Record<string, string>, c.l.locale, cat.slug)}</label> `)}</fieldset>${submit(T(c.l).save)}`)}</section>
 <section aria-labelledby="screenshots"><h2 id="screenshots">${T(c.l).screenshots}</h2><ul>${v.screenshots.map((s) => html`<li><img src="/screenshots/${s.id}" alt="${(s.captions as Record<string, string>).und ?? ''}" width="${Math.round(s.width / 4)}" height="${Math.round(s.height / 4)}"> ${postForm(`/developers/activities/${a.id}/screenshots/${s.id}/delete`, c.csrf, html`<button type="submit">${T(c.l).delete}</button>`)}</li>`)}</ul>${postForm(`/developers/activities/${a.id}/screenshots`, c.csrf, html`${input('screenshot', T(c.l).screenshotFile, { type: 'file', required: true, extra: 'accept="image/png,image/jpeg,image/webp"' })}${input('caption', T(c.l).caption)}${submit(T(c.l).addScreenshot)}`, { multipart: true })}</section>`
     : ''
 }

@@ -5,7 +5,8 @@ import type { AuditQuery } from '../../platform/audit/index.js';
 import { parseId } from '../../platform/request-guard.js';
 import { DECISIONS, type TargetKind } from '../../review/service.js';
 import { CONFIRM_PARAM, CONFIRM_VALUE } from '../../review/downloads.js';
-import { html, markup, page, perLocale, postForm, submit, table, textarea, waited, when } from './layout.js';
+import { html, markup, page, perLocale, postForm, submit, table, textarea, waited, when, type SafeHtml, type Translator } from './layout.js';
+import type { BundleDiff, FileChange } from '../../review/bundle-diff.js';
 import { decisionName, reviewActionName, roleName, statusName } from './words.js';
 import { field, fieldList, loginOrRedirect, pageCtx, redirect, sendPage } from './common.js';
 import { issueList } from './developers.js';
@@ -27,6 +28,10 @@ const T = perLocale((l) => ({
   added: l.t('Added'),
   removed: l.t('Removed'),
   changed: l.t('Changed size'),
+  changedContent: l.t('Changed'),
+  modes: l.t('Permission changes'),
+  nowExec: l.t('now executable'),
+  noLongerExec: l.t('no longer executable'),
   decision: l.t('Decision'),
   comment: l.t('Comment to the authors (required)'),
   decide: l.t('Record decision'),
@@ -36,9 +41,40 @@ const T = perLocale((l) => ({
   covers: l.t('Your decision covers exactly these versions. A version uploaded after this page was shown waits in the queue for its own review.'),
   noneAwaiting: l.t('No version awaits review.'),
   isNew: l.t('new'),
+  versionsCol: l.t('Versions'),
   audit: l.t('Audit log'),
   filter: l.t('Filter'),
 }));
+
+/** The comparison of two stored bundles (src/review/bundle-diff.ts): files, modes, activity.info lines. */
+function bundleDiffView(l: Translator, d: BundleDiff): SafeHtml {
+  const size = (n: number | null) => (n === null ? '–' : l.n('{count} byte', '{count} bytes', n));
+  const files = (title: string, id: string, list: FileChange[]) =>
+    html`<h3 id="${id}">${title} (${l.number(list.length)})</h3>${
+      list.length
+        ? table(
+            [l.t('Path'), l.t('Before'), l.t('After')],
+            list.map((f) => [html`<code>${f.path}</code>`, size(f.before), size(f.after)]),
+          )
+        : html`<p>${l.t('None.')}</p>`
+    }`;
+  return html`<p>${l.n('{count} file unchanged.', '{count} files unchanged.', d.unchanged)}</p>
+${files(T(l).added, 'diff-added', d.added)}${files(T(l).removed, 'diff-removed', d.removed)}${files(T(l).changedContent, 'diff-changed', d.changed)}
+<h3 id="diff-modes">${T(l).modes} (${l.number(d.modes.length)})</h3>${
+    d.modes.length
+      ? table(
+          [l.t('Path'), l.t('Before'), l.t('After'), ''],
+          d.modes.map((m) => [
+            html`<code>${m.path}</code>`,
+            html`<code>${m.before}</code>`,
+            html`<code>${m.after}</code>`,
+            m.exec ? html`<strong>${m.after[2] === 'x' ? T(l).nowExec : T(l).noLongerExec}</strong>` : '',
+          ]),
+        )
+      : html`<p>${l.t('None.')}</p>`
+  }
+${d.texts.map((t) => html`<h3>${l.t('Changes in {file}', { file: t.path })}</h3><pre class="diff" dir="ltr" tabindex="0" aria-label="${l.t('Changes in {file}', { file: t.path })}">${t.lines.map((x) => html`<span class="${x.op === '+' ? 'add' : x.op === '-' ? 'del' : 'same'}">${x.op} ${x.text}</span>`)}</pre>`)}`;
+}
 
 function kindParam(req: { params: { kind: string } }): TargetKind {
   const k = req.params.kind;
@@ -80,10 +116,11 @@ export async function editorPages(app: TypedApp): Promise<void> {
 ${
   q.nominated.length
     ? table(
-        [c.l.t('Activity'), T(c.l).waiting, c.l.t('Message')],
+        [c.l.t('Activity'), T(c.l).waiting, T(c.l).versionsCol, c.l.t('Message')],
         q.nominated.map((x) => [
           html`<a href="/editors/review/activity/${x.id}">${x.bundle_id}</a>${note(x)}`,
-          waited(c.l, x.since),
+          html`<span title="${when(x.since)}">${waited(c.l, x.since)}</span>`,
+          html`${c.l.n('{count} awaiting review', '{count} awaiting review', x.awaiting)}${x.undecided ? html` · <strong class="badge">${x.last_decision_at ? c.l.n('{count} new since the last decision', '{count} new since the last decision', x.undecided) : c.l.n('{count} never reviewed', '{count} never reviewed', x.undecided)}</strong>` : ''}${x.last_decision_at ? html`<br><small>${c.l.t('Last decision: {when}', { when: when(x.last_decision_at) })}</small>` : ''}`,
           html`<bdi>${x.nomination_message ?? ''}</bdi>`,
         ]),
       )
@@ -93,11 +130,12 @@ ${
 ${
   q.pending.length
     ? table(
-        [c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting],
+        [c.l.t('Activity'), c.l.t('Version'), T(c.l).waiting, c.l.t('Release notes')],
         q.pending.map((x) => [
           html`<a href="/editors/review/file/${x.id}">${x.bundle_id}</a>${note(x)}`,
           html`${x.version}${x.new ? html` <strong class="badge">${T(c.l).isNew}</strong>` : ''}`,
-          waited(c.l, x.since),
+          html`<span title="${when(x.since)}">${waited(c.l, x.since)}</span>`,
+          html`<bdi>${x.release_notes ?? ''}</bdi>`,
         ]),
       )
     : html`<p>${T(c.l).empty}</p>`
@@ -127,11 +165,11 @@ ${
   r.metadataDiff.length
     ? table(
         [c.l.t('Key'), c.l.t('Before'), c.l.t('After')],
-        r.metadataDiff.map((d) => [d.key, d.before, d.after]),
+        r.metadataDiff.map((d) => [d.key, html`<bdi>${d.before}</bdi>`, html`<bdi>${d.after}</bdi>`]),
       )
     : ''
 }
-${r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T(c.l).removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T(c.l).changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
+${r.bundleDiff ? bundleDiffView(c.l, r.bundleDiff) : r.fileDiff ? html`<dl><dt>${T(c.l).added} (${r.fileDiff.added.length})</dt><dd>${r.fileDiff.added.join(', ')}</dd><dt>${T(c.l).removed} (${r.fileDiff.removed.length})</dt><dd>${r.fileDiff.removed.join(', ')}</dd><dt>${T(c.l).changed} (${r.fileDiff.changed.length})</dt><dd>${r.fileDiff.changed.map((x) => `${x.path} (${x.before} → ${x.after})`).join(', ')}</dd></dl>` : ''}</section>
 <section aria-labelledby="files"><h2 id="files">${T(c.l).files} (${r.files.length})</h2><details><summary>${c.l.n('{count} file', '{count} files', r.files.length)}</summary>${table(
       [c.l.t('Path'), c.l.t('Size')],
       r.files.map((f) => [f.path, f.size]),

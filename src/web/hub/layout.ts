@@ -32,17 +32,6 @@ export interface PageOptions {
 export function page(opts: PageOptions, body: SafeHtml): string {
   const v = opts.viewer;
   const l = opts.l ?? translator('en');
-  const nav = html`<nav aria-label="${l.t('Site')}"><ul>
-<li><a href="/">${l.t('Activities')}</a></li>
-${v ? html`<li><a href="/developers">${l.t('Developer hub')}</a></li><li><a href="/developers/upload">${l.t('Upload')}</a></li>` : ''}
-${v && (v.role === 'editor' || v.role === 'admin') ? html`<li><a href="/editors/queue">${l.t("Editors' queue")}</a></li><li><a href="/editors/flags">${l.t('Flagged reviews')}</a></li>` : ''}
-${v && v.role === 'admin' ? html`<li><a href="/admin/audit">${l.t('Audit log')}</a></li><li><a href="/admin/reports">${l.t('Abuse reports')}</a></li><li><a href="/admin/users">${l.t('Users')}</a></li><li><a href="/admin/mirrors">${l.t('Mirrors')}</a></li>` : ''}
-${
-  v
-    ? html`<li><a href="/account">${l.t('Account')}</a> (${v.displayName})</li>${opts.csrf ? html`<li><form method="post" action="/account/logout"><input type="hidden" name="_csrf" value="${opts.csrf}"><button type="submit">${l.t('Log out')}</button></form></li>` : ''}`
-    : html`<li><a href="/account/login">${l.t('Log in')}</a></li><li><a href="/account/register">${l.t('Register')}</a></li>`
-}
-</ul></nav>`;
   const notice = opts.notice ? html`<p role="status" class="notice">${opts.notice}</p>` : '';
   const error = opts.error ? html`<p role="alert" class="error"><strong>${opts.error.message}</strong> <code>${opts.error.code}</code></p>` : '';
   // The store's shell (src/web/layout.ts): same header, stylesheet, footer and language menu as
@@ -53,7 +42,8 @@ ${
     rest: opts.path ?? '/',
     localized: false,
     bodyClass: 'hub',
-    nav: html`<div class="hubnav">${nav}</div>`,
+    viewer: v,
+    csrf: opts.csrf,
     main: html`<h1>${opts.title}</h1>
 ${notice}${error}
 ${body}`,
@@ -102,8 +92,9 @@ export function submit(label: string): SafeHtml {
   return html`<p><button type="submit">${label}</button></p>`;
 }
 
+/** A table that stacks on phones: each row becomes a card and each cell shows its column's name (data-label, style.css). */
 export function table(head: string[], rows: unknown[][]): SafeHtml {
-  return html`<table><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table>`;
+  return html`<table class="stack"><thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c, i) => (head[i] ? html`<td data-label="${head[i]}">${c}</td>` : html`<td>${c}</td>`))}</tr>`)}</tbody></table>`;
 }
 
 export function when(d: Date | string | null | undefined): string {

@@ -88,16 +88,29 @@ ${v.files[0] ? provenanceLine(l, sources.get(v.files[0].id)) : ''}</li>`;
 }
 
 async function load(p: Page, bundleId: string) {
-  const row = await p.app.services.catalog.activityRow(bundleId);
-  if (!row) throw notFound('ACTIVITY_NOT_FOUND', p.l.t('There is no public activity "{id}" here.', { id: bundleId }));
+  const catalog = p.app.services.catalog;
+  const row = await catalog.activityRow(bundleId);
+  // Not public: its authors, editors and administrators see a preview (previewBanner); anyone
+  // else gets the same 404 as for an activity that does not exist.
+  const hidden = row ? null : await catalog.hiddenAccess(bundleId, p.viewer ?? undefined);
+  if (!row && hidden === null) throw notFound('ACTIVITY_NOT_FOUND', p.l.t('There is no public activity "{id}" here.', { id: bundleId }));
+  const viewer = row ? undefined : (p.viewer ?? undefined);
   const [a, versions, sources] = await Promise.all([
-    p.app.services.catalog.getActivity(bundleId, p.locale),
-    p.app.services.catalog.listVersions(bundleId),
-    p.app.services.catalog.fileSources(row.id),
+    catalog.getActivity(bundleId, p.locale, viewer),
+    catalog.listVersions(bundleId, viewer),
+    catalog.fileSources(row?.id ?? hidden!),
   ]);
   p.usedUserAgent = true;
-  return { row, a, all: offers(p, versions), sources };
+  return { row: { id: row?.id ?? hidden! }, a, all: offers(p, versions), sources, preview: !row };
 }
+
+/** Above a preview: whose page this is and that nobody else sees it; sent with no-store (previewSend). */
+function previewBanner(p: Page): SafeHtml {
+  const { l } = p;
+  return html`<div class="preview-banner" role="note"><strong>${l.t('Preview — not public')}</strong> ${l.t('Only the authors and the editors see this page. It becomes public when the editors approve the activity.')} <a href="/developers">${l.t('Back to the developer hub')}</a></div>`;
+}
+
+const previewSend = { send: { personal: true, noStore: true } } as const;
 
 /** How many reviews the activity page shows (the rest are on the ratings page). */
 const LATEST_REVIEWS = 3;
@@ -145,7 +158,7 @@ function gallery(p: Page, name: string, shots: { id: number; width: number; heig
 
 export async function detailPage(p: Page, bundleId: string) {
   const { l, app } = p;
-  const { row, a, all, sources } = await load(p, bundleId);
+  const { row, a, all, sources, preview } = await load(p, bundleId);
   const sugar = p.sugar?.version ?? null;
   const [{ authors, screenshots: shots, collections }, categories, ratings, { more, similar }] = await Promise.all([
     app.services.catalog.activityExtras(row.id, p.locale),
@@ -185,7 +198,7 @@ ${a.repository_url ? html`<dt>${l.t('Source code')}</dt><dd><a href="${a.reposit
     items.length
       ? html`<section class="section" aria-labelledby="${id}"><div class="section-head"><h2 id="${id}">${title}</h2>${href ? html`<a href="${href}">${l.t('See all')}</a>` : ''}</div>${activityGrid(l, items, { eager: 0 })}</section>`
       : '';
-  const main = html`${crumbs}
+  const main = html`${preview ? previewBanner(p) : ''}${crumbs}
 <div class="head">${iconImg({ ...a, icon_url: a.icon_url }, 112, { lazy: false })}<div>
 <h1 dir="auto">${a.name}</h1>${a.summary ? html`<p class="summary" dir="auto">${a.summary}</p>` : ''}${byline}
 <p class="meta"><span>${stars(l, a.rating)}</span><span>${l.n('{count} download', '{count} downloads', a.downloads)}</span>${a.kind === 'content' ? html`<span class="badge">${l.t('Book')}</span>` : ''}</p>
@@ -204,15 +217,15 @@ ${collections.length ? html`<section class="aside-block" aria-labelledby="coll-h
 </aside></div>
 ${related('more-h', authors.length === 1 ? l.t('More by {name}', { name: authors[0]!.name }) : l.t('More by these developers'), more, authors.length === 1 ? lp(`/author/${authors[0]!.id}`) : undefined)}
 ${related('similar-h', l.t('Similar activities'), similar)}`;
-  return sendPage(p, { title: a.name, main, description: a.summary ?? undefined });
+  return sendPage(p, { title: a.name, main, description: a.summary ?? undefined, ...(preview ? previewSend : {}) });
 }
 
 export async function versionsPage(p: Page, bundleId: string) {
   const { l } = p;
-  const { a, all, sources } = await load(p, bundleId);
+  const { a, all, sources, preview } = await load(p, bundleId);
   const lp = (path: string) => localePath(p.locale, path);
-  const main = html`${breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, { label: a.name, href: activityPath(p.locale, a.bundle_id) }, { label: l.t('Versions') }])}
+  const main = html`${preview ? previewBanner(p) : ''}${breadcrumbs(l, [{ label: l.t('Home'), href: lp('/') }, { label: a.name, href: activityPath(p.locale, a.bundle_id) }, { label: l.t('Versions') }])}
 <div class="head">${iconImg(a, 64, { lazy: false })}<div><h1>${l.t('All versions of {name}', { name: a.name })}</h1>${p.sugar ? html`<p class="byline">${l.t('Versions that do not work with your Sugar {version} are marked.', { version: p.sugar.version })}</p>` : ''}</div></div>
 <ul class="versions">${all.map((o) => versionItem(p, o, 'h2', sources))}</ul>`;
-  return sendPage(p, { title: l.t('All versions of {name}', { name: a.name }), main });
+  return sendPage(p, { title: l.t('All versions of {name}', { name: a.name }), main, ...(preview ? previewSend : {}) });
 }
