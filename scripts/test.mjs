@@ -83,6 +83,11 @@ if (files.some((f) => f.startsWith('test/integration/') || f.startsWith('test/br
 const useTsx = process.env.ASLO_TEST_TSX === '1';
 if (!useTsx) buildTests(root);
 const cpuPreload = join(root, 'scripts', 'test-cpu.mjs');
+// --liftoff-only: V8 runs PGlite's WebAssembly with its baseline compiler only. A test process
+// is short, and compiling the hot functions again optimised (in background threads) cost more
+// CPU than it saved: about a quarter of a typical file's CPU, a tenth of the heaviest ones'
+// (docs/testing.md). The same program either way; only the test processes run so.
+const COMPILED_NODE_FLAGS = ['--enable-source-maps', '--liftoff-only'];
 
 // How long each file took last time (per checkout and database), to start the longest first.
 const timesDir = join(tmpdir(), 'aslo-test-templates');
@@ -112,7 +117,7 @@ function runFile(file) {
     process.stdout.write(`▷ ${file}\n`);
     const args = useTsx
       ? ['--import', 'tsx', '--import', cpuPreload, '--test-reporter=spec', file]
-      : ['--enable-source-maps', '--import', cpuPreload, '--test-reporter=spec', compiledTestPath(root, file)];
+      : [...COMPILED_NODE_FLAGS, '--import', cpuPreload, '--test-reporter=spec', compiledTestPath(root, file)];
     const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, ASLO_TEST_CHECKOUT: root.replace(/\/$/, ''), FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') },

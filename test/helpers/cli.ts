@@ -22,7 +22,7 @@ export const ASLO_BIN = join(REPO_ROOT, 'bin', 'aslo.mjs');
  * the TypeScript through tsx.
  */
 export function helperScript(name: string): string[] {
-  if (import.meta.url.endsWith('.js')) return ['--enable-source-maps', fileURLToPath(new URL(`./${name}.js`, import.meta.url))];
+  if (import.meta.url.endsWith('.js')) return ['--enable-source-maps', '--liftoff-only', fileURLToPath(new URL(`./${name}.js`, import.meta.url))];
   return ['--import', 'tsx', fileURLToPath(new URL(`./${name}.ts`, import.meta.url))];
 }
 
