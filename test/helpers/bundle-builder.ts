@@ -45,7 +45,8 @@ export async function buildBundle(files: Record<string, string | Buffer>, outPat
 // Corpus bundles
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-export const REPO_ROOT = resolve(here, '..', '..');
+/** The checkout (ASLO_TEST_CHECKOUT: see test/helpers/cli.ts). */
+export const REPO_ROOT = process.env.ASLO_TEST_CHECKOUT ?? resolve(here, '..', '..');
 
 /** The shared corpus: ../shared/corpus next to the repository, or $ASLO_CORPUS_DIR. */
 export function corpusDir(): string {

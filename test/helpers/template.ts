@@ -21,7 +21,7 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { PgliteDialect } from '../../src/platform/db/pglite-dialect.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { openDatabase, useMemoryTemplate } from '../../src/platform/db/index.js';
-import type { AsloConfig } from '../../src/platform/config.js';
+import { loadConfig, type AsloConfig } from '../../src/platform/config.js';
 import { GeoService, geoPaths } from '../../src/geo/index.js';
 import type { Database } from '../../src/platform/db/schema.js';
 
@@ -168,11 +168,12 @@ async function buildPgTemplate(serverUrl: string): Promise<string> {
 }
 
 // Run directly (scripts/test.mjs does, before the test processes start): build the template of
-// the selected database.
+// the selected database, and the run's geo cache (which createCliEnv copies into data folders).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if ((process.env.ASLO_TEST_DATABASE ?? 'pglite') === 'postgres') {
     await ensurePgTemplate(process.env.ASLO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   } else {
     await ensurePgliteTemplate();
   }
+  await useSharedGeoCache(loadConfig({ env: {}, dataDir: join(tmpdir(), 'aslo-test-templates', 'config') }));
 }

@@ -3,6 +3,7 @@
 // else: the process lives on and the next statements run on a new connection. node-postgres
 // emits 'error' on such a client; without a listener that event ended the process (the topology
 // test saw a web process exit when the primary stopped). PostgreSQL pass only.
+// test-pass: postgres
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';

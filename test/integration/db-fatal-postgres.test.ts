@@ -1,6 +1,7 @@
 // PostgreSQL that goes away and does not come back is fatal; one that comes
 // back in time is not. The server is reached through a TCP relay on this machine that the test
 // cuts and restores, so "gone" is real: connections reset, new ones refused.
+// test-pass: postgres
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

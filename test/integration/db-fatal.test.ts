@@ -3,17 +3,18 @@
 // the next WAL segment cannot be opened. The store must report it on /healthz and /readyz, answer
 // DB_FATAL instead of hanging, and exit non-zero after draining. A PANIC inside a commit leaves
 // PGlite spinning on the main thread: the watchdog must end that process.
+// test-pass: pglite
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { helperScript, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { EMBEDDED_ONLY } from '../helpers/env.js';
 
 function startFatalStore(dir: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/helpers/fatal-store.ts'), dir], {
+  const child = spawn(process.execPath, [...helperScript('fatal-store'), dir], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -1,6 +1,7 @@
 // The LISTEN connection every cross-process notification rides on (src/platform/db/listen.ts):
 // delivers its channel's payloads, reports a lost connection and, once it is back, that
 // notifications may have been missed; a first connection that fails is retried; close() stops it.
+// test-pass: postgres
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

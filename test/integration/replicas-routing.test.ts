@@ -2,6 +2,7 @@
 // reads routed to the replica, read-your-writes, a lagging or stopped replica skipped, and the
 // store turning read-only (503 + Retry-After on writes, reads fine) while the primary is down,
 // then recovering by itself.
+// test-pass: postgres
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

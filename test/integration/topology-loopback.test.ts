@@ -8,6 +8,7 @@
 // acknowledged at any time is in the database at the end. It prints a table of what it did and
 // what it observed. Runs in the PostgreSQL pass of the suite (a few minutes); everything it
 // starts is stopped, and its folders removed, whatever happens.
+// test-pass: postgres
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

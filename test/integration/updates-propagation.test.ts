@@ -4,13 +4,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { build } from '../../src/app.js';
 import { createTestApp, createTestEnv, type TestApp, type TestEnv } from '../helpers/env.js';
 import { buildActivity, tempDir } from '../helpers/activities.js';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { helperScript, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { readRdfLikeSugar } from '../helpers/updates-client.js';
 
 /** The requirement: a change is visible everywhere within this. */
@@ -41,7 +40,7 @@ interface Child {
 }
 
 function startChild(env: Record<string, string>): Promise<Child> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/helpers/updates-child.ts')], {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, helperScript('updates-child'), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
   });
