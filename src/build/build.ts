@@ -16,6 +16,7 @@ import { DEFAULT_GIT_LIMITS, openSource, readCommitFiles, type GitLimits, type O
 import { customSetupLine, selectFiles, Tree } from './select.js';
 import { compileTranslations, type BuildWarning } from './translations.js';
 import { readZipRecords, writeZip, type ZipInput } from './zip.js';
+import type { BuiltFrom } from '../catalog/ingest.js';
 
 /** The file, inside the bundle's root folder, that records where the bundle was built from. */
 export const PROVENANCE_FILE = '.aslo-source.json';
@@ -28,6 +29,11 @@ export interface Provenance {
   commit: string;
   tag: string | null;
   committed_at: string;
+}
+
+/** What ingest records of a bundle this builder made (the activity page's "Built from" line). */
+export function builtFromProvenance(p: Provenance): BuiltFrom {
+  return { repository: p.repository, commit: p.commit, tag: p.tag, builder: BUILDER_ID, committedAt: p.committed_at };
 }
 
 export interface BuildOptions {

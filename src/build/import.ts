@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { AppContext } from '../platform/context.js';
 import { isAsloError } from '../platform/errors.js';
 import { IngestService, type IngestResult } from '../catalog/ingest.js';
-import { BUILDER_ID, buildFromGit, type BuildResult } from './build.js';
+import { buildFromGit, builtFromProvenance, type BuildResult } from './build.js';
 import { BuildError } from './errors.js';
 import { DEFAULT_GIT_LIMITS, isUrl, runGit, type GitLimits } from './git.js';
 import * as q from './queries.js';
@@ -306,13 +306,7 @@ export async function importGit(ctx: AppContext, opts: ImportGitOptions): Promis
           status: opts.status ?? 'sandbox',
           actorLabel: opts.actorLabel ?? 'cli:import-git',
           legacy: legacyId !== null ? { activityId: legacyId } : undefined,
-          builtFrom: {
-            repository: result.source.repository,
-            commit: result.source.commit,
-            tag: result.source.tag,
-            builder: BUILDER_ID,
-            committedAt: result.source.committed_at,
-          },
+          builtFrom: builtFromProvenance(result.source),
         });
         if (r.outcome !== 'rejected' && legacyId !== null && r.activityId) {
           await q.setLegacyIdIfNone(ctx.db, r.activityId, legacyId);

@@ -12,7 +12,7 @@ import { enqueue, type JobRunner } from '../platform/jobs/index.js';
 import { requireAuthor, type Viewer } from '../accounts/access.js';
 import { IngestService } from '../catalog/ingest.js';
 import type { Mailer } from '../mail/mailer.js';
-import { BUILDER_ID, buildFromGit } from './build.js';
+import { buildFromGit, builtFromProvenance } from './build.js';
 import { chooseRefs, listRefs, recordedRepository } from './import.js';
 import { DEFAULT_GIT_LIMITS, type GitLimits } from './git.js';
 import * as q from './queries.js';
@@ -117,13 +117,7 @@ export async function runSourceBuild(ctx: AppContext, buildId: number, deps: Sou
     const r = await new IngestService(ctx).ingestPath(built.path, {
       fileName: built.fileName,
       actorLabel: `source-build:${b.requested_by ?? 'hook'}`,
-      builtFrom: {
-        repository: built.source.repository,
-        commit: built.source.commit,
-        tag: built.source.tag,
-        builder: BUILDER_ID,
-        committedAt: built.source.committed_at,
-      },
+      builtFrom: builtFromProvenance(built.source),
     });
     for (const w of r.warnings) log.push(`warning ${w.code}: ${w.message}`);
     if (r.outcome === 'rejected')

@@ -17,7 +17,7 @@ import { IngestService } from '../catalog/ingest.js';
 import { anyActivity } from '../catalog/queries.js';
 import { SAMPLE_ACTIVITIES, type SampleActivity, type SampleVersion } from '../catalog/sample/activities.js';
 import { addSampleScreenshots } from '../catalog/sample/screenshots.js';
-import { BUILDER_ID, buildFromGit, type BuildResult } from './build.js';
+import { buildFromGit, builtFromProvenance, type BuildResult } from './build.js';
 
 /** Told what loading the samples is doing (a first start prints it): one short line per step. */
 export type SampleProgress = (step: string) => void;
@@ -257,13 +257,7 @@ export async function loadSampleContent(ctx: AppContext, progress?: SampleProgre
           status: 'public',
           actorLabel: 'sample-content',
           releaseNotes: v.releaseNotes ?? null,
-          builtFrom: {
-            repository: built.source.repository,
-            commit: built.source.commit,
-            tag: built.source.tag,
-            builder: BUILDER_ID,
-            committedAt: built.source.committed_at,
-          },
+          builtFrom: builtFromProvenance(built.source),
         });
         // A version the catalog has with other bytes (its repository was recorded elsewhere,
         // say before the instance folder moved) is left as it is.

@@ -44,22 +44,7 @@ export async function categoriesWithCounts(db: Db, sugar: SugarFilter | null = n
   const rows = await db
     .selectFrom('categories as c')
     .leftJoin('activity_categories as ac', 'ac.category_id', 'c.id')
-    .leftJoin('activities as a', (j) =>
-      j
-        .onRef('a.id', '=', 'ac.activity_id')
-        .on('a.status', '=', 'public')
-        .on((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('versions as v')
-              .innerJoin('files as f', 'f.version_id', 'v.id')
-              .select(sql.lit(1).as('one'))
-              .whereRef('v.activity_id', '=', 'a.id')
-              .where('f.status', '=', 'public')
-              .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
-          ),
-        ),
-    )
+    .leftJoin('activities as a', (j) => j.onRef('a.id', '=', 'ac.activity_id').on(listable(sugar)))
     .select(['c.id', 'c.slug', 'c.names', 'c.position', (eb) => eb.fn.count<number>('a.id').as('count')])
     .groupBy(['c.id', 'c.slug', 'c.names', 'c.position'])
     .orderBy('c.position')
@@ -208,9 +193,12 @@ export async function builtSources(db: Db, activityId: number) {
   return rows.map((x) => ({ file_id: Number(x.file_id), repository: x.repository, commit: x.commit_sha, tag: x.tag }));
 }
 
-/** A public activity with a public file (on the Sugar, when given): the listings' condition. */
-function listable(sugar: SugarFilter | null) {
-  return sql<boolean>`a.status = 'public' and exists (select 1 from versions v join files f on f.version_id = v.id where v.activity_id = a.id and f.status = 'public'${sugar ? sql` and ${runsOn(sugar)}` : sql``})`;
+/**
+ * A public activity with a public file (on the Sugar and of the runtime, when given): what the
+ * listings show and the category counts count, so the two always agree.
+ */
+function listable(sugar: SugarFilter | null, runtime: string | null = null) {
+  return sql<boolean>`a.status = 'public' and exists (select 1 from versions v join files f on f.version_id = v.id where v.activity_id = a.id and f.status = 'public'${runtime ? sql` and v.runtime = ${runtime}` : sql``}${sugar ? sql` and ${runsOn(sugar)}` : sql``})`;
 }
 
 /** Other listable activities of this activity's authors, the last published first. */
@@ -330,18 +318,7 @@ export async function listPublicActivityIds(
       ]),
     );
   }
-  base = base.where((eb) =>
-    eb.exists(
-      eb
-        .selectFrom('versions as v')
-        .innerJoin('files as f', 'f.version_id', 'v.id')
-        .select(sql.lit(1).as('one'))
-        .whereRef('v.activity_id', '=', 'a.id')
-        .where('f.status', '=', 'public')
-        .$if(Boolean(query.runtime), (qb) => qb.where('v.runtime', '=', query.runtime!))
-        .$if(sugar !== null, (qb) => qb.where(runsOn(sugar!))),
-    ),
-  );
+  base = base.where(listable(sugar, query.runtime ?? null));
   if (query.tag) {
     const tag = query.tag;
     base = base.where((eb) =>
